@@ -1,0 +1,10 @@
+/**
+ * @seglog/format: seglog's on-disk format as pure functions. No file I/O, so every function can be
+ * property-tested and fuzzed in isolation. The spec is docs/format.md; keep the two in step.
+ */
+export * from './align.js';
+export * from './batch.js';
+export * from './crc32c.js';
+export * from './index-entry.js';
+export * from './segment-header.js';
+export * from './segment-name.js';

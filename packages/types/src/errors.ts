@@ -1,0 +1,104 @@
+/**
+ * One job: the single error class of seglog and its stable codes.
+ *
+ * Codes are API and never change meaning; messages are for people and may change. Each code is
+ * documented in docs/errors.md by *when* it happens. Programming mistakes inside seglog throw
+ * `SEGLOG_ASSERTION` (see assert.ts) and are never caught by seglog itself.
+ */
+
+export const ErrorCodes = {
+  /** Another writer (this process or another) holds the directory's lock. */
+  LOCKED: 'SEGLOG_LOCKED',
+  /** The log or reader was closed; pending appends that could not finish reject with it too. */
+  CLOSED: 'SEGLOG_CLOSED',
+  /** Bytes on disk fail their checksum or framing where acknowledged data must be. */
+  CORRUPT: 'SEGLOG_CORRUPT',
+  /** A payload is larger than `maxRecordBytes`. */
+  RECORD_TOO_LARGE: 'SEGLOG_RECORD_TOO_LARGE',
+  /** A write, sync or other file operation failed; the original error is `cause`. Sticky. */
+  IO: 'SEGLOG_IO',
+  /** An option is missing, of the wrong type or out of range. */
+  INVALID_OPTION: 'SEGLOG_INVALID_OPTION',
+  /** A read asked for an offset that is not (or no longer, or not yet) in the log. */
+  OUT_OF_RANGE: 'SEGLOG_OUT_OF_RANGE',
+  /** A segment was written by a newer format version than this code understands. */
+  UNSUPPORTED_FORMAT: 'SEGLOG_UNSUPPORTED_FORMAT',
+  /** An internal invariant broke: a bug in seglog. */
+  ASSERTION: 'SEGLOG_ASSERTION',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export interface SeglogErrorDetails {
+  readonly cause?: unknown;
+  /** The file the error is about, when there is one. */
+  readonly file?: string;
+  /** A byte position in `file`, when known. */
+  readonly positionBytes?: number;
+  /** A record offset, when known. */
+  readonly offset?: number;
+}
+
+export class SeglogError extends Error {
+  readonly code: ErrorCode;
+  readonly file: string | undefined;
+  readonly positionBytes: number | undefined;
+  readonly offset: number | undefined;
+
+  constructor(code: ErrorCode, message: string, details: SeglogErrorDetails = {}) {
+    super(`${code}: ${message}`, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'SeglogError';
+    this.code = code;
+    this.file = details.file;
+    this.positionBytes = details.positionBytes;
+    this.offset = details.offset;
+  }
+
+  static locked(dir: string, holder: string): SeglogError {
+    return new SeglogError(ErrorCodes.LOCKED, `log directory ${dir} is locked by ${holder}`, { file: dir });
+  }
+
+  static closed(what: string): SeglogError {
+    return new SeglogError(ErrorCodes.CLOSED, `${what} is closed`);
+  }
+
+  static corrupt(message: string, details: SeglogErrorDetails): SeglogError {
+    return new SeglogError(ErrorCodes.CORRUPT, message, details);
+  }
+
+  static recordTooLarge(sizeBytes: number, maxRecordBytes: number): SeglogError {
+    return new SeglogError(
+      ErrorCodes.RECORD_TOO_LARGE,
+      `record of ${sizeBytes} bytes exceeds maxRecordBytes=${maxRecordBytes}`,
+    );
+  }
+
+  static io(operation: string, file: string, cause: unknown): SeglogError {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    return new SeglogError(ErrorCodes.IO, `${operation} failed on ${file}: ${reason}`, { cause, file });
+  }
+
+  static invalidOption(name: string, problem: string): SeglogError {
+    return new SeglogError(ErrorCodes.INVALID_OPTION, `option ${name} ${problem}`);
+  }
+
+  static outOfRange(offset: number, firstOffset: number, endOffset: number): SeglogError {
+    return new SeglogError(
+      ErrorCodes.OUT_OF_RANGE,
+      `offset ${offset} is outside the readable range [${firstOffset}, ${endOffset})`,
+      { offset },
+    );
+  }
+
+  static unsupportedFormat(file: string, version: number, supported: number): SeglogError {
+    return new SeglogError(
+      ErrorCodes.UNSUPPORTED_FORMAT,
+      `${file} has format version ${version}; this seglog reads version ${supported}`,
+      { file },
+    );
+  }
+}
+
+export function isSeglogError(error: unknown, code?: ErrorCode): error is SeglogError {
+  return error instanceof SeglogError && (code === undefined || error.code === code);
+}

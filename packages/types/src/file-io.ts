@@ -1,0 +1,74 @@
+/**
+ * One job: the I/O engine boundary. The store and reader touch the file system only through
+ * these interfaces; `@seglog/io` implements them on node:fs and `@seglog/testkit` implements them
+ * as a simulated disk that can lose power. Keep it thin: every method is one system call (or one
+ * well-known sequence, named for what it makes durable).
+ *
+ * Durability contract (what the simulator enforces and the real disk gives):
+ * - `writev`/`write` land in a volatile image; `datasync`/`sync` make the file's bytes durable.
+ * - A file created or renamed into a directory exists after power loss only once `syncDir` on
+ *   that directory has completed.
+ */
+
+export type OpenMode =
+  /** Read only; the file must exist. */
+  | 'read'
+  /** Read and write; the file must exist. */
+  | 'write'
+  /** Read and write; create the file, failing with EEXIST if it exists. */
+  | 'create'
+  /** Read and write; create or truncate to zero. */
+  | 'truncate';
+
+export interface FileHandle {
+  readonly path: string;
+  /** Writes all of `buffers`, in order, starting at `positionBytes`. One system call when possible. */
+  writev(buffers: readonly Uint8Array[], positionBytes: number): Promise<void>;
+  /** Reads up to `buffer.length` bytes at `positionBytes`; resolves with the count read (0 at EOF). */
+  read(buffer: Uint8Array, positionBytes: number): Promise<number>;
+  /** fdatasync: the file's data (and the size, if it changed) is durable when this resolves. */
+  datasync(): Promise<void>;
+  /** fsync: data and all metadata durable. */
+  sync(): Promise<void>;
+  truncate(lengthBytes: number): Promise<void>;
+  sizeBytes(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface FileStat {
+  readonly isFile: boolean;
+  readonly isDirectory: boolean;
+  readonly sizeBytes: number;
+}
+
+/** A held single-writer lock on a directory. */
+export interface DirLock {
+  readonly path: string;
+  release(): Promise<void>;
+}
+
+export interface FileIO {
+  open(path: string, mode: OpenMode): Promise<FileHandle>;
+  /** Creates the directory and its parents if missing. */
+  mkdirp(dir: string): Promise<void>;
+  /** File names (not paths) in `dir`, unsorted. */
+  readdir(dir: string): Promise<string[]>;
+  /** Resolves null when nothing is at `path`. */
+  stat(path: string): Promise<FileStat | null>;
+  /** Atomically replaces `target` with `source`. Durable after `syncDir`. */
+  rename(source: string, target: string): Promise<void>;
+  unlink(path: string): Promise<void>;
+  /** fsync of a directory: makes creations, renames and unlinks in it durable. */
+  syncDir(dir: string): Promise<void>;
+  /**
+   * Takes the single-writer lock of `dir`, or rejects with SEGLOG_LOCKED naming the holder.
+   * A lock left behind by a process that is gone (crash, power cut, reboot) never blocks.
+   */
+  lock(dir: string): Promise<DirLock>;
+}
+
+/** Monotonic time, injectable so simulations can replay. */
+export interface Clock {
+  /** Monotonic microseconds (fractional allowed). */
+  nowMicros(): number;
+}

@@ -1,0 +1,66 @@
+/**
+ * One job: the shapes of the numbers the store reports. See docs/observability.md.
+ */
+
+/** A latency or size distribution since open. Empty distributions report zeros. */
+export interface Summary {
+  readonly count: number;
+  readonly min: number;
+  readonly mean: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly p999: number;
+  readonly max: number;
+}
+
+export interface PoolMetrics {
+  /** Buffers handed out from the free list (no allocation). */
+  readonly hits: number;
+  /** Buffers that had to be allocated (the pool was still growing toward its cap). */
+  readonly misses: number;
+  /** Acquires that had to wait because the pool was at its cap. */
+  readonly waits: number;
+  readonly buffersAllocated: number;
+  readonly buffersFree: number;
+  readonly bufferBytes: number;
+  readonly bytesCap: number;
+}
+
+export interface LogMetrics {
+  /** Records acknowledged (durable). */
+  readonly appends: number;
+  /** Batches made durable. */
+  readonly batches: number;
+  /** writev calls issued for batches and segment headers. */
+  readonly writes: number;
+  /** fdatasync calls issued on segment files. */
+  readonly fdatasyncs: number;
+  /** fsync calls issued on the log directory (segment creation). */
+  readonly dirSyncs: number;
+  /** Payload bytes acknowledged. */
+  readonly bytesAppended: number;
+  /** Bytes written to segment files for batches: headers, framing and padding included. */
+  readonly bytesWritten: number;
+  /** Of `bytesWritten`, the zero padding that aligns each batch to a block. */
+  readonly paddingBytes: number;
+  readonly segmentsCreated: number;
+  /** Appends that had to wait because `maxInFlightBytes` was reached. */
+  readonly backpressureWaits: number;
+  /** Appends waiting: copied into an open or sealed batch, or waiting for room. */
+  readonly queueDepth: number;
+  /** Payload bytes accepted but not yet acknowledged. */
+  readonly inFlightBytes: number;
+  /** Records per batch. */
+  readonly batchRecords: Summary;
+  /** Framed bytes per batch, before padding. */
+  readonly batchBytes: Summary;
+  /** writev duration per batch, microseconds. */
+  readonly writeMicros: Summary;
+  /** fdatasync duration per batch, microseconds. */
+  readonly fdatasyncMicros: Summary;
+  /** Time from `append` to its promise resolving, microseconds. */
+  readonly appendLatencyMicros: Summary;
+  /** The commit window currently applied, microseconds. */
+  readonly commitWindowMicros: number;
+  readonly pool: PoolMetrics;
+}

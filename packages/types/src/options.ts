@@ -1,0 +1,60 @@
+/**
+ * One job: the public option shapes. Defaults and validation live in @seglog/store.
+ */
+import type { Clock, FileIO } from './file-io.js';
+
+export interface FixedCommitWindow {
+  /** How long an open batch may wait for company once the disk is idle. 0 = seal at once. */
+  readonly fixedMicros: number;
+}
+
+export type CommitWindow = FixedCommitWindow;
+
+export interface LogOptions {
+  /** The log directory; created if missing. */
+  readonly dir: string;
+  /** The I/O engine; defaults to the real one on node:fs. */
+  readonly io?: FileIO;
+  readonly clock?: Clock;
+  /** Segment file size; segments roll before a batch would cross it. Default 64 MiB. */
+  readonly segmentBytes?: number;
+  /** Alignment unit of every batch: a power of two from 512 to 65536. Default 4096. */
+  readonly blockBytes?: number;
+  /** Largest payload accepted by `append`. Default 1 MiB. */
+  readonly maxRecordBytes?: number;
+  /** Largest batch (framing included) written with one writev. Default 4 MiB. */
+  readonly maxBatchBytes?: number;
+  /** Payload bytes accepted but not yet durable; past this, appends wait. Default 64 MiB. */
+  readonly maxInFlightBytes?: number;
+  /** Default `{ fixedMicros: 0 }`. */
+  readonly commitWindow?: CommitWindow;
+  /** Fill the next segment with zeros in the background before it is needed. Default true. */
+  readonly preallocate?: boolean;
+  /** Write a sparse index entry at most every this many segment bytes. Default 16 KiB. */
+  readonly indexIntervalBytes?: number;
+}
+
+export interface ReaderOptions {
+  readonly dir: string;
+  readonly io?: FileIO;
+  /**
+   * Limit reads to what this source reports durable (pass the `Log` of this process). Without it,
+   * a reader sees every batch whose write has completed; see docs/architecture.md.
+   */
+  readonly durable?: DurableSource;
+  /** Decoded batches kept in memory. Default 64. */
+  readonly cacheBatches?: number;
+  /** Open segment handles kept. Default 16. */
+  readonly cacheHandles?: number;
+}
+
+/** Something that knows which offsets are durable: a `Log` is one. */
+export interface DurableSource {
+  /** One past the last durable offset. */
+  readonly durableOffset: number;
+}
+
+export interface LogRecord {
+  readonly offset: number;
+  readonly payload: Uint8Array;
+}
