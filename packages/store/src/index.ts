@@ -1,1 +1,8 @@
-export {};
+/**
+ * @seglog/store: the seglog writer. Group commit over aligned batches, segment files with
+ * crash-safe creation, recovery that tells a torn tail from corruption. See docs/architecture.md
+ * for how an append flows to its acknowledgement, and docs/format.md for the bytes on disk.
+ */
+export { Log, openLog } from './log.js';
+export type { RecoveryReport } from './recovery.js';
+export { Histogram } from './histogram.js';

@@ -1,0 +1,95 @@
+/**
+ * One job: turn user options into a complete, validated configuration. Every bad value is a
+ * SEGLOG_INVALID_OPTION naming the option and the allowed range, reported once, at open.
+ */
+import { limits, SeglogError } from '@seglog/types';
+import type { Clock, FileIO, LogOptions } from '@seglog/types';
+import { BATCH_HEADER_BYTES, RECORD_FRAME_BYTES, isPowerOfTwo } from '@seglog/format';
+import { nodeFileIO, systemClock } from '@seglog/io';
+
+export interface ResolvedOptions {
+  readonly dir: string;
+  readonly io: FileIO;
+  readonly clock: Clock;
+  readonly segmentBytes: number;
+  readonly blockBytes: number;
+  /** True when the user chose blockBytes; an existing log's block size then must match. */
+  readonly blockBytesExplicit: boolean;
+  readonly maxRecordBytes: number;
+  readonly maxBatchBytes: number;
+  readonly maxInFlightBytes: number;
+  readonly commitWindowMicros: number;
+  readonly preallocate: boolean;
+  readonly indexIntervalBytes: number;
+}
+
+const KNOWN = new Set([
+  'dir', 'io', 'clock', 'segmentBytes', 'blockBytes', 'maxRecordBytes', 'maxBatchBytes',
+  'maxInFlightBytes', 'commitWindow', 'preallocate', 'indexIntervalBytes',
+]);
+
+function integer(name: string, value: unknown, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+    throw SeglogError.invalidOption(name, `must be an integer, got ${String(value)}`);
+  }
+  if (value < min || value > max) {
+    throw SeglogError.invalidOption(name, `must be in [${min}, ${max}], got ${value}`);
+  }
+  return value;
+}
+
+function commitWindowMicros(value: unknown): number {
+  if (value === undefined) return 0;
+  if (typeof value !== 'object' || value === null || !('fixedMicros' in value)) {
+    throw SeglogError.invalidOption('commitWindow', 'must be { fixedMicros: number }');
+  }
+  const micros = (value as { fixedMicros: unknown }).fixedMicros;
+  if (typeof micros !== 'number' || !Number.isFinite(micros) || micros < 0 || micros > limits.commitWindowMicrosMax) {
+    throw SeglogError.invalidOption('commitWindow.fixedMicros', `must be a number in [0, ${limits.commitWindowMicrosMax}]`);
+  }
+  return micros;
+}
+
+export function resolveOptions(options: LogOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw SeglogError.invalidOption('options', 'must be an object');
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key)) throw SeglogError.invalidOption(key, 'is not a seglog option');
+  }
+  if (typeof options.dir !== 'string' || options.dir.length === 0) {
+    throw SeglogError.invalidOption('dir', 'must be a non-empty string');
+  }
+  const blockBytes = integer('blockBytes', options.blockBytes, limits.blockBytesDefault, limits.blockBytesMin, limits.blockBytesMax);
+  if (!isPowerOfTwo(blockBytes)) throw SeglogError.invalidOption('blockBytes', `must be a power of two, got ${blockBytes}`);
+  const segmentBytes = integer('segmentBytes', options.segmentBytes, limits.segmentBytesDefault, 4 * blockBytes, limits.segmentBytesMax);
+  if (segmentBytes % blockBytes !== 0) {
+    throw SeglogError.invalidOption('segmentBytes', `must be a multiple of blockBytes (${blockBytes}), got ${segmentBytes}`);
+  }
+  // A batch must fit in a segment after its header block.
+  const batchMax = segmentBytes - blockBytes;
+  const maxBatchBytes = integer('maxBatchBytes', options.maxBatchBytes, Math.min(limits.batchBytesMaxDefault, batchMax), blockBytes, batchMax);
+  if (maxBatchBytes % blockBytes !== 0) {
+    throw SeglogError.invalidOption('maxBatchBytes', `must be a multiple of blockBytes (${blockBytes}), got ${maxBatchBytes}`);
+  }
+  const recordMax = maxBatchBytes - BATCH_HEADER_BYTES - RECORD_FRAME_BYTES;
+  const maxRecordBytes = integer('maxRecordBytes', options.maxRecordBytes, Math.min(limits.recordBytesMaxDefault, recordMax), 0, recordMax);
+  const maxInFlightBytes = integer('maxInFlightBytes', options.maxInFlightBytes, Math.max(limits.inFlightBytesMaxDefault, 2 * maxBatchBytes), maxBatchBytes, 2 ** 40);
+  const indexIntervalBytes = integer('indexIntervalBytes', options.indexIntervalBytes, 16 * 1024, blockBytes, segmentBytes);
+  if (options.preallocate !== undefined && typeof options.preallocate !== 'boolean') {
+    throw SeglogError.invalidOption('preallocate', 'must be a boolean');
+  }
+  return {
+    dir: options.dir,
+    io: options.io ?? nodeFileIO,
+    clock: options.clock ?? systemClock,
+    segmentBytes,
+    blockBytes,
+    blockBytesExplicit: options.blockBytes !== undefined,
+    maxRecordBytes,
+    maxBatchBytes,
+    maxInFlightBytes,
+    commitWindowMicros: commitWindowMicros(options.commitWindow),
+    preallocate: options.preallocate ?? true,
+    indexIntervalBytes,
+  };
+}

@@ -1,0 +1,239 @@
+/**
+ * One job: on open, find the end of the valid log and prove nothing acknowledged is missing.
+ *
+ * For each segment, in offset order: check its header (magic, version, CRC, base offset = name,
+ * same log id and block size as the others), then follow its batches. Sealed segments start from
+ * the last index entry that verifies (their earlier batches are checked by every read); the last
+ * segment is scanned whole. Where the chain stops, any valid batch further on means acknowledged
+ * data follows damage: SEGLOG_CORRUPT with file and position. Otherwise the rest is a torn tail of
+ * the one unacknowledged batch in flight at the crash, and the log continues where the chain
+ * stopped. Between segments the next base must equal the offset where the previous one ended.
+ */
+import { join } from 'node:path';
+import { SeglogError } from '@seglog/types';
+import type { FileHandle, FileIO } from '@seglog/types';
+import {
+  NEXT_SEGMENT_TMP,
+  decodeBatch,
+  decodeIndexEntries,
+  decodeSegmentHeader,
+  encodeIndexEntries,
+  indexFileName,
+  parseSegmentFileName,
+} from '@seglog/format';
+import type { IndexEntry, SegmentHeader } from '@seglog/format';
+import { readFully } from './chunk-reader.js';
+import { findValidBatchAfter, scanBatches } from './segment-scan.js';
+import type { ScanTarget } from './segment-scan.js';
+import { wrapIo } from './io-errors.js';
+
+export interface SegmentRef {
+  readonly baseOffset: number;
+  readonly path: string;
+}
+
+export interface RecoveryReport {
+  readonly segments: number;
+  readonly batchesScanned: number;
+  /** Byte position in the last segment where a torn (non-zero, invalid) tail was dropped, or null. */
+  readonly tornTailAt: number | null;
+}
+
+export interface RecoveredLog {
+  readonly logId: Uint8Array;
+  readonly blockBytes: number;
+  readonly segments: SegmentRef[];
+  readonly firstOffset: number;
+  readonly nextOffset: number;
+  /** Byte position where the next batch of the last segment goes. */
+  readonly tailPositionBytes: number;
+  /** Index entries of the last segment, rebuilt by the scan. */
+  readonly tailIndex: IndexEntry[];
+  readonly report: RecoveryReport;
+}
+
+export interface RecoveryOptions {
+  readonly io: FileIO;
+  readonly dir: string;
+  readonly indexIntervalBytes: number;
+}
+
+const HEADER_READ_BYTES = 64 * 1024;
+/** Sealed segments try this many index entries, newest first, before falling back to a full scan. */
+const INDEX_TRIES_MAX = 8;
+
+/** Lists segments in offset order and removes a leftover preallocated file. Null when none exist. */
+async function listSegments(io: FileIO, dir: string): Promise<SegmentRef[]> {
+  const names = await wrapIo('readdir', dir, () => io.readdir(dir));
+  if (names.includes(NEXT_SEGMENT_TMP)) await wrapIo('unlink', join(dir, NEXT_SEGMENT_TMP), () => io.unlink(join(dir, NEXT_SEGMENT_TMP)));
+  const segments: SegmentRef[] = [];
+  for (const name of names) {
+    const baseOffset = parseSegmentFileName(name);
+    if (baseOffset !== null) segments.push({ baseOffset, path: join(dir, name) });
+  }
+  return segments.sort((a, b) => a.baseOffset - b.baseOffset);
+}
+
+async function readHeader(handle: FileHandle, path: string, sizeBytes: number): Promise<SegmentHeader> {
+  const bytes = new Uint8Array(Math.min(HEADER_READ_BYTES, sizeBytes));
+  const read = await wrapIo('read', path, () => readFully(handle, bytes, 0));
+  return decodeSegmentHeader(bytes.subarray(0, read), path);
+}
+
+/** The longest verified prefix of a sealed segment's index, or [] when none verifies. */
+async function verifiedIndex(io: FileIO, target: ScanTarget, indexPath: string): Promise<IndexEntry[]> {
+  const stat = await wrapIo('stat', indexPath, () => io.stat(indexPath));
+  if (stat === null || !stat.isFile || stat.sizeBytes === 0) return [];
+  const handle = await wrapIo('open', indexPath, () => io.open(indexPath, 'read'));
+  try {
+    const bytes = new Uint8Array(stat.sizeBytes);
+    const read = await wrapIo('read', indexPath, () => readFully(handle, bytes, 0));
+    const entries = decodeIndexEntries(bytes.subarray(0, read));
+    for (let tries = 0; tries < INDEX_TRIES_MAX && entries.length > 0; tries++) {
+      const last = entries[entries.length - 1]!;
+      if (await batchVerifies(target, last)) return entries;
+      entries.pop();
+    }
+    return [];
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+async function batchVerifies(target: ScanTarget, entry: IndexEntry): Promise<boolean> {
+  const position = entry.blockNumber * target.blockBytes;
+  if (position >= target.sizeBytes) return false;
+  const head = new Uint8Array(Math.min(HEADER_READ_BYTES, target.sizeBytes - position));
+  const read = await readFully(target.handle, head, position);
+  let bytes = head.subarray(0, read);
+  let decoded = decodeBatch(target.logId, bytes, 0, target.blockBytes, entry.firstOffset);
+  if (decoded === null && read >= 32) {
+    // The batch may be larger than the first read: read exactly what its header claims.
+    const claimed = new DataView(bytes.buffer, bytes.byteOffset).getUint32(20, true) + 32;
+    if (claimed > read && position + claimed <= target.sizeBytes) {
+      bytes = new Uint8Array(claimed);
+      await readFully(target.handle, bytes, position);
+      decoded = decodeBatch(target.logId, bytes, 0, target.blockBytes, entry.firstOffset);
+    }
+  }
+  return decoded !== null;
+}
+
+export async function writeIndexFile(io: FileIO, path: string, bytes: Uint8Array): Promise<void> {
+  const handle = await wrapIo('open', path, () => io.open(path, 'truncate'));
+  try {
+    if (bytes.length > 0) await wrapIo('write', path, () => handle.writev([bytes], 0));
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+interface SegmentEnd {
+  readonly header: SegmentHeader;
+  readonly endOffset: number;
+  readonly endPositionBytes: number;
+  readonly sizeBytes: number;
+  readonly batches: number;
+  readonly entries: IndexEntry[];
+  readonly rebuiltIndex: boolean;
+  readonly tornTailAt: number | null;
+}
+
+async function scanSegment(io: FileIO, segment: SegmentRef, isLast: boolean, indexIntervalBytes: number, logId: Uint8Array | null): Promise<SegmentEnd> {
+  const handle = await wrapIo('open', segment.path, () => io.open(segment.path, 'read'));
+  try {
+    const sizeBytes = await wrapIo('stat', segment.path, () => handle.sizeBytes());
+    const header = await readHeader(handle, segment.path, sizeBytes);
+    if (header.baseOffset !== segment.baseOffset) {
+      throw SeglogError.corrupt(`${segment.path}: header names base offset ${header.baseOffset}, file name says ${segment.baseOffset}`, { file: segment.path, positionBytes: 0 });
+    }
+    if (logId !== null && !equalBytes(header.logId, logId)) {
+      throw SeglogError.corrupt(`${segment.path}: segment belongs to another log (log id differs)`, { file: segment.path, positionBytes: 0 });
+    }
+    const target: ScanTarget = { handle, sizeBytes, logId: header.logId, blockBytes: header.blockBytes, indexIntervalBytes };
+    const seed = isLast ? [] : await verifiedIndex(io, target, indexPathOf(segment));
+    const start = seed.length > 0 ? seed[seed.length - 1]! : { firstOffset: segment.baseOffset, blockNumber: 1 };
+    const scan = await wrapIo('read', segment.path, () => scanBatches(target, start.blockNumber * header.blockBytes, start.firstOffset, seed.slice(0, -1)));
+    const beyond = await wrapIo('read', segment.path, () => findValidBatchAfter(target, scan.endPositionBytes, scan.endOffset));
+    if (beyond !== null) {
+      throw SeglogError.corrupt(
+        `${segment.path}: damaged batch at byte ${scan.endPositionBytes} (offset ${scan.endOffset}) is followed by valid data at byte ${beyond}; refusing to drop acknowledged records`,
+        { file: segment.path, positionBytes: scan.endPositionBytes, offset: scan.endOffset },
+      );
+    }
+    const torn = isLast && (await wrapIo('read', segment.path, () => holdsData(target, scan.endPositionBytes)));
+    return {
+      header,
+      endOffset: scan.endOffset,
+      endPositionBytes: scan.endPositionBytes,
+      sizeBytes,
+      batches: scan.batches,
+      entries: scan.entries,
+      rebuiltIndex: isLast || seed.length === 0,
+      tornTailAt: torn ? scan.endPositionBytes : null,
+    };
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+export function indexPathOf(segment: SegmentRef): string {
+  return segment.path.replace(/[^/\\]+$/, indexFileName(segment.baseOffset));
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((value, i) => value === b[i]);
+}
+
+/** Recovers the log in `dir`; null when it holds no segment yet. */
+export async function recoverLog(options: RecoveryOptions): Promise<RecoveredLog | null> {
+  const { io, dir, indexIntervalBytes } = options;
+  const segments = await listSegments(io, dir);
+  if (segments.length === 0) return null;
+  let logId: Uint8Array | null = null;
+  let blockBytes = 0;
+  let batchesScanned = 0;
+  let last: SegmentEnd | null = null;
+  for (const [i, segment] of segments.entries()) {
+    const isLast = i === segments.length - 1;
+    if (last !== null && segment.baseOffset !== last.endOffset) {
+      const previous = segments[i - 1]!;
+      throw SeglogError.corrupt(
+        `${previous.path} ends at offset ${last.endOffset} (byte ${last.endPositionBytes}) but the next segment starts at ${segment.baseOffset}; records are missing`,
+        { file: previous.path, positionBytes: last.endPositionBytes, offset: last.endOffset },
+      );
+    }
+    const end = await scanSegment(io, segment, isLast, indexIntervalBytes, logId);
+    if (logId === null) {
+      logId = end.header.logId;
+      blockBytes = end.header.blockBytes;
+    } else if (end.header.blockBytes !== blockBytes) {
+      throw SeglogError.corrupt(`${segment.path}: block size ${end.header.blockBytes} differs from the log's ${blockBytes}`, { file: segment.path, positionBytes: 0 });
+    }
+    if (end.rebuiltIndex) {
+      await writeIndexFile(io, indexPathOf(segment), encodeIndexEntries(end.entries));
+    }
+    batchesScanned += end.batches;
+    last = end;
+  }
+  const tail = last!;
+  return {
+    logId: logId!,
+    blockBytes,
+    segments,
+    firstOffset: segments[0]!.baseOffset,
+    nextOffset: tail.endOffset,
+    tailPositionBytes: tail.endPositionBytes,
+    tailIndex: tail.entries,
+    report: { segments: segments.length, batchesScanned, tornTailAt: tail.tornTailAt },
+  };
+}
+
+/** True when the block at `position` holds any non-zero byte: preallocated space is all zeros. */
+async function holdsData(target: ScanTarget, position: number): Promise<boolean> {
+  if (position >= target.sizeBytes) return false;
+  const block = new Uint8Array(Math.min(target.blockBytes, target.sizeBytes - position));
+  const read = await readFully(target.handle, block, position);
+  return block.subarray(0, read).some((byte) => byte !== 0);
+}
+

@@ -1,0 +1,216 @@
+/**
+ * One job: the active segment file. Places each sealed batch at the next aligned position, makes
+ * it durable (one writev, one fdatasync), rolls to a new segment when a batch would not fit, and
+ * keeps the segment's sparse index. This is the only store code that issues writes.
+ *
+ * Segment creation is crash-safe: the file is prepared under a temporary name (preallocated with
+ * zeros in the background when `preallocate` is on), its header is written and fdatasynced, it is
+ * renamed to `<base>.seg`, and the directory is fsynced, all before the first batch in it is
+ * written, so no acknowledgement ever depends on a directory entry that could vanish.
+ */
+import { join } from 'node:path';
+import { assert } from '@seglog/types';
+import type { FileHandle, FileIO } from '@seglog/types';
+import { INDEX_ENTRY_BYTES, NEXT_SEGMENT_TMP, encodeSegmentHeader, indexFileName, segmentFileName, writeIndexEntry } from '@seglog/format';
+import type { IndexEntry } from '@seglog/format';
+import { wrapIo } from './io-errors.js';
+import type { Telemetry } from './telemetry.js';
+import type { Clock } from '@seglog/types';
+
+const ZERO_FILL_CHUNK_BYTES = 1024 * 1024;
+/** Index entries buffered before one write: 256 entries = one 4 KiB write. */
+const INDEX_BUFFER_ENTRIES = 256;
+
+export interface SegmentWriterConfig {
+  readonly io: FileIO;
+  readonly clock: Clock;
+  readonly dir: string;
+  readonly logId: Uint8Array;
+  readonly blockBytes: number;
+  readonly segmentBytes: number;
+  readonly preallocate: boolean;
+  readonly indexIntervalBytes: number;
+  readonly telemetry: Telemetry;
+}
+
+export interface BatchTimings {
+  readonly writeMicros: number;
+  readonly fdatasyncMicros: number;
+}
+
+interface ActiveSegment {
+  readonly baseOffset: number;
+  readonly path: string;
+  readonly handle: FileHandle;
+  readonly indexHandle: FileHandle;
+  positionBytes: number;
+  lastIndexedPositionBytes: number;
+  indexEntriesWritten: number;
+}
+
+export class SegmentWriter {
+  readonly #config: SegmentWriterConfig;
+  #active: ActiveSegment | null = null;
+  /** The next segment file being prepared in the background, if any. */
+  #next: Promise<FileHandle> | null = null;
+  readonly #indexBuffer = new Uint8Array(INDEX_BUFFER_ENTRIES * INDEX_ENTRY_BYTES);
+  #indexBuffered = 0;
+
+  constructor(config: SegmentWriterConfig) {
+    this.#config = config;
+  }
+
+  get #tmpPath(): string {
+    return join(this.#config.dir, NEXT_SEGMENT_TMP);
+  }
+
+  /** Continues the last segment found by recovery at `positionBytes`. */
+  async resume(baseOffset: number, positionBytes: number, index: readonly IndexEntry[]): Promise<void> {
+    const { io, dir } = this.#config;
+    const path = join(dir, segmentFileName(baseOffset));
+    const handle = await wrapIo('open', path, () => io.open(path, 'write'));
+    const indexPath = join(dir, indexFileName(baseOffset));
+    const indexHandle = await wrapIo('open', indexPath, () => io.open(indexPath, 'write'));
+    const last = index[index.length - 1];
+    this.#active = {
+      baseOffset,
+      path,
+      handle,
+      indexHandle,
+      positionBytes,
+      lastIndexedPositionBytes: last === undefined ? -Infinity : last.blockNumber * this.#config.blockBytes,
+      indexEntriesWritten: index.length,
+    };
+  }
+
+  /** Creates the first segment of an empty log. */
+  async createFirst(baseOffset: number): Promise<void> {
+    assert(this.#active === null, 'createFirst runs on an empty log');
+    await this.#createSegment(baseOffset, await this.#prepareFile());
+  }
+
+  /** Bytes a batch of `spanBytes` can take in the current segment without rolling. */
+  fits(spanBytes: number): boolean {
+    const active = this.#active;
+    return active !== null && active.positionBytes + spanBytes <= this.#config.segmentBytes;
+  }
+
+  /** Writes one sealed batch durably. Rolls first when it does not fit. */
+  async writeBatch(bytes: Uint8Array, firstOffset: number): Promise<BatchTimings> {
+    const { clock, blockBytes, segmentBytes } = this.#config;
+    assert(bytes.length % blockBytes === 0, 'a batch is whole blocks');
+    assert(bytes.length <= segmentBytes - blockBytes, 'a batch fits in an empty segment');
+    if (!this.fits(bytes.length)) await this.#roll(firstOffset);
+    const active = this.#active!;
+    const position = active.positionBytes;
+    const started = clock.nowMicros();
+    await wrapIo('writev', active.path, () => active.handle.writev([bytes], position));
+    const written = clock.nowMicros();
+    await wrapIo('fdatasync', active.path, () => active.handle.datasync());
+    const synced = clock.nowMicros();
+    active.positionBytes += bytes.length;
+    this.#maybeIndex(active, firstOffset, position);
+    if (this.#config.preallocate && this.#next === null && active.positionBytes >= segmentBytes / 2) this.#prepareNext();
+    return { writeMicros: written - started, fdatasyncMicros: synced - written };
+  }
+
+  #maybeIndex(active: ActiveSegment, firstOffset: number, position: number): void {
+    if (position - active.lastIndexedPositionBytes < this.#config.indexIntervalBytes) return;
+    writeIndexEntry(this.#indexBuffer, this.#indexBuffered * INDEX_ENTRY_BYTES, { firstOffset, blockNumber: position / this.#config.blockBytes });
+    this.#indexBuffered++;
+    active.lastIndexedPositionBytes = position;
+    if (this.#indexBuffered === INDEX_BUFFER_ENTRIES) void this.#flushIndex(active);
+  }
+
+  /**
+   * Writes buffered index entries without fsync: the index is a hint that recovery rebuilds, so a
+   * failed index write is not a failed append. It runs between batch writes, never concurrently
+   * with another flush, because the buffer is copied first.
+   */
+  async #flushIndex(active: ActiveSegment): Promise<void> {
+    if (this.#indexBuffered === 0) return;
+    const bytes = this.#indexBuffer.slice(0, this.#indexBuffered * INDEX_ENTRY_BYTES);
+    const position = active.indexEntriesWritten * INDEX_ENTRY_BYTES;
+    active.indexEntriesWritten += this.#indexBuffered;
+    this.#indexBuffered = 0;
+    await active.indexHandle.writev([bytes], position).catch(() => undefined);
+  }
+
+  #prepareNext(): void {
+    const preparing = this.#prepareFile();
+    // Errors surface when the roll takes the file; until then they must not be unhandled.
+    preparing.catch(() => undefined);
+    this.#next = preparing;
+  }
+
+  /** Opens the temporary next-segment file, zero-filled to full size when preallocating. */
+  async #prepareFile(): Promise<FileHandle> {
+    const { io, segmentBytes, preallocate } = this.#config;
+    const path = this.#tmpPath;
+    const handle = await wrapIo('open', path, () => io.open(path, 'truncate'));
+    try {
+      if (preallocate) {
+        const zeros = new Uint8Array(Math.min(ZERO_FILL_CHUNK_BYTES, segmentBytes));
+        for (let position = 0; position < segmentBytes; position += zeros.length) {
+          const chunk = zeros.subarray(0, Math.min(zeros.length, segmentBytes - position));
+          await wrapIo('preallocate', path, () => handle.writev([chunk], position));
+        }
+        await wrapIo('fdatasync', path, () => handle.datasync());
+      }
+      return handle;
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async #roll(baseOffset: number): Promise<void> {
+    const previous = this.#active;
+    assert(previous !== null, 'roll has a segment to leave');
+    await this.#flushIndex(previous);
+    this.#active = null;
+    await Promise.all([previous.handle.close().catch(() => undefined), previous.indexHandle.close().catch(() => undefined)]);
+    const next = this.#next ?? this.#prepareFile();
+    this.#next = null;
+    await this.#createSegment(baseOffset, await next);
+  }
+
+  /** Header, fdatasync, rename, directory fsync: only then may records go into the segment. */
+  async #createSegment(baseOffset: number, handle: FileHandle): Promise<void> {
+    const { io, dir, logId, blockBytes, telemetry } = this.#config;
+    const path = join(dir, segmentFileName(baseOffset));
+    const tmp = this.#tmpPath;
+    try {
+      await wrapIo('writev', tmp, () => handle.writev([encodeSegmentHeader({ blockBytes, baseOffset, logId })], 0));
+      await wrapIo('fdatasync', tmp, () => handle.datasync());
+      await wrapIo('rename', tmp, () => io.rename(tmp, path));
+      await wrapIo('fsync', dir, () => io.syncDir(dir));
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      throw error;
+    }
+    telemetry.writes++;
+    telemetry.fdatasyncs++;
+    telemetry.dirSyncs++;
+    telemetry.segmentsCreated++;
+    const indexPath = join(dir, indexFileName(baseOffset));
+    const indexHandle = await wrapIo('open', indexPath, () => io.open(indexPath, 'truncate'));
+    this.#active = { baseOffset, path, handle, indexHandle, positionBytes: blockBytes, lastIndexedPositionBytes: -Infinity, indexEntriesWritten: 0 };
+  }
+
+  /** Flushes the index and closes files. A prepared next segment is left for the next open to delete. */
+  async close(): Promise<void> {
+    const active = this.#active;
+    this.#active = null;
+    if (active !== null) {
+      await this.#flushIndex(active);
+      await Promise.all([active.handle.close().catch(() => undefined), active.indexHandle.close().catch(() => undefined)]);
+    }
+    const next = this.#next;
+    this.#next = null;
+    if (next !== null) {
+      const handle = await next.catch(() => null);
+      await handle?.close().catch(() => undefined);
+    }
+  }
+}
