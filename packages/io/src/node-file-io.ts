@@ -1,0 +1,190 @@
+/**
+ * One job: the FileIO engine on node:fs, one system call per method wherever the interface allows.
+ *
+ * It uses the callback/fd API of node:fs wrapped in promises, not fs.promises' FileHandle: the
+ * FileHandle path adds an object, a close-on-GC tracker and extra promise hops per call, which is
+ * measurable when the whole point of group commit is to make each syscall count.
+ *
+ * Errors are the original Node errors (with `code`, `syscall`, `path`), passed through untouched:
+ * the store decides what they mean and wraps them in SEGLOG_IO. Nothing here retries or swallows.
+ */
+import fs from 'node:fs';
+import type { DirLock, FileHandle, FileIO, FileStat, OpenMode } from '@seglog/types';
+import { acquireDirLock } from './lock.js';
+
+const openFlagsByMode: Readonly<Record<OpenMode, string>> = {
+  read: 'r',
+  write: 'r+',
+  create: 'wx+',
+  truncate: 'w+',
+};
+
+/** An errno-style error like the ones node:fs produces, for the few failures we detect ourselves. */
+function systemError(code: string, syscall: string, path: string, why: string): NodeJS.ErrnoException {
+  const error: NodeJS.ErrnoException = new Error(`${code}: ${why}, ${syscall} '${path}'`);
+  error.code = code;
+  error.syscall = syscall;
+  error.path = path;
+  return error;
+}
+
+function totalBytesOf(buffers: readonly Uint8Array[]): number {
+  let totalBytes = 0;
+  for (const buffer of buffers) totalBytes += buffer.byteLength;
+  return totalBytes;
+}
+
+/** The buffers still to write after `writtenBytes` of them reached the file (a short write). */
+export function remainderAfter(buffers: readonly Uint8Array[], writtenBytes: number): Uint8Array[] {
+  let skipBytes = writtenBytes;
+  let first = 0;
+  while (first < buffers.length && skipBytes >= buffers[first]!.byteLength) {
+    skipBytes -= buffers[first]!.byteLength;
+    first++;
+  }
+  const rest = buffers.slice(first);
+  if (skipBytes > 0) rest[0] = rest[0]!.subarray(skipBytes);
+  return rest;
+}
+
+function writevOnce(fd: number, buffers: readonly Uint8Array[], positionBytes: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    fs.writev(fd, buffers, positionBytes, (error, writtenBytes) => (error ? reject(error) : resolve(writtenBytes)));
+  });
+}
+
+function done(resolve: () => void, reject: (error: unknown) => void) {
+  return (error: NodeJS.ErrnoException | null): void => (error ? reject(error) : resolve());
+}
+
+export class NodeFileHandle implements FileHandle {
+  readonly path: string;
+  /** -1 once closed, so a stale handle can never act on a descriptor the kernel has reused. */
+  #fd: number;
+
+  constructor(path: string, fd: number) {
+    this.path = path;
+    this.#fd = fd;
+  }
+
+  async writev(buffers: readonly Uint8Array[], positionBytes: number): Promise<void> {
+    const fd = this.#liveFd('writev');
+    let remainingBytes = totalBytesOf(buffers);
+    let pending = buffers;
+    let atBytes = positionBytes;
+    // Normally one pwritev writes everything; a short write (full disk, signal) continues where
+    // it stopped rather than rewriting, so no byte is written twice at a different place.
+    while (remainingBytes > 0) {
+      const writtenBytes = await writevOnce(fd, pending, atBytes);
+      if (writtenBytes <= 0) throw systemError('EIO', 'writev', this.path, `wrote 0 of ${remainingBytes} bytes`);
+      remainingBytes -= writtenBytes;
+      atBytes += writtenBytes;
+      if (remainingBytes > 0) pending = remainderAfter(pending, writtenBytes);
+    }
+  }
+
+  read(buffer: Uint8Array, positionBytes: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      fs.read(this.#liveFd('read'), buffer, 0, buffer.byteLength, positionBytes, (error, readBytes) =>
+        error ? reject(error) : resolve(readBytes),
+      );
+    });
+  }
+
+  datasync(): Promise<void> {
+    return new Promise((resolve, reject) => fs.fdatasync(this.#liveFd('fdatasync'), done(resolve, reject)));
+  }
+
+  sync(): Promise<void> {
+    return new Promise((resolve, reject) => fs.fsync(this.#liveFd('fsync'), done(resolve, reject)));
+  }
+
+  truncate(lengthBytes: number): Promise<void> {
+    return new Promise((resolve, reject) => fs.ftruncate(this.#liveFd('ftruncate'), lengthBytes, done(resolve, reject)));
+  }
+
+  sizeBytes(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      fs.fstat(this.#liveFd('fstat'), (error, stats) => (error ? reject(error) : resolve(stats.size)));
+    });
+  }
+
+  /** Closing twice is a no-op: the second close must not hit a descriptor reused by another file. */
+  close(): Promise<void> {
+    const fd = this.#fd;
+    if (fd < 0) return Promise.resolve();
+    this.#fd = -1;
+    return new Promise((resolve, reject) => fs.close(fd, done(resolve, reject)));
+  }
+
+  /** Throws inside a promise executor or async method only, so callers always get a rejection. */
+  #liveFd(syscall: string): number {
+    if (this.#fd < 0) throw systemError('EBADF', syscall, this.path, 'file handle is closed');
+    return this.#fd;
+  }
+}
+
+function openFd(path: string, flags: string): Promise<number> {
+  return new Promise((resolve, reject) => fs.open(path, flags, (error, fd) => (error ? reject(error) : resolve(fd))));
+}
+
+function closeFd(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.close(fd, done(resolve, reject)));
+}
+
+function fsyncFd(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.fsync(fd, done(resolve, reject)));
+}
+
+export class NodeFileIO implements FileIO {
+  async open(path: string, mode: OpenMode): Promise<FileHandle> {
+    const flags = openFlagsByMode[mode];
+    if (flags === undefined) throw new TypeError(`unknown open mode ${String(mode)}`);
+    return new NodeFileHandle(path, await openFd(path, flags));
+  }
+
+  mkdirp(dir: string): Promise<void> {
+    return new Promise((resolve, reject) => fs.mkdir(dir, { recursive: true }, (error) => (error ? reject(error) : resolve())));
+  }
+
+  readdir(dir: string): Promise<string[]> {
+    return new Promise((resolve, reject) => fs.readdir(dir, (error, names) => (error ? reject(error) : resolve(names))));
+  }
+
+  stat(path: string): Promise<FileStat | null> {
+    return new Promise((resolve, reject) => {
+      fs.stat(path, (error, stats) => {
+        if (error?.code === 'ENOENT') resolve(null);
+        else if (error) reject(error);
+        else resolve({ isFile: stats.isFile(), isDirectory: stats.isDirectory(), sizeBytes: stats.size });
+      });
+    });
+  }
+
+  rename(source: string, target: string): Promise<void> {
+    return new Promise((resolve, reject) => fs.rename(source, target, done(resolve, reject)));
+  }
+
+  unlink(path: string): Promise<void> {
+    return new Promise((resolve, reject) => fs.unlink(path, done(resolve, reject)));
+  }
+
+  /**
+   * Opens the directory read-only, fsyncs, closes. When both fail, the fsync error is the one
+   * reported: it is the one that says durability was lost. A lone close error is reported too.
+   */
+  async syncDir(dir: string): Promise<void> {
+    const fd = await openFd(dir, 'r');
+    try {
+      await fsyncFd(fd);
+    } catch (error) {
+      await closeFd(fd).catch(() => undefined);
+      throw error;
+    }
+    await closeFd(fd);
+  }
+
+  lock(dir: string): Promise<DirLock> {
+    return acquireDirLock(dir);
+  }
+}
