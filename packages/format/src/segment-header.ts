@@ -1,7 +1,7 @@
 /**
  * One job: encode and decode the segment header (block 0 of a segment). See docs/format.md.
  */
-import { assert, SeglogError } from '@seglog/types';
+import { assert, limits, SeglogError } from '@seglog/types';
 import { isPowerOfTwo } from './align.js';
 import { readU64, view, writeU64 } from './bytes.js';
 import { crc32c } from './crc32c.js';
@@ -20,7 +20,8 @@ export interface SegmentHeader {
 
 /** Encodes a header into a zeroed block of `blockBytes`. */
 export function encodeSegmentHeader(header: Omit<SegmentHeader, 'version'>): Uint8Array {
-  assert(isPowerOfTwo(header.blockBytes) && header.blockBytes >= SEGMENT_HEADER_BYTES, 'header fits a block');
+  assert(isPowerOfTwo(header.blockBytes), 'blockBytes is a power of two');
+  assert(header.blockBytes >= limits.blockBytesMin && header.blockBytes <= limits.blockBytesMax, 'blockBytes is one the decoder accepts');
   assert(header.logId.length === LOG_ID_BYTES, 'log id is 16 bytes');
   const block = new Uint8Array(header.blockBytes);
   const dv = view(block);
@@ -49,13 +50,15 @@ export function decodeSegmentHeader(bytes: Uint8Array, file: string): SegmentHea
   const storedCrc = dv.getUint32(40, true);
   if (crc32c(bytes.subarray(0, 40)) !== storedCrc) {
     // A newer format may lay the header out differently, so report the version first when it differs.
-    if (version !== FORMAT_VERSION) throw SeglogError.unsupportedFormat(file, version, FORMAT_VERSION);
+    // Only a higher version is "newer"; there is no version 0, so that is damage.
+    if (version > FORMAT_VERSION) throw SeglogError.unsupportedFormat(file, version, FORMAT_VERSION);
     throw SeglogError.corrupt(`${file}: segment header checksum mismatch`, { file, positionBytes: 0 });
   }
-  if (version !== FORMAT_VERSION) throw SeglogError.unsupportedFormat(file, version, FORMAT_VERSION);
+  if (version > FORMAT_VERSION) throw SeglogError.unsupportedFormat(file, version, FORMAT_VERSION);
+  if (version < FORMAT_VERSION) throw SeglogError.corrupt(`${file}: segment header has no valid version (${version})`, { file, positionBytes: 0 });
   const blockBytes = dv.getUint32(12, true);
   const baseOffset = readU64(dv, 16);
-  if (!isPowerOfTwo(blockBytes) || blockBytes < 512 || baseOffset < 0) {
+  if (!isPowerOfTwo(blockBytes) || blockBytes < limits.blockBytesMin || blockBytes > limits.blockBytesMax || baseOffset < 0) {
     throw SeglogError.corrupt(`${file}: segment header fields out of range`, { file, positionBytes: 0 });
   }
   return { version, blockBytes, baseOffset, logId: bytes.slice(24, 40) };
