@@ -1,0 +1,13 @@
+import test from 'ava';
+import { fileIoSuite, SimFileIO } from '../src/index.js';
+
+// The simulator must behave like the real engine; packages/io runs the same suite on node:fs.
+fileIoSuite(
+  test,
+  async () => {
+    const io = new SimFileIO({ seed: 1 });
+    await io.mkdirp('/conformance');
+    return { io, dir: '/conformance', cleanup: async () => undefined };
+  },
+  'SimFileIO',
+);
