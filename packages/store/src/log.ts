@@ -4,6 +4,7 @@
  * writing.
  */
 import { randomBytes } from 'node:crypto';
+import { dirname } from 'node:path';
 import { SeglogError } from '@seglog/types';
 import type { DirLock, LogMetrics, LogOptions } from '@seglog/types';
 import { BufferPool } from '@seglog/bufpool';
@@ -150,7 +151,12 @@ export async function openLog(options: LogOptions): Promise<Log> {
 async function ensureDirectory({ io, dir }: ResolvedOptions): Promise<void> {
   const stat = await wrapIo('stat', dir, () => io.stat(dir));
   if (stat !== null && !stat.isDirectory) throw SeglogError.invalidOption('dir', `${dir} exists and is not a directory`);
-  if (stat === null) await wrapIo('mkdir', dir, () => io.mkdirp(dir));
+  if (stat === null) {
+    await wrapIo('mkdir', dir, () => io.mkdirp(dir));
+    // A new directory's own entry is durable only once its parent is fsynced.
+    const parent = dirname(dir);
+    await wrapIo('fsync', parent, () => io.syncDir(parent));
+  }
 }
 
 async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log> {
