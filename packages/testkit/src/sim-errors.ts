@@ -14,6 +14,7 @@ const descriptions = {
   EINVAL: [-22, 'invalid argument'],
   ENOSPC: [-28, 'no space left on device'],
   ENOTEMPTY: [-39, 'directory not empty'],
+  ESHUTDOWN: [-108, 'cannot send after transport endpoint shutdown'],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type SimErrorCode = keyof typeof descriptions;

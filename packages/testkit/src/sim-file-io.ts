@@ -18,6 +18,9 @@
  * - Slow syncs, `faults.datasyncDelayMs`: datasync and sync complete after a timer.
  * - Corruption of durable bytes, `corrupt()`: must be detected by checksums, never returned.
  * - Stale locks: a crash releases every lock, as a reboot does; they must not block a restart.
+ * - Stale programs: `boot()` gives a FileIO fenced to the current boot. After a crash every call
+ *   through an older boot's view rejects with ESHUTDOWN, so objects of the program that "died"
+ *   (a Log, its background work) cannot touch the rebooted disk. Tests use one view per boot.
  * Not modelled: misdirected writes, latent sector errors beyond failNext('read'), and unsynced
  * directory entries that happen to persist anyway.
  *
@@ -27,6 +30,7 @@
 import { SeglogError } from '@seglog/types';
 import type { DirLock, FileHandle, FileIO, FileStat, OpenMode } from '@seglog/types';
 import { Prng } from './prng.js';
+import { SimBootIO } from './sim-boot.js';
 import type { FileCrashReport, UnsyncedFate } from './sim-durability.js';
 import { systemError } from './sim-errors.js';
 import { SimFaults } from './sim-faults.js';
@@ -72,6 +76,19 @@ export class SimFileIO implements FileIO {
 
   get seed(): number {
     return this.prng.seed;
+  }
+
+  /** The boot epoch: 0 at construction, bumped by every crash. */
+  get epoch(): number {
+    return this.#state.epoch;
+  }
+
+  /**
+   * A FileIO for the current boot only: once `crash()` has run, every call through it rejects with
+   * ESHUTDOWN. Give each simulated program run (each Log, reader) the view of its own boot.
+   */
+  boot(): SimBootIO {
+    return new SimBootIO(this);
   }
 
   /** Live counters of successful calls since construction. */

@@ -11,3 +11,14 @@ fileIoSuite(
   },
   'SimFileIO',
 );
+
+// A boot view (what crash tests hand to the store) must be the same engine until its boot ends.
+fileIoSuite(
+  test,
+  async () => {
+    const sim = new SimFileIO({ seed: 2 });
+    await sim.mkdirp('/conformance');
+    return { io: sim.boot(), dir: '/conformance', cleanup: async () => undefined };
+  },
+  'SimFileIO boot view',
+);
