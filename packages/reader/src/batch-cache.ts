@@ -1,0 +1,101 @@
+/**
+ * One job: turn "the batch that must start at block B with first offset X" into a verified batch
+ * or a plain "no", with as few reads as possible.
+ *
+ * Every batch comes out of `decodeBatch`, so its CRC (log id, offset, count, lengths, payloads) is
+ * checked before anything is cached or returned. A verified batch never changes on disk (design
+ * invariant 2), so it is cached by segment and block. A "no" is never cached: at the tail of a live
+ * log it only means "not written yet". Reads are chunks of 64 KiB, and a walk hands the previous
+ * chunk back in, so scanning small batches costs one read per chunk, not one per batch.
+ */
+import { LRUCache } from 'lru-cache';
+import { BATCH_HEADER_BYTES, decodeBatch, peekBatchHeader, type DecodedBatch } from '@seglog/format';
+import { readAt, type HandlePool } from './handle-pool.js';
+import type { SegmentInfo } from './segment-catalog.js';
+
+export const CHUNK_BYTES = 64 * 1024;
+
+/** Where a batch must start, and the first offset it must carry to continue the chain. */
+export interface Position {
+  readonly blockNumber: number;
+  readonly expectedOffset: number;
+}
+
+/** Bytes read from one segment starting at `startBytes`; chunks are never reused or written. */
+export interface Chunk {
+  readonly segment: SegmentInfo;
+  readonly startBytes: number;
+  readonly bytes: Uint8Array;
+}
+
+export interface BatchRead {
+  readonly batch: DecodedBatch | null;
+  /** The chunk to hand to the next read of the same walk. */
+  readonly chunk: Chunk | undefined;
+}
+
+export function positionBytes(segment: SegmentInfo, position: Position): number {
+  return position.blockNumber * segment.blockBytes;
+}
+
+/** Where the batch after `batch` (read at `position`) must start. */
+export function nextPosition(segment: SegmentInfo, position: Position, batch: DecodedBatch): Position {
+  return {
+    blockNumber: position.blockNumber + batch.spanBytes / segment.blockBytes,
+    expectedOffset: position.expectedOffset + batch.header.recordCount,
+  };
+}
+
+export class BatchReader {
+  private readonly cache: LRUCache<string, DecodedBatch>;
+
+  constructor(
+    private readonly handles: HandlePool,
+    cacheBatches: number,
+  ) {
+    this.cache = new LRUCache<string, DecodedBatch>({ max: cacheBatches });
+  }
+
+  /**
+   * The verified batch at `position`, or null when there is none: a torn or unwritten tail, damage,
+   * or a batch that does not carry the expected offset. A null always comes from a fresh disk read,
+   * never from `chunk` alone, so a batch written since the chunk was read is seen.
+   */
+  async read(segment: SegmentInfo, position: Position, chunk?: Chunk): Promise<BatchRead> {
+    const key = `${segment.baseOffset}:${position.blockNumber}`;
+    const cached = this.cache.get(key);
+    if (cached !== undefined) {
+      return { batch: cached.header.firstOffset === position.expectedOffset ? cached : null, chunk };
+    }
+    const atBytes = positionBytes(segment, position);
+    if (chunk !== undefined && chunk.segment.baseOffset === segment.baseOffset && atBytes >= chunk.startBytes) {
+      const batch = decodeBatch(segment.logId, chunk.bytes, atBytes - chunk.startBytes, segment.blockBytes, position.expectedOffset);
+      if (batch !== null) return { batch: this.remember(key, batch), chunk };
+    }
+    const fresh: Chunk = { segment, startBytes: atBytes, bytes: await this.readBatchBytes(segment, position) };
+    const batch = decodeBatch(segment.logId, fresh.bytes, 0, segment.blockBytes, position.expectedOffset);
+    return { batch: batch === null ? null : this.remember(key, batch), chunk: fresh };
+  }
+
+  /** Reads a chunk at `position`, or the whole batch there when it claims to be bigger than a chunk. */
+  private async readBatchBytes(segment: SegmentInfo, position: Position): Promise<Uint8Array> {
+    const atBytes = positionBytes(segment, position);
+    const chunkBytes = Math.max(CHUNK_BYTES, segment.blockBytes);
+    return this.handles.use(segment.path, async (handle) => {
+      const bytes = await readAt(handle, atBytes, chunkBytes);
+      const header = peekBatchHeader(bytes, 0);
+      if (header === null || header.firstOffset !== position.expectedOffset) return bytes;
+      const neededBytes = BATCH_HEADER_BYTES + header.bodyBytes;
+      if (neededBytes <= bytes.length || bytes.length < chunkBytes) return bytes;
+      // The header is not verified yet, so its size is bounded by the file before it is trusted
+      // with an allocation: garbage claiming 2 GiB must not allocate 2 GiB.
+      if (atBytes + neededBytes > (await handle.sizeBytes())) return bytes;
+      return readAt(handle, atBytes, neededBytes);
+    });
+  }
+
+  private remember(key: string, batch: DecodedBatch): DecodedBatch {
+    this.cache.set(key, batch);
+    return batch;
+  }
+}

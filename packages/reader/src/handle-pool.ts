@@ -1,0 +1,91 @@
+/**
+ * One job: keep a bounded set of read-only segment handles open, and never close one under a read.
+ *
+ * The LRU decides which handle to drop; a lease count decides when it may really close. A handle
+ * evicted while a read is using it is closed when that read finishes, so a busy reader never sees
+ * EBADF. Opening is shared: concurrent first reads of one segment open it once.
+ */
+import { LRUCache } from 'lru-cache';
+import { SeglogError, type FileHandle, type FileIO } from '@seglog/types';
+
+interface Lease {
+  readonly opening: Promise<FileHandle>;
+  users: number;
+  evicted: boolean;
+  closeStarted: boolean;
+}
+
+export class HandlePool {
+  private readonly leases: LRUCache<string, Lease>;
+  private readonly closing = new Set<Promise<void>>();
+  private closed = false;
+
+  constructor(
+    private readonly io: FileIO,
+    maxHandles: number,
+  ) {
+    this.leases = new LRUCache<string, Lease>({
+      max: maxHandles,
+      dispose: (lease) => {
+        lease.evicted = true;
+        this.closeIfIdle(lease);
+      },
+    });
+  }
+
+  /** Runs `work` with the open handle of `path`, opening it if needed. */
+  async use<T>(path: string, work: (handle: FileHandle) => Promise<T>): Promise<T> {
+    if (this.closed) throw SeglogError.closed('reader');
+    const lease = this.leaseFor(path);
+    lease.users++;
+    try {
+      return await work(await lease.opening);
+    } finally {
+      lease.users--;
+      this.closeIfIdle(lease);
+    }
+  }
+
+  /** Closes every idle handle now and every busy one when its read ends; later `use` calls reject. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.leases.clear();
+    await Promise.all([...this.closing]);
+  }
+
+  private leaseFor(path: string): Lease {
+    const cached = this.leases.get(path);
+    if (cached !== undefined) return cached;
+    const lease: Lease = { opening: this.io.open(path, 'read'), users: 0, evicted: false, closeStarted: false };
+    // A failed open must not stay cached, or every later read of the segment would fail too.
+    lease.opening.catch(() => {
+      if (this.leases.peek(path) === lease) this.leases.delete(path);
+    });
+    this.leases.set(path, lease);
+    return lease;
+  }
+
+  private closeIfIdle(lease: Lease): void {
+    if (!lease.evicted || lease.users > 0 || lease.closeStarted) return;
+    lease.closeStarted = true;
+    // A failed close of a read-only descriptor loses nothing, so it is not worth failing a read for.
+    const done = lease.opening.then(
+      (handle) => handle.close().catch(() => undefined),
+      () => undefined,
+    );
+    this.closing.add(done);
+    void done.finally(() => this.closing.delete(done));
+  }
+}
+
+/**
+ * Reads up to `lengthBytes` at `positionBytes` with one read. On a regular file a short read means
+ * end of file, and looping to prove it would cost a second read at the tail of every live segment.
+ * A short read that is not EOF can only make a batch look incomplete, and a break is always read
+ * again before it is called damage.
+ */
+export async function readAt(handle: FileHandle, positionBytes: number, lengthBytes: number): Promise<Uint8Array> {
+  const buffer = new Uint8Array(lengthBytes);
+  const count = await handle.read(buffer, positionBytes);
+  return buffer.subarray(0, count);
+}

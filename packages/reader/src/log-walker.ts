@@ -1,0 +1,149 @@
+/**
+ * One job: follow the chain of batches across segments, and decide what each place where the chain
+ * stops means: the visible end of the log, the start of the next segment, or corruption.
+ *
+ * A break (no batch that verifies with the expected offset) is the end only when nothing proves
+ * that records continue past it. Three things prove it: a verified batch later in the same segment,
+ * a next segment (whose base must then equal the expected offset), or a `durable` source reporting
+ * more records durable. The proof is gathered *after* the read that found the break, and a writer
+ * completes every write before the next one becomes visible, so the break position is read once
+ * more: if it still fails, the bytes there are damaged, and reading past them would skip records.
+ */
+import { LRUCache } from 'lru-cache';
+import type { DecodedBatch } from '@seglog/format';
+import { assert, SeglogError, type DurableSource, type FileIO } from '@seglog/types';
+import { nextPosition, positionBytes, type BatchReader, type Chunk, type Position } from './batch-cache.js';
+import type { SegmentCatalog, SegmentInfo } from './segment-catalog.js';
+import { SegmentIndex } from './segment-index.js';
+
+/** Segment indexes kept in memory; each holds one entry per 16 KiB of its segment at most. */
+const SEGMENT_INDEXES_MAX = 1024;
+
+export interface Cursor {
+  readonly segment: SegmentInfo;
+  readonly position: Position;
+  readonly batch: DecodedBatch;
+  readonly chunk: Chunk | undefined;
+}
+
+/** A verified batch, or the visible end of the chain (not clamped to `durable`). */
+export type Found = { readonly kind: 'batch'; readonly cursor: Cursor } | { readonly kind: 'end'; readonly endOffset: number };
+
+type Resolution = 'end' | 'next' | 'retry';
+
+export class LogWalker {
+  private readonly indexes = new LRUCache<number, Promise<SegmentIndex>>({ max: SEGMENT_INDEXES_MAX });
+
+  constructor(
+    private readonly io: FileIO,
+    private readonly catalog: SegmentCatalog,
+    private readonly batches: BatchReader,
+    private readonly durable: DurableSource | undefined,
+  ) {}
+
+  /** The batch holding `offset` (at or above the first segment's base), or the end before it. */
+  async find(offset: number): Promise<Found> {
+    for (;;) {
+      if (this.catalog.count === 0) await this.catalog.refresh();
+      const segment = this.catalog.find(offset);
+      if (segment === undefined) return { kind: 'end', endOffset: this.catalog.first?.baseOffset ?? 0 };
+      const index = await this.indexFor(segment);
+      const step = await index.seek(offset);
+      if (step.kind === 'batch') {
+        return { kind: 'batch', cursor: { segment, position: step.position, batch: step.batch, chunk: step.chunk } };
+      }
+      const resolution = await this.resolveBreak(segment, index, step.position);
+      if (resolution === 'end') return { kind: 'end', endOffset: step.position.expectedOffset };
+    }
+  }
+
+  /** The batch after `cursor`'s, crossing into the next segment when the chain reaches its base. */
+  async next(cursor: Cursor): Promise<Found> {
+    let segment = cursor.segment;
+    let position = nextPosition(segment, cursor.position, cursor.batch);
+    let chunk = cursor.chunk;
+    for (;;) {
+      const following = this.catalog.after(segment);
+      if (following !== undefined && position.expectedOffset >= following.baseOffset) {
+        if (position.expectedOffset > following.baseOffset) throw overlap(segment, position, following);
+        segment = following;
+        position = { blockNumber: 1, expectedOffset: following.baseOffset };
+        chunk = undefined;
+      }
+      const index = await this.indexFor(segment);
+      const step = await index.step(position, chunk);
+      if (step.kind === 'batch') {
+        return { kind: 'batch', cursor: { segment, position, batch: step.batch, chunk: step.chunk } };
+      }
+      const resolution = await this.resolveBreak(segment, index, position);
+      if (resolution === 'end') return { kind: 'end', endOffset: position.expectedOffset };
+      chunk = undefined;
+    }
+  }
+
+  /** One past the last record of the chain in the last segment (not clamped to `durable`). */
+  async end(): Promise<number> {
+    for (;;) {
+      if (this.catalog.count === 0) await this.catalog.refresh();
+      const segment = this.catalog.last;
+      if (segment === undefined) return 0;
+      const index = await this.indexFor(segment);
+      const step = await index.seek(Number.MAX_SAFE_INTEGER);
+      assert(step.kind === 'break', 'a walk to the end stops at a break');
+      const resolution = await this.resolveBreak(segment, index, step.position);
+      if (resolution === 'end') return step.position.expectedOffset;
+    }
+  }
+
+  private async resolveBreak(segment: SegmentInfo, index: SegmentIndex, position: Position): Promise<Resolution> {
+    // Read before listing: records durable now are in a segment that the listing will show.
+    const durableOffset = this.durable?.durableOffset;
+    const later = await index.trustedBeyond(position);
+    let following = this.catalog.after(segment);
+    if (following === undefined) {
+      await this.catalog.refresh();
+      following = this.catalog.after(segment);
+    }
+    const durableBeyond = following === undefined && durableOffset !== undefined && durableOffset > position.expectedOffset;
+    if (later === null && following === undefined && !durableBeyond) return 'end';
+    const again = await this.batches.read(segment, position);
+    if (again.batch !== null) return 'retry';
+    if (later === null && following !== undefined && following.baseOffset === position.expectedOffset) return 'next';
+    throw brokenChain(segment, position, later, following, durableOffset);
+  }
+
+  private indexFor(segment: SegmentInfo): Promise<SegmentIndex> {
+    let loading = this.indexes.get(segment.baseOffset);
+    if (loading === undefined) {
+      loading = SegmentIndex.load(this.io, segment, this.batches);
+      this.indexes.set(segment.baseOffset, loading);
+    }
+    return loading;
+  }
+}
+
+function brokenChain(
+  segment: SegmentInfo,
+  position: Position,
+  later: Position | null,
+  following: SegmentInfo | undefined,
+  durableOffset: number | undefined,
+): SeglogError {
+  const file = segment.path;
+  const atBytes = positionBytes(segment, position);
+  const where = `${file}: no valid batch with first offset ${position.expectedOffset} at byte ${atBytes}`;
+  let why: string;
+  if (later !== null) why = `but a verified batch follows at byte ${positionBytes(segment, later)}`;
+  else if (following !== undefined) why = `but the next segment ${following.path} starts at offset ${following.baseOffset}`;
+  else why = `but the writer reports offsets below ${durableOffset} durable`;
+  return SeglogError.corrupt(`${where}, ${why}`, { file, positionBytes: atBytes, offset: position.expectedOffset });
+}
+
+function overlap(segment: SegmentInfo, position: Position, following: SegmentInfo): SeglogError {
+  const file = segment.path;
+  const atBytes = positionBytes(segment, position);
+  return SeglogError.corrupt(
+    `${file}: records run to offset ${position.expectedOffset - 1} at byte ${atBytes}, past the base ${following.baseOffset} of ${following.path}`,
+    { file, positionBytes: atBytes, offset: following.baseOffset },
+  );
+}

@@ -1,0 +1,193 @@
+/**
+ * One job: the public reader: range checks, copies of payloads, and the closed state, over the
+ * chain walk in log-walker.ts.
+ *
+ * What a reader sees. A reader never writes and never takes the directory lock, so it runs beside
+ * a live writer in this process or another one. It sees a batch once the batch's bytes are in the
+ * segment file and verify: a reader in another process sees every batch whose writev has completed
+ * and whose CRC-32C verifies, which can include the one batch whose fdatasync is still in flight
+ * (not yet acknowledged to its appenders; a writer crash keeps it, because its bytes are already in
+ * the file, but a power loss before the fdatasync completes may not). A batch still being written
+ * fails its checksum and is not visible yet: the visible end is the first place where the chain of
+ * batches (each starting where the previous one ends, with the next offset) stops in the last
+ * segment. With `durable` (the `Log` of this process) a reader sees only acknowledged records: the
+ * visible end is the smaller of that place and `durable.durableOffset`. The visible end only grows;
+ * records appended while `read` iterates without `to` are returned when it gets to them, across
+ * segment rolls too. Every batch is verified on every read from disk: a reader never returns bytes
+ * that fail their checksum and never skips a record. A stop that something proves is not the end (a
+ * verified batch after it in the same segment, a next segment that does not start at the expected
+ * offset, or `durable` reporting more) is SEGLOG_CORRUPT, naming the file and byte position.
+ * Known limit: damage in the last segment with no verified batch after it looks like a write in
+ * progress, so the reader ends there; the writer's recovery at its next open tells the two apart.
+ */
+import { nodeFileIO } from '@seglog/io';
+import { ErrorCodes, SeglogError, type DurableSource, type FileIO, type LogRecord, type ReaderOptions } from '@seglog/types';
+import { BatchReader } from './batch-cache.js';
+import { HandlePool } from './handle-pool.js';
+import { LogWalker, type Found } from './log-walker.js';
+import { SegmentCatalog } from './segment-catalog.js';
+
+export const CACHE_BATCHES_DEFAULT = 64;
+export const CACHE_HANDLES_DEFAULT = 16;
+
+export interface ReadRange {
+  /** First offset to return. */
+  readonly from: number;
+  /** One past the last offset to return; without it, read to the visible end. */
+  readonly to?: number;
+}
+
+/** Opens a reader on `options.dir`; the directory's segment headers are checked now. */
+export function openReader(options: ReaderOptions): Promise<Reader> {
+  return Reader.open(options);
+}
+
+export class Reader {
+  private readonly catalog: SegmentCatalog;
+  private readonly handles: HandlePool;
+  private readonly batches: BatchReader;
+  private readonly walker: LogWalker;
+  private readonly durable: DurableSource | undefined;
+  private closed = false;
+
+  private constructor(options: ResolvedReaderOptions) {
+    this.handles = new HandlePool(options.io, options.cacheHandles);
+    this.catalog = new SegmentCatalog(options.io, options.dir, this.handles);
+    this.batches = new BatchReader(this.handles, options.cacheBatches);
+    this.walker = new LogWalker(options.io, this.catalog, this.batches, options.durable);
+    this.durable = options.durable;
+  }
+
+  /** The same as `openReader`. */
+  static async open(options: ReaderOptions): Promise<Reader> {
+    const reader = new Reader(resolveReaderOptions(options));
+    try {
+      await reader.catalog.refresh();
+    } catch (error) {
+      await reader.close();
+      throw error;
+    }
+    return reader;
+  }
+
+  /** The payload of the record at `offset`: a fresh copy the caller owns. */
+  async get(offset: number): Promise<Uint8Array> {
+    checkOffset('offset', offset);
+    this.assertOpen();
+    const first = await this.firstOffset();
+    const durableOffset = this.durable?.durableOffset;
+    if (offset < first || (durableOffset !== undefined && offset >= durableOffset)) throw await this.outOfRange(offset);
+    const found = await this.walker.find(offset);
+    if (found.kind === 'end') throw SeglogError.outOfRange(offset, first, this.clamp(found.endOffset));
+    const { position, batch } = found.cursor;
+    return batch.payloads[offset - position.expectedOffset]!.slice();
+  }
+
+  /**
+   * Records from `from` (inclusive) to `to` (exclusive), in order, across segments. Without `to`,
+   * up to the visible end as the iteration reaches it. Rejects SEGLOG_OUT_OF_RANGE when `from` is
+   * outside [firstOffset, visible end], or, after the records that exist, when `to` is past the end.
+   */
+  read(range: ReadRange): AsyncIterableIterator<LogRecord> {
+    checkOffset('from', range.from);
+    if (range.to !== undefined) {
+      checkOffset('to', range.to);
+      if (range.to < range.from) throw new TypeError(`to (${range.to}) must not be below from (${range.from})`);
+    }
+    return this.iterate(range.from, range.to);
+  }
+
+  /** The offset of the oldest record in the log (0 for a log with no segment yet). */
+  async firstOffset(): Promise<number> {
+    this.assertOpen();
+    if (this.catalog.count === 0) await this.catalog.refresh();
+    return this.catalog.first?.baseOffset ?? 0;
+  }
+
+  /** One past the last visible record. */
+  async endOffset(): Promise<number> {
+    this.assertOpen();
+    return this.clamp(await this.walker.end());
+  }
+
+  /** Closes every segment handle; later calls reject SEGLOG_CLOSED. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.handles.close();
+  }
+
+  private async *iterate(from: number, to: number | undefined): AsyncGenerator<LogRecord> {
+    this.assertOpen();
+    const first = await this.firstOffset();
+    if (from < first) throw await this.outOfRange(from);
+    let offset = from;
+    let found: Found = await this.walker.find(from);
+    while (offset < this.limit(to) && found.kind === 'batch') {
+      const { position, batch } = found.cursor;
+      if (offset >= position.expectedOffset + batch.header.recordCount) {
+        found = await this.walker.next(found.cursor);
+        continue;
+      }
+      this.assertOpen();
+      yield { offset, payload: batch.payloads[offset - position.expectedOffset]!.slice() };
+      offset++;
+    }
+    if (to !== undefined && offset >= to) return;
+    const end = found.kind === 'end' ? this.clamp(found.endOffset) : this.limit(undefined);
+    if (from > end) throw SeglogError.outOfRange(from, first, end);
+    if (to !== undefined) {
+      throw new SeglogError(ErrorCodes.OUT_OF_RANGE, `read range [${from}, ${to}) runs past the visible end ${end}`, { offset: to });
+    }
+  }
+
+  /** Where iteration must stop: `to`, or what `durable` acknowledges now, whichever is lower. */
+  private limit(to: number | undefined): number {
+    return Math.min(to ?? Number.POSITIVE_INFINITY, this.durable?.durableOffset ?? Number.POSITIVE_INFINITY);
+  }
+
+  private clamp(endOffset: number): number {
+    return Math.min(endOffset, this.durable?.durableOffset ?? Number.POSITIVE_INFINITY);
+  }
+
+  private async outOfRange(offset: number): Promise<SeglogError> {
+    return SeglogError.outOfRange(offset, await this.firstOffset(), await this.endOffset());
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw SeglogError.closed('reader');
+  }
+}
+
+function checkOffset(name: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`${name} must be a non-negative safe integer, got ${value}`);
+}
+
+interface ResolvedReaderOptions {
+  readonly dir: string;
+  readonly io: FileIO;
+  readonly durable: DurableSource | undefined;
+  readonly cacheBatches: number;
+  readonly cacheHandles: number;
+}
+
+function resolveReaderOptions(options: ReaderOptions): ResolvedReaderOptions {
+  if (typeof options !== 'object' || options === null) throw SeglogError.invalidOption('options', 'must be an object');
+  if (typeof options.dir !== 'string' || options.dir === '') throw SeglogError.invalidOption('dir', 'must be a non-empty string');
+  if (options.durable !== undefined && typeof options.durable?.durableOffset !== 'number') {
+    throw SeglogError.invalidOption('durable', 'must have a numeric durableOffset (pass a Log)');
+  }
+  return {
+    dir: options.dir,
+    io: options.io ?? nodeFileIO,
+    durable: options.durable,
+    cacheBatches: positiveInteger('cacheBatches', options.cacheBatches, CACHE_BATCHES_DEFAULT),
+    cacheHandles: positiveInteger('cacheHandles', options.cacheHandles, CACHE_HANDLES_DEFAULT),
+  };
+}
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1) throw SeglogError.invalidOption(name, `must be an integer >= 1, got ${value}`);
+  return value;
+}
