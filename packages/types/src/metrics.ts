@@ -60,7 +60,69 @@ export interface LogMetrics {
   readonly fdatasyncMicros: Summary;
   /** Time from `append` to its promise resolving, microseconds. */
   readonly appendLatencyMicros: Summary;
+  /** Time from `append` until its batch was sealed (queueing, before any I/O), microseconds. */
+  readonly submitLatencyMicros: Summary;
+  /** Framed bytes of each batch as a percentage of `maxBatchBytes`. */
+  readonly batchFullnessPercent: Summary;
+  /** Why batches were sealed: full (bytes or records cap), window (the window ran out), idle (disk idle and no window). */
+  readonly sealReasons: SealReasons;
+  /** Batches whose write or fdatasync failed (each one poisons the log until reopen). */
+  readonly errors: number;
   /** The commit window currently applied, microseconds. */
   readonly commitWindowMicros: number;
+  readonly commitWindow: CommitWindowState;
+  /** The same distributions over the recent sliding interval only. */
+  readonly recent: RecentMetrics;
   readonly pool: PoolMetrics;
+}
+
+export interface SealReasons {
+  readonly full: number;
+  readonly window: number;
+  readonly idle: number;
+}
+
+export interface CommitWindowState {
+  readonly mode: 'fixed' | 'adaptive';
+  readonly micros: number;
+  /** Upper bound the adaptive controller may use now, microseconds. */
+  readonly capMicros: number;
+  /** Smoothed fdatasync latency the controller sees, microseconds. */
+  readonly fdatasyncEwmaMicros: number;
+  /** Smoothed rate of appends that arrive independently (not in the turn an acknowledgement resumed them). */
+  readonly independentArrivalsPerSecond: number;
+}
+
+export interface RecentMetrics {
+  /** Length of the sliding interval, microseconds. */
+  readonly intervalMicros: number;
+  readonly appendsPerSecond: number;
+  readonly fdatasyncsPerSecond: number;
+  readonly batchRecords: Summary;
+  readonly writeMicros: Summary;
+  readonly fdatasyncMicros: Summary;
+  readonly submitLatencyMicros: Summary;
+  readonly appendLatencyMicros: Summary;
+}
+
+/** What the `seglog:batch` diagnostics channel publishes for every durable batch. */
+export interface BatchEvent {
+  readonly dir: string;
+  readonly firstOffset: number;
+  readonly records: number;
+  readonly payloadBytes: number;
+  readonly framedBytes: number;
+  readonly spanBytes: number;
+  readonly writeMicros: number;
+  readonly fdatasyncMicros: number;
+  readonly windowMicros: number;
+  readonly sealReason: keyof SealReasons;
+}
+
+/** What the `seglog:error` diagnostics channel publishes when a batch fails. */
+export interface ErrorEvent {
+  readonly dir: string;
+  readonly firstOffset: number;
+  readonly records: number;
+  readonly error: Error;
 }

@@ -8,7 +8,16 @@ export interface FixedCommitWindow {
   readonly fixedMicros: number;
 }
 
-export type CommitWindow = FixedCommitWindow;
+/**
+ * The adaptive window: a controller sets it from measured fdatasync latency and the rate of
+ * independent arrivals, within `maxMicros` (default 2000) and never above half the recent
+ * fdatasync latency.
+ */
+export interface AdaptiveCommitWindow {
+  readonly adaptive: { readonly maxMicros?: number };
+}
+
+export type CommitWindow = 'adaptive' | FixedCommitWindow | AdaptiveCommitWindow;
 
 export interface LogOptions {
   /** The log directory; created if missing. */
@@ -26,8 +35,12 @@ export interface LogOptions {
   readonly maxBatchBytes?: number;
   /** Payload bytes accepted but not yet durable; past this, appends wait. Default 64 MiB. */
   readonly maxInFlightBytes?: number;
-  /** Default `{ fixedMicros: 0 }`. */
+  /** Default `'adaptive'`. `{ fixedMicros: N }` pins it. */
   readonly commitWindow?: CommitWindow;
+  /** Most records in one batch. Default 65536. */
+  readonly maxBatchRecords?: number;
+  /** Length of the sliding interval of `metrics().recent`, milliseconds. Default 10000. */
+  readonly recentIntervalMillis?: number;
   /** Fill the next segment with zeros in the background before it is needed. Default true. */
   readonly preallocate?: boolean;
   /** Write a sparse index entry at most every this many segment bytes. Default 16 KiB. */
