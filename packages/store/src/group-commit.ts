@@ -9,9 +9,10 @@
  * unacknowledged batch can be torn, which is what recovery relies on.
  *
  * Backpressure: payload bytes not yet durable are capped by `maxInFlightBytes`, and batch buffers
- * by the pool's cap. Past either, appends queue in FIFO order (copying their payload, since the
- * caller may reuse it) and are admitted as batches complete. Offsets are assigned at admission, so
- * FIFO admission keeps them dense and in acknowledgement order.
+ * by the pool's cap. Past either, appends queue (copying their payload, since the caller may
+ * reuse it) and are admitted as batches complete. Offsets are assigned at admission, so they stay
+ * dense and in acknowledgement order. Two queues, small and large records, are admitted in
+ * turn, so a flood of large records cannot starve small appenders of room.
  *
  * Failure (fsyncgate): if a write or fdatasync fails, that batch and every pending append reject
  * with the same SEGLOG_IO error, and so does every later append, until the log is reopened and
@@ -20,26 +21,31 @@
 import { SeglogError, assert } from '@seglog/types';
 import type { Clock } from '@seglog/types';
 import type { BufferPool } from '@seglog/bufpool';
-import { recordFrameBytes } from '@seglog/format';
+import { BATCH_HEADER_BYTES, recordFrameBytes } from '@seglog/format';
+import { publishBatch, publishError } from './diagnostics.js';
 import { OpenBatch } from './open-batch.js';
 import type { AppendWaiter } from './open-batch.js';
 import type { SegmentWriter } from './segment-writer.js';
-import type { Telemetry } from './telemetry.js';
+import type { SealReason, Telemetry } from './telemetry.js';
+import type { WindowPolicy } from './window-policy.js';
 
 export interface GroupCommitConfig {
+  readonly dir: string;
   readonly logId: Uint8Array;
   readonly blockBytes: number;
+  readonly maxBatchBytes: number;
+  readonly maxBatchRecords: number;
   readonly maxInFlightBytes: number;
-  readonly commitWindowMicros: number;
   readonly clock: Clock;
   readonly pool: BufferPool;
   readonly writer: SegmentWriter;
   readonly telemetry: Telemetry;
+  readonly window: WindowPolicy;
 }
 
 /** An append (or appendMany) waiting for room, holding its own copies of the payloads. */
 interface QueuedAppend {
-  readonly payloads: readonly Uint8Array[];
+  payloads: readonly Uint8Array[];
   readonly startedMicros: number;
   readonly resolve: (offset: number) => void;
   readonly reject: (error: unknown) => void;
@@ -48,11 +54,21 @@ interface QueuedAppend {
   firstOffset: number;
 }
 
+interface SealedBatch {
+  readonly batch: OpenBatch;
+  readonly reason: SealReason;
+  readonly windowMicros: number;
+}
+
 export class GroupCommit {
   readonly #config: GroupCommitConfig;
+  /** Records above this size go to the large queue when they must wait. */
+  readonly #smallRecordBytesMax: number;
   #open: OpenBatch | null = null;
-  readonly #sealed: OpenBatch[] = [];
-  readonly #queue: QueuedAppend[] = [];
+  readonly #sealed: SealedBatch[] = [];
+  readonly #small: QueuedAppend[] = [];
+  readonly #large: QueuedAppend[] = [];
+  #largeTurn = false;
   #writing = false;
   #flushScheduled = false;
   #idleSinceMicros: number;
@@ -62,10 +78,11 @@ export class GroupCommit {
   #failure: SeglogError | null = null;
   #nextOffset: number;
   #durableOffset: number;
-  #idleWaiters: Array<() => void> = [];
+  readonly #idleWaiters: Array<() => void> = [];
 
   constructor(config: GroupCommitConfig, nextOffset: number) {
     this.#config = config;
+    this.#smallRecordBytesMax = Math.floor(config.maxBatchBytes / 16);
     this.#nextOffset = nextOffset;
     this.#durableOffset = nextOffset;
     this.#idleSinceMicros = config.clock.nowMicros();
@@ -95,19 +112,23 @@ export class GroupCommit {
   /** Frames `payloads` as one contiguous run; resolves with the first offset once all are durable. */
   submit(payloads: readonly Uint8Array[]): Promise<number> {
     if (this.#failure !== null) return Promise.reject(this.#failure);
+    this.#config.window.noteArrival();
     const startedMicros = this.#config.clock.nowMicros();
     return new Promise<number>((resolve, reject) => {
       const entry: QueuedAppend = { payloads, startedMicros, resolve, reject, admitted: 0, firstOffset: -1 };
-      if (this.#queue.length === 0) this.#admit(entry);
-      if (entry.admitted < payloads.length) {
-        // Keep our own copies: the caller may reuse its buffers once submit returns.
-        const rest = payloads.slice(entry.admitted).map((payload) => payload.slice());
-        this.#queue.push({ ...entry, payloads: [...payloads.slice(0, entry.admitted), ...rest] });
-        this.#queuedRecords += rest.length;
-        this.#config.telemetry.backpressureWaits++;
-      }
+      if (this.#small.length === 0 && this.#large.length === 0) this.#admit(entry);
+      if (entry.admitted < payloads.length) this.#enqueue(entry);
       this.#scheduleFlush();
     });
+  }
+
+  #enqueue(entry: QueuedAppend): void {
+    // Keep our own copies of what is not yet framed: the caller may reuse its buffers.
+    entry.payloads = [...entry.payloads.slice(0, entry.admitted), ...entry.payloads.slice(entry.admitted).map((payload) => payload.slice())];
+    const large = entry.payloads.some((payload) => payload.length > this.#smallRecordBytesMax);
+    (large ? this.#large : this.#small).push(entry);
+    this.#queuedRecords += entry.payloads.length - entry.admitted;
+    this.#config.telemetry.backpressureWaits++;
   }
 
   /** Admits as many records of `entry` as room allows; attaches its waiter when all are in. */
@@ -135,21 +156,38 @@ export class GroupCommit {
     if (this.#open !== null && this.#open.fits(payloadBytes)) return this.#open;
     const buffer = this.#config.pool.tryAcquire();
     if (buffer === null) return null;
-    if (this.#open !== null) this.#sealed.push(this.#open);
-    this.#open = new OpenBatch(buffer, this.#nextOffset, this.#config.clock.nowMicros());
+    if (this.#open !== null) this.#seal(this.#open, 'full', 0);
+    this.#open = new OpenBatch(buffer, this.#nextOffset, this.#config.clock.nowMicros(), this.#config.maxBatchRecords);
     assert(this.#open.fits(payloadBytes), 'a record of maxRecordBytes fits an empty batch');
     return this.#open;
   }
 
-  #drainQueue(): void {
-    while (this.#queue.length > 0) {
-      const head = this.#queue[0]!;
+  #seal(batch: OpenBatch, reason: SealReason, windowMicros: number): void {
+    const { telemetry, clock } = this.#config;
+    const now = clock.nowMicros();
+    for (const waiter of batch.waiters) telemetry.recordSubmitLatency(now - waiter.startedMicros, now);
+    telemetry.recordSeal(reason);
+    this.#sealed.push({ batch, reason, windowMicros });
+  }
+
+  /** Admits queued appends, small and large queues in turn, until room runs out. */
+  #drainQueues(): void {
+    while (this.#small.length > 0 || this.#large.length > 0) {
+      const queue = this.#pickQueue();
+      const head = queue[0]!;
       const before = head.admitted;
       this.#admit(head);
       this.#queuedRecords -= head.admitted - before;
       if (head.admitted < head.payloads.length) return;
-      this.#queue.shift();
+      queue.shift();
+      this.#largeTurn = queue === this.#small;
     }
+  }
+
+  #pickQueue(): QueuedAppend[] {
+    if (this.#small.length === 0) return this.#large;
+    if (this.#large.length === 0) return this.#small;
+    return this.#largeTurn ? this.#large : this.#small;
   }
 
   #scheduleFlush(): void {
@@ -166,7 +204,8 @@ export class GroupCommit {
     if (this.#sealed.length === 0) {
       const open = this.#open;
       if (open === null || open.recordCount === 0) return;
-      const dueMicros = Math.max(open.openedMicros, this.#idleSinceMicros) + this.#config.commitWindowMicros;
+      const windowMicros = this.#config.window.windowMicros;
+      const dueMicros = Math.max(open.openedMicros, this.#idleSinceMicros) + windowMicros;
       const waitMicros = dueMicros - this.#config.clock.nowMicros();
       if (waitMicros > 0) {
         this.#flushScheduled = true;
@@ -175,35 +214,35 @@ export class GroupCommit {
         else setImmediate(() => this.#flushWhenDue());
         return;
       }
-      this.#sealed.push(open);
+      this.#seal(open, windowMicros > 0 ? 'window' : 'idle', windowMicros);
       this.#open = null;
     }
     void this.#writeNext();
   }
 
   async #writeNext(): Promise<void> {
-    const batch = this.#sealed.shift();
-    if (batch === undefined) return;
+    const sealed = this.#sealed.shift();
+    if (sealed === undefined) return;
+    const { batch } = sealed;
     this.#writing = true;
-    const { writer, telemetry, logId, blockBytes, clock } = this.#config;
+    const { writer, telemetry, logId, blockBytes, clock, window } = this.#config;
     const bytes = batch.seal(logId, blockBytes);
+    let timings;
     try {
-      const timings = await writer.writeBatch(bytes, batch.firstOffset);
-      telemetry.recordBatch({
-        records: batch.recordCount,
-        payloadBytes: batch.payloadBytes,
-        framedBytes: batch.framedBytes,
-        spanBytes: bytes.length,
-        ...timings,
-      });
+      timings = await writer.writeBatch(bytes, batch.firstOffset);
     } catch (error) {
       this.#fail(error, batch);
       return;
     }
-    this.#complete(batch, clock.nowMicros());
+    const now = clock.nowMicros();
+    const record = { records: batch.recordCount, payloadBytes: batch.payloadBytes, framedBytes: batch.framedBytes, spanBytes: bytes.length, ...timings };
+    telemetry.recordBatch(record, now);
+    window.observe(timings.fdatasyncMicros, now);
+    publishBatch(() => ({ dir: this.#config.dir, firstOffset: batch.firstOffset, windowMicros: sealed.windowMicros, sealReason: sealed.reason, ...record }));
+    this.#complete(batch, now);
     this.#writing = false;
-    this.#idleSinceMicros = clock.nowMicros();
-    this.#drainQueue();
+    this.#idleSinceMicros = now;
+    this.#drainQueues();
     if (this.#sealed.length > 0) void this.#writeNext();
     else if (this.#open !== null && this.#open.recordCount > 0) this.#scheduleFlush();
     else this.#notifyIdle();
@@ -213,10 +252,11 @@ export class GroupCommit {
     assert(batch.firstOffset === this.#durableOffset, 'batches become durable in offset order');
     this.#durableOffset = batch.nextOffset;
     this.#pendingRecords -= batch.recordCount;
-    this.#inFlightBytes -= batch.framedBytes - 32;
+    this.#inFlightBytes -= batch.framedBytes - BATCH_HEADER_BYTES;
     this.#config.pool.release(batch.buffer);
+    this.#config.window.noteAcknowledged();
     for (const waiter of batch.waiters) {
-      this.#config.telemetry.appendLatencyMicros.record(nowMicros - waiter.startedMicros);
+      this.#config.telemetry.recordAppendLatency(nowMicros - waiter.startedMicros, nowMicros);
       waiter.resolve(waiter.firstOffset);
     }
   }
@@ -226,37 +266,44 @@ export class GroupCommit {
     const error = cause instanceof SeglogError ? cause : SeglogError.io('write', 'segment', cause);
     this.#failure = error;
     this.#writing = false;
-    const batches = [failed, ...this.#sealed.splice(0), ...(this.#open === null ? [] : [this.#open])];
+    this.#config.telemetry.errors++;
+    publishError(() => ({ dir: this.#config.dir, firstOffset: failed.firstOffset, records: failed.recordCount, error }));
+    const batches = [failed, ...this.#sealed.splice(0).map((sealed) => sealed.batch), ...(this.#open === null ? [] : [this.#open])];
     this.#open = null;
     for (const batch of batches) {
       this.#config.pool.release(batch.buffer);
       for (const waiter of batch.waiters) waiter.reject(error);
     }
-    for (const queued of this.#queue.splice(0)) queued.reject(error);
+    this.#rejectQueued(error);
     this.#pendingRecords = 0;
-    this.#queuedRecords = 0;
     this.#inFlightBytes = 0;
     this.#notifyIdle();
   }
 
+  #rejectQueued(error: SeglogError): void {
+    for (const queued of [...this.#small.splice(0), ...this.#large.splice(0)]) queued.reject(error);
+    this.#queuedRecords = 0;
+  }
+
+  #idle(): boolean {
+    return !this.#writing && this.#sealed.length === 0 && (this.#open === null || this.#open.recordCount === 0) && this.#small.length === 0 && this.#large.length === 0;
+  }
+
   /** Resolves when nothing is pending: every admitted append is durable or has failed. */
   whenIdle(): Promise<void> {
-    if (!this.#writing && this.#sealed.length === 0 && (this.#open === null || this.#open.recordCount === 0) && this.#queue.length === 0) {
-      return Promise.resolve();
-    }
+    if (this.#idle()) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
   #notifyIdle(): void {
-    if (this.#queue.length > 0) return;
+    if (!this.#idle()) return;
     for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 
-  /** Rejects everything still pending with `error` (used by close after its grace period). */
+  /** Rejects everything still queued with `error` and refuses later appends (used by close). */
   abort(error: SeglogError): void {
     if (this.#failure === null) this.#failure = error;
-    for (const queued of this.#queue.splice(0)) queued.reject(error);
-    this.#queuedRecords = 0;
+    this.#rejectQueued(error);
     this.#notifyIdle();
   }
 }

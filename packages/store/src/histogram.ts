@@ -51,6 +51,28 @@ export class Histogram {
     return this.#max;
   }
 
+  get count(): number {
+    return this.#count;
+  }
+
+  clear(): void {
+    this.#counts.fill(0);
+    this.#count = 0;
+    this.#sum = 0;
+    this.#min = Infinity;
+    this.#max = 0;
+  }
+
+  /** Adds every value recorded in `other` to this histogram. */
+  add(other: Histogram): void {
+    if (other.#count === 0) return;
+    for (let bucket = 0; bucket < BUCKETS; bucket++) this.#counts[bucket]! += other.#counts[bucket]!;
+    this.#count += other.#count;
+    this.#sum += other.#sum;
+    if (other.#min < this.#min) this.#min = other.#min;
+    if (other.#max > this.#max) this.#max = other.#max;
+  }
+
   summary(): Summary {
     if (this.#count === 0) return { count: 0, min: 0, mean: 0, p50: 0, p99: 0, p999: 0, max: 0 };
     return {

@@ -17,6 +17,7 @@ import { recoverLog } from './recovery.js';
 import type { RecoveryReport } from './recovery.js';
 import { SegmentWriter } from './segment-writer.js';
 import { Telemetry } from './telemetry.js';
+import { WindowPolicy } from './window-policy.js';
 
 type State = 'open' | 'closing' | 'closed';
 
@@ -30,6 +31,7 @@ export class Log {
   readonly #writer: SegmentWriter;
   readonly #commit: GroupCommit;
   readonly #telemetry: Telemetry;
+  readonly #window: WindowPolicy;
   #state: State = 'open';
   #closing: Promise<void> | null = null;
 
@@ -41,6 +43,7 @@ export class Log {
     writer: SegmentWriter;
     commit: GroupCommit;
     telemetry: Telemetry;
+    window: WindowPolicy;
     firstOffset: number;
     recovery: RecoveryReport;
   }) {
@@ -51,6 +54,7 @@ export class Log {
     this.#writer = parts.writer;
     this.#commit = parts.commit;
     this.#telemetry = parts.telemetry;
+    this.#window = parts.window;
     this.firstOffset = parts.firstOffset;
     this.recovery = parts.recovery;
   }
@@ -98,9 +102,10 @@ export class Log {
 
   metrics(): LogMetrics {
     return this.#telemetry.snapshot({
+      nowMicros: this.#options.clock.nowMicros(),
       queueDepth: this.#commit.queueDepth,
       inFlightBytes: this.#commit.inFlightBytes,
-      commitWindowMicros: this.#options.commitWindowMicros,
+      commitWindow: this.#window.snapshot(),
       pool: this.#pool.metrics(),
     });
   }
@@ -167,14 +172,27 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
   const blockBytes = recovered?.blockBytes ?? options.blockBytes;
   const effective: ResolvedOptions = { ...options, blockBytes };
   const logId = recovered?.logId ?? new Uint8Array(randomBytes(LOG_ID_BYTES));
-  const telemetry = new Telemetry();
+  const telemetry = new Telemetry({ maxBatchBytes: effective.maxBatchBytes, recentIntervalMicros: effective.recentIntervalMicros });
   const writer = new SegmentWriter({ ...effective, logId, telemetry });
   if (recovered === null) await writer.createFirst(0);
   else await writer.resume(recovered.segments[recovered.segments.length - 1]!.baseOffset, recovered.tailPositionBytes, recovered.tailIndex);
   const pool = new BufferPool({ bufferBytes: effective.maxBatchBytes, bytesCap: poolBytesCap(effective) });
   const nextOffset = recovered?.nextOffset ?? 0;
+  const window = new WindowPolicy(effective.commitWindow, effective.clock.nowMicros());
   const commit = new GroupCommit(
-    { logId, blockBytes, maxInFlightBytes: effective.maxInFlightBytes, commitWindowMicros: effective.commitWindowMicros, clock: effective.clock, pool, writer, telemetry },
+    {
+      dir: effective.dir,
+      logId,
+      blockBytes,
+      maxBatchBytes: effective.maxBatchBytes,
+      maxBatchRecords: effective.maxBatchRecords,
+      maxInFlightBytes: effective.maxInFlightBytes,
+      clock: effective.clock,
+      pool,
+      writer,
+      telemetry,
+      window,
+    },
     nextOffset,
   );
   return new Log({
@@ -184,6 +202,7 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
     writer,
     commit,
     telemetry,
+    window,
     firstOffset: recovered?.firstOffset ?? 0,
     recovery: recovered?.report ?? { segments: 0, batchesScanned: 0, tornTailAt: null },
   });

@@ -29,12 +29,14 @@ export class OpenBatch {
   readonly firstOffset: number;
   readonly openedMicros: number;
   readonly waiters: AppendWaiter[] = [];
+  readonly #maxRecords: number;
   recordCount = 0;
   payloadBytes = 0;
   /** Framed bytes so far, header included. */
   #usedBytes = BATCH_HEADER_BYTES;
 
-  constructor(buffer: Uint8Array, firstOffset: number, openedMicros: number) {
+  constructor(buffer: Uint8Array, firstOffset: number, openedMicros: number, maxRecords: number) {
+    this.#maxRecords = maxRecords;
     this.buffer = buffer;
     this.firstOffset = firstOffset;
     this.openedMicros = openedMicros;
@@ -49,7 +51,7 @@ export class OpenBatch {
   }
 
   fits(payloadBytes: number): boolean {
-    return this.#usedBytes + recordFrameBytes(payloadBytes) <= this.buffer.length;
+    return this.recordCount < this.#maxRecords && this.#usedBytes + recordFrameBytes(payloadBytes) <= this.buffer.length;
   }
 
   /** Frames `payload` into the buffer; returns its offset. */

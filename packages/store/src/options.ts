@@ -6,6 +6,7 @@ import { limits, SeglogError } from '@seglog/types';
 import type { Clock, FileIO, LogOptions } from '@seglog/types';
 import { BATCH_HEADER_BYTES, RECORD_FRAME_BYTES, isPowerOfTwo } from '@seglog/format';
 import { nodeFileIO, systemClock } from '@seglog/io';
+import type { WindowMode } from './window-policy.js';
 
 export interface ResolvedOptions {
   readonly dir: string;
@@ -18,15 +19,21 @@ export interface ResolvedOptions {
   readonly maxRecordBytes: number;
   readonly maxBatchBytes: number;
   readonly maxInFlightBytes: number;
-  readonly commitWindowMicros: number;
+  readonly commitWindow: WindowMode;
+  readonly maxBatchRecords: number;
+  readonly recentIntervalMicros: number;
   readonly preallocate: boolean;
   readonly indexIntervalBytes: number;
 }
 
 const KNOWN = new Set([
   'dir', 'io', 'clock', 'segmentBytes', 'blockBytes', 'maxRecordBytes', 'maxBatchBytes',
-  'maxInFlightBytes', 'commitWindow', 'preallocate', 'indexIntervalBytes',
+  'maxInFlightBytes', 'commitWindow', 'preallocate', 'indexIntervalBytes', 'maxBatchRecords',
+  'recentIntervalMillis',
 ]);
+
+/** Default ceiling of the adaptive window: far above any useful value, far below a stall. */
+export const ADAPTIVE_MAX_MICROS_DEFAULT = 2000;
 
 function integer(name: string, value: unknown, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
@@ -39,16 +46,24 @@ function integer(name: string, value: unknown, fallback: number, min: number, ma
   return value;
 }
 
-function commitWindowMicros(value: unknown): number {
-  if (value === undefined) return 0;
-  if (typeof value !== 'object' || value === null || !('fixedMicros' in value)) {
-    throw SeglogError.invalidOption('commitWindow', 'must be { fixedMicros: number }');
-  }
-  const micros = (value as { fixedMicros: unknown }).fixedMicros;
+function windowMicros(name: string, micros: unknown): number {
   if (typeof micros !== 'number' || !Number.isFinite(micros) || micros < 0 || micros > limits.commitWindowMicrosMax) {
-    throw SeglogError.invalidOption('commitWindow.fixedMicros', `must be a number in [0, ${limits.commitWindowMicrosMax}]`);
+    throw SeglogError.invalidOption(name, `must be a number in [0, ${limits.commitWindowMicrosMax}], got ${String(micros)}`);
   }
   return micros;
+}
+
+function commitWindow(value: unknown): WindowMode {
+  if (value === undefined || value === 'adaptive') return { kind: 'adaptive', maxMicros: ADAPTIVE_MAX_MICROS_DEFAULT };
+  if (typeof value === 'object' && value !== null && 'fixedMicros' in value) {
+    return { kind: 'fixed', micros: windowMicros('commitWindow.fixedMicros', (value as { fixedMicros: unknown }).fixedMicros) };
+  }
+  if (typeof value === 'object' && value !== null && 'adaptive' in value) {
+    const adaptive = (value as { adaptive: unknown }).adaptive;
+    const maxMicros = typeof adaptive === 'object' && adaptive !== null ? (adaptive as { maxMicros?: unknown }).maxMicros : undefined;
+    return { kind: 'adaptive', maxMicros: maxMicros === undefined ? ADAPTIVE_MAX_MICROS_DEFAULT : windowMicros('commitWindow.adaptive.maxMicros', maxMicros) };
+  }
+  throw SeglogError.invalidOption('commitWindow', `must be 'adaptive', { fixedMicros: number } or { adaptive: { maxMicros?: number } }`);
 }
 
 export function resolveOptions(options: LogOptions): ResolvedOptions {
@@ -88,7 +103,9 @@ export function resolveOptions(options: LogOptions): ResolvedOptions {
     maxRecordBytes,
     maxBatchBytes,
     maxInFlightBytes,
-    commitWindowMicros: commitWindowMicros(options.commitWindow),
+    commitWindow: commitWindow(options.commitWindow),
+    maxBatchRecords: integer('maxBatchRecords', options.maxBatchRecords, 65536, 1, 2 ** 32 - 1),
+    recentIntervalMicros: 1000 * integer('recentIntervalMillis', options.recentIntervalMillis, 10_000, 100, 3_600_000),
     preallocate: options.preallocate ?? true,
     indexIntervalBytes,
   };

@@ -1,0 +1,82 @@
+/**
+ * One job: decide how long an open batch may wait for company once the disk is idle. A pure
+ * controller: state in, observation in, state out, so property tests drive it with synthetic
+ * telemetry and simulations replay it exactly.
+ *
+ * Why these rules (see docs/tuning.md, "The adaptive commit window"):
+ * - Group commit already batches every append that arrives while a batch is in the kernel, so a
+ *   window only adds company that arrives *after* the disk went idle. Appends that are resumed by
+ *   an acknowledgement (a closed loop: `await append(); append()`) arrive in that same turn and are
+ *   already in the batch; waiting for more of them waits for nothing. The controller therefore
+ *   looks only at *independent* arrivals: appends that did not come in the acknowledgement's turn.
+ * - Waiting pays only if, within about one fdatasync, at least one independent append is expected
+ *   (load = rate x fdatasync latency >= 1). Below that the window is 0: a lone appender pays one
+ *   fdatasync, never a window more (InfluxDB's fixed 100 ms delay, influxdb#7565, is the lesson).
+ * - When it pays, the window is a small fraction (BETA) of the smoothed fdatasync latency, so the
+ *   latency it adds stays near a tenth of an append's latency, and never more than half an
+ *   fdatasync (PostgreSQL's commit_delay guidance) or the configured maximum.
+ * - Damping: latency and rate are exponentially smoothed, the window moves a fraction of the way
+ *   to its target each step, and engaging needs load >= ENGAGE_LOAD while disengaging needs
+ *   load < RELEASE_LOAD (hysteresis), so noise around the threshold cannot make it flap.
+ */
+
+export const BETA = 0.15;
+export const CAP_FRACTION = 0.5;
+export const ENGAGE_LOAD = 1;
+export const RELEASE_LOAD = 0.5;
+/** Weight of a new sample in the smoothed fdatasync latency and arrival rate. */
+export const SMOOTHING = 0.2;
+/** Fraction of the distance to the target covered per step. */
+export const STEP = 0.3;
+
+export interface WindowConfig {
+  /** The largest window ever applied, microseconds. */
+  readonly maxMicros: number;
+}
+
+export interface WindowState {
+  readonly windowMicros: number;
+  readonly capMicros: number;
+  readonly engaged: boolean;
+  /** Smoothed fdatasync latency; 0 until the first observation. */
+  readonly fdatasyncEwmaMicros: number;
+  /** Smoothed rate of independent arrivals, per microsecond. */
+  readonly arrivalsPerMicro: number;
+}
+
+/** What one durable batch taught us. */
+export interface WindowObservation {
+  readonly fdatasyncMicros: number;
+  /** Independent arrivals since the previous observation. */
+  readonly independentArrivals: number;
+  /** Time since the previous observation, microseconds (> 0). */
+  readonly elapsedMicros: number;
+}
+
+export const initialWindowState: WindowState = {
+  windowMicros: 0,
+  capMicros: 0,
+  engaged: false,
+  fdatasyncEwmaMicros: 0,
+  arrivalsPerMicro: 0,
+};
+
+function smooth(previous: number, sample: number, first: boolean): number {
+  return first ? sample : previous + SMOOTHING * (sample - previous);
+}
+
+export function nextWindow(state: WindowState, observation: WindowObservation, config: WindowConfig): WindowState {
+  const first = state.fdatasyncEwmaMicros === 0;
+  const fdatasyncEwmaMicros = Math.max(1, smooth(state.fdatasyncEwmaMicros, Math.max(0, observation.fdatasyncMicros), first));
+  const rate = observation.elapsedMicros > 0 ? Math.max(0, observation.independentArrivals) / observation.elapsedMicros : 0;
+  const arrivalsPerMicro = smooth(state.arrivalsPerMicro, rate, first);
+  const load = arrivalsPerMicro * fdatasyncEwmaMicros;
+  const engaged = state.engaged ? load >= RELEASE_LOAD : load >= ENGAGE_LOAD;
+  const capMicros = Math.min(config.maxMicros, CAP_FRACTION * fdatasyncEwmaMicros);
+  const target = engaged ? Math.min(capMicros, BETA * fdatasyncEwmaMicros) : 0;
+  let windowMicros = state.windowMicros + STEP * (target - state.windowMicros);
+  // Snap the tail of the decay to exactly 0, so "not waiting" really means not waiting.
+  if (target === 0 && windowMicros < 1) windowMicros = 0;
+  windowMicros = Math.min(Math.max(0, windowMicros), capMicros);
+  return { windowMicros, capMicros, engaged, fdatasyncEwmaMicros, arrivalsPerMicro };
+}

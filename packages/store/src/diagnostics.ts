@@ -1,0 +1,21 @@
+/**
+ * One job: publish batch-level events on node:diagnostics_channel, so tools (the Prometheus
+ * package, tracing) can observe every batch without polling. Publishing is skipped entirely when
+ * nobody subscribes, so it costs one property read per batch.
+ */
+import diagnosticsChannel from 'node:diagnostics_channel';
+import type { BatchEvent, ErrorEvent } from '@seglog/types';
+
+export const BATCH_CHANNEL = 'seglog:batch';
+export const ERROR_CHANNEL = 'seglog:error';
+
+const batchChannel = diagnosticsChannel.channel(BATCH_CHANNEL);
+const errorChannel = diagnosticsChannel.channel(ERROR_CHANNEL);
+
+export function publishBatch(event: () => BatchEvent): void {
+  if (batchChannel.hasSubscribers) batchChannel.publish(event());
+}
+
+export function publishError(event: () => ErrorEvent): void {
+  if (errorChannel.hasSubscribers) errorChannel.publish(event());
+}
