@@ -28,6 +28,8 @@ export const RELEASE_LOAD = 0.5;
 export const SMOOTHING = 0.2;
 /** Fraction of the distance to the target covered per step. */
 export const STEP = 0.3;
+/** A latency sample is clipped to this multiple of the smoothed value, so one stall cannot yank the window. */
+export const SPIKE_CLIP = 4;
 
 export interface WindowConfig {
   /** The largest window ever applied, microseconds. */
@@ -67,7 +69,8 @@ function smooth(previous: number, sample: number, first: boolean): number {
 
 export function nextWindow(state: WindowState, observation: WindowObservation, config: WindowConfig): WindowState {
   const first = state.fdatasyncEwmaMicros === 0;
-  const fdatasyncEwmaMicros = Math.max(1, smooth(state.fdatasyncEwmaMicros, Math.max(0, observation.fdatasyncMicros), first));
+  const sample = first ? observation.fdatasyncMicros : Math.min(observation.fdatasyncMicros, SPIKE_CLIP * state.fdatasyncEwmaMicros);
+  const fdatasyncEwmaMicros = Math.max(1, smooth(state.fdatasyncEwmaMicros, Math.max(0, sample), first));
   const rate = observation.elapsedMicros > 0 ? Math.max(0, observation.independentArrivals) / observation.elapsedMicros : 0;
   const arrivalsPerMicro = smooth(state.arrivalsPerMicro, rate, first);
   const load = arrivalsPerMicro * fdatasyncEwmaMicros;

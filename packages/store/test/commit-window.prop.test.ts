@@ -1,0 +1,118 @@
+import test from 'ava';
+import fc from 'fast-check';
+import { BETA, CAP_FRACTION, initialWindowState, nextWindow } from '../src/commit-window.js';
+import type { WindowObservation, WindowState } from '../src/commit-window.js';
+
+const config = { maxMicros: 2000 };
+
+/** Feeds `count` observations built by `make(i)` and returns every state. */
+function drive(count: number, make: (i: number) => WindowObservation, start: WindowState = initialWindowState): WindowState[] {
+  const states: WindowState[] = [];
+  let state = start;
+  for (let i = 0; i < count; i++) {
+    state = nextWindow(state, make(i), config);
+    states.push(state);
+  }
+  return states;
+}
+
+/** Direction changes of the window over a run: an oscillating controller has many. */
+function reversals(states: readonly WindowState[]): number {
+  let count = 0;
+  let direction = 0;
+  for (let i = 1; i < states.length; i++) {
+    const delta = states[i]!.windowMicros - states[i - 1]!.windowMicros;
+    if (Math.abs(delta) < 1e-9) continue;
+    const sign = Math.sign(delta);
+    if (direction !== 0 && sign !== direction) count++;
+    direction = sign;
+  }
+  return count;
+}
+
+test('a lone appender (no independent arrivals) never gets a window', (t) => {
+  const states = drive(500, () => ({ fdatasyncMicros: 400, independentArrivals: 0, elapsedMicros: 420 }));
+  t.true(states.every((state) => state.windowMicros === 0));
+});
+
+test('light load (well under one arrival per fdatasync) stays at 0', (t) => {
+  // 100 arrivals/s against a 500 µs fdatasync: load 0.05.
+  const states = drive(500, () => ({ fdatasyncMicros: 500, independentArrivals: 1, elapsedMicros: 10_000 }));
+  t.is(states.at(-1)!.windowMicros, 0);
+  t.false(states.at(-1)!.engaged);
+});
+
+test('steady moderate load converges to BETA x fdatasync without overshoot', (t) => {
+  // 4 independent arrivals per 500 µs batch: load 4.
+  const states = drive(200, () => ({ fdatasyncMicros: 500, independentArrivals: 4, elapsedMicros: 500 }));
+  const last = states.at(-1)!;
+  t.true(last.engaged);
+  t.true(Math.abs(last.windowMicros - BETA * 500) < 0.5, `window ${last.windowMicros}`);
+  t.true(states.every((state) => state.windowMicros <= BETA * 500 + 1e-9), 'approaches from below, never overshoots');
+  t.is(reversals(states), 0);
+});
+
+test('a step change in fdatasync latency moves the window monotonically to the new target', (t) => {
+  const before = drive(200, () => ({ fdatasyncMicros: 500, independentArrivals: 4, elapsedMicros: 500 }));
+  const after = drive(200, () => ({ fdatasyncMicros: 2000, independentArrivals: 16, elapsedMicros: 2000 }), before.at(-1)!);
+  t.true(Math.abs(after.at(-1)!.windowMicros - BETA * 2000) < 1, `window ${after.at(-1)!.windowMicros}`);
+  t.is(reversals(after), 0);
+  const steps = [before.at(-1)!, ...after].map((state) => state.windowMicros);
+  for (let i = 1; i < steps.length; i++) t.true(steps[i]! - steps[i - 1]! < 0.35 * BETA * 2000, 'no big jumps');
+});
+
+test('a single fdatasync spike moves the window only a little', (t) => {
+  const steady = drive(200, () => ({ fdatasyncMicros: 500, independentArrivals: 4, elapsedMicros: 500 }));
+  const spiked = nextWindow(steady.at(-1)!, { fdatasyncMicros: 50_000, independentArrivals: 400, elapsedMicros: 50_000 }, config);
+  t.true(spiked.windowMicros <= CAP_FRACTION * spiked.fdatasyncEwmaMicros);
+  t.true(spiked.windowMicros < 1.5 * BETA * 500, `window ${spiked.windowMicros} stays near ${BETA * 500}`);
+});
+
+test('load dwelling between the release and engage thresholds does not flap', (t) => {
+  // Alternating load 0.6 and 0.9: inside the hysteresis band, so engagement never changes.
+  const off = drive(100, (i) => ({ fdatasyncMicros: 1000, independentArrivals: i % 2 === 0 ? 6 : 9, elapsedMicros: 10_000 }));
+  t.true(off.every((state) => !state.engaged));
+  const on = drive(100, (i) => ({ fdatasyncMicros: 1000, independentArrivals: i % 2 === 0 ? 6 : 9, elapsedMicros: 10_000 }), {
+    ...initialWindowState,
+    engaged: true,
+    fdatasyncEwmaMicros: 1000,
+    arrivalsPerMicro: 0.0008,
+  });
+  t.true(on.every((state) => state.engaged));
+});
+
+test('property: the window stays within [0, min(maxMicros, half the smoothed fdatasync)] under noisy telemetry', (t) => {
+  t.notThrows(() => fc.assert(
+    fc.property(
+      fc.array(fc.record({ fdatasyncMicros: fc.double({ min: 0, max: 200_000, noNaN: true }), independentArrivals: fc.nat(10_000), elapsedMicros: fc.double({ min: 1, max: 1e6, noNaN: true }) }), { minLength: 1, maxLength: 300 }),
+      fc.integer({ min: 0, max: 100_000 }),
+      (observations, maxMicros) => {
+        let state = initialWindowState;
+        for (const observation of observations) {
+          state = nextWindow(state, observation, { maxMicros });
+          if (!(state.windowMicros >= 0)) return false;
+          if (state.windowMicros > maxMicros + 1e-9) return false;
+          if (state.windowMicros > CAP_FRACTION * state.fdatasyncEwmaMicros + 1e-9) return false;
+        }
+        return true;
+      },
+    ),
+  ));
+});
+
+test('property: noisy but stationary telemetry converges without sustained oscillation', (t) => {
+  t.notThrows(() => fc.assert(
+    fc.property(fc.integer({ min: 1, max: 0xffffffff }), (seed) => {
+      let x = seed;
+      const noise = (): number => {
+        x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+        return 0.8 + 0.4 * (x / 0xffffffff);
+      };
+      const states = drive(400, () => ({ fdatasyncMicros: 800 * noise(), independentArrivals: Math.round(8 * noise()), elapsedMicros: 800 }));
+      const tail = states.slice(200).map((state) => state.windowMicros);
+      const spread = Math.max(...tail) - Math.min(...tail);
+      return spread < 0.4 * BETA * 800;
+    }),
+    { numRuns: 50 },
+  ));
+});
