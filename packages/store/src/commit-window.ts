@@ -20,7 +20,7 @@
  *   load < RELEASE_LOAD (hysteresis), so noise around the threshold cannot make it flap.
  */
 
-export const BETA = 0.15;
+export const BETA = 0.1;
 export const CAP_FRACTION = 0.5;
 export const ENGAGE_LOAD = 1;
 export const RELEASE_LOAD = 0.5;
