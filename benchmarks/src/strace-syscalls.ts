@@ -125,7 +125,7 @@ async function main(): Promise<void> {
     const totalCalls = rows.reduce((sum, r) => sum + r.calls, 0);
     const totalFileCalls = rows.reduce((sum, r) => sum + r.fileCalls, 0);
     console.log(`\n${renderCounts(rows, appends)}\n`);
-    console.log(`durable appends: ${appends.toLocaleString('en-US')} (engine's own count of fdatasyncs: ${cell.totalFdatasyncs.toLocaleString('en-US')})`);
+    console.log(`durable appends: ${appends.toLocaleString('en-US')} (engine's own count of fdatasyncs: ${(cell.totalFdatasyncs ?? 0).toLocaleString('en-US')})`);
     console.log(`write-family + sync syscalls per durable append: ${(totalCalls / appends).toFixed(4)} (all fds)`);
     console.log(`  of which on files: ${(totalFileCalls / appends).toFixed(4)} (a plain write + fdatasync per record costs 2)`);
     const path = await writeResults('strace', new Date(), {

@@ -1,15 +1,31 @@
 /**
- * One job: map an engine name to the function that runs one cell on it.
+ * One job: the engines of the suite by name, and running one cell on one of them in this process.
  */
-import type { CellOptions, CellResult, EngineName } from '../lib/cell.js';
-import { runPlainCell } from './plain-fdatasync.js';
-import { runSeglogCell } from './seglog.js';
+import { engineNames, type CellOptions, type CellResult, type EngineDefinition, type EngineName } from '../lib/cell.js';
+import { runCellOn } from '../lib/run-cell.js';
+import { levelEngine } from './level.js';
+import { lmdbEngine, lmdbOverlapEngine } from './lmdb.js';
+import { natsEngine } from './nats.js';
+import { plainEngine } from './plain-fdatasync.js';
+import { redisEngine } from './redis.js';
+import { seglogEngine } from './seglog.js';
+import { sqliteEngine } from './sqlite.js';
 
-const runners: Record<EngineName, (options: CellOptions) => Promise<CellResult>> = {
-  seglog: runSeglogCell,
-  'plain-fdatasync': runPlainCell,
+export const engines: Record<EngineName, EngineDefinition> = {
+  seglog: seglogEngine,
+  'plain-fdatasync': plainEngine,
+  sqlite: sqliteEngine,
+  lmdb: lmdbEngine,
+  'lmdb-overlap': lmdbOverlapEngine,
+  level: levelEngine,
+  redis: redisEngine,
+  nats: natsEngine,
 };
 
+export function allEngineInfo() {
+  return engineNames.map((name) => engines[name].info);
+}
+
 export function runCell(engine: EngineName, options: CellOptions): Promise<CellResult> {
-  return runners[engine](options);
+  return runCellOn(engines[engine], options);
 }

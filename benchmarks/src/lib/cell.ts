@@ -1,61 +1,80 @@
 /**
- * One job: the shape of one benchmark cell (engine x record size x concurrency), in and out.
+ * One job: the shape of one benchmark cell (engine x workload x concurrency), in and out, and the
+ * interface every engine adapter implements.
  *
- * Both engines return the same shape, so the table, the JSON results and the strace script never
- * need to know which engine produced a number.
+ * Every engine returns the same shape, so the tables, the JSON results, the charts and the strace
+ * pass never need to know which engine produced a number.
  */
-import type { DriveResult, EngineCounters } from './drive.js';
+import type { AppendTarget, DriveResult } from './drive.js';
 import type { LatencySummary } from './latency.js';
+import type { WindowCost } from './window-probe.js';
+import type { Workload } from './workload.js';
 
-export const engineNames = ['seglog', 'plain-fdatasync'] as const;
+export const engineNames = ['seglog', 'plain-fdatasync', 'sqlite', 'lmdb', 'lmdb-overlap', 'level', 'redis', 'nats'] as const;
 export type EngineName = (typeof engineNames)[number];
-
-export interface CellOptions {
-  /** A fresh, empty directory the engine may fill; the caller removes it. */
-  readonly dir: string;
-  readonly recordBytes: number;
-  readonly concurrency: number;
-  readonly warmupMillis: number;
-  readonly durationMillis: number;
-}
-
-export interface CellResult extends DriveResult {
-  readonly engine: EngineName;
-  readonly recordBytes: number;
-  readonly concurrency: number;
-  /** Durable appends per fdatasync over the measured window (plain: 1 by construction). */
-  readonly appendsPerFdatasync: number;
-  /** Engine counters over the engine's whole life, warm-up and drain included (read after close). */
-  readonly totalAppends: number;
-  readonly totalFdatasyncs: number;
-  /** fdatasync duration over the engine's whole life, microseconds: what each append waits on. */
-  readonly fdatasyncMicros: LatencySummary;
-  /** Engine-specific extras for the JSON file (seglog: its metrics snapshot at close). */
-  readonly detail?: unknown;
-}
 
 export function isEngineName(text: string): text is EngineName {
   return (engineNames as readonly string[]).includes(text);
 }
 
-/** Joins what the driver measured with the engine's own counters into one cell result. */
-export function cellResult(
-  engine: EngineName,
-  options: CellOptions,
-  drive: DriveResult,
-  totals: EngineCounters,
-  fdatasyncMicros: LatencySummary,
-  detail?: unknown,
-): CellResult {
-  const base = {
-    ...drive,
-    engine,
-    recordBytes: options.recordBytes,
-    concurrency: options.concurrency,
-    appendsPerFdatasync: drive.windowFdatasyncs === 0 ? 0 : drive.windowAppends / drive.windowFdatasyncs,
-    totalAppends: totals.appends,
-    totalFdatasyncs: totals.fdatasyncs,
-    fdatasyncMicros,
-  };
-  return detail === undefined ? base : { ...base, detail };
+/** What a reader of the results needs to know about an engine's configuration. */
+export interface EngineInfo {
+  readonly name: EngineName;
+  /** A one-line description for tables: product, mode, client. */
+  readonly label: string;
+  /** Whether an acknowledged append is on disk (covered by a completed fsync/fdatasync). */
+  readonly durable: boolean;
+  /** The setting that makes it durable (or the reason it is not), as it appears in the code. */
+  readonly durability: string;
+}
+
+/** An engine opened on a directory, ready for appenders. */
+export interface EngineHandle extends AppendTarget {
+  appendMany(payloads: readonly Uint8Array[]): Promise<unknown>;
+  /** Server processes the engine talks to; their CPU counts toward CPU per append. */
+  readonly serverPids: readonly number[];
+  /** fdatasync durations, when the engine times its own (seglog, plain). */
+  fdatasyncMicros?(): LatencySummary;
+  /** Engine-specific extras for the JSON file (seglog: its metrics at the end). */
+  detail?(): unknown;
+  close(): Promise<void>;
+}
+
+export interface EngineDefinition {
+  readonly info: EngineInfo;
+  /** null when the engine can run here, else why not (missing package or server binary). */
+  unavailableReason(): Promise<string | null>;
+  open(dir: string): Promise<EngineHandle>;
+}
+
+export interface CellOptions {
+  /** A fresh, empty directory the engine may fill; the caller removes it. */
+  readonly dir: string;
+  /** The record size (for the mixed trace, the small one). */
+  readonly recordBytes: number;
+  readonly concurrency: number;
+  readonly warmupMillis: number;
+  readonly durationMillis: number;
+  /** Defaults to uniform appends of `recordBytes`. */
+  readonly workload?: Workload;
+}
+
+export interface CellResult extends DriveResult {
+  readonly engine: EngineName;
+  readonly durable: boolean;
+  readonly workload: Workload;
+  readonly recordBytes: number;
+  readonly concurrency: number;
+  /** Durable appends per fdatasync over the window; null when the engine cannot count its flushes. */
+  readonly appendsPerFdatasync: number | null;
+  /** Engine counters over the engine's whole life, warm-up and drain included (read before close). */
+  readonly totalAppends: number;
+  readonly totalFdatasyncs: number | null;
+  /** (this process + server processes) CPU over the window / appends in the window, µs. */
+  readonly cpuMicrosPerAppend: number;
+  readonly cost: WindowCost;
+  /** Bytes the block device wrote over the window / payload bytes appended (machine-wide: an upper bound). */
+  readonly deviceBytesPerPayloadByte: number | null;
+  readonly fdatasyncMicros?: LatencySummary;
+  readonly detail?: unknown;
 }

@@ -1,44 +1,62 @@
 /**
  * One job: drive N concurrent appenders against one engine for a warm-up plus a measured window.
  *
- * Each appender is an async loop that awaits one durable append at a time, the way N independent
- * request handlers of a service would. Only the measured window counts: throughput is the appends
- * that *completed* inside it, latency is taken from appends that both started and completed inside
- * it (so warm-up stragglers and the final drain do not skew the percentiles).
+ * Each appender is an async loop that awaits one durable operation at a time, the way N
+ * independent request handlers of a service would. Only the measured window counts: throughput is
+ * the records that *completed* inside it, latency is taken from operations that both started and
+ * completed inside it (so warm-up stragglers and the final drain do not skew the percentiles). A
+ * probe, if given, is told when the window opens and closes, so CPU and disk counters cover exactly
+ * the same interval as the throughput.
  */
-import { randomFillSync } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { elapsedMicros, LatencyRecorder, type LatencySummary } from './latency.js';
+import { operationSource, type Operation, type Workload } from './workload.js';
 
 /** Monotonic counters an engine keeps; the driver reports their change over the measured window. */
 export interface EngineCounters {
   readonly appends: number;
-  readonly fdatasyncs: number;
+  /** null when the engine cannot count its own flushes (the strace pass counts them instead). */
+  readonly fdatasyncs: number | null;
 }
 
 /** What the driver needs from an engine while the appenders run. */
 export interface AppendTarget {
   append(payload: Uint8Array): Promise<unknown>;
+  appendMany?(payloads: readonly Uint8Array[]): Promise<unknown>;
   counters(): EngineCounters;
 }
 
+/** Sampled at the window's edges; see lib/window-probe.ts. */
+export interface WindowProbe {
+  open(): void;
+  close(): void;
+}
+
 export interface DriveOptions {
+  /** Defaults to `{ kind: 'uniform', recordBytes }`. */
+  readonly workload?: Workload;
   readonly recordBytes: number;
   readonly concurrency: number;
   readonly warmupMillis: number;
   readonly durationMillis: number;
+  readonly probe?: WindowProbe;
 }
 
 export interface DriveResult {
   /** Length of the measured window, seconds (measured, not the requested duration). */
   readonly measuredSeconds: number;
-  /** Appends that completed inside the measured window. */
+  /** Records made durable inside the measured window (appendMany counts each record). */
   readonly appends: number;
   readonly appendsPerSecond: number;
+  readonly payloadBytes: number;
+  readonly megabytesPerSecond: number;
+  /** Per operation (one append, or one whole appendMany). */
   readonly latencyMicros: LatencySummary;
+  /** The latency histogram, compressed (see lib/latency.ts). */
+  readonly latencyHistogram: string;
   /** Engine counters from the start of the measured window until every appender stopped. */
   readonly windowAppends: number;
-  readonly windowFdatasyncs: number;
+  readonly windowFdatasyncs: number | null;
 }
 
 interface WindowState {
@@ -46,23 +64,27 @@ interface WindowState {
   stopped: boolean;
   startNanos: bigint;
   endNanos: bigint;
-  completedInWindow: number;
+  completedRecords: number;
+  completedBytes: number;
   readonly latency: LatencyRecorder;
 }
 
 export async function driveAppenders(target: AppendTarget, options: DriveOptions): Promise<DriveResult> {
   validate(options);
+  const workload = options.workload ?? { kind: 'uniform', recordBytes: options.recordBytes };
   const state: WindowState = {
     measuring: false,
     stopped: false,
     startNanos: 0n,
     endNanos: 0n,
-    completedInWindow: 0,
+    completedRecords: 0,
+    completedBytes: 0,
     latency: new LatencyRecorder(),
   };
   const loops: Promise<void>[] = [];
   for (let i = 0; i < options.concurrency; i += 1) {
-    loops.push(appendLoop(target, makePayload(options.recordBytes), state));
+    const source = operationSource(workload, i);
+    loops.push(appendLoop(target, () => source.next(), state));
   }
   // If an appender fails, stop the others and the timers at once instead of running out the clock;
   // the failure then surfaces from `await failed` below.
@@ -82,28 +104,28 @@ export async function driveAppenders(target: AppendTarget, options: DriveOptions
   const measuredSeconds = Number(state.endNanos - state.startNanos) / 1e9;
   return {
     measuredSeconds,
-    appends: state.completedInWindow,
-    appendsPerSecond: state.completedInWindow / measuredSeconds,
+    appends: state.completedRecords,
+    appendsPerSecond: state.completedRecords / measuredSeconds,
+    payloadBytes: state.completedBytes,
+    megabytesPerSecond: state.completedBytes / 1e6 / measuredSeconds,
     latencyMicros: state.latency.summary(),
+    latencyHistogram: state.latency.encoded(),
     windowAppends: after.appends - before.appends,
-    windowFdatasyncs: after.fdatasyncs - before.fdatasyncs,
+    windowFdatasyncs: after.fdatasyncs === null || before.fdatasyncs === null ? null : after.fdatasyncs - before.fdatasyncs,
   };
 }
 
 /** Warm up, open the window, close it; returns the counters at the window's start. */
-async function runWindow(
-  target: AppendTarget,
-  state: WindowState,
-  options: DriveOptions,
-  signal: AbortSignal,
-): Promise<EngineCounters> {
+async function runWindow(target: AppendTarget, state: WindowState, options: DriveOptions, signal: AbortSignal): Promise<EngineCounters> {
   await sleepUnlessAborted(options.warmupMillis, signal);
   const before = target.counters();
+  options.probe?.open();
   state.startNanos = process.hrtime.bigint();
   state.measuring = true;
   await sleepUnlessAborted(options.durationMillis, signal);
   state.endNanos = process.hrtime.bigint();
   state.measuring = false;
+  options.probe?.close();
   state.stopped = true;
   return before;
 }
@@ -113,21 +135,29 @@ async function sleepUnlessAborted(millis: number, signal: AbortSignal): Promise<
   await sleep(millis, undefined, { signal }).catch(() => undefined);
 }
 
-async function appendLoop(target: AppendTarget, payload: Uint8Array, state: WindowState): Promise<void> {
+async function appendLoop(target: AppendTarget, next: () => Operation, state: WindowState): Promise<void> {
   while (!state.stopped) {
+    const op = next();
+    if (op.kind === 'pause') {
+      await sleep(op.millis);
+      continue;
+    }
     const startNanos = process.hrtime.bigint();
-    await target.append(payload);
+    const records = op.kind === 'append' ? 1 : op.payloads.length;
+    const bytes = op.kind === 'append' ? op.payload.length : op.payloadBytes;
+    await (op.kind === 'append' ? target.append(op.payload) : appendMany(target, op.payloads));
     const endNanos = process.hrtime.bigint();
     if (!state.measuring) continue;
-    state.completedInWindow += 1;
-    // An append that began during warm-up waited behind warm-up work: keep it out of the latency.
+    state.completedRecords += records;
+    state.completedBytes += bytes;
+    // An operation that began during warm-up waited behind warm-up work: keep it out of the latency.
     if (startNanos >= state.startNanos) state.latency.record(elapsedMicros(startNanos, endNanos));
   }
 }
 
-/** Random bytes, one buffer per appender, reused: both engines are done with a payload once its promise resolves. */
-function makePayload(recordBytes: number): Uint8Array {
-  return randomFillSync(new Uint8Array(recordBytes));
+function appendMany(target: AppendTarget, payloads: readonly Uint8Array[]): Promise<unknown> {
+  if (target.appendMany === undefined) throw new TypeError('this engine has no appendMany');
+  return target.appendMany(payloads);
 }
 
 function validate(options: DriveOptions): void {

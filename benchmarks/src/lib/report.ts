@@ -51,7 +51,7 @@ export function renderResultsTable(results: readonly CellResult[]): string {
       formatCount(result.appendsPerSecond),
       formatMicros(result.latencyMicros.p50),
       formatMicros(result.latencyMicros.p99),
-      result.appendsPerFdatasync.toFixed(1),
+      result.appendsPerFdatasync?.toFixed(1) ?? '-',
       ratioCell,
     ];
   });

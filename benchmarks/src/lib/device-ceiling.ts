@@ -1,0 +1,106 @@
+/**
+ * One job: measure what the disk behind a directory can do, the yardstick for every other number.
+ *
+ * - syncedWrites: one aligned 4 KiB pwrite + fdatasync at a time (queue depth 1), into a file
+ *   zero-filled and synced beforehand, so no write extends the file and no fdatasync has to commit
+ *   metadata. This is the best a durable append can do without group commit: its rate is the
+ *   ceiling of "one flush per append", its latency the floor of any durable append's latency.
+ * - appendingWrites: the same, but each write extends the file (what a log without preallocation
+ *   pays: fdatasync must also journal the new size).
+ * - sequential: large buffered writes (1 MiB) then one fsync, bytes / total time: the most a
+ *   log can move when batches are large.
+ *
+ * Synchronous fs calls in a process of their own: no event loop, no thread pool, nothing between
+ * the measurement and the kernel but the syscall.
+ */
+import { closeSync, fdatasyncSync, fsyncSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { LatencyRecorder, elapsedMicros, type LatencySummary } from './latency.js';
+
+export interface SyncedWriteFigures {
+  readonly blockBytes: number;
+  readonly seconds: number;
+  readonly writes: number;
+  readonly writesPerSecond: number;
+  readonly latencyMicros: LatencySummary;
+}
+
+export interface SequentialFigures {
+  readonly chunkBytes: number;
+  readonly totalBytes: number;
+  readonly seconds: number;
+  readonly megabytesPerSecond: number;
+}
+
+export interface DeviceCeiling {
+  readonly syncedWrites: SyncedWriteFigures;
+  readonly appendingWrites: SyncedWriteFigures;
+  readonly sequential: SequentialFigures;
+}
+
+const blockBytes = 4096;
+const preallocatedBytes = 64 * 1024 * 1024;
+const chunkBytes = 1024 * 1024;
+
+export interface CeilingOptions {
+  readonly dir: string;
+  readonly syncedSeconds: number;
+  readonly sequentialBytes: number;
+}
+
+export function measureDeviceCeiling(options: CeilingOptions): DeviceCeiling {
+  return {
+    syncedWrites: syncedWrites(join(options.dir, 'synced.bin'), options.syncedSeconds, true),
+    appendingWrites: syncedWrites(join(options.dir, 'appending.bin'), Math.min(1, options.syncedSeconds), false),
+    sequential: sequentialWrite(join(options.dir, 'sequential.bin'), options.sequentialBytes),
+  };
+}
+
+function syncedWrites(path: string, seconds: number, preallocate: boolean): SyncedWriteFigures {
+  const fd = openSync(path, 'w+');
+  try {
+    if (preallocate) zeroFill(fd, preallocatedBytes);
+    const block = new Uint8Array(blockBytes).fill(0x5a);
+    const latency = new LatencyRecorder();
+    const slots = preallocatedBytes / blockBytes;
+    const startNanos = process.hrtime.bigint();
+    const endNanos = startNanos + BigInt(Math.round(seconds * 1e9));
+    let writes = 0;
+    let now = startNanos;
+    while (now < endNanos) {
+      const before = now;
+      const position = preallocate ? (writes % slots) * blockBytes : writes * blockBytes;
+      writeSync(fd, block, 0, blockBytes, position);
+      fdatasyncSync(fd);
+      now = process.hrtime.bigint();
+      latency.record(elapsedMicros(before, now));
+      writes += 1;
+    }
+    const measured = Number(now - startNanos) / 1e9;
+    return { blockBytes, seconds: measured, writes, writesPerSecond: writes / measured, latencyMicros: latency.summary() };
+  } finally {
+    closeSync(fd);
+    unlinkSync(path);
+  }
+}
+
+function zeroFill(fd: number, bytes: number): void {
+  const zeros = new Uint8Array(chunkBytes);
+  for (let position = 0; position < bytes; position += chunkBytes) writeSync(fd, zeros, 0, chunkBytes, position);
+  fsyncSync(fd);
+}
+
+function sequentialWrite(path: string, totalBytes: number): SequentialFigures {
+  const fd = openSync(path, 'w');
+  try {
+    const chunk = new Uint8Array(chunkBytes).fill(0xa5);
+    const startNanos = process.hrtime.bigint();
+    for (let written = 0; written < totalBytes; written += chunkBytes) writeSync(fd, chunk, 0, chunkBytes);
+    fsyncSync(fd);
+    const seconds = Number(process.hrtime.bigint() - startNanos) / 1e9;
+    return { chunkBytes, totalBytes, seconds, megabytesPerSecond: totalBytes / 1e6 / seconds };
+  } finally {
+    closeSync(fd);
+    unlinkSync(path);
+  }
+}
