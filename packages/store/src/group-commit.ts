@@ -185,6 +185,9 @@ export class GroupCommit {
   }
 
   #pickQueue(): QueuedAppend[] {
+    // A run already partly admitted finishes first, or another append would land inside it.
+    if ((this.#small[0]?.admitted ?? 0) > 0) return this.#small;
+    if ((this.#large[0]?.admitted ?? 0) > 0) return this.#large;
     if (this.#small.length === 0) return this.#large;
     if (this.#large.length === 0) return this.#small;
     return this.#largeTurn ? this.#large : this.#small;
