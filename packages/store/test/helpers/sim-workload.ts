@@ -1,0 +1,172 @@
+/**
+ * One job: one seeded crash-consistency case, shared by crash.sim.test.ts and
+ * scripts/crash-soak.ts.
+ *
+ * A case draws a log shape (small segments, 512-byte blocks, 2-8 KiB batches, an in-flight cap),
+ * then runs several boots of a simulated machine. In each boot it opens the log on that boot's
+ * fenced I/O view (sim.boot()), checks it against the model (sim-model.ts), runs concurrent
+ * appenders, sometimes closes and reopens the log, and cuts the power after a random number of
+ * event-loop turns, which lands anywhere: in recovery, an append, a roll, a preallocation, a close.
+ * After the last crash a final boot checks the log, appends more, closes, reopens and checks again.
+ * Every failure is a CrashCheckFailure whose message ends `reproduce with SEGLOG_SEED=<seed>`.
+ */
+import { openLog } from '@seglog/store';
+import type { Log } from '@seglog/store';
+import { Prng, SimFileIO } from '@seglog/testkit';
+import type { SimBootIO } from '@seglog/testkit';
+import type { LogOptions } from '@seglog/types';
+import { BootRun, appender } from './sim-appenders.js';
+import { CrashCheckFailure, LogModel, describeError } from './sim-model.js';
+import { CrashTimer, steppingClock, waitTurns } from './sim-turns.js';
+
+export const SIM_LOG_DIR = '/data/log';
+
+/** The sizes of one case's log: fixed for the case, since a log keeps its block size. */
+export interface LogShape {
+  readonly segmentBytes: number;
+  readonly blockBytes: number;
+  readonly maxBatchBytes: number;
+  readonly maxInFlightBytes: number;
+  readonly indexIntervalBytes: number;
+}
+
+export interface CrashCaseResult {
+  readonly seed: number;
+  /** Power cuts survived and checked. */
+  readonly crashPoints: number;
+  /** Times the log was opened and checked. */
+  readonly opens: number;
+  readonly acks: number;
+  /** Records in the log at the end. */
+  readonly records: number;
+}
+
+const KIB = 1024;
+/** Turns allowed for a dead boot's pending appends to reject. */
+const SETTLE_TURNS = 2000;
+/** Records a boot may submit; bounds the size of a case's log. */
+const BOOT_RECORDS_MAX = 1500;
+
+export function drawShape(prng: Prng): LogShape {
+  const blockBytes = 512;
+  const segmentBytes = prng.pick([8, 16, 32, 64]) * KIB;
+  const maxBatchBytes = Math.min(prng.int(4, 17) * blockBytes, segmentBytes - blockBytes);
+  const maxInFlightBytes = prng.pick([1, 2, 4, 16]) * maxBatchBytes;
+  const indexIntervalBytes = Math.min(prng.pick([blockBytes, 2 * KIB, 16 * KIB]), segmentBytes);
+  return { segmentBytes, blockBytes, maxBatchBytes, maxInFlightBytes, indexIntervalBytes };
+}
+
+/** What may change from one open to the next: the commit window and preallocation. */
+function drawOpenOptions(prng: Prng, shape: LogShape, io: SimBootIO): LogOptions {
+  const windowMicros = prng.bool(0.5) ? 0 : prng.int(1, 900);
+  return { dir: SIM_LOG_DIR, io, clock: steppingClock(prng.int(1, 20)), ...shape, commitWindow: { fixedMicros: windowMicros }, preallocate: prng.bool(0.5) };
+}
+
+/** Crash points: a third early (open, recovery), the rest anywhere in a few hundred turns of I/O. */
+function drawCrashTurns(prng: Prng): number {
+  return prng.bool(0.3) ? prng.int(0, 40) : prng.int(0, 600);
+}
+
+interface CaseContext {
+  readonly seed: number;
+  readonly prng: Prng;
+  readonly sim: SimFileIO;
+  readonly shape: LogShape;
+  readonly model: LogModel;
+  readonly maxRecordBytes: number;
+  opens: number;
+}
+
+/** Checks a just-opened log against the model. */
+async function checkOpened(context: CaseContext, io: SimBootIO, log: Log): Promise<void> {
+  await context.model.check(io, SIM_LOG_DIR, log.nextOffset);
+  context.opens++;
+}
+
+/** Runs appenders on `log` until the power is cut or `turnsBeforeClose` pass; then closes. */
+async function runOneOpen(context: CaseContext, log: Log, run: BootRun, timer: CrashTimer): Promise<void> {
+  const { prng, maxRecordBytes } = context;
+  const turnsBeforeClose = prng.bool(0.3) ? prng.int(1, 300) : Number.POSITIVE_INFINITY;
+  let stopping = false;
+  const stop = (): boolean => stopping || timer.fired || run.submittedRecords >= BOOT_RECORDS_MAX;
+  const appenders = Array.from({ length: prng.int(1, 7) }, () => appender({ log, run, prng, maxRecordBytes, stop }));
+  const closeDue = Number.isFinite(turnsBeforeClose) ? waitTurns(turnsBeforeClose) : new Promise<void>(() => undefined);
+  await Promise.race([closeDue, timer.whenFired()]);
+  stopping = true;
+  await Promise.race([Promise.all(appenders), timer.whenFired()]);
+  if (timer.fired) return;
+  const closing = run.track(log.close());
+  closing.catch((error: unknown) => run.checkError('close', error));
+  await Promise.race([closing.catch(() => undefined), timer.whenFired()]);
+}
+
+/** One boot: open, check, append (closing and reopening at times) until the power is cut. */
+async function runBoot(context: CaseContext, bootIndex: number): Promise<void> {
+  const { sim, prng, model, shape } = context;
+  const io = sim.boot();
+  const timer = new CrashTimer(sim, drawCrashTurns(prng));
+  const run = new BootRun(model, () => timer.fired);
+  while (!timer.fired && run.failure === null) {
+    model.where = `boot ${bootIndex}, open ${context.opens + 1}`;
+    let log: Log;
+    try {
+      log = await run.track(openLog(drawOpenOptions(prng, shape, io)));
+    } catch (error) {
+      run.checkError('openLog', error);
+      break;
+    }
+    // The check must not be cut short by the crash: no turns count while it runs.
+    timer.pause();
+    await checkOpened(context, io, log);
+    timer.resume();
+    model.where = `boot ${bootIndex}, appending after open ${context.opens}`;
+    await runOneOpen(context, log, run, timer);
+  }
+  timer.resume();
+  await timer.whenFired();
+  await run.settle(SETTLE_TURNS);
+  if (run.failure !== null) throw run.failure;
+}
+
+/** The last boot: no crash; check, append, close, reopen, check everything again. */
+async function finalBoot(context: CaseContext): Promise<void> {
+  const { sim, prng, model, shape } = context;
+  const io = sim.boot();
+  const run = new BootRun(model, () => false);
+  model.where = 'final boot, open';
+  const log = await openLog(drawOpenOptions(prng, shape, io));
+  await checkOpened(context, io, log);
+  const target = run.submittedRecords + prng.int(1, 200);
+  model.where = 'final boot, appending';
+  await Promise.all(Array.from({ length: 3 }, () => appender({ log, run, prng, maxRecordBytes: context.maxRecordBytes, stop: () => run.submittedRecords >= target })));
+  await log.close();
+  if (run.failure !== null) throw run.failure;
+  const ackedEnd = model.ackedEnd;
+  model.where = 'final boot, reopen after a clean close';
+  const reopened = await openLog(drawOpenOptions(prng, shape, io));
+  await checkOpened(context, io, reopened);
+  if (reopened.nextOffset !== ackedEnd) throw model.fail(`after a clean close the log reopens at ${reopened.nextOffset}, not ${ackedEnd}`);
+  await reopened.close();
+}
+
+/** Runs the case `seed`; resolves with its counts or rejects with a CrashCheckFailure. */
+export async function runCrashCase(seed: number): Promise<CrashCaseResult> {
+  const prng = new Prng(seed);
+  const sim = new SimFileIO({ seed: prng.nextU32() });
+  const model = new LogModel(seed);
+  const shape = drawShape(prng);
+  const maxRecordBytes = shape.maxBatchBytes - 36;
+  const context: CaseContext = { seed, prng, sim, shape, model, maxRecordBytes, opens: 0 };
+  const crashes = prng.int(2, 7);
+  try {
+    // The log's parent must be durable; openLog makes the log directory itself durable.
+    await sim.mkdirp('/data');
+    await sim.syncDir('/');
+    for (let boot = 0; boot < crashes; boot++) await runBoot(context, boot);
+    await finalBoot(context);
+  } catch (error) {
+    if (error instanceof CrashCheckFailure) throw error;
+    throw model.fail(`unexpected error: ${describeError(error)}`, error);
+  }
+  return { seed, crashPoints: crashes, opens: context.opens, acks: model.acks, records: model.ackedEnd };
+}
