@@ -1,0 +1,116 @@
+/**
+ * One job: build the small, real logs the corruption fuzz damages, and map where every byte of
+ * acknowledged data sits (segment headers, each batch's checksummed range, its offsets), so a case
+ * can tell exactly which records a damage touched.
+ *
+ * A log is written by the real store on MemFileIO, a few segments of 16 KiB, records from
+ * fuzz-pattern.ts appended in concurrent groups (so batches hold 1 to ~12 records), then closed.
+ * Each variant also gets a second, unrelated log of the same shape to splice blocks from.
+ */
+import { BATCH_HEADER_BYTES, decodeBatch, decodeSegmentHeader, parseSegmentFileName } from '@seglog/format';
+import { Prng } from '@seglog/testkit';
+import { openLog } from '../../src/index.js';
+import { FUZZ_PROFILE, payloadAt, payloadMismatch } from './fuzz-pattern.js';
+import { MemFileIO } from './fuzz-memfs.js';
+
+export const FUZZ_DIR = '/fuzz/log';
+
+export interface BaseLogOptions {
+  readonly segmentBytes: number;
+  readonly blockBytes: number;
+  readonly indexIntervalBytes: number;
+  readonly preallocate: boolean;
+}
+
+/** Three shapes: small blocks with a dense index, no preallocation with one index entry per segment, bigger blocks. */
+export const VARIANTS: readonly BaseLogOptions[] = [
+  { segmentBytes: 16 * 1024, blockBytes: 512, indexIntervalBytes: 1024, preallocate: true },
+  { segmentBytes: 16 * 1024, blockBytes: 512, indexIntervalBytes: 16 * 1024, preallocate: false },
+  { segmentBytes: 16 * 1024, blockBytes: 1024, indexIntervalBytes: 2048, preallocate: true },
+];
+
+export interface BatchLayout {
+  readonly positionBytes: number;
+  /** End of the checksummed bytes (header + frames); the zero padding after it is not covered. */
+  readonly endBytes: number;
+  readonly firstOffset: number;
+  readonly recordCount: number;
+}
+
+export interface SegmentLayout {
+  readonly name: string;
+  readonly indexName: string;
+  readonly baseOffset: number;
+  /** Offset after the segment's last record. */
+  readonly endOffset: number;
+  readonly batches: readonly BatchLayout[];
+}
+
+export interface BaseLog {
+  readonly options: BaseLogOptions;
+  readonly salt: number;
+  /** File name -> bytes, as the closed log left them (next.seg.tmp included when preallocating). */
+  readonly files: ReadonlyMap<string, Uint8Array>;
+  readonly segments: readonly SegmentLayout[];
+  readonly nextOffset: number;
+  /** An unrelated log of the same shape: a source of valid-looking foreign blocks. */
+  readonly foreign: ReadonlyMap<string, Uint8Array>;
+}
+
+const SEGMENTS_WANTED = 3;
+
+async function writeLog(options: BaseLogOptions, salt: number, prng: Prng): Promise<Map<string, Uint8Array>> {
+  const io = new MemFileIO();
+  const log = await openLog({ dir: FUZZ_DIR, io, ...options });
+  const segmentCount = async (): Promise<number> => (await io.readdir(FUZZ_DIR)).filter((name) => name.endsWith('.seg')).length;
+  // Fill until the third segment exists, then part of it, so the last segment has several batches.
+  let extraGroups = prng.int(4, 12);
+  while ((await segmentCount()) < SEGMENTS_WANTED || extraGroups-- > 0) {
+    const first = log.nextOffset;
+    const count = prng.int(1, 13);
+    const payloads = Array.from({ length: count }, (_, i) => payloadAt(first + i, salt, FUZZ_PROFILE));
+    if (prng.bool(0.2)) {
+      await log.appendMany(payloads);
+    } else {
+      await Promise.all(payloads.map((payload) => log.append(payload)));
+    }
+  }
+  await log.close();
+  return io.snapshot(FUZZ_DIR);
+}
+
+/** Walks a segment's batch chain with the format functions; every payload must be the pattern's. */
+function layoutOf(name: string, bytes: Uint8Array, salt: number): SegmentLayout {
+  const header = decodeSegmentHeader(bytes, name);
+  const batches: BatchLayout[] = [];
+  let position = header.blockBytes;
+  let offset = header.baseOffset;
+  for (;;) {
+    const batch = decodeBatch(header.logId, bytes, position, header.blockBytes, offset);
+    if (batch === null) break;
+    batch.payloads.forEach((payload, i) => {
+      const mismatch = payloadMismatch(offset + i, salt, FUZZ_PROFILE, payload);
+      if (mismatch !== null) throw new Error(`base log is wrong before any damage: ${mismatch}`);
+    });
+    const endBytes = position + BATCH_HEADER_BYTES + batch.header.bodyBytes;
+    batches.push({ positionBytes: position, endBytes, firstOffset: offset, recordCount: batch.header.recordCount });
+    position += batch.spanBytes;
+    offset += batch.header.recordCount;
+  }
+  return { name, indexName: name.replace(/\.seg$/, '.idx'), baseOffset: header.baseOffset, endOffset: offset, batches };
+}
+
+export async function buildBaseLog(options: BaseLogOptions, seed: number): Promise<BaseLog> {
+  const prng = new Prng(seed);
+  const salt = prng.nextU32();
+  const files = await writeLog(options, salt, prng.fork());
+  const foreign = await writeLog(options, prng.nextU32(), prng.fork());
+  const names = [...files.keys()].filter((name) => parseSegmentFileName(name) !== null).sort();
+  const segments = names.map((name) => layoutOf(name, files.get(name)!, salt));
+  for (let i = 1; i < segments.length; i++) {
+    if (segments[i]!.baseOffset !== segments[i - 1]!.endOffset) throw new Error('base log: segments do not continue each other');
+  }
+  const nextOffset = segments[segments.length - 1]!.endOffset;
+  if (segments.length < SEGMENTS_WANTED || nextOffset === 0) throw new Error(`base log has ${segments.length} segments, ${nextOffset} records`);
+  return { options, salt, files, segments, nextOffset, foreign };
+}

@@ -1,0 +1,106 @@
+/**
+ * One job: compare a damaged copy of a log with the original, byte by byte, and say what the store
+ * must then do. The rules follow docs/format.md ("Finding the end of the log"):
+ *
+ * - Segments that no longer continue each other (a deleted middle segment), or a damaged segment
+ *   header while other segments remain: open refuses (SEGLOG_CORRUPT or SEGLOG_UNSUPPORTED_FORMAT).
+ * - In the last segment, a damaged batch followed by an undamaged one: open refuses with
+ *   SEGLOG_CORRUPT naming that segment and the damaged batch's byte position.
+ * - In the last segment, damage with nothing valid after it: a torn tail; open succeeds and the
+ *   log ends exactly at the first damaged batch (the documented limit of the design).
+ * - A damaged batch in an earlier (sealed) segment: open may not see it (recovery starts sealed
+ *   segments at their last index entry), so open refuses or a full read ends in SEGLOG_CORRUPT.
+ * - Anything else (index files, padding, preallocated zeros, next.seg.tmp): open succeeds with
+ *   every record.
+ * In every case no record below the first damaged offset may be lost.
+ */
+import { SEGMENT_HEADER_BYTES } from '@seglog/format';
+import type { BaseLog, SegmentLayout } from './fuzz-base-log.js';
+import type { Files } from './fuzz-damage.js';
+
+export interface Expectation {
+  /** Open must refuse; why, for failure messages. Null when open may succeed. */
+  readonly mustRefuse: string | null;
+  /** When open refuses because of tail-segment corruption alone: the exact file and byte it must name. */
+  readonly corruptAt: { readonly name: string; readonly positionBytes: number } | null;
+  /** A header was damaged, so SEGLOG_UNSUPPORTED_FORMAT is an acceptable refusal too. */
+  readonly headerDamaged: boolean;
+  /** When open succeeds: the first offset it must report. */
+  readonly firstOffset: number;
+  /** When open succeeds and nothing forbids it: the exact nextOffset; null when open must refuse anyway. */
+  readonly nextOffset: number | null;
+  /** A sealed segment's batch is damaged: if open succeeds, a full read must end in SEGLOG_CORRUPT. */
+  readonly readMustFail: boolean;
+  /** Offsets below this (and at or above firstOffset) were not touched and must stay readable. */
+  readonly intactBelow: number;
+}
+
+function differs(original: Uint8Array, damaged: Uint8Array, from: number, to: number): boolean {
+  if (damaged.length < to) return true;
+  for (let i = from; i < to; i++) if (original[i] !== damaged[i]) return true;
+  return false;
+}
+
+/** Indexes of the batches of `segment` whose checksummed bytes changed or were cut off. */
+function touchedBatches(segment: SegmentLayout, original: Uint8Array, damaged: Uint8Array): number[] {
+  const touched: number[] = [];
+  segment.batches.forEach((batch, i) => {
+    if (differs(original, damaged, batch.positionBytes, batch.endBytes)) touched.push(i);
+  });
+  return touched;
+}
+
+export function expectationFor(base: BaseLog, files: Files): Expectation {
+  const remaining = base.segments.filter((segment) => files.has(segment.name));
+  const reasons: string[] = [];
+  let intactBelow = Number.POSITIVE_INFINITY;
+  const lose = (offset: number): void => void (intactBelow = Math.min(intactBelow, offset));
+
+  for (let i = 1; i < remaining.length; i++) {
+    if (remaining[i]!.baseOffset !== remaining[i - 1]!.endOffset) {
+      reasons.push(`records missing between ${remaining[i - 1]!.name} and ${remaining[i]!.name}`);
+      lose(remaining[i - 1]!.endOffset);
+    }
+  }
+  const last = remaining[remaining.length - 1]!;
+  if (last !== base.segments[base.segments.length - 1]) lose(last.endOffset);
+
+  let headerDamaged = false;
+  let readMustFail = false;
+  let corruptAt: Expectation['corruptAt'] = null;
+  let tailEnd = last.endOffset;
+  for (const segment of remaining) {
+    const original = base.files.get(segment.name)!;
+    const damaged = files.get(segment.name)!;
+    if (differs(original, damaged, 0, SEGMENT_HEADER_BYTES)) {
+      headerDamaged = true;
+      lose(segment.baseOffset);
+      if (remaining.length > 1) reasons.push(`header of ${segment.name} damaged`);
+    }
+    const touched = touchedBatches(segment, original, damaged);
+    if (touched.length === 0) continue;
+    const first = segment.batches[touched[0]!]!;
+    lose(first.firstOffset);
+    if (segment !== last) {
+      readMustFail = true;
+      continue;
+    }
+    const intactAfter = segment.batches.some((_, i) => i > touched[0]! && !touched.includes(i));
+    if (intactAfter) {
+      reasons.push(`batch at byte ${first.positionBytes} of ${segment.name} damaged, valid batches after it`);
+      corruptAt = { name: segment.name, positionBytes: first.positionBytes };
+    } else {
+      tailEnd = first.firstOffset;
+    }
+  }
+  const onlyTailCorruption = corruptAt !== null && reasons.length === 1;
+  return {
+    mustRefuse: reasons.length > 0 ? reasons.join('; ') : null,
+    corruptAt: onlyTailCorruption && !readMustFail && !headerDamaged ? corruptAt : null,
+    headerDamaged,
+    firstOffset: remaining[0]!.baseOffset,
+    nextOffset: reasons.length > 0 || headerDamaged ? null : tailEnd,
+    readMustFail,
+    intactBelow,
+  };
+}
