@@ -14,7 +14,8 @@ export class ChunkReader {
   constructor(handle: FileHandle, sizeBytes: number, windowBytes: number) {
     this.#handle = handle;
     this.sizeBytes = sizeBytes;
-    this.#window = new Uint8Array(windowBytes);
+    // No bigger than the file: recovery scans many small segments, each with a fresh reader.
+    this.#window = new Uint8Array(Math.min(windowBytes, sizeBytes));
   }
 
   /**
