@@ -144,7 +144,7 @@ export async function openLog(options: LogOptions): Promise<Log> {
   const resolved = resolveOptions(options);
   const { io, dir } = resolved;
   await ensureDirectory(resolved);
-  const lock = await io.lock(dir);
+  const lock = await wrapIo('lock', dir, () => io.lock(dir));
   try {
     return await openLocked(resolved, lock);
   } catch (error) {

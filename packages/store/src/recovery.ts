@@ -91,7 +91,7 @@ async function verifiedIndex(io: FileIO, target: ScanTarget, indexPath: string):
     const entries = decodeIndexEntries(bytes.subarray(0, read));
     for (let tries = 0; tries < INDEX_TRIES_MAX && entries.length > 0; tries++) {
       const last = entries[entries.length - 1]!;
-      if (await batchVerifies(target, last)) return entries;
+      if (await wrapIo('read', target.handle.path, () => batchVerifies(target, last))) return entries;
       entries.pop();
     }
     return [];
