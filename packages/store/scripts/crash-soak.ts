@@ -1,0 +1,110 @@
+/**
+ * One job: the long version of crash.sim.test.ts. Runs seeded crash cases (the same
+ * test/helpers/sim-workload.ts) from a first seed upwards until the asked number of crash points
+ * is reached, printing progress and then a summary with every failing seed.
+ *
+ *   node --import=tsx --conditions=@seglog/source packages/store/scripts/crash-soak.ts \
+ *     --points 100000 --seed-from 1 [--progress-seconds 10] [--json]
+ *
+ * Exit status 1 when any case failed. Replay one with SEGLOG_SEED=<seed> and the crash test.
+ */
+import { parseArgs } from 'node:util';
+import { runCrashCase } from '../test/helpers/sim-workload.js';
+
+interface SoakSummary {
+  pointsAsked: number;
+  points: number;
+  cases: number;
+  seedFrom: number;
+  seedTo: number;
+  acks: number;
+  opens: number;
+  elapsedSeconds: number;
+  failures: Array<{ seed: number; message: string }>;
+}
+
+function positiveInteger(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`--${name} must be a non-negative integer, got ${text}`);
+  return value;
+}
+
+function readArgs(): { points: number; seedFrom: number; progressSeconds: number; json: boolean } {
+  const { values } = parseArgs({
+    options: {
+      points: { type: 'string' },
+      'seed-from': { type: 'string' },
+      'progress-seconds': { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  return {
+    points: positiveInteger('points', values.points, 10_000),
+    seedFrom: positiveInteger('seed-from', values['seed-from'], 1),
+    progressSeconds: positiveInteger('progress-seconds', values['progress-seconds'], 10),
+    json: values.json ?? false,
+  };
+}
+
+function printProgress(summary: SoakSummary): void {
+  const rate = summary.points / Math.max(summary.elapsedSeconds, 0.001);
+  const percent = ((100 * summary.points) / summary.pointsAsked).toFixed(1);
+  console.log(
+    `[${summary.elapsedSeconds.toFixed(0)} s] ${summary.points}/${summary.pointsAsked} crash points (${percent}%), ` +
+      `${summary.cases} cases, seeds ${summary.seedFrom}..${summary.seedTo}, ${summary.failures.length} failures, ${rate.toFixed(0)} points/s`,
+  );
+}
+
+function printSummary(summary: SoakSummary): void {
+  console.log('\ncrash soak summary');
+  console.log(`  crash points      ${summary.points}`);
+  console.log(`  cases (seeds)     ${summary.cases} (${summary.seedFrom}..${summary.seedTo})`);
+  console.log(`  opens checked     ${summary.opens}`);
+  console.log(`  acknowledged      ${summary.acks} appends`);
+  console.log(`  elapsed           ${summary.elapsedSeconds.toFixed(1)} s`);
+  console.log(`  failures          ${summary.failures.length}`);
+  for (const failure of summary.failures) console.log(`    seed ${failure.seed}: ${failure.message}`);
+}
+
+async function main(): Promise<void> {
+  const args = readArgs();
+  const startedMs = Date.now();
+  const summary: SoakSummary = {
+    pointsAsked: args.points,
+    points: 0,
+    cases: 0,
+    seedFrom: args.seedFrom,
+    seedTo: args.seedFrom,
+    acks: 0,
+    opens: 0,
+    elapsedSeconds: 0,
+    failures: [],
+  };
+  let lastProgressMs = startedMs;
+  for (let seed = args.seedFrom; summary.points < args.points; seed++) {
+    summary.seedTo = seed;
+    summary.cases++;
+    try {
+      const result = await runCrashCase(seed >>> 0);
+      summary.points += result.crashPoints;
+      summary.acks += result.acks;
+      summary.opens += result.opens;
+    } catch (error) {
+      // A failing case still counts the seed; its crash points are not counted as passed.
+      summary.failures.push({ seed: seed >>> 0, message: error instanceof Error ? error.message : String(error) });
+      console.log(`FAIL seed ${seed >>> 0}: ${summary.failures.at(-1)!.message}`);
+    }
+    const nowMs = Date.now();
+    summary.elapsedSeconds = (nowMs - startedMs) / 1000;
+    if (args.progressSeconds > 0 && nowMs - lastProgressMs >= args.progressSeconds * 1000) {
+      lastProgressMs = nowMs;
+      printProgress(summary);
+    }
+  }
+  printSummary(summary);
+  if (args.json) console.log(JSON.stringify(summary));
+  process.exitCode = summary.failures.length > 0 ? 1 : 0;
+}
+
+await main();
