@@ -40,6 +40,9 @@ export class HandlePool {
     lease.users++;
     try {
       return await work(await lease.opening);
+    } catch (error) {
+      // A failed open or read is SEGLOG_IO naming the file (docs/errors.md), never a raw fs error.
+      throw error instanceof SeglogError ? error : SeglogError.io('read', path, error);
     } finally {
       lease.users--;
       this.closeIfIdle(lease);

@@ -76,7 +76,9 @@ export class SegmentCatalog {
   }
 
   private async list(): Promise<void> {
-    const names = await this.io.readdir(this.dir);
+    const names = await this.io.readdir(this.dir).catch((error: unknown) => {
+      throw SeglogError.io('readdir', this.dir, error);
+    });
     const bases = names
       .map((name) => parseSegmentFileName(name))
       .filter((base): base is number => base !== null)
