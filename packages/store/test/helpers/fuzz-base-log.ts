@@ -61,7 +61,8 @@ const SEGMENTS_WANTED = 3;
 
 async function writeLog(options: BaseLogOptions, salt: number, prng: Prng): Promise<Map<string, Uint8Array>> {
   const io = new MemFileIO();
-  const log = await openLog({ dir: FUZZ_DIR, io, ...options });
+  // A fixed window of 0 makes batching depend only on the PRNG: a replay builds the same layout.
+  const log = await openLog({ dir: FUZZ_DIR, io, ...options, commitWindow: { fixedMicros: 0 } });
   const segmentCount = async (): Promise<number> => (await io.readdir(FUZZ_DIR)).filter((name) => name.endsWith('.seg')).length;
   // Fill until the third segment exists, then part of it, so the last segment has several batches.
   let extraGroups = prng.int(4, 12);

@@ -4,8 +4,9 @@
  *
  * - Segments that no longer continue each other (a deleted middle segment), or a damaged segment
  *   header while other segments remain: open refuses (SEGLOG_CORRUPT or SEGLOG_UNSUPPORTED_FORMAT).
- * - In the last segment, a damaged batch followed by an undamaged one: open refuses with
- *   SEGLOG_CORRUPT naming that segment and the damaged batch's byte position.
+ * - In the last segment, a damaged batch followed by a valid batch at or past its offset (an
+ *   undamaged later batch, or a copy of one moved by a splice): open refuses with SEGLOG_CORRUPT
+ *   naming that segment and the damaged batch's byte position.
  * - In the last segment, damage with nothing valid after it: a torn tail; open succeeds and the
  *   log ends exactly at the first damaged batch (the documented limit of the design).
  * - A damaged batch in an earlier (sealed) segment: open may not see it (recovery starts sealed
@@ -14,7 +15,7 @@
  *   every record.
  * In every case no record below the first damaged offset may be lost.
  */
-import { SEGMENT_HEADER_BYTES } from '@seglog/format';
+import { SEGMENT_HEADER_BYTES, decodeBatch, decodeSegmentHeader } from '@seglog/format';
 import type { BaseLog, SegmentLayout } from './fuzz-base-log.js';
 import type { Files } from './fuzz-damage.js';
 
@@ -41,6 +42,19 @@ function differs(original: Uint8Array, damaged: Uint8Array, from: number, to: nu
   return false;
 }
 
+/**
+ * True when a block after `breakPosition` holds a batch that verifies (checksum with this log's id)
+ * and starts at or past `expectedOffset`: the spec's proof that acknowledged data follows the
+ * damage. It may be an untouched later batch, or a copy of one that a splice moved.
+ */
+function validBatchBeyond(damaged: Uint8Array, logId: Uint8Array, blockBytes: number, breakPosition: number, expectedOffset: number): boolean {
+  for (let position = breakPosition + blockBytes; position < damaged.length; position += blockBytes) {
+    const batch = decodeBatch(logId, damaged, position, blockBytes);
+    if (batch !== null && batch.header.firstOffset >= expectedOffset) return true;
+  }
+  return false;
+}
+
 /** Indexes of the batches of `segment` whose checksummed bytes changed or were cut off. */
 function touchedBatches(segment: SegmentLayout, original: Uint8Array, damaged: Uint8Array): number[] {
   const touched: number[] = [];
@@ -63,6 +77,7 @@ export function expectationFor(base: BaseLog, files: Files): Expectation {
     }
   }
   const last = remaining[remaining.length - 1]!;
+  const { logId } = decodeSegmentHeader(base.files.get(base.segments[0]!.name)!, 'base');
   if (last !== base.segments[base.segments.length - 1]) lose(last.endOffset);
 
   let headerDamaged = false;
@@ -85,8 +100,7 @@ export function expectationFor(base: BaseLog, files: Files): Expectation {
       readMustFail = true;
       continue;
     }
-    const intactAfter = segment.batches.some((_, i) => i > touched[0]! && !touched.includes(i));
-    if (intactAfter) {
+    if (validBatchBeyond(damaged, logId, base.options.blockBytes, first.positionBytes, first.firstOffset)) {
       reasons.push(`batch at byte ${first.positionBytes} of ${segment.name} damaged, valid batches after it`);
       corruptAt = { name: segment.name, positionBytes: first.positionBytes };
     } else {
