@@ -7,6 +7,9 @@
  */
 import test from 'ava';
 import fc from 'fast-check';
+import { BATCH_HEADER_BYTES, SEGMENT_HEADER_BYTES, decodeBatch, decodeSegmentHeader } from '@seglog/format';
+import { openLog } from '@seglog/store';
+import { Prng, SimFileIO, seedFromEnv } from '@seglog/testkit';
 import { ErrorCodes, isSeglogError } from '@seglog/types';
 import { openReader } from '../src/index.js';
 import { MemoryFileIO } from './helpers/memory-io.js';
@@ -22,6 +25,8 @@ const layoutArb = fc.record({
 });
 
 const damageArb = fc.record({ segment: fc.nat(), at: fc.double({ min: 0, max: 1, noNaN: true }), xor: fc.integer({ min: 1, max: 255 }) });
+
+const storeSeed = seedFromEnv(0x5eed);
 
 function seedParams(): { numRuns: number; seed?: number } {
   const seed = process.env['SEGLOG_SEED'];
@@ -84,3 +89,225 @@ test('a changed byte never yields wrong or skipped records', async (t) => {
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Store-written logs, many kinds of damage, the reader alone (no recovery has run). Real logs of
+// three 16 KiB segments are written by the store on SimFileIO; each case damages a copy (bit flips,
+// random or zeroed ranges, truncation, a block duplicated or spliced from another segment, a missing
+// middle segment, a damaged or swapped index) and then reads it with `read` and `get` only.
+// Rules: only SEGLOG_CORRUPT / SEGLOG_OUT_OF_RANGE / SEGLOG_UNSUPPORTED_FORMAT, never a wrong or
+// skipped record, every record below the first damaged offset readable, a damaged header fails
+// openReader, damage in a sealed segment or a missing segment ends a full read in SEGLOG_CORRUPT,
+// and damage in the last segment ends it exactly at the first damaged batch (quietly, or with
+// SEGLOG_CORRUPT when an index entry proves a later batch).
+
+const FUZZ_DIR = '/rfuzz/log';
+const STORE_CASES = 2000;
+
+interface StoreBatch {
+  readonly positionBytes: number;
+  readonly endBytes: number;
+  readonly firstOffset: number;
+}
+
+interface StoreSegment {
+  readonly name: string;
+  readonly baseOffset: number;
+  readonly endOffset: number;
+  readonly batches: readonly StoreBatch[];
+}
+
+interface StoreLog {
+  readonly blockBytes: number;
+  readonly salt: number;
+  readonly files: ReadonlyMap<string, Uint8Array>;
+  readonly segments: readonly StoreSegment[];
+  readonly total: number;
+}
+
+function storePayload(offset: number, salt: number): Uint8Array {
+  const sizeBytes = (Math.imul(offset + salt, 0x9e3779b1) >>> 0) % 400;
+  return Uint8Array.from({ length: sizeBytes }, (_, i) => (offset * 131 + i * 7 + salt) & 0xff);
+}
+
+function storeSegmentLayout(name: string, bytes: Uint8Array): StoreSegment {
+  const header = decodeSegmentHeader(bytes, name);
+  const batches: StoreBatch[] = [];
+  let position = header.blockBytes;
+  let offset = header.baseOffset;
+  for (let batch = decodeBatch(header.logId, bytes, position, header.blockBytes, offset); batch !== null; batch = decodeBatch(header.logId, bytes, position, header.blockBytes, offset)) {
+    batches.push({ positionBytes: position, endBytes: position + BATCH_HEADER_BYTES + batch.header.bodyBytes, firstOffset: offset });
+    position += batch.spanBytes;
+    offset += batch.header.recordCount;
+  }
+  return { name, baseOffset: header.baseOffset, endOffset: offset, batches };
+}
+
+async function writeStoreLog(seed: number, blockBytes: number): Promise<StoreLog> {
+  const prng = new Prng(seed);
+  const salt = prng.int(0, 1000);
+  const sim = new SimFileIO({ seed });
+  const log = await openLog({ dir: FUZZ_DIR, io: sim, blockBytes, segmentBytes: 16 * 1024, indexIntervalBytes: 2 * blockBytes, commitWindow: { fixedMicros: 0 } });
+  const segmentCount = (): number => sim.listDir(FUZZ_DIR).filter((name) => name.endsWith('.seg')).length;
+  for (let extra = prng.int(3, 10); segmentCount() < 3 || extra-- > 0; ) {
+    const first = log.nextOffset;
+    await Promise.all(Array.from({ length: prng.int(1, 10) }, (_, i) => log.append(storePayload(first + i, salt))));
+  }
+  await log.close();
+  const files = new Map(sim.listDir(FUZZ_DIR).map((name) => [name, sim.readFileSync(`${FUZZ_DIR}/${name}`)] as const));
+  const segments = [...files.keys()].filter((name) => name.endsWith('.seg')).sort().map((name) => storeSegmentLayout(name, files.get(name)!));
+  return { blockBytes, salt, files, segments, total: segments[segments.length - 1]!.endOffset };
+}
+
+/** Damages `files` in place; returns what was done. */
+function damageStoreLog(files: Map<string, Uint8Array>, log: StoreLog, prng: Prng): string {
+  const segment = prng.bool(0.4) ? log.segments[log.segments.length - 1]! : prng.pick(log.segments);
+  const bytes = files.get(segment.name)!;
+  const batch = prng.pick(segment.batches);
+  const roll = prng.float();
+  const at = roll < 0.1 ? prng.int(0, 44) : roll < 0.3 ? batch.positionBytes + prng.int(0, 32) : roll < 0.6 ? prng.int(batch.positionBytes, batch.endBytes) : prng.int(0, bytes.length);
+  const block = (n: number): Uint8Array => bytes.slice(n * log.blockBytes, (n + 1) * log.blockBytes);
+  const blocks = Math.floor(bytes.length / log.blockBytes);
+  switch (prng.int(0, 8)) {
+    case 0:
+      bytes[at]! ^= 1 << prng.int(0, 8);
+      return `flip a bit at ${at} of ${segment.name}`;
+    case 1:
+      bytes.set(prng.bytes(Math.min(prng.int(1, 64), bytes.length - at)), at);
+      return `random bytes at ${at} of ${segment.name}`;
+    case 2:
+      bytes.fill(0, at, at + prng.int(1, 2 * log.blockBytes));
+      return `zeros at ${at} of ${segment.name}`;
+    case 3:
+      files.set(segment.name, bytes.slice(0, at));
+      return `truncate ${segment.name} to ${at}`;
+    case 4: {
+      const [from, to] = [prng.int(1, blocks), prng.int(1, blocks)];
+      bytes.set(block(from), to * log.blockBytes);
+      return `duplicate block ${from} onto ${to} of ${segment.name}`;
+    }
+    case 5: {
+      const other = files.get(prng.pick(log.segments).name)!;
+      const from = prng.int(1, Math.floor(other.length / log.blockBytes));
+      bytes.set(other.slice(from * log.blockBytes, (from + 1) * log.blockBytes), Math.min(from, blocks - 1) * log.blockBytes);
+      return `splice block ${from} of another segment into ${segment.name}`;
+    }
+    case 6: {
+      const middle = prng.pick(log.segments.slice(1, -1));
+      files.delete(middle.name);
+      return `delete ${middle.name}`;
+    }
+    default: {
+      const index = segment.name.replace(/\.seg$/, '.idx');
+      const other = files.get(prng.pick(log.segments).name.replace(/\.seg$/, '.idx'));
+      if (prng.bool(0.5) && other !== undefined) files.set(index, other.slice());
+      else files.delete(index);
+      return `swap or delete ${index}`;
+    }
+  }
+}
+
+interface ReaderExpectation {
+  readonly openMustFail: boolean;
+  readonly headerDamaged: boolean;
+  /** A full read must end in SEGLOG_CORRUPT (sealed-segment damage or a missing segment). */
+  readonly readMustFail: boolean;
+  /** Where a full read ends when nothing before it proves corruption. */
+  readonly visibleEnd: number;
+  readonly intactBelow: number;
+}
+
+function differs(original: Uint8Array, damaged: Uint8Array, from: number, to: number): boolean {
+  if (damaged.length < to) return true;
+  for (let i = from; i < to; i++) if (original[i] !== damaged[i]) return true;
+  return false;
+}
+
+function readerExpectation(log: StoreLog, files: Map<string, Uint8Array>): ReaderExpectation {
+  const remaining = log.segments.filter((segment) => files.has(segment.name));
+  let intactBelow = log.total;
+  let readMustFail = false;
+  let headerDamaged = false;
+  const last = remaining[remaining.length - 1]!;
+  let visibleEnd = last.endOffset;
+  for (const [i, segment] of remaining.entries()) {
+    const next = remaining[i + 1];
+    if (next !== undefined && next.baseOffset !== segment.endOffset) {
+      readMustFail = true;
+      intactBelow = Math.min(intactBelow, segment.endOffset);
+    }
+    const original = log.files.get(segment.name)!;
+    const damaged = files.get(segment.name)!;
+    headerDamaged ||= differs(original, damaged, 0, SEGMENT_HEADER_BYTES);
+    const touched = segment.batches.find((batch) => differs(original, damaged, batch.positionBytes, batch.endBytes));
+    if (touched === undefined) continue;
+    intactBelow = Math.min(intactBelow, touched.firstOffset);
+    if (segment === last) visibleEnd = touched.firstOffset;
+    else readMustFail = true;
+  }
+  return { openMustFail: headerDamaged && remaining.length > 1, headerDamaged, readMustFail, visibleEnd, intactBelow };
+}
+
+async function readerCase(log: StoreLog, seed: number): Promise<'refused' | 'corrupt' | 'quiet'> {
+  const prng = new Prng(seed);
+  const files = new Map([...log.files].map(([name, bytes]) => [name, bytes.slice()]));
+  const done = damageStoreLog(files, log, prng);
+  const expect = readerExpectation(log, files);
+  const fail = (problem: string): never => {
+    throw new Error(`case seed ${seed} [${done}]: ${problem}`);
+  };
+  const coded = (error: unknown, allowed: readonly string[], where: string): string => {
+    if (!isSeglogError(error) || !allowed.includes(error.code)) fail(`${where} threw ${String(error)}`);
+    return (error as { code: string }).code;
+  };
+  const io = new MemoryFileIO();
+  for (const [name, bytes] of files) io.writeSync(`${FUZZ_DIR}/${name}`, 0, bytes);
+  let reader;
+  try {
+    reader = await openReader({ dir: FUZZ_DIR, io });
+  } catch (error) {
+    const code = coded(error, [ErrorCodes.CORRUPT, ErrorCodes.UNSUPPORTED_FORMAT], 'openReader');
+    if (!expect.headerDamaged) fail(`openReader refused (${code}) with no header damaged`);
+    return 'refused';
+  }
+  try {
+    if (expect.openMustFail) fail('openReader accepted a damaged segment header');
+    let next = 0;
+    let corrupt = false;
+    try {
+      for await (const record of reader.read({ from: 0 })) {
+        if (record.offset !== next) fail(`read returned ${record.offset} where ${next} was due`);
+        if (!sameBytes(record.payload, storePayload(next, log.salt))) fail(`read returned a wrong payload at ${next}`);
+        next++;
+      }
+    } catch (error) {
+      if ((error as Error).message.startsWith('case seed')) throw error;
+      coded(error, [ErrorCodes.CORRUPT], `read (after ${next})`);
+      corrupt = true;
+    }
+    if (next < Math.min(expect.intactBelow, expect.visibleEnd)) fail(`read stopped at ${next}; below ${expect.intactBelow} nothing is damaged`);
+    if (expect.readMustFail && !corrupt) fail(`read ended quietly at ${next} although a sealed segment is damaged or missing`);
+    if (!expect.readMustFail && !expect.headerDamaged && next !== expect.visibleEnd) fail(`read ended at ${next}, the first damaged batch of the last segment is at ${expect.visibleEnd}`);
+    for (let i = 0; i < 8; i++) {
+      const offset = prng.int(0, log.total + 3);
+      try {
+        if (!sameBytes(await reader.get(offset), storePayload(offset, log.salt))) fail(`get(${offset}) returned a wrong payload`);
+      } catch (error) {
+        if ((error as Error).message.startsWith('case seed')) throw error;
+        coded(error, [ErrorCodes.CORRUPT, ErrorCodes.OUT_OF_RANGE], `get(${offset})`);
+        if (offset < Math.min(expect.intactBelow, expect.visibleEnd)) fail(`get(${offset}) failed although nothing below ${expect.intactBelow} is damaged`);
+      }
+    }
+    return corrupt ? 'corrupt' : 'quiet';
+  } finally {
+    await reader.close();
+  }
+}
+
+test(`store-written logs with many kinds of damage: the reader alone returns only right records or coded errors (seed ${storeSeed})`, async (t) => {
+  const logs = [await writeStoreLog(storeSeed, 512), await writeStoreLog(storeSeed + 1, 1024)];
+  const outcomes = { refused: 0, corrupt: 0, quiet: 0 };
+  for (let i = 0; i < STORE_CASES; i++) outcomes[await readerCase(logs[i % logs.length]!, (storeSeed + i) >>> 0)]++;
+  t.log(`seed ${storeSeed}: ${STORE_CASES} cases, ${JSON.stringify(outcomes)}`);
+  t.true(outcomes.refused > 0 && outcomes.corrupt > 0 && outcomes.quiet > 0, `every outcome was exercised: ${JSON.stringify(outcomes)}`);
+});
