@@ -1,1 +1,12 @@
-export {};
+/**
+ * @seglog/prometheus: exposes what a seglog Log reports as Prometheus metrics through prom-client.
+ * One call, registerLogMetrics(log, options), registers counters and gauges read lazily from
+ * log.metrics() at scrape time and histograms observed per durable batch from the `seglog:batch`
+ * diagnostics channel. Every metric, its unit and what to alert on: docs/observability.md,
+ * section "Prometheus".
+ */
+export { registerLogMetrics, BATCH_CHANNEL, ERROR_CHANNEL } from './register.js';
+export type { Registration } from './register.js';
+export { defaultBuckets } from './options.js';
+export type { AnyRegistry, BucketOptions, RegisterOptions, ResolvedBuckets } from './options.js';
+export type { MetricsLog } from './metric-table.js';

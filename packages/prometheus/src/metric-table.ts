@@ -1,0 +1,92 @@
+/**
+ * One job: the list of metrics, each with its Prometheus name (without prefix), help text and
+ * where its value comes from. Names follow Prometheus conventions: base units (seconds, bytes),
+ * `_total` on counters, unit suffixes last. docs/observability.md ("Prometheus") lists them too;
+ * keep the two in step.
+ */
+import type { BatchEvent, LogMetrics, SealReasons } from '@seglog/types';
+import type { ResolvedBuckets } from './options.js';
+
+/** What registerLogMetrics needs from a log; `Log` from @seglog/store satisfies it. */
+export interface MetricsLog {
+  metrics(): LogMetrics;
+  readonly dir: string;
+  readonly nextOffset?: number;
+  readonly durableOffset?: number;
+}
+
+export interface CounterSpec {
+  readonly name: string;
+  readonly help: string;
+  /** A total since open; the store keeps it monotonic. */
+  readonly read: (metrics: LogMetrics) => number;
+}
+
+export interface GaugeSpec {
+  readonly name: string;
+  readonly help: string;
+  /** `undefined` when this log does not report the value: the series is left out. */
+  readonly read: (metrics: LogMetrics, log: MetricsLog) => number | undefined;
+}
+
+export interface HistogramSpec {
+  readonly name: string;
+  readonly help: string;
+  readonly buckets: keyof ResolvedBuckets;
+  readonly observe: (event: BatchEvent) => number;
+}
+
+const MICROS_PER_SECOND = 1_000_000;
+
+function seconds(micros: number): number {
+  return micros / MICROS_PER_SECOND;
+}
+
+export const counterSpecs: readonly CounterSpec[] = [
+  { name: 'appends_total', help: 'Records acknowledged (durable) since the log was opened.', read: (m) => m.appends },
+  { name: 'batches_total', help: 'Batches made durable since the log was opened.', read: (m) => m.batches },
+  { name: 'writes_total', help: 'writev calls issued for batches and segment headers.', read: (m) => m.writes },
+  { name: 'fdatasyncs_total', help: 'fdatasync calls issued on segment files.', read: (m) => m.fdatasyncs },
+  { name: 'dir_syncs_total', help: 'fsync calls issued on the log directory (segment creation).', read: (m) => m.dirSyncs },
+  { name: 'appended_bytes_total', help: 'Payload bytes acknowledged.', read: (m) => m.bytesAppended },
+  { name: 'written_bytes_total', help: 'Bytes written to segment files for batches, framing and padding included.', read: (m) => m.bytesWritten },
+  { name: 'padding_bytes_total', help: 'Of the bytes written, zero padding that aligns each batch to a block.', read: (m) => m.paddingBytes },
+  { name: 'segments_created_total', help: 'Segment files created since the log was opened.', read: (m) => m.segmentsCreated },
+  { name: 'backpressure_waits_total', help: 'Appends that had to wait because maxInFlightBytes was reached.', read: (m) => m.backpressureWaits },
+  { name: 'batch_errors_total', help: 'Batches whose write or fdatasync failed; each one poisons the log until it is reopened.', read: (m) => m.errors },
+  { name: 'pool_hits_total', help: 'Batch buffers handed out from the pool free list.', read: (m) => m.pool.hits },
+  { name: 'pool_misses_total', help: 'Batch buffers the pool had to allocate while growing toward its cap.', read: (m) => m.pool.misses },
+  { name: 'pool_waits_total', help: 'Buffer acquires that waited because the pool was at its cap.', read: (m) => m.pool.waits },
+];
+
+/** One counter family, one series per reason. */
+export const sealReasonsSpec = {
+  name: 'batches_sealed_total',
+  help: 'Batches sealed, by reason: full (byte or record cap), window (the commit window ran out), idle (disk idle, no window).',
+  reasons: ['full', 'window', 'idle'] as const satisfies readonly (keyof SealReasons)[],
+};
+
+export const gaugeSpecs: readonly GaugeSpec[] = [
+  { name: 'queue_depth', help: 'Appends accepted but not yet acknowledged, plus those waiting for room.', read: (m) => m.queueDepth },
+  { name: 'in_flight_bytes', help: 'Payload bytes accepted but not yet durable.', read: (m) => m.inFlightBytes },
+  { name: 'commit_window_seconds', help: 'The commit window currently applied.', read: (m) => seconds(m.commitWindow.micros) },
+  { name: 'commit_window_cap_seconds', help: 'Upper bound the adaptive commit window may use now.', read: (m) => seconds(m.commitWindow.capMicros) },
+  { name: 'fdatasync_ewma_seconds', help: 'Smoothed fdatasync latency the commit-window controller sees.', read: (m) => seconds(m.commitWindow.fdatasyncEwmaMicros) },
+  {
+    name: 'independent_arrivals_per_second',
+    help: 'Smoothed rate of appends arriving independently of the acknowledgement that resumed their caller.',
+    read: (m) => m.commitWindow.independentArrivalsPerSecond,
+  },
+  { name: 'pool_buffers_allocated', help: 'Batch buffers the pool has allocated.', read: (m) => m.pool.buffersAllocated },
+  { name: 'pool_buffers_free', help: 'Batch buffers on the pool free list.', read: (m) => m.pool.buffersFree },
+  { name: 'pool_bytes_cap', help: 'Most bytes the batch buffer pool may allocate.', read: (m) => m.pool.bytesCap },
+  { name: 'next_offset', help: 'The offset the next append will get.', read: (_m, log) => log.nextOffset },
+  { name: 'durable_offset', help: 'One past the last durable (acknowledged) offset.', read: (_m, log) => log.durableOffset },
+];
+
+export const histogramSpecs: readonly HistogramSpec[] = [
+  { name: 'fdatasync_duration_seconds', help: 'fdatasync duration per durable batch.', buckets: 'latencySeconds', observe: (e) => seconds(e.fdatasyncMicros) },
+  { name: 'write_duration_seconds', help: 'writev duration per durable batch.', buckets: 'latencySeconds', observe: (e) => seconds(e.writeMicros) },
+  { name: 'batch_records', help: 'Records per durable batch.', buckets: 'batchRecords', observe: (e) => e.records },
+  { name: 'batch_bytes', help: 'Framed bytes per durable batch, before padding.', buckets: 'batchBytes', observe: (e) => e.framedBytes },
+];
