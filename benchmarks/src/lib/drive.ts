@@ -57,6 +57,12 @@ export interface DriveResult {
   /** Engine counters from the start of the measured window until every appender stopped. */
   readonly windowAppends: number;
   readonly windowFdatasyncs: number | null;
+  /** The window's edges as wall-clock epoch microseconds, to match against strace -ttt timestamps. */
+  readonly windowStartEpochMicros: number;
+  readonly windowEndEpochMicros: number;
+  /** Every record and payload byte made durable in the cell, warm-up and drain included. */
+  readonly lifetimeRecords: number;
+  readonly lifetimePayloadBytes: number;
 }
 
 interface WindowState {
@@ -64,8 +70,12 @@ interface WindowState {
   stopped: boolean;
   startNanos: bigint;
   endNanos: bigint;
+  startEpochMicros: number;
+  endEpochMicros: number;
   completedRecords: number;
   completedBytes: number;
+  lifetimeRecords: number;
+  lifetimeBytes: number;
   readonly latency: LatencyRecorder;
 }
 
@@ -77,8 +87,12 @@ export async function driveAppenders(target: AppendTarget, options: DriveOptions
     stopped: false,
     startNanos: 0n,
     endNanos: 0n,
+    startEpochMicros: 0,
+    endEpochMicros: 0,
     completedRecords: 0,
     completedBytes: 0,
+    lifetimeRecords: 0,
+    lifetimeBytes: 0,
     latency: new LatencyRecorder(),
   };
   const loops: Promise<void>[] = [];
@@ -112,6 +126,10 @@ export async function driveAppenders(target: AppendTarget, options: DriveOptions
     latencyHistogram: state.latency.encoded(),
     windowAppends: after.appends - before.appends,
     windowFdatasyncs: after.fdatasyncs === null || before.fdatasyncs === null ? null : after.fdatasyncs - before.fdatasyncs,
+    windowStartEpochMicros: state.startEpochMicros,
+    windowEndEpochMicros: state.endEpochMicros,
+    lifetimeRecords: state.lifetimeRecords,
+    lifetimePayloadBytes: state.lifetimeBytes,
   };
 }
 
@@ -121,13 +139,19 @@ async function runWindow(target: AppendTarget, state: WindowState, options: Driv
   const before = target.counters();
   options.probe?.open();
   state.startNanos = process.hrtime.bigint();
+  state.startEpochMicros = epochMicros();
   state.measuring = true;
   await sleepUnlessAborted(options.durationMillis, signal);
   state.endNanos = process.hrtime.bigint();
+  state.endEpochMicros = epochMicros();
   state.measuring = false;
   options.probe?.close();
   state.stopped = true;
   return before;
+}
+
+function epochMicros(): number {
+  return Math.round((performance.timeOrigin + performance.now()) * 1000);
 }
 
 /** Sleeps, or returns early (without throwing) once `signal` aborts. */
@@ -147,6 +171,8 @@ async function appendLoop(target: AppendTarget, next: () => Operation, state: Wi
     const bytes = op.kind === 'append' ? op.payload.length : op.payloadBytes;
     await (op.kind === 'append' ? target.append(op.payload) : appendMany(target, op.payloads));
     const endNanos = process.hrtime.bigint();
+    state.lifetimeRecords += records;
+    state.lifetimeBytes += bytes;
     if (!state.measuring) continue;
     state.completedRecords += records;
     state.completedBytes += bytes;

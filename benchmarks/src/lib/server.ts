@@ -83,7 +83,13 @@ export async function startServer(binary: string, args: readonly string[], dir: 
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       process.kill(pid, 'SIGTERM');
-      const stopped = await Promise.race([exited.then(() => true), sleep(stopTimeoutMillis).then(() => false)]);
+      // The grace timer is cancelled once the server exits, or it would hold this process open.
+      const grace = new AbortController();
+      const stopped = await Promise.race([
+        exited.then(() => true),
+        sleep(stopTimeoutMillis, false, { signal: grace.signal }).catch(() => false),
+      ]);
+      grace.abort();
       if (!stopped) {
         process.kill(pid, 'SIGKILL');
         await exited;

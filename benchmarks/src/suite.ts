@@ -1,0 +1,128 @@
+/**
+ * One job: the group-commit benchmark suite. seglog against the engines users pick instead, on the
+ * disk behind the OS temp dir, measured against that disk's own ceiling, with tables, JSON and charts.
+ *
+ *   pnpm bench                 standard suite (about 15-20 minutes on 2 cores)
+ *   pnpm bench -- --quick      about a minute and a half
+ *   pnpm bench -- --help       scenarios, engines, durations, output folder
+ *
+ * Order of work: check which peers can run (a missing server or package is reported as skipped,
+ * never dropped silently); the timing pass (every cell x repetition in its own child process, the
+ * device ceiling at the start of each repetition); the strace pass (each cell once more, traced,
+ * for syscall and flush counts); then medians, tables, targets, charts and the results files.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { engines } from './engines/index.js';
+import type { EngineName } from './lib/cell.js';
+import { describeFileSystem, describeMachine } from './lib/machine.js';
+import { fileTimestamp, resultsDir } from './lib/results.js';
+import { benchTempRoot, sameFileSystemAsTmp } from './lib/tmpdir.js';
+import { summarizeCeilings, summarizeCell, type CellSummary } from './suite/aggregate.js';
+import { drawCharts, writeCharts } from './suite/charts.js';
+import { packageVersions, toolVersions } from './suite/environment.js';
+import { parseSuiteOptions, type SuiteOptions } from './suite/options.js';
+import { isQuickTraceCell, planCells, type CellSpec } from './suite/plan.js';
+import { formatDuration, Progress } from './suite/progress.js';
+import { renderReport } from './suite/report.js';
+import { ceilingCostSeconds, cellCostSeconds, runTimingPass } from './suite/run-cells.js';
+import { checkDurability, checkTargets } from './suite/targets.js';
+import { straceUnavailableReason, traceCell, type TraceFigures } from './suite/trace.js';
+
+interface Skipped {
+  readonly engine: EngineName;
+  readonly reason: string;
+}
+
+async function findSkipped(names: readonly EngineName[]): Promise<Skipped[]> {
+  const skipped: Skipped[] = [];
+  for (const engine of names) {
+    const reason = await engines[engine].unavailableReason();
+    if (reason !== null) skipped.push({ engine, reason });
+  }
+  return skipped;
+}
+
+async function runTracePass(cells: readonly CellSpec[], options: SuiteOptions, progress: Progress): Promise<Map<string, TraceFigures | string>> {
+  const traces = new Map<string, TraceFigures | string>();
+  if (options.trace === null || cells.length === 0) return traces;
+  const workDir = await mkdtemp(join(tmpdir(), 'seglog-strace-'));
+  try {
+    for (const cell of cells) {
+      progress.start(`strace: ${progress.describe(cell)}`, cellCostSeconds(options.trace) + 1);
+      try {
+        const figures = await traceCell(cell, options.trace, workDir);
+        traces.set(cell.key, figures);
+        progress.done(`${figures.syscallsPerAppend.toFixed(4)} syscalls/append, ${figures.syncsPerAppend.toFixed(4)} fsyncs/append`);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        traces.set(cell.key, message);
+        progress.done(`FAILED: ${message}`);
+      }
+    }
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+  return traces;
+}
+
+async function main(): Promise<void> {
+  const options = parseSuiteOptions(process.argv.slice(2));
+  const startedAt = new Date();
+  const tempRoot = benchTempRoot();
+  const machine = describeMachine(tempRoot);
+  const skipped = await findSkipped(options.engines);
+  const runnable = options.engines.filter((engine) => !skipped.some((s) => s.engine === engine));
+  const cells = planCells(options.shape, options.scenarios, runnable);
+  const straceMissing = options.trace === null ? null : straceUnavailableReason();
+  const traced = options.trace === null || straceMissing !== null ? [] : cells.filter((cell) => options.traceAll || isQuickTraceCell(cell));
+
+  const progress = new Progress();
+  progress.plan(options.repetitions, ceilingCostSeconds);
+  progress.plan(cells.length * options.repetitions, cellCostSeconds(options.timing));
+  if (options.trace !== null) progress.plan(traced.length, cellCostSeconds(options.trace) + 1);
+  console.log(`seglog benchmark suite${options.quick ? ' (--quick)' : ''}`);
+  console.log(`disk: ${tempRoot} (${describeFileSystem(machine)})${sameFileSystemAsTmp(tempRoot) ? '' : ' -- NOT the file system of /tmp'}`);
+  console.log(`machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.kernel}, Node ${machine.node}, load ${machine.loadAverage.map((l) => l.toFixed(2)).join(' ')}`);
+  for (const s of skipped) console.log(`skipped: ${s.engine}: ${s.reason}`);
+  if (straceMissing !== null) console.log(`skipped: strace pass: ${straceMissing}`);
+  console.log(`plan: ${cells.length} cells x ${options.repetitions} repetitions (${options.timing.warmupMillis} ms warm-up + ${options.timing.durationMillis / 1000} s), ${traced.length} traced runs; about ${formatDuration(progress.estimatedTotalSeconds())}\n`);
+
+  const { runs, ceilings } = await runTimingPass(cells, options.repetitions, options.timing, ['--seconds', String(options.ceilingSeconds), '--sequential-mib', String(options.sequentialMiB)], progress);
+  const traces = await runTracePass(traced, options, progress);
+
+  const ceiling = summarizeCeilings(ceilings);
+  const summaries: CellSummary[] = cells.map((cell) => {
+    const trace = traces.get(cell.key);
+    return summarizeCell(cell, engines[cell.engine].info.durable, runs, typeof trace === 'object' ? trace : null, typeof trace === 'string' ? trace : null);
+  });
+  const infos = options.engines.map((engine) => engines[engine].info);
+  const targets = checkTargets(summaries, ceiling);
+  const durability = checkDurability(summaries, infos);
+  const charts = await drawCharts(summaries, ceiling);
+  const finishedAt = new Date();
+  const environment = { machine: { ...machine, tempDirSameFileSystemAsTmp: sameFileSystemAsTmp(tempRoot), loadAverageAtEnd: describeMachine(tempRoot).loadAverage }, packages: packageVersions(), tools: toolVersions() };
+  const markdown = renderReport({ options, startedAt, finishedAt, environment, infos, skipped, straceMissing, ceiling, summaries, targets, durability, charts });
+
+  const outDir = options.outDir ?? join(resultsDir, `suite-${fileTimestamp(startedAt)}`);
+  await mkdir(outDir, { recursive: true });
+  const raw = { kind: 'suite', startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), options, environment, engines: infos, skipped, straceMissing, ceilings, ceiling, runs, traces: Object.fromEntries(traces), summaries, targets, durability };
+  await writeFile(join(outDir, 'results.json'), `${JSON.stringify(raw, null, 2)}\n`);
+  await writeFile(join(outDir, 'results.md'), `${markdown}\n`);
+  await writeCharts(outDir, charts);
+  if (options.docs) {
+    const docsDir = resolve(resultsDir, '../docs/benchmarks');
+    await mkdir(docsDir, { recursive: true });
+    await writeCharts(docsDir, charts);
+    await writeFile(join(docsDir, 'results.md'), `${markdown}\n`);
+  }
+  progress.note(`\nfinished in ${formatDuration((finishedAt.getTime() - startedAt.getTime()) / 1000)}`);
+  console.log(`\n${markdown}\n`);
+  console.log(`results: ${outDir} (results.md, results.json, ${charts.map((c) => c.name).join(', ')})`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

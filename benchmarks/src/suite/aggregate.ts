@@ -1,0 +1,110 @@
+/**
+ * One job: reduce repetitions to what the tables show: per cell, the median of each figure and
+ * its spread (min and max across repetitions), and the median device ceiling.
+ *
+ * Medians, not means: one repetition that met a slow spell of the shared disk should not move the
+ * figure. The spread is reported next to it so a reader can see when a difference is noise.
+ */
+import type { CellResult } from '../lib/cell.js';
+import type { DeviceCeiling } from '../lib/device-ceiling.js';
+import type { CellSpec } from './plan.js';
+import type { TimingRun } from './run-cells.js';
+import type { TraceFigures } from './trace.js';
+
+export interface Spread {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+  readonly samples: number;
+}
+
+export interface CellSummary {
+  readonly cell: CellSpec;
+  readonly durable: boolean;
+  /** Successful repetitions; 0 when every repetition failed (see errors). */
+  readonly repetitions: number;
+  readonly errors: readonly string[];
+  readonly appendsPerSecond: Spread | null;
+  readonly megabytesPerSecond: Spread | null;
+  readonly p50Micros: Spread | null;
+  readonly p99Micros: Spread | null;
+  readonly p999Micros: Spread | null;
+  readonly maxMicros: Spread | null;
+  readonly cpuMicrosPerAppend: Spread | null;
+  /** From the engine's own counter (seglog, plain) when it has one, else from the strace pass. */
+  readonly appendsPerFdatasync: { readonly value: number; readonly source: 'engine' | 'strace' } | null;
+  readonly deviceBytesPerPayloadByte: Spread | null;
+  readonly trace: TraceFigures | null;
+  readonly traceError: string | null;
+}
+
+export interface CeilingSummary {
+  readonly syncedWritesPerSecond: Spread;
+  readonly syncedP50Micros: Spread;
+  readonly syncedP99Micros: Spread;
+  readonly appendingWritesPerSecond: Spread;
+  readonly sequentialMegabytesPerSecond: Spread;
+}
+
+export function spreadOf(values: readonly number[]): Spread | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { median, min: sorted[0]!, max: sorted[sorted.length - 1]!, samples: sorted.length };
+}
+
+/** (max - min) / median, as a percentage; 0 for a single sample. */
+export function spreadPercent(spread: Spread): number {
+  return spread.median === 0 ? 0 : ((spread.max - spread.min) / spread.median) * 100;
+}
+
+export function summarizeCell(
+  cell: CellSpec,
+  durable: boolean,
+  runs: readonly TimingRun[],
+  trace: TraceFigures | null,
+  traceError: string | null,
+): CellSummary {
+  const mine = runs.filter((run) => run.key === cell.key);
+  const results = mine.flatMap((run) => (run.result === undefined ? [] : [run.result]));
+  const pick = (figure: (result: CellResult) => number | null): Spread | null =>
+    spreadOf(results.map(figure).filter((value): value is number => value !== null && Number.isFinite(value)));
+  const engineRatio = pick((r) => r.appendsPerFdatasync);
+  const appendsPerFdatasync =
+    engineRatio !== null
+      ? { value: engineRatio.median, source: 'engine' as const }
+      : trace?.appendsPerSync != null
+        ? { value: trace.appendsPerSync, source: 'strace' as const }
+        : null;
+  return {
+    cell,
+    durable,
+    repetitions: results.length,
+    errors: mine.flatMap((run) => (run.error === undefined ? [] : [run.error])),
+    appendsPerSecond: pick((r) => r.appendsPerSecond),
+    megabytesPerSecond: pick((r) => r.megabytesPerSecond),
+    // A repetition in which no operation both started and ended inside the window has no latency.
+    p50Micros: pick((r) => (r.latencyMicros.count === 0 ? null : r.latencyMicros.p50)),
+    p99Micros: pick((r) => (r.latencyMicros.count === 0 ? null : r.latencyMicros.p99)),
+    p999Micros: pick((r) => (r.latencyMicros.count === 0 ? null : r.latencyMicros.p999)),
+    maxMicros: pick((r) => (r.latencyMicros.count === 0 ? null : r.latencyMicros.max)),
+    cpuMicrosPerAppend: pick((r) => r.cpuMicrosPerAppend),
+    appendsPerFdatasync,
+    deviceBytesPerPayloadByte: pick((r) => r.deviceBytesPerPayloadByte),
+    trace,
+    traceError,
+  };
+}
+
+export function summarizeCeilings(ceilings: readonly DeviceCeiling[]): CeilingSummary | null {
+  if (ceilings.length === 0) return null;
+  const of = (figure: (c: DeviceCeiling) => number): Spread => spreadOf(ceilings.map(figure))!;
+  return {
+    syncedWritesPerSecond: of((c) => c.syncedWrites.writesPerSecond),
+    syncedP50Micros: of((c) => c.syncedWrites.latencyMicros.p50),
+    syncedP99Micros: of((c) => c.syncedWrites.latencyMicros.p99),
+    appendingWritesPerSecond: of((c) => c.appendingWrites.writesPerSecond),
+    sequentialMegabytesPerSecond: of((c) => c.sequential.megabytesPerSecond),
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * One job: read the suite's command line into settings, with the standard and --quick defaults.
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { engineNames, isEngineName, type EngineName } from '../lib/cell.js';
+import { defaultEngines, quickShape, scenarioNames, standardShape, type PlanShape, type ScenarioName } from './plan.js';
+import type { RunSettings } from './run-cells.js';
+
+export interface SuiteOptions {
+  readonly quick: boolean;
+  readonly shape: PlanShape;
+  readonly scenarios: readonly ScenarioName[];
+  readonly engines: readonly EngineName[];
+  readonly repetitions: number;
+  readonly timing: RunSettings;
+  /** null: no strace pass. */
+  readonly trace: RunSettings | null;
+  /** Trace every cell (standard) or only 1 and 256 appenders of 128 B (--quick). */
+  readonly traceAll: boolean;
+  readonly ceilingSeconds: number;
+  readonly sequentialMiB: number;
+  /** null: bench-results/suite-<timestamp>/ at the repository root. */
+  readonly outDir: string | null;
+  /** Also write the charts and tables into docs/benchmarks/. */
+  readonly docs: boolean;
+}
+
+export const usage = `usage: pnpm bench [-- options]     (node benchmarks/dist/suite.js [options])
+  --quick                 short version (about a minute and a half): fewer cells, 1 repetition, short windows
+  --scenarios LIST        comma-separated, from: ${scenarioNames.join(', ')} (default: all)
+  --engines LIST          comma-separated, from: ${engineNames.join(', ')} (default: all; seglog always runs)
+  --seconds S             measured window per cell (default 2, --quick 0.5)
+  --warmup-ms M           warm-up before each window (default 1000, --quick 300)
+  --repetitions N         runs of every cell; medians and spread are reported (default 3, --quick 1)
+  --trace-seconds S       window of the strace pass (default 1, --quick 0.5)
+  --no-trace              skip the strace pass (no syscall columns)
+  --out DIR               output folder (default bench-results/suite-<time>/)
+  --docs                  also write charts and tables into docs/benchmarks/
+  --help`;
+
+function list<T extends string>(text: string | undefined, allowed: readonly T[], what: string): T[] | null {
+  if (text === undefined) return null;
+  const items = text.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  for (const item of items) if (!(allowed as readonly string[]).includes(item)) throw new TypeError(`unknown ${what} "${item}"\n${usage}`);
+  return items as T[];
+}
+
+function positive(text: string | undefined, fallback: number, flag: string, integer = false): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) throw new TypeError(`${flag} must be a positive ${integer ? 'integer' : 'number'}\n${usage}`);
+  return value;
+}
+
+export function parseSuiteOptions(argv: readonly string[]): SuiteOptions {
+  const { values } = parseArgs({
+    args: argv.filter((arg) => arg !== '--'),
+    options: {
+      quick: { type: 'boolean', default: false },
+      scenarios: { type: 'string' },
+      engines: { type: 'string' },
+      seconds: { type: 'string' },
+      'warmup-ms': { type: 'string' },
+      repetitions: { type: 'string' },
+      'trace-seconds': { type: 'string' },
+      'no-trace': { type: 'boolean', default: false },
+      out: { type: 'string' },
+      docs: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help === true) {
+    console.log(usage);
+    process.exit(0);
+  }
+  const quick = values.quick === true;
+  const engines = list(values.engines, engineNames, 'engine') ?? [...defaultEngines];
+  const chosen = engines.filter(isEngineName);
+  const warmupMillis = values['warmup-ms'] === undefined ? (quick ? 300 : 1000) : Math.round(Number(values['warmup-ms']));
+  if (!Number.isInteger(warmupMillis) || warmupMillis < 0) throw new TypeError(`--warmup-ms must be a non-negative integer\n${usage}`);
+  return {
+    quick,
+    shape: quick ? quickShape : standardShape,
+    scenarios: list(values.scenarios, scenarioNames, 'scenario') ?? [...scenarioNames],
+    engines: chosen.includes('seglog') ? chosen : ['seglog', ...chosen],
+    repetitions: positive(values.repetitions, quick ? 1 : 3, '--repetitions', true),
+    timing: { warmupMillis, durationMillis: Math.round(positive(values.seconds, quick ? 0.5 : 2, '--seconds') * 1000) },
+    trace: values['no-trace'] === true ? null : { warmupMillis: 200, durationMillis: Math.round(positive(values['trace-seconds'], quick ? 0.5 : 1, '--trace-seconds') * 1000) },
+    traceAll: !quick,
+    ceilingSeconds: quick ? 1 : 2,
+    sequentialMiB: quick ? 256 : 512,
+    outDir: values.out === undefined ? null : resolve(values.out),
+    docs: values.docs === true,
+  };
+}

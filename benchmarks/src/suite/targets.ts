@@ -1,0 +1,142 @@
+/**
+ * One job: check the issue's targets against this run's own numbers (seglog against the best
+ * durable peer and against the device ceiling, all measured in the same invocation), and check
+ * each peer's durability by its flushes per acknowledged append.
+ *
+ * "Best durable peer" excludes engines that acknowledge before their data is flushed (NATS 2.9,
+ * LMDB with overlapping sync) and the hand-written plain baseline counts as a peer like any other.
+ */
+import type { EngineInfo, EngineName } from '../lib/cell.js';
+import { renderMarkdownTable } from '../lib/table.js';
+import type { CeilingSummary, CellSummary } from './aggregate.js';
+
+export type TargetStatus = 'PASS' | 'MISS' | 'n/a';
+
+export interface TargetCheck {
+  readonly target: string;
+  readonly required: string;
+  readonly measured: string;
+  readonly status: TargetStatus;
+}
+
+export interface DurabilityCheck {
+  readonly engine: EngineName;
+  readonly declaredDurable: boolean;
+  readonly setting: string;
+  /** Flushes per append with one appender (each append its own commit), from the strace pass. */
+  readonly syncsPerAppendAtOne: number | null;
+  readonly appendsPerSyncAt256: number | null;
+  readonly verdict: string;
+}
+
+function uniform(summaries: readonly CellSummary[], engine: EngineName, recordBytes: number, concurrency: number): CellSummary | undefined {
+  return summaries.find(
+    (s) => s.cell.engine === engine && s.cell.concurrency === concurrency && s.cell.workload.kind === 'uniform' && s.cell.workload.recordBytes === recordBytes,
+  );
+}
+
+/** The durable non-seglog engine with the highest median appends/s for this uniform cell. */
+export function bestDurablePeer(summaries: readonly CellSummary[], recordBytes: number, concurrency: number): CellSummary | undefined {
+  let best: CellSummary | undefined;
+  for (const s of summaries) {
+    if (s.cell.engine === 'seglog' || !s.durable || s.appendsPerSecond === null) continue;
+    if (s.cell.concurrency !== concurrency || s.cell.workload.kind !== 'uniform' || s.cell.workload.recordBytes !== recordBytes) continue;
+    if (best === undefined || s.appendsPerSecond.median > best.appendsPerSecond!.median) best = s;
+  }
+  return best;
+}
+
+function check(target: string, required: string, measured: number | null | undefined, limit: number, atLeast: boolean, show: (v: number) => string): TargetCheck {
+  if (measured === null || measured === undefined || !Number.isFinite(measured)) return { target, required, measured: 'not measured', status: 'n/a' };
+  const pass = atLeast ? measured >= limit : measured <= limit;
+  return { target, required, measured: show(measured), status: pass ? 'PASS' : 'MISS' };
+}
+
+const ratio = (v: number): string => `${v.toFixed(2)}x`;
+const percent = (v: number): string => `${(v * 100).toFixed(1)}%`;
+
+export function checkTargets(summaries: readonly CellSummary[], ceiling: CeilingSummary | null): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const at256 = uniform(summaries, 'seglog', 128, 256);
+  const peer256 = bestDurablePeer(summaries, 128, 256);
+  const peerName256 = peer256 === undefined ? 'no durable peer' : peer256.cell.engine;
+  checks.push(
+    check(`256 x 128 B: appends/s vs best durable peer (${peerName256})`, '>= 2x', divide(at256?.appendsPerSecond?.median, peer256?.appendsPerSecond?.median), 2, true, ratio),
+    check(`256 x 128 B: p99 vs ${peerName256}'s p99`, '<= 1x', divide(at256?.p99Micros?.median, peer256?.p99Micros?.median), 1, false, ratio),
+    check('256 x 128 B: syscalls per append (write family + syncs, strace)', '<= 0.01', at256?.trace?.syscallsPerAppend, 0.01, false, (v) => v.toFixed(4)),
+    check('256 x 128 B: CPU per append', '<= 1.5 µs', at256?.cpuMicrosPerAppend?.median, 1.5, false, (v) => `${v.toFixed(2)} µs`),
+  );
+  const at16 = uniform(summaries, 'seglog', 128, 16);
+  const peer16 = bestDurablePeer(summaries, 128, 16);
+  checks.push(
+    check(`16 x 128 B: appends/s vs best durable peer (${peer16?.cell.engine ?? 'none'})`, '>= 2.5x', divide(at16?.appendsPerSecond?.median, peer16?.appendsPerSecond?.median), 2.5, true, ratio),
+  );
+  const at1 = uniform(summaries, 'seglog', 128, 1);
+  checks.push(
+    check('1 appender: appends/s vs device preallocated 4 KiB write+fdatasync rate', '>= 95%', divide(at1?.appendsPerSecond?.median, ceiling?.syncedWritesPerSecond.median), 0.95, true, percent),
+    check("1 appender: p99 vs device's p99", '<= 1.3x', divide(at1?.p99Micros?.median, ceiling?.syncedP99Micros.median), 1.3, false, ratio),
+  );
+  for (const recordBytes of [1024, 65536]) {
+    const cell = uniform(summaries, 'seglog', recordBytes, 256);
+    const label = recordBytes === 1024 ? '1 KiB' : '64 KiB';
+    checks.push(
+      check(`256 x ${label}: MB/s vs sequential write bandwidth`, '>= 85%', divide(cell?.megabytesPerSecond?.median, ceiling?.sequentialMegabytesPerSecond.median), 0.85, true, percent),
+    );
+  }
+  return checks;
+}
+
+function divide(numerator: number | undefined, denominator: number | undefined): number | null {
+  if (numerator === undefined || denominator === undefined || denominator === 0) return null;
+  return numerator / denominator;
+}
+
+export function checkDurability(summaries: readonly CellSummary[], infos: readonly EngineInfo[]): DurabilityCheck[] {
+  const engines = new Set(summaries.map((s) => s.cell.engine));
+  return infos
+    .filter((info) => engines.has(info.name))
+    .map((info) => {
+      const one = uniform(summaries, info.name, 128, 1)?.trace?.syncsPerAppend ?? null;
+      const many = uniform(summaries, info.name, 128, 256)?.trace?.appendsPerSync ?? null;
+      return { engine: info.name, declaredDurable: info.durable, setting: info.durability, syncsPerAppendAtOne: one, appendsPerSyncAt256: many, verdict: verdictOf(info, one) };
+    });
+}
+
+function verdictOf(info: EngineInfo, syncsPerAppend: number | null): string {
+  if (syncsPerAppend === null) return info.durable ? 'durable by its setting (not traced in this run)' : 'NOT durable (by its documented setting)';
+  // One appender: every acknowledged append is its own commit, so a durable engine flushes at least once per append.
+  const flushesEach = syncsPerAppend >= 0.95;
+  if (info.durable) return flushesEach ? 'durable: >= 1 flush per acknowledged append' : 'CHECK FAILED: fewer flushes than acknowledged appends';
+  return flushesEach ? 'NOT durable: it flushes, but its setting acknowledges before the flush' : 'NOT durable: acknowledges without flushing';
+}
+
+export function renderTargets(checks: readonly TargetCheck[]): string {
+  return renderMarkdownTable(
+    [
+      { title: 'target', align: 'left' },
+      { title: 'required', align: 'right' },
+      { title: 'measured', align: 'right' },
+      { title: 'result', align: 'left' },
+    ],
+    checks.map((c) => [c.target, c.required, c.measured, c.status]),
+  );
+}
+
+export function renderDurability(checks: readonly DurabilityCheck[]): string {
+  return renderMarkdownTable(
+    [
+      { title: 'engine', align: 'left' },
+      { title: 'setting', align: 'left' },
+      { title: 'fsyncs/append at 1 appender', align: 'right' },
+      { title: 'appends/fsync at 256', align: 'right' },
+      { title: 'verdict', align: 'left' },
+    ],
+    checks.map((c) => [
+      c.engine,
+      c.setting,
+      c.syncsPerAppendAtOne === null ? '' : c.syncsPerAppendAtOne.toFixed(3),
+      c.appendsPerSyncAt256 === null ? '' : c.appendsPerSyncAt256.toFixed(1),
+      c.verdict,
+    ]),
+  );
+}
