@@ -2,6 +2,7 @@
  * One job: turn user options into a complete, validated configuration. Every bad value is a
  * SEGLOG_INVALID_OPTION naming the option and the allowed range, reported once, at open.
  */
+import { resolve } from 'node:path';
 import { limits, SeglogError } from '@seglog/types';
 import type { Clock, FileIO, LogOptions } from '@seglog/types';
 import { BATCH_HEADER_BYTES, RECORD_FRAME_BYTES, isPowerOfTwo } from '@seglog/format';
@@ -94,7 +95,8 @@ export function resolveOptions(options: LogOptions): ResolvedOptions {
     throw SeglogError.invalidOption('preallocate', 'must be a boolean');
   }
   return {
-    dir: options.dir,
+    // Absolute, so errors, events and the lock all name the directory the same way.
+    dir: resolve(options.dir),
     io: options.io ?? nodeFileIO,
     clock: options.clock ?? systemClock,
     segmentBytes,

@@ -44,7 +44,7 @@ export interface LogMetrics {
   /** Of `bytesWritten`, the zero padding that aligns each batch to a block. */
   readonly paddingBytes: number;
   readonly segmentsCreated: number;
-  /** Appends that had to wait because `maxInFlightBytes` was reached. */
+  /** Append calls that had to wait for room: `maxInFlightBytes` reached, or no free batch buffer. */
   readonly backpressureWaits: number;
   /** Appends waiting: copied into an open or sealed batch, or waiting for room. */
   readonly queueDepth: number;
