@@ -10,6 +10,7 @@
  * TypeScript sources takes about a second, which would otherwise dominate every cycle.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -50,6 +51,8 @@ export interface Kill9Report {
   readonly records: number;
   /** Reopens whose recovery dropped a torn tail. */
   readonly tornTails: number;
+  /** Reopens that found the killed child's LOCK file and took it over. */
+  readonly staleLocks: number;
   readonly segments: number;
 }
 
@@ -115,6 +118,15 @@ function childConfig(options: Kill9Options, prng: Prng, salt: number): Kill9Chil
       ...(prng.bool(0.3) ? { maxInFlightBytes: 2 * Math.min(maxBatchBytes, 4 * 1024 * 1024) } : {}),
     },
   };
+}
+
+/** True when the killed child's LOCK is still there, naming it: the reopen must take it over. */
+function staleLockOf(dir: string, pid: number | undefined): boolean {
+  try {
+    return (JSON.parse(readFileSync(join(dir, 'LOCK'), 'utf8')) as { pid?: number }).pid === pid;
+  } catch {
+    return false;
+  }
 }
 
 /** Reopens the log in this process and checks everything from `checkedEnd` on; returns the new end. */
@@ -186,13 +198,14 @@ export async function runKill9(options: Kill9Options): Promise<Kill9Report> {
   let acknowledgedRecords = 0;
   let earlyKills = 0;
   let tornTails = 0;
+  let staleLocks = 0;
   let segments = 0;
   try {
     for (let cycle = 0; cycle < options.cycles; cycle++) {
       topUp();
       const child: ChildRun = waiting.shift()!;
       current = child;
-      const where = `cycle ${cycle} (seed ${options.seed}; reproduce with SEGLOG_SEED=${options.seed})`;
+      const where = `cycle ${cycle} of kill9 seed ${options.seed} (blockBytes ${options.blockBytes})`;
       await child.loaded;
       const { early } = await killOnce(child, prng.fork(), checkedEnd).catch((error: unknown) => {
         throw new Error(`${where}: ${(error as Error).message}`, { cause: error });
@@ -200,6 +213,7 @@ export async function runKill9(options: Kill9Options): Promise<Kill9Report> {
       maxAcked = Math.max(maxAcked, child.maxAcked);
       acknowledgedRecords += child.acked;
       earlyKills += early ? 1 : 0;
+      staleLocks += staleLockOf(options.dir, child.process.pid) ? 1 : 0;
       const verified = await verifyAfterKill(options, salt, maxAcked, checkedEnd).catch((error: unknown) => {
         throw new Error(`${where}: ${(error as Error).message}`, { cause: error });
       });
@@ -215,5 +229,5 @@ export async function runKill9(options: Kill9Options): Promise<Kill9Report> {
     current?.process.kill('SIGKILL');
     for (const child of waiting) child.process.kill('SIGKILL');
   }
-  return { cycles: options.cycles, earlyKills, acknowledgedRecords, records: checkedEnd, tornTails, segments };
+  return { cycles: options.cycles, earlyKills, acknowledgedRecords, records: checkedEnd, tornTails, staleLocks, segments };
 }
