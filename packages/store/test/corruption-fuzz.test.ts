@@ -9,9 +9,14 @@
  * to run one case). Log ids are random, so a replay repeats every damage but not the log id bytes.
  */
 import test from 'ava';
+import { posix } from 'node:path';
 import { seedFromEnv } from '@seglog/testkit';
-import { buildBaseLog, VARIANTS } from './helpers/fuzz-base-log.js';
+import { isSeglogError } from '@seglog/types';
+import { openLog } from '../src/index.js';
+import { buildBaseLog, FUZZ_DIR, VARIANTS } from './helpers/fuzz-base-log.js';
+import { copyFiles } from './helpers/fuzz-damage.js';
 import { runFuzzCase } from './helpers/fuzz-case.js';
+import { MemFileIO } from './helpers/fuzz-memfs.js';
 import type { CaseOutcome } from './helpers/fuzz-case.js';
 
 const seed = seedFromEnv(0xc0ffee);
@@ -36,4 +41,28 @@ test(`damaged logs give coded errors or the right records, never wrong data (see
   t.true(counts.refused > cases / 10, `open refused often (${counts.refused})`);
   t.true(counts.opened > cases / 10, `open succeeded often (${counts.opened})`);
   t.true(counts['read-failed'] > 0, `sealed-segment damage surfaced on read (${counts['read-failed']})`);
+});
+
+test('a later batch found right at the break (a misdirected write) is SEGLOG_CORRUPT, not a torn tail to drop', async (t) => {
+  let base = await buildBaseLog(VARIANTS[0]!, seed);
+  // The last segment needs two batches; a few seeds in, one has them.
+  for (let next = seed + 1; base.segments[base.segments.length - 1]!.batches.length < 2; next++) base = await buildBaseLog(VARIANTS[0]!, next);
+  const last = base.segments[base.segments.length - 1]!;
+  const [before, moved] = last.batches.slice(-2) as [(typeof last.batches)[number], (typeof last.batches)[number]];
+  const files = copyFiles(base.files);
+  const bytes = files.get(last.name)!;
+  // The last batch lands where the one before it was, and its own place reads as zeros.
+  const copy = bytes.slice(moved.positionBytes, moved.endBytes);
+  bytes.fill(0, before.positionBytes, moved.endBytes);
+  bytes.set(copy, before.positionBytes);
+  const io = new MemFileIO();
+  io.load(FUZZ_DIR, files);
+  const opened = openLog({ dir: FUZZ_DIR, io, ...base.options });
+  const error = await t.throwsAsync(opened.then(async (log) => {
+    const nextOffset = log.nextOffset;
+    await log.close();
+    return nextOffset;
+  }), undefined, `acknowledged records ${moved.firstOffset}..${last.endOffset - 1} verify in the file but would be dropped`);
+  t.true(isSeglogError(error, 'SEGLOG_CORRUPT'), String(error));
+  t.like(error, { file: posix.join(FUZZ_DIR, last.name), positionBytes: before.positionBytes });
 });

@@ -11,6 +11,7 @@
  *   log ends exactly at the first damaged batch (the documented limit of the design).
  * - A damaged batch in an earlier (sealed) segment: open may not see it (recovery starts sealed
  *   segments at their last index entry), so open refuses or a full read ends in SEGLOG_CORRUPT.
+ *   A valid batch at or past a sealed segment's end offset lying after its end: open refuses.
  * - Anything else (index files, padding, preallocated zeros, next.seg.tmp): open succeeds with
  *   every record.
  * In every case no record below the first damaged offset may be lost.
@@ -43,16 +44,23 @@ function differs(original: Uint8Array, damaged: Uint8Array, from: number, to: nu
 }
 
 /**
- * True when a block after `breakPosition` holds a batch that verifies (checksum with this log's id)
- * and starts at or past `expectedOffset`: the spec's proof that acknowledged data follows the
- * damage. It may be an untouched later batch, or a copy of one that a splice moved.
+ * True when a block from `fromPosition` on holds a batch that verifies (checksum with this log's
+ * id) and starts at or past `expectedOffset`: the spec's proof that acknowledged data follows the
+ * place where the chain stops. It may be an undamaged later batch, or a copy of one that a splice
+ * moved, even onto the very block where the chain stops.
  */
-function validBatchBeyond(damaged: Uint8Array, logId: Uint8Array, blockBytes: number, breakPosition: number, expectedOffset: number): boolean {
-  for (let position = breakPosition + blockBytes; position < damaged.length; position += blockBytes) {
+function validBatchBeyond(damaged: Uint8Array, logId: Uint8Array, blockBytes: number, fromPosition: number, expectedOffset: number): boolean {
+  for (let position = fromPosition; position < damaged.length; position += blockBytes) {
     const batch = decodeBatch(logId, damaged, position, blockBytes);
     if (batch !== null && batch.header.firstOffset >= expectedOffset) return true;
   }
   return false;
+}
+
+/** Where the chain of an undamaged segment ends: the block after its last batch. */
+function chainEndBytes(segment: SegmentLayout, blockBytes: number): number {
+  const lastBatch = segment.batches[segment.batches.length - 1];
+  return lastBatch === undefined ? blockBytes : Math.ceil(lastBatch.endBytes / blockBytes) * blockBytes;
 }
 
 /** Indexes of the batches of `segment` whose checksummed bytes changed or were cut off. */
@@ -93,18 +101,25 @@ export function expectationFor(base: BaseLog, files: Files): Expectation {
       if (remaining.length > 1) reasons.push(`header of ${segment.name} damaged`);
     }
     const touched = touchedBatches(segment, original, damaged);
-    if (touched.length === 0) continue;
-    const first = segment.batches[touched[0]!]!;
-    lose(first.firstOffset);
+    const first = touched.length > 0 ? segment.batches[touched[0]!]! : null;
+    if (first !== null) lose(first.firstOffset);
+    const { blockBytes } = base.options;
     if (segment !== last) {
-      readMustFail = true;
+      // Recovery may start this sealed segment at its last index entry, past the damage: then only
+      // a read finds it. But it always checks past the segment's end for valid later batches.
+      if (first !== null) readMustFail = true;
+      if (validBatchBeyond(damaged, logId, blockBytes, chainEndBytes(segment, blockBytes), segment.endOffset)) {
+        reasons.push(`a valid batch at or past offset ${segment.endOffset} lies after the end of ${segment.name}`);
+      }
       continue;
     }
-    if (validBatchBeyond(damaged, logId, base.options.blockBytes, first.positionBytes, first.firstOffset)) {
-      reasons.push(`batch at byte ${first.positionBytes} of ${segment.name} damaged, valid batches after it`);
-      corruptAt = { name: segment.name, positionBytes: first.positionBytes };
+    const breakBytes = first === null ? chainEndBytes(segment, blockBytes) : first.positionBytes;
+    const breakOffset = first === null ? segment.endOffset : first.firstOffset;
+    if (validBatchBeyond(damaged, logId, blockBytes, breakBytes, breakOffset)) {
+      reasons.push(`the chain of ${segment.name} stops at byte ${breakBytes} with valid batches after it`);
+      corruptAt = { name: segment.name, positionBytes: breakBytes };
     } else {
-      tailEnd = first.firstOffset;
+      tailEnd = breakOffset;
     }
   }
   const onlyTailCorruption = corruptAt !== null && reasons.length === 1;
