@@ -70,12 +70,14 @@ export async function scanBatches(target: ScanTarget, startPosition: number, sta
 }
 
 /**
- * The first block after `endPosition` holding a valid batch whose first offset is at or past
- * `endOffset`, or null. A hit means acknowledged data lies beyond damage.
+ * The first block from `endPosition` on holding a valid batch whose first offset is at or past
+ * `endOffset`, or null. A hit means acknowledged data lies beyond damage. The block at
+ * `endPosition` itself counts: a batch there with a later offset (a misdirected write) proves the
+ * records it skips were lost, not torn.
  */
 export async function findValidBatchAfter(target: ScanTarget, endPosition: number, endOffset: number): Promise<number | null> {
   const reader = new ChunkReader(target.handle, target.sizeBytes, WINDOW_BYTES);
-  for (let position = endPosition + target.blockBytes; position + BATCH_HEADER_BYTES <= target.sizeBytes; position += target.blockBytes) {
+  for (let position = endPosition; position + BATCH_HEADER_BYTES <= target.sizeBytes; position += target.blockBytes) {
     const header = await validBatchAt(reader, target, position, null);
     if (header !== null && header.firstOffset >= endOffset) return position;
   }
