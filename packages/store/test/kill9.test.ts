@@ -3,6 +3,8 @@
  * acknowledged record, never corrupts the log, and never leaves a lock that blocks the restart.
  * The cycles themselves are in helpers/fuzz-kill9.ts; scripts/kill9-soak.ts runs many more.
  * Reproduce a failure with the seed it prints: SEGLOG_SEED=<n> npx ava test/kill9.test.ts
+ * The seed fixes the schedule (kill delays, early kills, each child's options and appendMany runs);
+ * how far a child gets before its kill still depends on the machine, so a replay is close, not exact.
  */
 import test from 'ava';
 import { seedFromEnv } from '@seglog/testkit';

@@ -2,6 +2,7 @@
  * One job: damage a copy of a log's files the ways disks, people and bugs do, from a seeded PRNG:
  * flipped bits, random bytes, zeroed ranges, truncation, a block duplicated elsewhere, blocks
  * spliced in from another segment or from another log, a header copied from another segment,
+ * blocks appended past the end,
  * damaged or deleted index files, deleted segments. Positions favour the places that decide how
  * bytes are read (segment headers, batch headers) as well as anywhere at all.
  * What the damage touched is worked out afterwards by comparing bytes (fuzz-facts.ts), not from
@@ -137,6 +138,29 @@ const copyHeader: Damage = (files, base, prng) => {
   return `header of ${fromForeign ? 'foreign ' : ''}${name} copied onto ${segment.name}`;
 };
 
+/** Grows a segment: zeros, random bytes, or copies of batch blocks from anywhere in the log. */
+const appendBlocks: Damage = (files, base, prng) => {
+  const segment = pickSegment(files, base, prng);
+  if (segment === null) return 'append: no segment';
+  const { blockBytes } = base.options;
+  const bytes = files.get(segment.name)!;
+  const count = prng.int(1, 4);
+  const grown = new Uint8Array(bytes.length + count * blockBytes);
+  grown.set(bytes);
+  const kind = prng.pick(['zeros', 'random', 'copies'] as const);
+  for (let i = 0; i < count; i++) {
+    const at = bytes.length + i * blockBytes;
+    if (kind === 'random') grown.set(prng.bytes(blockBytes), at);
+    if (kind === 'copies') {
+      const source = base.files.get(prng.pick(base.segments).name)!;
+      const from = prng.int(1, Math.floor(source.length / blockBytes));
+      grown.set(source.subarray(from * blockBytes, (from + 1) * blockBytes), at);
+    }
+  }
+  files.set(segment.name, grown);
+  return `append ${count} blocks of ${kind} to ${segment.name}`;
+};
+
 const damageIndex: Damage = (files, base, prng) => {
   const segment = prng.pick(base.segments);
   const bytes = files.get(segment.indexName);
@@ -189,6 +213,7 @@ const DAMAGES: ReadonlyArray<readonly [weight: number, damage: Damage]> = [
   [10, damageIndex],
   [6, deleteSegment],
   [2, damageTmp],
+  [5, appendBlocks],
 ];
 const WEIGHT_TOTAL = DAMAGES.reduce((sum, [weight]) => sum + weight, 0);
 
