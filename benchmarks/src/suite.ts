@@ -5,28 +5,30 @@
  *   pnpm bench                 standard suite (about 15-20 minutes on 2 cores)
  *   pnpm bench -- --quick      about a minute and a half
  *   pnpm bench -- --help       scenarios, engines, durations, output folder
+ *   pnpm bench -- --report bench-results/suite-<time>/results.json [--docs]   tables and charts again
  *
  * Order of work: check which peers can run (a missing server or package is reported as skipped,
  * never dropped silently); the timing pass (every cell x repetition in its own child process, the
  * device ceiling at the start of each repetition); the strace pass (each cell once more, traced,
  * for syscall and flush counts); then medians, tables, targets, charts and the results files.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { engines } from './engines/index.js';
-import type { EngineName } from './lib/cell.js';
+import type { EngineInfo, EngineName } from './lib/cell.js';
+import type { DeviceCeiling } from './lib/device-ceiling.js';
 import { describeFileSystem, describeMachine } from './lib/machine.js';
 import { fileTimestamp, resultsDir } from './lib/results.js';
 import { benchTempRoot, sameFileSystemAsTmp } from './lib/tmpdir.js';
-import { summarizeCeilings, summarizeCell, type CellSummary } from './suite/aggregate.js';
+import { summarizeCeilings, summarizeCell, type CeilingSummary, type CellSummary } from './suite/aggregate.js';
 import { drawCharts, writeCharts } from './suite/charts.js';
 import { packageVersions, toolVersions } from './suite/environment.js';
 import { parseSuiteOptions, type SuiteOptions } from './suite/options.js';
 import { isQuickTraceCell, planCells, type CellSpec } from './suite/plan.js';
 import { formatDuration, Progress } from './suite/progress.js';
-import { renderReport } from './suite/report.js';
-import { ceilingCostSeconds, cellCostSeconds, runTimingPass } from './suite/run-cells.js';
+import { renderReport, type ReportInput } from './suite/report.js';
+import { ceilingCostSeconds, cellCostSeconds, runTimingPass, type TimingRun } from './suite/run-cells.js';
 import { checkDurability, checkTargets } from './suite/targets.js';
 import { straceUnavailableReason, traceCell, type TraceFigures } from './suite/trace.js';
 
@@ -69,6 +71,7 @@ async function runTracePass(cells: readonly CellSpec[], options: SuiteOptions, p
 
 async function main(): Promise<void> {
   const options = parseSuiteOptions(process.argv.slice(2));
+  if (options.reportFrom !== null) return reportAgain(options.reportFrom, options.outDir, options.docs);
   const startedAt = new Date();
   const tempRoot = benchTempRoot();
   const machine = describeMachine(tempRoot);
@@ -97,29 +100,71 @@ async function main(): Promise<void> {
     const trace = traces.get(cell.key);
     return summarizeCell(cell, engines[cell.engine].info.durable, runs, typeof trace === 'object' ? trace : null, typeof trace === 'string' ? trace : null);
   });
-  const infos = options.engines.map((engine) => engines[engine].info);
-  const targets = checkTargets(summaries, ceiling);
-  const durability = checkDurability(summaries, infos);
-  const charts = await drawCharts(summaries, ceiling);
   const finishedAt = new Date();
   const environment = { machine: { ...machine, tempDirSameFileSystemAsTmp: sameFileSystemAsTmp(tempRoot), loadAverageAtEnd: describeMachine(tempRoot).loadAverage }, packages: packageVersions(), tools: toolVersions() };
-  const markdown = renderReport({ options, startedAt, finishedAt, environment, infos, skipped, straceMissing, ceiling, summaries, targets, durability, charts });
-
+  const infos = options.engines.map((engine) => engines[engine].info);
   const outDir = options.outDir ?? join(resultsDir, `suite-${fileTimestamp(startedAt)}`);
+  const raw: RawResults = { kind: 'suite', startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), options, environment, engines: infos, skipped, straceMissing, ceilings, ceiling, runs, traces: Object.fromEntries(traces), summaries };
   await mkdir(outDir, { recursive: true });
-  const raw = { kind: 'suite', startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), options, environment, engines: infos, skipped, straceMissing, ceilings, ceiling, runs, traces: Object.fromEntries(traces), summaries, targets, durability };
-  await writeFile(join(outDir, 'results.json'), `${JSON.stringify(raw, null, 2)}\n`);
+  progress.note(`\nfinished in ${formatDuration((finishedAt.getTime() - startedAt.getTime()) / 1000)}`);
+  await writeOutputs(raw, outDir, options.docs);
+}
+
+/** Everything a run measured; results.json holds exactly this, plus the targets it implies. */
+interface RawResults {
+  readonly kind: 'suite';
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly options: SuiteOptions;
+  readonly environment: ReportInput['environment'];
+  readonly engines: readonly EngineInfo[];
+  readonly skipped: readonly Skipped[];
+  readonly straceMissing: string | null;
+  readonly ceilings: readonly DeviceCeiling[];
+  readonly ceiling: CeilingSummary | null;
+  readonly runs: readonly TimingRun[];
+  readonly traces: Record<string, TraceFigures | string>;
+  readonly summaries: readonly CellSummary[];
+}
+
+/** Targets, durability checks, charts, Markdown; writes them (and results.json) into `outDir`. */
+async function writeOutputs(raw: RawResults, outDir: string, docs: boolean): Promise<void> {
+  const targets = checkTargets(raw.summaries, raw.ceiling);
+  const durability = checkDurability(raw.summaries, raw.engines);
+  const charts = await drawCharts(raw.summaries, raw.ceiling);
+  const markdown = renderReport({
+    options: raw.options,
+    startedAt: new Date(raw.startedAt),
+    finishedAt: new Date(raw.finishedAt),
+    environment: raw.environment,
+    infos: raw.engines,
+    skipped: raw.skipped,
+    straceMissing: raw.straceMissing,
+    ceiling: raw.ceiling,
+    summaries: raw.summaries,
+    targets,
+    durability,
+    charts,
+  });
+  await writeFile(join(outDir, 'results.json'), `${JSON.stringify({ ...raw, targets, durability }, null, 2)}\n`);
   await writeFile(join(outDir, 'results.md'), `${markdown}\n`);
   await writeCharts(outDir, charts);
-  if (options.docs) {
+  if (docs) {
     const docsDir = resolve(resultsDir, '../docs/benchmarks');
     await mkdir(docsDir, { recursive: true });
     await writeCharts(docsDir, charts);
     await writeFile(join(docsDir, 'results.md'), `${markdown}\n`);
   }
-  progress.note(`\nfinished in ${formatDuration((finishedAt.getTime() - startedAt.getTime()) / 1000)}`);
   console.log(`\n${markdown}\n`);
-  console.log(`results: ${outDir} (results.md, results.json, ${charts.map((c) => c.name).join(', ')})`);
+  console.log(`results: ${outDir} (results.md, results.json, ${charts.map((c) => c.name).join(', ')})${docs ? '; charts and results.md also in docs/benchmarks/' : ''}`);
+}
+
+/** --report FILE: render the tables, targets and charts again from a results.json, without running anything. */
+async function reportAgain(path: string, outDir: string | null, docs: boolean): Promise<void> {
+  const raw = JSON.parse(await readFile(path, 'utf8')) as RawResults;
+  const dir = outDir ?? dirname(resolve(path));
+  await mkdir(dir, { recursive: true });
+  await writeOutputs(raw, dir, docs);
 }
 
 main().catch((error: unknown) => {

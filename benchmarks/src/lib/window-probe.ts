@@ -18,6 +18,8 @@ import type { WindowProbe } from './drive.js';
 export interface WindowCost {
   /** user + system CPU of this process over the window, µs. */
   readonly selfCpuMicros: number;
+  /** Of selfCpuMicros, the part spent in the kernel (syscalls, page cache, flush). */
+  readonly selfSystemMicros: number;
   /** user + system CPU of the server processes over the window, µs (10 ms tick resolution). */
   readonly serverCpuMicros: number;
   /** null when the device's stat file could not be read. */
@@ -93,6 +95,7 @@ export class CostProbe implements WindowProbe {
   readonly #serverPids: () => readonly number[];
   #cpuStart: NodeJS.CpuUsage | null = null;
   #selfCpuMicros = 0;
+  #selfSystemMicros = 0;
   #serverStart = 0;
   #serverCpuMicros = 0;
   #deviceStart: DeviceSample | null = null;
@@ -112,6 +115,7 @@ export class CostProbe implements WindowProbe {
   close(): void {
     const cpu = process.cpuUsage(this.#cpuStart ?? undefined);
     this.#selfCpuMicros = cpu.user + cpu.system;
+    this.#selfSystemMicros = cpu.system;
     this.#serverCpuMicros = this.#serverCpu() - this.#serverStart;
     const end = sampleDevice(this.#statPath);
     const start = this.#deviceStart;
@@ -126,7 +130,7 @@ export class CostProbe implements WindowProbe {
   }
 
   result(): WindowCost {
-    return { selfCpuMicros: this.#selfCpuMicros, serverCpuMicros: this.#serverCpuMicros, device: this.#device };
+    return { selfCpuMicros: this.#selfCpuMicros, selfSystemMicros: this.#selfSystemMicros, serverCpuMicros: this.#serverCpuMicros, device: this.#device };
   }
 
   #serverCpu(): number {

@@ -92,9 +92,13 @@ function mixedSource(workload: Extract<Workload, { kind: 'mixed' }>, appenderInd
   };
 }
 
-/** Random bytes, so no engine gains from compressing them (LevelDB compresses with Snappy). */
+/**
+ * Random bytes, so no engine gains from compressing them (LevelDB compresses with Snappy). A Buffer
+ * (a Uint8Array subclass), as a Node service would hold: some clients treat a plain Uint8Array as an
+ * object and stringify it (ioredis sends "12,255,..." for one), which would be their loss, not ours.
+ */
 function randomPayload(bytes: number): Uint8Array {
-  return randomFillSync(new Uint8Array(bytes));
+  return randomFillSync(Buffer.allocUnsafeSlow(bytes));
 }
 
 /** mulberry32: a tiny seeded generator, good enough to pick record sizes and pauses. */

@@ -9,7 +9,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import type { EngineName } from '../lib/cell.js';
 import type { CeilingSummary, CellSummary } from './aggregate.js';
+import { defaultEngines } from './plan.js';
 
 export interface ChartFile {
   readonly name: string;
@@ -18,6 +20,7 @@ export interface ChartFile {
 }
 
 interface Point {
+  readonly engineName: EngineName;
   readonly engine: string;
   readonly x: number;
   readonly y: number;
@@ -34,6 +37,26 @@ interface ChartSpec {
   readonly xLog2?: boolean;
 }
 
+/** One fixed colour per engine, so every chart reads the same; seglog in the strongest one. */
+const engineColors: Record<EngineName, string> = {
+  seglog: '#d62728',
+  'plain-fdatasync': '#7f7f7f',
+  sqlite: '#1f77b4',
+  lmdb: '#ff7f0e',
+  'lmdb-overlap': '#ffbb78',
+  level: '#2ca02c',
+  redis: '#9467bd',
+  nats: '#8c564b',
+};
+
+function colorScale(points: readonly Point[]): { domain: string[]; range: string[] } {
+  const present = defaultEngines.flatMap((engine) => {
+    const label = points.find((p) => p.engineName === engine)?.engine;
+    return label === undefined ? [] : [{ label, color: engineColors[engine] }];
+  });
+  return { domain: present.map((p) => p.label), range: present.map((p) => p.color) };
+}
+
 function engineLabel(s: CellSummary): string {
   return s.durable ? s.cell.engine : `${s.cell.engine} (not durable)`;
 }
@@ -41,7 +64,7 @@ function engineLabel(s: CellSummary): string {
 function pointsOf(rows: readonly CellSummary[], x: (s: CellSummary) => number, y: (s: CellSummary) => number | null | undefined): Point[] {
   return rows.flatMap((s) => {
     const value = y(s);
-    return value === null || value === undefined || !(value > 0) ? [] : [{ engine: engineLabel(s), x: x(s), y: value, durable: s.durable ? 'durable' : 'not durable' }];
+    return value === null || value === undefined || !(value > 0) ? [] : [{ engineName: s.cell.engine, engine: engineLabel(s), x: x(s), y: value, durable: s.durable ? 'durable' : 'not durable' }];
   });
 }
 
@@ -54,7 +77,7 @@ function vegaLiteSpec(chart: ChartSpec): TopLevelSpec {
       encoding: {
         x: { field: 'x', type: 'quantitative', scale: xScale, title: chart.xTitle, axis: { values: [...new Set(chart.points.map((p) => p.x))] } },
         y: { field: 'y', type: 'quantitative', scale: { type: 'log' }, title: chart.yTitle },
-        color: { field: 'engine', type: 'nominal', title: 'engine', scale: { scheme: 'tableau10' } },
+        color: { field: 'engine', type: 'nominal', title: 'engine', scale: colorScale(chart.points), sort: null },
         strokeDash: { field: 'durable', type: 'nominal', title: null, scale: { domain: ['durable', 'not durable'], range: [[1, 0], [6, 4]] }, legend: null },
       },
     },

@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { engineNames, isEngineName, type EngineName } from '../lib/cell.js';
-import { defaultEngines, quickShape, scenarioNames, standardShape, type PlanShape, type ScenarioName } from './plan.js';
+import { defaultEngines, quickDefaultEngines, quickShape, scenarioNames, standardShape, type PlanShape, type ScenarioName } from './plan.js';
 import type { RunSettings } from './run-cells.js';
 
 export interface SuiteOptions {
@@ -24,19 +24,24 @@ export interface SuiteOptions {
   readonly outDir: string | null;
   /** Also write the charts and tables into docs/benchmarks/. */
   readonly docs: boolean;
+  /** --report FILE: run nothing, render the outputs again from this results.json. */
+  readonly reportFrom: string | null;
 }
 
 export const usage = `usage: pnpm bench [-- options]     (node benchmarks/dist/suite.js [options])
   --quick                 short version (about a minute and a half): fewer cells, 1 repetition, short windows
   --scenarios LIST        comma-separated, from: ${scenarioNames.join(', ')} (default: all)
-  --engines LIST          comma-separated, from: ${engineNames.join(', ')} (default: all; seglog always runs)
-  --seconds S             measured window per cell (default 2, --quick 0.5)
-  --warmup-ms M           warm-up before each window (default 1000, --quick 300)
+  --engines LIST          comma-separated, from: ${engineNames.join(', ')}
+                          (default: all; --quick: all but lmdb-overlap; seglog always runs)
+  --seconds S             measured window per cell (default 2, --quick 0.4)
+  --warmup-ms M           warm-up before each window (default 750, --quick 200)
   --repetitions N         runs of every cell; medians and spread are reported (default 3, --quick 1)
-  --trace-seconds S       window of the strace pass (default 1, --quick 0.5)
+  --trace-seconds S       window of the strace pass (default 0.8, --quick 0.5)
   --no-trace              skip the strace pass (no syscall columns)
   --out DIR               output folder (default bench-results/suite-<time>/)
   --docs                  also write charts and tables into docs/benchmarks/
+  --report FILE           run nothing: render tables, targets and charts again from a results.json
+                          (into its folder, or --out DIR)
   --help`;
 
 function list<T extends string>(text: string | undefined, allowed: readonly T[], what: string): T[] | null {
@@ -67,6 +72,7 @@ export function parseSuiteOptions(argv: readonly string[]): SuiteOptions {
       'no-trace': { type: 'boolean', default: false },
       out: { type: 'string' },
       docs: { type: 'boolean', default: false },
+      report: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -75,9 +81,9 @@ export function parseSuiteOptions(argv: readonly string[]): SuiteOptions {
     process.exit(0);
   }
   const quick = values.quick === true;
-  const engines = list(values.engines, engineNames, 'engine') ?? [...defaultEngines];
+  const engines = list(values.engines, engineNames, 'engine') ?? [...(quick ? quickDefaultEngines : defaultEngines)];
   const chosen = engines.filter(isEngineName);
-  const warmupMillis = values['warmup-ms'] === undefined ? (quick ? 300 : 1000) : Math.round(Number(values['warmup-ms']));
+  const warmupMillis = values['warmup-ms'] === undefined ? (quick ? 200 : 750) : Math.round(Number(values['warmup-ms']));
   if (!Number.isInteger(warmupMillis) || warmupMillis < 0) throw new TypeError(`--warmup-ms must be a non-negative integer\n${usage}`);
   return {
     quick,
@@ -85,12 +91,13 @@ export function parseSuiteOptions(argv: readonly string[]): SuiteOptions {
     scenarios: list(values.scenarios, scenarioNames, 'scenario') ?? [...scenarioNames],
     engines: chosen.includes('seglog') ? chosen : ['seglog', ...chosen],
     repetitions: positive(values.repetitions, quick ? 1 : 3, '--repetitions', true),
-    timing: { warmupMillis, durationMillis: Math.round(positive(values.seconds, quick ? 0.5 : 2, '--seconds') * 1000) },
-    trace: values['no-trace'] === true ? null : { warmupMillis: 200, durationMillis: Math.round(positive(values['trace-seconds'], quick ? 0.5 : 1, '--trace-seconds') * 1000) },
+    timing: { warmupMillis, durationMillis: Math.round(positive(values.seconds, quick ? 0.4 : 2, '--seconds') * 1000) },
+    trace: values['no-trace'] === true ? null : { warmupMillis: 200, durationMillis: Math.round(positive(values['trace-seconds'], quick ? 0.5 : 0.8, '--trace-seconds') * 1000) },
     traceAll: !quick,
     ceilingSeconds: quick ? 1 : 2,
-    sequentialMiB: quick ? 256 : 512,
+    sequentialMiB: quick ? 128 : 512,
     outDir: values.out === undefined ? null : resolve(values.out),
     docs: values.docs === true,
+    reportFrom: values.report === undefined ? null : resolve(values.report),
   };
 }

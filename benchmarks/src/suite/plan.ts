@@ -5,7 +5,8 @@
  * A cell is (engine, workload, appenders). Scenarios share cells: the size sweep's 128-byte row is
  * the concurrency sweep's 256-appender cell, measured once. The standard suite is sized for about
  * 15-20 minutes on a 2-core machine (about 100 cells x 3 repetitions of 1 s warm-up + 2 s window,
- * plus one traced run per cell); --quick for about a minute and a half.
+ * plus one traced run per cell); --quick for about a minute and a half (one repetition of short
+ * windows, 1-16-256 appenders, three sizes, one batch and the mixed trace; 1 and 256 appenders traced).
  */
 import type { EngineName } from '../lib/cell.js';
 import { describeWorkload, type Workload } from '../lib/workload.js';
@@ -22,6 +23,8 @@ export const scenarioTitles: Record<ScenarioName, string> = {
 
 /** Every engine that runs by default; lmdb-overlap (not durable) only in the concurrency sweep. */
 export const defaultEngines: readonly EngineName[] = ['seglog', 'plain-fdatasync', 'sqlite', 'lmdb', 'lmdb-overlap', 'level', 'redis', 'nats'];
+/** --quick leaves out the non-durable LMDB variant (name it with --engines to include it). */
+export const quickDefaultEngines: readonly EngineName[] = defaultEngines.filter((engine) => engine !== 'lmdb-overlap');
 const concurrencyOnlyEngines: ReadonlySet<EngineName> = new Set(['lmdb-overlap']);
 
 export interface CellSpec {
