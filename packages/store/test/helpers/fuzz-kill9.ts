@@ -10,7 +10,7 @@
  * TypeScript sources takes about a second, which would otherwise dominate every cycle.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -53,6 +53,8 @@ export interface Kill9Report {
   readonly tornTails: number;
   /** Reopens that found the killed child's LOCK file and took it over. */
   readonly staleLocks: number;
+  /** Files left in the directory that are not the log's own (e.g. lock temp files of a killed opener). */
+  readonly litter: readonly string[];
   readonly segments: number;
 }
 
@@ -229,5 +231,6 @@ export async function runKill9(options: Kill9Options): Promise<Kill9Report> {
     current?.process.kill('SIGKILL');
     for (const child of waiting) child.process.kill('SIGKILL');
   }
-  return { cycles: options.cycles, earlyKills, acknowledgedRecords, records: checkedEnd, tornTails, staleLocks, segments };
+  const litter = readdirSync(options.dir).filter((name) => !/^(\d{20}\.(seg|idx)|next\.seg\.tmp)$/.test(name));
+  return { cycles: options.cycles, earlyKills, acknowledgedRecords, records: checkedEnd, tornTails, staleLocks, litter, segments };
 }
