@@ -109,6 +109,7 @@ export class SimFileHandle implements FileHandle {
   async #flush(op: 'datasync' | 'sync', syscall: string): Promise<void> {
     // fsync covers the writes completed before it was called, not those racing with it.
     const throughSeq = this.#state.lastSeq;
+    if (!this.#closed && this.#state.epoch === this.#epoch) this.#state.counters[op === 'datasync' ? 'datasyncCalls' : 'syncCalls']++;
     const fault = await this.#enter(op, syscall, this.#state.faults.datasyncDelayMs);
     if (fault !== undefined) {
       failSyncFile(this.file, throughSeq, this.#state.prng);

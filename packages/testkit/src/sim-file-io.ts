@@ -91,7 +91,7 @@ export class SimFileIO implements FileIO {
     return new SimBootIO(this);
   }
 
-  /** Live counters of successful calls since construction. */
+  /** Live counters since construction: successful calls, and every datasync/sync call made. */
   get counters(): Readonly<SimCounters> {
     return this.#state.counters;
   }

@@ -15,10 +15,14 @@ import { SimDir, walkTree } from './sim-tree.js';
 import type { SimFile } from './sim-tree.js';
 
 export interface SimCounters {
-  /** writev calls that succeeded. */
+  /** writev calls that succeeded (as are the other plain counts). */
   writes: number;
   datasyncs: number;
   syncs: number;
+  /** datasync calls made, whether they succeeded, failed or died in a crash (fsyncgate tests). */
+  datasyncCalls: number;
+  /** sync calls made, whatever became of them. */
+  syncCalls: number;
   syncDirs: number;
   /** Bytes written by successful writev calls. */
   bytesWritten: number;
@@ -35,7 +39,7 @@ function sleep(delayMs: number): Promise<void> {
 
 export class SimState {
   readonly root = new SimDir();
-  readonly counters: SimCounters = { writes: 0, datasyncs: 0, syncs: 0, syncDirs: 0, bytesWritten: 0, crashes: 0 };
+  readonly counters: SimCounters = { writes: 0, datasyncs: 0, syncs: 0, datasyncCalls: 0, syncCalls: 0, syncDirs: 0, bytesWritten: 0, crashes: 0 };
   /** Open handles, by the file they hold: an unlinked file still takes space while open. */
   readonly openFiles = new Set<{ readonly file: SimFile }>();
   /** Locked directory (normalised path) -> the holder; a DirLock releases only its own holder. */

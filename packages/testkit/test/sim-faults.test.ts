@@ -125,3 +125,17 @@ test('a datasync covers the writes completed before it was called, not those rac
   sim.crash({ unsynced: 'drop' });
   t.is(textOf(sim.readFileSync('/d/f')), 'base');
 });
+
+test('datasyncCalls and syncCalls count every call made, failed ones too; datasyncs only successes', async (t) => {
+  const sim = await simWithDurableDir(7);
+  const handle = await sim.open('/d/f', 'create');
+  sim.faults.failNext('datasync', { code: 'EIO' });
+  await rejectsWithCode(t, handle.datasync(), 'EIO');
+  await handle.datasync();
+  sim.faults.failNext('sync', { code: 'EIO' });
+  await rejectsWithCode(t, handle.sync(), 'EIO');
+  t.like(sim.counters, { datasyncCalls: 2, datasyncs: 1, syncCalls: 1, syncs: 0 });
+  await handle.close();
+  await rejectsWithCode(t, handle.datasync(), 'EBADF');
+  t.is(sim.counters.datasyncCalls, 2, 'a call on a closed handle is refused before it is made');
+});
