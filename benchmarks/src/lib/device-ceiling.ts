@@ -23,6 +23,9 @@ export interface SyncedWriteFigures {
   readonly writes: number;
   readonly writesPerSecond: number;
   readonly latencyMicros: LatencySummary;
+  /** user + system CPU per write + fdatasync, µs: the CPU floor of one flush on this machine. */
+  readonly cpuMicrosPerWrite: number;
+  readonly systemMicrosPerWrite: number;
 }
 
 export interface SequentialFigures {
@@ -63,6 +66,7 @@ function syncedWrites(path: string, seconds: number, preallocate: boolean): Sync
     const block = new Uint8Array(blockBytes).fill(0x5a);
     const latency = new LatencyRecorder();
     const slots = preallocatedBytes / blockBytes;
+    const cpuStart = process.cpuUsage();
     const startNanos = process.hrtime.bigint();
     const endNanos = startNanos + BigInt(Math.round(seconds * 1e9));
     let writes = 0;
@@ -76,8 +80,17 @@ function syncedWrites(path: string, seconds: number, preallocate: boolean): Sync
       latency.record(elapsedMicros(before, now));
       writes += 1;
     }
+    const cpu = process.cpuUsage(cpuStart);
     const measured = Number(now - startNanos) / 1e9;
-    return { blockBytes, seconds: measured, writes, writesPerSecond: writes / measured, latencyMicros: latency.summary() };
+    return {
+      blockBytes,
+      seconds: measured,
+      writes,
+      writesPerSecond: writes / measured,
+      latencyMicros: latency.summary(),
+      cpuMicrosPerWrite: (cpu.user + cpu.system) / writes,
+      systemMicrosPerWrite: cpu.system / writes,
+    };
   } finally {
     closeSync(fd);
     unlinkSync(path);

@@ -42,6 +42,8 @@ export interface CeilingSummary {
   readonly syncedWritesPerSecond: Spread;
   readonly syncedP50Micros: Spread;
   readonly syncedP99Micros: Spread;
+  /** CPU (user + system) of one synced 4 KiB write, µs: what one flush costs the machine. */
+  readonly syncedCpuMicros: Spread | null;
   readonly appendingWritesPerSecond: Spread;
   readonly sequentialMegabytesPerSecond: Spread;
 }
@@ -104,6 +106,8 @@ export function summarizeCeilings(ceilings: readonly DeviceCeiling[]): CeilingSu
     syncedWritesPerSecond: of((c) => c.syncedWrites.writesPerSecond),
     syncedP50Micros: of((c) => c.syncedWrites.latencyMicros.p50),
     syncedP99Micros: of((c) => c.syncedWrites.latencyMicros.p99),
+    // Absent from results written before the field existed (--report on an old file).
+    syncedCpuMicros: spreadOf(ceilings.flatMap((c) => (c.syncedWrites.cpuMicrosPerWrite === undefined ? [] : [c.syncedWrites.cpuMicrosPerWrite]))),
     appendingWritesPerSecond: of((c) => c.appendingWrites.writesPerSecond),
     sequentialMegabytesPerSecond: of((c) => c.sequential.megabytesPerSecond),
   };

@@ -146,6 +146,7 @@ export function renderCeiling(ceiling: CeilingSummary | null): string {
         ['preallocated 4 KiB write + fdatasync, QD1 (writes/s)', ...triple(c.syncedWritesPerSecond, formatCount)],
         ['  latency p50 (µs)', ...triple(c.syncedP50Micros, formatMicros)],
         ['  latency p99 (µs)', ...triple(c.syncedP99Micros, formatMicros)],
+        ...(c.syncedCpuMicros === null ? [] : [['  CPU per write + fdatasync (µs, user + system)', ...triple(c.syncedCpuMicros, formatMicros)]]),
         ['appending 4 KiB write + fdatasync, QD1 (writes/s)', ...triple(c.appendingWritesPerSecond, formatCount)],
         ['sequential 1 MiB buffered writes + one fsync (MB/s)', ...triple(c.sequentialMegabytesPerSecond, (v) => v.toFixed(0))],
       ],
