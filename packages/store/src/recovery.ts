@@ -190,6 +190,9 @@ export async function recoverLog(options: RecoveryOptions): Promise<RecoveredLog
   const { io, dir, indexIntervalBytes } = options;
   const segments = await listSegments(io, dir);
   if (segments.length === 0) return null;
+  // Recovery builds on the names it sees, and a writer that failed between a rename and its
+  // directory fsync may have left one that is not durable yet: make them all durable first.
+  await wrapIo('fsync', dir, () => io.syncDir(dir));
   let logId: Uint8Array | null = null;
   let blockBytes = 0;
   let batchesScanned = 0;
