@@ -25,7 +25,7 @@ import { summarizeCeilings, summarizeCell, type CeilingSummary, type CellSummary
 import { drawCharts, writeCharts } from './suite/charts.js';
 import { packageVersions, toolVersions } from './suite/environment.js';
 import { parseSuiteOptions, type SuiteOptions } from './suite/options.js';
-import { isQuickTraceCell, planCells, type CellSpec } from './suite/plan.js';
+import { isTracedCell, planCells, type CellSpec } from './suite/plan.js';
 import { formatDuration, Progress } from './suite/progress.js';
 import { renderReport, type ReportInput } from './suite/report.js';
 import { ceilingCostSeconds, cellCostSeconds, runTimingPass, type TimingRun } from './suite/run-cells.js';
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   const runnable = options.engines.filter((engine) => !skipped.some((s) => s.engine === engine));
   const cells = planCells(options.shape, options.scenarios, runnable);
   const straceMissing = options.trace === null ? null : straceUnavailableReason();
-  const traced = options.trace === null || straceMissing !== null ? [] : cells.filter((cell) => options.traceAll || isQuickTraceCell(cell));
+  const traced = options.trace === null || straceMissing !== null ? [] : cells.filter((cell) => isTracedCell(cell, options.quick));
 
   const progress = new Progress();
   progress.plan(options.repetitions, ceilingCostSeconds);

@@ -16,8 +16,6 @@ export interface SuiteOptions {
   readonly timing: RunSettings;
   /** null: no strace pass. */
   readonly trace: RunSettings | null;
-  /** Trace every cell (standard) or only 1 and 256 appenders of 128 B (--quick). */
-  readonly traceAll: boolean;
   readonly ceilingSeconds: number;
   readonly sequentialMiB: number;
   /** null: bench-results/suite-<timestamp>/ at the repository root. */
@@ -33,7 +31,7 @@ export const usage = `usage: pnpm bench [-- options]     (node benchmarks/dist/s
   --scenarios LIST        comma-separated, from: ${scenarioNames.join(', ')} (default: all)
   --engines LIST          comma-separated, from: ${engineNames.join(', ')}
                           (default: all; --quick: all but lmdb-overlap; seglog always runs)
-  --seconds S             measured window per cell (default 2, --quick 0.4)
+  --seconds S             measured window per cell (default 1.5, --quick 0.4)
   --warmup-ms M           warm-up before each window (default 750, --quick 200)
   --repetitions N         runs of every cell; medians and spread are reported (default 3, --quick 1)
   --trace-seconds S       window of the strace pass (default 0.8, --quick 0.5)
@@ -91,9 +89,8 @@ export function parseSuiteOptions(argv: readonly string[]): SuiteOptions {
     scenarios: list(values.scenarios, scenarioNames, 'scenario') ?? [...scenarioNames],
     engines: chosen.includes('seglog') ? chosen : ['seglog', ...chosen],
     repetitions: positive(values.repetitions, quick ? 1 : 3, '--repetitions', true),
-    timing: { warmupMillis, durationMillis: Math.round(positive(values.seconds, quick ? 0.4 : 2, '--seconds') * 1000) },
+    timing: { warmupMillis, durationMillis: Math.round(positive(values.seconds, quick ? 0.4 : 1.5, '--seconds') * 1000) },
     trace: values['no-trace'] === true ? null : { warmupMillis: 200, durationMillis: Math.round(positive(values['trace-seconds'], quick ? 0.5 : 0.8, '--trace-seconds') * 1000) },
-    traceAll: !quick,
     ceilingSeconds: quick ? 1 : 2,
     sequentialMiB: quick ? 128 : 512,
     outDir: values.out === undefined ? null : resolve(values.out),

@@ -16,7 +16,7 @@ export interface RunSettings {
 }
 
 /** Seconds a child process takes beyond its warm-up and window (start-up, open, drain, close). */
-export const processOverheadSeconds = 0.8;
+export const processOverheadSeconds = 1.0;
 /** Seconds one device-ceiling measurement takes, about. */
 export const ceilingCostSeconds = 6;
 
