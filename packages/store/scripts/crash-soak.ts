@@ -19,6 +19,11 @@ interface SoakSummary {
   seedTo: number;
   acks: number;
   opens: number;
+  crashesInOpen: number;
+  crashesInClose: number;
+  tornTails: number;
+  unackedSurvivors: number;
+  segmentsCreated: number;
   elapsedSeconds: number;
   failures: Array<{ seed: number; message: string }>;
 }
@@ -61,6 +66,10 @@ function printSummary(summary: SoakSummary): void {
   console.log(`  crash points      ${summary.points}`);
   console.log(`  cases (seeds)     ${summary.cases} (${summary.seedFrom}..${summary.seedTo})`);
   console.log(`  opens checked     ${summary.opens}`);
+  console.log(`  crashes in open   ${summary.crashesInOpen} (recovery), in close ${summary.crashesInClose}`);
+  console.log(`  torn tails        ${summary.tornTails} dropped by recovery`);
+  console.log(`  unacked survivors ${summary.unackedSurvivors} records (checked to be the ones appended)`);
+  console.log(`  segments created  ${summary.segmentsCreated}`);
   console.log(`  acknowledged      ${summary.acks} appends`);
   console.log(`  elapsed           ${summary.elapsedSeconds.toFixed(1)} s`);
   console.log(`  failures          ${summary.failures.length}`);
@@ -78,6 +87,11 @@ async function main(): Promise<void> {
     seedTo: args.seedFrom,
     acks: 0,
     opens: 0,
+    crashesInOpen: 0,
+    crashesInClose: 0,
+    tornTails: 0,
+    unackedSurvivors: 0,
+    segmentsCreated: 0,
     elapsedSeconds: 0,
     failures: [],
   };
@@ -90,6 +104,11 @@ async function main(): Promise<void> {
       summary.points += result.crashPoints;
       summary.acks += result.acks;
       summary.opens += result.opens;
+      summary.crashesInOpen += result.crashesInOpen;
+      summary.crashesInClose += result.crashesInClose;
+      summary.tornTails += result.tornTails;
+      summary.unackedSurvivors += result.unackedSurvivors;
+      summary.segmentsCreated += result.segmentsCreated;
     } catch (error) {
       // A failing case still counts the seed; its crash points are not counted as passed.
       summary.failures.push({ seed: seed >>> 0, message: error instanceof Error ? error.message : String(error) });

@@ -128,7 +128,7 @@ export class LogModel {
    * Checks the reopened log in `dir` against the model (see the file header), then takes what was
    * read as the new truth: records that survived are part of the log from now on.
    */
-  async check(io: FileIO, dir: string, nextOffset: number): Promise<{ records: number }> {
+  async check(io: FileIO, dir: string, nextOffset: number): Promise<{ records: number; unackedSurvivors: number }> {
     const payloads = await this.#readAll(io, dir);
     if (payloads.length < this.#ackedEnd) {
       throw this.fail(`acknowledged records lost: the log ends at offset ${payloads.length} but offsets up to ${this.#ackedEnd - 1} were acknowledged`);
@@ -137,12 +137,13 @@ export class LogModel {
       throw this.fail(`log.nextOffset is ${nextOffset} after recovery but the reader finds ${payloads.length} records`);
     }
     for (const [offset, payload] of payloads.entries()) this.#checkRecord(offset, payload);
+    const unackedSurvivors = payloads.length - this.#ackedEnd;
     this.#known.clear();
     for (const [offset, payload] of payloads.entries()) this.#known.set(offset, payload);
     this.#predicted.clear();
     this.#floating.clear();
     this.#ackedEnd = payloads.length;
-    return { records: payloads.length };
+    return { records: payloads.length, unackedSurvivors };
   }
 
   #checkRecord(offset: number, payload: Uint8Array): void {

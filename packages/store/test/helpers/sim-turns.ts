@@ -57,6 +57,11 @@ export class CrashTimer {
     this.#paused = false;
   }
 
+  /** Brings the power cut forward to at most `turns` from now: aims it at what starts now. */
+  fireWithin(turns: number): void {
+    this.#remaining = Math.min(this.#remaining, turns);
+  }
+
   /** Disarms the timer (the boot ended another way). */
   stop(): void {
     this.#stopped = true;

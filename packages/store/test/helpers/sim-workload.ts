@@ -14,7 +14,7 @@ import { openLog } from '@seglog/store';
 import type { Log } from '@seglog/store';
 import { Prng, SimFileIO } from '@seglog/testkit';
 import type { SimBootIO } from '@seglog/testkit';
-import type { LogOptions } from '@seglog/types';
+import type { CommitWindow, LogOptions } from '@seglog/types';
 import { BootRun, appender } from './sim-appenders.js';
 import { CrashCheckFailure, LogModel, describeError } from './sim-model.js';
 import { CrashTimer, steppingClock, waitTurns } from './sim-turns.js';
@@ -30,15 +30,33 @@ export interface LogShape {
   readonly indexIntervalBytes: number;
 }
 
-export interface CrashCaseResult {
+/** What one case went through: enough to show a run covered what it claims to. */
+export interface CaseStats {
+  /** Times the log was opened and checked. */
+  opens: number;
+  /** Power cuts that landed while openLog (recovery) ran. */
+  crashesInOpen: number;
+  /** Power cuts that landed while close ran. */
+  crashesInClose: number;
+  /** Opens whose recovery dropped a torn tail. */
+  tornTails: number;
+  /** Unacknowledged records that survived a crash (each checked to be the one appended there). */
+  unackedSurvivors: number;
+  /** Segments created, rolls included. */
+  segmentsCreated: number;
+}
+
+export interface CrashCaseResult extends CaseStats {
   readonly seed: number;
   /** Power cuts survived and checked. */
   readonly crashPoints: number;
-  /** Times the log was opened and checked. */
-  readonly opens: number;
   readonly acks: number;
   /** Records in the log at the end. */
   readonly records: number;
+  /** The simulator's counters: equal on a replay of the same seed. */
+  readonly writes: number;
+  readonly bytesWritten: number;
+  readonly datasyncs: number;
 }
 
 const KIB = 1024;
@@ -56,15 +74,25 @@ export function drawShape(prng: Prng): LogShape {
   return { segmentBytes, blockBytes, maxBatchBytes, maxInFlightBytes, indexIntervalBytes };
 }
 
-/** What may change from one open to the next: the commit window and preallocation. */
-function drawOpenOptions(prng: Prng, shape: LogShape, io: SimBootIO): LogOptions {
-  const windowMicros = prng.bool(0.5) ? 0 : prng.int(1, 900);
-  return { dir: SIM_LOG_DIR, io, clock: steppingClock(prng.int(1, 20)), ...shape, commitWindow: { fixedMicros: windowMicros }, preallocate: prng.bool(0.5) };
+/**
+ * The commit window: none, fixed, or adaptive. Always under 1 ms, which the store waits out with
+ * setImmediate re-checks on the stepping clock (longer waits use real timers and would not replay).
+ */
+function drawCommitWindow(prng: Prng): CommitWindow {
+  const roll = prng.float();
+  if (roll < 0.4) return { fixedMicros: 0 };
+  if (roll < 0.7) return { fixedMicros: prng.int(1, 900) };
+  return { adaptive: { maxMicros: prng.int(1, 900) } };
 }
 
-/** Crash points: a third early (open, recovery), the rest anywhere in a few hundred turns of I/O. */
+/** What may change from one open to the next: the clock's pace, the commit window, preallocation. */
+function drawOpenOptions(prng: Prng, shape: LogShape, io: SimBootIO): LogOptions {
+  return { dir: SIM_LOG_DIR, io, clock: steppingClock(prng.int(1, 20)), ...shape, commitWindow: drawCommitWindow(prng), preallocate: prng.bool(0.5) };
+}
+
+/** Crash points: some early (open, recovery), the rest anywhere in a few hundred turns of I/O. */
 function drawCrashTurns(prng: Prng): number {
-  return prng.bool(0.3) ? prng.int(0, 40) : prng.int(0, 600);
+  return prng.bool(0.15) ? prng.int(0, 40) : prng.int(0, 500);
 }
 
 interface CaseContext {
@@ -74,13 +102,15 @@ interface CaseContext {
   readonly shape: LogShape;
   readonly model: LogModel;
   readonly maxRecordBytes: number;
-  opens: number;
+  readonly stats: CaseStats;
 }
 
 /** Checks a just-opened log against the model. */
 async function checkOpened(context: CaseContext, io: SimBootIO, log: Log): Promise<void> {
-  await context.model.check(io, SIM_LOG_DIR, log.nextOffset);
-  context.opens++;
+  const { unackedSurvivors } = await context.model.check(io, SIM_LOG_DIR, log.nextOffset);
+  context.stats.opens++;
+  context.stats.unackedSurvivors += unackedSurvivors;
+  if (log.recovery.tornTailAt !== null) context.stats.tornTails++;
 }
 
 /** Runs appenders on `log` until the power is cut or `turnsBeforeClose` pass; then closes. */
@@ -88,16 +118,29 @@ async function runOneOpen(context: CaseContext, log: Log, run: BootRun, timer: C
   const { prng, maxRecordBytes } = context;
   const turnsBeforeClose = prng.bool(0.3) ? prng.int(1, 300) : Number.POSITIVE_INFINITY;
   let stopping = false;
-  const stop = (): boolean => stopping || timer.fired || run.submittedRecords >= BOOT_RECORDS_MAX;
+  let capped = false;
+  const stop = (): boolean => {
+    if (!capped && run.submittedRecords >= BOOT_RECORDS_MAX) {
+      // Enough records for this boot: cut the power while the last batches drain, not when idle.
+      capped = true;
+      timer.fireWithin(prng.int(0, 30));
+    }
+    return stopping || capped || timer.fired;
+  };
   const appenders = Array.from({ length: prng.int(1, 7) }, () => appender({ log, run, prng, maxRecordBytes, stop }));
   const closeDue = Number.isFinite(turnsBeforeClose) ? waitTurns(turnsBeforeClose) : new Promise<void>(() => undefined);
   await Promise.race([closeDue, timer.whenFired()]);
   stopping = true;
   await Promise.race([Promise.all(appenders), timer.whenFired()]);
-  if (timer.fired) return;
-  const closing = run.track(log.close());
-  closing.catch((error: unknown) => run.checkError('close', error));
-  await Promise.race([closing.catch(() => undefined), timer.whenFired()]);
+  if (!timer.fired) {
+    // Half the closes are aimed at: the power goes within a few turns of the close starting.
+    if (prng.bool(0.5)) timer.fireWithin(prng.int(0, 10));
+    const closing = run.track(log.close());
+    closing.catch((error: unknown) => run.checkError('close', error));
+    await Promise.race([closing.catch(() => undefined), timer.whenFired()]);
+    if (timer.fired) context.stats.crashesInClose++;
+  }
+  context.stats.segmentsCreated += log.metrics().segmentsCreated;
 }
 
 /** One boot: open, check, append (closing and reopening at times) until the power is cut. */
@@ -106,20 +149,23 @@ async function runBoot(context: CaseContext, bootIndex: number): Promise<void> {
   const io = sim.boot();
   const timer = new CrashTimer(sim, drawCrashTurns(prng));
   const run = new BootRun(model, () => timer.fired);
+  // Recovery of many small segments takes hundreds of turns: most boots count from after it.
+  if (prng.bool(0.7)) timer.pause();
   while (!timer.fired && run.failure === null) {
-    model.where = `boot ${bootIndex}, open ${context.opens + 1}`;
+    model.where = `boot ${bootIndex}, open ${context.stats.opens + 1}`;
     let log: Log;
     try {
       log = await run.track(openLog(drawOpenOptions(prng, shape, io)));
     } catch (error) {
       run.checkError('openLog', error);
+      context.stats.crashesInOpen++;
       break;
     }
     // The check must not be cut short by the crash: no turns count while it runs.
     timer.pause();
     await checkOpened(context, io, log);
     timer.resume();
-    model.where = `boot ${bootIndex}, appending after open ${context.opens}`;
+    model.where = `boot ${bootIndex}, appending after open ${context.stats.opens}`;
     await runOneOpen(context, log, run, timer);
   }
   timer.resume();
@@ -147,6 +193,7 @@ async function finalBoot(context: CaseContext): Promise<void> {
   await checkOpened(context, io, reopened);
   if (reopened.nextOffset !== ackedEnd) throw model.fail(`after a clean close the log reopens at ${reopened.nextOffset}, not ${ackedEnd}`);
   await reopened.close();
+  context.stats.segmentsCreated += log.metrics().segmentsCreated + reopened.metrics().segmentsCreated;
 }
 
 /** Runs the case `seed`; resolves with its counts or rejects with a CrashCheckFailure. */
@@ -156,7 +203,8 @@ export async function runCrashCase(seed: number): Promise<CrashCaseResult> {
   const model = new LogModel(seed);
   const shape = drawShape(prng);
   const maxRecordBytes = shape.maxBatchBytes - 36;
-  const context: CaseContext = { seed, prng, sim, shape, model, maxRecordBytes, opens: 0 };
+  const stats: CaseStats = { opens: 0, crashesInOpen: 0, crashesInClose: 0, tornTails: 0, unackedSurvivors: 0, segmentsCreated: 0 };
+  const context: CaseContext = { seed, prng, sim, shape, model, maxRecordBytes, stats };
   const crashes = prng.int(2, 7);
   try {
     // The log's parent must be durable; openLog makes the log directory itself durable.
@@ -168,5 +216,6 @@ export async function runCrashCase(seed: number): Promise<CrashCaseResult> {
     if (error instanceof CrashCheckFailure) throw error;
     throw model.fail(`unexpected error: ${describeError(error)}`, error);
   }
-  return { seed, crashPoints: crashes, opens: context.opens, acks: model.acks, records: model.ackedEnd };
+  const { writes, bytesWritten, datasyncs } = sim.counters;
+  return { seed, crashPoints: crashes, ...stats, acks: model.acks, records: model.ackedEnd, writes, bytesWritten, datasyncs };
 }
