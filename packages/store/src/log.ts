@@ -157,10 +157,17 @@ async function ensureDirectory({ io, dir }: ResolvedOptions): Promise<void> {
   const stat = await wrapIo('stat', dir, () => io.stat(dir));
   if (stat !== null && !stat.isDirectory) throw SeglogError.invalidOption('dir', `${dir} exists and is not a directory`);
   if (stat === null) {
+    // A new directory's entry is durable only once its parent is fsynced, and mkdirp may create
+    // several levels: find them all first, then fsync the parent of each, outermost first.
+    const created = [dir];
+    for (let parent = dirname(dir); parent !== dirname(parent) && (await wrapIo('stat', parent, () => io.stat(parent))) === null; parent = dirname(parent)) {
+      created.unshift(parent);
+    }
     await wrapIo('mkdir', dir, () => io.mkdirp(dir));
-    // A new directory's own entry is durable only once its parent is fsynced.
-    const parent = dirname(dir);
-    await wrapIo('fsync', parent, () => io.syncDir(parent));
+    for (const child of created) {
+      const parent = dirname(child);
+      await wrapIo('fsync', parent, () => io.syncDir(parent));
+    }
   }
 }
 
