@@ -115,3 +115,20 @@ test('an appendMany run stays contiguous when a large append queues behind it un
   for (let i = 0; i < 3; i++) t.is((await reader.get(runFirst + i))[0], 10 + i, `record ${i} of the run is at ${runFirst + i}`);
   t.is((await reader.get(largeOffset))[0], 4);
 });
+
+// Regression: openLog made only the last level of a new log directory durable; with `/srv` and
+// `/srv/app` created too, a power cut took the whole directory and every acknowledged record.
+test('a log directory that openLog creates several levels deep survives a power cut', async (t) => {
+  const sim = new SimFileIO({ seed: 2 });
+  const dir = '/srv/app/log';
+  const log = await openLog({ dir, io: sim.boot(), blockBytes: 512 });
+  t.is(await log.append(new Uint8Array([1, 2, 3])), 0);
+  sim.crash({ unsynced: 'drop' });
+  const io = sim.boot();
+  const reopened = await openLog({ dir, io, blockBytes: 512 });
+  t.is(reopened.nextOffset, 1, 'the acknowledged record survived');
+  await reopened.close();
+  const reader = await openReader({ dir, io });
+  t.teardown(() => reader.close());
+  t.deepEqual(await reader.get(0), new Uint8Array([1, 2, 3]));
+});
