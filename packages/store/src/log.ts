@@ -182,7 +182,7 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
   const telemetry = new Telemetry({ maxBatchBytes: effective.maxBatchBytes, recentIntervalMicros: effective.recentIntervalMicros });
   const writer = new SegmentWriter({ ...effective, logId, telemetry });
   if (recovered === null) await writer.createFirst(0);
-  else await writer.resume(recovered.segments[recovered.segments.length - 1]!.baseOffset, recovered.tailPositionBytes, recovered.tailIndex);
+  else await writer.resume(recovered.segments[recovered.segments.length - 1]!.baseOffset, recovered.tailPositionBytes, recovered.tailIndex, recovered.tailLastBatchPositionBytes);
   const pool = new BufferPool({ bufferBytes: effective.maxBatchBytes, bytesCap: poolBytesCap(effective) });
   const nextOffset = recovered?.nextOffset ?? 0;
   const window = new WindowPolicy(effective.commitWindow, effective.clock.nowMicros());

@@ -49,6 +49,8 @@ export interface RecoveredLog {
   readonly tailPositionBytes: number;
   /** Index entries of the last segment, rebuilt by the scan. */
   readonly tailIndex: IndexEntry[];
+  /** Byte position of the last batch of the last segment, or null when it holds none. */
+  readonly tailLastBatchPositionBytes: number | null;
   readonly report: RecoveryReport;
 }
 
@@ -137,6 +139,7 @@ interface SegmentEnd {
   readonly entries: IndexEntry[];
   readonly rebuiltIndex: boolean;
   readonly tornTailAt: number | null;
+  readonly lastBatchPositionBytes: number | null;
 }
 
 async function scanSegment(io: FileIO, segment: SegmentRef, isLast: boolean, indexIntervalBytes: number, logId: Uint8Array | null): Promise<SegmentEnd> {
@@ -171,6 +174,7 @@ async function scanSegment(io: FileIO, segment: SegmentRef, isLast: boolean, ind
       entries: scan.entries,
       rebuiltIndex: isLast || seed.length === 0,
       tornTailAt: torn ? scan.endPositionBytes : null,
+      lastBatchPositionBytes: scan.lastBatchPositionBytes,
     };
   } finally {
     await handle.close().catch(() => undefined);
@@ -228,6 +232,7 @@ export async function recoverLog(options: RecoveryOptions): Promise<RecoveredLog
     nextOffset: tail.endOffset,
     tailPositionBytes: tail.endPositionBytes,
     tailIndex: tail.entries,
+    tailLastBatchPositionBytes: tail.lastBatchPositionBytes,
     report: { segments: segments.length, batchesScanned, tornTailAt: tail.tornTailAt },
   };
 }

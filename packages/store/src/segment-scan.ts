@@ -30,6 +30,8 @@ export interface ScanResult {
   /** Offset after the last valid record. */
   readonly endOffset: number;
   readonly batches: number;
+  /** Byte position of the last valid batch passed, or null when none was. */
+  readonly lastBatchPositionBytes: number | null;
   /** Index entries for the batches passed, sparse by `indexIntervalBytes`. */
   readonly entries: IndexEntry[];
 }
@@ -55,6 +57,7 @@ export async function scanBatches(target: ScanTarget, startPosition: number, sta
   let position = startPosition;
   let offset = startOffset;
   let batches = 0;
+  let lastBatchPositionBytes: number | null = null;
   while (position + BATCH_HEADER_BYTES <= target.sizeBytes) {
     const header = await validBatchAt(reader, target, position, offset);
     if (header === null) break;
@@ -63,10 +66,11 @@ export async function scanBatches(target: ScanTarget, startPosition: number, sta
       lastIndexedPosition = position;
     }
     offset += header.recordCount;
+    lastBatchPositionBytes = position;
     position += batchSpanBytes(header.bodyBytes, target.blockBytes);
     batches++;
   }
-  return { endPositionBytes: position, endOffset: offset, batches, entries };
+  return { endPositionBytes: position, endOffset: offset, batches, lastBatchPositionBytes, entries };
 }
 
 /**

@@ -13,6 +13,7 @@ import { assert } from '@seglog/types';
 import type { FileHandle, FileIO } from '@seglog/types';
 import { INDEX_ENTRY_BYTES, NEXT_SEGMENT_TMP, encodeSegmentHeader, indexFileName, segmentFileName, writeIndexEntry } from '@seglog/format';
 import type { IndexEntry } from '@seglog/format';
+import { readFully } from './chunk-reader.js';
 import { wrapIo } from './io-errors.js';
 import type { Telemetry } from './telemetry.js';
 import type { Clock } from '@seglog/types';
@@ -64,11 +65,24 @@ export class SegmentWriter {
     return join(this.#config.dir, NEXT_SEGMENT_TMP);
   }
 
-  /** Continues the last segment found by recovery at `positionBytes`. */
-  async resume(baseOffset: number, positionBytes: number, index: readonly IndexEntry[]): Promise<void> {
+  /**
+   * Continues the last segment found by recovery at `positionBytes`. The bytes from
+   * `lastBatchPositionBytes` to there (the last batch) are first written again, unchanged, and
+   * fdatasynced: after a failed fdatasync (fsyncgate) Linux marks the pages clean, so a reopen in the
+   * same boot reads a batch from the page cache that the disk may never get, and no later fsync
+   * would send it. Rewriting dirties the pages so this fdatasync really sends them; the bytes are
+   * identical, so a torn rewrite cannot change what a sector holds.
+   */
+  async resume(baseOffset: number, positionBytes: number, index: readonly IndexEntry[], lastBatchPositionBytes: number | null): Promise<void> {
     const { io, dir } = this.#config;
     const path = join(dir, segmentFileName(baseOffset));
     const handle = await wrapIo('open', path, () => io.open(path, 'write'));
+    try {
+      if (lastBatchPositionBytes !== null) await this.#rewriteDurably(handle, path, lastBatchPositionBytes, positionBytes);
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      throw error;
+    }
     const indexPath = join(dir, indexFileName(baseOffset));
     const indexHandle = await wrapIo('open', indexPath, () => io.open(indexPath, 'write'));
     const last = index[index.length - 1];
@@ -81,6 +95,18 @@ export class SegmentWriter {
       lastIndexedPositionBytes: last === undefined ? -Infinity : last.blockNumber * this.#config.blockBytes,
       indexEntriesWritten: index.length,
     };
+  }
+
+  async #rewriteDurably(handle: FileHandle, path: string, fromBytes: number, toBytes: number): Promise<void> {
+    assert(fromBytes < toBytes && fromBytes % this.#config.blockBytes === 0, 'the last batch is a whole, aligned span');
+    // The file may end inside the batch's padding (padding is not checksummed, so a torn or cut
+    // tail can lose it while the batch still verifies); the buffer's zeros stand in for it.
+    const bytes = new Uint8Array(toBytes - fromBytes);
+    await wrapIo('read', path, () => readFully(handle, bytes, fromBytes));
+    await wrapIo('writev', path, () => handle.writev([bytes], fromBytes));
+    await wrapIo('fdatasync', path, () => handle.datasync());
+    this.#config.telemetry.writes++;
+    this.#config.telemetry.fdatasyncs++;
   }
 
   /** Creates the first segment of an empty log. */

@@ -256,14 +256,14 @@ async function fsyncgateReopenCase(seed: number): Promise<string | null> {
 }
 
 /**
- * KNOWN BUG (reported to the lead; flip to `test` once fixed). After a failed fdatasync, Linux
+ * Regression (fixed in SegmentWriter.resume: recovery rewrites the last batch). After a failed fdatasync, Linux
  * marks the pages clean: reads still show the batch, the disk may not hold it, and no later fsync
  * writes it. A reopen in the same boot (no reboot) recovers from the page cache, keeps the failed
  * batch, and acknowledges new batches after it; after a power cut the failed batch is gone and the
  * acknowledged ones behind it are refused as SEGLOG_CORRUPT (seed 101) or lost. Recovery must make
  * durable what it builds on, e.g. rewrite the last batch of the last segment and fdatasync it.
  */
-test.failing('fsyncgate: after a failed fdatasync, reopen without a reboot, append, lose power: every acknowledged record survives', async (t) => {
+test('fsyncgate: after a failed fdatasync, reopen without a reboot, append, lose power: every acknowledged record survives', async (t) => {
   const failures: string[] = [];
   for (let seed = 100; seed < 130; seed++) {
     const failure = await fsyncgateReopenCase(seed);
@@ -289,4 +289,29 @@ test('a failed directory fsync at a roll: reopen without a reboot, append, lose 
   const recovered = await openLog(optionsFor(afterCrash));
   t.true(recovered.nextOffset >= start + 10, `log ends at ${recovered.nextOffset}, acknowledged up to ${start + 9}`);
   await recovered.close();
+});
+
+// A full disk can cut a batch write inside its zero padding: the batch verifies (the CRC covers
+// header and records, not padding) but the file ends before the batch's padded span does.
+test('ENOSPC inside a batch padding: the batch is kept, and after space returns the log goes on past its span', async (t) => {
+  const { sim, io } = await simMachine(22);
+  const options = optionsFor(io);
+  const log = await openLog(options);
+  await appendAll(log, range(10));
+  // 100-byte payload: 32 + 4 + 100 = 136 bytes of batch in a 512-byte span; room for 200.
+  sim.faults.spaceBytes = usedBytes(sim) + 200;
+  const error = await log.append(payloadOf(10, 100)).catch((failure: unknown) => failure);
+  t.true(isSeglogError(error, 'SEGLOG_IO'), String(error));
+  t.is(errorCode((error as Error).cause), 'ENOSPC');
+  await log.close();
+  sim.faults.spaceBytes = Number.POSITIVE_INFINITY;
+  const reopened = await openLog(options);
+  t.is(reopened.nextOffset, 11, 'the cut batch verifies and is kept (its append had an unknown outcome)');
+  t.deepEqual(await appendAll(reopened, range(5, 20)), range(5, 11));
+  await reopened.close();
+  const records = await readAll(io);
+  t.deepEqual(records[10], payloadOf(10, 100));
+  for (let i = 0; i < 5; i++) t.deepEqual(records[11 + i], payloadOf(20 + i));
+  sim.crash();
+  t.is((await readAll(sim.boot())).length, 16, 'all of it durable');
 });
