@@ -4,12 +4,16 @@
  * is reached, printing progress and then a summary with every failing seed.
  *
  *   node --import=tsx --conditions=@seglog/source packages/store/scripts/crash-soak.ts \
- *     --points 100000 --seed-from 1 [--progress-seconds 10] [--json]
+ *     --points 100000 --seed-from 1 [--progress-seconds 10] [--json] [--fault-ops writev,datasync|none]
  *
+ * --fault-ops chooses what a case may fail once with EIO/ENOSPC mid-boot, after which the log is
+ * reopened without a reboot (default writev, datasync, rename, syncDir, as in the test; none for
+ * power cuts only).
  * Exit status 1 when any case failed. Replay one with SEGLOG_SEED=<seed> and the crash test.
  */
 import { parseArgs } from 'node:util';
-import { runCrashCase } from '../test/helpers/sim-workload.js';
+import type { FaultOp } from '@seglog/testkit';
+import { DEFAULT_FAULT_OPS, runCrashCase } from '../test/helpers/sim-workload.js';
 
 interface SoakSummary {
   pointsAsked: number;
@@ -24,6 +28,8 @@ interface SoakSummary {
   tornTails: number;
   unackedSurvivors: number;
   segmentsCreated: number;
+  faults: number;
+  faultOps: string[];
   elapsedSeconds: number;
   failures: Array<{ seed: number; message: string }>;
 }
@@ -35,12 +41,24 @@ function positiveInteger(name: string, text: string | undefined, fallback: numbe
   return value;
 }
 
-function readArgs(): { points: number; seedFrom: number; progressSeconds: number; json: boolean } {
+const FAULT_OPS: readonly FaultOp[] = ['writev', 'datasync', 'sync', 'syncDir', 'open', 'read', 'rename', 'truncate', 'unlink'];
+
+/** `--fault-ops writev,datasync` (or `none`); default: the crash test's. */
+function faultOpsOf(text: string | undefined): readonly FaultOp[] {
+  if (text === undefined) return DEFAULT_FAULT_OPS;
+  if (text === 'none') return [];
+  const ops = text.split(',').map((op) => op.trim());
+  for (const op of ops) if (!FAULT_OPS.includes(op as FaultOp)) throw new TypeError(`--fault-ops: unknown operation ${op}`);
+  return ops as FaultOp[];
+}
+
+function readArgs(): { points: number; seedFrom: number; progressSeconds: number; json: boolean; faultOps: readonly FaultOp[] } {
   const { values } = parseArgs({
     options: {
       points: { type: 'string' },
       'seed-from': { type: 'string' },
       'progress-seconds': { type: 'string' },
+      'fault-ops': { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -49,6 +67,7 @@ function readArgs(): { points: number; seedFrom: number; progressSeconds: number
     seedFrom: positiveInteger('seed-from', values['seed-from'], 1),
     progressSeconds: positiveInteger('progress-seconds', values['progress-seconds'], 10),
     json: values.json ?? false,
+    faultOps: faultOpsOf(values['fault-ops']),
   };
 }
 
@@ -70,6 +89,7 @@ function printSummary(summary: SoakSummary): void {
   console.log(`  torn tails        ${summary.tornTails} dropped by recovery`);
   console.log(`  unacked survivors ${summary.unackedSurvivors} records (checked to be the ones appended)`);
   console.log(`  segments created  ${summary.segmentsCreated}`);
+  console.log(`  injected faults   ${summary.faults} failed the log (ops: ${summary.faultOps.join(', ') || 'none'})`);
   console.log(`  acknowledged      ${summary.acks} appends`);
   console.log(`  elapsed           ${summary.elapsedSeconds.toFixed(1)} s`);
   console.log(`  failures          ${summary.failures.length}`);
@@ -92,6 +112,8 @@ async function main(): Promise<void> {
     tornTails: 0,
     unackedSurvivors: 0,
     segmentsCreated: 0,
+    faults: 0,
+    faultOps: [...args.faultOps],
     elapsedSeconds: 0,
     failures: [],
   };
@@ -100,7 +122,7 @@ async function main(): Promise<void> {
     summary.seedTo = seed;
     summary.cases++;
     try {
-      const result = await runCrashCase(seed >>> 0);
+      const result = await runCrashCase(seed >>> 0, { faultOps: args.faultOps });
       summary.points += result.crashPoints;
       summary.acks += result.acks;
       summary.opens += result.opens;
@@ -109,6 +131,7 @@ async function main(): Promise<void> {
       summary.tornTails += result.tornTails;
       summary.unackedSurvivors += result.unackedSurvivors;
       summary.segmentsCreated += result.segmentsCreated;
+      summary.faults += result.faults;
     } catch (error) {
       // A failing case still counts the seed; its crash points are not counted as passed.
       summary.failures.push({ seed: seed >>> 0, message: error instanceof Error ? error.message : String(error) });

@@ -1,7 +1,8 @@
 /**
- * Crash consistency on the simulated disk (design invariants 1-4): seeded cases of concurrent
- * appenders, closes and reopens, cut by power losses at random instants; after each, the reopened
- * log must hold every acknowledged record byte for byte, no record that was not appended, dense
+ * Crash consistency on the simulated disk (design invariants 1-5): seeded cases of concurrent
+ * appenders, closes and reopens, injected EIO/ENOSPC faults (writev, fdatasync, rename, directory
+ * fsync) after which the log is reopened in the same boot, all cut by power losses at random
+ * instants; after each, the reopened log must hold every acknowledged record byte for byte, no record that was not appended, dense
  * offsets, and must take new appends. The case itself is test/helpers/sim-workload.ts, shared with
  * scripts/crash-soak.ts (the long run). A failure prints `reproduce with SEGLOG_SEED=<n>`: setting
  * it runs that one case.
@@ -37,7 +38,7 @@ async function runCases(firstSeed: number, count: number): Promise<{ results: Cr
 }
 
 /** Totals over the chunks that ran, for the coverage check at the end. */
-const totals = { cases: 0, crashPoints: 0, crashesInOpen: 0, crashesInClose: 0, tornTails: 0, unackedSurvivors: 0, segmentsCreated: 0 };
+const totals = { cases: 0, crashPoints: 0, crashesInOpen: 0, crashesInClose: 0, tornTails: 0, unackedSurvivors: 0, segmentsCreated: 0, faults: 0 };
 
 function addTotals(results: readonly CrashCaseResult[]): void {
   for (const result of results) {
@@ -48,6 +49,7 @@ function addTotals(results: readonly CrashCaseResult[]): void {
     totals.tornTails += result.tornTails;
     totals.unackedSurvivors += result.unackedSurvivors;
     totals.segmentsCreated += result.segmentsCreated;
+    totals.faults += result.faults;
   }
 }
 
@@ -76,6 +78,7 @@ if (single) {
     t.true(totals.tornTails > 0, 'some recoveries dropped a torn tail');
     t.true(totals.unackedSurvivors > 0, 'some unacknowledged records survived and were checked');
     t.true(totals.segmentsCreated > 2 * totals.cases, 'segments rolled');
+    t.true(totals.faults > 0, 'some injected EIO/ENOSPC faults failed the log, which was then reopened');
   });
 }
 

@@ -5,7 +5,8 @@
  * Each appender loops: fire-and-forget appends, appendMany runs, appends it waits for, short
  * pauses, and now and then waits for all its own. Sizes run from 0 to maxRecordBytes, mostly small.
  * An append may only reject after the power was cut (then with SEGLOG_IO caused by the dead boot's
- * ESHUTDOWN/EBADF, or SEGLOG_CLOSED if a close was under way); it may never resolve after it.
+ * ESHUTDOWN/EBADF, or SEGLOG_CLOSED if a close was under way), or after a fault was injected (with
+ * SEGLOG_IO caused by that EIO/ENOSPC); it may never resolve after the power cut.
  */
 import type { Log } from '@seglog/store';
 import type { Prng } from '@seglog/testkit';
@@ -17,6 +18,8 @@ import { nextTurn, waitTurns } from './sim-turns.js';
 
 /** Codes a call of a boot that lost power rejects with: fenced (new call) or killed (in flight). */
 const DEAD_BOOT_CODES = new Set(['ESHUTDOWN', 'EBADF']);
+/** Codes of the faults a case may inject. */
+const INJECTED_CODES = new Set(['EIO', 'ENOSPC']);
 
 /** Everything that one boot's program started, so it can be checked to settle after a crash. */
 export class BootRun {
@@ -25,6 +28,10 @@ export class BootRun {
   readonly pending = new Set<Promise<unknown>>();
   failure: CrashCheckFailure | null = null;
   submittedRecords = 0;
+  /** A fault (EIO/ENOSPC) was armed in this boot: operations may fail with it. */
+  faultArmed = false;
+  /** An operation failed with the armed fault: the log is failed until reopened. */
+  faulted = false;
 
   constructor(model: LogModel, crashed: () => boolean) {
     this.model = model;
@@ -47,10 +54,17 @@ export class BootRun {
     return promise;
   }
 
-  /** An error that ended an operation of this boot: fine after the crash if it is the crash's. */
+  /**
+   * An error that ended an operation of this boot: fine if it is the crash's (after the power cut)
+   * or the injected fault's (once one was armed); anything else breaks a guarantee.
+   */
   checkError(operation: string, error: unknown): void {
+    if (this.faultArmed && isFaultError(error)) {
+      this.faulted = true;
+      return;
+    }
     if (!this.crashed) {
-      this.record(this.model.fail(`${operation} failed although no fault was injected: ${describeError(error)}`, error));
+      this.record(this.model.fail(`${operation} failed with an error no injected fault explains: ${describeError(error)}`, error));
     } else if (!isCrashError(error)) {
       this.record(this.model.fail(`${operation} failed after the power cut with an unexpected error: ${describeError(error)}`, error));
     }
@@ -70,6 +84,13 @@ export function isCrashError(error: unknown): boolean {
   if (isSeglogError(error, 'SEGLOG_CLOSED')) return true;
   if (!isSeglogError(error, 'SEGLOG_IO')) return false;
   return DEAD_BOOT_CODES.has(errorCode(error.cause) ?? '');
+}
+
+/** SEGLOG_IO caused by an injected EIO or ENOSPC, or SEGLOG_CLOSED from a log it failed. */
+export function isFaultError(error: unknown): boolean {
+  if (isSeglogError(error, 'SEGLOG_CLOSED')) return true;
+  if (!isSeglogError(error, 'SEGLOG_IO')) return false;
+  return INJECTED_CODES.has(errorCode(error.cause) ?? '');
 }
 
 export function drawPayloadBytes(prng: Prng, maxRecordBytes: number): number {

@@ -13,11 +13,11 @@
 import { openLog } from '@seglog/store';
 import type { Log } from '@seglog/store';
 import { Prng, SimFileIO } from '@seglog/testkit';
-import type { SimBootIO } from '@seglog/testkit';
+import type { FaultOp, SimBootIO } from '@seglog/testkit';
 import type { CommitWindow, LogOptions } from '@seglog/types';
 import { BootRun, appender } from './sim-appenders.js';
 import { CrashCheckFailure, LogModel, describeError } from './sim-model.js';
-import { CrashTimer, steppingClock, waitTurns } from './sim-turns.js';
+import { CrashTimer, nextTurn, steppingClock, waitTurns } from './sim-turns.js';
 
 export const SIM_LOG_DIR = '/data/log';
 
@@ -44,6 +44,8 @@ export interface CaseStats {
   unackedSurvivors: number;
   /** Segments created, rolls included. */
   segmentsCreated: number;
+  /** Injected EIO/ENOSPC faults that failed the log (it was then closed and reopened). */
+  faults: number;
 }
 
 export interface CrashCaseResult extends CaseStats {
@@ -59,11 +61,25 @@ export interface CrashCaseResult extends CaseStats {
   readonly datasyncs: number;
 }
 
+/** What a case may do besides power cuts. */
+export interface CrashCaseOptions {
+  /**
+   * Operations a case may fail once with EIO or ENOSPC in the middle of a boot; then it closes and
+   * reopens the log in the same boot (no reboot: the page cache still shows what a failed
+   * fdatasync lost) and goes on. Default DEFAULT_FAULT_OPS; [] for power cuts only.
+   */
+  readonly faultOps?: readonly FaultOp[];
+}
+
+export const DEFAULT_FAULT_OPS: readonly FaultOp[] = ['writev', 'datasync', 'rename', 'syncDir'];
+/** Chance that one open of the log gets a fault armed while it runs. */
+const FAULT_RATE = 0.15;
+
 const KIB = 1024;
 /** Turns allowed for a dead boot's pending appends to reject. */
 const SETTLE_TURNS = 2000;
 /** Records a boot may submit; bounds the size of a case's log. */
-const BOOT_RECORDS_MAX = 1500;
+const BOOT_RECORDS_MAX = 800;
 
 export function drawShape(prng: Prng): LogShape {
   const blockBytes = 512;
@@ -102,6 +118,7 @@ interface CaseContext {
   readonly shape: LogShape;
   readonly model: LogModel;
   readonly maxRecordBytes: number;
+  readonly faultOps: readonly FaultOp[];
   readonly stats: CaseStats;
 }
 
@@ -113,7 +130,20 @@ async function checkOpened(context: CaseContext, io: SimBootIO, log: Log): Promi
   if (log.recovery.tornTailAt !== null) context.stats.tornTails++;
 }
 
-/** Runs appenders on `log` until the power is cut or `turnsBeforeClose` pass; then closes. */
+/** Arms one EIO/ENOSPC on a random operation after a random number of turns, unless the boot ended. */
+function maybeArmFault(context: CaseContext, run: BootRun, isOver: () => boolean): void {
+  const { prng, sim, faultOps } = context;
+  if (faultOps.length === 0 || !prng.bool(FAULT_RATE)) return;
+  const op = prng.pick(faultOps);
+  const code = prng.pick(['EIO', 'ENOSPC'] as const);
+  void waitTurns(prng.int(0, 200)).then(() => {
+    if (isOver()) return;
+    run.faultArmed = true;
+    sim.faults.failNext(op, { code });
+  });
+}
+
+/** Runs appenders on `log` until the power is cut, a fault fails it, or it is time to close; then closes. */
 async function runOneOpen(context: CaseContext, log: Log, run: BootRun, timer: CrashTimer): Promise<void> {
   const { prng, maxRecordBytes } = context;
   const turnsBeforeClose = prng.bool(0.3) ? prng.int(1, 300) : Number.POSITIVE_INFINITY;
@@ -125,18 +155,20 @@ async function runOneOpen(context: CaseContext, log: Log, run: BootRun, timer: C
       capped = true;
       timer.fireWithin(prng.int(0, 30));
     }
-    return stopping || capped || timer.fired;
+    return stopping || capped || timer.fired || run.faulted;
   };
   const appenders = Array.from({ length: prng.int(1, 7) }, () => appender({ log, run, prng, maxRecordBytes, stop }));
-  const closeDue = Number.isFinite(turnsBeforeClose) ? waitTurns(turnsBeforeClose) : new Promise<void>(() => undefined);
-  await Promise.race([closeDue, timer.whenFired()]);
+  maybeArmFault(context, run, () => stopping || timer.fired);
+  for (let turn = 0; turn < turnsBeforeClose && !timer.fired && !run.faulted; turn++) await nextTurn();
   stopping = true;
+  if (run.faulted) context.stats.faults++;
   await Promise.race([Promise.all(appenders), timer.whenFired()]);
   if (!timer.fired) {
     // Half the closes are aimed at: the power goes within a few turns of the close starting.
     if (prng.bool(0.5)) timer.fireWithin(prng.int(0, 10));
     const closing = run.track(log.close());
-    closing.catch((error: unknown) => run.checkError('close', error));
+    // Close must work, after a fault too; only a power cut may stop it.
+    closing.catch((error: unknown) => (timer.fired ? run.checkError('close', error) : run.record(context.model.fail(`close failed: ${describeError(error)}`, error))));
     await Promise.race([closing.catch(() => undefined), timer.whenFired()]);
     if (timer.fired) context.stats.crashesInClose++;
   }
@@ -158,18 +190,22 @@ async function runBoot(context: CaseContext, bootIndex: number): Promise<void> {
       log = await run.track(openLog(drawOpenOptions(prng, shape, io)));
     } catch (error) {
       run.checkError('openLog', error);
-      context.stats.crashesInOpen++;
-      break;
+      if (timer.fired) context.stats.crashesInOpen++;
+      if (timer.fired || run.failure !== null) break;
+      continue; // an injected fault hit recovery: open again
     }
     // The check must not be cut short by the crash: no turns count while it runs.
     timer.pause();
     await checkOpened(context, io, log);
     timer.resume();
+    run.faulted = false;
     model.where = `boot ${bootIndex}, appending after open ${context.stats.opens}`;
     await runOneOpen(context, log, run, timer);
   }
   timer.resume();
   await timer.whenFired();
+  // Faults armed in the dead boot do not carry over into the next one.
+  sim.faults.clear();
   await run.settle(SETTLE_TURNS);
   if (run.failure !== null) throw run.failure;
 }
@@ -197,14 +233,15 @@ async function finalBoot(context: CaseContext): Promise<void> {
 }
 
 /** Runs the case `seed`; resolves with its counts or rejects with a CrashCheckFailure. */
-export async function runCrashCase(seed: number): Promise<CrashCaseResult> {
+export async function runCrashCase(seed: number, options: CrashCaseOptions = {}): Promise<CrashCaseResult> {
   const prng = new Prng(seed);
   const sim = new SimFileIO({ seed: prng.nextU32() });
   const model = new LogModel(seed);
   const shape = drawShape(prng);
   const maxRecordBytes = shape.maxBatchBytes - 36;
-  const stats: CaseStats = { opens: 0, crashesInOpen: 0, crashesInClose: 0, tornTails: 0, unackedSurvivors: 0, segmentsCreated: 0 };
-  const context: CaseContext = { seed, prng, sim, shape, model, maxRecordBytes, stats };
+  const stats: CaseStats = { opens: 0, crashesInOpen: 0, crashesInClose: 0, tornTails: 0, unackedSurvivors: 0, segmentsCreated: 0, faults: 0 };
+  const faultOps = options.faultOps ?? DEFAULT_FAULT_OPS;
+  const context: CaseContext = { seed, prng, sim, shape, model, maxRecordBytes, faultOps, stats };
   const crashes = prng.int(2, 7);
   try {
     // The log's parent must be durable; openLog makes the log directory itself durable.
