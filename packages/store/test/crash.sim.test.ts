@@ -3,9 +3,9 @@
  * appenders, closes and reopens, injected EIO/ENOSPC faults (writev, fdatasync, rename, directory
  * fsync) after which the log is reopened in the same boot, all cut by power losses at random
  * instants; after each, the reopened log must hold every acknowledged record byte for byte, no
- * record that was not appended, dense offsets, and must take new appends. The case itself is test/helpers/sim-workload.ts, shared with
- * scripts/crash-soak.ts (the long run). A failure prints `reproduce with SEGLOG_SEED=<n>`: setting
- * it runs that one case.
+ * record that was not appended, dense offsets, and must take new appends. The case itself is
+ * test/helpers/sim-workload.ts, shared with scripts/crash-soak.ts (the long run). A failure prints
+ * `reproduce with SEGLOG_SEED=<n>`: setting it runs that one case.
  */
 import test from 'ava';
 import { openLog } from '@seglog/store';
