@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { BETA, CAP_FRACTION, initialWindowState, nextWindow } from '../src/commit-window.js';
+import { BETA, CAP_FRACTION, ENGAGE_LOAD, RELEASE_LOAD, initialWindowState, nextWindow } from '../src/commit-window.js';
 import type { WindowObservation, WindowState } from '../src/commit-window.js';
 
 const config = { maxMicros: 2000 };
@@ -69,15 +69,14 @@ test('a single fdatasync spike moves the window only a little', (t) => {
 });
 
 test('load dwelling between the release and engage thresholds does not flap', (t) => {
-  // Alternating load 0.6 and 0.9: inside the hysteresis band, so engagement never changes.
-  const off = drive(100, (i) => ({ fdatasyncMicros: 1000, independentArrivals: i % 2 === 0 ? 6 : 9, elapsedMicros: 10_000 }));
+  // Loads alternating at 30% and 70% of the way from RELEASE_LOAD to ENGAGE_LOAD: inside the
+  // hysteresis band, so whichever state the controller starts in, it stays there.
+  const low = RELEASE_LOAD + 0.3 * (ENGAGE_LOAD - RELEASE_LOAD);
+  const high = RELEASE_LOAD + 0.7 * (ENGAGE_LOAD - RELEASE_LOAD);
+  const observe = (i: number): WindowObservation => ({ fdatasyncMicros: 1000, independentArrivals: 10, elapsedMicros: (10 * 1000) / (i % 2 === 0 ? low : high) });
+  const off = drive(100, observe);
   t.true(off.every((state) => !state.engaged));
-  const on = drive(100, (i) => ({ fdatasyncMicros: 1000, independentArrivals: i % 2 === 0 ? 6 : 9, elapsedMicros: 10_000 }), {
-    ...initialWindowState,
-    engaged: true,
-    fdatasyncEwmaMicros: 1000,
-    arrivalsPerMicro: 0.0008,
-  });
+  const on = drive(100, observe, { ...initialWindowState, engaged: true, fdatasyncEwmaMicros: 1000, arrivalsPerMicro: high / 1000 });
   t.true(on.every((state) => state.engaged));
 });
 
