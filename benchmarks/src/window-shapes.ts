@@ -11,7 +11,10 @@
  * Open-loop shapes generate arrivals on a schedule (Poisson, from a seeded PRNG) with a loop that
  * yields to I/O between arrivals, so arrivals are spread in time as a service's requests are.
  *
- *   pnpm build && node benchmarks/dist/window-shapes.js [--seconds 4] [--shapes a,b] [--json out.json]
+ * Each window runs --reps times per shape, in a rotated order so drift of the shared disk falls on
+ * every window alike, and the table reports the median of each figure over the repetitions.
+ *
+ *   pnpm build && node benchmarks/dist/window-shapes.js [--seconds 4] [--reps 3] [--shapes a,b] [--json out.json]
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -165,6 +168,28 @@ async function runCell(shape: Shape, label: string, window: CommitWindow, second
   };
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** One row per window: the median of every figure over its repetitions. */
+function medianRow(rows: Result[]): Result {
+  const pick = (key: keyof Omit<Result, 'shape' | 'window'>): number => median(rows.map((row) => row[key]));
+  return {
+    shape: rows[0]!.shape,
+    window: rows[0]!.window,
+    appendsPerSecond: pick('appendsPerSecond'),
+    p50Micros: pick('p50Micros'),
+    p99Micros: pick('p99Micros'),
+    p999Micros: pick('p999Micros'),
+    fdatasyncsPerSecond: pick('fdatasyncsPerSecond'),
+    syscallsPerAppend: pick('syscallsPerAppend'),
+    meanWindowMicros: pick('meanWindowMicros'),
+  };
+}
+
 function fmt(value: number, digits = 0): string {
   return value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
@@ -189,26 +214,38 @@ function verdicts(shape: Shape, rows: Result[]): string[] {
 
 async function main(): Promise<void> {
   const seconds = Number(flag('seconds') ?? 4);
+  const reps = Number(flag('reps') ?? 3);
   const only = flag('shapes')?.split(',');
   const shapes = SHAPES.filter((shape) => only === undefined || only.includes(shape.name));
   const results: Result[] = [];
+  const raw: Result[] = [];
   const lines: string[] = [];
+  console.log(`Medians of ${reps} repetitions of ${seconds} s per cell.\n`);
   console.log('| shape | window | appends/s | p50 µs | p99 µs | p999 µs | fdatasyncs/s | syscalls/append | mean window µs |');
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const shape of shapes) {
+    const runs = new Map<string, Result[]>(WINDOWS.map(({ label }) => [label, []]));
+    for (let rep = 0; rep < reps; rep++) {
+      const order = WINDOWS.map((_, i) => WINDOWS[(i + rep) % WINDOWS.length]!);
+      for (const { label, window } of order) {
+        runs.get(label)!.push(await runCell(shape, label, window, seconds));
+        process.stderr.write(`  ${shape.name} rep ${rep + 1}/${reps} ${label} done\n`);
+      }
+    }
     const rows: Result[] = [];
-    for (const { label, window } of WINDOWS) {
-      const row = await runCell(shape, label, window, seconds);
+    for (const { label } of WINDOWS) {
+      const row = medianRow(runs.get(label)!);
       rows.push(row);
       console.log(`| ${row.shape} | ${row.window} | ${fmt(row.appendsPerSecond)} | ${fmt(row.p50Micros)} | ${fmt(row.p99Micros)} | ${fmt(row.p999Micros)} | ${fmt(row.fdatasyncsPerSecond)} | ${fmt(row.syscallsPerAppend, 3)} | ${fmt(row.meanWindowMicros, 1)} |`);
     }
     results.push(...rows);
+    raw.push(...[...runs.values()].flat());
     lines.push(...verdicts(shape, rows));
   }
   console.log('\nTargets:');
   for (const line of lines) console.log(`- ${line}`);
   const out = flag('json');
-  if (out !== undefined) await writeFile(out, JSON.stringify({ seconds, shapes: shapes.map((s) => ({ name: s.name, description: s.description })), results, verdicts: lines }, null, 2));
+  if (out !== undefined) await writeFile(out, JSON.stringify({ seconds, reps, raw, shapes: shapes.map((s) => ({ name: s.name, description: s.description })), results, verdicts: lines }, null, 2));
 }
 
 await main();
