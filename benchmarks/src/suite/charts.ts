@@ -77,7 +77,7 @@ function vegaLiteSpec(chart: ChartSpec): TopLevelSpec {
       encoding: {
         x: { field: 'x', type: 'quantitative', scale: xScale, title: chart.xTitle, axis: { values: [...new Set(chart.points.map((p) => p.x))] } },
         y: { field: 'y', type: 'quantitative', scale: { type: 'log' }, title: chart.yTitle },
-        color: { field: 'engine', type: 'nominal', title: 'engine', scale: colorScale(chart.points), sort: null },
+        color: { field: 'engine', type: 'nominal', title: 'engine', scale: colorScale(chart.points), sort: null, legend: { labelLimit: 400 } },
         strokeDash: { field: 'durable', type: 'nominal', title: null, scale: { domain: ['durable', 'not durable'], range: [[1, 0], [6, 4]] }, legend: null },
       },
     },
