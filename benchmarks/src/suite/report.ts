@@ -11,7 +11,7 @@ import type { ChartFile } from './charts.js';
 import type { SuiteOptions } from './options.js';
 import { scenarioNames } from './plan.js';
 import { renderCeiling, renderScenario } from './tables.js';
-import { renderDurability, renderTargets, type DurabilityCheck, type TargetCheck } from './targets.js';
+import { checkExpectations, renderDurability, renderExpectations, renderTargets, type DurabilityCheck, type TargetCheck } from './targets.js';
 
 export interface ReportInput {
   readonly options: SuiteOptions;
@@ -77,6 +77,7 @@ export function renderReport(input: ReportInput): string {
   }
   sections.push('', columnNotes);
   sections.push('', '### Targets', '', 'Ratios from this run only: seglog against the best durable peer of the same cell and against the device ceiling measured in the same invocation.', '', renderTargets(input.targets));
+  sections.push('', 'What the issue expected of this machine (informational):', '', renderExpectations(checkExpectations(input.summaries, input.ceiling)));
   sections.push('', '### Durability checks (strace pass)', '', 'With one appender every acknowledged append is its own commit, so a durable engine must issue at least one fsync-family call per append.', '', renderDurability(input.durability));
   if (input.charts.length > 0) {
     sections.push('', '### Charts', '', ...input.charts.map((chart) => `![${chart.title}](${chart.name})`));

@@ -140,3 +140,54 @@ export function renderDurability(checks: readonly DurabilityCheck[]): string {
     ]),
   );
 }
+
+export interface Expectation {
+  readonly what: string;
+  readonly expected: string;
+  readonly measured: string;
+  readonly holds: boolean | null;
+}
+
+/** The brief's description of this machine, checked against this run (informational, not targets). */
+export function checkExpectations(summaries: readonly CellSummary[], ceiling: CeilingSummary | null): Expectation[] {
+  const rate = ceiling?.syncedWritesPerSecond.median;
+  const p99 = ceiling?.syncedP99Micros.median;
+  const expectations: Expectation[] = [
+    {
+      what: 'device: preallocated 4 KiB write + fdatasync, QD1',
+      expected: 'about 7,000/s, p99 about 260 µs',
+      measured: rate === undefined || p99 === undefined ? 'not measured' : `${Math.round(rate).toLocaleString('en-US')}/s, p99 ${Math.round(p99).toLocaleString('en-US')} µs`,
+      holds: rate === undefined || p99 === undefined ? null : rate >= 7000 * 0.8 && p99 <= 260 * 1.5,
+    },
+  ];
+  const ranking = (concurrency: number, expected: readonly EngineName[], label: string): void => {
+    const ranked = summaries
+      .filter((s) => s.cell.engine !== 'seglog' && s.durable && s.appendsPerSecond !== null && s.cell.concurrency === concurrency && s.cell.workload.kind === 'uniform' && s.cell.workload.recordBytes === 128)
+      .sort((a, b) => b.appendsPerSecond!.median - a.appendsPerSecond!.median)
+      .map((s) => s.cell.engine);
+    if (ranked.length === 0) return;
+    const top = ranked.slice(0, expected.length);
+    expectations.push({
+      what: `strongest durable peers, ${concurrency} appender${concurrency === 1 ? '' : 's'} x 128 B`,
+      expected: label,
+      measured: ranked.slice(0, 3).join(' > '),
+      holds: top.every((engine, i) => engine === expected[i]),
+    });
+  };
+  ranking(1, ['sqlite'], 'sqlite first');
+  ranking(16, ['lmdb', 'redis'], 'lmdb, then redis');
+  ranking(256, ['lmdb', 'redis'], 'lmdb, then redis');
+  return expectations;
+}
+
+export function renderExpectations(expectations: readonly Expectation[]): string {
+  return renderMarkdownTable(
+    [
+      { title: 'expectation', align: 'left' },
+      { title: 'expected', align: 'left' },
+      { title: 'this run', align: 'left' },
+      { title: 'holds', align: 'left' },
+    ],
+    expectations.map((e) => [e.what, e.expected, e.measured, e.holds === null ? 'n/a' : e.holds ? 'yes' : 'no']),
+  );
+}
