@@ -10,7 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 import { runCell } from './engines/index.js';
-import { engineNames, type CellResult, type EngineName } from './lib/cell.js';
+import { type CellResult, type EngineName } from './lib/cell.js';
 import { describeFileSystem, describeMachine } from './lib/machine.js';
 import { renderResultsTable, speedRatios } from './lib/report.js';
 import { writeResults } from './lib/results.js';
@@ -97,7 +97,7 @@ async function main(): Promise<void> {
   console.log(`seglog quickstart: group commit vs one write + fdatasync per record`);
   console.log(`temp dir: ${tempRoot} (${describeFileSystem(machine)})${sameAsTmp ? '' : ' -- NOT the file system of /tmp'}`);
   console.log(`machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.platform} ${machine.kernel}, Node ${machine.node}`);
-  const cellCount = recordSizesBytes.length * concurrencies.length * engineNames.length;
+  const cellCount = recordSizesBytes.length * concurrencies.length * engineOrder.length;
   console.log(`${cellCount} cells x (${settings.warmupMillis} ms warm-up + ${settings.durationMillis / 1000} s)\n`);
 
   const results = await runAllCells(settings);
