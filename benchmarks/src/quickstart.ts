@@ -43,7 +43,8 @@ const quickWarmupMillis = 1000;
 
 function parseSettings(argv: readonly string[]): Settings {
   const { values } = parseArgs({
-    args: [...argv],
+    // `pnpm quickstart -- --quick` passes the separator through; it is not an argument.
+    args: argv.filter((arg) => arg !== '--'),
     options: {
       seconds: { type: 'string' },
       quick: { type: 'boolean' },

@@ -34,7 +34,8 @@ interface TraceSettings {
 
 function parseSettings(argv: readonly string[]): TraceSettings {
   const { values } = parseArgs({
-    args: [...argv],
+    // `pnpm strace -- --seconds 5` passes the separator through; it is not an argument.
+    args: argv.filter((arg) => arg !== '--'),
     options: {
       engine: { type: 'string', default: 'seglog' },
       concurrency: { type: 'string', default: '256' },
