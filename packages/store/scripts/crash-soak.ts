@@ -14,21 +14,15 @@
 import { parseArgs } from 'node:util';
 import type { FaultOp } from '@seglog/testkit';
 import { DEFAULT_FAULT_OPS, runCrashCase } from '../test/helpers/sim-workload.js';
+import type { CaseStats } from '../test/helpers/sim-workload.js';
 
-interface SoakSummary {
+interface SoakSummary extends CaseStats {
   pointsAsked: number;
   points: number;
   cases: number;
   seedFrom: number;
   seedTo: number;
   acks: number;
-  opens: number;
-  crashesInOpen: number;
-  crashesInClose: number;
-  tornTails: number;
-  unackedSurvivors: number;
-  segmentsCreated: number;
-  faults: number;
   faultOps: string[];
   elapsedSeconds: number;
   failures: Array<{ seed: number; message: string }>;

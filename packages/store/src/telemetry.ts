@@ -4,20 +4,14 @@
  * from service time (writev, fdatasync). Nothing here decides anything; the commit window reads
  * its own smoothed inputs. See docs/observability.md.
  */
-import type { CommitWindowState, LogMetrics, PoolMetrics, SealReasons } from '@seglog/types';
+import type { BatchEvent, CommitWindowState, LogMetrics, PoolMetrics, SealReasons } from '@seglog/types';
 import { Histogram } from './histogram.js';
 import { SlidingHistogram } from './sliding-histogram.js';
 
 export type SealReason = keyof SealReasons;
 
-export interface BatchRecord {
-  readonly records: number;
-  readonly payloadBytes: number;
-  readonly framedBytes: number;
-  readonly spanBytes: number;
-  readonly writeMicros: number;
-  readonly fdatasyncMicros: number;
-}
+/** What telemetry records of each durable batch: the numeric part of the published BatchEvent. */
+export type BatchRecord = Pick<BatchEvent, 'records' | 'payloadBytes' | 'framedBytes' | 'spanBytes' | 'writeMicros' | 'fdatasyncMicros'>;
 
 export class Telemetry {
   appends = 0;
