@@ -20,7 +20,8 @@
  *   than half an fdatasync (PostgreSQL's commit_delay guidance) or the configured maximum. The
  *   tail of an append's latency is the fdatasync tail (milliseconds on a shared disk), so a fifth
  *   of the median fdatasync is a small share of p99.
- * - Damping: latency and rate are exponentially smoothed, the window moves a fraction of the way
+ * - Damping: latency is the median of the last few samples (so isolated stalls on a shared disk
+ *   do not read as a slower disk), then it and the rate are exponentially smoothed, the window moves a fraction of the way
  *   to its target each step, and engaging needs load >= ENGAGE_LOAD while disengaging needs
  *   load < RELEASE_LOAD (hysteresis), so noise around the threshold cannot make it flap.
  */
@@ -35,6 +36,8 @@ export const SMOOTHING = 0.2;
 export const STEP = 0.3;
 /** A latency sample is clipped to this multiple of the smoothed value, so one stall cannot yank the window. */
 export const SPIKE_CLIP = 4;
+/** The smoothed latency follows the median of this many recent samples, so isolated stalls are ignored. */
+export const MEDIAN_SAMPLES = 9;
 
 export interface WindowConfig {
   /** The largest window ever applied, microseconds. */
@@ -49,6 +52,8 @@ export interface WindowState {
   readonly fdatasyncEwmaMicros: number;
   /** Smoothed rate of independent arrivals, per microsecond. */
   readonly arrivalsPerMicro: number;
+  /** The last MEDIAN_SAMPLES fdatasync latencies, oldest first. */
+  readonly recentFdatasyncMicros: readonly number[];
 }
 
 /** What one durable batch taught us. */
@@ -66,7 +71,13 @@ export const initialWindowState: WindowState = {
   engaged: false,
   fdatasyncEwmaMicros: 0,
   arrivalsPerMicro: 0,
+  recentFdatasyncMicros: [],
 };
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
 
 function smooth(previous: number, sample: number, first: boolean): number {
   return first ? sample : previous + SMOOTHING * (sample - previous);
@@ -74,8 +85,9 @@ function smooth(previous: number, sample: number, first: boolean): number {
 
 export function nextWindow(state: WindowState, observation: WindowObservation, config: WindowConfig): WindowState {
   const first = state.fdatasyncEwmaMicros === 0;
-  const sample = first ? observation.fdatasyncMicros : Math.min(observation.fdatasyncMicros, SPIKE_CLIP * state.fdatasyncEwmaMicros);
-  const fdatasyncEwmaMicros = Math.max(1, smooth(state.fdatasyncEwmaMicros, Math.max(0, sample), first));
+  const clipped = first ? observation.fdatasyncMicros : Math.min(observation.fdatasyncMicros, SPIKE_CLIP * state.fdatasyncEwmaMicros);
+  const recentFdatasyncMicros = [...state.recentFdatasyncMicros.slice(-(MEDIAN_SAMPLES - 1)), Math.max(0, clipped)];
+  const fdatasyncEwmaMicros = Math.max(1, smooth(state.fdatasyncEwmaMicros, median(recentFdatasyncMicros), first));
   const rate = observation.elapsedMicros > 0 ? Math.max(0, observation.independentArrivals) / observation.elapsedMicros : 0;
   const arrivalsPerMicro = smooth(state.arrivalsPerMicro, rate, first);
   const load = arrivalsPerMicro * fdatasyncEwmaMicros;
@@ -86,5 +98,5 @@ export function nextWindow(state: WindowState, observation: WindowObservation, c
   // Snap the tail of the decay to exactly 0, so "not waiting" really means not waiting.
   if (target === 0 && windowMicros < 1) windowMicros = 0;
   windowMicros = Math.min(Math.max(0, windowMicros), capMicros);
-  return { windowMicros, capMicros, engaged, fdatasyncEwmaMicros, arrivalsPerMicro };
+  return { windowMicros, capMicros, engaged, fdatasyncEwmaMicros, arrivalsPerMicro, recentFdatasyncMicros };
 }

@@ -68,6 +68,14 @@ test('a single fdatasync spike moves the window only a little', (t) => {
   t.true(spiked.windowMicros < 1.5 * BETA * 500, `window ${spiked.windowMicros} stays near ${BETA * 500}`);
 });
 
+test('isolated fdatasync stalls do not make a light load look heavy enough to wait', (t) => {
+  // 200 independent appends/s against a 1.2 ms fdatasync (load 0.24, below ENGAGE_LOAD), with one
+  // fdatasync in five stalling at 10 ms: a mean-based estimate would read about 3 ms (load 0.6).
+  const states = drive(300, (i) => ({ fdatasyncMicros: i % 5 === 4 ? 10_000 : 1200, independentArrivals: 1, elapsedMicros: 5000 }));
+  t.true(states.every((state) => !state.engaged));
+  t.true(states.every((state) => state.windowMicros === 0));
+});
+
 test('load dwelling between the release and engage thresholds does not flap', (t) => {
   // Loads alternating at 30% and 70% of the way from RELEASE_LOAD to ENGAGE_LOAD: inside the
   // hysteresis band, so whichever state the controller starts in, it stays there.
