@@ -89,7 +89,9 @@ export function nextWindow(state: WindowState, observation: WindowObservation, c
   const recentFdatasyncMicros = [...state.recentFdatasyncMicros.slice(-(MEDIAN_SAMPLES - 1)), Math.max(0, clipped)];
   const fdatasyncEwmaMicros = Math.max(1, smooth(state.fdatasyncEwmaMicros, median(recentFdatasyncMicros), first));
   const rate = observation.elapsedMicros > 0 ? Math.max(0, observation.independentArrivals) / observation.elapsedMicros : 0;
-  const arrivalsPerMicro = smooth(state.arrivalsPerMicro, rate, first);
+  // The rate starts from 0, not from its first sample: one append arriving alone right after open
+  // is not evidence of a steady stream.
+  const arrivalsPerMicro = smooth(state.arrivalsPerMicro, rate, false);
   const load = arrivalsPerMicro * fdatasyncEwmaMicros;
   const engaged = state.engaged ? load >= RELEASE_LOAD : load >= ENGAGE_LOAD;
   const capMicros = Math.min(config.maxMicros, CAP_FRACTION * fdatasyncEwmaMicros);

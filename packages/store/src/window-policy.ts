@@ -7,6 +7,13 @@ import type { CommitWindowState } from '@seglog/types';
 import { initialWindowState, nextWindow } from './commit-window.js';
 import type { WindowState } from './commit-window.js';
 
+/**
+ * The arrival rate is measured over periods of at least this long. Measured per batch instead, the
+ * first append after open (or after a pause) arrives alone over a few hundred microseconds and reads
+ * as thousands per second, which opened the window for a lone appender's next batches.
+ */
+export const RATE_PERIOD_MICROS = 10_000;
+
 export type WindowMode = { readonly kind: 'fixed'; readonly micros: number } | { readonly kind: 'adaptive'; readonly maxMicros: number };
 
 export class WindowPolicy {
@@ -40,11 +47,11 @@ export class WindowPolicy {
     });
   }
 
-  /** Called once per durable batch. */
+  /** Called once per durable batch; feeds the controller once per RATE_PERIOD_MICROS at most. */
   observe(fdatasyncMicros: number, nowMicros: number): void {
     if (this.#mode.kind !== 'adaptive') return;
     const elapsedMicros = nowMicros - this.#lastObservationMicros;
-    if (elapsedMicros <= 0) return;
+    if (elapsedMicros < RATE_PERIOD_MICROS) return;
     this.#state = nextWindow(this.#state, { fdatasyncMicros, independentArrivals: this.#independentArrivals, elapsedMicros }, { maxMicros: this.#mode.maxMicros });
     this.#independentArrivals = 0;
     this.#lastObservationMicros = nowMicros;
