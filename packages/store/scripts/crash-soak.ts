@@ -13,7 +13,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { FaultOp } from '@seglog/testkit';
-import { DEFAULT_FAULT_OPS, runCrashCase } from '../test/helpers/sim-workload.js';
+import { DEFAULT_FAULT_OPS, addCaseStats, runCrashCase } from '../test/helpers/sim-workload.js';
 import type { CaseStats } from '../test/helpers/sim-workload.js';
 
 interface SoakSummary extends CaseStats {
@@ -119,13 +119,7 @@ async function main(): Promise<void> {
       const result = await runCrashCase(seed >>> 0, { faultOps: args.faultOps });
       summary.points += result.crashPoints;
       summary.acks += result.acks;
-      summary.opens += result.opens;
-      summary.crashesInOpen += result.crashesInOpen;
-      summary.crashesInClose += result.crashesInClose;
-      summary.tornTails += result.tornTails;
-      summary.unackedSurvivors += result.unackedSurvivors;
-      summary.segmentsCreated += result.segmentsCreated;
-      summary.faults += result.faults;
+      addCaseStats(summary, result);
     } catch (error) {
       // A failing case still counts the seed; its crash points are not counted as passed.
       summary.failures.push({ seed: seed >>> 0, message: error instanceof Error ? error.message : String(error) });

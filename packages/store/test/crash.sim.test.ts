@@ -11,7 +11,7 @@ import test from 'ava';
 import { openLog } from '@seglog/store';
 import { SimFileIO, seedFromEnv } from '@seglog/testkit';
 import { openReader } from '@seglog/reader';
-import { runCrashCase } from './helpers/sim-workload.js';
+import { addCaseStats, runCrashCase } from './helpers/sim-workload.js';
 import type { CrashCaseResult } from './helpers/sim-workload.js';
 
 const BASE_SEED = 0x5eed_c0de;
@@ -38,18 +38,13 @@ async function runCases(firstSeed: number, count: number): Promise<{ results: Cr
 }
 
 /** Totals over the chunks that ran, for the coverage check at the end. */
-const totals = { cases: 0, crashPoints: 0, crashesInOpen: 0, crashesInClose: 0, tornTails: 0, unackedSurvivors: 0, segmentsCreated: 0, faults: 0 };
+const totals = { cases: 0, crashPoints: 0, opens: 0, crashesInOpen: 0, crashesInClose: 0, tornTails: 0, unackedSurvivors: 0, segmentsCreated: 0, faults: 0 };
 
 function addTotals(results: readonly CrashCaseResult[]): void {
   for (const result of results) {
     totals.cases++;
     totals.crashPoints += result.crashPoints;
-    totals.crashesInOpen += result.crashesInOpen;
-    totals.crashesInClose += result.crashesInClose;
-    totals.tornTails += result.tornTails;
-    totals.unackedSurvivors += result.unackedSurvivors;
-    totals.segmentsCreated += result.segmentsCreated;
-    totals.faults += result.faults;
+    addCaseStats(totals, result);
   }
 }
 

@@ -48,6 +48,17 @@ export interface CaseStats {
   faults: number;
 }
 
+/** Adds the coverage counts of one case to a running total (the test and the soak both keep one). */
+export function addCaseStats(into: CaseStats, from: CaseStats): void {
+  into.opens += from.opens;
+  into.crashesInOpen += from.crashesInOpen;
+  into.crashesInClose += from.crashesInClose;
+  into.tornTails += from.tornTails;
+  into.unackedSurvivors += from.unackedSurvivors;
+  into.segmentsCreated += from.segmentsCreated;
+  into.faults += from.faults;
+}
+
 export interface CrashCaseResult extends CaseStats {
   readonly seed: number;
   /** Power cuts survived and checked. */
