@@ -43,8 +43,12 @@ export function recordFrameBytes(payloadBytes: number): number {
   return RECORD_FRAME_BYTES + payloadBytes;
 }
 
+/** Little-endian u32 length. Byte stores rather than a DataView: this runs once per record. */
 export function writeRecordFrameLength(target: Uint8Array, at: number, payloadBytes: number): void {
-  view(target).setUint32(at, payloadBytes, true);
+  target[at] = payloadBytes & 0xff;
+  target[at + 1] = (payloadBytes >>> 8) & 0xff;
+  target[at + 2] = (payloadBytes >>> 16) & 0xff;
+  target[at + 3] = payloadBytes >>> 24;
 }
 
 /**

@@ -9,8 +9,23 @@ const SUB_BITS = 5;
 const SUB_COUNT = 1 << SUB_BITS;
 const BUCKETS = 64 * SUB_COUNT;
 
-function bucketOf(value: number): number {
+const INTEGER_FAST_PATH_MAX = 2 ** 31;
+
+/** Bucket of `value` (>= 0). Called for every append, so the common case avoids log2 and pow. */
+export function bucketOf(value: number): number {
   if (value < SUB_COUNT) return Math.max(0, Math.floor(value));
+  if (value < INTEGER_FAST_PATH_MAX) {
+    // For 32 <= v < 2^31, floor(log2 v) is 31 - clz32(v), and shifting the integer part right
+    // gives the same sub-bucket as dividing the value and flooring.
+    const integer = value | 0;
+    const exponent = 31 - Math.clz32(integer);
+    return (exponent - SUB_BITS + 1) * SUB_COUNT + ((integer >>> (exponent - SUB_BITS)) - SUB_COUNT);
+  }
+  return bucketOfLarge(value);
+}
+
+/** The general formula; also the reference the fast path is tested against. */
+export function bucketOfLarge(value: number): number {
   const exponent = Math.floor(Math.log2(value));
   const mantissa = Math.floor(value / 2 ** (exponent - SUB_BITS)) - SUB_COUNT;
   return Math.min(BUCKETS - 1, (exponent - SUB_BITS + 1) * SUB_COUNT + mantissa);

@@ -74,8 +74,8 @@ export class Log {
    * `payload` may be reused as soon as this returns.
    */
   append(payload: Uint8Array): Promise<number> {
-    const refused = this.#refuse([payload]);
-    return refused ?? this.#commit.submit([payload]);
+    const payloads = [payload];
+    return this.#refuse(payloads) ?? this.#commit.submit(payloads);
   }
 
   /** Appends a contiguous run; resolves with the first offset once all of it is durable. */
@@ -83,8 +83,7 @@ export class Log {
     if (!Array.isArray(payloads) || payloads.length === 0) {
       return Promise.reject(new TypeError('appendMany needs a non-empty array of Uint8Array'));
     }
-    const refused = this.#refuse(payloads);
-    return refused ?? this.#commit.submit(payloads);
+    return this.#refuse(payloads) ?? this.#commit.submit(payloads);
   }
 
   #refuse(payloads: readonly Uint8Array[]): Promise<never> | null {

@@ -26,32 +26,24 @@ export class Telemetry {
   backpressureWaits = 0;
   errors = 0;
   readonly sealReasons = { full: 0, window: 0, idle: 0 };
-  readonly batchRecords = new Histogram();
-  readonly batchBytes = new Histogram();
-  readonly batchFullnessPercent = new Histogram();
-  readonly writeMicros = new Histogram();
-  readonly fdatasyncMicros = new Histogram();
-  readonly submitLatencyMicros = new Histogram();
-  readonly appendLatencyMicros = new Histogram();
-  readonly #recent: {
-    readonly batchRecords: SlidingHistogram;
-    readonly writeMicros: SlidingHistogram;
-    readonly fdatasyncMicros: SlidingHistogram;
-    readonly submitLatencyMicros: SlidingHistogram;
-    readonly appendLatencyMicros: SlidingHistogram;
-  };
+  readonly #batchBytes = new Histogram();
+  readonly #batchFullnessPercent = new Histogram();
+  // These have a recent view as well as a total; each keeps both from one record per value.
+  readonly #batchRecords: SlidingHistogram;
+  readonly #writeMicros: SlidingHistogram;
+  readonly #fdatasyncMicros: SlidingHistogram;
+  readonly #submitLatencyMicros: SlidingHistogram;
+  readonly #appendLatencyMicros: SlidingHistogram;
   readonly #maxBatchBytes: number;
 
   constructor(options: { maxBatchBytes: number; recentIntervalMicros: number }) {
     this.#maxBatchBytes = options.maxBatchBytes;
     const sliding = (): SlidingHistogram => new SlidingHistogram(options.recentIntervalMicros);
-    this.#recent = {
-      batchRecords: sliding(),
-      writeMicros: sliding(),
-      fdatasyncMicros: sliding(),
-      submitLatencyMicros: sliding(),
-      appendLatencyMicros: sliding(),
-    };
+    this.#batchRecords = sliding();
+    this.#writeMicros = sliding();
+    this.#fdatasyncMicros = sliding();
+    this.#submitLatencyMicros = sliding();
+    this.#appendLatencyMicros = sliding();
   }
 
   recordSeal(reason: SealReason): void {
@@ -59,13 +51,11 @@ export class Telemetry {
   }
 
   recordSubmitLatency(micros: number, nowMicros: number): void {
-    this.submitLatencyMicros.record(micros);
-    this.#recent.submitLatencyMicros.record(micros, nowMicros);
+    this.#submitLatencyMicros.record(micros, nowMicros);
   }
 
   recordAppendLatency(micros: number, nowMicros: number): void {
-    this.appendLatencyMicros.record(micros);
-    this.#recent.appendLatencyMicros.record(micros, nowMicros);
+    this.#appendLatencyMicros.record(micros, nowMicros);
   }
 
   recordBatch(batch: BatchRecord, nowMicros: number): void {
@@ -76,20 +66,17 @@ export class Telemetry {
     this.bytesAppended += batch.payloadBytes;
     this.bytesWritten += batch.spanBytes;
     this.paddingBytes += batch.spanBytes - batch.framedBytes;
-    this.batchRecords.record(batch.records);
-    this.batchBytes.record(batch.framedBytes);
-    this.batchFullnessPercent.record((100 * batch.framedBytes) / this.#maxBatchBytes);
-    this.writeMicros.record(batch.writeMicros);
-    this.fdatasyncMicros.record(batch.fdatasyncMicros);
-    this.#recent.batchRecords.record(batch.records, nowMicros);
-    this.#recent.writeMicros.record(batch.writeMicros, nowMicros);
-    this.#recent.fdatasyncMicros.record(batch.fdatasyncMicros, nowMicros);
+    this.#batchBytes.record(batch.framedBytes);
+    this.#batchFullnessPercent.record((100 * batch.framedBytes) / this.#maxBatchBytes);
+    this.#batchRecords.record(batch.records, nowMicros);
+    this.#writeMicros.record(batch.writeMicros, nowMicros);
+    this.#fdatasyncMicros.record(batch.fdatasyncMicros, nowMicros);
   }
 
   snapshot(live: { nowMicros: number; queueDepth: number; inFlightBytes: number; commitWindow: CommitWindowState; pool: PoolMetrics }): LogMetrics {
     const now = live.nowMicros;
-    const recentRecords = this.#recent.batchRecords.merged(now);
-    const intervalSeconds = this.#recent.batchRecords.intervalMicros / 1e6;
+    const recentRecords = this.#batchRecords.merged(now);
+    const intervalSeconds = this.#batchRecords.intervalMicros / 1e6;
     return {
       appends: this.appends,
       batches: this.batches,
@@ -103,27 +90,27 @@ export class Telemetry {
       backpressureWaits: this.backpressureWaits,
       queueDepth: live.queueDepth,
       inFlightBytes: live.inFlightBytes,
-      batchRecords: this.batchRecords.summary(),
-      batchBytes: this.batchBytes.summary(),
-      writeMicros: this.writeMicros.summary(),
-      fdatasyncMicros: this.fdatasyncMicros.summary(),
-      appendLatencyMicros: this.appendLatencyMicros.summary(),
-      submitLatencyMicros: this.submitLatencyMicros.summary(),
-      batchFullnessPercent: this.batchFullnessPercent.summary(),
+      batchRecords: this.#batchRecords.total().summary(),
+      batchBytes: this.#batchBytes.summary(),
+      writeMicros: this.#writeMicros.total().summary(),
+      fdatasyncMicros: this.#fdatasyncMicros.total().summary(),
+      appendLatencyMicros: this.#appendLatencyMicros.total().summary(),
+      submitLatencyMicros: this.#submitLatencyMicros.total().summary(),
+      batchFullnessPercent: this.#batchFullnessPercent.summary(),
       sealReasons: { ...this.sealReasons },
       errors: this.errors,
       commitWindowMicros: live.commitWindow.micros,
       commitWindow: live.commitWindow,
       recent: {
-        intervalMicros: this.#recent.batchRecords.intervalMicros,
+        intervalMicros: this.#batchRecords.intervalMicros,
         // Records per batch, summed over the interval, is the records made durable in it.
         appendsPerSecond: (recentRecords.summary().mean * recentRecords.count) / intervalSeconds,
         fdatasyncsPerSecond: recentRecords.count / intervalSeconds,
         batchRecords: recentRecords.summary(),
-        writeMicros: this.#recent.writeMicros.summary(now),
-        fdatasyncMicros: this.#recent.fdatasyncMicros.summary(now),
-        submitLatencyMicros: this.#recent.submitLatencyMicros.summary(now),
-        appendLatencyMicros: this.#recent.appendLatencyMicros.summary(now),
+        writeMicros: this.#writeMicros.summary(now),
+        fdatasyncMicros: this.#fdatasyncMicros.summary(now),
+        submitLatencyMicros: this.#submitLatencyMicros.summary(now),
+        appendLatencyMicros: this.#appendLatencyMicros.summary(now),
       },
       pool: live.pool,
     };
