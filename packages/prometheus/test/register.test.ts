@@ -17,7 +17,7 @@ async function scrape(registry: Registry) {
 test('counters export the snapshot totals exactly, from one metrics() call per scrape', async (t) => {
   const registry = new Registry();
   const log = new FakeLog('/fake/counters');
-  log.current = { ...log.current, appends: 1000, batches: 40, writes: 42, fdatasyncs: 43, dirSyncs: 2, bytesAppended: 64_000, bytesWritten: 163_840, paddingBytes: 90_000, segmentsCreated: 2, backpressureWaits: 7, errors: 1 };
+  log.current = { ...log.current, appends: 1000, batches: 40, writes: 42, fdatasyncs: 43, dirSyncs: 2, bytesAppended: 64_000, bytesWritten: 163_840, paddingBytes: 90_000, segmentsCreated: 2, segmentsPreallocated: 1, backpressureWaits: 7, errors: 1 };
   registerLogMetrics(log, { registry });
 
   const samples = await scrape(registry);
@@ -32,6 +32,7 @@ test('counters export the snapshot totals exactly, from one metrics() call per s
   t.is(valueOf(samples, 'seglog_written_bytes_total'), 163_840);
   t.is(valueOf(samples, 'seglog_padding_bytes_total'), 90_000);
   t.is(valueOf(samples, 'seglog_segments_created_total'), 2);
+  t.is(valueOf(samples, 'seglog_segments_preallocated_total'), 1);
   t.is(valueOf(samples, 'seglog_backpressure_waits_total'), 7);
   t.is(valueOf(samples, 'seglog_batch_errors_total'), 1);
 });

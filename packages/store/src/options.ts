@@ -23,7 +23,7 @@ export interface ResolvedOptions {
   readonly commitWindow: WindowMode;
   readonly maxBatchRecords: number;
   readonly recentIntervalMicros: number;
-  readonly preallocate: boolean;
+  readonly preallocate: PreallocatePolicy;
   readonly indexIntervalBytes: number;
 }
 
@@ -91,8 +91,8 @@ export function resolveOptions(options: LogOptions): ResolvedOptions {
   const maxRecordBytes = integer('maxRecordBytes', options.maxRecordBytes, Math.min(limits.recordBytesMaxDefault, recordMax), 0, recordMax);
   const maxInFlightBytes = integer('maxInFlightBytes', options.maxInFlightBytes, Math.max(limits.inFlightBytesMaxDefault, 2 * maxBatchBytes), maxBatchBytes, 2 ** 40);
   const indexIntervalBytes = integer('indexIntervalBytes', options.indexIntervalBytes, 16 * 1024, blockBytes, segmentBytes);
-  if (options.preallocate !== undefined && typeof options.preallocate !== 'boolean') {
-    throw SeglogError.invalidOption('preallocate', 'must be a boolean');
+  if (options.preallocate !== undefined && typeof options.preallocate !== 'boolean' && options.preallocate !== 'auto') {
+    throw SeglogError.invalidOption('preallocate', `must be true, false or 'auto', got ${String(options.preallocate)}`);
   }
   return {
     // Absolute, so errors, events and the lock all name the directory the same way.
@@ -108,7 +108,16 @@ export function resolveOptions(options: LogOptions): ResolvedOptions {
     commitWindow: commitWindow(options.commitWindow),
     maxBatchRecords: integer('maxBatchRecords', options.maxBatchRecords, 65536, 1, 2 ** 32 - 1),
     recentIntervalMicros: 1000 * integer('recentIntervalMillis', options.recentIntervalMillis, 10_000, 100, 3_600_000),
-    preallocate: options.preallocate ?? true,
+    preallocate: preallocatePolicy(options.preallocate),
     indexIntervalBytes,
   };
+}
+
+/** How the segment writer decides whether to zero-fill a new segment. */
+export type PreallocatePolicy = 'always' | 'never' | 'auto';
+
+function preallocatePolicy(option: boolean | 'auto' | undefined): PreallocatePolicy {
+  if (option === true) return 'always';
+  if (option === false) return 'never';
+  return 'auto';
 }

@@ -4,7 +4,7 @@
  * keeps the segment's sparse index. This is the only store code that issues writes.
  *
  * Segment creation is crash-safe: the file is prepared under a temporary name (preallocated with
- * zeros in the background when `preallocate` is on), its header is written and fdatasynced, it is
+ * zeros in the background when the policy says so, see `#zeroFillNext`), its header is written and fdatasynced, it is
  * renamed to `<base>.seg`, and the directory is fsynced, all before the first batch in it is
  * written, so no acknowledgement ever depends on a directory entry that could vanish.
  */
@@ -15,12 +15,23 @@ import { INDEX_ENTRY_BYTES, NEXT_SEGMENT_TMP, encodeSegmentHeader, indexFileName
 import type { IndexEntry } from '@seglog/format';
 import { readFully } from './chunk-reader.js';
 import { wrapIo } from './io-errors.js';
+import type { PreallocatePolicy } from './options.js';
 import type { Telemetry } from './telemetry.js';
 import type { Clock } from '@seglog/types';
 
 const ZERO_FILL_CHUNK_BYTES = 1024 * 1024;
 /** Index entries buffered before one write: 256 entries = one 4 KiB write. */
 const INDEX_BUFFER_ENTRIES = 256;
+/**
+ * Under `preallocate: 'auto'`, the next segment is zero-filled only while the average batch is
+ * smaller than this. Measured here (benchmarks/dist/preallocate.js, medians of 3): zero-filled
+ * segments won with 33 KiB and 66 KiB batches (+9% appends/s each: an overwrite needs no block
+ * allocation or size change in the fdatasync), and lost with 260 KiB batches (-11% and -37%) and
+ * 4 MiB batches (-72%), where writing every byte twice costs more than the cheaper flushes save.
+ */
+export const AUTO_ZERO_FILL_MAX_BATCH_BYTES = 128 * 1024;
+/** Weight of the newest batch in the average batch size. */
+const BATCH_BYTES_SMOOTHING = 0.1;
 
 export interface SegmentWriterConfig {
   readonly io: FileIO;
@@ -29,7 +40,7 @@ export interface SegmentWriterConfig {
   readonly logId: Uint8Array;
   readonly blockBytes: number;
   readonly segmentBytes: number;
-  readonly preallocate: boolean;
+  readonly preallocate: PreallocatePolicy;
   readonly indexIntervalBytes: number;
   readonly telemetry: Telemetry;
 }
@@ -37,6 +48,11 @@ export interface SegmentWriterConfig {
 export interface BatchTimings {
   readonly writeMicros: number;
   readonly fdatasyncMicros: number;
+}
+
+interface PreparedFile {
+  readonly handle: FileHandle;
+  readonly zeroFilled: boolean;
 }
 
 interface ActiveSegment {
@@ -53,7 +69,9 @@ export class SegmentWriter {
   readonly #config: SegmentWriterConfig;
   #active: ActiveSegment | null = null;
   /** The next segment file being prepared in the background, if any. */
-  #next: Promise<FileHandle> | null = null;
+  #next: Promise<PreparedFile> | null = null;
+  /** Smoothed span of the batches written (null before the first). */
+  #averageBatchBytes: number | null = null;
   readonly #indexBuffer = new Uint8Array(INDEX_BUFFER_ENTRIES * INDEX_ENTRY_BYTES);
   #indexBuffered = 0;
 
@@ -112,7 +130,7 @@ export class SegmentWriter {
   /** Creates the first segment of an empty log. */
   async createFirst(baseOffset: number): Promise<void> {
     assert(this.#active === null, 'createFirst runs on an empty log');
-    await this.#createSegment(baseOffset, await this.#prepareFile());
+    await this.#createSegment(baseOffset, await this.#prepareFile(this.#zeroFillNext()));
   }
 
   /** Bytes a batch of `spanBytes` can take in the current segment without rolling. */
@@ -135,8 +153,9 @@ export class SegmentWriter {
     await wrapIo('fdatasync', active.path, () => active.handle.datasync());
     const synced = clock.nowMicros();
     active.positionBytes += bytes.length;
+    this.#averageBatchBytes = this.#averageBatchBytes === null ? bytes.length : this.#averageBatchBytes + BATCH_BYTES_SMOOTHING * (bytes.length - this.#averageBatchBytes);
     this.#maybeIndex(active, firstOffset, position);
-    if (this.#config.preallocate && this.#next === null && active.positionBytes >= segmentBytes / 2) this.#prepareNext();
+    if (this.#config.preallocate !== 'never' && this.#next === null && active.positionBytes >= segmentBytes / 2) this.#prepareNext();
     return { writeMicros: written - started, fdatasyncMicros: synced - written };
   }
 
@@ -162,20 +181,28 @@ export class SegmentWriter {
     await active.indexHandle.writev([bytes], position).catch(() => undefined);
   }
 
+  /** Whether the segment prepared now should be zero-filled, by the policy and recent batches. */
+  #zeroFillNext(): boolean {
+    const { preallocate } = this.#config;
+    if (preallocate !== 'auto') return preallocate === 'always';
+    // No batches yet (a new log): assume small ones, the common case for a log.
+    return this.#averageBatchBytes === null || this.#averageBatchBytes < AUTO_ZERO_FILL_MAX_BATCH_BYTES;
+  }
+
   #prepareNext(): void {
-    const preparing = this.#prepareFile();
+    const preparing = this.#prepareFile(this.#zeroFillNext());
     // Errors surface when the roll takes the file; until then they must not be unhandled.
     preparing.catch(() => undefined);
     this.#next = preparing;
   }
 
-  /** Opens the temporary next-segment file, zero-filled to full size when preallocating. */
-  async #prepareFile(): Promise<FileHandle> {
-    const { io, segmentBytes, preallocate } = this.#config;
+  /** Opens the temporary next-segment file, zero-filled to full size when `zeroFill`. */
+  async #prepareFile(zeroFill: boolean): Promise<PreparedFile> {
+    const { io, segmentBytes } = this.#config;
     const path = this.#tmpPath;
     const handle = await wrapIo('open', path, () => io.open(path, 'truncate'));
     try {
-      if (preallocate) {
+      if (zeroFill) {
         const zeros = new Uint8Array(Math.min(ZERO_FILL_CHUNK_BYTES, segmentBytes));
         for (let position = 0; position < segmentBytes; position += zeros.length) {
           const chunk = zeros.subarray(0, Math.min(zeros.length, segmentBytes - position));
@@ -183,7 +210,7 @@ export class SegmentWriter {
         }
         await wrapIo('fdatasync', path, () => handle.datasync());
       }
-      return handle;
+      return { handle, zeroFilled: zeroFill };
     } catch (error) {
       await handle.close().catch(() => undefined);
       throw error;
@@ -196,13 +223,14 @@ export class SegmentWriter {
     await this.#flushIndex(previous);
     this.#active = null;
     await Promise.all([previous.handle.close().catch(() => undefined), previous.indexHandle.close().catch(() => undefined)]);
-    const next = this.#next ?? this.#prepareFile();
+    const next = this.#next ?? this.#prepareFile(this.#zeroFillNext());
     this.#next = null;
     await this.#createSegment(baseOffset, await next);
   }
 
   /** Header, fdatasync, rename, directory fsync: only then may records go into the segment. */
-  async #createSegment(baseOffset: number, handle: FileHandle): Promise<void> {
+  async #createSegment(baseOffset: number, prepared: PreparedFile): Promise<void> {
+    const { handle } = prepared;
     const { io, dir, logId, blockBytes, telemetry } = this.#config;
     const path = join(dir, segmentFileName(baseOffset));
     const tmp = this.#tmpPath;
@@ -219,6 +247,7 @@ export class SegmentWriter {
     telemetry.fdatasyncs++;
     telemetry.dirSyncs++;
     telemetry.segmentsCreated++;
+    if (prepared.zeroFilled) telemetry.segmentsPreallocated++;
     const indexPath = join(dir, indexFileName(baseOffset));
     const indexHandle = await wrapIo('open', indexPath, () => io.open(indexPath, 'truncate'));
     this.#active = { baseOffset, path, handle, indexHandle, positionBytes: blockBytes, lastIndexedPositionBytes: -Infinity, indexEntriesWritten: 0 };
@@ -235,8 +264,8 @@ export class SegmentWriter {
     const next = this.#next;
     this.#next = null;
     if (next !== null) {
-      const handle = await next.catch(() => null);
-      await handle?.close().catch(() => undefined);
+      const prepared = await next.catch(() => null);
+      await prepared?.handle.close().catch(() => undefined);
     }
   }
 }

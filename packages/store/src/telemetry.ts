@@ -23,6 +23,7 @@ export class Telemetry {
   bytesWritten = 0;
   paddingBytes = 0;
   segmentsCreated = 0;
+  segmentsPreallocated = 0;
   backpressureWaits = 0;
   errors = 0;
   readonly sealReasons = { full: 0, window: 0, idle: 0 };
@@ -87,6 +88,7 @@ export class Telemetry {
       bytesWritten: this.bytesWritten,
       paddingBytes: this.paddingBytes,
       segmentsCreated: this.segmentsCreated,
+      segmentsPreallocated: this.segmentsPreallocated,
       backpressureWaits: this.backpressureWaits,
       queueDepth: live.queueDepth,
       inFlightBytes: live.inFlightBytes,

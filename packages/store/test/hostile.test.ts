@@ -133,7 +133,7 @@ const ranges: Array<[string, Partial<LogOptions>[], Record<string, unknown>[]]> 
   ['maxBatchRecords', [{ maxBatchRecords: 1 }, { maxBatchRecords: 2 ** 32 - 1 }], [{ maxBatchRecords: 0 }, { maxBatchRecords: 2 ** 32 }]],
   ['recentIntervalMillis', [{ recentIntervalMillis: 100 }, { recentIntervalMillis: 3_600_000 }], [{ recentIntervalMillis: 99 }, { recentIntervalMillis: 3_600_001 }]],
   ['commitWindow', [{ commitWindow: { fixedMicros: 0 } }, { commitWindow: { fixedMicros: 100_000 } }, { commitWindow: { adaptive: { maxMicros: 0 } } }, { commitWindow: { adaptive: { maxMicros: 100_000 } } }, { commitWindow: 'adaptive' }], [{ commitWindow: { fixedMicros: -1 } }, { commitWindow: { fixedMicros: 100_001 } }, { commitWindow: { fixedMicros: Number.NaN } }, { commitWindow: { fixedMicros: Number.POSITIVE_INFINITY } }, { commitWindow: { adaptive: { maxMicros: -0.5 } } }, { commitWindow: { adaptive: { maxMicros: 100_000.5 } } }, { commitWindow: 'fixed' }, { commitWindow: 5 }, { commitWindow: null }]],
-  ['preallocate', [{ preallocate: false }, { preallocate: true, segmentBytes: 2048, blockBytes: 512 }], [{ preallocate: 'yes' }, { preallocate: 1 }]],
+  ['preallocate', [{ preallocate: false }, { preallocate: 'auto' }, { preallocate: true, segmentBytes: 2048, blockBytes: 512 }], [{ preallocate: 'yes' }, { preallocate: 1 }]],
   ['dir', [], [{ dir: '' }, { dir: 42 }]],
   ['segmentSize', [], [{ segmentSize: 1 }]],
 ];

@@ -239,3 +239,45 @@ test('damage in the middle of acknowledged data is SEGLOG_CORRUPT naming file an
   const retry = await t.throwsAsync(openLog({ dir, ...small }));
   t.true(isSeglogError(retry, 'SEGLOG_CORRUPT'), 'refusal released the lock and is repeatable');
 });
+
+test("preallocate 'auto' zero-fills segments for small batches and stops for large ones", async (t) => {
+  const segmentBytes = 1024 * 1024;
+  const options = { segmentBytes, blockBytes: 4096, maxBatchBytes: 512 * 1024, commitWindow: { fixedMicros: 0 } } as const;
+  const segmentSizes = (dir: string): number[] =>
+    readdirSync(dir)
+      .filter((name) => name.endsWith('.seg'))
+      .sort()
+      .map((name) => statSync(join(dir, name)).size);
+
+  const small = tempDir();
+  t.teardown(small.cleanup);
+  const smallLog = await openLog({ dir: small.dir, ...options });
+  // One 4 KiB block per batch: 600 batches fill more than two 1 MiB segments.
+  for (let i = 0; i < 600; i++) await smallLog.append(payloadFor(i, 100));
+  const smallMetrics = smallLog.metrics();
+  await smallLog.close();
+  t.true(smallMetrics.segmentsCreated >= 3, `${smallMetrics.segmentsCreated} segments`);
+  t.is(smallMetrics.segmentsPreallocated, smallMetrics.segmentsCreated, 'every segment zero-filled');
+  t.true(segmentSizes(small.dir).every((size) => size === segmentBytes), 'zero-filled segments have their full size');
+
+  const large = tempDir();
+  t.teardown(large.cleanup);
+  const largeLog = await openLog({ dir: large.dir, ...options });
+  // About 300 KiB per batch: past AUTO_ZERO_FILL_MAX_BATCH_BYTES from the first batch on.
+  for (let i = 0; i < 12; i++) await largeLog.append(payloadFor(i, 300 * 1024));
+  const largeMetrics = largeLog.metrics();
+  await largeLog.close();
+  t.true(largeMetrics.segmentsCreated >= 4, `${largeMetrics.segmentsCreated} segments`);
+  t.is(largeMetrics.segmentsPreallocated, 1, 'only the first segment, made before any batch, is zero-filled');
+  const sizes = segmentSizes(large.dir);
+  t.is(sizes[0], segmentBytes);
+  t.true(sizes.slice(1).every((size) => size < segmentBytes), `later segments grow by their writes: ${sizes.join(', ')}`);
+
+  // Both kinds of segment read back and recover alike.
+  const reopened = await openLog({ dir: large.dir, ...options });
+  t.is(reopened.nextOffset, 12);
+  await reopened.close();
+  const records = await readAll(large.dir);
+  t.is(records.length, 12);
+  records.forEach((record, i) => t.deepEqual(record.payload, payloadFor(i, 300 * 1024)));
+});

@@ -44,6 +44,8 @@ export interface LogMetrics {
   /** Of `bytesWritten`, the zero padding that aligns each batch to a block. */
   readonly paddingBytes: number;
   readonly segmentsCreated: number;
+  /** Of `segmentsCreated`, those zero-filled before use (see the `preallocate` option). */
+  readonly segmentsPreallocated: number;
   /** Append calls that had to wait for room: `maxInFlightBytes` reached, or no free batch buffer. */
   readonly backpressureWaits: number;
   /** Appends waiting: copied into an open or sealed batch, or waiting for room. */

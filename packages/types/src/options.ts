@@ -41,8 +41,13 @@ export interface LogOptions {
   readonly maxBatchRecords?: number;
   /** Length of the sliding interval of `metrics().recent`, milliseconds. Default 10000. */
   readonly recentIntervalMillis?: number;
-  /** Fill the next segment with zeros in the background before it is needed. Default true. */
-  readonly preallocate?: boolean;
+  /**
+   * Fill the next segment with zeros in the background before it is needed. `'auto'` (the
+   * default) does it while recent batches are small (under 128 KiB on average), where overwriting
+   * allocated blocks makes each fdatasync cheaper, and skips it for large batches, where the zero
+   * fill would double the bytes written. `true` always, `false` never.
+   */
+  readonly preallocate?: boolean | 'auto';
   /** Write a sparse index entry at most every this many segment bytes. Default 16 KiB. */
   readonly indexIntervalBytes?: number;
 }

@@ -18,6 +18,7 @@ export function zeroMetrics(): LogMetrics {
     bytesWritten: 0,
     paddingBytes: 0,
     segmentsCreated: 0,
+    segmentsPreallocated: 0,
     backpressureWaits: 0,
     queueDepth: 0,
     inFlightBytes: 0,
