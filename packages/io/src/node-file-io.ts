@@ -12,9 +12,17 @@ import fs from 'node:fs';
 import type { DirLock, FileHandle, FileIO, FileStat, OpenMode } from '@seglog/types';
 import { acquireDirLock } from './lock.js';
 
-const openFlagsByMode: Readonly<Record<OpenMode, string>> = {
+/**
+ * O_DSYNC where the platform has it (Linux, macOS, the BSDs). Node's fs.constants lacks it on
+ * Windows; there a 'write-dsync' handle is opened 'r+' and follows each write with an fdatasync
+ * itself, so the promise of the mode holds everywhere.
+ */
+const O_DSYNC: number | undefined = fs.constants.O_DSYNC;
+
+const openFlagsByMode: Readonly<Record<OpenMode, string | number>> = {
   read: 'r',
   write: 'r+',
+  'write-dsync': O_DSYNC === undefined ? 'r+' : fs.constants.O_RDWR | O_DSYNC,
   create: 'wx+',
   truncate: 'w+',
 };
@@ -61,10 +69,13 @@ export class NodeFileHandle implements FileHandle {
   readonly path: string;
   /** -1 once closed, so a stale handle can never act on a descriptor the kernel has reused. */
   #fd: number;
+  /** 'write-dsync' without O_DSYNC: each writev is followed by an fdatasync here. */
+  readonly #syncEachWrite: boolean;
 
-  constructor(path: string, fd: number) {
+  constructor(path: string, fd: number, syncEachWrite = false) {
     this.path = path;
     this.#fd = fd;
+    this.#syncEachWrite = syncEachWrite;
   }
 
   async writev(buffers: readonly Uint8Array[], positionBytes: number): Promise<void> {
@@ -81,6 +92,7 @@ export class NodeFileHandle implements FileHandle {
       atBytes += writtenBytes;
       if (remainingBytes > 0) pending = remainderAfter(pending, writtenBytes);
     }
+    if (this.#syncEachWrite) await this.datasync();
   }
 
   read(buffer: Uint8Array, positionBytes: number): Promise<number> {
@@ -124,7 +136,7 @@ export class NodeFileHandle implements FileHandle {
   }
 }
 
-function openFd(path: string, flags: string): Promise<number> {
+function openFd(path: string, flags: string | number): Promise<number> {
   return new Promise((resolve, reject) => fs.open(path, flags, (error, fd) => (error ? reject(error) : resolve(fd))));
 }
 
@@ -140,7 +152,7 @@ export class NodeFileIO implements FileIO {
   async open(path: string, mode: OpenMode): Promise<FileHandle> {
     const flags = openFlagsByMode[mode];
     if (flags === undefined) throw new TypeError(`unknown open mode ${String(mode)}`);
-    return new NodeFileHandle(path, await openFd(path, flags));
+    return new NodeFileHandle(path, await openFd(path, flags), mode === 'write-dsync' && O_DSYNC === undefined);
   }
 
   mkdirp(dir: string): Promise<void> {

@@ -64,6 +64,7 @@ const cases: Record<string, Case> = {
   'open read and write need an existing file (ENOENT)': async (t, io, dir) => {
     await rejectsWith(t, io.open(`${dir}/missing`, 'read'), 'ENOENT');
     await rejectsWith(t, io.open(`${dir}/missing`, 'write'), 'ENOENT');
+    await rejectsWith(t, io.open(`${dir}/missing`, 'write-dsync'), 'ENOENT');
     await rejectsWith(t, io.open(`${dir}/no-such-dir/file`, 'create'), 'ENOENT');
     t.is(await io.stat(`${dir}/missing`), null, 'a failed open creates nothing');
   },
@@ -92,6 +93,16 @@ const cases: Record<string, Case> = {
     await handle.writev([bytesOf('HE')], 0);
     t.deepEqual((await readAll(handle)).subarray(0, 4), bytesOf('HEad'), 'an overwrite changes only its bytes');
     await handle.close();
+  },
+  'write-dsync opens an existing file for positioned writes that read back like any other': async (t, io, dir) => {
+    await writeFile(io, `${dir}/a`, 'hello world');
+    const handle = await io.open(`${dir}/a`, 'write-dsync');
+    await handle.writev([bytesOf('HE'), bytesOf('LLO')], 0);
+    await handle.writev([bytesOf('!')], 11);
+    t.is(new TextDecoder().decode(await readAll(handle)), 'HELLO world!');
+    await handle.datasync();
+    await handle.close();
+    t.is(await readFile(io, `${dir}/a`), 'HELLO world!');
   },
   'writev writes several buffers in order, as one run': async (t, io, dir) => {
     const handle = await io.open(`${dir}/a`, 'create');

@@ -2,7 +2,9 @@
  * One job: an open file on the simulated disk, with the error behaviour of a Node file descriptor.
  *
  * Writes and truncates change the volatile image at once and are queued as pending operations;
- * datasync and sync move the ones issued before the call into the durable image. A handle
+ * datasync and sync move the ones issued before the call into the durable image. A handle opened
+ * 'write-dsync' follows each successful write with that datasync before the write resolves (a
+ * failed flush fails the write, with the flush's fault semantics), as O_DSYNC does. A handle
  * opened before a crash, or closed, rejects every call with EBADF (close of a closed handle is a
  * no-op, as in Node).
  */
@@ -23,14 +25,16 @@ export class SimFileHandle implements FileHandle {
   readonly file: SimFile;
   readonly #state: SimState;
   readonly #writable: boolean;
+  readonly #dataSync: boolean;
   readonly #epoch: number;
   #closed = false;
 
-  constructor(state: SimState, path: string, file: SimFile, writable: boolean) {
+  constructor(state: SimState, path: string, file: SimFile, writable: boolean, dataSync = false) {
     this.path = path;
     this.file = file;
     this.#state = state;
     this.#writable = writable;
+    this.#dataSync = dataSync;
     this.#epoch = state.epoch;
     state.openFiles.add(this);
   }
@@ -54,6 +58,7 @@ export class SimFileHandle implements FileHandle {
     this.#state.pendWrite(this.file, positionBytes, bytes);
     this.#state.counters.writes++;
     this.#state.counters.bytesWritten += bytes.length;
+    if (this.#dataSync) await this.#flush('datasync', 'write');
   }
 
   async read(buffer: Uint8Array, positionBytes: number): Promise<number> {

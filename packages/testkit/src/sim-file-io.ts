@@ -60,7 +60,7 @@ export interface CrashReport {
   readonly files: readonly FileCrashReport[];
 }
 
-const openModes: readonly OpenMode[] = ['read', 'write', 'create', 'truncate'];
+const openModes: readonly OpenMode[] = ['read', 'write', 'write-dsync', 'create', 'truncate'];
 
 export class SimFileIO implements FileIO {
   readonly prng: Prng;
@@ -102,7 +102,7 @@ export class SimFileIO implements FileIO {
     const { parent, name, node } = lookupEntry(this.#state.root, path, 'open');
     if (node?.kind === 'dir') throw systemError('EISDIR', 'open', path);
     if (node !== undefined && mode === 'create') throw systemError('EEXIST', 'open', path);
-    if (node === undefined && (mode === 'read' || mode === 'write')) throw systemError('ENOENT', 'open', path);
+    if (node === undefined && (mode === 'read' || mode === 'write' || mode === 'write-dsync')) throw systemError('ENOENT', 'open', path);
     let file = node;
     if (file === undefined) {
       file = new SimFile();
@@ -110,7 +110,7 @@ export class SimFileIO implements FileIO {
     } else if (mode === 'truncate') {
       this.#state.pendTruncate(file, 0);
     }
-    return new SimFileHandle(this.#state, path, file, mode !== 'read');
+    return new SimFileHandle(this.#state, path, file, mode !== 'read', mode === 'write-dsync');
   }
 
   async mkdirp(dir: string): Promise<void> {

@@ -145,3 +145,29 @@ test('the durable snapshot holds what a drop-everything crash leaves', async (t)
   sim.crash({ unsynced: 'drop' });
   t.deepEqual(sim.readFileSync('/d/f'), snapshot.get('/d/f'));
 });
+
+test('a write through a write-dsync handle is durable when it resolves; one through write is not', async (t) => {
+  for (const seed of seedsFor(40)) {
+    const sim = await simWithDurableDir(seed);
+    await writeDurable(sim, '/d/f', bytesOf('..........'));
+    const dsync = await sim.open('/d/f', 'write-dsync');
+    await dsync.writev([bytesOf('dsync')], 0);
+    const plain = await sim.open('/d/f', 'write');
+    await plain.writev([bytesOf('plain')], 5);
+    sim.crash({ prng: new Prng(seed), unsynced: 'drop' });
+    t.is(textOf(sim.readFileSync('/d/f')), 'dsync.....', replay(seed));
+  }
+});
+
+test('a failed flush fails the write-dsync write, with fsyncgate semantics', async (t) => {
+  const sim = await simWithDurableDir(3);
+  await writeDurable(sim, '/d/f', bytesOf('0123456789'));
+  const dsync = await sim.open('/d/f', 'write-dsync');
+  sim.faults.failNext('datasync', { code: 'EIO' });
+  const error = await t.throwsAsync(dsync.writev([bytesOf('XY')], 0));
+  t.is((error as NodeJS.ErrnoException).code, 'EIO');
+  // As after a failed fdatasync on Linux, the pages are clean and the bytes may never reach the
+  // disk: after a crash either the old or the new bytes are there, nothing else.
+  sim.crash({ prng: new Prng(3), unsynced: 'drop' });
+  t.true(['0123456789', 'XY23456789'].includes(textOf(sim.readFileSync('/d/f'))), textOf(sim.readFileSync('/d/f')));
+});

@@ -15,6 +15,11 @@ export type OpenMode =
   | 'read'
   /** Read and write; the file must exist. */
   | 'write'
+  /**
+   * Read and write; the file must exist; every write is durable when it resolves, as if followed
+   * by `datasync` (O_DSYNC). One system call instead of two, for the price of a flush per write.
+   */
+  | 'write-dsync'
   /** Read and write; create the file, failing with EEXIST if it exists. */
   | 'create'
   /** Read and write; create or truncate to zero. */

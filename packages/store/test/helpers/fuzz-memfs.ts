@@ -111,7 +111,8 @@ export class MemFileIO implements FileIO {
     let file = this.#files.get(path);
     if (file !== undefined && mode === 'create') throw systemError('EEXIST', 'open', path);
     if (file === undefined) {
-      if (mode === 'read' || mode === 'write') throw systemError('ENOENT', 'open', path);
+      // Every write here is at once as durable as it gets, so 'write-dsync' is 'write'.
+      if (mode === 'read' || mode === 'write' || mode === 'write-dsync') throw systemError('ENOENT', 'open', path);
       file = { bytes: new Uint8Array(0), sizeBytes: 0 };
       this.#files.set(path, file);
     } else if (mode === 'truncate') {
