@@ -7,8 +7,9 @@
  * that put bytes on disk or make them durable (-C is -c's summary plus one line per call; -y names
  * each call's fd so writes to files can be told from libuv's eventfd wake-ups). The total divided by
  * the child's durable appends is the number group commit exists to shrink: on files it should
- * approach 2 / records-per-batch (one write and one fdatasync per batch), where a plain write +
- * fdatasync per record costs 2. The whole child is counted (warm-up, segment creation and
+ * approach 1 / records-per-batch under seglog's default `syncMethod: 'open_datasync'` (one O_DSYNC
+ * write per batch) and 2 / records-per-batch under `'fdatasync'` (a write and an fdatasync), where a
+ * plain write + fdatasync per record costs 2. The whole child is counted (warm-up, segment creation and
  * preallocation included), so both figures are upper bounds.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -126,7 +127,7 @@ async function main(): Promise<void> {
     const totalCalls = rows.reduce((sum, r) => sum + r.calls, 0);
     const totalFileCalls = rows.reduce((sum, r) => sum + r.fileCalls, 0);
     console.log(`\n${renderCounts(rows, appends)}\n`);
-    console.log(`durable appends: ${appends.toLocaleString('en-US')} (engine's own count of fdatasyncs: ${(cell.totalFdatasyncs ?? 0).toLocaleString('en-US')})`);
+    console.log(`durable appends: ${appends.toLocaleString('en-US')} (engine's own count of flushes, fdatasyncs or O_DSYNC writes: ${(cell.totalFdatasyncs ?? 0).toLocaleString('en-US')})`);
     console.log(`write-family + sync syscalls per durable append: ${(totalCalls / appends).toFixed(4)} (all fds)`);
     console.log(`  of which on files: ${(totalFileCalls / appends).toFixed(4)} (a plain write + fdatasync per record costs 2)`);
     const path = await writeResults('strace', new Date(), {

@@ -73,7 +73,7 @@ function figuresOf(counts: CallCounts, whole: CallCounts, result: CellResult): T
   const lifetimeRecords = Math.max(1, result.lifetimeRecords);
   return {
     records: result.appends,
-    syscallsPerAppend: (counts.ioWrites + counts.syncs) / records,
+    syscallsPerAppend: (counts.ioWrites + counts.syncCalls) / records,
     syncsPerAppend: counts.syncs / records,
     appendsPerSync: counts.syncs === 0 ? null : records / counts.syncs,
     fileBytesPerPayloadByte: result.payloadBytes === 0 ? 0 : counts.writtenBytes.file / result.payloadBytes,
@@ -81,7 +81,7 @@ function figuresOf(counts: CallCounts, whole: CallCounts, result: CellResult): T
     counts,
     lifetime: {
       records: result.lifetimeRecords,
-      syscallsPerAppend: (whole.ioWrites + whole.syncs) / lifetimeRecords,
+      syscallsPerAppend: (whole.ioWrites + whole.syncCalls) / lifetimeRecords,
       syncsPerAppend: whole.syncs / lifetimeRecords,
       fileBytesPerPayloadByte: result.lifetimePayloadBytes === 0 ? 0 : whole.writtenBytes.file / result.lifetimePayloadBytes,
       counts: whole,
