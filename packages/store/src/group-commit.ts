@@ -3,7 +3,7 @@
  *
  * Appenders frame their records into the open batch synchronously (their buffers are free as soon
  * as `append` returns). When the disk is idle and the commit window has passed, the open batch is
- * sealed and handed to the segment writer: one writev, one fdatasync. While that batch is in the
+ * sealed and handed to the segment writer: one durable write (see syncMethod). While that batch is in the
  * kernel the next one fills ("two-stage drop-off"); batches that fill up in the meantime wait,
  * sealed, in order. Only one batch is ever being written, so at a crash at most one
  * unacknowledged batch can be torn, which is what recovery relies on.

@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { limits, SeglogError } from '@seglog/types';
-import type { Clock, FileIO, LogOptions } from '@seglog/types';
+import type { Clock, FileIO, LogOptions, SyncMethod } from '@seglog/types';
 import { BATCH_HEADER_BYTES, RECORD_FRAME_BYTES, isPowerOfTwo } from '@seglog/format';
 import { nodeFileIO, systemClock } from '@seglog/io';
 import type { WindowMode } from './window-policy.js';
@@ -24,13 +24,14 @@ export interface ResolvedOptions {
   readonly maxBatchRecords: number;
   readonly recentIntervalMicros: number;
   readonly preallocate: PreallocatePolicy;
+  readonly syncMethod: SyncMethod;
   readonly indexIntervalBytes: number;
 }
 
 const KNOWN = new Set([
   'dir', 'io', 'clock', 'segmentBytes', 'blockBytes', 'maxRecordBytes', 'maxBatchBytes',
   'maxInFlightBytes', 'commitWindow', 'preallocate', 'indexIntervalBytes', 'maxBatchRecords',
-  'recentIntervalMillis',
+  'recentIntervalMillis', 'syncMethod',
 ]);
 
 /** Default ceiling of the adaptive window: far above any useful value, far below a stall. */
@@ -109,6 +110,7 @@ export function resolveOptions(options: LogOptions): ResolvedOptions {
     maxBatchRecords: integer('maxBatchRecords', options.maxBatchRecords, 65536, 1, 2 ** 32 - 1),
     recentIntervalMicros: 1000 * integer('recentIntervalMillis', options.recentIntervalMillis, 10_000, 100, 3_600_000),
     preallocate: preallocatePolicy(options.preallocate),
+    syncMethod: syncMethod(options.syncMethod),
     indexIntervalBytes,
   };
 }
@@ -120,4 +122,13 @@ function preallocatePolicy(option: boolean | 'auto' | undefined): PreallocatePol
   if (option === true) return 'always';
   if (option === false) return 'never';
   return 'auto';
+}
+
+/** How batches are made durable when `syncMethod` is not given. */
+export const SYNC_METHOD_DEFAULT: SyncMethod = 'open_datasync';
+
+function syncMethod(option: unknown): SyncMethod {
+  if (option === undefined) return SYNC_METHOD_DEFAULT;
+  if (option === 'fdatasync' || option === 'open_datasync') return option;
+  throw SeglogError.invalidOption('syncMethod', `must be 'fdatasync' or 'open_datasync', got ${String(option)}`);
 }

@@ -1,6 +1,6 @@
 /**
  * One job: the active segment file. Places each sealed batch at the next aligned position, makes
- * it durable (one writev, one fdatasync), rolls to a new segment when a batch would not fit, and
+ * it durable (one writev on an O_DSYNC descriptor, or one writev and one fdatasync), rolls to a new segment when a batch would not fit, and
  * keeps the segment's sparse index. This is the only store code that issues writes.
  *
  * Segment creation is crash-safe: the file is prepared under a temporary name (preallocated with
@@ -16,6 +16,7 @@ import type { IndexEntry } from '@seglog/format';
 import { readFully } from './chunk-reader.js';
 import { wrapIo } from './io-errors.js';
 import type { PreallocatePolicy } from './options.js';
+import type { SyncMethod } from '@seglog/types';
 import type { Telemetry } from './telemetry.js';
 import type { Clock } from '@seglog/types';
 
@@ -41,10 +42,12 @@ export interface SegmentWriterConfig {
   readonly blockBytes: number;
   readonly segmentBytes: number;
   readonly preallocate: PreallocatePolicy;
+  readonly syncMethod: SyncMethod;
   readonly indexIntervalBytes: number;
   readonly telemetry: Telemetry;
 }
 
+/** Under `open_datasync` the write is the flush: its whole time is `fdatasyncMicros`, `writeMicros` is 0. */
 export interface BatchTimings {
   readonly writeMicros: number;
   readonly fdatasyncMicros: number;
@@ -79,6 +82,11 @@ export class SegmentWriter {
     this.#config = config;
   }
 
+  /** Batches are written through a handle of this mode: under O_DSYNC each write is durable. */
+  get #writeMode(): 'write' | 'write-dsync' {
+    return this.#config.syncMethod === 'open_datasync' ? 'write-dsync' : 'write';
+  }
+
   get #tmpPath(): string {
     return join(this.#config.dir, NEXT_SEGMENT_TMP);
   }
@@ -94,7 +102,7 @@ export class SegmentWriter {
   async resume(baseOffset: number, positionBytes: number, index: readonly IndexEntry[], lastBatchPositionBytes: number | null): Promise<void> {
     const { io, dir } = this.#config;
     const path = join(dir, segmentFileName(baseOffset));
-    const handle = await wrapIo('open', path, () => io.open(path, 'write'));
+    const handle = await wrapIo('open', path, () => io.open(path, this.#writeMode));
     try {
       if (lastBatchPositionBytes !== null) await this.#rewriteDurably(handle, path, lastBatchPositionBytes, positionBytes);
     } catch (error) {
@@ -149,8 +157,10 @@ export class SegmentWriter {
     const position = active.positionBytes;
     const started = clock.nowMicros();
     await wrapIo('writev', active.path, () => active.handle.writev([bytes], position));
-    const written = clock.nowMicros();
-    await wrapIo('fdatasync', active.path, () => active.handle.datasync());
+    const dsync = this.#writeMode === 'write-dsync';
+    // Under O_DSYNC the writev was the flush, so its time counts as flush time.
+    const written = dsync ? started : clock.nowMicros();
+    if (!dsync) await wrapIo('fdatasync', active.path, () => active.handle.datasync());
     const synced = clock.nowMicros();
     active.positionBytes += bytes.length;
     this.#averageBatchBytes = this.#averageBatchBytes === null ? bytes.length : this.#averageBatchBytes + BATCH_BYTES_SMOOTHING * (bytes.length - this.#averageBatchBytes);
@@ -249,8 +259,26 @@ export class SegmentWriter {
     telemetry.segmentsCreated++;
     if (prepared.zeroFilled) telemetry.segmentsPreallocated++;
     const indexPath = join(dir, indexFileName(baseOffset));
-    const indexHandle = await wrapIo('open', indexPath, () => io.open(indexPath, 'truncate'));
-    this.#active = { baseOffset, path, handle, indexHandle, positionBytes: blockBytes, lastIndexedPositionBytes: -Infinity, indexEntriesWritten: 0 };
+    const writeHandle = await this.#reopenForBatches(path, handle);
+    const indexHandle = await wrapIo('open', indexPath, () => io.open(indexPath, 'truncate')).catch(async (error: unknown) => {
+      await writeHandle.close().catch(() => undefined);
+      throw error;
+    });
+    this.#active = { baseOffset, path, handle: writeHandle, indexHandle, positionBytes: blockBytes, lastIndexedPositionBytes: -Infinity, indexEntriesWritten: 0 };
+  }
+
+  /**
+   * Under `open_datasync`, the handle batches are written through is opened anew with O_DSYNC
+   * (Linux cannot add it to an open descriptor). The segment was prepared without it, so its zero
+   * fill was one flush rather than one per chunk.
+   */
+  async #reopenForBatches(path: string, prepared: FileHandle): Promise<FileHandle> {
+    if (this.#writeMode === 'write') return prepared;
+    try {
+      return await wrapIo('open', path, () => this.#config.io.open(path, 'write-dsync'));
+    } finally {
+      await prepared.close().catch(() => undefined);
+    }
   }
 
   /** Flushes the index and closes files. A prepared next segment is left for the next open to delete. */

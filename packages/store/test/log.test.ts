@@ -114,6 +114,7 @@ const badOptions: Array<[string, Record<string, unknown>]> = [
   ['unknown option', { segmentSize: 1 }],
   ['maxInFlightBytes below a batch', { maxInFlightBytes: 10 }],
   ['preallocate not a boolean', { preallocate: 'yes' }],
+  ['syncMethod unknown', { syncMethod: 'fsync' }],
 ];
 for (const [name, options] of badOptions) {
   test(`bad option is SEGLOG_INVALID_OPTION: ${name}`, async (t) => {
@@ -280,4 +281,26 @@ test("preallocate 'auto' zero-fills segments for small batches and stops for lar
   const records = await readAll(large.dir);
   t.is(records.length, 12);
   records.forEach((record, i) => t.deepEqual(record.payload, payloadFor(i, 300 * 1024)));
+});
+
+test("syncMethod 'open_datasync' writes each batch with one durable writev, across rolls and reopens", async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.teardown(cleanup);
+  const options = { segmentBytes: 64 * 1024, blockBytes: 512, maxBatchBytes: 4096, syncMethod: 'open_datasync' } as const;
+  const log = await openLog({ dir, ...options });
+  for (let i = 0; i < 300; i++) await log.append(payloadFor(i));
+  await Promise.all(Array.from({ length: 200 }, (_, i) => log.append(payloadFor(300 + i))));
+  const metrics = log.metrics();
+  await log.close();
+  t.true(metrics.segmentsCreated >= 2, `rolled: ${metrics.segmentsCreated} segments`);
+  t.is(metrics.writeMicros.max, 0, 'no separate write time: the write is the flush');
+  t.true(metrics.fdatasyncMicros.count === metrics.batches && metrics.fdatasyncMicros.max > 0);
+  // Reopen with the other method: the log is the same log.
+  const reopened = await openLog({ dir, ...options, syncMethod: 'fdatasync' });
+  t.is(reopened.nextOffset, 500);
+  await reopened.append(payloadFor(500));
+  await reopened.close();
+  const records = await readAll(dir);
+  t.is(records.length, 501);
+  records.forEach((record, i) => t.deepEqual(record.payload, payloadFor(i)));
 });

@@ -112,9 +112,20 @@ function drawCommitWindow(prng: Prng): CommitWindow {
   return { adaptive: { maxMicros: prng.int(1, 900) } };
 }
 
-/** What may change from one open to the next: the clock's pace, the commit window, preallocation. */
+/**
+ * What may change from one open to the next: the clock's pace, the commit window, preallocation,
+ * and how batches are made durable (so one log's segments see both sync methods across reopens).
+ */
 function drawOpenOptions(prng: Prng, shape: LogShape, io: SimBootIO): LogOptions {
-  return { dir: SIM_LOG_DIR, io, clock: steppingClock(prng.int(1, 20)), ...shape, commitWindow: drawCommitWindow(prng), preallocate: prng.bool(0.5) };
+  return {
+    dir: SIM_LOG_DIR,
+    io,
+    clock: steppingClock(prng.int(1, 20)),
+    ...shape,
+    commitWindow: drawCommitWindow(prng),
+    preallocate: prng.pick([true, false, 'auto'] as const),
+    syncMethod: prng.pick(['fdatasync', 'open_datasync'] as const),
+  };
 }
 
 /** Crash points: some early (open, recovery), the rest anywhere in a few hundred turns of I/O. */
