@@ -43,16 +43,19 @@ export interface GroupCommitConfig {
   readonly window: WindowPolicy;
 }
 
-/** An append (or appendMany) waiting for room, holding its own copies of the payloads. */
-interface QueuedAppend {
+/**
+ * An append (or appendMany): while it waits for room it holds its own copies of the payloads; once
+ * all are framed it is its own waiter (one object per append on the hot path, not two) and lets
+ * go of the payloads.
+ */
+interface QueuedAppend extends AppendWaiter {
   payloads: readonly Uint8Array[];
-  readonly startedMicros: number;
-  readonly resolve: (offset: number) => void;
-  readonly reject: (error: unknown) => void;
   /** Records already admitted; the rest wait. */
   admitted: number;
   firstOffset: number;
 }
+
+const NO_PAYLOADS: readonly Uint8Array[] = [];
 
 interface SealedBatch {
   readonly batch: OpenBatch;
@@ -147,8 +150,9 @@ export class GroupCommit {
       this.#pendingRecords++;
       this.#inFlightBytes += frameBytes;
     }
-    const waiter: AppendWaiter = { firstOffset: entry.firstOffset, startedMicros: entry.startedMicros, resolve: entry.resolve, reject: entry.reject };
-    this.#open!.waiters.push(waiter);
+    // Framed: the batch holds the bytes now, so the payloads may go.
+    entry.payloads = NO_PAYLOADS;
+    this.#open!.waiters.push(entry);
   }
 
   /** The open batch if the record fits, else a fresh one (sealing the full one); null if no buffer. */
