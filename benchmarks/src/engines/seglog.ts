@@ -2,7 +2,9 @@
  * One job: seglog with its default options, as an engine of the suite.
  *
  * `openLog({ dir })` and nothing else: the defaults are what a user gets. Durable by construction:
- * an append's promise resolves only after the fdatasync that covers its batch (docs/architecture.md).
+ * an append's promise resolves only after the durable write that covers its batch: a writev on a
+ * descriptor opened with O_DSYNC (default `syncMethod: 'open_datasync'`), or a writev + fdatasync
+ * (docs/architecture.md).
  * The log's own metrics supply the fdatasync count and duration, so the appends-per-fdatasync
  * column is what seglog actually did, not an estimate.
  */
@@ -16,7 +18,7 @@ export const seglogEngine: EngineDefinition = {
     name: 'seglog',
     label: 'seglog (defaults)',
     durable: true,
-    durability: 'append resolves after the fdatasync covering its batch (always on)',
+    durability: 'append resolves after the O_DSYNC write (or write + fdatasync) covering its batch (always on)',
   },
   unavailableReason: () => Promise.resolve(null),
   async open(dir: string): Promise<EngineHandle> {
