@@ -18,18 +18,21 @@
  *   a few percent. See docs/benchmarks.md, "Adaptive commit window".
  * - When it pays, the window is a fraction (BETA) of the smoothed fdatasync latency, never more
  *   than half an fdatasync (PostgreSQL's commit_delay guidance) or the configured maximum. The
- *   tail of an append's latency is the fdatasync tail (milliseconds on a shared disk), so a fifth
- *   of the median fdatasync is a small share of p99.
+ *   tail of an append's latency is the fdatasync tail (milliseconds on a shared disk), and at light
+ *   load an append's median latency is about one fdatasync, so a tenth of the median fdatasync
+ *   costs at most about 10% of the median and a few percent of p99. (0.2 with an engage load of 0.3
+ *   cost 10-30% of p99 on five of six load shapes in docs/benchmarks.md's comparison: it engaged
+ *   at 200 appends/s against a 1.2 ms flush, load 0.24 plus Poisson clustering.)
  * - Damping: latency is the median of the last few samples (so isolated stalls on a shared disk
  *   do not read as a slower disk), then it and the rate are exponentially smoothed, the window moves a fraction of the way
  *   to its target each step, and engaging needs load >= ENGAGE_LOAD while disengaging needs
  *   load < RELEASE_LOAD (hysteresis), so noise around the threshold cannot make it flap.
  */
 
-export const BETA = 0.2;
+export const BETA = 0.1;
 export const CAP_FRACTION = 0.5;
-export const ENGAGE_LOAD = 0.3;
-export const RELEASE_LOAD = 0.15;
+export const ENGAGE_LOAD = 0.5;
+export const RELEASE_LOAD = 0.25;
 /** Weight of a new sample in the smoothed fdatasync latency and arrival rate. */
 export const SMOOTHING = 0.2;
 /** Fraction of the distance to the target covered per step. */
