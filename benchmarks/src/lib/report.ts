@@ -11,7 +11,7 @@ const columns: readonly Column[] = [
   { title: 'durable appends/s', align: 'right' },
   { title: 'p50 µs', align: 'right' },
   { title: 'p99 µs', align: 'right' },
-  { title: 'appends per fdatasync', align: 'right' },
+  { title: 'appends per flush', align: 'right' },
   { title: 'seglog/plain', align: 'right' },
 ];
 
