@@ -46,7 +46,7 @@ export const counterSpecs: readonly CounterSpec[] = [
   { name: 'appends_total', help: 'Records acknowledged (durable) since the log was opened.', read: (m) => m.appends },
   { name: 'batches_total', help: 'Batches made durable since the log was opened.', read: (m) => m.batches },
   { name: 'writes_total', help: 'writev calls issued for batches and segment headers.', read: (m) => m.writes },
-  { name: 'fdatasyncs_total', help: 'fdatasync calls issued on segment files.', read: (m) => m.fdatasyncs },
+  { name: 'fdatasyncs_total', help: 'Flushes of segment files: fdatasync calls, or O_DSYNC batch writes (syncMethod open_datasync).', read: (m) => m.fdatasyncs },
   { name: 'dir_syncs_total', help: 'fsync calls issued on the log directory (segment creation).', read: (m) => m.dirSyncs },
   { name: 'appended_bytes_total', help: 'Payload bytes acknowledged.', read: (m) => m.bytesAppended },
   { name: 'written_bytes_total', help: 'Bytes written to segment files for batches, framing and padding included.', read: (m) => m.bytesWritten },
@@ -86,8 +86,8 @@ export const gaugeSpecs: readonly GaugeSpec[] = [
 ];
 
 export const histogramSpecs: readonly HistogramSpec[] = [
-  { name: 'fdatasync_duration_seconds', help: 'fdatasync duration per durable batch.', buckets: 'latencySeconds', observe: (e) => seconds(e.fdatasyncMicros) },
-  { name: 'write_duration_seconds', help: 'writev duration per durable batch.', buckets: 'latencySeconds', observe: (e) => seconds(e.writeMicros) },
+  { name: 'fdatasync_duration_seconds', help: 'Flush duration per durable batch: the fdatasync, or the whole O_DSYNC write.', buckets: 'latencySeconds', observe: (e) => seconds(e.fdatasyncMicros) },
+  { name: 'write_duration_seconds', help: 'writev duration per durable batch (0 when the write is the flush, syncMethod open_datasync).', buckets: 'latencySeconds', observe: (e) => seconds(e.writeMicros) },
   { name: 'batch_records', help: 'Records per durable batch.', buckets: 'batchRecords', observe: (e) => e.records },
   { name: 'batch_bytes', help: 'Framed bytes per durable batch, before padding.', buckets: 'batchBytes', observe: (e) => e.framedBytes },
 ];

@@ -56,9 +56,9 @@ export interface LogMetrics {
   readonly batchRecords: Summary;
   /** Framed bytes per batch, before padding. */
   readonly batchBytes: Summary;
-  /** writev duration per batch, microseconds. */
+  /** writev duration per batch, microseconds (0 under `syncMethod: 'open_datasync'`). */
   readonly writeMicros: Summary;
-  /** fdatasync duration per batch, microseconds. */
+  /** Flush duration per batch, microseconds: the fdatasync, or the whole O_DSYNC write. */
   readonly fdatasyncMicros: Summary;
   /** Time from `append` to its promise resolving, microseconds. */
   readonly appendLatencyMicros: Summary;
