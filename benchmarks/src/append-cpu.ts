@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { openLog } from '@seglog/store';
 import { nodeFileIO } from '@seglog/io';
 import type { FileHandle, FileIO, OpenMode } from '@seglog/types';
+import { median } from './lib/stats.js';
 import { withTempDir } from './lib/tmpdir.js';
 
 type Mode = 'disk' | 'instant';
@@ -93,11 +94,6 @@ async function runOnce(mode: Mode, appenders: number, seconds: number, recordByt
       systemMicrosPerAppend: cpu.system / counted,
     };
   });
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 function line(sample: Sample): string {

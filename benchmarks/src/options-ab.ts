@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { openLog } from '@seglog/store';
 import type { LogOptions } from '@seglog/types';
 import { driveAppenders } from './lib/drive.js';
+import { median, parseCells } from './lib/stats.js';
 import { withTempDir } from './lib/tmpdir.js';
 
 type Variant = Omit<LogOptions, 'dir'>;
@@ -38,20 +39,6 @@ async function runOnce(variant: Variant, concurrency: number, recordBytes: numbe
     } finally {
       await log.close();
     }
-  });
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function parseCells(text: string): Array<{ concurrency: number; recordBytes: number }> {
-  return text.split(',').map((cell) => {
-    const [concurrency, recordBytes] = cell.split('x').map(Number);
-    if (!(concurrency! > 0) || !(recordBytes! > 0)) throw new TypeError(`--cells: bad cell "${cell}" (want APPENDERSxBYTES)`);
-    return { concurrency: concurrency!, recordBytes: recordBytes! };
   });
 }
 

@@ -8,6 +8,7 @@
  */
 import { openLog } from '@seglog/store';
 import { driveAppenders } from './lib/drive.js';
+import { median, parseCells, type CellShape } from './lib/stats.js';
 import { withTempDir } from './lib/tmpdir.js';
 
 type Policy = boolean | 'auto';
@@ -26,14 +27,9 @@ function flag(name: string, fallback: number): number {
 }
 
 /** `--cells 1x128,256x65536`: appenders x record bytes. */
-function cells(): Array<{ concurrency: number; recordBytes: number }> {
+function cells(): CellShape[] {
   const at = process.argv.indexOf('--cells');
-  const text = at >= 0 ? process.argv[at + 1]! : '1x128,16x128';
-  return text.split(',').map((cell) => {
-    const [concurrency, recordBytes] = cell.split('x').map(Number);
-    if (!(concurrency! > 0) || !(recordBytes! > 0)) throw new TypeError(`--cells: bad cell "${cell}" (want APPENDERSxBYTES)`);
-    return { concurrency: concurrency!, recordBytes: recordBytes! };
-  });
+  return parseCells(at >= 0 ? process.argv[at + 1]! : '1x128,16x128');
 }
 
 async function runOnce(preallocate: Policy, concurrency: number, recordBytes: number, seconds: number): Promise<Sample> {
@@ -52,12 +48,6 @@ async function runOnce(preallocate: Policy, concurrency: number, recordBytes: nu
       await log.close();
     }
   });
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 async function main(): Promise<void> {

@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openLog } from '@seglog/store';
 import type { CommitWindow } from '@seglog/types';
+import { median } from './lib/stats.js';
 
 type Rate = (elapsedSeconds: number, durationSeconds: number) => number;
 
@@ -166,12 +167,6 @@ async function runCell(shape: Shape, label: string, window: CommitWindow, second
     syscallsPerAppend: appends === 0 ? 0 : syscalls / appends,
     meanWindowMicros: windowSamples === 0 ? 0 : windowSum / windowSamples,
   };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** One row per window: the median of every figure over its repetitions. */

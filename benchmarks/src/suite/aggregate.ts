@@ -7,6 +7,7 @@
  */
 import type { CellResult } from '../lib/cell.js';
 import type { DeviceCeiling } from '../lib/device-ceiling.js';
+import { median } from '../lib/stats.js';
 import type { CellSpec } from './plan.js';
 import type { TimingRun } from './run-cells.js';
 import type { TraceFigures } from './trace.js';
@@ -50,10 +51,7 @@ export interface CeilingSummary {
 
 export function spreadOf(values: readonly number[]): Spread | null {
   if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return { median, min: sorted[0]!, max: sorted[sorted.length - 1]!, samples: sorted.length };
+  return { median: median(values), min: Math.min(...values), max: Math.max(...values), samples: values.length };
 }
 
 /** (max - min) / median, as a percentage; 0 for a single sample. */
