@@ -3,8 +3,8 @@
  *
  * Two implementations of the same function. `@node-rs/crc32` computes it with the CPU's CRC32
  * instruction (prebuilt per platform, no compiler needed at install); every batch is checksummed
- * on the event loop, and the portable one runs at about 0.8 GB/s, which was 13% of the writer's
- * CPU with 64 KiB records. Where no prebuilt binary loads (an unusual platform, or the optional
+ * on the event loop, where the portable one was 13% of the writer's CPU with 64 KiB records. On a
+ * 4 MiB buffer here: about 6 GB/s native, 2 GB/s portable. Where no prebuilt binary loads (an unusual platform, or the optional
  * package left out), the portable one from `crc-32` is used: same results, only slower. Tests run
  * both against the same vectors and against each other.
  */

@@ -10,15 +10,13 @@
  */
 import { join } from 'node:path';
 import { assert } from '@seglog/types';
-import type { FileHandle, FileIO } from '@seglog/types';
+import type { Clock, FileHandle, FileIO, SyncMethod } from '@seglog/types';
 import { INDEX_ENTRY_BYTES, NEXT_SEGMENT_TMP, encodeSegmentHeader, indexFileName, segmentFileName, writeIndexEntry } from '@seglog/format';
 import type { IndexEntry } from '@seglog/format';
 import { readFully } from './chunk-reader.js';
 import { wrapIo } from './io-errors.js';
 import type { PreallocatePolicy } from './options.js';
-import type { SyncMethod } from '@seglog/types';
 import type { Telemetry } from './telemetry.js';
-import type { Clock } from '@seglog/types';
 
 const ZERO_FILL_CHUNK_BYTES = 1024 * 1024;
 /** Index entries buffered before one write: 256 entries = one 4 KiB write. */
