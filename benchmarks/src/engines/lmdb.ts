@@ -32,7 +32,7 @@ export const lmdbEngine = lmdbDefinition(
     name: 'lmdb',
     label: 'LMDB, synced commits (lmdb-js)',
     durable: true,
-    durability: 'overlappingSync: false (the write promise resolves after the commit fdatasyncs)',
+    durability: 'overlappingSync: false (the write promise resolves after the commit flushes)',
   },
   { overlappingSync: false },
 );
@@ -68,7 +68,7 @@ function lmdbDefinition(info: EngineInfo, syncOptions: { readonly overlappingSyn
           });
           appends += payloads.length;
         },
-        counters: () => ({ appends, fdatasyncs: null }),
+        counters: () => ({ appends, flushes: null }),
         close: () => db.close(),
       };
     },

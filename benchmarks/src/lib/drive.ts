@@ -16,7 +16,7 @@ import { operationSource, type Operation, type Workload } from './workload.js';
 export interface EngineCounters {
   readonly appends: number;
   /** null when the engine cannot count its own flushes (the strace pass counts them instead). */
-  readonly fdatasyncs: number | null;
+  readonly flushes: number | null;
 }
 
 /** What the driver needs from an engine while the appenders run. */
@@ -56,7 +56,7 @@ export interface DriveResult {
   readonly latencyHistogram: string;
   /** Engine counters from the start of the measured window until every appender stopped. */
   readonly windowAppends: number;
-  readonly windowFdatasyncs: number | null;
+  readonly windowFlushes: number | null;
   /** The window's edges as wall-clock epoch microseconds, to match against strace -ttt timestamps. */
   readonly windowStartEpochMicros: number;
   readonly windowEndEpochMicros: number;
@@ -126,7 +126,7 @@ export async function driveAppenders(target: AppendTarget, options: DriveOptions
     latencyMicros: state.latency.summary(),
     latencyHistogram: state.latency.encoded(),
     windowAppends: after.appends - before.appends,
-    windowFdatasyncs: after.fdatasyncs === null || before.fdatasyncs === null ? null : after.fdatasyncs - before.fdatasyncs,
+    windowFlushes: after.flushes === null || before.flushes === null ? null : after.flushes - before.flushes,
     windowStartEpochMicros: state.startEpochMicros,
     windowEndEpochMicros: state.endEpochMicros,
     lifetimeRecords: state.lifetimeRecords,

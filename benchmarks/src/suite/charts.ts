@@ -5,19 +5,11 @@
  * every line reads against what the disk itself can do. Engines that are not durable are drawn
  * dashed and named "(not durable)".
  */
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import type { EngineName } from '../lib/cell.js';
+import { renderChart, vegaLiteSchema, type ChartFile } from '../report/chart.js';
 import type { CeilingSummary, CellSummary } from './aggregate.js';
 import { defaultEngines } from './plan.js';
-
-export interface ChartFile {
-  readonly name: string;
-  readonly title: string;
-  readonly svg: string;
-}
 
 interface Point {
   readonly engineName: EngineName;
@@ -93,19 +85,12 @@ function vegaLiteSpec(chart: ChartSpec): TopLevelSpec {
     );
   }
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    $schema: vegaLiteSchema,
     title: chart.title,
     width: 560,
     height: 320,
     layer: layers,
   } as TopLevelSpec;
-}
-
-async function render(chart: ChartSpec): Promise<ChartFile> {
-  const view = new vega.View(vega.parse(compile(vegaLiteSpec(chart)).spec), { renderer: 'none' });
-  const svg = await view.toSVG();
-  view.finalize();
-  return { name: chart.name, title: chart.title, svg };
 }
 
 export async function drawCharts(summaries: readonly CellSummary[], ceiling: CeilingSummary | null): Promise<ChartFile[]> {
@@ -151,16 +136,6 @@ export async function drawCharts(summaries: readonly CellSummary[], ceiling: Cei
     });
   }
   const files: ChartFile[] = [];
-  for (const chart of charts) if (chart.points.length > 0) files.push(await render(chart));
+  for (const chart of charts) if (chart.points.length > 0) files.push(await renderChart(chart.name, chart.title, vegaLiteSpec(chart)));
   return files;
-}
-
-export async function writeCharts(dir: string, charts: readonly ChartFile[]): Promise<string[]> {
-  const paths: string[] = [];
-  for (const chart of charts) {
-    const path = join(dir, chart.name);
-    await writeFile(path, chart.svg);
-    paths.push(path);
-  }
-  return paths;
 }

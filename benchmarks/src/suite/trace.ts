@@ -16,7 +16,10 @@ import { spawnSync } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CellResult } from '../lib/cell.js';
+import { runChildJson } from '../lib/child.js';
 import { countCalls, tracedSyscalls, type CallCounts } from '../lib/strace-lines.js';
+import type { CellSpec } from './plan.js';
+import { cellArgs, type RunSettings } from './run-cells.js';
 
 export interface TraceWholeProcess {
   readonly records: number;
@@ -25,15 +28,12 @@ export interface TraceWholeProcess {
   readonly fileBytesPerPayloadByte: number;
   readonly counts: CallCounts;
 }
-import { cellScript, runChildJson } from './child.js';
-import { cellArgs, type RunSettings } from './run-cells.js';
-import type { CellSpec } from './plan.js';
 
 export interface TraceFigures {
   readonly records: number;
   /** Write-family calls on files and sockets plus sync calls, per durable append. */
   readonly syscallsPerAppend: number;
-  /** fsync/fdatasync/msync/sync_file_range calls per durable append. */
+  /** Flushes per durable append: sync-family calls plus writes to files opened with O_DSYNC/O_SYNC. */
   readonly syncsPerAppend: number;
   readonly appendsPerSync: number | null;
   /** Bytes the engine (and its server) wrote to files, per payload byte appended. */
@@ -56,7 +56,7 @@ export async function traceCell(cell: CellSpec, settings: RunSettings, workDir: 
   try {
     const result = await runChildJson<CellResult>({
       wrapper,
-      script: cellScript,
+      command: 'cell',
       args: cellArgs(cell, settings),
       timeoutMillis: settings.warmupMillis + settings.durationMillis + 120_000,
     });
@@ -68,7 +68,8 @@ export async function traceCell(cell: CellSpec, settings: RunSettings, workDir: 
   }
 }
 
-function figuresOf(counts: CallCounts, whole: CallCounts, result: CellResult): TraceFigures {
+/** Per-append figures from the window's counts and the whole process's. */
+export function figuresOf(counts: CallCounts, whole: CallCounts, result: Pick<CellResult, 'appends' | 'payloadBytes' | 'lifetimeRecords' | 'lifetimePayloadBytes'>): TraceFigures {
   const records = Math.max(1, result.appends);
   const lifetimeRecords = Math.max(1, result.lifetimeRecords);
   return {

@@ -2,7 +2,7 @@
  * One job: the group-commit benchmark suite. seglog against the engines users pick instead, on the
  * disk behind the OS temp dir, measured against that disk's own ceiling, with tables, JSON and charts.
  *
- *   pnpm bench                 standard suite (about 15-20 minutes on 2 cores)
+ *   pnpm bench                 standard suite (about 15-20 minutes on 2 cores) = main.js suite
  *   pnpm bench -- --quick      about a minute and a half
  *   pnpm bench -- --help       scenarios, engines, durations, output folder
  *   pnpm bench -- --report bench-results/suite-<time>/results.json [--docs]   tables and charts again
@@ -15,22 +15,24 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { engines } from './engines/index.js';
-import type { EngineInfo, EngineName } from './lib/cell.js';
-import type { DeviceCeiling } from './lib/device-ceiling.js';
-import { describeFileSystem, describeMachine } from './lib/machine.js';
-import { fileTimestamp, resultsDir } from './lib/results.js';
-import { benchTempRoot, sameFileSystemAsTmp } from './lib/tmpdir.js';
-import { summarizeCeilings, summarizeCell, type CeilingSummary, type CellSummary } from './suite/aggregate.js';
-import { drawCharts, writeCharts } from './suite/charts.js';
-import { packageVersions, toolVersions } from './suite/environment.js';
-import { parseSuiteOptions, type SuiteOptions } from './suite/options.js';
-import { isTracedCell, planCells, type CellSpec } from './suite/plan.js';
-import { formatDuration, Progress } from './suite/progress.js';
-import { renderReport, type ReportInput } from './suite/report.js';
-import { ceilingCostSeconds, cellCostSeconds, runTimingPass, type TimingRun } from './suite/run-cells.js';
-import { checkDurability, checkTargets } from './suite/targets.js';
-import { straceUnavailableReason, traceCell, type TraceFigures } from './suite/trace.js';
+import { engines } from '../engines/index.js';
+import type { EngineInfo, EngineName } from '../lib/cell.js';
+import type { DeviceCeiling } from '../lib/device-ceiling.js';
+import { describeFileSystem, describeMachine } from '../report/machine.js';
+import { fileTimestamp, resultsDir } from '../report/results.js';
+import { benchTempRoot, sameFileSystemAsTmp } from '../lib/tmpdir.js';
+import { summarizeCeilings, summarizeCell, type CeilingSummary, type CellSummary } from '../suite/aggregate.js';
+import { writeCharts } from '../report/chart.js';
+import { drawCharts } from '../suite/charts.js';
+import { packageVersions, toolVersions } from '../suite/environment.js';
+import { parseSuiteOptions, usage, type SuiteOptions } from '../suite/options.js';
+import type { Command } from './command.js';
+import { isTracedCell, planCells, type CellSpec } from '../suite/plan.js';
+import { formatDuration, Progress } from '../suite/progress.js';
+import { renderReport, type ReportInput } from '../suite/report.js';
+import { ceilingCostSeconds, cellCostSeconds, runTimingPass, type TimingRun } from '../suite/run-cells.js';
+import { checkDurability, checkTargets } from '../suite/targets.js';
+import { straceUnavailableReason, traceCell, type TraceFigures } from '../suite/trace.js';
 
 interface Skipped {
   readonly engine: EngineName;
@@ -69,8 +71,14 @@ async function runTracePass(cells: readonly CellSpec[], options: SuiteOptions, p
   return traces;
 }
 
-async function main(): Promise<void> {
-  const options = parseSuiteOptions(process.argv.slice(2));
+export const suiteCommand: Command = {
+  name: 'suite',
+  summary: 'the group-commit suite: seglog against SQLite, LMDB, LevelDB, Redis, NATS and the device ceiling (pnpm bench)',
+  usage,
+  run: (argv) => runSuite(parseSuiteOptions(argv)),
+};
+
+async function runSuite(options: SuiteOptions): Promise<void> {
   if (options.reportFrom !== null) return reportAgain(options.reportFrom, options.outDir, options.docs);
   const startedAt = new Date();
   const tempRoot = benchTempRoot();
@@ -166,8 +174,3 @@ async function reportAgain(path: string, outDir: string | null, docs: boolean): 
   await mkdir(dir, { recursive: true });
   await writeOutputs(raw, dir, docs);
 }
-
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
