@@ -8,8 +8,9 @@
  * issue's targets: adaptive within 10% of the best fixed window (in hindsight) on throughput and
  * p99, and fewer flushes/s than fixed 0 under moderate load without losing >10% p99.
  *
- * Open-loop shapes generate arrivals on a schedule (Poisson, from a seeded PRNG) with a loop that
- * yields to I/O between arrivals, so arrivals are spread in time as a service's requests are.
+ * Every run is a cell of the one cell runner (lib/run-cell.ts) on seglog with that window; open-loop
+ * shapes are its open-loop workload (Poisson arrivals on a schedule, lib/drive.ts), and the
+ * latency HDR histogram gives the percentiles.
  *
  * Each window runs --reps times per shape, in a rotated order so drift of the shared disk falls on
  * every window alike, and the table reports the median of each figure over the repetitions.
@@ -18,24 +19,24 @@ import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { openLog } from '@seglog/store';
 import type { CommitWindow } from '@seglog/types';
 import type { TopLevelSpec } from 'vega-lite';
+import { seglogEngineWith } from '../engines/seglog.js';
 import { positiveInteger, positiveNumber } from '../lib/args.js';
-import { flushCount } from '../lib/store-names.js';
+import type { CellResult } from '../lib/cell.js';
+import { runCellOn } from '../lib/run-cell.js';
 import { withTempDir } from '../lib/tmpdir.js';
+import type { RateSchedule, Workload } from '../lib/workload.js';
 import { renderChart, vegaLiteSchema, writeCharts, type ChartFile } from '../report/chart.js';
-import { median, percentile, rotate } from '../report/stats.js';
+import { median, rotate } from '../report/stats.js';
 import { renderMarkdownTable, type Column } from '../report/table.js';
 import type { Command } from './command.js';
-
-type Rate = (elapsedSeconds: number, durationSeconds: number) => number;
 
 interface Shape {
   readonly name: string;
   readonly description: string;
-  /** Open loop: arrivals per second as a function of time. Closed loop: appenders awaiting in turn. */
-  readonly open?: Rate;
+  /** An open loop at this rate, or `closedAppenders` awaiting their appends in turn. */
+  readonly rate?: RateSchedule;
   readonly closedAppenders?: number;
   /** Start a competing writer on the same disk for the second half. */
   readonly competingWriter?: boolean;
@@ -44,12 +45,12 @@ interface Shape {
 }
 
 const shapes: readonly Shape[] = [
-  { name: 'steady-light', description: 'open loop, 200 appends/s', open: () => 200 },
-  { name: 'steady-moderate', description: 'open loop, 3000 appends/s', open: () => 3000, moderate: true },
+  { name: 'steady-light', description: 'open loop, 200 appends/s', rate: { kind: 'steady', perSecond: 200 } },
+  { name: 'steady-moderate', description: 'open loop, 3000 appends/s', rate: { kind: 'steady', perSecond: 3000 }, moderate: true },
   { name: 'steady-heavy', description: 'closed loop, 64 appenders', closedAppenders: 64 },
-  { name: 'on-off-bursts', description: 'open loop, 8000/s for 200 ms then silent 300 ms', open: (t) => ((t % 0.5) < 0.2 ? 8000 : 0) },
-  { name: 'ramp', description: 'open loop, 0 -> 10000/s -> 0 linearly', open: (t, d) => 10_000 * (1 - Math.abs((2 * t) / d - 1)) },
-  { name: 'fsync-shift', description: 'open loop 3000/s; a competing writer on the disk in the second half', open: () => 3000, competingWriter: true },
+  { name: 'on-off-bursts', description: 'open loop, 8000/s for 200 ms then silent 300 ms', rate: { kind: 'on-off', perSecond: 8000, onMillis: 200, periodMillis: 500 } },
+  { name: 'ramp', description: 'open loop, 0 -> 10000/s -> 0 linearly', rate: { kind: 'ramp', peakPerSecond: 10_000 } },
+  { name: 'fsync-shift', description: 'open loop 3000/s; a competing writer on the disk in the second half', rate: { kind: 'steady', perSecond: 3000 }, competingWriter: true },
 ];
 
 const windows: ReadonlyArray<{ readonly label: string; readonly window: CommitWindow }> = [
@@ -129,19 +130,6 @@ async function runShapes(chosen: readonly Shape[], seconds: number, reps: number
   return { results, raw, verdicts };
 }
 
-function nowMicros(): number {
-  return performance.now() * 1000;
-}
-
-/** A seeded xorshift so every window of a shape sees the same arrival schedule. */
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-    return x / 0x100000000;
-  };
-}
-
 function startCompetingWriter(dir: string): () => void {
   // Sequential 1 MiB writes with an fsync every 8 MiB: what a backup or compaction does to a disk.
   const code = `const fs=require('fs');const fd=fs.openSync(${JSON.stringify(join(dir, 'competitor.bin'))},'w');const b=Buffer.alloc(1<<20,7);let i=0;for(;;){fs.writeSync(fd,b,0,b.length,(i%256)<<20);if(++i%8===0)fs.fsyncSync(fd);}`;
@@ -149,76 +137,36 @@ function startCompetingWriter(dir: string): () => void {
   return () => child.kill('SIGKILL');
 }
 
-async function runOpenLoop(append: () => Promise<number>, rate: Rate, seconds: number, latencies: number[], random: () => number): Promise<void> {
-  const start = nowMicros();
-  const end = start + seconds * 1e6;
-  let next = start;
-  const pending: Array<Promise<void>> = [];
-  while (next < end) {
-    const now = nowMicros();
-    while (next <= now && next < end) {
-      const due = next;
-      pending.push(append().then(() => { latencies.push(nowMicros() - due); }));
-      const r = rate((next - start) / 1e6, seconds);
-      // Exponential gaps: Poisson arrivals at the current rate; idle periods are stepped through.
-      next += r > 0 ? (-Math.log(1 - random()) / r) * 1e6 : 1000;
-    }
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  await Promise.all(pending);
-}
-
-async function runClosedLoop(append: () => Promise<number>, appenders: number, seconds: number, latencies: number[]): Promise<void> {
-  const end = nowMicros() + seconds * 1e6;
-  await Promise.all(Array.from({ length: appenders }, async () => {
-    while (nowMicros() < end) {
-      const started = nowMicros();
-      await append();
-      latencies.push(nowMicros() - started);
-    }
-  }));
-}
-
+/** One shape under one window: the one cell runner, no warm-up (the shapes start from an idle log). */
 function runWindow(shape: Shape, label: string, window: CommitWindow, seconds: number): Promise<WindowResult> {
+  const recordBytes = 128;
+  const workload: Workload = shape.rate === undefined ? { kind: 'uniform', recordBytes } : { kind: 'open', recordBytes, rate: shape.rate };
   return withTempDir(async (dir) => {
-    const log = await openLog({ dir, commitWindow: window });
-    const payload = new Uint8Array(128).fill(3);
-    const latencies: number[] = [];
     let stopCompetitor: (() => void) | null = null;
     const competitorTimer = shape.competingWriter === true ? setTimeout(() => { stopCompetitor = startCompetingWriter(dir); }, (seconds * 1000) / 2) : null;
-    let windowSum = 0;
-    let windowSamples = 0;
-    const sampler = setInterval(() => { windowSum += log.metrics().commitWindowMicros; windowSamples += 1; }, 20);
-    const before = log.metrics();
-    const started = nowMicros();
     try {
-      const append = (): Promise<number> => log.append(payload);
-      if (shape.open !== undefined) await runOpenLoop(append, shape.open, seconds, latencies, prng(0x5e6106));
-      else await runClosedLoop(append, shape.closedAppenders ?? 1, seconds, latencies);
+      const engine = seglogEngineWith({ commitWindow: window }, `seglog, commit window ${label}`);
+      const cell = await runCellOn(engine, { dir, recordBytes, concurrency: shape.closedAppenders ?? 1, warmupMillis: 0, durationMillis: seconds * 1000, workload });
+      return windowResult(shape.name, label, cell);
     } finally {
-      clearInterval(sampler);
       if (competitorTimer !== null) clearTimeout(competitorTimer);
       (stopCompetitor as (() => void) | null)?.();
     }
-    const elapsedSeconds = (nowMicros() - started) / 1e6;
-    const after = log.metrics();
-    await log.close();
-    const sorted = Float64Array.from(latencies).sort();
-    const appends = after.appends - before.appends;
-    const flushes = flushCount(after) - flushCount(before);
-    const syscalls = after.writes - before.writes + flushes + (after.dirSyncs - before.dirSyncs);
-    return {
-      shape: shape.name,
-      window: label,
-      appendsPerSecond: appends / elapsedSeconds,
-      p50Micros: percentile(sorted, 50),
-      p99Micros: percentile(sorted, 99),
-      p999Micros: percentile(sorted, 99.9),
-      flushesPerSecond: flushes / elapsedSeconds,
-      syscallsPerAppend: appends === 0 ? 0 : syscalls / appends,
-      meanWindowMicros: windowSamples === 0 ? 0 : windowSum / windowSamples,
-    };
   });
+}
+
+export function windowResult(shape: string, window: string, cell: CellResult): WindowResult {
+  return {
+    shape,
+    window,
+    appendsPerSecond: cell.appendsPerSecond,
+    p50Micros: cell.latencyMicros.p50,
+    p99Micros: cell.latencyMicros.p99,
+    p999Micros: cell.latencyMicros.p999,
+    flushesPerSecond: (cell.windowFlushes ?? 0) / cell.measuredSeconds,
+    syscallsPerAppend: cell.windowSyscalls === null || cell.windowAppends === 0 ? 0 : cell.windowSyscalls / cell.windowAppends,
+    meanWindowMicros: cell.gaugeMeans.commitWindowMicros ?? 0,
+  };
 }
 
 const figureNames: readonly Figure[] = ['appendsPerSecond', 'p50Micros', 'p99Micros', 'p999Micros', 'flushesPerSecond', 'syscallsPerAppend', 'meanWindowMicros'];

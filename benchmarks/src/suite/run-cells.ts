@@ -7,6 +7,7 @@
 import type { CellResult } from '../lib/cell.js';
 import type { DeviceCeiling } from '../lib/device-ceiling.js';
 import { runChildJson } from '../lib/child.js';
+import { nominalRecordBytes } from '../lib/workload.js';
 import { rotate } from '../report/stats.js';
 import { groupCells, type CellSpec } from './plan.js';
 import type { Progress } from './progress.js';
@@ -33,10 +34,9 @@ export interface TimingRun {
 }
 
 export function cellArgs(cell: CellSpec, settings: RunSettings): string[] {
-  const recordBytes = cell.workload.kind === 'mixed' ? cell.workload.smallBytes : cell.workload.recordBytes;
   return [
     '--engine', cell.engine,
-    '--record-bytes', String(recordBytes),
+    '--record-bytes', String(nominalRecordBytes(cell.workload)),
     '--concurrency', String(cell.concurrency),
     '--seconds', String(settings.durationMillis / 1000),
     '--warmup-ms', String(settings.warmupMillis),
