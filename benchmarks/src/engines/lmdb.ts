@@ -32,7 +32,7 @@ export const lmdbEngine = lmdbDefinition(
     name: 'lmdb',
     label: 'LMDB, synced commits (lmdb-js)',
     durable: true,
-    durability: 'overlappingSync: false (the write promise resolves after the commit flushes)',
+    durability: 'overlappingSync: false (the write promise resolves after the commit fdatasyncs)',
   },
   { overlappingSync: false },
 );

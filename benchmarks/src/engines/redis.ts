@@ -3,7 +3,7 @@
  * of the suite.
  *
  * Durable setting: `--appendonly yes --appendfsync always`. With it, Redis writes every command
- * to its append-only file and flushes it before it sends any reply in that event-loop turn, so a
+ * to its append-only file and fdatasyncs it before it sends any reply in that event-loop turn, so a
  * reply means the command is on disk; commands from all clients that arrive in one turn share one
  * fdatasync (Redis does group commit too). `--save ""` turns off RDB snapshots, which are not part
  * of durability here. Each cell starts its own server on a free loopback port in the cell's

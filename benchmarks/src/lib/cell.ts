@@ -57,6 +57,8 @@ export interface CellOptions {
   readonly durationMillis: number;
   /** Defaults to uniform appends of `recordBytes`. */
   readonly workload?: Workload;
+  /** See DriveOptions.timeOperations. */
+  readonly timeOperations?: boolean;
 }
 
 export interface CellResult extends DriveResult {

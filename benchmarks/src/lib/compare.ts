@@ -25,6 +25,8 @@ export interface ComparisonSettings {
   readonly rounds: number;
   readonly warmupMillis: number;
   readonly durationMillis: number;
+  /** false: no per-append clock or histogram (CPU measurements); latency columns stay empty. */
+  readonly timeOperations?: boolean;
 }
 
 export interface ComparisonRow {
@@ -45,7 +47,7 @@ export async function compareVariants(
     const samples = new Map<Variant, CellResult[]>(variants.map((variant) => [variant, []]));
     for (let round = 0; round < settings.rounds; round += 1) {
       for (const variant of rotate(variants, round)) {
-        const result = await withTempDir((dir) => runCellOn(variant.engine, { dir, ...cell, warmupMillis: settings.warmupMillis, durationMillis: settings.durationMillis }));
+        const result = await withTempDir((dir) => runCellOn(variant.engine, { dir, ...cell, warmupMillis: settings.warmupMillis, durationMillis: settings.durationMillis, timeOperations: settings.timeOperations }));
         samples.get(variant)!.push(result);
         onSample?.({ cell, variant: variant.label, round }, result);
       }

@@ -52,6 +52,11 @@ export interface DriveOptions {
   readonly warmupMillis: number;
   readonly durationMillis: number;
   readonly probe?: WindowProbe;
+  /**
+   * false: no clock reads and no histogram per operation (latency stays empty), so a measurement
+   * of the engine's own CPU per append (append-cpu) carries none of the driver's. Default true.
+   */
+  readonly timeOperations?: boolean;
 }
 
 export interface DriveResult {
@@ -94,6 +99,7 @@ interface WindowState {
   lifetimeRecords: number;
   lifetimeBytes: number;
   readonly latency: LatencyRecorder;
+  readonly timed: boolean;
   readonly gaugeSums: Record<string, number>;
   gaugeSamples: number;
 }
@@ -113,6 +119,7 @@ export async function driveAppenders(target: AppendTarget, options: DriveOptions
     lifetimeRecords: 0,
     lifetimeBytes: 0,
     latency: new LatencyRecorder(),
+    timed: options.timeOperations !== false,
     gaugeSums: {},
     gaugeSamples: 0,
   };
@@ -202,11 +209,11 @@ async function appendLoop(target: AppendTarget, next: () => Operation, state: Wi
     }
     // performance.now(), not hrtime.bigint(): same monotonic clock at sub-microsecond resolution,
     // without two BigInt allocations per append charged to every engine's CPU per append.
-    const startMillis = performance.now();
+    const startMillis = state.timed ? performance.now() : 0;
     const records = op.kind === 'append' ? 1 : op.payloads.length;
     const bytes = op.kind === 'append' ? op.payload.length : op.payloadBytes;
     await (op.kind === 'append' ? target.append(op.payload) : appendMany(target, op.payloads));
-    recordCompletion(state, records, bytes, startMillis, performance.now());
+    recordCompletion(state, records, bytes, startMillis, state.timed ? performance.now() : 0);
   }
 }
 
@@ -252,7 +259,7 @@ function recordCompletion(state: WindowState, records: number, bytes: number, st
   state.completedRecords += records;
   state.completedBytes += bytes;
   // An operation that began during warm-up waited behind warm-up work: keep it out of the latency.
-  if (startMillis >= state.startMillis) state.latency.record((endMillis - startMillis) * 1000);
+  if (state.timed && startMillis >= state.startMillis) state.latency.record((endMillis - startMillis) * 1000);
 }
 
 function appendMany(target: AppendTarget, payloads: readonly Uint8Array[]): Promise<unknown> {
