@@ -6,7 +6,7 @@ import { nonNegativeInteger, positiveNumber } from '../lib/args.js';
 import type { CellResult } from '../lib/cell.js';
 import { quickstartCellCount, quickstartConcurrencies, quickstartEngines, quickstartRecordSizesBytes, quickstartSettings, runQuickstart, type QuickstartSettings } from '../lib/quickstart.js';
 import { benchTempRoot, sameFileSystemAsTmp } from '../lib/tmpdir.js';
-import { describeFileSystem, describeMachine } from '../report/machine.js';
+import { describeHost, describeMachine } from '../report/machine.js';
 import { writeResults } from '../report/results.js';
 import type { Command } from './command.js';
 
@@ -22,8 +22,7 @@ export const quickstartCommand: Command = {
     const tempRoot = benchTempRoot();
     const machine = describeMachine(tempRoot);
     console.log(`seglog quickstart: group commit vs one write + fdatasync per record`);
-    console.log(`temp dir: ${tempRoot} (${describeFileSystem(machine)})${sameFileSystemAsTmp(tempRoot) ? '' : ' -- NOT the file system of /tmp'}`);
-    console.log(`machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.platform} ${machine.kernel}, Node ${machine.node}`);
+    console.log(describeHost(machine, sameFileSystemAsTmp(tempRoot)));
     console.log(`${quickstartCellCount()} cells x (${settings.warmupMillis} ms warm-up + ${settings.durationMillis / 1000} s)\n`);
     const run = await runQuickstart(settings, reportProgress);
     console.log(`\n${run.table}\n`);

@@ -8,9 +8,6 @@
  * `'fdatasync'` (a write and an fdatasync), where a plain write + fdatasync per record costs 2.
  * The whole child's counts (start-up, segment preallocation, drain) are printed as well.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SeglogError } from '@seglog/types';
 import { nonNegativeInteger, positiveInteger, positiveNumber } from '../lib/args.js';
@@ -41,19 +38,14 @@ export const straceCommand: Command = {
     const missing = straceUnavailableReason();
     if (missing !== null) throw new Error(missing);
     console.log(`tracing: ${engine}, ${concurrency} appenders x ${workload.recordBytes} B, ${settings.durationMillis / 1000} s (under strace, so slower than untraced)`);
-    const workDir = await mkdtemp(join(tmpdir(), 'seglog-strace-'));
-    try {
-      const figures = await traceCell({ key: cellKey(engine, workload, concurrency), engine, workload, concurrency, scenarios: [] }, settings, workDir);
-      console.log(`\n${renderCallTable(figures.counts, figures.records)}\n`);
-      console.log(`durable appends in the window: ${figures.records.toLocaleString('en-US')}`);
-      console.log(`write-family (files, sockets) + sync syscalls per durable append: ${figures.syscallsPerAppend.toFixed(4)} (a plain write + fdatasync per record costs 2)`);
-      console.log(`flushes per append: ${figures.syncsPerAppend.toFixed(4)} (sync calls ${figures.counts.syncCalls}, O_DSYNC writes ${figures.counts.dsyncWrites})`);
-      console.log(`whole process, start-up and drain included: ${figures.lifetime.syscallsPerAppend.toFixed(4)} syscalls/append over ${figures.lifetime.records.toLocaleString('en-US')} appends`);
-      const path = await writeResults('strace', new Date(), { kind: 'strace', engine, concurrency, workload, settings, figures });
-      console.log(`results: ${path}`);
-    } finally {
-      await rm(workDir, { recursive: true, force: true });
-    }
+    const figures = await traceCell({ key: cellKey(engine, workload, concurrency), engine, workload, concurrency, scenarios: [] }, settings);
+    console.log(`\n${renderCallTable(figures.counts, figures.records)}\n`);
+    console.log(`durable appends in the window: ${figures.records.toLocaleString('en-US')}`);
+    console.log(`write-family (files, sockets) + sync syscalls per durable append: ${figures.syscallsPerAppend.toFixed(4)} (a plain write + fdatasync per record costs 2)`);
+    console.log(`flushes per append: ${figures.syncsPerAppend.toFixed(4)} (sync calls ${figures.counts.syncCalls}, O_DSYNC writes ${figures.counts.dsyncWrites})`);
+    console.log(`whole process, start-up and drain included: ${figures.lifetime.syscallsPerAppend.toFixed(4)} syscalls/append over ${figures.lifetime.records.toLocaleString('en-US')} appends`);
+    const path = await writeResults('strace', new Date(), { kind: 'strace', engine, concurrency, workload, settings, figures });
+    console.log(`results: ${path}`);
   },
 };
 

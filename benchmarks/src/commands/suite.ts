@@ -12,13 +12,12 @@
  * device ceiling at the start of each repetition); the strace pass (each cell once more, traced,
  * for syscall and flush counts); then medians, tables, targets, charts and the results files.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { engines } from '../engines/index.js';
 import type { EngineInfo, EngineName } from '../lib/cell.js';
 import type { DeviceCeiling } from '../lib/device-ceiling.js';
-import { describeFileSystem, describeMachine } from '../report/machine.js';
+import { describeHost, describeMachine } from '../report/machine.js';
 import { fileTimestamp, resultsDir } from '../report/results.js';
 import { benchTempRoot, sameFileSystemAsTmp } from '../lib/tmpdir.js';
 import { summarizeCeilings, summarizeCell, type CeilingSummary, type CellSummary } from '../suite/aggregate.js';
@@ -51,22 +50,17 @@ async function findSkipped(names: readonly EngineName[]): Promise<Skipped[]> {
 async function runTracePass(cells: readonly CellSpec[], options: SuiteOptions, progress: Progress): Promise<Map<string, TraceFigures | string>> {
   const traces = new Map<string, TraceFigures | string>();
   if (options.trace === null || cells.length === 0) return traces;
-  const workDir = await mkdtemp(join(tmpdir(), 'seglog-strace-'));
-  try {
-    for (const cell of cells) {
-      progress.start(`strace: ${progress.describe(cell)}`, cellCostSeconds(options.trace) + 1);
-      try {
-        const figures = await traceCell(cell, options.trace, workDir);
-        traces.set(cell.key, figures);
-        progress.done(`${figures.syscallsPerAppend.toFixed(4)} syscalls/append, ${figures.syncsPerAppend.toFixed(4)} fsyncs/append`);
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        traces.set(cell.key, message);
-        progress.done(`FAILED: ${message}`);
-      }
+  for (const cell of cells) {
+    progress.start(`strace: ${progress.describe(cell)}`, cellCostSeconds(options.trace) + 1);
+    try {
+      const figures = await traceCell(cell, options.trace);
+      traces.set(cell.key, figures);
+      progress.done(`${figures.syscallsPerAppend.toFixed(4)} syscalls/append, ${figures.syncsPerAppend.toFixed(4)} fsyncs/append`);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      traces.set(cell.key, message);
+      progress.done(`FAILED: ${message}`);
     }
-  } finally {
-    await rm(workDir, { recursive: true, force: true });
   }
   return traces;
 }
@@ -94,8 +88,7 @@ async function runSuite(options: SuiteOptions): Promise<void> {
   progress.plan(cells.length * options.repetitions, cellCostSeconds(options.timing));
   if (options.trace !== null) progress.plan(traced.length, cellCostSeconds(options.trace) + 1);
   console.log(`seglog benchmark suite${options.quick ? ' (--quick)' : ''}`);
-  console.log(`disk: ${tempRoot} (${describeFileSystem(machine)})${sameFileSystemAsTmp(tempRoot) ? '' : ' -- NOT the file system of /tmp'}`);
-  console.log(`machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.kernel}, Node ${machine.node}, load ${machine.loadAverage.map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(describeHost(machine, sameFileSystemAsTmp(tempRoot)));
   for (const s of skipped) console.log(`skipped: ${s.engine}: ${s.reason}`);
   if (straceMissing !== null) console.log(`skipped: strace pass: ${straceMissing}`);
   console.log(`plan: ${cells.length} cells x ${options.repetitions} repetitions (${options.timing.warmupMillis} ms warm-up + ${options.timing.durationMillis / 1000} s), ${traced.length} traced runs; about ${formatDuration(progress.estimatedTotalSeconds())}\n`);
