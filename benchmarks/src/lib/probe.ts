@@ -9,14 +9,14 @@
  * write-ahead log (its wal_fsync_duration_seconds p99 guidance).
  */
 import { measureSyncedWrites, type SyncedWriteFigures } from './device-ceiling.js';
-import { adaptiveWindowMicros } from './store-names.js';
+import { adaptiveWindowMaxMicrosDefault, adaptiveWindowMicros } from './store-names.js';
 import { withTempDir } from './tmpdir.js';
 
 export const probeDefaults = {
   seconds: 2,
   thresholdP99Micros: 10_000,
-  /** The store's default `commitWindow.adaptive.maxMicros` (docs/tuning.md). */
-  windowMaxMicros: 2000,
+  /** The store's default `commitWindow.adaptive.maxMicros`. */
+  windowMaxMicros: adaptiveWindowMaxMicrosDefault,
 } as const;
 
 export interface ProbeOptions {
