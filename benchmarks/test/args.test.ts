@@ -9,7 +9,7 @@ test('cells parse as appenders x record bytes, and bad ones name the flag with a
   ]);
   const error = t.throws(() => parseCells('16x', '--cells'));
   t.true(isSeglogError(error, 'SEGLOG_INVALID_OPTION'));
-  t.regex(error!.message, /--cells .*bad cell "16x"/);
+  t.regex(error.message, /--cells .*bad cell "16x"/);
   t.throws(() => parseCells('0x128'));
   t.throws(() => parseCells('1.5x128'));
 });

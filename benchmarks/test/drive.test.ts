@@ -35,11 +35,12 @@ const open = { kind: 'open', recordBytes: 8, rate: { kind: 'steady', perSecond: 
 
 test('an open loop completes every append it issued, and the window figures come from the counters', async (t) => {
   const target = new CountingTarget();
-  const result = await driveAppenders(target, { recordBytes: 8, concurrency: 1, warmupMillis: 0, durationMillis: 60, workload: open });
+  const options = { recordBytes: 8, concurrency: 1, warmupMillis: 0, durationMillis: 60, workload: open };
+  const result = await driveAppenders(target, options);
   t.is(result.lifetimeRecords, target.appended, 'every issued append was awaited before the driver returned');
   t.is(result.lifetimePayloadBytes, 8 * target.appended);
   t.true(result.appends <= result.lifetimeRecords);
-  t.is(result.windowSyscalls, 2 * result.windowAppends!);
+  t.is(result.windowSyscalls, 2 * result.windowAppends);
   t.is(result.windowFlushes, result.windowAppends);
   t.deepEqual(result.gaugeMeans, { windowMicros: 7 }, 'a constant gauge averages to itself');
 });
@@ -51,7 +52,8 @@ test('an open loop whose append fails rejects with that error instead of running
 
 test('closed loops without timing count appends but record no latency', async (t) => {
   const target = new CountingTarget();
-  const result = await driveAppenders(target, { recordBytes: 8, concurrency: 4, warmupMillis: 0, durationMillis: 30, timeOperations: false });
+  const options = { recordBytes: 8, concurrency: 4, warmupMillis: 0, durationMillis: 30, timeOperations: false };
+  const result = await driveAppenders(target, options);
   t.is(result.lifetimeRecords, target.appended);
   t.is(result.latencyMicros.count, 0);
   t.true(result.lifetimeRecords >= 4, 'each appender finishes the append it started before it stops');

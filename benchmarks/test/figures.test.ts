@@ -18,7 +18,8 @@ import { bestDurablePeer, checkDurability, checkTargets } from '../src/suite/tar
 import { figuresOf } from '../src/suite/trace.js';
 import { checkWindowTargets, medianRow, type WindowResult } from '../src/commands/window-shapes.js';
 
-function result(engine: EngineName, concurrency: number, appendsPerSecond: number, extra: Partial<CellResult> = {}): CellResult {
+function result(engine: EngineName, concurrency: number, rate: number, extra: Partial<CellResult> = {}): CellResult {
+  const appendsPerSecond = rate;
   return {
     engine,
     durable: true,
@@ -65,7 +66,9 @@ test('a cell summary is the median of its repetitions, failed ones counted apart
   t.deepEqual(summary.appendsPerFlush, { value: 250, source: 'engine' });
 });
 
-function summary(engine: EngineName, concurrency: number, rate: number, p99: number, extra: Partial<CellSummary> = {}): CellSummary {
+type Extra = Partial<CellSummary>;
+
+function summary(engine: EngineName, concurrency: number, rate: number, p99: number, extra: Extra = {}): CellSummary {
   return {
     cell: spec(engine, concurrency),
     durable: engine !== 'nats',
@@ -149,7 +152,8 @@ test('syscalls per append count window calls on files and sockets, O_DSYNC write
   ].join('\n');
   const window = countCalls(trace, { startMicros: 2_000_000, endMicros: 3_000_000 });
   const whole = countCalls(trace);
-  const figures = figuresOf(window, whole, { appends: 300, payloadBytes: 4096, lifetimeRecords: 400, lifetimePayloadBytes: 8192 });
+  const run = { appends: 300, payloadBytes: 4096, lifetimeRecords: 400, lifetimePayloadBytes: 8192 };
+  const figures = figuresOf(window, whole, run);
   t.is(figures.syscallsPerAppend, 3 / 300, 'two segment writes and one socket write; the wake-up is not I/O');
   t.is(figures.syncsPerAppend, 2 / 300);
   t.is(figures.appendsPerSync, 150);
@@ -176,8 +180,10 @@ test('a comparison row reports the median of each figure over its rounds, skippi
   t.is(medianFigure(row, figures.flushP99), null);
 });
 
-function windowRow(window: string, appendsPerSecond: number, p99Micros: number, flushesPerSecond: number): WindowResult {
-  return { shape: 's', window, appendsPerSecond, p50Micros: 1, p99Micros, p999Micros: 1, flushesPerSecond, syscallsPerAppend: 1, meanWindowMicros: 0 };
+function windowRow(window: string, appendsPerSecond: number, p99Micros: number, flushesPerSecond: number) {
+  const rest = { p50Micros: 1, p999Micros: 1, syscallsPerAppend: 1, meanWindowMicros: 0 };
+  const row: WindowResult = { shape: 's', window, appendsPerSecond, p99Micros, flushesPerSecond, ...rest };
+  return row;
 }
 
 test('window targets: adaptive within 10% of the best fixed window, and fewer flushes than fixed 0', (t) => {
@@ -194,7 +200,9 @@ test('window targets: adaptive within 10% of the best fixed window, and fewer fl
 });
 
 function flushes(p50: number, p99: number): SyncedWriteFigures {
-  return { blockBytes: 4096, seconds: 1, writes: 100, writesPerSecond: 100, latencyMicros: { count: 100, mean: p50, p50, p99, p999: p99, max: p99 }, cpuMicrosPerWrite: 5, systemMicrosPerWrite: 4 };
+  const latencyMicros = { count: 100, mean: p50, p50, p99, p999: p99, max: p99 };
+  const cpu = { cpuMicrosPerWrite: 5, systemMicrosPerWrite: 4 };
+  return { blockBytes: 4096, seconds: 1, writes: 100, writesPerSecond: 100, latencyMicros, ...cpu };
 }
 
 test('the probe passes at or under its p99 threshold and picks a tenth of the median flush as window', (t) => {

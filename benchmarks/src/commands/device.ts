@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { positiveNumber } from '../lib/args.js';
-import { measureDeviceCeiling } from '../lib/device-ceiling.js';
+import { measureDeviceCeiling, type DeviceCeiling } from '../lib/device-ceiling.js';
 import { withTempDir } from '../lib/tmpdir.js';
 import type { Command } from './command.js';
 
@@ -16,7 +16,8 @@ export const deviceCommand: Command = {
     const { values } = parseArgs({ args: [...argv], options: { seconds: { type: 'string' }, 'sequential-mib': { type: 'string' } } });
     const syncedSeconds = positiveNumber(values.seconds, '--seconds', 2);
     const sequentialBytes = positiveNumber(values['sequential-mib'], '--sequential-mib', 512) * 1024 * 1024;
-    const ceiling = await withTempDir((dir) => Promise.resolve(measureDeviceCeiling({ dir, syncedSeconds, sequentialBytes })));
+    const measure = (dir: string): DeviceCeiling => measureDeviceCeiling({ dir, syncedSeconds, sequentialBytes });
+    const ceiling = await withTempDir((dir) => Promise.resolve(measure(dir)));
     process.stdout.write(`${JSON.stringify(ceiling)}\n`);
   },
 };

@@ -41,7 +41,7 @@ function parseVariant(json: string): SeglogOptions {
   try {
     const value = JSON.parse(json) as unknown;
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError('not an object');
-    return value as SeglogOptions;
+    return value;
   } catch (error) {
     throw SeglogError.invalidOption('--variants', `"${json}" is not a JSON object of openLog options (${String(error)})`);
   }

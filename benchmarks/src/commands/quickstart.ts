@@ -30,7 +30,12 @@ export const quickstartCommand: Command = {
       kind: 'quickstart',
       startedAt: run.startedAt.toISOString(),
       finishedAt: run.finishedAt.toISOString(),
-      settings: { ...settings, recordSizesBytes: quickstartRecordSizesBytes, concurrencies: quickstartConcurrencies, engines: quickstartEngines },
+      settings: {
+        ...settings,
+        recordSizesBytes: quickstartRecordSizesBytes,
+        concurrencies: quickstartConcurrencies,
+        engines: quickstartEngines,
+      },
       machine: run.machine,
       ratios: run.ratios,
       cells: run.cells,

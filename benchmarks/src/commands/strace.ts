@@ -38,7 +38,8 @@ export const straceCommand: Command = {
     const missing = straceUnavailableReason();
     if (missing !== null) throw new Error(missing);
     console.log(`tracing: ${engine}, ${concurrency} appenders x ${workload.recordBytes} B, ${settings.durationMillis / 1000} s (under strace, so slower than untraced)`);
-    const figures = await traceCell({ key: cellKey(engine, workload, concurrency), engine, workload, concurrency, scenarios: [] }, settings);
+    const cell = { key: cellKey(engine, workload, concurrency), engine, workload, concurrency, scenarios: [] };
+    const figures = await traceCell(cell, settings);
     console.log(`\n${renderCallTable(figures.counts, figures.records)}\n`);
     console.log(`durable appends in the window: ${figures.records.toLocaleString('en-US')}`);
     console.log(`write-family (files, sockets) + sync syscalls per durable append: ${figures.syscallsPerAppend.toFixed(4)} (a plain write + fdatasync per record costs 2)`);

@@ -47,7 +47,11 @@ async function findSkipped(names: readonly EngineName[]): Promise<Skipped[]> {
   return skipped;
 }
 
-async function runTracePass(cells: readonly CellSpec[], options: SuiteOptions, progress: Progress): Promise<Map<string, TraceFigures | string>> {
+async function runTracePass(
+  cells: readonly CellSpec[],
+  options: SuiteOptions,
+  progress: Progress,
+): Promise<Map<string, TraceFigures | string>> {
   const traces = new Map<string, TraceFigures | string>();
   if (options.trace === null || cells.length === 0) return traces;
   for (const cell of cells) {
@@ -81,7 +85,8 @@ async function runSuite(options: SuiteOptions): Promise<void> {
   const runnable = options.engines.filter((engine) => !skipped.some((s) => s.engine === engine));
   const cells = planCells(options.shape, options.scenarios, runnable);
   const straceMissing = options.trace === null ? null : straceUnavailableReason();
-  const traced = options.trace === null || straceMissing !== null ? [] : cells.filter((cell) => isTracedCell(cell, options.quick));
+  const traceable = options.trace !== null && straceMissing === null;
+  const traced = traceable ? cells.filter((cell) => isTracedCell(cell, options.quick)) : [];
 
   const progress = new Progress();
   progress.plan(options.repetitions, ceilingCostSeconds);
@@ -102,7 +107,15 @@ async function runSuite(options: SuiteOptions): Promise<void> {
     return summarizeCell(cell, engines[cell.engine].info.durable, runs, typeof trace === 'object' ? trace : null, typeof trace === 'string' ? trace : null);
   });
   const finishedAt = new Date();
-  const environment = { machine: { ...machine, tempDirSameFileSystemAsTmp: sameFileSystemAsTmp(tempRoot), loadAverageAtEnd: describeMachine(tempRoot).loadAverage }, packages: packageVersions(), tools: toolVersions() };
+  const environment = {
+    machine: {
+      ...machine,
+      tempDirSameFileSystemAsTmp: sameFileSystemAsTmp(tempRoot),
+      loadAverageAtEnd: describeMachine(tempRoot).loadAverage,
+    },
+    packages: packageVersions(),
+    tools: toolVersions(),
+  };
   const infos = options.engines.map((engine) => engines[engine].info);
   const outDir = options.outDir ?? join(resultsDir, `suite-${fileTimestamp(startedAt)}`);
   const raw: RawResults = { kind: 'suite', startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), options, environment, engines: infos, skipped, straceMissing, ceilings, ceiling, runs, traces: Object.fromEntries(traces), summaries };

@@ -104,13 +104,20 @@ export const windowShapesCommand: Command = {
     for (const line of verdicts) console.log(`- ${line}`);
     if (values.json !== undefined) {
       const shapesRun = chosen.map((s) => ({ name: s.name, description: s.description }));
-      await writeFile(values.json, JSON.stringify({ seconds, reps, raw, shapes: shapesRun, results, verdicts }, null, 2));
+      const saved = { seconds, reps, raw, shapes: shapesRun, results, verdicts };
+      await writeFile(values.json, JSON.stringify(saved, null, 2));
     }
     if (values.charts !== undefined) await saveCharts(results, values.charts);
   },
 };
 
-async function runShapes(chosen: readonly Shape[], seconds: number, reps: number): Promise<{ results: WindowResult[]; raw: WindowResult[]; verdicts: string[] }> {
+interface ShapesRun {
+  readonly results: WindowResult[];
+  readonly raw: WindowResult[];
+  readonly verdicts: string[];
+}
+
+async function runShapes(chosen: readonly Shape[], seconds: number, reps: number): Promise<ShapesRun> {
   const results: WindowResult[] = [];
   const raw: WindowResult[] = [];
   const verdicts: string[] = [];
@@ -143,10 +150,16 @@ function runWindow(shape: Shape, label: string, window: CommitWindow, seconds: n
   const workload: Workload = shape.rate === undefined ? { kind: 'uniform', recordBytes } : { kind: 'open', recordBytes, rate: shape.rate };
   return withTempDir(async (dir) => {
     let stopCompetitor: (() => void) | null = null;
-    const competitorTimer = shape.competingWriter === true ? setTimeout(() => { stopCompetitor = startCompetingWriter(dir); }, (seconds * 1000) / 2) : null;
+    const startCompetitor = (): void => {
+      stopCompetitor = startCompetingWriter(dir);
+    };
+    const competitorTimer = shape.competingWriter === true ? setTimeout(startCompetitor, (seconds * 1000) / 2) : null;
     try {
       const engine = seglogEngineWith({ commitWindow: window }, `seglog, commit window ${label}`);
-      const cell = await runCellOn(engine, { dir, recordBytes, concurrency: shape.closedAppenders ?? 1, warmupMillis: 0, durationMillis: seconds * 1000, workload });
+      const concurrency = shape.closedAppenders ?? 1;
+      const durationMillis = seconds * 1000;
+      const options = { dir, recordBytes, concurrency, warmupMillis: 0, durationMillis, workload };
+      const cell = await runCellOn(engine, options);
       return windowResult(shape.name, label, cell);
     } finally {
       if (competitorTimer !== null) clearTimeout(competitorTimer);
@@ -164,7 +177,7 @@ export function windowResult(shape: string, window: string, cell: CellResult): W
     p99Micros: cell.latencyMicros.p99,
     p999Micros: cell.latencyMicros.p999,
     flushesPerSecond: (cell.windowFlushes ?? 0) / cell.measuredSeconds,
-    syscallsPerAppend: cell.windowSyscalls === null || cell.windowAppends === 0 ? 0 : cell.windowSyscalls / cell.windowAppends,
+    syscallsPerAppend: cell.windowAppends === 0 ? 0 : (cell.windowSyscalls ?? 0) / cell.windowAppends,
     meanWindowMicros: cell.gaugeMeans.commitWindowMicros ?? 0,
   };
 }
@@ -173,7 +186,8 @@ const figureNames: readonly Figure[] = ['appendsPerSecond', 'p50Micros', 'p99Mic
 
 /** One row per window: the median of every figure over its repetitions. */
 export function medianRow(rows: readonly WindowResult[]): WindowResult {
-  const figures = Object.fromEntries(figureNames.map((key) => [key, median(rows.map((row) => row[key]))])) as Record<Figure, number>;
+  const medians = figureNames.map((key) => [key, median(rows.map((row) => row[key]))]);
+  const figures = Object.fromEntries(medians) as Record<Figure, number>;
   return { shape: rows[0]!.shape, window: rows[0]!.window, ...figures };
 }
 

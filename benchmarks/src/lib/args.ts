@@ -48,9 +48,10 @@ export interface CellShape {
 export function parseCells(text: string, flag = '--cells'): CellShape[] {
   return text.split(',').map((cell) => {
     const [concurrency, recordBytes] = cell.split('x').map(Number);
-    if (!(concurrency! > 0) || !(recordBytes! > 0) || !Number.isInteger(concurrency) || !Number.isInteger(recordBytes)) {
+    const whole = (value: number | undefined): value is number => Number.isInteger(value) && value! > 0;
+    if (!whole(concurrency) || !whole(recordBytes)) {
       throw SeglogError.invalidOption(flag, `bad cell "${cell}" (want APPENDERSxBYTES)`);
     }
-    return { concurrency: concurrency!, recordBytes: recordBytes! };
+    return { concurrency, recordBytes };
   });
 }

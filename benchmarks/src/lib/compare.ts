@@ -47,7 +47,9 @@ export async function compareVariants(
     const samples = new Map<Variant, CellResult[]>(variants.map((variant) => [variant, []]));
     for (let round = 0; round < settings.rounds; round += 1) {
       for (const variant of rotate(variants, round)) {
-        const result = await withTempDir((dir) => runCellOn(variant.engine, { dir, ...cell, warmupMillis: settings.warmupMillis, durationMillis: settings.durationMillis, timeOperations: settings.timeOperations }));
+        const { warmupMillis, durationMillis, timeOperations } = settings;
+        const options = { ...cell, warmupMillis, durationMillis, timeOperations };
+        const result = await withTempDir((dir) => runCellOn(variant.engine, { dir, ...options }));
         samples.get(variant)!.push(result);
         onSample?.({ cell, variant: variant.label, round }, result);
       }
@@ -97,7 +99,11 @@ export function medianFigure(row: ComparisonRow, figure: Figure): number | null 
 }
 
 /** appenders | record bytes | <variantTitle> | one column per figure | spread of appends/s | rounds. */
-export function renderComparison(rows: readonly ComparisonRow[], variantTitle: string, shown: readonly Figure[]): string {
+export function renderComparison(
+  rows: readonly ComparisonRow[],
+  variantTitle: string,
+  shown: readonly Figure[],
+): string {
   const columns: Column[] = [
     { title: 'appenders', align: 'right' },
     { title: 'record bytes', align: 'right' },

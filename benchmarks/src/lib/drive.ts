@@ -157,9 +157,9 @@ export async function driveAppenders(target: AppendTarget, options: DriveOptions
     latencyMicros: state.latency.summary(),
     latencyHistogram: state.latency.encoded(),
     windowAppends: after.appends - before.appends,
-    windowFlushes: after.flushes === null || before.flushes === null ? null : after.flushes - before.flushes,
-    windowSyscalls: after.syscalls === undefined || before.syscalls === undefined ? null : after.syscalls - before.syscalls,
-    gaugeMeans: Object.fromEntries(Object.entries(state.gaugeSums).map(([name, sum]) => [name, sum / state.gaugeSamples])),
+    windowFlushes: change(before.flushes, after.flushes),
+    windowSyscalls: change(before.syscalls, after.syscalls),
+    gaugeMeans: gaugeMeans(state),
     windowStartEpochMicros: state.startEpochMicros,
     windowEndEpochMicros: state.endEpochMicros,
     lifetimeRecords: state.lifetimeRecords,
@@ -168,14 +168,20 @@ export async function driveAppenders(target: AppendTarget, options: DriveOptions
 }
 
 /** Warm up, open the window, close it; returns the counters at the window's start. */
-async function runWindow(target: AppendTarget, state: WindowState, options: DriveOptions, signal: AbortSignal): Promise<EngineCounters> {
+async function runWindow(
+  target: AppendTarget,
+  state: WindowState,
+  options: DriveOptions,
+  signal: AbortSignal,
+): Promise<EngineCounters> {
   await sleepUnlessAborted(options.warmupMillis, signal);
   const before = target.counters();
   options.probe?.open();
   state.startMillis = performance.now();
   state.startEpochMicros = epochMicros();
   state.measuring = true;
-  const sampler = target.gauges === undefined ? null : setInterval(() => sampleGauges(target, state), gaugeIntervalMillis);
+  const sample = (): void => sampleGauges(target, state);
+  const sampler = target.gauges === undefined ? null : setInterval(sample, gaugeIntervalMillis);
   await sleepUnlessAborted(options.durationMillis, signal);
   if (sampler !== null) clearInterval(sampler);
   state.endMillis = performance.now();
@@ -187,8 +193,19 @@ async function runWindow(target: AppendTarget, state: WindowState, options: Driv
 }
 
 function sampleGauges(target: AppendTarget, state: WindowState): void {
-  for (const [name, value] of Object.entries(target.gauges?.() ?? {})) state.gaugeSums[name] = (state.gaugeSums[name] ?? 0) + value;
+  for (const [name, value] of Object.entries(target.gauges?.() ?? {})) {
+    state.gaugeSums[name] = (state.gaugeSums[name] ?? 0) + value;
+  }
   state.gaugeSamples += 1;
+}
+
+/** after - before, or null when the engine does not keep that counter. */
+function change(before: number | null | undefined, after: number | null | undefined): number | null {
+  return before === null || before === undefined || after === null || after === undefined ? null : after - before;
+}
+
+function gaugeMeans(state: WindowState): Record<string, number> {
+  return Object.fromEntries(Object.entries(state.gaugeSums).map(([name, sum]) => [name, sum / state.gaugeSamples]));
 }
 
 function epochMicros(): number {
@@ -222,7 +239,12 @@ async function appendLoop(target: AppendTarget, next: () => Operation, state: Wi
  * from when it was due, so time spent queued behind a slow flush counts (no coordinated omission).
  * The loop yields to I/O between arrivals, so arrivals spread in time as a service's requests do.
  */
-async function openLoop(target: AppendTarget, workload: Extract<Workload, { kind: 'open' }>, state: WindowState, totalSeconds: number): Promise<void> {
+async function openLoop(
+  target: AppendTarget,
+  workload: Extract<Workload, { kind: 'open' }>,
+  state: WindowState,
+  totalSeconds: number,
+): Promise<void> {
   const random = seededRandom(openLoopSeed);
   const op = operationSource(workload, 0).next();
   if (op.kind !== 'append') throw new TypeError('an open loop issues single appends');
@@ -252,7 +274,13 @@ async function openLoop(target: AppendTarget, workload: Extract<Workload, { kind
   if (failure !== null) throw (failure as { readonly error: unknown }).error;
 }
 
-function recordCompletion(state: WindowState, records: number, bytes: number, startMillis: number, endMillis: number): void {
+function recordCompletion(
+  state: WindowState,
+  records: number,
+  bytes: number,
+  startMillis: number,
+  endMillis: number,
+): void {
   state.lifetimeRecords += records;
   state.lifetimeBytes += bytes;
   if (!state.measuring) return;

@@ -39,12 +39,17 @@ export async function probeFlush(options: ProbeOptions = {}): Promise<ProbeResul
   const seconds = options.seconds ?? probeDefaults.seconds;
   const thresholdP99Micros = options.thresholdP99Micros ?? probeDefaults.thresholdP99Micros;
   const measure = (dir: string): SyncedWriteFigures => measureSyncedWrites(dir, seconds);
-  const flush = options.dir === undefined ? await withTempDir((dir) => Promise.resolve(measure(dir))) : measure(options.dir);
+  const { dir } = options;
+  const flush = dir === undefined ? await withTempDir((temp) => Promise.resolve(measure(temp))) : measure(dir);
   return judgeProbe(flush, thresholdP99Micros, options.windowMaxMicros ?? probeDefaults.windowMaxMicros);
 }
 
 /** The verdict and window for measured flushes (pure, so tests can give it known figures). */
-export function judgeProbe(flush: SyncedWriteFigures, thresholdP99Micros: number, windowMaxMicros: number): ProbeResult {
+export function judgeProbe(
+  flush: SyncedWriteFigures,
+  thresholdP99Micros: number,
+  windowMaxMicros: number,
+): ProbeResult {
   return {
     flush,
     adaptiveWindowMicros: adaptiveWindowMicros(flush.latencyMicros.p50, windowMaxMicros),

@@ -55,7 +55,10 @@ export function quickstartCellCount(): number {
 }
 
 /** Runs every cell in this process, one after another; `onCell` hears of each as it finishes. */
-export async function runQuickstart(settings: QuickstartSettings, onCell?: (result: CellResult) => void): Promise<QuickstartRun> {
+export async function runQuickstart(
+  settings: QuickstartSettings,
+  onCell?: (result: CellResult) => void,
+): Promise<QuickstartRun> {
   const startedAt = new Date();
   const tempRoot = benchTempRoot();
   const machine = { ...describeMachine(tempRoot), tempDirSameFileSystemAsTmp: sameFileSystemAsTmp(tempRoot) };
@@ -69,5 +72,7 @@ export async function runQuickstart(settings: QuickstartSettings, onCell?: (resu
       }
     }
   }
-  return { startedAt, finishedAt: new Date(), settings, machine, cells, ratios: speedRatios(cells), table: renderResultsTable(cells) };
+  const finishedAt = new Date();
+  const ratios = speedRatios(cells);
+  return { startedAt, finishedAt, settings, machine, cells, ratios, table: renderResultsTable(cells) };
 }

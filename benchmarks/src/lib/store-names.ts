@@ -29,7 +29,8 @@ export function adaptiveWindowMicros(flushMicros: number, maxMicros: number): nu
   let state = initialWindowState;
   // Each step moves 30% of the way (commit-window.ts STEP); 200 steps leave no visible distance.
   for (let step = 0; step < 200; step += 1) {
-    state = nextWindow(state, { fdatasyncMicros: flushMicros, independentArrivals: 1000, elapsedMicros: flushMicros }, { maxMicros });
+    const saturated = { fdatasyncMicros: flushMicros, independentArrivals: 1000, elapsedMicros: flushMicros };
+    state = nextWindow(state, saturated, { maxMicros });
   }
   return state.windowMicros;
 }

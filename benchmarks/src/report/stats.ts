@@ -45,8 +45,8 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
 
 /** numerator / denominator, or null when either is missing or the denominator is 0. */
 export function ratio(numerator: number | null | undefined, denominator: number | null | undefined): number | null {
-  if (numerator === null || numerator === undefined || denominator === null || denominator === undefined || denominator === 0) return null;
-  return numerator / denominator;
+  if (numerator === null || numerator === undefined || denominator === null || denominator === undefined) return null;
+  return denominator === 0 ? null : numerator / denominator;
 }
 
 /** Items rotated left by `by`: round r of a comparison runs its variants in this order, so drift

@@ -53,7 +53,11 @@ function engineLabel(s: CellSummary): string {
   return s.durable ? s.cell.engine : `${s.cell.engine} (not durable)`;
 }
 
-function pointsOf(rows: readonly CellSummary[], x: (s: CellSummary) => number, y: (s: CellSummary) => number | null | undefined): Point[] {
+function pointsOf(
+  rows: readonly CellSummary[],
+  x: (s: CellSummary) => number,
+  y: (s: CellSummary) => number | null | undefined,
+): Point[] {
   return rows.flatMap((s) => {
     const value = y(s);
     return value === null || value === undefined || !(value > 0) ? [] : [{ engineName: s.cell.engine, engine: engineLabel(s), x: x(s), y: value, durable: s.durable ? 'durable' : 'not durable' }];
@@ -93,7 +97,10 @@ function vegaLiteSpec(chart: ChartSpec): TopLevelSpec {
   } as TopLevelSpec;
 }
 
-export async function drawCharts(summaries: readonly CellSummary[], ceiling: CeilingSummary | null): Promise<ChartFile[]> {
+export async function drawCharts(
+  summaries: readonly CellSummary[],
+  ceiling: CeilingSummary | null,
+): Promise<ChartFile[]> {
   const sweep = summaries.filter((s) => s.cell.scenarios.includes('concurrency'));
   const sizes = summaries.filter((s) => s.cell.scenarios.includes('size') && s.cell.workload.kind === 'uniform');
   const charts: ChartSpec[] = [];
@@ -136,6 +143,8 @@ export async function drawCharts(summaries: readonly CellSummary[], ceiling: Cei
     });
   }
   const files: ChartFile[] = [];
-  for (const chart of charts) if (chart.points.length > 0) files.push(await renderChart(chart.name, chart.title, vegaLiteSpec(chart)));
+  for (const chart of charts) {
+    if (chart.points.length > 0) files.push(await renderChart(chart.name, chart.title, vegaLiteSpec(chart)));
+  }
   return files;
 }
