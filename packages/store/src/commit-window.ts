@@ -13,7 +13,7 @@
  *   rate x fdatasync latency >= ENGAGE_LOAD. Below that the window is 0: a lone appender pays one
  *   fdatasync, never a window more (InfluxDB's fixed 100 ms delay, influxdb#7565, is the lesson).
  *   The threshold is below 1 because real arrivals cluster (requests come in bursts, the event
- *   loop releases them in groups): on this machine a 50 µs window cut fdatasyncs/s by a third at
+ *   loop releases them in groups): on this machine a 50 µs window cut flushes/s by a third at
  *   3000 appends/s against a 300 µs fdatasync (load 0.9), where a uniform arrival model predicts
  *   a few percent. See docs/benchmarks.md, "Adaptive commit window".
  * - When it pays, the window is a fraction (BETA) of the smoothed fdatasync latency, never more
@@ -51,17 +51,17 @@ export interface WindowState {
   readonly windowMicros: number;
   readonly capMicros: number;
   readonly engaged: boolean;
-  /** Smoothed fdatasync latency; 0 until the first observation. */
-  readonly fdatasyncEwmaMicros: number;
+  /** Smoothed median of recent flush durations; 0 until the first observation. */
+  readonly flushEstimateMicros: number;
   /** Smoothed rate of independent arrivals, per microsecond. */
   readonly arrivalsPerMicro: number;
-  /** The last MEDIAN_SAMPLES fdatasync latencies, oldest first. */
-  readonly recentFdatasyncMicros: readonly number[];
+  /** The last MEDIAN_SAMPLES flush durations, oldest first. */
+  readonly recentFlushMicros: readonly number[];
 }
 
 /** What one durable batch taught us. */
 export interface WindowObservation {
-  readonly fdatasyncMicros: number;
+  readonly flushMicros: number;
   /** Independent arrivals since the previous observation. */
   readonly independentArrivals: number;
   /** Time since the previous observation, microseconds (> 0). */
@@ -72,9 +72,9 @@ export const initialWindowState: WindowState = {
   windowMicros: 0,
   capMicros: 0,
   engaged: false,
-  fdatasyncEwmaMicros: 0,
+  flushEstimateMicros: 0,
   arrivalsPerMicro: 0,
-  recentFdatasyncMicros: [],
+  recentFlushMicros: [],
 };
 
 function median(values: readonly number[]): number {
@@ -87,21 +87,21 @@ function smooth(previous: number, sample: number, first: boolean): number {
 }
 
 export function nextWindow(state: WindowState, observation: WindowObservation, config: WindowConfig): WindowState {
-  const first = state.fdatasyncEwmaMicros === 0;
-  const clipped = first ? observation.fdatasyncMicros : Math.min(observation.fdatasyncMicros, SPIKE_CLIP * state.fdatasyncEwmaMicros);
-  const recentFdatasyncMicros = [...state.recentFdatasyncMicros.slice(-(MEDIAN_SAMPLES - 1)), Math.max(0, clipped)];
-  const fdatasyncEwmaMicros = Math.max(1, smooth(state.fdatasyncEwmaMicros, median(recentFdatasyncMicros), first));
+  const first = state.flushEstimateMicros === 0;
+  const clipped = first ? observation.flushMicros : Math.min(observation.flushMicros, SPIKE_CLIP * state.flushEstimateMicros);
+  const recentFlushMicros = [...state.recentFlushMicros.slice(-(MEDIAN_SAMPLES - 1)), Math.max(0, clipped)];
+  const flushEstimateMicros = Math.max(1, smooth(state.flushEstimateMicros, median(recentFlushMicros), first));
   const rate = observation.elapsedMicros > 0 ? Math.max(0, observation.independentArrivals) / observation.elapsedMicros : 0;
   // The rate starts from 0, not from its first sample: one append arriving alone right after open
   // is not evidence of a steady stream.
   const arrivalsPerMicro = smooth(state.arrivalsPerMicro, rate, false);
-  const load = arrivalsPerMicro * fdatasyncEwmaMicros;
+  const load = arrivalsPerMicro * flushEstimateMicros;
   const engaged = state.engaged ? load >= RELEASE_LOAD : load >= ENGAGE_LOAD;
-  const capMicros = Math.min(config.maxMicros, CAP_FRACTION * fdatasyncEwmaMicros);
-  const target = engaged ? Math.min(capMicros, BETA * fdatasyncEwmaMicros) : 0;
+  const capMicros = Math.min(config.maxMicros, CAP_FRACTION * flushEstimateMicros);
+  const target = engaged ? Math.min(capMicros, BETA * flushEstimateMicros) : 0;
   let windowMicros = state.windowMicros + STEP * (target - state.windowMicros);
   // Snap the tail of the decay to exactly 0, so "not waiting" really means not waiting.
   if (target === 0 && windowMicros < 1) windowMicros = 0;
   windowMicros = Math.min(Math.max(0, windowMicros), capMicros);
-  return { windowMicros, capMicros, engaged, fdatasyncEwmaMicros, arrivalsPerMicro, recentFdatasyncMicros };
+  return { windowMicros, capMicros, engaged, flushEstimateMicros, arrivalsPerMicro, recentFlushMicros };
 }

@@ -233,7 +233,7 @@ export class GroupCommit {
     const { batch } = sealed;
     this.#writing = true;
     const { writer, telemetry, logId, blockBytes, clock, window } = this.#config;
-    const bytes = batch.seal(logId, blockBytes);
+    const bytes = batch.finish(logId, blockBytes);
     let timings;
     try {
       timings = await writer.writeBatch(bytes, batch.firstOffset);
@@ -244,7 +244,7 @@ export class GroupCommit {
     const now = clock.nowMicros();
     const record = { records: batch.recordCount, payloadBytes: batch.payloadBytes, framedBytes: batch.framedBytes, spanBytes: bytes.length, ...timings };
     telemetry.recordBatch(record, now);
-    window.observe(timings.fdatasyncMicros, now);
+    window.observe(timings.flushMicros, now);
     publishBatch(() => ({ dir: this.#config.dir, firstOffset: batch.firstOffset, windowMicros: sealed.windowMicros, sealReason: sealed.reason, ...record }));
     this.#complete(batch, now);
     this.#writing = false;

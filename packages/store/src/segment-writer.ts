@@ -1,5 +1,5 @@
 /**
- * One job: the active segment file. Places each sealed batch at the next aligned position, makes
+ * One job: the active segment file. Places each finished batch at the next aligned position, makes
  * it durable (one writev on an O_DSYNC descriptor, or one writev and one fdatasync), rolls to a new segment when a batch would not fit, and
  * keeps the segment's sparse index. This is the only store code that issues writes.
  *
@@ -45,10 +45,10 @@ export interface SegmentWriterConfig {
   readonly telemetry: Telemetry;
 }
 
-/** Under `open_datasync` the write is the flush: its whole time is `fdatasyncMicros`, `writeMicros` is 0. */
+/** Under `open_datasync` the write is the flush: its whole time is `flushMicros`, `writeMicros` is 0. */
 export interface BatchTimings {
   readonly writeMicros: number;
-  readonly fdatasyncMicros: number;
+  readonly flushMicros: number;
 }
 
 interface PreparedFile {
@@ -130,7 +130,7 @@ export class SegmentWriter {
     await wrapIo('writev', path, () => handle.writev([bytes], fromBytes));
     await wrapIo('fdatasync', path, () => handle.datasync());
     this.#config.telemetry.writes++;
-    this.#config.telemetry.fdatasyncs++;
+    this.#config.telemetry.flushes++;
   }
 
   /** Creates the first segment of an empty log. */
@@ -145,7 +145,7 @@ export class SegmentWriter {
     return active !== null && active.positionBytes + spanBytes <= this.#config.segmentBytes;
   }
 
-  /** Writes one sealed batch durably. Rolls first when it does not fit. */
+  /** Writes one finished batch durably. Rolls first when it does not fit. */
   async writeBatch(bytes: Uint8Array, firstOffset: number): Promise<BatchTimings> {
     const { clock, blockBytes, segmentBytes } = this.#config;
     assert(bytes.length % blockBytes === 0, 'a batch is whole blocks');
@@ -164,7 +164,7 @@ export class SegmentWriter {
     this.#averageBatchBytes = this.#averageBatchBytes === null ? bytes.length : this.#averageBatchBytes + BATCH_BYTES_SMOOTHING * (bytes.length - this.#averageBatchBytes);
     this.#maybeIndex(active, firstOffset, position);
     if (this.#config.preallocate !== 'never' && this.#next === null && active.positionBytes >= segmentBytes / 2) this.#prepareNext();
-    return { writeMicros: written - started, fdatasyncMicros: synced - written };
+    return { writeMicros: written - started, flushMicros: synced - written };
   }
 
   #maybeIndex(active: ActiveSegment, firstOffset: number, position: number): void {
@@ -252,7 +252,7 @@ export class SegmentWriter {
       throw error;
     }
     telemetry.writes++;
-    telemetry.fdatasyncs++;
+    telemetry.flushes++;
     telemetry.dirSyncs++;
     telemetry.segmentsCreated++;
     if (prepared.zeroFilled) telemetry.segmentsPreallocated++;

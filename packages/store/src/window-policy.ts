@@ -48,11 +48,11 @@ export class WindowPolicy {
   }
 
   /** Called once per durable batch; feeds the controller once per RATE_PERIOD_MICROS at most. */
-  observe(fdatasyncMicros: number, nowMicros: number): void {
+  observe(flushMicros: number, nowMicros: number): void {
     if (this.#mode.kind !== 'adaptive') return;
     const elapsedMicros = nowMicros - this.#lastObservationMicros;
     if (elapsedMicros < RATE_PERIOD_MICROS) return;
-    this.#state = nextWindow(this.#state, { fdatasyncMicros, independentArrivals: this.#independentArrivals, elapsedMicros }, { maxMicros: this.#mode.maxMicros });
+    this.#state = nextWindow(this.#state, { flushMicros, independentArrivals: this.#independentArrivals, elapsedMicros }, { maxMicros: this.#mode.maxMicros });
     this.#independentArrivals = 0;
     this.#lastObservationMicros = nowMicros;
   }
@@ -63,7 +63,7 @@ export class WindowPolicy {
       mode: this.#mode.kind,
       micros: this.windowMicros,
       capMicros: fixed ? this.windowMicros : this.#state.capMicros,
-      fdatasyncEwmaMicros: this.#state.fdatasyncEwmaMicros,
+      flushEstimateMicros: this.#state.flushEstimateMicros,
       independentArrivalsPerSecond: this.#state.arrivalsPerMicro * 1e6,
     };
   }
