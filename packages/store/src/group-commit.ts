@@ -18,7 +18,7 @@
  * with the same SEGLOG_IO error, and so does every later append, until the log is reopened and
  * recovered. Nothing is retried on the same data.
  */
-import { SeglogError, assert } from '@seglog/types';
+import { SeglogError, assert, limits } from '@seglog/types';
 import type { Clock } from '@seglog/types';
 import type { BufferPool } from '@seglog/bufpool';
 import { BATCH_HEADER_BYTES, recordFrameBytes } from '@seglog/format';
@@ -85,7 +85,7 @@ export class GroupCommit {
 
   constructor(config: GroupCommitConfig, nextOffset: number) {
     this.#config = config;
-    this.#smallRecordBytesMax = Math.floor(config.maxBatchBytes / 16);
+    this.#smallRecordBytesMax = Math.floor(config.maxBatchBytes / limits.largeRecordBatchDivisorCount);
     this.#nextOffset = nextOffset;
     this.#durableOffset = nextOffset;
     this.#idleSinceMicros = config.clock.nowMicros();

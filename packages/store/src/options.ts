@@ -34,9 +34,6 @@ const KNOWN = new Set([
   'recentIntervalMillis', 'syncMethod',
 ]);
 
-/** Default ceiling of the adaptive window: far above any useful value, far below a stall. */
-export const ADAPTIVE_MAX_MICROS_DEFAULT = 2000;
-
 function integer(name: string, value: unknown, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
@@ -56,14 +53,14 @@ function windowMicros(name: string, micros: unknown): number {
 }
 
 function commitWindow(value: unknown): WindowMode {
-  if (value === undefined || value === 'adaptive') return { kind: 'adaptive', maxMicros: ADAPTIVE_MAX_MICROS_DEFAULT };
+  if (value === undefined || value === 'adaptive') return { kind: 'adaptive', maxMicros: limits.adaptiveWindowMicrosMaxDefault };
   if (typeof value === 'object' && value !== null && 'fixedMicros' in value) {
     return { kind: 'fixed', micros: windowMicros('commitWindow.fixedMicros', (value as { fixedMicros: unknown }).fixedMicros) };
   }
   if (typeof value === 'object' && value !== null && 'adaptive' in value) {
     const adaptive = (value as { adaptive: unknown }).adaptive;
     const maxMicros = typeof adaptive === 'object' && adaptive !== null ? (adaptive as { maxMicros?: unknown }).maxMicros : undefined;
-    return { kind: 'adaptive', maxMicros: maxMicros === undefined ? ADAPTIVE_MAX_MICROS_DEFAULT : windowMicros('commitWindow.adaptive.maxMicros', maxMicros) };
+    return { kind: 'adaptive', maxMicros: maxMicros === undefined ? limits.adaptiveWindowMicrosMaxDefault : windowMicros('commitWindow.adaptive.maxMicros', maxMicros) };
   }
   throw SeglogError.invalidOption('commitWindow', `must be 'adaptive', { fixedMicros: number } or { adaptive: { maxMicros?: number } }`);
 }
@@ -78,7 +75,7 @@ export function resolveOptions(options: LogOptions): ResolvedOptions {
   }
   const blockBytes = integer('blockBytes', options.blockBytes, limits.blockBytesDefault, limits.blockBytesMin, limits.blockBytesMax);
   if (!isPowerOfTwo(blockBytes)) throw SeglogError.invalidOption('blockBytes', `must be a power of two, got ${blockBytes}`);
-  const segmentBytes = integer('segmentBytes', options.segmentBytes, limits.segmentBytesDefault, 4 * blockBytes, limits.segmentBytesMax);
+  const segmentBytes = integer('segmentBytes', options.segmentBytes, limits.segmentBytesDefault, limits.segmentBlocksMin * blockBytes, limits.segmentBytesMax);
   if (segmentBytes % blockBytes !== 0) {
     throw SeglogError.invalidOption('segmentBytes', `must be a multiple of blockBytes (${blockBytes}), got ${segmentBytes}`);
   }
@@ -90,8 +87,8 @@ export function resolveOptions(options: LogOptions): ResolvedOptions {
   }
   const recordMax = maxBatchBytes - BATCH_HEADER_BYTES - RECORD_FRAME_BYTES;
   const maxRecordBytes = integer('maxRecordBytes', options.maxRecordBytes, Math.min(limits.recordBytesMaxDefault, recordMax), 0, recordMax);
-  const maxInFlightBytes = integer('maxInFlightBytes', options.maxInFlightBytes, Math.max(limits.inFlightBytesMaxDefault, 2 * maxBatchBytes), maxBatchBytes, 2 ** 40);
-  const indexIntervalBytes = integer('indexIntervalBytes', options.indexIntervalBytes, 16 * 1024, blockBytes, segmentBytes);
+  const maxInFlightBytes = integer('maxInFlightBytes', options.maxInFlightBytes, Math.max(limits.inFlightBytesMaxDefault, 2 * maxBatchBytes), maxBatchBytes, limits.inFlightBytesMaxMax);
+  const indexIntervalBytes = integer('indexIntervalBytes', options.indexIntervalBytes, limits.indexIntervalBytesDefault, blockBytes, segmentBytes);
   if (options.preallocate !== undefined && typeof options.preallocate !== 'boolean' && options.preallocate !== 'auto') {
     throw SeglogError.invalidOption('preallocate', `must be true, false or 'auto', got ${String(options.preallocate)}`);
   }
@@ -107,8 +104,8 @@ export function resolveOptions(options: LogOptions): ResolvedOptions {
     maxBatchBytes,
     maxInFlightBytes,
     commitWindow: commitWindow(options.commitWindow),
-    maxBatchRecords: integer('maxBatchRecords', options.maxBatchRecords, 65536, 1, 2 ** 32 - 1),
-    recentIntervalMicros: 1000 * integer('recentIntervalMillis', options.recentIntervalMillis, 10_000, 100, 3_600_000),
+    maxBatchRecords: integer('maxBatchRecords', options.maxBatchRecords, limits.batchRecordsMaxDefault, 1, limits.batchRecordsMaxMax),
+    recentIntervalMicros: 1000 * integer('recentIntervalMillis', options.recentIntervalMillis, limits.recentIntervalMillisDefault, limits.recentIntervalMillisMin, limits.recentIntervalMillisMax),
     preallocate: preallocatePolicy(options.preallocate),
     syncMethod: syncMethod(options.syncMethod),
     indexIntervalBytes,

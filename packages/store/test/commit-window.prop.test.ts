@@ -1,6 +1,12 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { BETA, CAP_FRACTION, ENGAGE_LOAD, RELEASE_LOAD, initialWindowState, nextWindow } from '../src/commit-window.js';
+import { limits } from '@seglog/types';
+import { initialWindowState, nextWindow } from '../src/commit-window.js';
+
+const BETA = limits.windowFlushFraction;
+const CAP_FRACTION = limits.windowCapFlushFraction;
+const ENGAGE_LOAD = limits.windowEngageLoadRatio;
+const RELEASE_LOAD = limits.windowReleaseLoadRatio;
 import type { WindowObservation, WindowState } from '../src/commit-window.js';
 
 const config = { maxMicros: 2000 };

@@ -264,7 +264,7 @@ test("preallocate 'auto' zero-fills segments for small batches and stops for lar
   const large = tempDir();
   t.teardown(large.cleanup);
   const largeLog = await openLog({ dir: large.dir, ...options });
-  // About 300 KiB per batch: past AUTO_ZERO_FILL_MAX_BATCH_BYTES from the first batch on.
+  // About 300 KiB per batch: past limits.autoZeroFillBatchBytesMax from the first batch on.
   for (let i = 0; i < 12; i++) await largeLog.append(payloadFor(i, 300 * 1024));
   const largeMetrics = largeLog.metrics();
   await largeLog.close();

@@ -1,8 +1,8 @@
 import test from 'ava';
 import diagnosticsChannel from 'node:diagnostics_channel';
+import { limits } from '@seglog/types';
 import type { BatchEvent } from '@seglog/types';
 import { BATCH_CHANNEL, openLog } from '../src/index.js';
-import { RELEASE_LOAD } from '../src/commit-window.js';
 import { payloadFor, tempDir } from './helpers/temp-log.js';
 
 test('metrics separate queueing from service and account for every byte', async (t) => {
@@ -59,7 +59,7 @@ test('a closed-loop lone appender never waits for a window', async (t) => {
   t.is(m.commitWindow.micros, 0);
   t.is(m.sealReasons.window, 0, 'no batch was held back');
   const load = (m.commitWindow.independentArrivalsPerSecond * m.commitWindow.flushEstimateMicros) / 1e6;
-  t.true(load < RELEASE_LOAD, `only the first append arrived on its own, so the load estimate (${load}) stays below the release threshold`);
+  t.true(load < limits.windowReleaseLoadRatio, `only the first append arrived on its own, so the load estimate (${load}) stays below the release threshold`);
   await log.close();
 });
 

@@ -107,6 +107,11 @@ export interface RecentMetrics {
   readonly appendLatencyMicros: Summary;
 }
 
+/** Name of the node:diagnostics_channel channel that publishes a `BatchEvent` per durable batch. */
+export const BATCH_CHANNEL = 'seglog:batch';
+/** Name of the node:diagnostics_channel channel that publishes an `ErrorEvent` per failed batch. */
+export const ERROR_CHANNEL = 'seglog:error';
+
 /** What the `seglog:batch` diagnostics channel publishes for every durable batch. */
 export interface BatchEvent {
   readonly dir: string;
