@@ -57,7 +57,7 @@ export const counterSpecs: readonly CounterSpec[] = [
   { name: 'batch_errors_total', help: 'Batches whose write or fdatasync failed; each one poisons the log until it is reopened.', read: (m) => m.errors },
   { name: 'pool_hits_total', help: 'Batch buffers handed out from the pool free list.', read: (m) => m.pool.hits },
   { name: 'pool_misses_total', help: 'Batch buffers the pool had to allocate while growing toward its cap.', read: (m) => m.pool.misses },
-  { name: 'pool_waits_total', help: 'Buffer acquires that waited because the pool was at its cap.', read: (m) => m.pool.waits },
+  { name: 'pool_waits_total', help: 'Requests for a batch buffer refused because the pool was at its cap; the appends behind them waited for a batch to complete.', read: (m) => m.pool.waits },
 ];
 
 /** One counter family, one series per reason. */

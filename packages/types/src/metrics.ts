@@ -18,7 +18,7 @@ export interface PoolMetrics {
   readonly hits: number;
   /** Buffers that had to be allocated (the pool was still growing toward its cap). */
   readonly misses: number;
-  /** Acquires that had to wait because the pool was at its cap. */
+  /** Requests for a batch buffer refused because the pool was at its cap: the appends behind them waited for a batch to complete. */
   readonly waits: number;
   readonly buffersAllocated: number;
   readonly buffersFree: number;
