@@ -9,13 +9,12 @@
 import test from 'ava';
 import { openLog } from '@seglog/store';
 import type { Log } from '@seglog/store';
-import { errorCode } from '@seglog/testkit';
+import { errorCode, waitTurns } from '@seglog/testkit';
 import { isSeglogError } from '@seglog/types';
 import type { LogOptions } from '@seglog/types';
 import type { SimBootIO } from '@seglog/testkit';
 import { LOG_DIR, payloadOf, readAll, settle, simMachine, usedBytes } from './helpers/sim-fault-fixtures.js';
 import { NthCallFailingIO } from './helpers/sim-faulty-io.js';
-import { waitTurns } from './helpers/sim-turns.js';
 
 function optionsFor(io: SimBootIO, extra: Partial<LogOptions> = {}): LogOptions {
   return { dir: LOG_DIR, io, blockBytes: 512, segmentBytes: 32 * 1024, maxBatchBytes: 4096, commitWindow: { fixedMicros: 0 }, preallocate: false, ...extra };
