@@ -177,7 +177,10 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
   }
   const blockBytes = recovered?.blockBytes ?? options.blockBytes;
   const effective: ResolvedOptions = { ...options, blockBytes };
-  const logId = recovered?.logId ?? new Uint8Array(randomBytes(LOG_ID_BYTES));
+  if (recovered !== null && options.logId !== null && !sameBytes(recovered.logId, options.logId)) {
+    throw SeglogError.invalidOption('logId', `differs from the id of the existing log in ${options.dir}; an existing log keeps its id`);
+  }
+  const logId = recovered?.logId ?? options.logId ?? new Uint8Array(randomBytes(LOG_ID_BYTES));
   const telemetry = new Telemetry({ maxBatchBytes: effective.maxBatchBytes, recentIntervalMicros: effective.recentIntervalMicros });
   const writer = new SegmentWriter({ ...effective, logId, telemetry });
   if (recovered === null) await writer.createFirst(0);
@@ -212,4 +215,8 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
     firstOffset: recovered?.firstOffset ?? 0,
     recovery: recovered?.report ?? { segments: 0, batchesScanned: 0, tornTailAt: null },
   });
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }

@@ -6,7 +6,7 @@
  * exact outcome wherever the format spec decides it (torn tail, corruption before valid data,
  * missing segments). scripts/fuzz-soak.ts runs many more.
  * Reproduce: SEGLOG_SEED=<run seed> npx ava test/corruption-fuzz.test.ts (add SEGLOG_FUZZ_CASE=<case seed>
- * to run one case). Log ids are random, so a replay repeats every damage but not the log id bytes.
+ * to run one case). Log ids are derived from the seed, so a replay repeats every byte.
  */
 import test from 'ava';
 import { posix } from 'node:path';

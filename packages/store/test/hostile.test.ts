@@ -122,6 +122,7 @@ const ranges: Array<[string, Partial<LogOptions>[], Record<string, unknown>[]]> 
   ['commitWindow', [{ commitWindow: { fixedMicros: 0 } }, { commitWindow: { fixedMicros: 100_000 } }, { commitWindow: { adaptive: { maxMicros: 0 } } }, { commitWindow: { adaptive: { maxMicros: 100_000 } } }, { commitWindow: 'adaptive' }], [{ commitWindow: { fixedMicros: -1 } }, { commitWindow: { fixedMicros: 100_001 } }, { commitWindow: { fixedMicros: Number.NaN } }, { commitWindow: { fixedMicros: Number.POSITIVE_INFINITY } }, { commitWindow: { adaptive: { maxMicros: -0.5 } } }, { commitWindow: { adaptive: { maxMicros: 100_000.5 } } }, { commitWindow: 'fixed' }, { commitWindow: 5 }, { commitWindow: null }]],
   ['preallocate', [{ preallocate: false }, { preallocate: 'auto' }, { preallocate: true, segmentBytes: 2048, blockBytes: 512 }], [{ preallocate: 'yes' }, { preallocate: 1 }]],
   ['dir', [], [{ dir: '' }, { dir: 42 }]],
+  ['logId', [{ logId: new Uint8Array(16) }, { logId: Buffer.alloc(16, 7) }], [{ logId: new Uint8Array(15) }, { logId: new Uint8Array(17) }, { logId: 'abcdefghijklmnop' }, { logId: new Uint16Array(8) }, { logId: null }]],
   ['segmentSize', [], [{ segmentSize: 1 }]],
 ];
 for (const [name, accepted, refused] of ranges) {
@@ -232,4 +233,24 @@ test('after close every call is SEGLOG_CLOSED', async (t) => {
   t.is(log.close(), closing, 'close is idempotent');
   await expectCode(t, log.append(Uint8Array.of(3)), 'SEGLOG_CLOSED');
   await expectCode(t, log.appendMany([Uint8Array.of(4)]), 'SEGLOG_CLOSED');
+});
+
+test('an injected logId makes a replay byte-exact; an existing log keeps its id', async (t) => {
+  const logId = Uint8Array.from({ length: 16 }, (_, i) => 0xa0 + i);
+  const write = async (): Promise<Map<string, Uint8Array>> => {
+    const sim = new SimFileIO({ seed: 9 });
+    const log = await openLog({ dir: '/id', io: sim, ...tiny, logId });
+    for (let i = 0; i < 12; i++) await log.append(new Uint8Array(100).fill(i));
+    await log.close();
+    return new Map(sim.listDir('/id').map((name) => [name, sim.readFileSync(`/id/${name}`)]));
+  };
+  const [first, again] = [await write(), await write()];
+  t.true(first.size > 2, 'several segments');
+  t.deepEqual(again, first, 'the same appends with the same logId give the same bytes');
+  const sim = new SimFileIO({ seed: 10 });
+  await (await openLog({ dir: '/id', io: sim, ...tiny, logId })).close();
+  await (await openLog({ dir: '/id', io: sim, ...tiny, logId })).close();
+  const other = Uint8Array.from(logId, (byte) => byte ^ 1);
+  await expectCode(t, openLog({ dir: '/id', io: sim, ...tiny, logId: other }), 'SEGLOG_INVALID_OPTION');
+  await (await openLog({ dir: '/id', io: sim, ...tiny })).close();
 });

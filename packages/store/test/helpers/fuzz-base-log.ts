@@ -77,8 +77,10 @@ export async function simWithFiles(dir: string, files: ReadonlyMap<string, Uint8
 
 async function writeLog(options: BaseLogOptions, salt: number, prng: Prng): Promise<Map<string, Uint8Array>> {
   const io = new SimFileIO({ seed: 1 });
-  // A fixed window of 0 makes batching depend only on the PRNG: a replay builds the same layout.
-  const log = await openLog({ dir: FUZZ_DIR, io, ...options, commitWindow: { fixedMicros: 0 } });
+  // A fixed window of 0 makes batching depend only on the PRNG, and the log id comes from the
+  // salt: a replay builds the same bytes.
+  const logId = new Prng(salt).bytes(16);
+  const log = await openLog({ dir: FUZZ_DIR, io, ...options, commitWindow: { fixedMicros: 0 }, logId });
   const segmentCount = async (): Promise<number> => (await io.readdir(FUZZ_DIR)).filter((name) => name.endsWith('.seg')).length;
   // Fill until the third segment exists, then part of it, so the last segment has several batches.
   let extraGroups = prng.int(4, 12);
