@@ -1,6 +1,6 @@
 /**
  * One job: corruption fuzzing of the whole stack. Small real logs (three 16 KiB segments, built by
- * the store) are damaged in thousands of seeded ways (helpers/fuzz-damage.ts), then opened with
+ * the store) are damaged in thousands of seeded ways (testkit's damageLog), then opened with
  * openLog and read back with testkit's readLog. Each case is judged by helpers/fuzz-case.ts: only
  * documented SeglogError codes, never a wrong payload, nothing lost below the damage, and the
  * exact outcome wherever the format spec decides it (torn tail, corruption before valid data,
@@ -10,11 +10,10 @@
  */
 import test from 'ava';
 import { posix } from 'node:path';
-import { seedFromEnv } from '@seglog/testkit';
+import { copyFiles, seedFromEnv } from '@seglog/testkit';
 import { isSeglogError } from '@seglog/types';
 import { openLog } from '../src/index.js';
 import { buildBaseLog, FUZZ_DIR, VARIANTS, simWithFiles } from './helpers/fuzz-base-log.js';
-import { copyFiles } from './helpers/fuzz-damage.js';
 import { runFuzzCase } from './helpers/fuzz-case.js';
 import type { CaseOutcome } from './helpers/fuzz-case.js';
 

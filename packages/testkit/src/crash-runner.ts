@@ -163,6 +163,16 @@ async function runBoot(context: CaseContext, bootIndex: number): Promise<void> {
   const io = sim.boot();
   const timer = new CrashTimer(sim, drawCrashTurns(prng));
   const run = new BootRun(model, () => timer.fired);
+  try {
+    await runBootUntilCrash(context, bootIndex, io, timer, run);
+  } finally {
+    // A failed check leaves the timer armed (and maybe paused): stop it, or it spins forever.
+    timer.stop();
+  }
+}
+
+async function runBootUntilCrash(context: CaseContext, bootIndex: number, io: FileIO, timer: CrashTimer, run: BootRun): Promise<void> {
+  const { sim, prng, model, kase } = context;
   // Recovery of many small segments takes hundreds of turns: most boots count from after it.
   if (prng.bool(0.7)) timer.pause();
   while (!timer.fired && run.failure === null) {

@@ -7,8 +7,8 @@
  * fuzz-pattern.ts appended in concurrent groups (so batches hold 1 to ~12 records), then closed.
  * Each variant also gets a second, unrelated log of the same shape to splice blocks from.
  */
-import { BATCH_HEADER_BYTES, decodeBatch, decodeSegmentHeader, parseSegmentFileName } from '@seglog/format';
-import { Prng, SimFileIO } from '@seglog/testkit';
+import { Prng, SimFileIO, layoutLog } from '@seglog/testkit';
+import type { LogImage, SegmentLayout } from '@seglog/testkit';
 import { openLog } from '../../src/index.js';
 import { FUZZ_PROFILE, payloadAt, payloadMismatch } from './fuzz-pattern.js';
 
@@ -28,32 +28,11 @@ export const VARIANTS: readonly BaseLogOptions[] = [
   { segmentBytes: 16 * 1024, blockBytes: 1024, indexIntervalBytes: 2048, preallocate: true },
 ];
 
-export interface BatchLayout {
-  readonly positionBytes: number;
-  /** End of the checksummed bytes (header + frames); the zero padding after it is not covered. */
-  readonly endBytes: number;
-  readonly firstOffset: number;
-  readonly recordCount: number;
-}
-
-export interface SegmentLayout {
-  readonly name: string;
-  readonly indexName: string;
-  readonly baseOffset: number;
-  /** Offset after the segment's last record. */
-  readonly endOffset: number;
-  readonly batches: readonly BatchLayout[];
-}
-
-export interface BaseLog {
+/** A log to damage (testkit's LogImage), with what the store wrote it with. */
+export interface BaseLog extends LogImage {
   readonly options: BaseLogOptions;
   readonly salt: number;
-  /** File name -> bytes, as the closed log left them (next.seg.tmp included when preallocating). */
-  readonly files: ReadonlyMap<string, Uint8Array>;
-  readonly segments: readonly SegmentLayout[];
   readonly nextOffset: number;
-  /** An unrelated log of the same shape: a source of valid-looking foreign blocks. */
-  readonly foreign: ReadonlyMap<string, Uint8Array>;
 }
 
 const SEGMENTS_WANTED = 3;
@@ -98,25 +77,14 @@ async function writeLog(options: BaseLogOptions, salt: number, prng: Prng): Prom
   return snapshotFiles(io, FUZZ_DIR);
 }
 
-/** Walks a segment's batch chain with the format functions; every payload must be the pattern's. */
-function layoutOf(name: string, bytes: Uint8Array, salt: number): SegmentLayout {
-  const header = decodeSegmentHeader(bytes, name);
-  const batches: BatchLayout[] = [];
-  let position = header.blockBytes;
-  let offset = header.baseOffset;
-  for (;;) {
-    const batch = decodeBatch(header.logId, bytes, position, header.blockBytes, offset);
-    if (batch === null) break;
+/** Every payload of every segment must be the pattern's before any damage. */
+function checkPattern(segments: readonly SegmentLayout[], salt: number): void {
+  for (const batch of segments.flatMap((segment) => segment.batches)) {
     batch.payloads.forEach((payload, i) => {
-      const mismatch = payloadMismatch(offset + i, salt, FUZZ_PROFILE, payload);
+      const mismatch = payloadMismatch(batch.firstOffset + i, salt, FUZZ_PROFILE, payload);
       if (mismatch !== null) throw new Error(`base log is wrong before any damage: ${mismatch}`);
     });
-    const endBytes = position + BATCH_HEADER_BYTES + batch.header.bodyBytes;
-    batches.push({ positionBytes: position, endBytes, firstOffset: offset, recordCount: batch.header.recordCount });
-    position += batch.spanBytes;
-    offset += batch.header.recordCount;
   }
-  return { name, indexName: name.replace(/\.seg$/, '.idx'), baseOffset: header.baseOffset, endOffset: offset, batches };
 }
 
 export async function buildBaseLog(options: BaseLogOptions, seed: number): Promise<BaseLog> {
@@ -124,12 +92,12 @@ export async function buildBaseLog(options: BaseLogOptions, seed: number): Promi
   const salt = prng.nextU32();
   const files = await writeLog(options, salt, prng.fork());
   const foreign = await writeLog(options, prng.nextU32(), prng.fork());
-  const names = [...files.keys()].filter((name) => parseSegmentFileName(name) !== null).sort();
-  const segments = names.map((name) => layoutOf(name, files.get(name)!, salt));
+  const segments = layoutLog(files);
+  checkPattern(segments, salt);
   for (let i = 1; i < segments.length; i++) {
     if (segments[i]!.baseOffset !== segments[i - 1]!.endOffset) throw new Error('base log: segments do not continue each other');
   }
   const nextOffset = segments[segments.length - 1]!.endOffset;
   if (segments.length < SEGMENTS_WANTED || nextOffset === 0) throw new Error(`base log has ${segments.length} segments, ${nextOffset} records`);
-  return { options, salt, files, segments, nextOffset, foreign };
+  return { options, blockBytes: options.blockBytes, salt, files, segments, nextOffset, foreign };
 }

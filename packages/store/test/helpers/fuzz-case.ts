@@ -8,7 +8,7 @@
  * the first damaged offset may be lost. A broken rule throws a FuzzViolation naming the case seed.
  */
 import { posix } from 'node:path';
-import { Prng, readLog } from '@seglog/testkit';
+import { Prng, copyFiles, damageLog, readLog } from '@seglog/testkit';
 import type { SimFileIO } from '@seglog/testkit';
 import { ErrorCodes, SeglogError } from '@seglog/types';
 import type { ErrorCode } from '@seglog/types';
@@ -16,7 +16,6 @@ import { openLog } from '../../src/index.js';
 import type { Log } from '../../src/index.js';
 import { FUZZ_DIR, simWithFiles } from './fuzz-base-log.js';
 import type { BaseLog } from './fuzz-base-log.js';
-import { applyDamages, copyFiles } from './fuzz-damage.js';
 import { expectationFor } from './fuzz-facts.js';
 import type { Expectation } from './fuzz-facts.js';
 import { FUZZ_PROFILE, payloadAt, payloadMismatch } from './fuzz-pattern.js';
@@ -128,7 +127,7 @@ async function runOpened(ctx: CaseContext, log: Log): Promise<CaseOutcome> {
 export async function runFuzzCase(base: BaseLog, seed: number): Promise<CaseOutcome> {
   const prng = new Prng(seed);
   const files = copyFiles(base.files);
-  const damages = applyDamages(files, base, prng);
+  const damages = damageLog(files, base, prng);
   const expect = expectationFor(base, files);
   const io = await simWithFiles(FUZZ_DIR, files);
   const fail = (problem: string, cause?: unknown): never => {

@@ -17,8 +17,8 @@
  * In every case no record below the first damaged offset may be lost.
  */
 import { SEGMENT_HEADER_BYTES, decodeBatch, decodeSegmentHeader } from '@seglog/format';
-import type { BaseLog, SegmentLayout } from './fuzz-base-log.js';
-import type { Files } from './fuzz-damage.js';
+import type { LogFiles, SegmentLayout } from '@seglog/testkit';
+import type { BaseLog } from './fuzz-base-log.js';
 
 export interface Expectation {
   /** Open must refuse; why, for failure messages. Null when open may succeed. */
@@ -72,7 +72,7 @@ function touchedBatches(segment: SegmentLayout, original: Uint8Array, damaged: U
   return touched;
 }
 
-export function expectationFor(base: BaseLog, files: Files): Expectation {
+export function expectationFor(base: BaseLog, files: LogFiles): Expectation {
   const remaining = base.segments.filter((segment) => files.has(segment.name));
   const reasons: string[] = [];
   let intactBelow = Number.POSITIVE_INFINITY;
@@ -103,7 +103,7 @@ export function expectationFor(base: BaseLog, files: Files): Expectation {
     const touched = touchedBatches(segment, original, damaged);
     const first = touched.length > 0 ? segment.batches[touched[0]!]! : null;
     if (first !== null) lose(first.firstOffset);
-    const { blockBytes } = base.options;
+    const { blockBytes } = base;
     if (segment !== last) {
       // Recovery may start this sealed segment at its last index entry, past the damage: then only
       // a read finds it. But it always checks past the segment's end for valid later batches.
