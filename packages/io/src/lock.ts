@@ -206,6 +206,8 @@ async function takeLockFile(dir: string, realDir: string, content: Uint8Array): 
       try {
         await syncDirectory(realDir);
       } catch (error) {
+        // The fsync error is the one to report. If taking our lock file back fails too, what is
+        // left names this process: stale once it exits, so the next opener takes it over.
         await unlinkIfContent(lockPath, content).catch(() => undefined);
         throw error;
       }

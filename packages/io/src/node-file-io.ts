@@ -190,6 +190,7 @@ export class NodeFileIO implements FileIO {
     try {
       await fsyncFd(fd);
     } catch (error) {
+      // The fsync error is reported (see above); a close error on top of it would only hide it.
       await closeFd(fd).catch(() => undefined);
       throw error;
     }

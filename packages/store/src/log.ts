@@ -147,6 +147,8 @@ export async function openLog(options: LogOptions): Promise<Log> {
   try {
     return await openLocked(resolved, lock);
   } catch (error) {
+    // Why the open failed is what the caller must see. A lock that fails to release names this
+    // process, so it is stale as soon as the process exits and the next opener takes it over.
     await lock.release().catch(() => undefined);
     throw error;
   }
