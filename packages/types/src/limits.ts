@@ -18,6 +18,10 @@ export const limits = {
   inFlightBytesMaxDefault: 64 * 1024 * 1024,
   /** The commit window is bounded so a misconfiguration cannot park appends for seconds. */
   commitWindowMicrosMax: 100_000,
+  /** Files seglog creates: owner read/write only (a log holds user data). Option `fileMode`. */
+  fileModeDefault: 0o600,
+  /** Directories openLog creates: owner only. Option `dirMode`. */
+  dirModeDefault: 0o700,
   /** Offsets are JS numbers; 2^53 records is beyond any disk. */
   offsetMax: Number.MAX_SAFE_INTEGER,
 } as const;
