@@ -43,6 +43,10 @@ export interface SegmentWriterConfig {
   readonly syncMethod: SyncMethod;
   readonly indexIntervalBytes: number;
   readonly telemetry: Telemetry;
+  /** Permission bits of the files it creates (before the umask). */
+  readonly fileMode: number;
+  /** Runs at each roll, before the new segment is created (the HEAD checkpoint flushes). */
+  readonly onRoll?: () => Promise<void>;
 }
 
 /** Under `open_datasync` the write is the flush: its whole time is `fdatasyncMicros`, `writeMicros` is 0. */
@@ -208,7 +212,7 @@ export class SegmentWriter {
   async #prepareFile(zeroFill: boolean): Promise<PreparedFile> {
     const { io, segmentBytes } = this.#config;
     const path = this.#tmpPath;
-    const handle = await wrapIo('open', path, () => io.open(path, 'truncate'));
+    const handle = await wrapIo('open', path, () => io.open(path, 'truncate', { fileMode: this.#config.fileMode }));
     try {
       if (zeroFill) {
         const zeros = new Uint8Array(Math.min(ZERO_FILL_CHUNK_BYTES, segmentBytes));
@@ -229,6 +233,7 @@ export class SegmentWriter {
     const previous = this.#active;
     assert(previous !== null, 'roll has a segment to leave');
     await this.#flushIndex(previous);
+    await this.#config.onRoll?.();
     this.#active = null;
     await Promise.all([previous.handle.close().catch(() => undefined), previous.indexHandle.close().catch(() => undefined)]);
     const next = this.#next ?? this.#prepareFile(this.#zeroFillNext());
@@ -258,7 +263,7 @@ export class SegmentWriter {
     if (prepared.zeroFilled) telemetry.segmentsPreallocated++;
     const indexPath = join(dir, indexFileName(baseOffset));
     const writeHandle = await this.#reopenForBatches(path, handle);
-    const indexHandle = await wrapIo('open', indexPath, () => io.open(indexPath, 'truncate')).catch(async (error: unknown) => {
+    const indexHandle = await wrapIo('open', indexPath, () => io.open(indexPath, 'truncate', { fileMode: this.#config.fileMode })).catch(async (error: unknown) => {
       await writeHandle.close().catch(() => undefined);
       throw error;
     });
@@ -279,7 +284,10 @@ export class SegmentWriter {
     }
   }
 
-  /** Flushes the index and closes files. A prepared next segment is left for the next open to delete. */
+  /**
+   * Flushes the index and closes files. A prepared next segment is deleted: it may hold up to
+   * `segmentBytes` of disk, which must not stay taken by a closed log (or a failed open).
+   */
   async close(): Promise<void> {
     const active = this.#active;
     this.#active = null;
@@ -293,5 +301,14 @@ export class SegmentWriter {
       const prepared = await next.catch(() => null);
       await prepared?.handle.close().catch(() => undefined);
     }
+    await this.#removeTmp();
+  }
+
+  /** Deletes `next.seg.tmp` if it is there (its absence is the normal case). */
+  async #removeTmp(): Promise<void> {
+    const { io } = this.#config;
+    const tmp = this.#tmpPath;
+    if ((await wrapIo('stat', tmp, () => io.stat(tmp))) === null) return;
+    await wrapIo('unlink', tmp, () => io.unlink(tmp));
   }
 }

@@ -16,6 +16,12 @@ export const limits = {
   batchBytesMaxDefault: 4 * 1024 * 1024,
   recordBytesMaxDefault: 1024 * 1024,
   inFlightBytesMaxDefault: 64 * 1024 * 1024,
+  /**
+   * Payload bytes of appends waiting for in-flight room (held as copies, since the caller may
+   * reuse its buffers); past it, appends are refused with SEGLOG_OVERLOADED. A caller that awaits
+   * each append holds at most one record here, so only callers that do not await reach it.
+   */
+  queuedBytesMaxDefault: 32 * 1024 * 1024,
   /** The commit window is bounded so a misconfiguration cannot park appends for seconds. */
   commitWindowMicrosMax: 100_000,
   /** Files seglog creates: owner read/write only (a log holds user data). Option `fileMode`. */

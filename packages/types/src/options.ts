@@ -60,6 +60,23 @@ export interface LogOptions {
   readonly syncMethod?: SyncMethod;
   /** Write a sparse index entry at most every this many segment bytes. Default 16 KiB. */
   readonly indexIntervalBytes?: number;
+  /**
+   * Payload bytes that appends waiting for `maxInFlightBytes` room may hold (as copies). Past it,
+   * `append`/`appendMany` reject at once with SEGLOG_OVERLOADED, get no offset and write nothing.
+   * Default 32 MiB: never reached by callers that await their appends.
+   */
+  readonly maxQueuedBytes?: number;
+  /** Permission bits of files the log creates, before the umask. Default 0o600 (owner only). */
+  readonly fileMode?: number;
+  /** Permission bits of directories `openLog` creates, before the umask. Default 0o700. */
+  readonly dirMode?: number;
+  /**
+   * Open even when the log ends below its HEAD checkpoint (acknowledged records were lost after
+   * the fact: a cut or zeroed tail, a deleted segment). The lost offsets are handed out again,
+   * `truncateEpoch` in HEAD is bumped, and `log.lostRecords` says which. Default false: such a
+   * log fails to open with SEGLOG_CORRUPT naming both offsets.
+   */
+  readonly acceptDataLoss?: boolean;
 }
 
 export interface ReaderOptions {

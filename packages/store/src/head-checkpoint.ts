@@ -1,0 +1,175 @@
+/**
+ * One job: keep `<dir>/HEAD` (format: @seglog/format head-record.ts, docs/format.md) telling how
+ * far the log has been acknowledged, so an open can tell a lost acknowledged tail from a torn
+ * unacknowledged one (head-check.ts).
+ *
+ * After each acknowledged batch the newest durable end is written to the next slot in place: one
+ * pwrite on a plain descriptor (never O_DSYNC), at most one in flight, later values coalescing
+ * into the next write. It is fdatasynced at most once per `syncIntervalMicros` while the end
+ * moves, at every segment roll and at close. No timer: a timer would make simulated runs depend
+ * on wall time, and the kernel writes the page back within seconds anyway. The data
+ * was durable before its offset is written here, so whatever of HEAD reaches the disk, in
+ * whatever order, is a lower bound of what was acknowledged: a crash can make HEAD stale (the
+ * window since its last flush), never ahead.
+ *
+ * A write or flush that fails poisons the log (`onError`), like a failed batch: after fsyncgate
+ * nobody knows what the file holds.
+ */
+import { join } from 'node:path';
+import type { Clock, FileHandle, FileIO } from '@seglog/types';
+import { HEAD_FILE_BYTES, HEAD_FILE_NAME, decodeHead, encodeHeadSlot, headSlotPosition } from '@seglog/format';
+import type { HeadState } from '@seglog/format';
+import { readFully } from './chunk-reader.js';
+import { wrapIo } from './io-errors.js';
+
+/** How often HEAD is flushed at most while the durable end moves. */
+export const HEAD_SYNC_INTERVAL_MICROS = 1_000_000;
+const HEAD_TMP_NAME = `${HEAD_FILE_NAME}.tmp`;
+
+/** What an open finds: no HEAD file (a new or v1 log), a HEAD with no valid slot, or its newest slot. */
+export type FoundHead = { readonly kind: 'missing' } | { readonly kind: 'invalid' } | { readonly kind: 'valid'; readonly state: HeadState };
+
+/** Reads HEAD (and removes a HEAD.tmp left by a crash while creating it). */
+export async function readHead(io: FileIO, dir: string): Promise<FoundHead> {
+  const path = join(dir, HEAD_FILE_NAME);
+  const tmp = join(dir, HEAD_TMP_NAME);
+  if ((await wrapIo('stat', tmp, () => io.stat(tmp))) !== null) await wrapIo('unlink', tmp, () => io.unlink(tmp));
+  const stat = await wrapIo('stat', path, () => io.stat(path));
+  if (stat === null) return { kind: 'missing' };
+  const handle = await wrapIo('open', path, () => io.open(path, 'read'));
+  try {
+    const bytes = new Uint8Array(HEAD_FILE_BYTES);
+    const read = await wrapIo('read', path, () => readFully(handle, bytes, 0));
+    const state = decodeHead(bytes.subarray(0, read), path);
+    return state === null ? { kind: 'invalid' } : { kind: 'valid', state };
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+export interface HeadCheckpointConfig {
+  readonly io: FileIO;
+  readonly clock: Clock;
+  readonly dir: string;
+  readonly fileMode: number;
+  /** Told once when a write or flush fails; the checkpoint stops writing. */
+  readonly onError: (error: unknown) => void;
+  readonly syncIntervalMicros?: number;
+}
+
+export class HeadCheckpoint {
+  readonly #config: HeadCheckpointConfig;
+  readonly #path: string;
+  readonly #handle: FileHandle;
+  /** The last state written (maybe not yet flushed). */
+  #state: HeadState;
+  #wantedDurableOffset: number;
+  #pumping: Promise<void> | null = null;
+  #unsynced = false;
+  #lastSyncMicros: number;
+  #failure: unknown = null;
+  #closed = false;
+
+  private constructor(config: HeadCheckpointConfig, handle: FileHandle, state: HeadState) {
+    this.#config = config;
+    this.#path = handle.path;
+    this.#handle = handle;
+    this.#state = state;
+    this.#wantedDurableOffset = state.durableOffset;
+    this.#lastSyncMicros = config.clock.nowMicros();
+  }
+
+  /**
+   * Writes a fresh HEAD holding `state` in its slot: temp file, fdatasync, rename, directory
+   * fsync, so HEAD never exists half-written. Used for a log without one, and after an accepted loss.
+   */
+  static async create(config: HeadCheckpointConfig, state: HeadState): Promise<HeadCheckpoint> {
+    const { io, dir, fileMode } = config;
+    const path = join(dir, HEAD_FILE_NAME);
+    const tmp = join(dir, HEAD_TMP_NAME);
+    const bytes = new Uint8Array(HEAD_FILE_BYTES);
+    bytes.set(encodeHeadSlot(state), headSlotPosition(state.seq));
+    const handle = await wrapIo('open', tmp, () => io.open(tmp, 'truncate', { fileMode }));
+    try {
+      await wrapIo('writev', tmp, () => handle.writev([bytes], 0));
+      await wrapIo('fdatasync', tmp, () => handle.datasync());
+    } finally {
+      await handle.close().catch(() => undefined);
+    }
+    await wrapIo('rename', tmp, () => io.rename(tmp, path));
+    await wrapIo('fsync', dir, () => io.syncDir(dir));
+    return HeadCheckpoint.open(config, state);
+  }
+
+  /** Continues an existing HEAD whose newest valid slot is `state`. */
+  static async open(config: HeadCheckpointConfig, state: HeadState): Promise<HeadCheckpoint> {
+    const path = join(config.dir, HEAD_FILE_NAME);
+    const handle = await wrapIo('open', path, () => config.io.open(path, 'write', { fileMode: config.fileMode }));
+    return new HeadCheckpoint(config, handle, state);
+  }
+
+  /** The newest state written. */
+  get state(): HeadState {
+    return this.#state;
+  }
+
+  /** The log is acknowledged up to `durableOffset`: record it soon. Never throws, never waits. */
+  advance(durableOffset: number): void {
+    if (durableOffset <= this.#wantedDurableOffset || this.#failure !== null || this.#closed) return;
+    this.#wantedDurableOffset = durableOffset;
+    this.#pumping ??= this.#pump().finally(() => (this.#pumping = null));
+  }
+
+  /** Writes the newest value and flushes HEAD (at a roll and at close). Rejects if HEAD failed. */
+  async flush(): Promise<void> {
+    while (this.#pumping !== null) await this.#pumping;
+    if (this.#failure !== null) throw this.#failure;
+    if (this.#wantedDurableOffset > this.#state.durableOffset) await this.#writeSlot(this.#wantedDurableOffset);
+    if (this.#unsynced) await this.#sync();
+  }
+
+  /** Flushes (when `flush`: not after a failed write), then closes the file. HEAD is not written after this. */
+  async close(flush = true): Promise<void> {
+    try {
+      if (flush && this.#failure === null) await this.flush();
+    } finally {
+      this.#closed = true;
+      await this.#handle.close().catch(() => undefined);
+    }
+  }
+
+  /** One write in flight at a time; each pass writes the newest wanted value. */
+  async #pump(): Promise<void> {
+    try {
+      while (this.#wantedDurableOffset > this.#state.durableOffset && !this.#closed) {
+        await this.#writeSlot(this.#wantedDurableOffset);
+        if (this.#config.clock.nowMicros() - this.#lastSyncMicros >= this.#interval) await this.#sync();
+      }
+    } catch (error) {
+      this.#failed(error);
+    }
+  }
+
+  get #interval(): number {
+    return this.#config.syncIntervalMicros ?? HEAD_SYNC_INTERVAL_MICROS;
+  }
+
+  async #writeSlot(durableOffset: number): Promise<void> {
+    const next: HeadState = { ...this.#state, seq: this.#state.seq + 1, durableOffset, writtenAtMs: Date.now() };
+    await wrapIo('writev', this.#path, () => this.#handle.writev([encodeHeadSlot(next)], headSlotPosition(next.seq)));
+    this.#state = next;
+    this.#unsynced = true;
+  }
+
+  async #sync(): Promise<void> {
+    this.#unsynced = false;
+    await wrapIo('fdatasync', this.#path, () => this.#handle.datasync());
+    this.#lastSyncMicros = this.#config.clock.nowMicros();
+  }
+
+  #failed(error: unknown): void {
+    if (this.#failure !== null) return;
+    this.#failure = error;
+    this.#config.onError(error);
+  }
+}
