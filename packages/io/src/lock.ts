@@ -23,8 +23,6 @@ import { ErrorCodes, SeglogError, limits } from '@seglog/types';
 import type { DirLock } from '@seglog/types';
 
 export const lockFileName = 'LOCK';
-/** Each attempt either publishes, meets a live holder, or clears one stale file; racers bound it. */
-const acquireAttemptsMax = 5;
 
 export interface LockIdentity {
   readonly pid: number;
@@ -244,7 +242,7 @@ async function unlinkIfContent(lockPath: string, content: Uint8Array): Promise<v
 
 async function takeLockFile(dir: string, realDir: string, content: Uint8Array, fileMode: number): Promise<void> {
   const lockPath = path.join(realDir, lockFileName);
-  for (let attempt = 0; attempt < acquireAttemptsMax; attempt++) {
+  for (let attempt = 0; attempt < limits.lockAttemptsMax; attempt++) {
     if (await publishLockFile(lockPath, content, fileMode)) {
       try {
         await syncDirectory(realDir);
@@ -260,7 +258,7 @@ async function takeLockFile(dir: string, realDir: string, content: Uint8Array, f
     if (verdict.live) throw SeglogError.locked(dir, verdict.holder);
     await moveAsideStaleLock(dir, lockPath, existing);
   }
-  throw SeglogError.locked(dir, `racing openers (gave up after ${acquireAttemptsMax} attempts)`);
+  throw SeglogError.locked(dir, `racing openers (gave up after ${limits.lockAttemptsMax} attempts)`);
 }
 
 class HeldDirLock implements DirLock {

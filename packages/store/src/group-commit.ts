@@ -96,7 +96,7 @@ export class GroupCommit {
 
   constructor(config: GroupCommitConfig, nextOffset: number) {
     this.#config = config;
-    this.#smallRecordBytesMax = Math.floor(config.maxBatchBytes / 16);
+    this.#smallRecordBytesMax = Math.floor(config.maxBatchBytes / limits.largeRecordBatchDivisorCount);
     this.#nextOffset = nextOffset;
     this.#durableOffset = nextOffset;
     this.#idleSinceMicros = config.clock.nowMicros();
@@ -295,7 +295,7 @@ export class GroupCommit {
     let timings;
     let bytes;
     try {
-      bytes = batch.seal(logId, blockBytes);
+      bytes = batch.finish(logId, blockBytes);
       timings = await writer.writeBatch(bytes, batch.firstOffset);
     } catch (error) {
       this.#fail(error, batch);
@@ -304,7 +304,7 @@ export class GroupCommit {
     const now = clock.nowMicros();
     const record = { records: batch.recordCount, payloadBytes: batch.payloadBytes, framedBytes: batch.framedBytes, spanBytes: bytes.length, ...timings };
     telemetry.recordBatch(record, now);
-    window.observe(timings.fdatasyncMicros, now);
+    window.observe(timings.flushMicros, now);
     publishBatch(() => ({ dir: this.#config.dir, firstOffset: batch.firstOffset, windowMicros: sealed.windowMicros, sealReason: sealed.reason, ...record }));
     this.#complete(batch, now);
     this.#writing = false;

@@ -16,14 +16,13 @@
  * nobody knows what the file holds.
  */
 import { join } from 'node:path';
+import { limits } from '@seglog/types';
 import type { Clock, FileHandle, FileIO } from '@seglog/types';
 import { HEAD_FILE_BYTES, HEAD_FILE_NAME, decodeHead, encodeHeadSlot, headSlotPosition } from '@seglog/format';
 import type { HeadState } from '@seglog/format';
 import { readFully } from './chunk-reader.js';
-import { wrapIo } from './io-errors.js';
+import { closeAbandoned, closeFlushed, wrapIo } from './io-errors.js';
 
-/** How often HEAD is flushed at most while the durable end moves. */
-export const HEAD_SYNC_INTERVAL_MICROS = 1_000_000;
 const HEAD_TMP_NAME = `${HEAD_FILE_NAME}.tmp`;
 
 /** What an open finds: no HEAD file (a new or v1 log), a HEAD with no valid slot, or its newest slot. */
@@ -43,7 +42,7 @@ export async function readHead(io: FileIO, dir: string): Promise<FoundHead> {
     const state = decodeHead(bytes.subarray(0, read), path);
     return state === null ? { kind: 'invalid' } : { kind: 'valid', state };
   } finally {
-    await handle.close().catch(() => undefined);
+    await closeFlushed(handle); // read only: nothing to lose
   }
 }
 
@@ -94,7 +93,7 @@ export class HeadCheckpoint {
       await wrapIo('writev', tmp, () => handle.writev([bytes], 0));
       await wrapIo('fdatasync', tmp, () => handle.datasync());
     } finally {
-      await handle.close().catch(() => undefined);
+      await closeFlushed(handle); // flushed above, or the error that stopped us is the one to report
     }
     await wrapIo('rename', tmp, () => io.rename(tmp, path));
     await wrapIo('fsync', dir, () => io.syncDir(dir));
@@ -134,7 +133,7 @@ export class HeadCheckpoint {
       if (flush && this.#failure === null) await this.flush();
     } finally {
       this.#closed = true;
-      await this.#handle.close().catch(() => undefined);
+      await closeFlushed(this.#handle);
     }
   }
 
@@ -151,7 +150,7 @@ export class HeadCheckpoint {
   }
 
   get #interval(): number {
-    return this.#config.syncIntervalMicros ?? HEAD_SYNC_INTERVAL_MICROS;
+    return this.#config.syncIntervalMicros ?? limits.headSyncIntervalMicros;
   }
 
   async #writeSlot(durableOffset: number): Promise<void> {

@@ -1,6 +1,8 @@
 /**
- * One job: turn a failed file operation into SEGLOG_IO naming the operation and file, keeping the
- * original error as `cause`. SeglogErrors pass through unchanged.
+ * One job: what the store does with a failed file operation. A failure that matters becomes
+ * SEGLOG_IO naming the operation and file, with the original error as `cause` (SeglogErrors pass
+ * through unchanged). The two close helpers name the only cases where a failure is dropped, and
+ * why that is safe.
  */
 import { ErrorCodes, SeglogError } from '@seglog/types';
 
@@ -16,6 +18,7 @@ function plantedLink(operation: string, file: string, cause: unknown): SeglogErr
     { cause, file },
   );
 }
+import type { FileHandle } from '@seglog/types';
 
 export async function wrapIo<T>(operation: string, file: string, run: () => Promise<T>): Promise<T> {
   try {
@@ -23,5 +26,32 @@ export async function wrapIo<T>(operation: string, file: string, run: () => Prom
   } catch (error) {
     if (error instanceof SeglogError) throw error;
     throw plantedLink(operation, file, error) ?? SeglogError.io(operation, file, error);
+  }
+}
+
+/**
+ * Closes a handle on the way out of a failed operation. The error that made us give up is the one
+ * the caller must see; a second error from close would only hide it, and the handle is never used
+ * again either way.
+ */
+export async function closeAbandoned(handle: FileHandle): Promise<void> {
+  try {
+    await handle.close();
+  } catch {
+    // Dropped on purpose: see the doc comment.
+  }
+}
+
+/**
+ * Closes a handle whose writes are all durable already (flushed by fdatasync or written through
+ * O_DSYNC) or are hints that recovery rebuilds (the sparse index). close() on a local file cannot
+ * lose what was flushed, so its error says nothing about the log's data and must not fail an append
+ * or a close that already succeeded. fsyncgate is not in play: no flush is retried after close.
+ */
+export async function closeFlushed(handle: FileHandle): Promise<void> {
+  try {
+    await handle.close();
+  } catch {
+    // Dropped on purpose: see the doc comment.
   }
 }

@@ -88,9 +88,6 @@ function permissionMode(name: string, value: unknown, fallback: number, required
   return mode;
 }
 
-/** Default ceiling of the adaptive window: far above any useful value, far below a stall. */
-export const ADAPTIVE_MAX_MICROS_DEFAULT = 2000;
-
 function integer(name: string, value: unknown, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
@@ -112,7 +109,7 @@ function windowMicros(name: string, micros: unknown): number {
 const COMMIT_WINDOW_SHAPES = `'adaptive', { fixedMicros: number } or { adaptive: { maxMicros?: number } }`;
 
 function commitWindow(value: unknown): WindowMode {
-  if (value === undefined || value === 'adaptive') return { kind: 'adaptive', maxMicros: ADAPTIVE_MAX_MICROS_DEFAULT };
+  if (value === undefined || value === 'adaptive') return { kind: 'adaptive', maxMicros: limits.adaptiveWindowMicrosMaxDefault };
   if (!isPlainObject(value)) throw SeglogError.invalidOption('commitWindow', `must be ${COMMIT_WINDOW_SHAPES}, got ${describeValue(value)}`);
   if ('fixedMicros' in value) {
     refuseUnknownKeys('commitWindow', value, ['fixedMicros']);
@@ -123,7 +120,7 @@ function commitWindow(value: unknown): WindowMode {
     const adaptive = value.adaptive;
     if (!isPlainObject(adaptive)) throw SeglogError.invalidOption('commitWindow.adaptive', `must be an object { maxMicros?: number }, got ${describeValue(adaptive)}`);
     refuseUnknownKeys('commitWindow.adaptive', adaptive, ['maxMicros']);
-    const maxMicros = adaptive.maxMicros === undefined ? ADAPTIVE_MAX_MICROS_DEFAULT : windowMicros('commitWindow.adaptive.maxMicros', adaptive.maxMicros);
+    const maxMicros = adaptive.maxMicros === undefined ? limits.adaptiveWindowMicrosMaxDefault : windowMicros('commitWindow.adaptive.maxMicros', adaptive.maxMicros);
     return { kind: 'adaptive', maxMicros };
   }
   throw SeglogError.invalidOption('commitWindow', `must be ${COMMIT_WINDOW_SHAPES}, got an object with keys ${Object.keys(value).join(', ') || '(none)'}`);
@@ -142,7 +139,7 @@ export function resolveOptions(options: LogOptions): ResolvedOptions {
   const clock = engine<Clock>('clock', options.clock, CLOCK_METHODS, systemClock);
   const blockBytes = integer('blockBytes', options.blockBytes, limits.blockBytesDefault, limits.blockBytesMin, limits.blockBytesMax);
   if (!isPowerOfTwo(blockBytes)) throw SeglogError.invalidOption('blockBytes', `must be a power of two, got ${blockBytes}`);
-  const segmentBytes = integer('segmentBytes', options.segmentBytes, limits.segmentBytesDefault, 4 * blockBytes, limits.segmentBytesMax);
+  const segmentBytes = integer('segmentBytes', options.segmentBytes, limits.segmentBytesDefault, limits.segmentBlocksMin * blockBytes, limits.segmentBytesMax);
   if (segmentBytes % blockBytes !== 0) {
     throw SeglogError.invalidOption('segmentBytes', `must be a multiple of blockBytes (${blockBytes}), got ${segmentBytes}`);
   }
@@ -154,12 +151,12 @@ export function resolveOptions(options: LogOptions): ResolvedOptions {
   }
   const recordMax = maxBatchBytes - BATCH_HEADER_BYTES - RECORD_FRAME_BYTES;
   const maxRecordBytes = integer('maxRecordBytes', options.maxRecordBytes, Math.min(limits.recordBytesMaxDefault, recordMax), 0, recordMax);
-  const maxInFlightBytes = integer('maxInFlightBytes', options.maxInFlightBytes, Math.max(limits.inFlightBytesMaxDefault, 2 * maxBatchBytes), maxBatchBytes, 2 ** 40);
-  const indexIntervalBytes = integer('indexIntervalBytes', options.indexIntervalBytes, 16 * 1024, blockBytes, segmentBytes);
+  const maxInFlightBytes = integer('maxInFlightBytes', options.maxInFlightBytes, Math.max(limits.inFlightBytesMaxDefault, 2 * maxBatchBytes), maxBatchBytes, limits.inFlightBytesMaxMax);
+  const indexIntervalBytes = integer('indexIntervalBytes', options.indexIntervalBytes, limits.indexIntervalBytesDefault, blockBytes, segmentBytes);
   if (options.preallocate !== undefined && typeof options.preallocate !== 'boolean' && options.preallocate !== 'auto') {
     throw SeglogError.invalidOption('preallocate', `must be true, false or 'auto', got ${describeValue(options.preallocate)}`);
   }
-  const maxQueuedBytes = integer('maxQueuedBytes', options.maxQueuedBytes, limits.queuedBytesMaxDefault, 0, 2 ** 40);
+  const maxQueuedBytes = integer('maxQueuedBytes', options.maxQueuedBytes, limits.queuedBytesMaxDefault, 0, limits.queuedBytesMaxMax);
   return {
     // Absolute, so errors, events and the lock all name the directory the same way.
     dir: resolve(options.dir),
@@ -172,8 +169,8 @@ export function resolveOptions(options: LogOptions): ResolvedOptions {
     maxBatchBytes,
     maxInFlightBytes,
     commitWindow: commitWindow(options.commitWindow),
-    maxBatchRecords: integer('maxBatchRecords', options.maxBatchRecords, 65536, 1, 2 ** 32 - 1),
-    recentIntervalMicros: 1000 * integer('recentIntervalMillis', options.recentIntervalMillis, 10_000, 100, 3_600_000),
+    maxBatchRecords: integer('maxBatchRecords', options.maxBatchRecords, limits.batchRecordsMaxDefault, 1, limits.batchRecordsMaxMax),
+    recentIntervalMicros: 1000 * integer('recentIntervalMillis', options.recentIntervalMillis, limits.recentIntervalMillisDefault, limits.recentIntervalMillisMin, limits.recentIntervalMillisMax),
     preallocate: preallocatePolicy(options.preallocate),
     syncMethod: syncMethod(options.syncMethod),
     indexIntervalBytes,

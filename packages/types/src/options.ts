@@ -54,7 +54,7 @@ export interface LogOptions {
    * How a batch is made durable. `'fdatasync'`: one writev, then one fdatasync. `'open_datasync'`:
    * the segment is opened with O_DSYNC and the writev itself is durable when it returns, one system
    * call (and one trip to the thread pool) instead of two; `metrics().writeMicros` is then 0 and
-   * the whole write counts as `fdatasyncMicros`. Named after PostgreSQL's `wal_sync_method`.
+   * the whole write counts as `flushMicros`. Named after PostgreSQL's `wal_sync_method`.
    * Default `'open_datasync'`.
    */
   readonly syncMethod?: SyncMethod;

@@ -53,7 +53,7 @@ function codedError(ctx: CaseContext, error: unknown, allowed: ReadonlySet<Error
 function checkRefusal(ctx: CaseContext, error: unknown): void {
   const coded = codedError(ctx, error, OPEN_CODES, 'openLog');
   const { expect } = ctx;
-  // A damaged sealed segment may be caught at open (if the damage lies past its last index entry) or on read.
+  // A damaged earlier (no longer active) segment may be caught at open (if the damage lies past its last index entry) or on read.
   const mayRefuse = expect.mustRefuse !== null || expect.readMustFail;
   if (!mayRefuse) ctx.fail(`openLog refused a log it must open: ${coded.message}`, coded);
   if (coded.code === ErrorCodes.UNSUPPORTED_FORMAT && !expect.headerDamaged) ctx.fail(`SEGLOG_UNSUPPORTED_FORMAT with no header damaged: ${coded.message}`);
@@ -96,7 +96,7 @@ async function readAll(ctx: CaseContext, reader: Reader, log: Log): Promise<bool
   const mustReach = Math.min(ctx.expect.intactBelow, log.nextOffset);
   if (expected < mustReach) ctx.fail(`read stopped at ${expected}; records below ${mustReach} are undamaged`);
   if (!failed && expected !== log.nextOffset) ctx.fail(`read ended quietly at ${expected}, the log ends at ${log.nextOffset}`);
-  if (ctx.expect.readMustFail && !failed) ctx.fail('a sealed segment is damaged, yet the whole log read back without SEGLOG_CORRUPT');
+  if (ctx.expect.readMustFail && !failed) ctx.fail('an earlier (closed) segment is damaged, yet the whole log read back without SEGLOG_CORRUPT');
   if (!ctx.expect.readMustFail && failed) ctx.fail(`read failed with nothing damaged below ${log.nextOffset} that open could miss`);
   return failed;
 }

@@ -9,9 +9,9 @@
  *   naming that segment and the damaged batch's byte position.
  * - In the last segment, damage with nothing valid after it: a torn tail; open succeeds and the
  *   log ends exactly at the first damaged batch (the documented limit of the design).
- * - A damaged batch in an earlier (sealed) segment: open may not see it (recovery starts sealed
+ * - A damaged batch in an earlier (closed) segment: open may not see it (recovery starts closed
  *   segments at their last index entry), so open refuses or a full read ends in SEGLOG_CORRUPT.
- *   A valid batch at or past a sealed segment's end offset lying after its end: open refuses.
+ *   A valid batch at or past a closed segment's end offset lying after its end: open refuses.
  * - The log, read as above, ends below the durable end in HEAD (a cut or zeroed tail of the last
  *   segment, a deleted last segment): acknowledged records are missing, so open refuses with
  *   SEGLOG_CORRUPT naming the last segment and the byte where it ends (issue 9 item 6).
@@ -34,7 +34,7 @@ export interface Expectation {
   readonly firstOffset: number;
   /** When open succeeds and nothing forbids it: the exact nextOffset; null when open must refuse anyway. */
   readonly nextOffset: number | null;
-  /** A sealed segment's batch is damaged: if open succeeds, a full read must end in SEGLOG_CORRUPT. */
+  /** A closed segment's batch is damaged: if open succeeds, a full read must end in SEGLOG_CORRUPT. */
   readonly readMustFail: boolean;
   /** Offsets below this (and at or above firstOffset) were not touched and must stay readable. */
   readonly intactBelow: number;
