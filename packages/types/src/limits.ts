@@ -45,7 +45,7 @@ export const limits = {
    * A caller that awaits each append holds at most one record here, so only callers that do not
    * await reach it.
    */
-  queuedBytesMaxDefault: 32 * MiB,
+  queuedBytesMaxDefault: 16 * MiB,
   /** Largest `maxQueuedBytes` accepted. */
   queuedBytesMaxMax: 2 ** 40,
   /**

@@ -63,7 +63,8 @@ export interface LogOptions {
   /**
    * Payload bytes that appends waiting for `maxInFlightBytes` room may hold (as copies). Past it,
    * `append`/`appendMany` reject at once with SEGLOG_OVERLOADED, get no offset and write nothing.
-   * Default 32 MiB: never reached by callers that await their appends.
+   * Default 16 MiB: reached only by callers that do not await (or by more than 16 concurrent
+   * awaiting appenders of 1 MiB records beyond `maxInFlightBytes`: raise it for those).
    */
   readonly maxQueuedBytes?: number;
   /** Permission bits of files the log creates, before the umask. Default 0o600 (owner only). */
