@@ -3,9 +3,16 @@
  * far the log has been acknowledged, so an open can tell a lost acknowledged tail from a torn
  * unacknowledged one (head-check.ts).
  *
- * After each acknowledged batch the newest durable end is written to the next slot in place: one
- * pwrite on a plain descriptor (never O_DSYNC), at most one in flight, later values coalescing
- * into the next write. It is fdatasynced at most once per `syncIntervalMicros` while the end
+ * After each acknowledged batch the newest durable end is written to a slot in place: one pwrite
+ * on a plain descriptor (never O_DSYNC), at most one in flight, later values coalescing into the
+ * next write.
+ *
+ * Which slot: never the one holding the last *flushed* state. An unflushed write can be lost
+ * whole at a power cut while a later one tears, so if writes simply alternated, the flushed slot
+ * could be torn by an overwrite while the other slot's unflushed content vanished: no valid slot
+ * (the crash simulator found exactly that). So between two flushes every write goes to the same
+ * scratch slot, seq rising by 2 to keep slot = seq % 2; after a flush the scratch slot holds the
+ * flushed state and the next write (seq + 1) goes to the other one. It is fdatasynced at most once per `syncIntervalMicros` while the end
  * moves, at every segment roll and at close. No timer: a timer would make simulated runs depend
  * on wall time, and the kernel writes the page back within seconds anyway. The data
  * was durable before its offset is written here, so whatever of HEAD reaches the disk, in
@@ -62,19 +69,23 @@ export class HeadCheckpoint {
   readonly #handle: FileHandle;
   /** The last state written (maybe not yet flushed). */
   #state: HeadState;
+  /** Seq of the last state known flushed: its slot is never overwritten until another is flushed. */
+  #flushedSeq: number;
   #wantedDurableOffset: number;
-  #pumping: Promise<void> | null = null;
-  #unsynced = false;
+  /** Every write and flush runs on this chain, one at a time, in order. */
+  #tail: Promise<void> = Promise.resolve();
+  #catchUpQueued = false;
   #lastSyncMicros: number;
   #failure: unknown = null;
   #closed = false;
 
-  private constructor(config: HeadCheckpointConfig, handle: FileHandle, state: HeadState) {
+  private constructor(config: HeadCheckpointConfig, handle: FileHandle, flushed: HeadState) {
     this.#config = config;
     this.#path = handle.path;
     this.#handle = handle;
-    this.#state = state;
-    this.#wantedDurableOffset = state.durableOffset;
+    this.#state = flushed;
+    this.#flushedSeq = flushed.seq;
+    this.#wantedDurableOffset = flushed.durableOffset;
     this.#lastSyncMicros = config.clock.nowMicros();
   }
 
@@ -97,13 +108,25 @@ export class HeadCheckpoint {
     }
     await wrapIo('rename', tmp, () => io.rename(tmp, path));
     await wrapIo('fsync', dir, () => io.syncDir(dir));
-    return HeadCheckpoint.open(config, state);
+    const written = await wrapIo('open', path, () => io.open(path, 'write', { fileMode }));
+    return new HeadCheckpoint(config, written, state);
   }
 
-  /** Continues an existing HEAD whose newest valid slot is `state`. */
+  /**
+   * Continues an existing HEAD whose newest valid slot is `state`. That slot is written again,
+   * unchanged, and flushed: what an open reads may be an unflushed page (a reopen in the same
+   * boot), and only a flushed slot may be the one that later writes leave alone.
+   */
   static async open(config: HeadCheckpointConfig, state: HeadState): Promise<HeadCheckpoint> {
     const path = join(config.dir, HEAD_FILE_NAME);
     const handle = await wrapIo('open', path, () => config.io.open(path, 'write', { fileMode: config.fileMode }));
+    try {
+      await wrapIo('writev', path, () => handle.writev([encodeHeadSlot(state)], headSlotPosition(state.seq)));
+      await wrapIo('fdatasync', path, () => handle.datasync());
+    } catch (error) {
+      await closeAbandoned(handle);
+      throw error;
+    }
     return new HeadCheckpoint(config, handle, state);
   }
 
@@ -116,15 +139,18 @@ export class HeadCheckpoint {
   advance(durableOffset: number): void {
     if (durableOffset <= this.#wantedDurableOffset || this.#failure !== null || this.#closed) return;
     this.#wantedDurableOffset = durableOffset;
-    this.#pumping ??= this.#pump().finally(() => (this.#pumping = null));
+    if (this.#catchUpQueued) return; // the queued pass will write the newest value
+    this.#catchUpQueued = true;
+    void this.#enqueue(() => {
+      this.#catchUpQueued = false;
+      return this.#catchUp(false);
+    });
   }
 
   /** Writes the newest value and flushes HEAD (at a roll and at close). Rejects if HEAD failed. */
   async flush(): Promise<void> {
-    while (this.#pumping !== null) await this.#pumping;
+    await this.#enqueue(() => this.#catchUp(true));
     if (this.#failure !== null) throw this.#failure;
-    if (this.#wantedDurableOffset > this.#state.durableOffset) await this.#writeSlot(this.#wantedDurableOffset);
-    if (this.#unsynced) await this.#sync();
   }
 
   /** Flushes (when `flush`: not after a failed write), then closes the file. HEAD is not written after this. */
@@ -133,20 +159,30 @@ export class HeadCheckpoint {
       if (flush && this.#failure === null) await this.flush();
     } finally {
       this.#closed = true;
+      await this.#tail;
       await closeFlushed(this.#handle);
     }
   }
 
-  /** One write in flight at a time; each pass writes the newest wanted value. */
-  async #pump(): Promise<void> {
-    try {
-      while (this.#wantedDurableOffset > this.#state.durableOffset && !this.#closed) {
-        await this.#writeSlot(this.#wantedDurableOffset);
-        if (this.#config.clock.nowMicros() - this.#lastSyncMicros >= this.#interval) await this.#sync();
+  /** Runs `operation` after everything queued before it; a failure stops all later ones. */
+  #enqueue(operation: () => Promise<void>): Promise<void> {
+    this.#tail = this.#tail.then(async () => {
+      if (this.#failure !== null || this.#closed) return;
+      try {
+        await operation();
+      } catch (error) {
+        this.#failed(error);
       }
-    } catch (error) {
-      this.#failed(error);
-    }
+    });
+    return this.#tail;
+  }
+
+  /** Writes the newest wanted value; flushes when asked, or when the last flush is an interval old. */
+  async #catchUp(mustFlush: boolean): Promise<void> {
+    if (this.#wantedDurableOffset > this.#state.durableOffset) await this.#writeSlot(this.#wantedDurableOffset);
+    const unflushed = this.#state.seq !== this.#flushedSeq;
+    const due = this.#config.clock.nowMicros() - this.#lastSyncMicros >= this.#interval;
+    if (unflushed && (mustFlush || due)) await this.#sync();
   }
 
   get #interval(): number {
@@ -154,15 +190,17 @@ export class HeadCheckpoint {
   }
 
   async #writeSlot(durableOffset: number): Promise<void> {
-    const next: HeadState = { ...this.#state, seq: this.#state.seq + 1, durableOffset, writtenAtMs: Date.now() };
+    // Off the flushed slot: right after a flush the other slot (seq + 1), else the same scratch slot (seq + 2).
+    const step = this.#state.seq === this.#flushedSeq ? 1 : 2;
+    const next: HeadState = { ...this.#state, seq: this.#state.seq + step, durableOffset, writtenAtMs: Date.now() };
     await wrapIo('writev', this.#path, () => this.#handle.writev([encodeHeadSlot(next)], headSlotPosition(next.seq)));
     this.#state = next;
-    this.#unsynced = true;
   }
 
   async #sync(): Promise<void> {
-    this.#unsynced = false;
+    const seq = this.#state.seq;
     await wrapIo('fdatasync', this.#path, () => this.#handle.datasync());
+    this.#flushedSeq = seq;
     this.#lastSyncMicros = this.#config.clock.nowMicros();
   }
 
