@@ -43,7 +43,7 @@ const FILE_IO_METHODS = ['open', 'mkdirp', 'readdir', 'stat', 'rename', 'unlink'
 const CLOCK_METHODS = ['nowMicros'] as const;
 
 /** What a bad value was, for the message: its type and, for primitives, the value itself. */
-export function describeValue(value: unknown): string {
+function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'string') return `string ${JSON.stringify(value)}`;
