@@ -214,7 +214,10 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
   const checked = checkHead({ dir: options.dir, found, recoveredEnd: nextOffset, logId: recovered?.logId ?? null, tail, acceptDataLoss: options.acceptDataLoss });
   const blockBytes = recovered?.blockBytes ?? options.blockBytes;
   const effective: ResolvedOptions = { ...options, blockBytes };
-  const logId = recovered?.logId ?? new Uint8Array(randomBytes(LOG_ID_BYTES));
+  if (recovered !== null && options.logId !== null && !sameBytes(recovered.logId, options.logId)) {
+    throw SeglogError.invalidOption('logId', `differs from the id of the existing log in ${options.dir}; an existing log keeps its id`);
+  }
+  const logId = recovered?.logId ?? options.logId ?? new Uint8Array(randomBytes(LOG_ID_BYTES));
   const telemetry = new Telemetry({ maxBatchBytes: effective.maxBatchBytes, recentIntervalMicros: effective.recentIntervalMicros });
   // The writer flushes HEAD at each roll; HEAD is opened after the writer (see below), hence the late binding.
   let head: HeadCheckpoint | null = null;
@@ -273,4 +276,8 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
 
 function freshHead(seq: number, logId: Uint8Array, firstOffset: number, durableOffset: number, truncateEpoch: number): HeadState {
   return { seq, logId, durableOffset, firstOffset, truncateEpoch, pendingTruncation: null, writtenAtMs: Date.now() };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }

@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { limits, SeglogError } from '@seglog/types';
 import type { Clock, FileIO, LogOptions, SyncMethod } from '@seglog/types';
-import { BATCH_HEADER_BYTES, RECORD_FRAME_BYTES, isPowerOfTwo } from '@seglog/format';
+import { BATCH_HEADER_BYTES, LOG_ID_BYTES, RECORD_FRAME_BYTES, isPowerOfTwo } from '@seglog/format';
 import { nodeFileIO, systemClock } from '@seglog/io';
 import type { WindowMode } from './window-policy.js';
 
@@ -30,12 +30,14 @@ export interface ResolvedOptions {
   readonly fileMode: number;
   readonly dirMode: number;
   readonly acceptDataLoss: boolean;
+  /** The id to create a new log with; null draws a random one. */
+  readonly logId: Uint8Array | null;
 }
 
 const KNOWN = new Set([
   'dir', 'io', 'clock', 'segmentBytes', 'blockBytes', 'maxRecordBytes', 'maxBatchBytes',
   'maxInFlightBytes', 'commitWindow', 'preallocate', 'indexIntervalBytes', 'maxBatchRecords',
-  'recentIntervalMillis', 'syncMethod', 'maxQueuedBytes', 'fileMode', 'dirMode', 'acceptDataLoss',
+  'recentIntervalMillis', 'syncMethod', 'logId', 'maxQueuedBytes', 'fileMode', 'dirMode', 'acceptDataLoss',
 ]);
 
 /** The methods an injected engine must have; checked before any file is opened. */
@@ -178,7 +180,18 @@ export function resolveOptions(options: LogOptions): ResolvedOptions {
     fileMode: permissionMode('fileMode', options.fileMode, limits.fileModeDefault, 0o600),
     dirMode: permissionMode('dirMode', options.dirMode, limits.dirModeDefault, 0o700),
     acceptDataLoss: boolean('acceptDataLoss', options.acceptDataLoss, false),
+    logId: logIdOption(options.logId),
   };
+}
+
+function logIdOption(option: unknown): Uint8Array | null {
+  if (option === undefined) return null;
+  if (!(option instanceof Uint8Array) || option.length !== LOG_ID_BYTES) {
+    const got = option instanceof Uint8Array ? `${option.length} bytes` : typeof option;
+    throw SeglogError.invalidOption('logId', `must be a Uint8Array of ${LOG_ID_BYTES} bytes, got ${got}`);
+  }
+  // A copy, so the caller changing its buffer later cannot change the log's id.
+  return option.slice();
 }
 
 /** How the segment writer decides whether to zero-fill a new segment. */

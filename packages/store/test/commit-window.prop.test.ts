@@ -1,5 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
+import { Prng, propertyRuns, withReplay } from '@seglog/testkit';
 import { limits } from '@seglog/types';
 import { initialWindowState, nextWindow } from '../src/commit-window.js';
 
@@ -41,14 +42,14 @@ test('a lone appender (no independent arrivals) never gets a window', (t) => {
   t.true(states.every((state) => state.windowMicros === 0));
 });
 
-test('light load (well under one arrival per fdatasync) stays at 0', (t) => {
-  // 100 arrivals/s against a 500 µs fdatasync: load 0.05.
+test('light load (well under one arrival per flush) stays at 0', (t) => {
+  // 100 arrivals/s against a 500 µs flush: load 0.05.
   const states = drive(500, () => ({ flushMicros: 500, independentArrivals: 1, elapsedMicros: 10_000 }));
   t.is(states.at(-1)!.windowMicros, 0);
   t.false(states.at(-1)!.engaged);
 });
 
-test('steady moderate load converges to BETA x fdatasync without overshoot', (t) => {
+test('steady moderate load converges to BETA x flush without overshoot', (t) => {
   // 4 independent arrivals per 500 µs batch: load 4.
   const states = drive(200, () => ({ flushMicros: 500, independentArrivals: 4, elapsedMicros: 500 }));
   const last = states.at(-1)!;
@@ -58,7 +59,7 @@ test('steady moderate load converges to BETA x fdatasync without overshoot', (t)
   t.is(reversals(states), 0);
 });
 
-test('a step change in fdatasync latency moves the window monotonically to the new target', (t) => {
+test('a step change in flush latency moves the window monotonically to the new target', (t) => {
   const before = drive(200, () => ({ flushMicros: 500, independentArrivals: 4, elapsedMicros: 500 }));
   const after = drive(200, () => ({ flushMicros: 2000, independentArrivals: 16, elapsedMicros: 2000 }), before.at(-1)!);
   t.true(Math.abs(after.at(-1)!.windowMicros - BETA * 2000) < 1, `window ${after.at(-1)!.windowMicros}`);
@@ -67,16 +68,16 @@ test('a step change in fdatasync latency moves the window monotonically to the n
   for (let i = 1; i < steps.length; i++) t.true(steps[i]! - steps[i - 1]! < 0.35 * BETA * 2000, 'no big jumps');
 });
 
-test('a single fdatasync spike moves the window only a little', (t) => {
+test('a single flush spike moves the window only a little', (t) => {
   const steady = drive(200, () => ({ flushMicros: 500, independentArrivals: 4, elapsedMicros: 500 }));
   const spiked = nextWindow(steady.at(-1)!, { flushMicros: 50_000, independentArrivals: 400, elapsedMicros: 50_000 }, config);
   t.true(spiked.windowMicros <= CAP_FRACTION * spiked.flushEstimateMicros);
   t.true(spiked.windowMicros < 1.5 * BETA * 500, `window ${spiked.windowMicros} stays near ${BETA * 500}`);
 });
 
-test('isolated fdatasync stalls do not make a light load look heavy enough to wait', (t) => {
-  // 200 independent appends/s against a 1.2 ms fdatasync (load 0.24, below ENGAGE_LOAD), with one
-  // fdatasync in five stalling at 10 ms: a mean-based estimate would read about 3 ms (load 0.6).
+test('isolated flush stalls do not make a light load look heavy enough to wait', (t) => {
+  // 200 independent appends/s against a 1.2 ms flush (load 0.24, below ENGAGE_LOAD), with one
+  // flush in five stalling at 10 ms: a mean-based estimate would read about 3 ms (load 0.6).
   const states = drive(300, (i) => ({ flushMicros: i % 5 === 4 ? 10_000 : 1200, independentArrivals: 1, elapsedMicros: 5000 }));
   t.true(states.every((state) => !state.engaged));
   t.true(states.every((state) => state.windowMicros === 0));
@@ -94,8 +95,9 @@ test('load dwelling between the release and engage thresholds does not flap', (t
   t.true(on.every((state) => state.engaged));
 });
 
-test('property: the window stays within [0, min(maxMicros, half the smoothed fdatasync)] under noisy telemetry', (t) => {
-  t.notThrows(() => fc.assert(
+test('property: the window stays within [0, min(maxMicros, half the smoothed flush)] under noisy telemetry', (t) => {
+  const runs = propertyRuns(100);
+  t.notThrows(() => withReplay(runs.seed, () => fc.assert(
     fc.property(
       fc.array(fc.record({ flushMicros: fc.double({ min: 0, max: 200_000, noNaN: true }), independentArrivals: fc.nat(10_000), elapsedMicros: fc.double({ min: 1, max: 1e6, noNaN: true }) }), { minLength: 1, maxLength: 300 }),
       fc.integer({ min: 0, max: 100_000 }),
@@ -110,22 +112,21 @@ test('property: the window stays within [0, min(maxMicros, half the smoothed fda
         return true;
       },
     ),
-  ));
+    runs,
+  )));
 });
 
 test('property: noisy but stationary telemetry converges without sustained oscillation', (t) => {
-  t.notThrows(() => fc.assert(
+  const runs = propertyRuns(50);
+  t.notThrows(() => withReplay(runs.seed, () => fc.assert(
     fc.property(fc.integer({ min: 1, max: 0xffffffff }), (seed) => {
-      let x = seed;
-      const noise = (): number => {
-        x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-        return 0.8 + 0.4 * (x / 0xffffffff);
-      };
+      const prng = new Prng(seed);
+      const noise = (): number => 0.8 + 0.4 * prng.float();
       const states = drive(400, () => ({ flushMicros: 800 * noise(), independentArrivals: Math.round(8 * noise()), elapsedMicros: 800 }));
       const tail = states.slice(200).map((state) => state.windowMicros);
       const spread = Math.max(...tail) - Math.min(...tail);
       return spread < 0.4 * BETA * 800;
     }),
-    { numRuns: 50 },
-  ));
+    runs,
+  )));
 });

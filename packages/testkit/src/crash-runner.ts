@@ -219,7 +219,7 @@ export async function runCrashCase(seed: number, system: CrashSystem, options: C
   const prng = new Prng(seed);
   const sim = new SimFileIO({ seed: prng.nextU32() });
   const model = new LogModel(seed);
-  const kase = system.drawCase(prng);
+  const kase = system.drawCase(prng, seed);
   const maxRecordBytes = kase.maxRecordBytes;
   const stats: CaseStats = { opens: 0, crashesInOpen: 0, crashesInClose: 0, tornTails: 0, unackedSurvivors: 0, filesCreated: 0, faults: 0 };
   const faultOps = options.faultOps ?? DEFAULT_FAULT_OPS;

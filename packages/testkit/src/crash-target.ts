@@ -43,5 +43,9 @@ export interface CrashCase {
 
 /** The system under test: draws one case per seed. */
 export interface CrashSystem {
-  drawCase(prng: Prng): CrashCase;
+  /**
+   * `seed` is the case's seed, for values that must not shift the PRNG's draws (such as an id
+   * derived from it: a log id injected this way makes a replay byte-exact).
+   */
+  drawCase(prng: Prng, seed: number): CrashCase;
 }

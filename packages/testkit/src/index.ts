@@ -27,3 +27,4 @@ export type { CaseStats, CrashCaseOptions, CrashCaseResult } from './crash-runne
 export type { CrashCase, CrashSystem, CrashTarget } from './crash-target.js';
 export { CrashCheckFailure } from './crash-model.js';
 export { CrashTimer, nextTurn, steppingClock, waitTurns } from './crash-turns.js';
+export { propertyRuns, replayHint, withReplay } from './replay.js';

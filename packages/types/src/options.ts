@@ -78,6 +78,13 @@ export interface LogOptions {
    * log fails to open with SEGLOG_CORRUPT naming both offsets.
    */
   readonly acceptDataLoss?: boolean;
+  /**
+   * The 16-byte id a new log is created with (it goes into every segment header and every batch
+   * checksum, so a segment copied in from another log is refused). Default: 16 random bytes. Give
+   * it to make the files of a seeded test or a fuzz replay byte-exact. An existing log keeps its
+   * id: a different one here is SEGLOG_INVALID_OPTION.
+   */
+  readonly logId?: Uint8Array;
 }
 
 export interface ReaderOptions {

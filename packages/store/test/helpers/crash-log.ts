@@ -2,17 +2,20 @@
  * One job: the store as a system for testkit's crash runner (runCrashCase). A case draws a log
  * shape that stays fixed (a log keeps its block size): small segments, 512-byte blocks, 2-8 KiB
  * batches, an in-flight cap. Each open draws what may change between opens: the clock's pace, the
- * commit window, preallocation, and the sync method (so one log's segments see both). What
- * survived is read back with testkit's readLog, through @seglog/format alone.
+ * commit window, preallocation, and the sync method (so one log's segments see both). The log id
+ * is derived from the case seed, so a replay writes the same bytes. What survived is read back
+ * with testkit's readLog, through @seglog/format alone.
  */
-import type { CrashCase, CrashSystem, CrashTarget, Prng } from '@seglog/testkit';
-import { readLog, steppingClock } from '@seglog/testkit';
+import type { CrashCase, CrashSystem, CrashTarget } from '@seglog/testkit';
+import { Prng, readLog, steppingClock } from '@seglog/testkit';
 import type { CommitWindow, FileIO, LogOptions } from '@seglog/types';
 import { openLog } from '../../src/index.js';
 
 export const CRASH_LOG_DIR = '/data/log';
 
 const KIB = 1024;
+/** Mixed into the case seed for the log id, so the id's stream differs from the case's own. */
+const LOG_ID_SALT = 0x10c1d;
 /** Batch header (32 bytes) and one record frame (4 bytes): what a record of a full batch leaves. */
 const BATCH_OVERHEAD_BYTES = 36;
 
@@ -45,10 +48,11 @@ function drawCommitWindow(prng: Prng): CommitWindow {
   return { adaptive: { maxMicros: prng.int(1, 900) } };
 }
 
-function drawOpenOptions(prng: Prng, shape: LogShape, io: FileIO): LogOptions {
+function drawOpenOptions(prng: Prng, shape: LogShape, io: FileIO, logId: Uint8Array): LogOptions {
   return {
     dir: CRASH_LOG_DIR,
     io,
+    logId,
     clock: steppingClock(prng.int(1, 20)),
     ...shape,
     commitWindow: drawCommitWindow(prng),
@@ -72,11 +76,12 @@ async function openTarget(options: LogOptions): Promise<CrashTarget> {
 }
 
 export const storeCrashSystem: CrashSystem = {
-  drawCase(prng: Prng): CrashCase {
+  drawCase(prng: Prng, seed: number): CrashCase {
     const shape = drawShape(prng);
+    const logId = new Prng(seed ^ LOG_ID_SALT).bytes(16);
     return {
       maxRecordBytes: shape.maxBatchBytes - BATCH_OVERHEAD_BYTES,
-      open: (io, openPrng) => openTarget(drawOpenOptions(openPrng, shape, io)),
+      open: (io, openPrng) => openTarget(drawOpenOptions(openPrng, shape, io, logId)),
       readAll: async (io) => (await readLog(io, CRASH_LOG_DIR)).payloads,
     };
   },

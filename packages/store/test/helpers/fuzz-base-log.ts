@@ -3,15 +3,14 @@
  * acknowledged data sits (segment headers, each batch's checksummed range, its offsets), so a case
  * can tell exactly which records a damage touched.
  *
- * A log is written by the real store on MemFileIO, a few segments of 16 KiB, records from
+ * A log is written by the real store on testkit's SimFileIO, a few segments of 16 KiB, records from
  * fuzz-pattern.ts appended in concurrent groups (so batches hold 1 to ~12 records), then closed.
  * Each variant also gets a second, unrelated log of the same shape to splice blocks from.
  */
 import { BATCH_HEADER_BYTES, decodeBatch, decodeSegmentHeader, parseSegmentFileName } from '@seglog/format';
-import { Prng } from '@seglog/testkit';
+import { Prng, SimFileIO } from '@seglog/testkit';
 import { openLog } from '../../src/index.js';
 import { FUZZ_PROFILE, payloadAt, payloadMismatch } from './fuzz-pattern.js';
-import { MemFileIO } from './fuzz-memfs.js';
 
 export const FUZZ_DIR = '/fuzz/log';
 
@@ -59,10 +58,29 @@ export interface BaseLog {
 
 const SEGMENTS_WANTED = 3;
 
+/** The files of `dir` as reads see them now: name -> bytes. */
+export function snapshotFiles(sim: SimFileIO, dir: string): Map<string, Uint8Array> {
+  return new Map(sim.listDir(dir).map((name) => [name, sim.readFileSync(`${dir}/${name}`)]));
+}
+
+/** A simulated disk holding `files` in `dir` (no crash will happen, so nothing needs a sync). */
+export async function simWithFiles(dir: string, files: ReadonlyMap<string, Uint8Array>): Promise<SimFileIO> {
+  const sim = new SimFileIO({ seed: 1 });
+  await sim.mkdirp(dir);
+  for (const [name, bytes] of files) {
+    const handle = await sim.open(`${dir}/${name}`, 'truncate');
+    await handle.writev([bytes], 0);
+    await handle.close();
+  }
+  return sim;
+}
+
 async function writeLog(options: BaseLogOptions, salt: number, prng: Prng): Promise<Map<string, Uint8Array>> {
-  const io = new MemFileIO();
-  // A fixed window of 0 makes batching depend only on the PRNG: a replay builds the same layout.
-  const log = await openLog({ dir: FUZZ_DIR, io, ...options, commitWindow: { fixedMicros: 0 } });
+  const io = new SimFileIO({ seed: 1 });
+  // A fixed window of 0 makes batching depend only on the PRNG, and the log id comes from the
+  // salt: a replay builds the same bytes.
+  const logId = new Prng(salt).bytes(16);
+  const log = await openLog({ dir: FUZZ_DIR, io, ...options, commitWindow: { fixedMicros: 0 }, logId });
   const segmentCount = async (): Promise<number> => (await io.readdir(FUZZ_DIR)).filter((name) => name.endsWith('.seg')).length;
   // Fill until the third segment exists, then part of it, so the last segment has several batches.
   let extraGroups = prng.int(4, 12);
@@ -77,7 +95,7 @@ async function writeLog(options: BaseLogOptions, salt: number, prng: Prng): Prom
     }
   }
   await log.close();
-  return io.snapshot(FUZZ_DIR);
+  return snapshotFiles(io, FUZZ_DIR);
 }
 
 /** Walks a segment's batch chain with the format functions; every payload must be the pattern's. */
