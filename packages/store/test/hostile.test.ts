@@ -11,6 +11,7 @@ import type { ExecutionContext } from 'ava';
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HEAD_FILE_NAME, crc32c, decodeHead } from '@seglog/format';
+import type { HeadState } from '@seglog/format';
 import { nodeFileIO } from '@seglog/io';
 import { SimFileIO, readLog } from '@seglog/testkit';
 import { isSeglogError } from '@seglog/types';
@@ -237,7 +238,7 @@ test('after close every call is SEGLOG_CLOSED', async (t) => {
 
 test('an injected logId makes a replay byte-exact; an existing log keeps its id', async (t) => {
   const logId = Uint8Array.from({ length: 16 }, (_, i) => 0xa0 + i);
-  const write = async (): Promise<Map<string, Uint8Array>> => {
+  const write = async (): Promise<{ files: Map<string, Uint8Array>; head: HeadState | null }> => {
     const sim = new SimFileIO({ seed: 9 });
     const log = await openLog({ dir: '/id', io: sim, ...tiny, logId });
     for (let i = 0; i < 12; i++) await log.append(new Uint8Array(100).fill(i));
