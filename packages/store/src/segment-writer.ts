@@ -34,6 +34,10 @@ export interface SegmentWriterConfig {
   readonly syncMethod: SyncMethod;
   readonly indexIntervalBytes: number;
   readonly telemetry: Telemetry;
+  /** Permission bits of the files it creates (before the umask). */
+  readonly fileMode: number;
+  /** Runs at each roll, before the new segment is created (the HEAD checkpoint flushes). */
+  readonly onRoll?: () => Promise<void>;
 }
 
 /** Under `open_datasync` the write is the flush: its whole time is `flushMicros`, `writeMicros` is 0. */
@@ -139,6 +143,7 @@ export class SegmentWriter {
   async #roll(baseOffset: number): Promise<void> {
     const previous = this.#active;
     assert(previous !== null, 'roll has a segment to leave');
+    await this.#config.onRoll?.();
     this.#active = null;
     await Promise.all([previous.index.close(), closeFlushed(previous.handle)]);
     await this.#createSegment(baseOffset, await this.#preparer.take());
@@ -167,7 +172,7 @@ export class SegmentWriter {
     const indexPath = join(dir, indexFileName(baseOffset));
     let indexHandle: FileHandle;
     try {
-      indexHandle = await wrapIo('open', indexPath, () => io.open(indexPath, 'truncate'));
+      indexHandle = await wrapIo('open', indexPath, () => io.open(indexPath, 'truncate', { fileMode: this.#config.fileMode }));
     } catch (error) {
       await closeAbandoned(writeHandle);
       throw error;
@@ -191,7 +196,10 @@ export class SegmentWriter {
     }
   }
 
-  /** Flushes the index and closes files. A prepared next segment is left for the next open to delete. */
+  /**
+   * Flushes the index and closes files. A prepared next segment is deleted: it may hold up to
+   * `segmentBytes` of disk, which must not stay taken by a closed log or a failed open.
+   */
   async close(): Promise<void> {
     const active = this.#active;
     this.#active = null;

@@ -40,10 +40,27 @@ export const limits = {
   /** Largest `maxInFlightBytes` accepted: a TiB of payload waiting for the disk is a misconfiguration. */
   inFlightBytesMaxMax: 2 ** 40,
   /**
+   * Default `maxQueuedBytes`: payload bytes of appends waiting for in-flight room (held as copies,
+   * since the caller may reuse its buffers); past it, appends are refused with SEGLOG_OVERLOADED.
+   * A caller that awaits each append holds at most one record here, so only callers that do not
+   * await reach it.
+   */
+  queuedBytesMaxDefault: 16 * MiB,
+  /** Largest `maxQueuedBytes` accepted. */
+  queuedBytesMaxMax: 2 ** 40,
+  /**
    * A record larger than `maxBatchBytes / largeRecordBatchDivisorCount` waits in the large-record
    * queue when it must wait, so a flood of large records cannot starve small appenders of room.
    */
   largeRecordBatchDivisorCount: 16,
+
+  // ---- Files and directories ----
+  /** Files seglog creates: owner read/write only (a log holds user data, as etcd and PostgreSQL's do). Option `fileMode`. */
+  fileModeDefault: 0o600,
+  /** Directories openLog creates: owner only. Option `dirMode`. */
+  dirModeDefault: 0o700,
+  /** The HEAD checkpoint is fdatasynced at most this often while the durable end moves (also at each roll and at close). */
+  headSyncIntervalMicros: 1_000_000,
 
   // ---- Sparse index ----
   /** Default `indexIntervalBytes`: one index entry per this many segment bytes, at most. */
@@ -113,6 +130,8 @@ assert(limits.batchBytesMaxDefault < limits.segmentBytesDefault, 'a default batc
 assert(limits.recordBytesMaxDefault < limits.batchBytesMaxDefault, 'a default record fits in a default batch');
 assert(limits.inFlightBytesMaxDefault >= 2 * limits.batchBytesMaxDefault, 'two batches can be in flight');
 assert(limits.inFlightBytesMaxDefault <= limits.inFlightBytesMaxMax, 'default in-flight bytes in range');
+assert(limits.queuedBytesMaxDefault >= limits.recordBytesMaxDefault, 'a default-sized record can wait under the default queue cap');
+assert((limits.fileModeDefault & 0o600) === 0o600 && (limits.dirModeDefault & 0o700) === 0o700, 'seglog can use what it creates');
 assert(limits.batchRecordsMaxDefault <= limits.batchRecordsMaxMax, 'default batch records in range');
 assert(limits.batchBytesMaxDefault / limits.largeRecordBatchDivisorCount < limits.recordBytesMaxDefault, 'under the defaults, records can be large');
 assert(limits.indexIntervalBytesDefault >= limits.blockBytesDefault, 'an index interval spans at least one block');
