@@ -4,6 +4,10 @@
  */
 export * from './align.js';
 export * from './batch.js';
+export * from './batch-decode.js';
+export * from './byte-source.js';
+export { equalBytes } from './bytes.js';
+export * from './chain-scan.js';
 export * from './crc32c.js';
 export * from './index-entry.js';
 export * from './segment-header.js';

@@ -21,14 +21,16 @@
  * progress, so the reader ends there; the writer's recovery at its next open tells the two apart.
  */
 import { nodeFileIO } from '@seglog/io';
-import { ErrorCodes, SeglogError, type DurableSource, type FileIO, type LogRecord, type ReaderOptions } from '@seglog/types';
+import { ErrorCodes, readLimits, SeglogError, type DurableSource, type FileIO, type LogRecord, type ReaderOptions } from '@seglog/types';
 import { BatchReader } from './batch-cache.js';
 import { HandlePool } from './handle-pool.js';
 import { LogWalker, type Found } from './log-walker.js';
 import { SegmentCatalog } from './segment-catalog.js';
 
-export const CACHE_BATCHES_DEFAULT = 64;
-export const CACHE_HANDLES_DEFAULT = 16;
+/** The options `openReader` accepts; anything else is SEGLOG_INVALID_OPTION, as for `openLog`. */
+const KNOWN_OPTIONS = ['dir', 'io', 'durable', 'cacheBatches', 'cacheHandles'] as const;
+/** What an injected `io` must provide: every FileIO method a reader calls. */
+const READER_IO_METHODS = ['open', 'readdir', 'stat'] as const;
 
 export interface ReadRange {
   /** First offset to return. */
@@ -43,26 +45,26 @@ export function openReader(options: ReaderOptions): Promise<Reader> {
 }
 
 export class Reader {
-  private readonly catalog: SegmentCatalog;
-  private readonly handles: HandlePool;
-  private readonly batches: BatchReader;
-  private readonly walker: LogWalker;
-  private readonly durable: DurableSource | undefined;
-  private closed = false;
+  readonly #catalog: SegmentCatalog;
+  readonly #handles: HandlePool;
+  readonly #batches: BatchReader;
+  readonly #walker: LogWalker;
+  readonly #durable: DurableSource | undefined;
+  #closed = false;
 
   private constructor(options: ResolvedReaderOptions) {
-    this.handles = new HandlePool(options.io, options.cacheHandles);
-    this.catalog = new SegmentCatalog(options.io, options.dir, this.handles);
-    this.batches = new BatchReader(this.handles, options.cacheBatches);
-    this.walker = new LogWalker(options.io, this.catalog, this.batches, options.durable);
-    this.durable = options.durable;
+    this.#handles = new HandlePool(options.io, options.cacheHandles);
+    this.#catalog = new SegmentCatalog(options.io, options.dir, this.#handles);
+    this.#batches = new BatchReader(this.#handles, options.cacheBatches);
+    this.#walker = new LogWalker(options.io, this.#catalog, this.#batches, options.durable);
+    this.#durable = options.durable;
   }
 
   /** The same as `openReader`. */
   static async open(options: ReaderOptions): Promise<Reader> {
     const reader = new Reader(resolveReaderOptions(options));
     try {
-      await reader.catalog.refresh();
+      await reader.#catalog.refresh();
     } catch (error) {
       await reader.close();
       throw error;
@@ -72,13 +74,13 @@ export class Reader {
 
   /** The payload of the record at `offset`: a fresh copy the caller owns. */
   async get(offset: number): Promise<Uint8Array> {
-    checkOffset('offset', offset);
-    this.assertOpen();
+    checkOffset('get offset', offset);
+    this.#assertOpen();
     const first = await this.firstOffset();
-    const durableOffset = this.durable?.durableOffset;
-    if (offset < first || (durableOffset !== undefined && offset >= durableOffset)) throw await this.outOfRange(offset);
-    const found = await this.walker.find(offset);
-    if (found.kind === 'end') throw SeglogError.outOfRange(offset, first, this.clamp(found.endOffset));
+    const durableOffset = this.#durable?.durableOffset;
+    if (offset < first || (durableOffset !== undefined && offset >= durableOffset)) throw await this.#outOfRange(offset);
+    const found = await this.#walker.find(offset);
+    if (found.kind === 'end') throw SeglogError.outOfRange(offset, first, this.#clamp(found.endOffset));
     const { position, batch } = found.cursor;
     return batch.payloads[offset - position.expectedOffset]!.slice();
   }
@@ -89,52 +91,60 @@ export class Reader {
    * outside [firstOffset, visible end], or, after the records that exist, when `to` is past the end.
    */
   read(range: ReadRange): AsyncIterableIterator<LogRecord> {
-    checkOffset('from', range.from);
-    if (range.to !== undefined) {
-      checkOffset('to', range.to);
-      if (range.to < range.from) throw new TypeError(`to (${range.to}) must not be below from (${range.from})`);
+    if (typeof range !== 'object' || range === null) {
+      throw badArgument('read range', `must be an object { from, to? }, got ${describe(range)}`);
     }
-    return this.iterate(range.from, range.to);
+    checkOffset('read range from', range.from);
+    if (range.to !== undefined) {
+      checkOffset('read range to', range.to);
+      if (range.to < range.from) throw badArgument('read range to', `must not be below from (${range.from}), got ${range.to}`);
+    }
+    return this.#iterate(range.from, range.to);
   }
 
   /** The offset of the oldest record in the log (0 for a log with no segment yet). */
   async firstOffset(): Promise<number> {
-    this.assertOpen();
-    if (this.catalog.count === 0) await this.catalog.refresh();
-    return this.catalog.first?.baseOffset ?? 0;
+    this.#assertOpen();
+    if (this.#catalog.count === 0) await this.#catalog.refresh();
+    return this.#catalog.first?.baseOffset ?? 0;
   }
 
   /** One past the last visible record. */
   async endOffset(): Promise<number> {
-    this.assertOpen();
-    return this.clamp(await this.walker.end());
+    this.#assertOpen();
+    return this.#clamp(await this.#walker.end());
   }
 
   /** Closes every segment handle; later calls reject SEGLOG_CLOSED. Idempotent. */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.handles.close();
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#handles.close();
   }
 
-  private async *iterate(from: number, to: number | undefined): AsyncGenerator<LogRecord> {
-    this.assertOpen();
+  /** `await using reader = await openReader(...)` closes the reader when the scope ends. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async *#iterate(from: number, to: number | undefined): AsyncGenerator<LogRecord> {
+    this.#assertOpen();
     const first = await this.firstOffset();
-    if (from < first) throw await this.outOfRange(from);
+    if (from < first) throw await this.#outOfRange(from);
     let offset = from;
-    let found: Found = await this.walker.find(from);
-    while (offset < this.limit(to) && found.kind === 'batch') {
+    let found: Found = await this.#walker.find(from);
+    while (offset < this.#limit(to) && found.kind === 'batch') {
       const { position, batch } = found.cursor;
       if (offset >= position.expectedOffset + batch.header.recordCount) {
-        found = await this.walker.next(found.cursor);
+        found = await this.#walker.next(found.cursor);
         continue;
       }
-      this.assertOpen();
+      this.#assertOpen();
       yield { offset, payload: batch.payloads[offset - position.expectedOffset]!.slice() };
       offset++;
     }
     if (to !== undefined && offset >= to) return;
-    const end = found.kind === 'end' ? this.clamp(found.endOffset) : this.limit(undefined);
+    const end = found.kind === 'end' ? this.#clamp(found.endOffset) : this.#limit(undefined);
     if (from > end) throw SeglogError.outOfRange(from, first, end);
     if (to !== undefined) {
       throw new SeglogError(ErrorCodes.OUT_OF_RANGE, `read range [${from}, ${to}) runs past the visible end ${end}`, { offset: to });
@@ -142,25 +152,40 @@ export class Reader {
   }
 
   /** Where iteration must stop: `to`, or what `durable` acknowledges now, whichever is lower. */
-  private limit(to: number | undefined): number {
-    return Math.min(to ?? Number.POSITIVE_INFINITY, this.durable?.durableOffset ?? Number.POSITIVE_INFINITY);
+  #limit(to: number | undefined): number {
+    return Math.min(to ?? Number.POSITIVE_INFINITY, this.#durable?.durableOffset ?? Number.POSITIVE_INFINITY);
   }
 
-  private clamp(endOffset: number): number {
-    return Math.min(endOffset, this.durable?.durableOffset ?? Number.POSITIVE_INFINITY);
+  #clamp(endOffset: number): number {
+    return Math.min(endOffset, this.#durable?.durableOffset ?? Number.POSITIVE_INFINITY);
   }
 
-  private async outOfRange(offset: number): Promise<SeglogError> {
+  async #outOfRange(offset: number): Promise<SeglogError> {
     return SeglogError.outOfRange(offset, await this.firstOffset(), await this.endOffset());
   }
 
-  private assertOpen(): void {
-    if (this.closed) throw SeglogError.closed('reader');
+  #assertOpen(): void {
+    if (this.#closed) throw SeglogError.closed('reader');
   }
 }
 
-function checkOffset(name: string, value: number): void {
-  if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`${name} must be a non-negative safe integer, got ${value}`);
+/** A bad argument to `get` or `read`: coded like a bad option, naming it and what it got. */
+function badArgument(name: string, problem: string): SeglogError {
+  return new SeglogError(ErrorCodes.INVALID_OPTION, `${name} ${problem}`);
+}
+
+function checkOffset(name: string, value: unknown): void {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw badArgument(name, `must be a non-negative safe integer, got ${describe(value)}`);
+  }
+}
+
+/** The type and value of what a caller passed, for messages: `string "4096"`, `number -1`. */
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return `string ${JSON.stringify(value)}`;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return `${typeof value} ${String(value)}`;
+  return typeof value;
 }
 
 interface ResolvedReaderOptions {
@@ -171,23 +196,40 @@ interface ResolvedReaderOptions {
   readonly cacheHandles: number;
 }
 
+/** Checks every option before any file is opened, so a refused open holds no descriptor. */
 function resolveReaderOptions(options: ReaderOptions): ResolvedReaderOptions {
-  if (typeof options !== 'object' || options === null) throw SeglogError.invalidOption('options', 'must be an object');
-  if (typeof options.dir !== 'string' || options.dir === '') throw SeglogError.invalidOption('dir', 'must be a non-empty string');
+  if (typeof options !== 'object' || options === null) throw SeglogError.invalidOption('options', `must be an object, got ${describe(options)}`);
+  for (const key of Object.keys(options)) {
+    if (!(KNOWN_OPTIONS as readonly string[]).includes(key)) {
+      throw SeglogError.invalidOption(key, `is not a reader option (got ${describe((options as unknown as Record<string, unknown>)[key])}); allowed: ${KNOWN_OPTIONS.join(', ')}`);
+    }
+  }
+  if (typeof options.dir !== 'string' || options.dir === '') throw SeglogError.invalidOption('dir', `must be a non-empty string, got ${describe(options.dir)}`);
   if (options.durable !== undefined && typeof options.durable?.durableOffset !== 'number') {
-    throw SeglogError.invalidOption('durable', 'must have a numeric durableOffset (pass a Log)');
+    throw SeglogError.invalidOption('durable', `must have a numeric durableOffset (pass a Log), got ${describe(options.durable)}`);
   }
   return {
     dir: options.dir,
-    io: options.io ?? nodeFileIO,
+    io: readerIo(options.io),
     durable: options.durable,
-    cacheBatches: positiveInteger('cacheBatches', options.cacheBatches, CACHE_BATCHES_DEFAULT),
-    cacheHandles: positiveInteger('cacheHandles', options.cacheHandles, CACHE_HANDLES_DEFAULT),
+    cacheBatches: positiveInteger('cacheBatches', options.cacheBatches, readLimits.readerCachedBatchesDefault),
+    cacheHandles: positiveInteger('cacheHandles', options.cacheHandles, readLimits.readerOpenHandlesDefault),
   };
 }
 
-function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+function readerIo(io: unknown): FileIO {
+  if (io === undefined) return nodeFileIO;
+  const missing = READER_IO_METHODS.filter((method) => typeof (io as Record<string, unknown> | null)?.[method] !== 'function');
+  if (typeof io !== 'object' || io === null || missing.length > 0) {
+    throw SeglogError.invalidOption('io', `must be a FileIO with ${READER_IO_METHODS.join(', ')} methods, got ${describe(io)}${missing.length > 0 && typeof io === 'object' && io !== null ? ` missing ${missing.join(', ')}` : ''}`);
+  }
+  return io as FileIO;
+}
+
+function positiveInteger(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 1) throw SeglogError.invalidOption(name, `must be an integer >= 1, got ${value}`);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw SeglogError.invalidOption(name, `must be an integer >= 1, got ${describe(value)}`);
+  }
   return value;
 }

@@ -13,7 +13,7 @@ import { assert } from '@seglog/types';
 import type { Clock, FileHandle, FileIO, SyncMethod } from '@seglog/types';
 import { INDEX_ENTRY_BYTES, NEXT_SEGMENT_TMP, encodeSegmentHeader, indexFileName, segmentFileName, writeIndexEntry } from '@seglog/format';
 import type { IndexEntry } from '@seglog/format';
-import { readFully } from './chunk-reader.js';
+import { readFully } from '@seglog/format';
 import { wrapIo } from './io-errors.js';
 import type { PreallocatePolicy } from './options.js';
 import type { Telemetry } from './telemetry.js';

@@ -26,3 +26,35 @@ assert(limits.segmentBytesDefault % limits.blockBytesMax === 0, 'default segment
 assert(limits.batchBytesMaxDefault < limits.segmentBytesDefault, 'a default batch fits in a default segment');
 assert(limits.recordBytesMaxDefault < limits.batchBytesMaxDefault, 'a default record fits in a default batch');
 assert(limits.inFlightBytesMaxDefault >= 2 * limits.batchBytesMaxDefault, 'two batches can be in flight');
+
+// ---- Reading segments: store recovery, the reader, and tools that scan (issue 10 item 3) ----
+// Kept as its own block so the writer's limits above can be restructured separately.
+
+export const readLimits = {
+  /**
+   * The writer's default sparse index interval. The reader adds in-memory entries at the same
+   * spacing while it scans, so a segment read without its `.idx` is indexed as densely as with it.
+   */
+  indexIntervalBytesDefault: 16 * 1024,
+  /** One read window of a chain scan (recovery, verify): few large sequential reads. */
+  scanWindowBytes: 1024 * 1024,
+  /** First read of one batch looked up by position (an index entry's); most batches fit. */
+  batchProbeBytes: 64 * 1024,
+  /** One read of the reader, handed from batch to batch along a walk. */
+  readerChunkBytes: 64 * 1024,
+  /** Verified batches a reader caches by default (`cacheBatches`). */
+  readerCachedBatchesDefault: 64,
+  /** Open segment handles a reader keeps by default (`cacheHandles`). */
+  readerOpenHandlesDefault: 16,
+  /** Segment indexes a reader keeps in memory; each holds one entry per index interval at most. */
+  readerSegmentIndexesMax: 1024,
+  /** Index entries of a sealed segment that recovery tries, newest first, before a full scan. */
+  recoveryIndexTriesMax: 8,
+} as const;
+
+assert(readLimits.indexIntervalBytesDefault >= limits.blockBytesDefault, 'the default index interval spans a default block');
+assert(readLimits.indexIntervalBytesDefault % limits.blockBytesMin === 0, 'the default index interval is whole blocks');
+assert(readLimits.indexIntervalBytesDefault < limits.segmentBytesDefault, 'a default segment gets more than one index entry');
+assert(readLimits.batchProbeBytes >= limits.blockBytesMax, 'a probe read holds at least one block');
+assert(readLimits.readerChunkBytes >= limits.blockBytesMax, 'a reader chunk holds at least one block');
+assert(readLimits.scanWindowBytes >= readLimits.batchProbeBytes, 'a scan window holds a probe');
