@@ -10,9 +10,9 @@
 import { readLimits } from '@seglog/types';
 import { BATCH_HEADER_BYTES } from './batch.js';
 import type { BatchHeader } from './batch.js';
-import { stepBatch } from './batch-decode.js';
+import { peekBatchHeader, stepBatch } from './batch-decode.js';
 import type { BatchBreak, BatchStep } from './batch-decode.js';
-import { readFully } from './byte-source.js';
+import { readAt, readFully } from './byte-source.js';
 import type { ByteSource } from './byte-source.js';
 import type { IndexEntry } from './index-entry.js';
 
@@ -98,8 +98,30 @@ export async function findBatchBeyond(file: ChainFile, fromBytes: number, minOff
 
 /** The batch at `positionBytes` with `expectedOffset`, or why there is none: one or two reads. */
 export async function batchAt(file: ChainFile, positionBytes: number, expectedOffset: number | null): Promise<BatchStep> {
-  const window = new ScanWindow(file, readLimits.batchProbeBytes);
-  return stepAt(window, file, positionBytes, expectedOffset);
+  const bytes = await readBatchBytes(file.source, positionBytes, readLimits.batchProbeBytes, expectedOffset, () => file.sizeBytes);
+  return stepBatch(file.logId, bytes, 0, file.blockBytes, expectedOffset);
+}
+
+/**
+ * The bytes at `positionBytes` for one batch lookup: one read of `probeBytes`, then one read of
+ * exactly what the header claims when the batch there is bigger. The header is not verified yet,
+ * so its claim is bounded by the file size first (`sizeBytes`, asked only then): garbage claiming
+ * 2 GiB must not allocate 2 GiB. A header with another first offset is not worth a second read.
+ */
+export async function readBatchBytes(
+  source: ByteSource,
+  positionBytes: number,
+  probeBytes: number,
+  expectedOffset: number | null,
+  sizeBytes: () => number | Promise<number>,
+): Promise<Uint8Array> {
+  const bytes = await readAt(source, positionBytes, probeBytes);
+  const header = peekBatchHeader(bytes, 0);
+  if (header === null || (expectedOffset !== null && header.firstOffset !== expectedOffset)) return bytes;
+  const neededBytes = BATCH_HEADER_BYTES + header.bodyBytes;
+  if (neededBytes <= bytes.length || bytes.length < probeBytes) return bytes;
+  if (positionBytes + neededBytes > (await sizeBytes())) return bytes;
+  return readAt(source, positionBytes, neededBytes);
 }
 
 /** True when the block at `positionBytes` holds any non-zero byte: preallocated space is zeros. */

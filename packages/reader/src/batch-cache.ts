@@ -9,7 +9,7 @@
  * chunk back in, so scanning small batches costs one read per chunk, not one per batch.
  */
 import { LRUCache } from 'lru-cache';
-import { BATCH_HEADER_BYTES, decodeBatch, peekBatchHeader, readAt, type DecodedBatch } from '@seglog/format';
+import { decodeBatch, readBatchBytes, type DecodedBatch } from '@seglog/format';
 import { readLimits } from '@seglog/types';
 import type { HandlePool } from './handle-pool.js';
 import type { SegmentInfo } from './segment-catalog.js';
@@ -77,19 +77,10 @@ export class BatchReader {
 
   /** Reads a chunk at `position`, or the whole batch there when it claims to be bigger than a chunk. */
   async #readBatchBytes(segment: SegmentInfo, position: Position): Promise<Uint8Array> {
-    const atBytes = positionBytes(segment, position);
     const chunkBytes = Math.max(readLimits.readerChunkBytes, segment.blockBytes);
-    return this.#handles.use(segment.path, async (handle) => {
-      const bytes = await readAt(handle, atBytes, chunkBytes);
-      const header = peekBatchHeader(bytes, 0);
-      if (header === null || header.firstOffset !== position.expectedOffset) return bytes;
-      const neededBytes = BATCH_HEADER_BYTES + header.bodyBytes;
-      if (neededBytes <= bytes.length || bytes.length < chunkBytes) return bytes;
-      // The header is not verified yet, so its size is bounded by the file before it is trusted
-      // with an allocation: garbage claiming 2 GiB must not allocate 2 GiB.
-      if (atBytes + neededBytes > (await handle.sizeBytes())) return bytes;
-      return readAt(handle, atBytes, neededBytes);
-    });
+    return this.#handles.use(segment.path, (handle) =>
+      readBatchBytes(handle, positionBytes(segment, position), chunkBytes, position.expectedOffset, () => handle.sizeBytes()),
+    );
   }
 
   #remember(key: string, batch: DecodedBatch): DecodedBatch {
