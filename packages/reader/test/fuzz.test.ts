@@ -12,7 +12,7 @@ import { openLog } from '@seglog/store';
 import { Prng, SimFileIO, seedFromEnv } from '@seglog/testkit';
 import { ErrorCodes, isSeglogError } from '@seglog/types';
 import { openReader } from '../src/index.js';
-import { MemoryFileIO } from './helpers/memory-io.js';
+import { CountingIO, writeAt } from './helpers/counting-io.js';
 import { buildLog, payloadFor, type IndexLayout } from './helpers/build-log.js';
 
 const layoutArb = fc.record({
@@ -37,7 +37,7 @@ test('a changed byte never yields wrong or skipped records', async (t) => {
   let corruptSeen = 0;
   await fc.assert(
     fc.asyncProperty(layoutArb, damageArb, async (layout, damage) => {
-      const io = new MemoryFileIO();
+      const io = new CountingIO();
       let offset = 0;
       const log = await buildLog(io, {
         blockBytes: layout.blockBytes,
@@ -51,7 +51,7 @@ test('a changed byte never yields wrong or skipped records', async (t) => {
       const damaged = log.segments[damagedIndex]!;
       const fileBytes = io.readFileSync(damaged.path);
       const at = log.blockBytes + Math.floor(damage.at * (fileBytes.length - log.blockBytes - 1));
-      io.writeSync(damaged.path, at, Uint8Array.of(fileBytes[at]! ^ damage.xor));
+      await writeAt(io, damaged.path, at, Uint8Array.of(fileBytes[at]! ^ damage.xor));
       const inLastSegment = damagedIndex === log.segments.length - 1;
 
       const reader = await openReader({ dir: log.dir, io });
@@ -260,8 +260,9 @@ async function readerCase(log: StoreLog, seed: number): Promise<'refused' | 'cor
     if (!isSeglogError(error) || !allowed.includes(error.code)) fail(`${where} threw ${String(error)}`);
     return (error as { code: string }).code;
   };
-  const io = new MemoryFileIO();
-  for (const [name, bytes] of files) io.writeSync(`${FUZZ_DIR}/${name}`, 0, bytes);
+  const io = new CountingIO();
+  await io.mkdirp(FUZZ_DIR);
+  for (const [name, bytes] of files) await writeAt(io, `${FUZZ_DIR}/${name}`, 0, bytes);
   let reader;
   try {
     reader = await openReader({ dir: FUZZ_DIR, io });
