@@ -2,23 +2,25 @@
  * One job: the public reader: range checks, copies of payloads, and the closed state, over the
  * chain walk in log-walker.ts.
  *
- * What a reader sees. A reader never writes and never takes the directory lock, so it runs beside
- * a live writer in this process or another one. It sees a batch once the batch's bytes are in the
- * segment file and verify: a reader in another process sees every batch whose writev has completed
- * and whose CRC-32C verifies, which can include the one batch whose fdatasync is still in flight
- * (not yet acknowledged to its appenders; a writer crash keeps it, because its bytes are already in
- * the file, but a power loss before the fdatasync completes may not). A batch still being written
- * fails its checksum and is not visible yet: the visible end is the first place where the chain of
- * batches (each starting where the previous one ends, with the next offset) stops in the last
- * segment. With `durable` (the `Log` of this process) a reader sees only acknowledged records: the
- * visible end is the smaller of that place and `durable.durableOffset`. The visible end only grows;
- * records appended while `read` iterates without `to` are returned when it gets to them, across
- * segment rolls too. Every batch is verified on every read from disk: a reader never returns bytes
- * that fail their checksum and never skips a record. A stop that something proves is not the end (a
- * verified batch after it in the same segment, a next segment that does not start at the expected
- * offset, or `durable` reporting more) is SEGLOG_CORRUPT, naming the file and byte position.
- * Known limit: damage in the last segment with no verified batch after it looks like a write in
- * progress, so the reader ends there; the writer's recovery at its next open tells the two apart.
+ * What a reader sees (docs/architecture.md says the same for users). A reader never writes and
+ * never takes the directory lock, so it runs beside a live writer in this process or another one.
+ * - With `durable` (the `Log` of this process) it sees only acknowledged records: the visible end
+ *   is the smaller of the chain's end and `durable.durableOffset`. Use this beside a live log.
+ * - Without it, in any process, it sees every batch whose writev has completed and whose CRC-32C
+ *   verifies, which includes the batch whose flush is still in flight: records not acknowledged
+ *   yet. A crash of the writer alone keeps them (their bytes are in the file), but a power loss
+ *   before the flush completes takes them back, and later appends reuse their offsets with other
+ *   data. A reader in another process cannot learn the durable end yet (issue 12: the HEAD file).
+ * A batch still being written fails its checksum and is not visible yet: the chain's end is the
+ * first place where the chain of batches (each starting where the previous one ends, with the next
+ * offset) stops in the last segment. The visible end only grows; records appended while `read`
+ * iterates without `to` are returned when it gets to them, across segment rolls too. Every batch is
+ * verified on every read from disk: a reader never returns bytes that fail their checksum and never
+ * skips a record. A stop that something proves is not the end (a verified batch after it in the same
+ * segment, a next segment that does not start at the expected offset, or `durable` reporting more)
+ * is SEGLOG_CORRUPT, naming the file and byte position. Known limit: damage in the last segment with
+ * no verified batch after it looks like a write in progress, so the reader ends there; the writer's
+ * recovery at its next open tells the two apart.
  */
 import { nodeFileIO } from '@seglog/io';
 import { ErrorCodes, readLimits, SeglogError, type DurableSource, type FileIO, type LogRecord, type ReaderOptions } from '@seglog/types';
