@@ -4,8 +4,8 @@
  * of what it passed. Reads only; never decides what a stop means (recovery and the reader do).
  *
  * Speed: a scan reads the file through one reusable window (`readLimits.scanWindowBytes`: a few
- * large sequential reads, not one per batch), and allocates per batch only its header object, never
- * per record, so checking a segment runs near the speed of reading it.
+ * large sequential reads, not one per batch; scan-window.ts), and allocates per batch only its
+ * header object, never per record.
  */
 import { readLimits } from '@seglog/types';
 import { BATCH_HEADER_BYTES } from './batch.js';
@@ -15,6 +15,7 @@ import type { BatchBreak, BatchStep } from './batch-decode.js';
 import { readAt, readFully } from './byte-source.js';
 import type { ByteSource } from './byte-source.js';
 import type { IndexEntry } from './index-entry.js';
+import { ScanWindow } from './scan-window.js';
 
 
 /** One segment file as a scan sees it: where its bytes come from and how its batches are sealed. */
@@ -56,8 +57,8 @@ export interface BatchBeyond {
 }
 
 /** Follows the chain from `start`, each batch starting where the span of the one before ends. */
-export async function scanChain(file: ChainFile, start: ScanStart): Promise<ChainScan> {
-  const window = new ScanWindow(file, readLimits.scanWindowBytes);
+export async function scanChain(file: ChainFile, start: ScanStart, windowBytes: number = readLimits.scanWindowBytes): Promise<ChainScan> {
+  const window = new ScanWindow(file.source, file.sizeBytes, windowBytes);
   const entries = [...(start.seedEntries ?? [])];
   const seedLast = entries[entries.length - 1];
   let lastIndexedBytes = seedLast === undefined ? -Infinity : seedLast.blockNumber * file.blockBytes;
@@ -87,8 +88,13 @@ export async function scanChain(file: ChainFile, start: ScanStart): Promise<Chai
  * at `fromBytes` itself counts: a batch there with a later offset (a misdirected write) proves
  * the records it skips were lost, not torn.
  */
-export async function findBatchBeyond(file: ChainFile, fromBytes: number, minOffset: number): Promise<BatchBeyond | null> {
-  const window = new ScanWindow(file, readLimits.scanWindowBytes);
+export async function findBatchBeyond(
+  file: ChainFile,
+  fromBytes: number,
+  minOffset: number,
+  windowBytes: number = readLimits.scanWindowBytes,
+): Promise<BatchBeyond | null> {
+  const window = new ScanWindow(file.source, file.sizeBytes, windowBytes);
   for (let position = fromBytes; position + BATCH_HEADER_BYTES <= file.sizeBytes; position += file.blockBytes) {
     const step = await stepAt(window, file, position, null);
     if (step.kind === 'batch' && step.header.firstOffset >= minOffset) return { positionBytes: position, header: step.header };
@@ -142,38 +148,4 @@ async function stepAt(window: ScanWindow, file: ChainFile, position: number, exp
   if (first.kind === 'batch' || first.reason !== 'truncated' || position + first.neededBytes > file.sizeBytes) return first;
   const whole = await window.bytes(position, first.neededBytes);
   return stepBatch(file.logId, whole, 0, file.blockBytes, expectedOffset);
-}
-
-/**
- * Sequential reads of one file through one reusable buffer. A view it returns is valid until the
- * next call; a scan keeps only numbers and headers from it.
- */
-class ScanWindow {
-  readonly #file: ChainFile;
-  readonly #buffer: Uint8Array;
-  #startBytes = 0;
-  #lengthBytes = 0;
-
-  constructor(file: ChainFile, windowBytes: number) {
-    this.#file = file;
-    // No bigger than the file: recovery scans many small segments, each with a fresh window.
-    this.#buffer = new Uint8Array(Math.max(0, Math.min(windowBytes, file.sizeBytes)));
-  }
-
-  /** Up to `lengthBytes` at `position` (fewer at end of file). */
-  async bytes(position: number, lengthBytes: number): Promise<Uint8Array> {
-    const end = Math.min(position + lengthBytes, this.#file.sizeBytes);
-    if (end <= position) return new Uint8Array(0);
-    if (position >= this.#startBytes && end <= this.#startBytes + this.#lengthBytes) {
-      return this.#buffer.subarray(position - this.#startBytes, end - this.#startBytes);
-    }
-    if (end - position > this.#buffer.length) {
-      const big = new Uint8Array(end - position);
-      return big.subarray(0, await readFully(this.#file.source, big, position));
-    }
-    this.#startBytes = position;
-    const fill = this.#buffer.subarray(0, Math.min(this.#buffer.length, this.#file.sizeBytes - position));
-    this.#lengthBytes = await readFully(this.#file.source, fill, position);
-    return this.#buffer.subarray(0, Math.min(this.#lengthBytes, end - position));
-  }
 }

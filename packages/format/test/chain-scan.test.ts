@@ -84,6 +84,49 @@ function referenceWalk(bytes: Uint8Array, blockBytes: number, base: number, inte
   }
 }
 
+/** The reference for findBatchBeyond: every block of the whole buffer, in order. */
+function referenceBeyond(bytes: Uint8Array, blockBytes: number, fromBytes: number, minOffset: number): number | null {
+  for (let position = fromBytes; position + BATCH_HEADER_BYTES <= bytes.length; position += blockBytes) {
+    const step = stepBatch(LOG_ID, bytes, position, blockBytes, null);
+    if (step.kind === 'batch' && step.header.firstOffset >= minOffset) return position;
+  }
+  return null;
+}
+
+test('a scan reads in windows, not per batch', async (t) => {
+  const built = segmentOf(512, 0, Array.from({ length: 40 }, (_, i) => [100 + ((i * 337) % 1500)]));
+  const file = fileOf(built.bytes, 512);
+  const scan = await scanChain(file, { positionBytes: 512, offset: 0, indexIntervalBytes: 4096 }, 4096);
+  t.is(scan.endOffset, 40);
+  // A window moves to the batch that does not fit, so it advances at least windowBytes - 2047.
+  t.true(file.reads <= Math.ceil(built.bytes.length / (4096 - 2047)), `${file.reads} reads for ${built.bytes.length} bytes`);
+  t.true(file.reads < scan.batches, 'fewer reads than batches');
+});
+
+test('a failed read rejects the scan with that error and leaves nothing running', async (t) => {
+  const built = segmentOf(512, 0, Array.from({ length: 30 }, () => [900]));
+  for (const failAtBytes of [512, 5000, 9000]) {
+    let inFlight = 0;
+    const file: ChainFile = {
+      sizeBytes: built.bytes.length,
+      logId: LOG_ID,
+      blockBytes: 512,
+      source: {
+        read: async (buffer, positionBytes) => {
+          inFlight++;
+          await new Promise((resolve) => setImmediate(resolve));
+          inFlight--;
+          if (positionBytes + buffer.length > failAtBytes && positionBytes <= failAtBytes) throw new Error(`EIO at ${failAtBytes}`);
+          buffer.set(built.bytes.subarray(positionBytes, positionBytes + buffer.length));
+          return Math.min(buffer.length, built.bytes.length - positionBytes);
+        },
+      },
+    };
+    await t.throwsAsync(scanChain(file, { positionBytes: 512, offset: 0, indexIntervalBytes: 4096 }, 4096), { message: `EIO at ${failAtBytes}` });
+    t.is(inFlight, 0, 'no read outlives the scan');
+  }
+});
+
 test('a clean segment scans to its end, with the stop at end of file and sparse entries', async (t) => {
   const built = segmentOf(512, 100, [[10], [600, 5], [3000], [1, 1, 1], [20_000]]);
   const file = fileOf(built.bytes, 512);
@@ -173,10 +216,12 @@ const blockArb = fc.constantFrom(512, 4096);
 const batchesArb = fc.array(fc.array(fc.integer({ min: 0, max: 9000 }), { minLength: 1, maxLength: 6 }), { minLength: 0, maxLength: 14 });
 const damageArb = fc.option(fc.record({ at: fc.nat(), lengthBytes: fc.integer({ min: 1, max: 700 }), value: fc.nat({ max: 255 }) }));
 
+const windowArb = fc.constantFrom(600, 4096, 9000, 70_000, readLimits.scanWindowBytes);
+
 test('the scan agrees with a whole-buffer walk, for any batches, read sizes, window splits and damage', async (t) => {
   await t.notThrowsAsync(() =>
     fc.assert(
-      fc.asyncProperty(blockArb, batchesArb, damageArb, fc.constantFrom(7, 512, 5000, Number.POSITIVE_INFINITY), async (blockBytes, batches, hit, readMaxBytes) => {
+      fc.asyncProperty(blockArb, batchesArb, damageArb, fc.constantFrom(7, 512, 5000, Number.POSITIVE_INFINITY), windowArb, async (blockBytes, batches, hit, readMaxBytes, windowBytes) => {
         const built = segmentOf(blockBytes, 3, batches);
         const bytes = built.bytes.slice();
         if (hit !== null) {
@@ -184,11 +229,15 @@ test('the scan agrees with a whole-buffer walk, for any batches, read sizes, win
           bytes.fill(hit.value, at, Math.min(bytes.length, at + hit.lengthBytes));
         }
         const reference = referenceWalk(bytes, blockBytes, 3, 16 * 1024);
-        const scan = await scanChain(fileOf(bytes, blockBytes, readMaxBytes), { positionBytes: blockBytes, offset: 3, indexIntervalBytes: 16 * 1024 });
+        const file = fileOf(bytes, blockBytes, readMaxBytes);
+        const scan = await scanChain(file, { positionBytes: blockBytes, offset: 3, indexIntervalBytes: 16 * 1024 }, windowBytes);
         if (scan.endPositionBytes !== reference.position || scan.endOffset !== reference.offset) throw new Error('stop differs');
         if (scan.stop.reason !== reference.reason) throw new Error(`reason ${scan.stop.reason} != ${reference.reason}`);
         if (JSON.stringify(scan.entries) !== JSON.stringify(reference.entries)) throw new Error('entries differ');
         if (hit === null && scan.endOffset !== built.endOffset) throw new Error('an undamaged segment scans to its end');
+        const beyond = await findBatchBeyond(file, scan.endPositionBytes, scan.endOffset, windowBytes);
+        const expected = referenceBeyond(bytes, blockBytes, scan.endPositionBytes, scan.endOffset);
+        if ((beyond?.positionBytes ?? null) !== expected) throw new Error(`beyond ${beyond?.positionBytes} != ${expected}`);
       }),
       propertyParams(150),
     ),
