@@ -9,7 +9,7 @@
  * chunk back in, so scanning small batches costs one read per chunk, not one per batch.
  */
 import { LRUCache } from 'lru-cache';
-import { decodeBatch, readBatchBytes, type DecodedBatch } from '@seglog/format';
+import { batchPayloads, decodeBatch, readBatchBytes, stepBatch, type BreakReason, type DecodedBatch } from '@seglog/format';
 import { readLimits } from '@seglog/types';
 import type { HandlePool } from './handle-pool.js';
 import type { SegmentInfo } from './segment-catalog.js';
@@ -29,6 +29,8 @@ export interface Chunk {
 
 export interface BatchRead {
   readonly batch: DecodedBatch | null;
+  /** Why there is no batch (format's break class), when `batch` is null. */
+  readonly reason: BreakReason | null;
   /** The chunk to hand to the next read of the same walk. */
   readonly chunk: Chunk | undefined;
 }
@@ -63,16 +65,19 @@ export class BatchReader {
     const key = `${segment.baseOffset}:${position.blockNumber}`;
     const cached = this.#cache.get(key);
     if (cached !== undefined) {
-      return { batch: cached.header.firstOffset === position.expectedOffset ? cached : null, chunk };
+      const matches = cached.header.firstOffset === position.expectedOffset;
+      return { batch: matches ? cached : null, reason: matches ? null : 'offset-mismatch', chunk };
     }
     const atBytes = positionBytes(segment, position);
     if (chunk !== undefined && chunk.segment.baseOffset === segment.baseOffset && atBytes >= chunk.startBytes) {
       const batch = decodeBatch(segment.logId, chunk.bytes, atBytes - chunk.startBytes, segment.blockBytes, position.expectedOffset);
-      if (batch !== null) return { batch: this.#remember(key, batch), chunk };
+      if (batch !== null) return { batch: this.#remember(key, batch), reason: null, chunk };
     }
     const fresh: Chunk = { segment, startBytes: atBytes, bytes: await this.#readBatchBytes(segment, position) };
-    const batch = decodeBatch(segment.logId, fresh.bytes, 0, segment.blockBytes, position.expectedOffset);
-    return { batch: batch === null ? null : this.#remember(key, batch), chunk: fresh };
+    const step = stepBatch(segment.logId, fresh.bytes, 0, segment.blockBytes, position.expectedOffset);
+    if (step.kind === 'break') return { batch: null, reason: step.reason, chunk: fresh };
+    const batch: DecodedBatch = { header: step.header, payloads: batchPayloads(fresh.bytes, 0, step.header), spanBytes: step.spanBytes };
+    return { batch: this.#remember(key, batch), reason: null, chunk: fresh };
   }
 
   /** Reads a chunk at `position`, or the whole batch there when it claims to be bigger than a chunk. */

@@ -10,7 +10,7 @@
  * more: if it still fails, the bytes there are damaged, and reading past them would skip records.
  */
 import { LRUCache } from 'lru-cache';
-import type { DecodedBatch } from '@seglog/format';
+import type { BreakReason, DecodedBatch } from '@seglog/format';
 import { assert, readLimits, SeglogError, type DurableSource, type FileIO } from '@seglog/types';
 import { nextPosition, positionBytes, type BatchReader, type Chunk, type Position } from './batch-cache.js';
 import type { SegmentCatalog, SegmentInfo } from './segment-catalog.js';
@@ -111,7 +111,7 @@ export class LogWalker {
     const again = await this.#batches.read(segment, position);
     if (again.batch !== null) return 'retry';
     if (later === null && following !== undefined && following.baseOffset === position.expectedOffset) return 'next';
-    throw brokenChain(segment, position, later, following, durableOffset);
+    throw brokenChain(segment, position, again.reason, later, following, durableOffset);
   }
 
   #indexFor(segment: SegmentInfo): Promise<SegmentIndex> {
@@ -127,13 +127,14 @@ export class LogWalker {
 function brokenChain(
   segment: SegmentInfo,
   position: Position,
+  reason: BreakReason | null,
   later: Position | null,
   following: SegmentInfo | undefined,
   durableOffset: number | undefined,
 ): SeglogError {
   const file = segment.path;
   const atBytes = positionBytes(segment, position);
-  const where = `${file}: no valid batch with first offset ${position.expectedOffset} at byte ${atBytes}`;
+  const where = `${file}: no valid batch with first offset ${position.expectedOffset} at byte ${atBytes} (${reason ?? 'unreadable'})`;
   let why: string;
   if (later !== null) why = `but a verified batch follows at byte ${positionBytes(segment, later)}`;
   else if (following !== undefined) why = `but the next segment ${following.path} starts at offset ${following.baseOffset}`;

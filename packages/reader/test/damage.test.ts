@@ -69,6 +69,7 @@ for (const index of ['every', 'none'] as const) {
     t.is(error.file, first!.path);
     t.is(error.positionBytes, bad.positionBytes);
     t.is(error.offset, 12);
+    t.regex(error.message, /\(crc-mismatch\)/, 'the message names the break class');
     const streamed: number[] = [];
     await corruptError(t, (async () => {
       for await (const record of reader.read({ from: 0 })) streamed.push(record.offset);
