@@ -104,15 +104,32 @@ function broken(reason: BreakReason, header: BatchHeader | null, neededBytes: nu
 
 /** True when the `recordCount` frame lengths of the body add up to exactly `bodyBytes`. */
 function framesAddUp(bytes: Uint8Array, at: number, header: BatchHeader): boolean {
+  return walkFrames(bytes, at, header) === at + BATCH_HEADER_BYTES + header.bodyBytes;
+}
+
+/**
+ * Walks the frames of the body at `at`, calling `onFrame` with each payload's position and length,
+ * and returns where the walk ended: past the last frame, or -1 where a frame runs past the body.
+ * The one frame walk: the check, the payload split and tools' framing view all use it.
+ */
+export function walkFrames(
+  bytes: Uint8Array,
+  at: number,
+  header: BatchHeader,
+  onFrame?: (payloadAtBytes: number, payloadBytes: number) => void,
+): number {
   const dv = view(bytes);
-  const end = at + BATCH_HEADER_BYTES + header.bodyBytes;
+  const end = Math.min(at + BATCH_HEADER_BYTES + header.bodyBytes, bytes.length);
   let cursor = at + BATCH_HEADER_BYTES;
   for (let i = 0; i < header.recordCount; i++) {
-    if (cursor + RECORD_FRAME_BYTES > end) return false;
-    cursor += RECORD_FRAME_BYTES + dv.getUint32(cursor, true);
-    if (cursor > end) return false;
+    if (cursor + RECORD_FRAME_BYTES > end) return -1;
+    const payloadBytes = dv.getUint32(cursor, true);
+    const payloadAt = cursor + RECORD_FRAME_BYTES;
+    if (payloadAt + payloadBytes > end) return -1;
+    onFrame?.(payloadAt, payloadBytes);
+    cursor = payloadAt + payloadBytes;
   }
-  return cursor === end;
+  return cursor;
 }
 
 function isZero(bytes: Uint8Array, at: number, lengthBytes: number): boolean {
@@ -122,15 +139,8 @@ function isZero(bytes: Uint8Array, at: number, lengthBytes: number): boolean {
 
 /** Payload views of a batch that `stepBatch` accepted at `at`, in offset order. */
 export function batchPayloads(bytes: Uint8Array, at: number, header: BatchHeader): Uint8Array[] {
-  const dv = view(bytes);
   const payloads: Uint8Array[] = [];
-  let cursor = at + BATCH_HEADER_BYTES;
-  for (let i = 0; i < header.recordCount; i++) {
-    const start = cursor + RECORD_FRAME_BYTES;
-    const end = start + dv.getUint32(cursor, true);
-    payloads.push(bytes.subarray(start, end));
-    cursor = end;
-  }
+  walkFrames(bytes, at, header, (payloadAt, payloadBytes) => payloads.push(bytes.subarray(payloadAt, payloadAt + payloadBytes)));
   return payloads;
 }
 

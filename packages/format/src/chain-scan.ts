@@ -139,6 +139,28 @@ export async function blockHoldsData(file: ChainFile, positionBytes: number): Pr
 }
 
 /**
+ * One past the last non-zero byte from `fromBytes` to the end of the file, or `fromBytes` when
+ * all of it is zeros: where written data ends and preallocated space begins. From a chain's stop,
+ * `dataEndBytes - endPositionBytes` is the size of a torn tail. Reads the rest of the file.
+ */
+export async function dataEndBytes(file: ChainFile, fromBytes: number, windowBytes: number = readLimits.scanWindowBytes): Promise<number> {
+  const window = new ScanWindow(file.source, file.sizeBytes, windowBytes);
+  let dataEnd = fromBytes;
+  for (let position = fromBytes; position < file.sizeBytes; ) {
+    const bytes = await window.bytes(position, windowBytes);
+    if (bytes.length === 0) break;
+    for (let i = bytes.length - 1; i >= 0; i--) {
+      if (bytes[i] !== 0) {
+        dataEnd = position + i + 1;
+        break;
+      }
+    }
+    position += bytes.length;
+  }
+  return dataEnd;
+}
+
+/**
  * `stepBatch` at `position`, reading the whole batch only once its header is sane, and never
  * more than the file holds: garbage claiming a 2 GiB body must not allocate 2 GiB.
  */

@@ -15,6 +15,7 @@ import {
   readBatchHeader,
   stepBatch,
   writeBatchHeader,
+  walkFrames,
   writeRecordFrameLength,
   type BreakReason,
 } from '../src/index.js';
@@ -90,6 +91,22 @@ test('a break carries what a tool needs: the header, the bytes it claims, stored
   t.is(mismatch.computedCrc, crc32cPortable(flipped.subarray(8, BATCH_HEADER_BYTES + 104), crc32cPortable(LOG_ID)));
   const zero = stepBatch(LOG_ID, new Uint8Array(64), 0, BLOCK, 7);
   t.deepEqual(zero, { kind: 'break', reason: 'zero', header: null, neededBytes: 0, computedCrc: null });
+});
+
+test('walkFrames gives a tool the framing view, and where frames stop adding up', (t) => {
+  const good = batchOf(0, [3, 0, 5]);
+  const header = readBatchHeader(good, 0);
+  if (typeof header === 'string') return t.fail(header);
+  const frames: [number, number][] = [];
+  const end = walkFrames(good, 0, header, (at, lengthBytes) => frames.push([at, lengthBytes]));
+  t.deepEqual(frames, [[36, 3], [43, 0], [47, 5]]);
+  t.is(end, BATCH_HEADER_BYTES + header.bodyBytes);
+  const bad = framesThatDoNotAddUp();
+  const badHeader = readBatchHeader(bad, 0);
+  if (typeof badHeader === 'string') return t.fail(badHeader);
+  const seen: number[] = [];
+  t.is(walkFrames(bad, 0, badHeader, (_, lengthBytes) => seen.push(lengthBytes)), -1);
+  t.deepEqual(seen, [2], 'the frames before the one that overruns');
 });
 
 test('version dispatch: a v1 magic reads the v1 layout, and the header says so', (t) => {

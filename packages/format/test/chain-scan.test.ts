@@ -12,6 +12,7 @@ import {
   BATCH_HEADER_BYTES,
   batchAt,
   blockHoldsData,
+  dataEndBytes,
   encodeBatch,
   findBatchBeyond,
   scanChain,
@@ -183,6 +184,19 @@ test('findBatchBeyond finds a valid batch past damage, at the stop itself too, a
   const misFile = fileOf(misdirected, 512);
   t.is((await findBatchBeyond(misFile, built.positions[1]!, 1))?.positionBytes, built.positions[1], 'a later offset right at the stop counts');
   t.is(await findBatchBeyond(misFile, built.positions[1]!, 6), null, 'an older offset does not');
+});
+
+test('dataEndBytes finds where written bytes end, so a tool can size a torn tail', async (t) => {
+  const built = segmentOf(512, 0, [[10], [20]]);
+  const torn = concatBytes([built.bytes, new Uint8Array(700).fill(9), new Uint8Array(5000)]);
+  for (const windowBytes of [100, 512, 4096, readLimits.scanWindowBytes]) {
+    const file = fileOf(torn, 512);
+    const scan = await scanChain(file, { positionBytes: 512, offset: 0, indexIntervalBytes: 512 }, windowBytes);
+    t.is(scan.stop.reason, 'not-a-batch');
+    t.is(await dataEndBytes(file, scan.endPositionBytes, windowBytes) - scan.endPositionBytes, 700, `window ${windowBytes}`);
+  }
+  const clean = fileOf(concatBytes([built.bytes, new Uint8Array(2048)]), 512);
+  t.is(await dataEndBytes(clean, built.bytes.length), built.bytes.length, 'preallocated zeros are no data');
 });
 
 test('a scan can start from an index entry and keeps the entries before it', async (t) => {
