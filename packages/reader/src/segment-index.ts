@@ -7,14 +7,14 @@
  * becomes trusted when the batch it points at decodes with the hint's offset; a hint that fails is
  * dropped together with every unverified hint after it, because a stale index (never fsynced) goes
  * wrong from some point on. Walking the chain batch by batch adds trusted entries every
- * readLimits.indexIntervalBytesDefault, so a later lookup anywhere already scanned costs a binary search plus
- * one chunk read, with or without a `.idx` file.
+ * `limits.indexIntervalBytesDefault` (the writer's default interval), so a later lookup anywhere
+ * already scanned costs a binary search plus one chunk read, with or without a `.idx` file.
  *
  * This file reports where the chain stops (a "break"); what a break means (end, next segment,
  * corruption) needs the other segments and is decided in log-walker.ts.
  */
 import { decodeIndexEntries, findIndexEntry, readAt, type DecodedBatch, type IndexEntry } from '@seglog/format';
-import { assert, readLimits, SeglogError, type FileIO } from '@seglog/types';
+import { assert, limits, SeglogError, type FileIO } from '@seglog/types';
 import { nextPosition, positionBytes, type BatchReader, type Chunk, type Position } from './batch-cache.js';
 import type { SegmentInfo } from './segment-catalog.js';
 
@@ -127,7 +127,7 @@ export class SegmentIndex {
       if (below.blockNumber === position.blockNumber) below.trusted = true;
       else if (!below.trusted) this.#dropHintsFrom(below);
       else throw this.#twoBatchesClaim(position, below);
-    } else if ((position.blockNumber - below.blockNumber) * this.segment.blockBytes >= readLimits.indexIntervalBytesDefault) {
+    } else if ((position.blockNumber - below.blockNumber) * this.segment.blockBytes >= limits.indexIntervalBytesDefault) {
       this.#entries.splice(i + 1, 0, {
         firstOffset: position.expectedOffset,
         blockNumber: position.blockNumber,

@@ -20,6 +20,8 @@ export const limits = {
   commitWindowMicrosMax: 100_000,
   /** Offsets are JS numbers; 2^53 records is beyond any disk. */
   offsetMax: Number.MAX_SAFE_INTEGER,
+  /** Default `indexIntervalBytes`: one index entry per this many segment bytes, at most. */
+  indexIntervalBytesDefault: 16 * 1024,
 } as const;
 
 assert(limits.segmentBytesDefault % limits.blockBytesMax === 0, 'default segment holds whole max blocks');
@@ -31,11 +33,6 @@ assert(limits.inFlightBytesMaxDefault >= 2 * limits.batchBytesMaxDefault, 'two b
 // Kept as its own block so the writer's limits above can be restructured separately.
 
 export const readLimits = {
-  /**
-   * The writer's default sparse index interval. The reader adds in-memory entries at the same
-   * spacing while it scans, so a segment read without its `.idx` is indexed as densely as with it.
-   */
-  indexIntervalBytesDefault: 16 * 1024,
   /** One read window of a chain scan (recovery, verify): few large sequential reads. */
   scanWindowBytes: 1024 * 1024,
   /** First read of one batch looked up by position (an index entry's); most batches fit. */
@@ -52,9 +49,10 @@ export const readLimits = {
   recoveryIndexTriesMax: 8,
 } as const;
 
-assert(readLimits.indexIntervalBytesDefault >= limits.blockBytesDefault, 'the default index interval spans a default block');
-assert(readLimits.indexIntervalBytesDefault % limits.blockBytesMin === 0, 'the default index interval is whole blocks');
-assert(readLimits.indexIntervalBytesDefault < limits.segmentBytesDefault, 'a default segment gets more than one index entry');
+// The reader adds in-memory index entries at the writer's default interval
+// (`limits.indexIntervalBytesDefault`), so a segment read without its `.idx` is indexed as densely.
+assert(limits.indexIntervalBytesDefault % limits.blockBytesMin === 0, 'the reader indexes whole blocks');
+assert(limits.indexIntervalBytesDefault >= limits.blockBytesDefault, 'an index interval spans at least one block');
 assert(readLimits.batchProbeBytes >= limits.blockBytesMax, 'a probe read holds at least one block');
 assert(readLimits.readerChunkBytes >= limits.blockBytesMax, 'a reader chunk holds at least one block');
 assert(readLimits.scanWindowBytes >= readLimits.batchProbeBytes, 'a scan window holds a probe');
