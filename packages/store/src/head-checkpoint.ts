@@ -27,7 +27,7 @@ import { limits } from '@seglog/types';
 import type { Clock, FileHandle, FileIO } from '@seglog/types';
 import { HEAD_FILE_BYTES, HEAD_FILE_NAME, decodeHead, encodeHeadSlot, headSlotPosition } from '@seglog/format';
 import type { HeadState } from '@seglog/format';
-import { readFully } from './chunk-reader.js';
+import { readFully } from '@seglog/format';
 import { closeAbandoned, closeFlushed, wrapIo } from './io-errors.js';
 
 const HEAD_TMP_NAME = `${HEAD_FILE_NAME}.tmp`;

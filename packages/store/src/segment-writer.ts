@@ -15,7 +15,7 @@ import { assert } from '@seglog/types';
 import type { Clock, FileHandle, FileIO, SyncMethod } from '@seglog/types';
 import { encodeSegmentHeader, indexFileName, segmentFileName } from '@seglog/format';
 import type { IndexEntry } from '@seglog/format';
-import { readFully } from './chunk-reader.js';
+import { readFully } from '@seglog/format';
 import { IndexWriter } from './index-writer.js';
 import { closeAbandoned, closeFlushed, wrapIo } from './io-errors.js';
 import type { PreallocatePolicy } from './options.js';

@@ -151,3 +151,31 @@ assert(limits.flushMedianSamplesCount % 2 === 1, 'an odd sample count has one me
 assert(limits.arrivalRatePeriodMicros >= limits.adaptiveWindowMicrosMaxDefault, 'a rate period spans at least one default-sized window');
 assert(limits.recentIntervalMillisMin <= limits.recentIntervalMillisDefault && limits.recentIntervalMillisDefault <= limits.recentIntervalMillisMax, 'default interval in range');
 assert(limits.lockAttemptsMax >= 2, 'a racing opener gets a second attempt after clearing a stale lock');
+
+// ---- Reading segments: store recovery, the reader, and tools that scan (issue 10 item 3) ----
+// Kept as its own block so the writer's limits above can be restructured separately.
+
+export const readLimits = {
+  /** One read window of a chain scan (recovery, verify): few large sequential reads. */
+  scanWindowBytes: 1024 * 1024,
+  /** First read of one batch looked up by position (an index entry's); most batches fit. */
+  batchProbeBytes: 64 * 1024,
+  /** One read of the reader, handed from batch to batch along a walk. */
+  readerChunkBytes: 64 * 1024,
+  /** Verified batches a reader caches by default (`cacheBatches`). */
+  readerCachedBatchesDefault: 64,
+  /** Open segment handles a reader keeps by default (`cacheHandles`). */
+  readerOpenHandlesDefault: 16,
+  /** Segment indexes a reader keeps in memory; each holds one entry per index interval at most. */
+  readerSegmentIndexesMax: 1024,
+  /** Index entries of a sealed segment that recovery tries, newest first, before a full scan. */
+  recoveryIndexTriesMax: 8,
+} as const;
+
+// The reader adds in-memory index entries at the writer's default interval
+// (`limits.indexIntervalBytesDefault`), so a segment read without its `.idx` is indexed as densely.
+assert(limits.indexIntervalBytesDefault % limits.blockBytesMin === 0, 'the reader indexes whole blocks');
+assert(limits.indexIntervalBytesDefault >= limits.blockBytesDefault, 'an index interval spans at least one block');
+assert(readLimits.batchProbeBytes >= limits.blockBytesMax, 'a probe read holds at least one block');
+assert(readLimits.readerChunkBytes >= limits.blockBytesMax, 'a reader chunk holds at least one block');
+assert(readLimits.scanWindowBytes >= readLimits.batchProbeBytes, 'a scan window holds a probe');
