@@ -203,7 +203,8 @@ const damageIndex: Damage = (files, base, prng) => {
 const deleteSegment: Damage = (files, base, prng) => {
   const present = base.segments.filter((segment) => files.has(segment.name));
   if (present.length < 3) return 'delete: too few segments';
-  const segment = prng.bool(0.7) ? prng.pick(present.slice(1, -1)) : prng.pick([present[0]!, present[present.length - 1]!]);
+  const ends = [present[0]!, present[present.length - 1]!];
+  const segment = prng.bool(0.7) ? prng.pick(present.slice(1, -1)) : prng.pick(ends);
   files.delete(segment.name);
   if (prng.bool(0.5)) files.delete(segment.indexName);
   return `delete ${segment.name}`;
