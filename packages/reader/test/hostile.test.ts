@@ -11,8 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32c } from '@seglog/format';
 import { openLog } from '@seglog/store';
-import { SimFileIO } from '@seglog/testkit';
-import { isSeglogError } from '@seglog/types';
+import { SimFileIO, expectCode } from '@seglog/testkit';
 import type { ErrorCode } from '@seglog/types';
 import { openReader } from '../src/index.js';
 
@@ -24,14 +23,6 @@ function tempDir(t: ExecutionContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'seglog-reader-hostile-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
-}
-
-async function expectCode(t: ExecutionContext, promise: Promise<unknown>, code: ErrorCode, fields: { file?: string; positioned?: boolean } = {}): Promise<void> {
-  const error = await t.throwsAsync(promise);
-  t.true(isSeglogError(error, code), `expected ${code}, got ${String(error)}`);
-  if (!isSeglogError(error)) return;
-  if (fields.file !== undefined) t.is(error.file, fields.file, error.message);
-  if (fields.positioned === true) t.is(typeof error.positionBytes, 'number', error.message);
 }
 
 /** A closed log of `count` 100-byte records appended one at a time (so its layout is deterministic). */

@@ -12,7 +12,7 @@ import { copyFileSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync,
 import { join } from 'node:path';
 import { crc32c } from '@seglog/format';
 import { nodeFileIO } from '@seglog/io';
-import { SimFileIO, readLog } from '@seglog/testkit';
+import { SimFileIO, expectCode, readLog } from '@seglog/testkit';
 import { isSeglogError } from '@seglog/types';
 import type { ErrorCode, LogOptions } from '@seglog/types';
 import { openLog } from '../src/index.js';
@@ -21,14 +21,6 @@ import { tempDir } from './helpers/temp-log.js';
 /** 512-byte blocks, 3 batch blocks per segment: 100-byte records appended one by one give segments 0, 3, 6. */
 const tiny = { blockBytes: 512, segmentBytes: 2048, commitWindow: { fixedMicros: 0 }, preallocate: false } as const;
 const seg = (base: number): string => `${String(base).padStart(20, '0')}.seg`;
-
-async function expectCode(t: ExecutionContext, promise: Promise<unknown>, code: ErrorCode, fields: { file?: string; positioned?: boolean } = {}): Promise<void> {
-  const error = await t.throwsAsync(promise);
-  t.true(isSeglogError(error, code), `expected ${code}, got ${String(error)}`);
-  if (!isSeglogError(error)) return;
-  if (fields.file !== undefined) t.is(error.file, fields.file, error.message);
-  if (fields.positioned === true) t.is(typeof error.positionBytes, 'number', error.message);
-}
 
 /** A closed log of `count` 100-byte records appended one at a time (so its layout is deterministic). */
 async function smallLog(dir: string, count: number, fill = 1): Promise<void> {

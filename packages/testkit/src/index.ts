@@ -34,3 +34,5 @@ export { layoutLog, layoutSegment, segmentNames } from './log-layout.js';
 export type { BatchLayout, SegmentLayout } from './log-layout.js';
 export { copyFiles, damageLog } from './log-damage.js';
 export type { LogFiles, LogImage } from './log-damage.js';
+export { expectCode } from './expect-code.js';
+export type { ExpectedErrorFields } from './expect-code.js';
