@@ -9,9 +9,8 @@ import type { ExecutionContext } from 'ava';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32c } from '@seglog/format';
 import { openLog } from '@seglog/store';
-import { SimFileIO, expectCode } from '@seglog/testkit';
+import { SimFileIO, expectCode, withFormatVersion } from '@seglog/testkit';
 import type { ErrorCode } from '@seglog/types';
 import { openReader } from '../src/index.js';
 
@@ -58,10 +57,7 @@ test('a segment of a newer format version is SEGLOG_UNSUPPORTED_FORMAT naming it
   const dir = tempDir(t);
   await smallLog(dir, 7);
   const path = join(dir, seg(6));
-  const bytes = readFileSync(path);
-  bytes.writeUInt16LE(2, 8);
-  bytes.writeUInt32LE(crc32c(bytes.subarray(0, 40)), 40);
-  writeFileSync(path, bytes);
+  writeFileSync(path, withFormatVersion(readFileSync(path), 2));
   await readRefuses(t, dir, 'SEGLOG_UNSUPPORTED_FORMAT', path);
 });
 

@@ -32,7 +32,7 @@ export { propertyRuns, replayHint, withReplay } from './replay.js';
 export type { PropertyRuns } from './replay.js';
 export { layoutLog, layoutSegment, segmentNames } from './log-layout.js';
 export type { BatchLayout, SegmentLayout } from './log-layout.js';
-export { copyFiles, damageLog } from './log-damage.js';
+export { copyFiles, damageLog, withFormatVersion } from './log-damage.js';
 export type { LogFiles, LogImage } from './log-damage.js';
 export { expectCode } from './expect-code.js';
 export type { ExpectedErrorFields } from './expect-code.js';
