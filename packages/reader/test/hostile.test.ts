@@ -138,6 +138,7 @@ test('records the store wrote read back exactly: zero-length records, a record o
   await log.append(backing.subarray(2, 5));
   await log.close();
   const reader = await openReader({ dir: '/edges', io });
-  t.deepEqual(await Promise.all([0, 1, 2, 3, 4].map((offset) => reader.get(offset))), [new Uint8Array(0), new Uint8Array(0), Uint8Array.of(7), largest, Uint8Array.of(1, 2, 3)]);
+  const expected = [new Uint8Array(0), new Uint8Array(0), Uint8Array.of(7), largest, Uint8Array.of(1, 2, 3)];
+  t.deepEqual(await Promise.all(expected.map((_, offset) => reader.get(offset))), expected);
   await reader.close();
 });
