@@ -53,6 +53,7 @@ export const counterSpecs: readonly CounterSpec[] = [
   { name: 'padding_bytes_total', help: 'Of the bytes written, zero padding that aligns each batch to a block.', read: (m) => m.paddingBytes },
   { name: 'segments_created_total', help: 'Segment files created since the log was opened.', read: (m) => m.segmentsCreated },
   { name: 'segments_preallocated_total', help: 'Segment files zero-filled before use since the log was opened.', read: (m) => m.segmentsPreallocated },
+  { name: 'overloaded_appends_total', help: 'Appends refused with SEGLOG_OVERLOADED because maxQueuedBytes of appends were already waiting for room.', read: (m) => m.overloadRejections },
   { name: 'backpressure_waits_total', help: 'Appends that had to wait because maxInFlightBytes was reached.', read: (m) => m.backpressureWaits },
   { name: 'batch_errors_total', help: 'Batches whose write or fdatasync failed; each one poisons the log until it is reopened.', read: (m) => m.errors },
   { name: 'pool_hits_total', help: 'Batch buffers handed out from the pool free list.', read: (m) => m.pool.hits },

@@ -5,4 +5,5 @@
  */
 export { Log, openLog } from './log.js';
 export type { RecoveryReport } from './recovery.js';
+export type { LostRecords } from './head-check.js';
 export { BATCH_CHANNEL, ERROR_CHANNEL } from '@seglog/types';

@@ -4,7 +4,20 @@
  * through unchanged). The two close helpers name the only cases where a failure is dropped, and
  * why that is safe.
  */
-import { SeglogError } from '@seglog/types';
+import { ErrorCodes, SeglogError } from '@seglog/types';
+
+/**
+ * ELOOP from an open that refuses links (O_NOFOLLOW): a symbolic link was planted where seglog
+ * keeps a file. Said plainly, since the errno text ("too many symbolic links") misleads.
+ */
+function plantedLink(operation: string, file: string, cause: unknown): SeglogError | null {
+  if ((cause as NodeJS.ErrnoException | null)?.code !== 'ELOOP') return null;
+  return new SeglogError(
+    ErrorCodes.IO,
+    `${operation} refused ${file}: it is a symbolic link, and seglog never writes through one (remove the link; a log's files are its own)`,
+    { cause, file },
+  );
+}
 import type { FileHandle } from '@seglog/types';
 
 export async function wrapIo<T>(operation: string, file: string, run: () => Promise<T>): Promise<T> {
@@ -12,7 +25,7 @@ export async function wrapIo<T>(operation: string, file: string, run: () => Prom
     return await run();
   } catch (error) {
     if (error instanceof SeglogError) throw error;
-    throw SeglogError.io(operation, file, error);
+    throw plantedLink(operation, file, error) ?? SeglogError.io(operation, file, error);
   }
 }
 

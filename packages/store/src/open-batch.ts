@@ -12,7 +12,7 @@ import {
   RECORD_FRAME_BYTES,
   batchSpanBytes,
   recordFrameBytes,
-  sealBatchHeader,
+  writeBatchHeader,
   writeRecordFrameLength,
 } from '@seglog/format';
 
@@ -72,7 +72,7 @@ export class OpenBatch {
     assert(spanBytes <= this.buffer.length, 'padded batch fits its buffer');
     // Pool buffers are reused, so stale bytes must not leak into the padding.
     this.buffer.fill(0, this.#usedBytes, spanBytes);
-    sealBatchHeader(
+    writeBatchHeader(
       this.buffer.subarray(0, BATCH_HEADER_BYTES),
       logId,
       { firstOffset: this.firstOffset, recordCount: this.recordCount, bodyBytes },

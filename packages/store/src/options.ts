@@ -26,6 +26,10 @@ export interface ResolvedOptions {
   readonly preallocate: PreallocatePolicy;
   readonly syncMethod: SyncMethod;
   readonly indexIntervalBytes: number;
+  readonly maxQueuedBytes: number;
+  readonly fileMode: number;
+  readonly dirMode: number;
+  readonly acceptDataLoss: boolean;
   /** The id to create a new log with; null draws a random one. */
   readonly logId: Uint8Array | null;
 }
@@ -33,13 +37,63 @@ export interface ResolvedOptions {
 const KNOWN = new Set([
   'dir', 'io', 'clock', 'segmentBytes', 'blockBytes', 'maxRecordBytes', 'maxBatchBytes',
   'maxInFlightBytes', 'commitWindow', 'preallocate', 'indexIntervalBytes', 'maxBatchRecords',
-  'recentIntervalMillis', 'syncMethod', 'logId',
+  'recentIntervalMillis', 'syncMethod', 'logId', 'maxQueuedBytes', 'fileMode', 'dirMode', 'acceptDataLoss',
 ]);
+
+/** The methods an injected engine must have; checked before any file is opened. */
+const FILE_IO_METHODS = ['open', 'mkdirp', 'readdir', 'stat', 'rename', 'unlink', 'syncDir', 'lock'] as const;
+const CLOCK_METHODS = ['nowMicros'] as const;
+
+/** What a bad value was, for the message: its type and, for primitives, the value itself. */
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return `string ${JSON.stringify(value)}`;
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'function') return 'a function';
+  return `${typeof value} ${String(value)}`;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function refuseUnknownKeys(name: string, value: Record<string, unknown>, known: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) throw SeglogError.invalidOption(`${name}.${key}`, `is not a seglog option (allowed in ${name}: ${known.join(', ')})`);
+  }
+}
+
+/** An injected engine: an object with every method of its interface, or the default. */
+function engine<T>(name: string, value: unknown, methods: readonly string[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'object' || value === null) {
+    throw SeglogError.invalidOption(name, `must be an object with methods ${methods.join(', ')}, got ${describeValue(value)}`);
+  }
+  const missing = methods.filter((method) => typeof (value as Record<string, unknown>)[method] !== 'function');
+  if (missing.length > 0) throw SeglogError.invalidOption(name, `must have methods ${methods.join(', ')}; missing ${missing.join(', ')}`);
+  return value as T;
+}
+
+function boolean(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw SeglogError.invalidOption(name, `must be true or false, got ${describeValue(value)}`);
+  return value;
+}
+
+/** A permission mode: the owner bits `required` must be in it, or seglog could not use its own files. */
+function permissionMode(name: string, value: unknown, fallback: number, required: number): number {
+  const mode = integer(name, value, fallback, 0, 0o777);
+  if ((mode & required) !== required) {
+    throw SeglogError.invalidOption(name, `must include the owner bits 0o${required.toString(8)}, got 0o${mode.toString(8)}`);
+  }
+  return mode;
+}
 
 function integer(name: string, value: unknown, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
-    throw SeglogError.invalidOption(name, `must be an integer, got ${String(value)}`);
+    throw SeglogError.invalidOption(name, `must be an integer in [${min}, ${max}], got ${describeValue(value)}`);
   }
   if (value < min || value > max) {
     throw SeglogError.invalidOption(name, `must be in [${min}, ${max}], got ${value}`);
@@ -49,32 +103,42 @@ function integer(name: string, value: unknown, fallback: number, min: number, ma
 
 function windowMicros(name: string, micros: unknown): number {
   if (typeof micros !== 'number' || !Number.isFinite(micros) || micros < 0 || micros > limits.commitWindowMicrosMax) {
-    throw SeglogError.invalidOption(name, `must be a number in [0, ${limits.commitWindowMicrosMax}], got ${String(micros)}`);
+    throw SeglogError.invalidOption(name, `must be a number in [0, ${limits.commitWindowMicrosMax}], got ${describeValue(micros)}`);
   }
   return micros;
 }
 
+const COMMIT_WINDOW_SHAPES = `'adaptive', { fixedMicros: number } or { adaptive: { maxMicros?: number } }`;
+
 function commitWindow(value: unknown): WindowMode {
   if (value === undefined || value === 'adaptive') return { kind: 'adaptive', maxMicros: limits.adaptiveWindowMicrosMaxDefault };
-  if (typeof value === 'object' && value !== null && 'fixedMicros' in value) {
-    return { kind: 'fixed', micros: windowMicros('commitWindow.fixedMicros', (value as { fixedMicros: unknown }).fixedMicros) };
+  if (!isPlainObject(value)) throw SeglogError.invalidOption('commitWindow', `must be ${COMMIT_WINDOW_SHAPES}, got ${describeValue(value)}`);
+  if ('fixedMicros' in value) {
+    refuseUnknownKeys('commitWindow', value, ['fixedMicros']);
+    return { kind: 'fixed', micros: windowMicros('commitWindow.fixedMicros', value.fixedMicros) };
   }
-  if (typeof value === 'object' && value !== null && 'adaptive' in value) {
-    const adaptive = (value as { adaptive: unknown }).adaptive;
-    const maxMicros = typeof adaptive === 'object' && adaptive !== null ? (adaptive as { maxMicros?: unknown }).maxMicros : undefined;
-    return { kind: 'adaptive', maxMicros: maxMicros === undefined ? limits.adaptiveWindowMicrosMaxDefault : windowMicros('commitWindow.adaptive.maxMicros', maxMicros) };
+  if ('adaptive' in value) {
+    refuseUnknownKeys('commitWindow', value, ['adaptive']);
+    const adaptive = value.adaptive;
+    if (!isPlainObject(adaptive)) throw SeglogError.invalidOption('commitWindow.adaptive', `must be an object { maxMicros?: number }, got ${describeValue(adaptive)}`);
+    refuseUnknownKeys('commitWindow.adaptive', adaptive, ['maxMicros']);
+    const maxMicros = adaptive.maxMicros === undefined ? limits.adaptiveWindowMicrosMaxDefault : windowMicros('commitWindow.adaptive.maxMicros', adaptive.maxMicros);
+    return { kind: 'adaptive', maxMicros };
   }
-  throw SeglogError.invalidOption('commitWindow', `must be 'adaptive', { fixedMicros: number } or { adaptive: { maxMicros?: number } }`);
+  throw SeglogError.invalidOption('commitWindow', `must be ${COMMIT_WINDOW_SHAPES}, got an object with keys ${Object.keys(value).join(', ') || '(none)'}`);
 }
 
 export function resolveOptions(options: LogOptions): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) throw SeglogError.invalidOption('options', 'must be an object');
+  if (!isPlainObject(options)) throw SeglogError.invalidOption('options', `must be an object, got ${describeValue(options)}`);
   for (const key of Object.keys(options)) {
     if (!KNOWN.has(key)) throw SeglogError.invalidOption(key, 'is not a seglog option');
   }
   if (typeof options.dir !== 'string' || options.dir.length === 0) {
-    throw SeglogError.invalidOption('dir', 'must be a non-empty string');
+    throw SeglogError.invalidOption('dir', `must be a non-empty string, got ${describeValue(options.dir)}`);
   }
+  // Engines first: everything after may already rely on them, and none of it may open a file.
+  const io = engine<FileIO>('io', options.io, FILE_IO_METHODS, nodeFileIO);
+  const clock = engine<Clock>('clock', options.clock, CLOCK_METHODS, systemClock);
   const blockBytes = integer('blockBytes', options.blockBytes, limits.blockBytesDefault, limits.blockBytesMin, limits.blockBytesMax);
   if (!isPowerOfTwo(blockBytes)) throw SeglogError.invalidOption('blockBytes', `must be a power of two, got ${blockBytes}`);
   const segmentBytes = integer('segmentBytes', options.segmentBytes, limits.segmentBytesDefault, limits.segmentBlocksMin * blockBytes, limits.segmentBytesMax);
@@ -92,13 +156,14 @@ export function resolveOptions(options: LogOptions): ResolvedOptions {
   const maxInFlightBytes = integer('maxInFlightBytes', options.maxInFlightBytes, Math.max(limits.inFlightBytesMaxDefault, 2 * maxBatchBytes), maxBatchBytes, limits.inFlightBytesMaxMax);
   const indexIntervalBytes = integer('indexIntervalBytes', options.indexIntervalBytes, limits.indexIntervalBytesDefault, blockBytes, segmentBytes);
   if (options.preallocate !== undefined && typeof options.preallocate !== 'boolean' && options.preallocate !== 'auto') {
-    throw SeglogError.invalidOption('preallocate', `must be true, false or 'auto', got ${String(options.preallocate)}`);
+    throw SeglogError.invalidOption('preallocate', `must be true, false or 'auto', got ${describeValue(options.preallocate)}`);
   }
+  const maxQueuedBytes = integer('maxQueuedBytes', options.maxQueuedBytes, limits.queuedBytesMaxDefault, 0, limits.queuedBytesMaxMax);
   return {
     // Absolute, so errors, events and the lock all name the directory the same way.
     dir: resolve(options.dir),
-    io: options.io ?? nodeFileIO,
-    clock: options.clock ?? systemClock,
+    io,
+    clock,
     segmentBytes,
     blockBytes,
     blockBytesExplicit: options.blockBytes !== undefined,
@@ -111,6 +176,10 @@ export function resolveOptions(options: LogOptions): ResolvedOptions {
     preallocate: preallocatePolicy(options.preallocate),
     syncMethod: syncMethod(options.syncMethod),
     indexIntervalBytes,
+    maxQueuedBytes,
+    fileMode: permissionMode('fileMode', options.fileMode, limits.fileModeDefault, 0o600),
+    dirMode: permissionMode('dirMode', options.dirMode, limits.dirModeDefault, 0o700),
+    acceptDataLoss: boolean('acceptDataLoss', options.acceptDataLoss, false),
     logId: logIdOption(options.logId),
   };
 }
@@ -140,5 +209,5 @@ export const SYNC_METHOD_DEFAULT: SyncMethod = 'open_datasync';
 function syncMethod(option: unknown): SyncMethod {
   if (option === undefined) return SYNC_METHOD_DEFAULT;
   if (option === 'fdatasync' || option === 'open_datasync') return option;
-  throw SeglogError.invalidOption('syncMethod', `must be 'fdatasync' or 'open_datasync', got ${String(option)}`);
+  throw SeglogError.invalidOption('syncMethod', `must be 'fdatasync' or 'open_datasync', got ${describeValue(option)}`);
 }

@@ -21,6 +21,8 @@ export interface SegmentPreparerConfig {
   readonly dir: string;
   readonly segmentBytes: number;
   readonly preallocate: PreallocatePolicy;
+  /** Permission bits of the file (before the umask). */
+  readonly fileMode: number;
 }
 
 export interface PreparedFile {
@@ -65,17 +67,25 @@ export class SegmentPreparer {
     return next;
   }
 
-  /** Closes a file prepared but never taken; the next open deletes it. */
+  /**
+   * Closes a file prepared but never taken, and deletes `next.seg.tmp` whether it was prepared in
+   * the background or left by a preparation that failed (ENOSPC): up to `segmentBytes` of disk
+   * must not stay taken by a closed log or a failed open.
+   */
   async close(): Promise<void> {
     const next = this.#next;
     this.#next = null;
-    if (next === null) return;
-    try {
-      await closeAbandoned((await next).handle);
-    } catch {
-      // A preparation that failed left nothing open, and nothing waits for it any more: the log is
-      // closing, and the next open deletes whatever it left.
+    if (next !== null) {
+      try {
+        await closeAbandoned((await next).handle);
+      } catch {
+        // A preparation that failed left nothing open, and nothing waits for it any more: the log
+        // is closing, and the file it may have left is deleted below.
+      }
     }
+    const { io } = this.#config;
+    const path = this.#path;
+    if ((await wrapIo('stat', path, () => io.stat(path))) !== null) await wrapIo('unlink', path, () => io.unlink(path));
   }
 
   /** Whether the file prepared now should be zero-filled, by the policy and recent batches. */
@@ -90,7 +100,7 @@ export class SegmentPreparer {
   async #prepare(zeroFill: boolean): Promise<PreparedFile> {
     const { io, segmentBytes } = this.#config;
     const path = this.#path;
-    const handle = await wrapIo('open', path, () => io.open(path, 'truncate'));
+    const handle = await wrapIo('open', path, () => io.open(path, 'truncate', { fileMode: this.#config.fileMode }));
     try {
       if (zeroFill) {
         const zeros = new Uint8Array(Math.min(limits.zeroFillChunkBytes, segmentBytes));

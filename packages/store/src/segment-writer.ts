@@ -15,7 +15,7 @@ import { assert } from '@seglog/types';
 import type { Clock, FileHandle, FileIO, SyncMethod } from '@seglog/types';
 import { encodeSegmentHeader, indexFileName, segmentFileName } from '@seglog/format';
 import type { IndexEntry } from '@seglog/format';
-import { readFully } from './chunk-reader.js';
+import { readFully } from '@seglog/format';
 import { IndexWriter } from './index-writer.js';
 import { closeAbandoned, closeFlushed, wrapIo } from './io-errors.js';
 import type { PreallocatePolicy } from './options.js';
@@ -34,6 +34,10 @@ export interface SegmentWriterConfig {
   readonly syncMethod: SyncMethod;
   readonly indexIntervalBytes: number;
   readonly telemetry: Telemetry;
+  /** Permission bits of the files it creates (before the umask). */
+  readonly fileMode: number;
+  /** Runs at each roll, before the new segment is created (the HEAD checkpoint flushes). */
+  readonly onRoll?: () => Promise<void>;
 }
 
 /** Under `open_datasync` the write is the flush: its whole time is `flushMicros`, `writeMicros` is 0. */
@@ -152,6 +156,7 @@ export class SegmentWriter {
   async #roll(baseOffset: number): Promise<void> {
     const previous = this.#active;
     assert(previous !== null, 'roll has a segment to leave');
+    await this.#config.onRoll?.();
     this.#active = null;
     await Promise.all([previous.index.close(), closeFlushed(previous.handle)]);
     await this.#createSegment(baseOffset, await this.#preparer.take());
@@ -180,7 +185,7 @@ export class SegmentWriter {
     const indexPath = join(dir, indexFileName(baseOffset));
     let indexHandle: FileHandle;
     try {
-      indexHandle = await wrapIo('open', indexPath, () => io.open(indexPath, 'truncate'));
+      indexHandle = await wrapIo('open', indexPath, () => io.open(indexPath, 'truncate', { fileMode: this.#config.fileMode }));
     } catch (error) {
       await closeAbandoned(writeHandle);
       throw error;
@@ -210,7 +215,10 @@ export class SegmentWriter {
     }
   }
 
-  /** Flushes the index and closes files. A prepared next segment is left for the next open to delete. */
+  /**
+   * Flushes the index and closes files. A prepared next segment is deleted: it may hold up to
+   * `segmentBytes` of disk, which must not stay taken by a closed log or a failed open.
+   */
   async close(): Promise<void> {
     const active = this.#active;
     this.#active = null;

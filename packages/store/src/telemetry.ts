@@ -25,6 +25,7 @@ export class Telemetry {
   segmentsCreated = 0;
   segmentsPreallocated = 0;
   backpressureWaits = 0;
+  overloadRejections = 0;
   errors = 0;
   readonly sealReasons = { full: 0, window: 0, idle: 0 };
   readonly #batchBytes = new Histogram();
@@ -90,6 +91,7 @@ export class Telemetry {
       segmentsCreated: this.segmentsCreated,
       segmentsPreallocated: this.segmentsPreallocated,
       backpressureWaits: this.backpressureWaits,
+      overloadRejections: this.overloadRejections,
       queueDepth: live.queueDepth,
       inFlightBytes: live.inFlightBytes,
       batchRecords: this.#batchRecords.total().summary(),

@@ -40,10 +40,27 @@ export const limits = {
   /** Largest `maxInFlightBytes` accepted: a TiB of payload waiting for the disk is a misconfiguration. */
   inFlightBytesMaxMax: 2 ** 40,
   /**
+   * Default `maxQueuedBytes`: payload bytes of appends waiting for in-flight room (held as copies,
+   * since the caller may reuse its buffers); past it, appends are refused with SEGLOG_OVERLOADED.
+   * A caller that awaits each append holds at most one record here, so only callers that do not
+   * await reach it.
+   */
+  queuedBytesMaxDefault: 16 * MiB,
+  /** Largest `maxQueuedBytes` accepted. */
+  queuedBytesMaxMax: 2 ** 40,
+  /**
    * A record larger than `maxBatchBytes / largeRecordBatchDivisorCount` waits in the large-record
    * queue when it must wait, so a flood of large records cannot starve small appenders of room.
    */
   largeRecordBatchDivisorCount: 16,
+
+  // ---- Files and directories ----
+  /** Files seglog creates: owner read/write only (a log holds user data, as etcd and PostgreSQL's do). Option `fileMode`. */
+  fileModeDefault: 0o600,
+  /** Directories openLog creates: owner only. Option `dirMode`. */
+  dirModeDefault: 0o700,
+  /** The HEAD checkpoint is fdatasynced at most this often while the durable end moves (also at each roll and at close). */
+  headSyncIntervalMicros: 1_000_000,
 
   // ---- Sparse index ----
   /** Default `indexIntervalBytes`: one index entry per this many segment bytes, at most. */
@@ -113,6 +130,8 @@ assert(limits.batchBytesMaxDefault < limits.segmentBytesDefault, 'a default batc
 assert(limits.recordBytesMaxDefault < limits.batchBytesMaxDefault, 'a default record fits in a default batch');
 assert(limits.inFlightBytesMaxDefault >= 2 * limits.batchBytesMaxDefault, 'two batches can be in flight');
 assert(limits.inFlightBytesMaxDefault <= limits.inFlightBytesMaxMax, 'default in-flight bytes in range');
+assert(limits.queuedBytesMaxDefault >= limits.recordBytesMaxDefault, 'a default-sized record can wait under the default queue cap');
+assert((limits.fileModeDefault & 0o600) === 0o600 && (limits.dirModeDefault & 0o700) === 0o700, 'seglog can use what it creates');
 assert(limits.batchRecordsMaxDefault <= limits.batchRecordsMaxMax, 'default batch records in range');
 assert(limits.batchBytesMaxDefault / limits.largeRecordBatchDivisorCount < limits.recordBytesMaxDefault, 'under the defaults, records can be large');
 assert(limits.indexIntervalBytesDefault >= limits.blockBytesDefault, 'an index interval spans at least one block');
@@ -132,3 +151,31 @@ assert(limits.flushMedianSamplesCount % 2 === 1, 'an odd sample count has one me
 assert(limits.arrivalRatePeriodMicros >= limits.adaptiveWindowMicrosMaxDefault, 'a rate period spans at least one default-sized window');
 assert(limits.recentIntervalMillisMin <= limits.recentIntervalMillisDefault && limits.recentIntervalMillisDefault <= limits.recentIntervalMillisMax, 'default interval in range');
 assert(limits.lockAttemptsMax >= 2, 'a racing opener gets a second attempt after clearing a stale lock');
+
+// ---- Reading segments: store recovery, the reader, and tools that scan (issue 10 item 3) ----
+// Kept as its own block so the writer's limits above can be restructured separately.
+
+export const readLimits = {
+  /** One read window of a chain scan (recovery, verify): few large sequential reads. */
+  scanWindowBytes: 1024 * 1024,
+  /** First read of one batch looked up by position (an index entry's); most batches fit. */
+  batchProbeBytes: 64 * 1024,
+  /** One read of the reader, handed from batch to batch along a walk. */
+  readerChunkBytes: 64 * 1024,
+  /** Verified batches a reader caches by default (`cacheBatches`). */
+  readerCachedBatchesDefault: 64,
+  /** Open segment handles a reader keeps by default (`cacheHandles`). */
+  readerOpenHandlesDefault: 16,
+  /** Segment indexes a reader keeps in memory; each holds one entry per index interval at most. */
+  readerSegmentIndexesMax: 1024,
+  /** Index entries of a sealed segment that recovery tries, newest first, before a full scan. */
+  recoveryIndexTriesMax: 8,
+} as const;
+
+// The reader adds in-memory index entries at the writer's default interval
+// (`limits.indexIntervalBytesDefault`), so a segment read without its `.idx` is indexed as densely.
+assert(limits.indexIntervalBytesDefault % limits.blockBytesMin === 0, 'the reader indexes whole blocks');
+assert(limits.indexIntervalBytesDefault >= limits.blockBytesDefault, 'an index interval spans at least one block');
+assert(readLimits.batchProbeBytes >= limits.blockBytesMax, 'a probe read holds at least one block');
+assert(readLimits.readerChunkBytes >= limits.blockBytesMax, 'a reader chunk holds at least one block');
+assert(readLimits.scanWindowBytes >= readLimits.batchProbeBytes, 'a scan window holds a probe');

@@ -51,6 +51,8 @@ export interface LogMetrics {
   readonly segmentsPreallocated: number;
   /** Append calls that had to wait for room: `maxInFlightBytes` reached, or no free batch buffer. */
   readonly backpressureWaits: number;
+  /** Appends refused with SEGLOG_OVERLOADED: `maxQueuedBytes` of appends were already waiting. */
+  readonly overloadRejections: number;
   /** Appends waiting: copied into an open or sealed batch, or waiting for room. */
   readonly queueDepth: number;
   /** Payload bytes accepted but not yet acknowledged. */

@@ -20,6 +20,7 @@ export function zeroMetrics(): LogMetrics {
     segmentsCreated: 0,
     segmentsPreallocated: 0,
     backpressureWaits: 0,
+    overloadRejections: 0,
     queueDepth: 0,
     inFlightBytes: 0,
     batchRecords: EMPTY_SUMMARY,

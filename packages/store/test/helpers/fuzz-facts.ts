@@ -12,11 +12,14 @@
  * - A damaged batch in an earlier (closed) segment: open may not see it (recovery starts closed
  *   segments at their last index entry), so open refuses or a full read ends in SEGLOG_CORRUPT.
  *   A valid batch at or past a closed segment's end offset lying after its end: open refuses.
+ * - The log, read as above, ends below the durable end in HEAD (a cut or zeroed tail of the last
+ *   segment, a deleted last segment): acknowledged records are missing, so open refuses with
+ *   SEGLOG_CORRUPT naming the last segment and the byte where it ends (issue 9 item 6).
  * - Anything else (index files, padding, preallocated zeros, next.seg.tmp): open succeeds with
  *   every record.
  * In every case no record below the first damaged offset may be lost.
  */
-import { SEGMENT_HEADER_BYTES, decodeBatch, decodeSegmentHeader } from '@seglog/format';
+import { HEAD_FILE_NAME, SEGMENT_HEADER_BYTES, decodeBatch, decodeHead, decodeSegmentHeader } from '@seglog/format';
 import type { LogFiles, SegmentLayout } from '@seglog/testkit';
 import type { BaseLog } from './fuzz-base-log.js';
 
@@ -92,6 +95,7 @@ export function expectationFor(base: BaseLog, files: LogFiles): Expectation {
   let readMustFail = false;
   let corruptAt: Expectation['corruptAt'] = null;
   let tailEnd = last.endOffset;
+  let tailBytes = chainEndBytes(last, base.options.blockBytes);
   for (const segment of remaining) {
     const original = base.files.get(segment.name)!;
     const damaged = files.get(segment.name)!;
@@ -120,7 +124,14 @@ export function expectationFor(base: BaseLog, files: LogFiles): Expectation {
       corruptAt = { name: segment.name, positionBytes: breakBytes };
     } else {
       tailEnd = breakOffset;
+      tailBytes = breakBytes;
     }
+  }
+  const headBytes = files.get(HEAD_FILE_NAME);
+  const head = headBytes === undefined ? null : decodeHead(headBytes, HEAD_FILE_NAME);
+  if (reasons.length === 0 && !headerDamaged && head !== null && tailEnd < head.durableOffset) {
+    reasons.push(`the log ends at ${tailEnd} below HEAD's acknowledged ${head.durableOffset}`);
+    corruptAt = { name: last.name, positionBytes: tailBytes };
   }
   const onlyTailCorruption = corruptAt !== null && reasons.length === 1;
   return {
