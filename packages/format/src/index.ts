@@ -15,3 +15,4 @@ export * from './crc32c.js';
 export * from './index-entry.js';
 export * from './segment-header.js';
 export * from './segment-name.js';
+export * from './head-record.js';
