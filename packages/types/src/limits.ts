@@ -175,7 +175,6 @@ export const readLimits = {
 // The reader adds in-memory index entries at the writer's default interval
 // (`limits.indexIntervalBytesDefault`), so a segment read without its `.idx` is indexed as densely.
 assert(limits.indexIntervalBytesDefault % limits.blockBytesMin === 0, 'the reader indexes whole blocks');
-assert(limits.indexIntervalBytesDefault >= limits.blockBytesDefault, 'an index interval spans at least one block');
 assert(readLimits.batchProbeBytes >= limits.blockBytesMax, 'a probe read holds at least one block');
 assert(readLimits.readerChunkBytes >= limits.blockBytesMax, 'a reader chunk holds at least one block');
 assert(readLimits.scanWindowBytes >= readLimits.batchProbeBytes, 'a scan window holds a probe');
