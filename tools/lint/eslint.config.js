@@ -74,11 +74,13 @@ export default tseslint.config(
       '@typescript-eslint/no-import-type-side-effects': 'error',
 
       // --- One private-field style: ECMAScript `#private`, private at run time too. ---
+      // (A `private constructor` stays: there is no `#constructor`.)
       'no-restricted-syntax': [
         'error',
         {
           selector:
-            ':matches(PropertyDefinition, MethodDefinition, TSParameterProperty, AccessorProperty, TSAbstractPropertyDefinition, TSAbstractMethodDefinition)[accessibility="private"]',
+            'PropertyDefinition[accessibility="private"], MethodDefinition[accessibility="private"][kind!="constructor"], ' +
+            'TSParameterProperty[accessibility="private"], AccessorProperty[accessibility="private"]',
           message:
             "Use an ECMAScript '#name' private member, not TypeScript's 'private' (style.md: one private-field style).",
         },
