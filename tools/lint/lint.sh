@@ -17,8 +17,13 @@ suppressions=tools/lint/eslint-suppressions.json
 args=(--config tools/lint/eslint.config.js --max-warnings 0)
 if [ -f "$suppressions" ]; then args+=(--suppressions-location "$suppressions"); fi
 case "${1:-check}" in
-  check) exec "$bin/eslint" "${args[@]}" --pass-on-unpruned-suppressions packages benchmarks ;;
-  --fix) exec "$bin/eslint" "${args[@]}" --pass-on-unpruned-suppressions --fix packages benchmarks ;;
+  check | --fix)
+    fix=(); if [ "${1:-}" = --fix ]; then fix=(--fix); fi
+    if ! "$bin/eslint" "${args[@]}" "${fix[@]}" --pass-on-unpruned-suppressions packages benchmarks; then
+      echo "lint: new findings above. 'pnpm lint:fix' applies the safe autofixes, 'pnpm lint:private-fields'" >&2
+      echo "      rewrites 'private' members as '#private'; the rules and why: tools/lint/README.md" >&2
+      exit 1
+    fi ;;
   --baseline)
     rm -f "$suppressions"
     "$bin/eslint" "${args[@]}" --suppressions-location "$suppressions" --suppress-all packages benchmarks
