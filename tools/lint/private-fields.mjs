@@ -7,15 +7,20 @@
 // (`constructor(private readonly io: FileIO)`) becomes a field plus an assignment at the top of the
 // constructor. `--dry-run` lists what would change. Run `pnpm build && pnpm test` afterwards.
 import { writeFileSync } from 'node:fs';
-import { relative } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const dryRun = process.argv.includes('--dry-run');
-const only = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
+// Arguments: [--dry-run] [--project <tsconfig>] [path prefix ...]. With --project, paths are taken
+// from that tsconfig's folder (the tests run it on a fixture project).
+const args = process.argv.slice(2);
+const dryRun = args.includes('--dry-run');
+const projectFlag = args.indexOf('--project');
+const configPath = projectFlag >= 0 ? resolve(args[projectFlag + 1])
+  : fileURLToPath(new URL('tsconfig.json', import.meta.url));
+const root = projectFlag >= 0 ? resolve(configPath, '..') : fileURLToPath(new URL('../..', import.meta.url));
+const only = args.filter((arg, i) => !arg.startsWith('--') && args[i - 1] !== '--project');
 
-const configPath = fileURLToPath(new URL('tsconfig.json', import.meta.url));
 const config = ts.getParsedCommandLineOfConfigFile(configPath, {}, {
   ...ts.sys,
   onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
@@ -35,6 +40,8 @@ const hasModifier = (node, kind) => (ts.getModifiers(node) ?? []).some((m) => m.
 /** @typedef {{ symbol: ts.Symbol, name: string, decl: ts.Node, cls: ts.ClassLikeDeclaration, uses: ts.Identifier[], blocked: string[] }} Member */
 /** @type {Map<ts.Symbol, Member>} */
 const members = new Map();
+/** @type {Map<ts.Node, Member>} */
+const byDeclaration = new Map();
 
 function collectMembers(file) {
   const visit = (node) => {
@@ -67,6 +74,7 @@ function add(symbol, name, decl, cls) {
     member.blocked.push('abstract or declare');
   }
   members.set(symbol, member);
+  for (const each of ts.isParameter(decl) ? [decl] : (symbol.declarations ?? [decl])) byDeclaration.set(each, member);
 }
 
 function within(node, ancestor) {
@@ -80,12 +88,50 @@ function where(node) {
   return `${relative(root, file.fileName)}:${line + 1}`;
 }
 
+/** The member named `name` of the type of `node`, if it is one we collected. */
+function memberOf(node, name) {
+  return memberFor(checker.getTypeAtLocation(node).getProperty(name));
+}
+
+/**
+ * The collected member a symbol stands for. By declaration, not by identity: a property reached
+ * through an instantiated class type (one that mentions itself) is a fresh symbol per instantiation.
+ */
+function memberFor(symbol) {
+  // A parameter property is two symbols on one declaration: only the property one is the member.
+  const kinds = ts.SymbolFlags.Property | ts.SymbolFlags.Method | ts.SymbolFlags.Accessor;
+  if (!symbol || (symbol.flags & kinds) === 0) return undefined;
+  const direct = members.get(symbol);
+  if (direct) return direct;
+  for (const decl of symbol.declarations ?? []) {
+    const member = byDeclaration.get(decl);
+    if (member) return member;
+  }
+  return undefined;
+}
+
+/** `obj['name']` and `const { name } = obj` reach a member by name: `#name` cannot be reached so. */
+function blockByName(node) {
+  if (ts.isElementAccessExpression(node) && ts.isStringLiteralLike(node.argumentExpression)) {
+    const member = memberOf(node.expression, node.argumentExpression.text);
+    member?.blocked.push(`used at ${where(node)} as ['${member.name}']`);
+  }
+  if (ts.isObjectBindingPattern(node)) {
+    for (const element of node.elements) {
+      const key = element.propertyName ?? element.name;
+      if (!ts.isIdentifier(key) && !ts.isStringLiteralLike(key)) continue;
+      const member = memberOf(node, key.text);
+      member?.blocked.push(`destructured at ${where(element)}`);
+    }
+  }
+}
+
 /** Every reference to a collected member: a `.name` access inside the class, or a blocker. */
 function collectUses(file) {
   const visit = (node) => {
-    if (ts.isIdentifier(node) || ts.isStringLiteral(node)) {
-      const symbol = checker.getSymbolAtLocation(node);
-      const member = symbol && members.get(symbol);
+    blockByName(node);
+    if (ts.isIdentifier(node)) {
+      const member = memberFor(checker.getSymbolAtLocation(node));
       if (member && !isDeclarationName(node, member)) {
         const parent = node.parent;
         if (ts.isPropertyAccessExpression(parent) && parent.name === node && within(node, member.cls)) {
@@ -113,7 +159,7 @@ function declarationsOf(member) {
 const edits = new Map();
 function edit(file, start, end, text) {
   if (!edits.has(file)) edits.set(file, []);
-  edits.get(file).push({ start, end, text });
+  edits.get(file).push({ start, end, text, order: edits.get(file).length });
 }
 
 /** Removes the `private` keyword and the whitespace after it. */
@@ -151,15 +197,27 @@ function rewrite(member) {
   const ctorStart = ctor.getStart(file, true); // before its doc comment, which stays with it
   const lineStart = file.text.lastIndexOf('\n', ctorStart) + 1;
   const indent = file.text.slice(lineStart, ctorStart);
-  if (!fieldsBefore.has(ctor)) fieldsBefore.set(ctor, { file, at: lineStart, lines: [] });
-  fieldsBefore.get(ctor).lines.push(`${indent}${readonly}#${name}${type};\n`);
-  const body = ctor.body;
-  const first = body.statements[0];
-  const superCall = first && ts.isExpressionStatement(first) && ts.isCallExpression(first.expression) &&
-    first.expression.expression.kind === ts.SyntaxKind.SuperKeyword;
-  const bodyIndent = `${indent}  `;
-  const at = superCall ? first.getEnd() : body.getStart() + 1;
-  edit(file, at, at, `\n${bodyIndent}this.#${name} = ${name};`);
+  if (!fieldsBefore.has(ctor)) fieldsBefore.set(ctor, { file, at: lineStart, indent, lines: [], assignments: [] });
+  const group = fieldsBefore.get(ctor);
+  group.lines.push(`${indent}${readonly}#${name}${type};\n`);
+  group.assignments.push(`\n${indent}  this.#${name} = ${name};`);
+}
+
+/** Writes each constructor's new fields above it and their assignments at the top of its body. */
+function writeFieldGroups() {
+  for (const [ctor, { file, at, indent, lines, assignments }] of fieldsBefore) {
+    edit(file, at, at, `${lines.join('')}\n`);
+    const body = ctor.body;
+    const first = body.statements[0];
+    if (!first) {
+      edit(file, body.getStart(), body.getEnd(), `{${assignments.join('')}\n${indent}}`);
+      continue;
+    }
+    const superCall = ts.isExpressionStatement(first) && ts.isCallExpression(first.expression) &&
+      first.expression.expression.kind === ts.SyntaxKind.SuperKeyword;
+    const after = superCall ? first.getEnd() : body.getStart() + 1;
+    edit(file, after, after, assignments.join(''));
+  }
 }
 
 for (const file of ours) collectMembers(file);
@@ -178,11 +236,11 @@ for (const member of members.values()) {
   else rewrite(member);
 }
 
-for (const { file, at, lines } of fieldsBefore.values()) edit(file, at, at, `${lines.join('')}\n`);
+writeFieldGroups();
 
 for (const [file, list] of edits) {
   let text = file.text;
-  for (const { start, end, text: replacement } of list.sort((a, b) => b.start - a.start || b.end - a.end)) {
+  for (const { start, end, text: replacement } of list.sort((a, b) => b.start - a.start || b.order - a.order)) {
     text = text.slice(0, start) + replacement + text.slice(end);
   }
   writeFileSync(file.fileName, text);
