@@ -40,7 +40,8 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/await-thenable': 'error',
       '@typescript-eslint/return-await': ['error', 'in-try-catch'],
-      '@typescript-eslint/prefer-promise-reject-errors': 'error',
+      // Rejecting with a caught `unknown` passes a failure on as it came; creating one must use an Error.
+      '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingUnknown: true }],
       '@typescript-eslint/only-throw-error': 'error',
       // `async` without `await` is how an in-memory FileIO turns a throw into a rejection, as the
       // real one does: keep it.
