@@ -31,7 +31,7 @@ async function runOnce(variant: Variant, concurrency: number, recordBytes: numbe
     try {
       const counters = (): { appends: number; fdatasyncs: number } => {
         const metrics = log.metrics();
-        return { appends: metrics.appends, fdatasyncs: metrics.fdatasyncs };
+        return { appends: metrics.appends, fdatasyncs: metrics.flushes };
       };
       const drive = await driveAppenders({ append: (payload) => log.append(payload), counters }, { recordBytes, concurrency, warmupMillis: 500, durationMillis: seconds * 1000 });
       const perFdatasync = drive.windowFdatasyncs ? drive.windowAppends / drive.windowFdatasyncs : 0;

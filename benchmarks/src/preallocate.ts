@@ -36,13 +36,13 @@ async function runOnce(preallocate: Policy, concurrency: number, recordBytes: nu
   return withTempDir(async (dir) => {
     const log = await openLog({ dir, preallocate });
     try {
-      const before = log.metrics().fdatasyncs;
+      const before = log.metrics().flushes;
       const drive = await driveAppenders(
-        { append: (payload) => log.append(payload), counters: () => ({ appends: log.metrics().appends, fdatasyncs: log.metrics().fdatasyncs }) },
+        { append: (payload) => log.append(payload), counters: () => ({ appends: log.metrics().appends, fdatasyncs: log.metrics().flushes }) },
         { recordBytes, concurrency, warmupMillis: 500, durationMillis: seconds * 1000 },
       );
-      const fsync = log.metrics().fdatasyncMicros;
-      if (log.metrics().fdatasyncs === before) throw new Error('no fdatasync measured');
+      const fsync = log.metrics().flushMicros;
+      if (log.metrics().flushes === before) throw new Error('no fdatasync measured');
       return { appendsPerSecond: drive.appendsPerSecond, fdatasyncP50: fsync.p50, fdatasyncP99: fsync.p99, megabytesPerSecond: (drive.appendsPerSecond * recordBytes) / 1e6 };
     } finally {
       await log.close();

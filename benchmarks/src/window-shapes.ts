@@ -155,7 +155,7 @@ async function runCell(shape: Shape, label: string, window: CommitWindow, second
   await rm(dir, { recursive: true, force: true });
   const sorted = Float64Array.from(latencies).sort();
   const appends = after.appends - before.appends;
-  const syscalls = after.writes - before.writes + (after.fdatasyncs - before.fdatasyncs) + (after.dirSyncs - before.dirSyncs);
+  const syscalls = after.writes - before.writes + (after.flushes - before.flushes) + (after.dirSyncs - before.dirSyncs);
   return {
     shape: shape.name,
     window: label,
@@ -163,7 +163,7 @@ async function runCell(shape: Shape, label: string, window: CommitWindow, second
     p50Micros: percentile(sorted, 50),
     p99Micros: percentile(sorted, 99),
     p999Micros: percentile(sorted, 99.9),
-    fdatasyncsPerSecond: (after.fdatasyncs - before.fdatasyncs) / elapsedSeconds,
+    fdatasyncsPerSecond: (after.flushes - before.flushes) / elapsedSeconds,
     syscallsPerAppend: appends === 0 ? 0 : syscalls / appends,
     meanWindowMicros: windowSamples === 0 ? 0 : windowSum / windowSamples,
   };

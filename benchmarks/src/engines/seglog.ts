@@ -29,7 +29,7 @@ export const seglogEngine: EngineDefinition = {
       appendMany: (payloads) => log.appendMany(payloads),
       counters: () => {
         const metrics = log.metrics();
-        return { appends: metrics.appends, fdatasyncs: metrics.fdatasyncs };
+        return { appends: metrics.appends, fdatasyncs: metrics.flushes };
       },
       fdatasyncMicros: () => summaryOf(log.metrics()),
       detail: () => log.metrics(),
@@ -39,6 +39,6 @@ export const seglogEngine: EngineDefinition = {
 };
 
 function summaryOf(metrics: LogMetrics): LatencySummary {
-  const { count, mean, p50, p99, p999, max } = metrics.fdatasyncMicros;
+  const { count, mean, p50, p99, p999, max } = metrics.flushMicros;
   return { count, mean, p50, p99, p999, max };
 }

@@ -2,11 +2,12 @@
  * One job: a capped pool of equal-size, reusable buffers.
  *
  * Invariants: never more than `bytesCap / bufferBytes` buffers exist; a released buffer is reused
- * before a new one is allocated; when the cap is reached, `acquire` waits (FIFO) instead of
- * allocating. So once the pool has grown to what the workload needs, appends allocate nothing,
- * and `misses` stops moving: tests and benchmarks assert exactly that.
+ * before a new one is allocated; at the cap, `tryAcquire` refuses (null) instead of allocating,
+ * and the caller decides how to wait (the store queues the append until a batch completes and
+ * releases its buffer). So once the pool has grown to what the workload needs, appends allocate
+ * nothing, and `misses` stops moving: tests and benchmarks assert exactly that.
  */
-import { assert, SeglogError } from '@seglog/types';
+import { assert } from '@seglog/types';
 import type { PoolMetrics } from '@seglog/types';
 
 export interface BufferPoolOptions {
@@ -21,12 +22,10 @@ export class BufferPool {
   readonly bytesCap: number;
   readonly #buffersMax: number;
   readonly #free: Uint8Array[] = [];
-  readonly #waiters: Array<{ resolve: (buffer: Uint8Array) => void; reject: (error: unknown) => void }> = [];
   #allocated = 0;
   #hits = 0;
   #misses = 0;
   #waits = 0;
-  #closed = false;
 
   constructor(options: BufferPoolOptions) {
     assert(Number.isInteger(options.bufferBytes) && options.bufferBytes > 0, 'bufferBytes is a positive integer');
@@ -36,7 +35,7 @@ export class BufferPool {
     this.#buffersMax = Math.floor(options.bytesCap / options.bufferBytes);
   }
 
-  /** A buffer now, or null if the pool is at its cap with none free. */
+  /** A buffer now, or null (counted in `waits`) if the pool is at its cap with none free. */
   tryAcquire(): Uint8Array | null {
     const reused = this.#free.pop();
     if (reused !== undefined) {
@@ -48,35 +47,19 @@ export class BufferPool {
       this.#misses++;
       return new Uint8Array(this.bufferBytes);
     }
-    return null;
-  }
-
-  /** A buffer, waiting in FIFO order for a release when the pool is at its cap. */
-  acquire(): Promise<Uint8Array> {
-    if (this.#closed) return Promise.reject(SeglogError.closed('buffer pool'));
-    const buffer = this.#waiters.length === 0 ? this.tryAcquire() : null;
-    if (buffer !== null) return Promise.resolve(buffer);
     this.#waits++;
-    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    return null;
   }
 
   /** Returns a buffer. Contents are not cleared: users overwrite what they use. */
   release(buffer: Uint8Array): void {
     assert(buffer.length === this.bufferBytes, 'released buffer belongs to this pool');
     assert(this.#free.length < this.#allocated, 'more releases than acquires');
-    const waiter = this.#waiters.shift();
-    if (waiter !== undefined) {
-      this.#hits++;
-      waiter.resolve(buffer);
-      return;
-    }
     this.#free.push(buffer);
   }
 
-  /** Rejects waiters and drops free buffers. */
+  /** Drops free buffers, so a closed log holds no batch memory. */
   close(): void {
-    this.#closed = true;
-    for (const waiter of this.#waiters.splice(0)) waiter.reject(SeglogError.closed('buffer pool'));
     this.#free.length = 0;
   }
 

@@ -1,4 +1,4 @@
-/** One job: little-endian u64 access for offsets that are safe JS integers. */
+/** One job: byte access: little-endian u64 for offsets that are safe JS integers, and byte equality. */
 import { assert } from '@seglog/types';
 
 export function view(bytes: Uint8Array): DataView {
@@ -17,4 +17,11 @@ export function readU64(dv: DataView, at: number): number {
   const high = dv.getUint32(at + 4, true);
   if (high >= 2 ** 21) return -1;
   return high * 2 ** 32 + low;
+}
+
+/** True when `a` and `b` hold the same bytes (log ids, magics). */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -46,14 +46,22 @@ export function decodeIndexEntries(bytes: Uint8Array): IndexEntry[] {
   return entries;
 }
 
-/** Index of the last entry with firstOffset <= offset, or -1. Binary search. */
+/** Index of the last entry with firstOffset <= offset, or -1. */
 export function findIndexEntry(entries: readonly IndexEntry[], offset: number): number {
+  return findLastAtOrBelow(entries, offset, (entry) => entry.firstOffset);
+}
+
+/**
+ * Index of the last item whose key is at or below `key`, or -1, by binary search over items sorted
+ * by key: the one search over index entries and over segments by base offset.
+ */
+export function findLastAtOrBelow<T>(items: readonly T[], key: number, keyOf: (item: T) => number): number {
   let low = 0;
-  let high = entries.length - 1;
+  let high = items.length - 1;
   let found = -1;
   while (low <= high) {
     const mid = (low + high) >>> 1;
-    if (entries[mid]!.firstOffset <= offset) {
+    if (keyOf(items[mid]!) <= key) {
       found = mid;
       low = mid + 1;
     } else {

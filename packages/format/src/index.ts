@@ -1,10 +1,18 @@
 /**
- * @seglog/format: seglog's on-disk format as pure functions. No file I/O, so every function can be
- * property-tested and fuzzed in isolation. The spec is docs/format.md; keep the two in step.
+ * @seglog/format: seglog's on-disk format as pure functions, and the one decoder of the batch
+ * chain that every reader of segments uses (`stepBatch`, batch-decode.ts; `scanChain`,
+ * chain-scan.ts). No node:fs: the scanner reads through an injected byte source (a `FileHandle`),
+ * so every function can be property-tested and fuzzed in isolation. The spec is docs/format.md;
+ * keep the two in step.
  */
 export * from './align.js';
 export * from './batch.js';
+export * from './batch-decode.js';
+export * from './byte-source.js';
+export { equalBytes } from './bytes.js';
+export * from './chain-scan.js';
 export * from './crc32c.js';
 export * from './index-entry.js';
 export * from './segment-header.js';
 export * from './segment-name.js';
+export * from './head-record.js';

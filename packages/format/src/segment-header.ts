@@ -3,7 +3,7 @@
  */
 import { assert, limits, SeglogError } from '@seglog/types';
 import { isPowerOfTwo } from './align.js';
-import { readU64, view, writeU64 } from './bytes.js';
+import { equalBytes, readU64, view, writeU64 } from './bytes.js';
 import { crc32c } from './crc32c.js';
 
 export const FORMAT_VERSION = 1;
@@ -62,4 +62,32 @@ export function decodeSegmentHeader(bytes: Uint8Array, file: string): SegmentHea
     throw SeglogError.corrupt(`${file}: segment header fields out of range`, { file, positionBytes: 0 });
   }
   return { version, blockBytes, baseOffset, logId: bytes.slice(24, 40) };
+}
+
+/** What a segment's header must agree with: its file name, and the log it is listed in. */
+export interface SegmentExpectation {
+  /** The base offset its file name gives. */
+  readonly baseOffset: number;
+  /** The log id and block size of the log's first segment, and that segment's path; null for the first. */
+  readonly log: { readonly logId: Uint8Array; readonly blockBytes: number; readonly path: string } | null;
+}
+
+/**
+ * Decodes a segment header and checks it belongs where it was found: the base offset its name
+ * gives, and the log id and block size of the rest of the log. SEGLOG_CORRUPT names the file and
+ * the field's byte position; a newer version is SEGLOG_UNSUPPORTED_FORMAT (`decodeSegmentHeader`).
+ */
+export function checkSegmentHeader(bytes: Uint8Array, file: string, expected: SegmentExpectation): SegmentHeader {
+  const header = decodeSegmentHeader(bytes, file);
+  if (header.baseOffset !== expected.baseOffset) {
+    throw SeglogError.corrupt(`${file}: header says base offset ${header.baseOffset}, the file name says ${expected.baseOffset}`, { file, positionBytes: 16 });
+  }
+  const log = expected.log;
+  if (log !== null && !equalBytes(header.logId, log.logId)) {
+    throw SeglogError.corrupt(`${file}: segment belongs to another log (its log id differs from ${log.path})`, { file, positionBytes: 24 });
+  }
+  if (log !== null && header.blockBytes !== log.blockBytes) {
+    throw SeglogError.corrupt(`${file}: block size ${header.blockBytes} differs from the log's ${log.blockBytes} (${log.path})`, { file, positionBytes: 12 });
+  }
+  return header;
 }

@@ -8,7 +8,6 @@ const DIGITS = 20;
 const SEGMENT_RE = /^(\d{20})\.seg$/;
 
 export const NEXT_SEGMENT_TMP = 'next.seg.tmp';
-export const LOCK_FILE = 'LOCK';
 
 export function segmentFileName(baseOffset: number): string {
   assert(Number.isSafeInteger(baseOffset) && baseOffset >= 0, 'base offset is a safe integer');

@@ -1,7 +1,7 @@
 /**
  * One job: example tests of the batch encoder and decoder (packages/format/src/batch.ts): round
  * trips, the block arithmetic of docs/format.md, bytes that are not batches, and the two-step
- * encoder (frames + sealBatchHeader) the store uses agreeing byte for byte with encodeBatch.
+ * encoder (frames + writeBatchHeader) the store uses agreeing byte for byte with encodeBatch.
  */
 import test from 'ava';
 import { isSeglogError } from '@seglog/types';
@@ -13,7 +13,7 @@ import {
   encodeBatch,
   peekBatchHeader,
   recordFrameBytes,
-  sealBatchHeader,
+  writeBatchHeader,
   writeRecordFrameLength,
 } from '../src/index.js';
 import { concatBytes, hex, isAllZero, logIdOf, patternBytes, prng, utf8 } from './support.js';
@@ -160,7 +160,7 @@ test('a buffer truncated before the end of the body does not decode', (t) => {
 function sealedRaw(recordCount: number, body: Uint8Array): Uint8Array {
   const out = new Uint8Array(batchSpanBytes(body.length, 512));
   out.set(body, BATCH_HEADER_BYTES);
-  sealBatchHeader(out, LOG_ID, { firstOffset: 0, recordCount, bodyBytes: body.length }, [body]);
+  writeBatchHeader(out, LOG_ID, { firstOffset: 0, recordCount, bodyBytes: body.length }, [body]);
   return out;
 }
 
@@ -200,13 +200,13 @@ function sealedInParts(payloads: readonly Uint8Array[], cuts: readonly number[],
   const edges = [0, ...cuts, body.length];
   const parts = edges.slice(1).map((end, i) => body.slice(edges[i]!, end));
   const header = new Uint8Array(BATCH_HEADER_BYTES);
-  sealBatchHeader(header, LOG_ID, { firstOffset: 9, recordCount: payloads.length, bodyBytes: body.length }, parts);
+  writeBatchHeader(header, LOG_ID, { firstOffset: 9, recordCount: payloads.length, bodyBytes: body.length }, parts);
   const out = new Uint8Array(batchSpanBytes(body.length, blockBytes));
   out.set(concatBytes([header, ...parts]), 0);
   return out;
 }
 
-test('sealBatchHeader over the body cut at any single point gives encodeBatch bytes', (t) => {
+test('writeBatchHeader over the body cut at any single point gives encodeBatch bytes', (t) => {
   const payloads = [utf8('alpha'), new Uint8Array(0), patternBytes(37, 8), utf8('omega')];
   const expected = hex(encodeBatch(LOG_ID, 9, payloads, 512));
   const bodyBytes = payloads.reduce((sum, payload) => sum + recordFrameBytes(payload.length), 0);
@@ -215,7 +215,7 @@ test('sealBatchHeader over the body cut at any single point gives encodeBatch by
   }
 });
 
-test('sealBatchHeader over many parts, empty ones and one-byte ones included, gives encodeBatch bytes', (t) => {
+test('writeBatchHeader over many parts, empty ones and one-byte ones included, gives encodeBatch bytes', (t) => {
   const payloads = Array.from({ length: 6 }, (_, i) => patternBytes(i * 11, i));
   const expected = hex(encodeBatch(LOG_ID, 9, payloads, 1024));
   const bodyBytes = payloads.reduce((sum, payload) => sum + recordFrameBytes(payload.length), 0);
@@ -229,11 +229,11 @@ test('sealBatchHeader over many parts, empty ones and one-byte ones included, gi
   }
 });
 
-test('sealBatchHeader returns the CRC it stores', (t) => {
+test('writeBatchHeader returns the CRC it stores', (t) => {
   const encoded = encodeBatch(LOG_ID, 3, [utf8('crc')], 512);
   const header = new Uint8Array(BATCH_HEADER_BYTES);
   const body = encoded.subarray(BATCH_HEADER_BYTES, BATCH_HEADER_BYTES + 7);
-  const crc = sealBatchHeader(header, LOG_ID, { firstOffset: 3, recordCount: 1, bodyBytes: 7 }, [body]);
+  const crc = writeBatchHeader(header, LOG_ID, { firstOffset: 3, recordCount: 1, bodyBytes: 7 }, [body]);
   t.is(crc, peekBatchHeader(encoded, 0)!.crc);
 });
 
@@ -247,6 +247,6 @@ test('misuse of the encoder is an assertion, not a bad batch on disk', (t) => {
   assertion(() => encodeBatch(LOG_ID, -1, [utf8('x')], 512));
   assertion(() => encodeBatch(LOG_ID, 2 ** 53, [utf8('x')], 512));
   const header = new Uint8Array(BATCH_HEADER_BYTES);
-  assertion(() => sealBatchHeader(header, LOG_ID, { firstOffset: 0, recordCount: 1, bodyBytes: 8 }, [new Uint8Array(7)]));
-  assertion(() => sealBatchHeader(new Uint8Array(31), LOG_ID, { firstOffset: 0, recordCount: 1, bodyBytes: 4 }, [new Uint8Array(4)]));
+  assertion(() => writeBatchHeader(header, LOG_ID, { firstOffset: 0, recordCount: 1, bodyBytes: 8 }, [new Uint8Array(7)]));
+  assertion(() => writeBatchHeader(new Uint8Array(31), LOG_ID, { firstOffset: 0, recordCount: 1, bodyBytes: 4 }, [new Uint8Array(4)]));
 });

@@ -6,7 +6,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { isSeglogError, limits } from '@seglog/types';
-import { LOCK_FILE, NEXT_SEGMENT_TMP, indexFileName, parseSegmentFileName, segmentFileName } from '../src/index.js';
+import { NEXT_SEGMENT_TMP, indexFileName, parseSegmentFileName, segmentFileName } from '../src/index.js';
 import { propertyParams } from './support.js';
 
 test('names are the base offset in 20 zero-padded digits', (t) => {
@@ -49,7 +49,7 @@ test('every other name in a log directory is rejected', (t) => {
   const others = [
     indexFileName(0),
     NEXT_SEGMENT_TMP,
-    LOCK_FILE,
+    'LOCK', // the directory lock, @seglog/io's lockFileName
     '',
     '.seg',
     '0.seg',

@@ -19,12 +19,10 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { SeglogError } from '@seglog/types';
+import { ErrorCodes, SeglogError, limits } from '@seglog/types';
 import type { DirLock } from '@seglog/types';
 
 export const lockFileName = 'LOCK';
-/** Each attempt either publishes, meets a live holder, or clears one stale file; racers bound it. */
-const acquireAttemptsMax = 5;
 
 export interface LockIdentity {
   readonly pid: number;
@@ -51,6 +49,45 @@ function hasCode(error: unknown, code: string): boolean {
 
 function randomSuffix(): string {
   return `${process.pid}-${randomBytes(6).toString('hex')}`;
+}
+
+/**
+ * Prefix of what `readLockFile` reports for a symbolic link at `LOCK`. seglog never creates one,
+ * so no live process holds a lock through a link: it is stale like any unreadable lock, and it is
+ * never read through (a dangling link used to look like a lock released mid-race, forever).
+ */
+const SYMLINK_CONTENT_PREFIX = 'symlink:';
+
+/**
+ * The content of the lock file at `lockPath` without following a link there, or null when
+ * nothing is there. A directory or other non-file is an error saying what is wrong.
+ */
+async function readLockFile(lockPath: string): Promise<Buffer | null> {
+  let stats;
+  try {
+    stats = await fs.lstat(lockPath);
+  } catch (error) {
+    if (hasCode(error, 'ENOENT')) return null;
+    throw error;
+  }
+  if (stats.isSymbolicLink()) return Buffer.from(SYMLINK_CONTENT_PREFIX + (await fs.readlink(lockPath).catch(() => '')));
+  if (!stats.isFile()) {
+    throw new SeglogError(ErrorCodes.LOCKED, `${lockPath} is not a regular file (a directory or device is in the way of the lock file); remove it to open the log`, { file: lockPath });
+  }
+  let handle;
+  try {
+    handle = await fs.open(lockPath, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
+  } catch (error) {
+    if (hasCode(error, 'ENOENT')) return null;
+    // Replaced by a link between the lstat and the open.
+    if (hasCode(error, 'ELOOP')) return Buffer.from(SYMLINK_CONTENT_PREFIX);
+    throw error;
+  }
+  try {
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
 }
 
 async function readIfExists(filePath: string): Promise<Buffer | null> {
@@ -122,6 +159,7 @@ function describeHolder(pid: number): string {
 
 /** Decides whether the process named by a `LOCK` file's content still holds it. */
 export async function judgeLockHolder(content: Uint8Array): Promise<Verdict> {
+  if (Buffer.from(content).toString('latin1').startsWith(SYMLINK_CONTENT_PREFIX)) return { live: false, holder: 'nobody (a symbolic link, not a lock file)' };
   const holder = parseLockContent(content);
   if (holder === null) return { live: false, holder: 'nobody (unreadable lock file)' };
   const verdict = (live: boolean): Verdict => ({ live, holder: describeHolder(holder.pid) });
@@ -146,10 +184,11 @@ async function syncDirectory(dir: string): Promise<void> {
 }
 
 /** Creates `LOCK` holding `content`, durable in the file; false if `LOCK` already exists. */
-async function publishLockFile(lockPath: string, content: Uint8Array): Promise<boolean> {
+async function publishLockFile(lockPath: string, content: Uint8Array, fileMode: number): Promise<boolean> {
   const tempPath = `${lockPath}.tmp-${randomSuffix()}`;
   try {
-    const handle = await fs.open(tempPath, 'wx');
+    // 'wx' is O_CREAT|O_EXCL: it fails on any existing name, a link included, never following it.
+    const handle = await fs.open(tempPath, 'wx', fileMode);
     try {
       await handle.writeFile(content);
       await handle.sync();
@@ -180,7 +219,7 @@ export async function moveAsideStaleLock(dir: string, lockPath: string, staleCon
     if (hasCode(error, 'ENOENT')) return;
     throw error;
   }
-  const moved = await fs.readFile(movedPath);
+  const moved = (await readLockFile(movedPath)) ?? Buffer.alloc(0);
   if (moved.equals(staleContent)) {
     await fs.unlink(movedPath);
     return;
@@ -196,30 +235,32 @@ export async function moveAsideStaleLock(dir: string, lockPath: string, staleCon
 }
 
 async function unlinkIfContent(lockPath: string, content: Uint8Array): Promise<void> {
-  const existing = await readIfExists(lockPath);
+  const existing = await readLockFile(lockPath);
   if (existing === null || !existing.equals(content)) return;
   await fs.rm(lockPath, { force: true });
 }
 
-async function takeLockFile(dir: string, realDir: string, content: Uint8Array): Promise<void> {
+async function takeLockFile(dir: string, realDir: string, content: Uint8Array, fileMode: number): Promise<void> {
   const lockPath = path.join(realDir, lockFileName);
-  for (let attempt = 0; attempt < acquireAttemptsMax; attempt++) {
-    if (await publishLockFile(lockPath, content)) {
+  for (let attempt = 0; attempt < limits.lockAttemptsMax; attempt++) {
+    if (await publishLockFile(lockPath, content, fileMode)) {
       try {
         await syncDirectory(realDir);
       } catch (error) {
+        // The fsync error is the one to report. If taking our lock file back fails too, what is
+        // left names this process: stale once it exits, so the next opener takes it over.
         await unlinkIfContent(lockPath, content).catch(() => undefined);
         throw error;
       }
       return;
     }
-    const existing = await readIfExists(lockPath);
+    const existing = await readLockFile(lockPath);
     if (existing === null) continue; // released between our link and our read
     const verdict = await judgeLockHolder(existing);
     if (verdict.live) throw SeglogError.locked(dir, verdict.holder);
     await moveAsideStaleLock(dir, lockPath, existing);
   }
-  throw SeglogError.locked(dir, `racing openers (gave up after ${acquireAttemptsMax} attempts)`);
+  throw SeglogError.locked(dir, `racing openers (gave up after ${limits.lockAttemptsMax} attempts)`);
 }
 
 class HeldDirLock implements DirLock {
@@ -250,8 +291,28 @@ class HeldDirLock implements DirLock {
   }
 }
 
+/** `LOCK.tmp-<pid>-<hex>` and `LOCK.stale-<pid>-<hex>`: what an opener killed mid-acquire leaves. */
+const LITTER_PATTERN = /^LOCK\.(?:tmp|stale)-(\d+)-[0-9a-f]+$/;
+
+/**
+ * Deletes lock temp files left by openers that died between creating and removing them. A file
+ * of a live pid may belong to an opener racing us right now, so it stays (it removes its own).
+ */
+export async function removeLockLitter(realDir: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of await fs.readdir(realDir)) {
+    const match = LITTER_PATTERN.exec(name);
+    if (match === null) continue;
+    const pid = Number(match[1]);
+    if (pid === process.pid || (pid > 0 && pidExists(pid))) continue;
+    await fs.rm(path.join(realDir, name), { force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
 /** Takes the single-writer lock of `dir` (which must exist), or rejects with SEGLOG_LOCKED. */
-export async function acquireDirLock(dir: string): Promise<DirLock> {
+export async function acquireDirLock(dir: string, fileMode: number = limits.fileModeDefault): Promise<DirLock> {
   const realDir = await fs.realpath(dir);
   const held = heldLockDirs();
   // Check and claim with no await in between, so concurrent opens in this process cannot both pass.
@@ -259,7 +320,8 @@ export async function acquireDirLock(dir: string): Promise<DirLock> {
   held.add(realDir);
   try {
     const content = Buffer.from(JSON.stringify(await selfLockIdentity()));
-    await takeLockFile(dir, realDir, content);
+    await takeLockFile(dir, realDir, content, fileMode);
+    await removeLockLitter(realDir);
     return new HeldDirLock(dir, realDir, content);
   } catch (error) {
     held.delete(realDir);

@@ -9,7 +9,8 @@
  * the store decides what they mean and wraps them in SEGLOG_IO. Nothing here retries or swallows.
  */
 import fs from 'node:fs';
-import type { DirLock, FileHandle, FileIO, FileStat, OpenMode } from '@seglog/types';
+import { limits } from '@seglog/types';
+import type { CreateModes, DirLock, FileHandle, FileIO, FileStat, OpenMode } from '@seglog/types';
 import { acquireDirLock } from './lock.js';
 
 /**
@@ -19,12 +20,19 @@ import { acquireDirLock } from './lock.js';
  */
 const O_DSYNC: number | undefined = fs.constants.O_DSYNC;
 
-const openFlagsByMode: Readonly<Record<OpenMode, string | number>> = {
-  read: 'r',
-  write: 'r+',
-  'write-dsync': O_DSYNC === undefined ? 'r+' : fs.constants.O_RDWR | O_DSYNC,
-  create: 'wx+',
-  truncate: 'w+',
+/**
+ * Every mode that can write refuses a symbolic link at the path itself (ELOOP): the check is the
+ * open, so no rename between a check and the open can slip a link in. Windows has no O_NOFOLLOW.
+ */
+const O_NOFOLLOW: number = fs.constants.O_NOFOLLOW ?? 0;
+const { O_RDONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC } = fs.constants;
+
+const openFlagsByMode: Readonly<Record<OpenMode, number>> = {
+  read: O_RDONLY,
+  write: O_RDWR | O_NOFOLLOW,
+  'write-dsync': O_RDWR | (O_DSYNC ?? 0) | O_NOFOLLOW,
+  create: O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW,
+  truncate: O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW,
 };
 
 /** An errno-style error like the ones node:fs produces, for the few failures we detect ourselves. */
@@ -136,8 +144,8 @@ export class NodeFileHandle implements FileHandle {
   }
 }
 
-function openFd(path: string, flags: string | number): Promise<number> {
-  return new Promise((resolve, reject) => fs.open(path, flags, (error, fd) => (error ? reject(error) : resolve(fd))));
+function openFd(path: string, flags: string | number, mode: number = limits.fileModeDefault): Promise<number> {
+  return new Promise((resolve, reject) => fs.open(path, flags, mode, (error, fd) => (error ? reject(error) : resolve(fd))));
 }
 
 function closeFd(fd: number): Promise<void> {
@@ -149,14 +157,15 @@ function fsyncFd(fd: number): Promise<void> {
 }
 
 export class NodeFileIO implements FileIO {
-  async open(path: string, mode: OpenMode): Promise<FileHandle> {
+  async open(path: string, mode: OpenMode, modes: CreateModes = {}): Promise<FileHandle> {
     const flags = openFlagsByMode[mode];
     if (flags === undefined) throw new TypeError(`unknown open mode ${String(mode)}`);
-    return new NodeFileHandle(path, await openFd(path, flags), mode === 'write-dsync' && O_DSYNC === undefined);
+    const fd = await openFd(path, flags, modes.fileMode ?? limits.fileModeDefault);
+    return new NodeFileHandle(path, fd, mode === 'write-dsync' && O_DSYNC === undefined);
   }
 
-  mkdirp(dir: string): Promise<void> {
-    return new Promise((resolve, reject) => fs.mkdir(dir, { recursive: true }, (error) => (error ? reject(error) : resolve())));
+  mkdirp(dir: string, dirMode: number = limits.dirModeDefault): Promise<void> {
+    return new Promise((resolve, reject) => fs.mkdir(dir, { recursive: true, mode: dirMode }, (error) => (error ? reject(error) : resolve())));
   }
 
   readdir(dir: string): Promise<string[]> {
@@ -190,13 +199,14 @@ export class NodeFileIO implements FileIO {
     try {
       await fsyncFd(fd);
     } catch (error) {
+      // The fsync error is reported (see above); a close error on top of it would only hide it.
       await closeFd(fd).catch(() => undefined);
       throw error;
     }
     await closeFd(fd);
   }
 
-  lock(dir: string): Promise<DirLock> {
-    return acquireDirLock(dir);
+  lock(dir: string, modes: CreateModes = {}): Promise<DirLock> {
+    return acquireDirLock(dir, modes.fileMode ?? limits.fileModeDefault);
   }
 }

@@ -5,7 +5,8 @@
  * diagnostics channel. Every metric, its unit and what to alert on: docs/observability.md,
  * section "Prometheus".
  */
-export { registerLogMetrics, BATCH_CHANNEL, ERROR_CHANNEL } from './register.js';
+export { registerLogMetrics } from './register.js';
+export { BATCH_CHANNEL, ERROR_CHANNEL } from '@seglog/types';
 export type { Registration } from './register.js';
 export { defaultBuckets } from './options.js';
 export type { AnyRegistry, BucketOptions, RegisterOptions, ResolvedBuckets } from './options.js';

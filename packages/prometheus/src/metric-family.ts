@@ -84,16 +84,15 @@ export class MetricFamily {
     this.#keep(sealReasonsSpec.name, this.#sealReasonsCounter());
     for (const spec of gaugeSpecs) this.#keep(spec.name, this.#gauge(spec));
     for (const spec of histogramSpecs) {
-      const histogram = new Histogram({
-        name: this.shape.prefix + spec.name,
-        help: spec.help,
-        labelNames: [...this.shape.labelNames],
-        buckets: [...this.shape.buckets[spec.buckets]],
-        registers: [this.#registry],
-      });
+      const histogram = new Histogram({ ...this.#common(spec.name, spec.help), buckets: [...this.shape.buckets[spec.buckets]] });
       this.#keep(spec.name, histogram);
       this.#histograms.push({ spec, histogram });
     }
+  }
+
+  /** What every metric of the family shares: prefixed name, help, the family's labels, our registry. */
+  #common(name: string, help: string, extraLabels: readonly string[] = []): { name: string; help: string; labelNames: string[]; registers: AnyRegistry[] } {
+    return { name: this.shape.prefix + name, help, labelNames: [...this.shape.labelNames, ...extraLabels], registers: [this.#registry] };
   }
 
   #keep(name: string, metric: AnyMetric): void {
@@ -103,10 +102,7 @@ export class MetricFamily {
   #counter(spec: CounterSpec): Counter<string> {
     const sources = this.#sources;
     return new Counter({
-      name: this.shape.prefix + spec.name,
-      help: spec.help,
-      labelNames: [...this.shape.labelNames],
-      registers: [this.#registry],
+      ...this.#common(spec.name, spec.help),
       collect() {
         this.reset();
         for (const source of sources.values()) this.inc(source.labels, total(spec.name, spec.read(source.metrics())));
@@ -117,10 +113,7 @@ export class MetricFamily {
   #sealReasonsCounter(): Counter<string> {
     const sources = this.#sources;
     return new Counter({
-      name: this.shape.prefix + sealReasonsSpec.name,
-      help: sealReasonsSpec.help,
-      labelNames: [...this.shape.labelNames, 'reason'],
-      registers: [this.#registry],
+      ...this.#common(sealReasonsSpec.name, sealReasonsSpec.help, ['reason']),
       collect() {
         this.reset();
         for (const source of sources.values()) {
@@ -136,10 +129,7 @@ export class MetricFamily {
   #gauge(spec: GaugeSpec): Gauge<string> {
     const sources = this.#sources;
     return new Gauge({
-      name: this.shape.prefix + spec.name,
-      help: spec.help,
-      labelNames: [...this.shape.labelNames],
-      registers: [this.#registry],
+      ...this.#common(spec.name, spec.help),
       collect() {
         this.reset();
         for (const source of sources.values()) {

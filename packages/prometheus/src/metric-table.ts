@@ -46,18 +46,19 @@ export const counterSpecs: readonly CounterSpec[] = [
   { name: 'appends_total', help: 'Records acknowledged (durable) since the log was opened.', read: (m) => m.appends },
   { name: 'batches_total', help: 'Batches made durable since the log was opened.', read: (m) => m.batches },
   { name: 'writes_total', help: 'writev calls issued for batches and segment headers.', read: (m) => m.writes },
-  { name: 'fdatasyncs_total', help: 'Flushes of segment files: fdatasync calls, or O_DSYNC batch writes (syncMethod open_datasync).', read: (m) => m.fdatasyncs },
+  { name: 'flushes_total', help: 'Flushes of segment files: fdatasync calls, or O_DSYNC batch writes (syncMethod open_datasync).', read: (m) => m.flushes },
   { name: 'dir_syncs_total', help: 'fsync calls issued on the log directory (segment creation).', read: (m) => m.dirSyncs },
   { name: 'appended_bytes_total', help: 'Payload bytes acknowledged.', read: (m) => m.bytesAppended },
   { name: 'written_bytes_total', help: 'Bytes written to segment files for batches, framing and padding included.', read: (m) => m.bytesWritten },
   { name: 'padding_bytes_total', help: 'Of the bytes written, zero padding that aligns each batch to a block.', read: (m) => m.paddingBytes },
   { name: 'segments_created_total', help: 'Segment files created since the log was opened.', read: (m) => m.segmentsCreated },
   { name: 'segments_preallocated_total', help: 'Segment files zero-filled before use since the log was opened.', read: (m) => m.segmentsPreallocated },
+  { name: 'overloaded_appends_total', help: 'Appends refused with SEGLOG_OVERLOADED because maxQueuedBytes of appends were already waiting for room.', read: (m) => m.overloadRejections },
   { name: 'backpressure_waits_total', help: 'Appends that had to wait because maxInFlightBytes was reached.', read: (m) => m.backpressureWaits },
   { name: 'batch_errors_total', help: 'Batches whose write or fdatasync failed; each one poisons the log until it is reopened.', read: (m) => m.errors },
   { name: 'pool_hits_total', help: 'Batch buffers handed out from the pool free list.', read: (m) => m.pool.hits },
   { name: 'pool_misses_total', help: 'Batch buffers the pool had to allocate while growing toward its cap.', read: (m) => m.pool.misses },
-  { name: 'pool_waits_total', help: 'Buffer acquires that waited because the pool was at its cap.', read: (m) => m.pool.waits },
+  { name: 'pool_waits_total', help: 'Requests for a batch buffer refused because the pool was at its cap; the appends behind them waited for a batch to complete.', read: (m) => m.pool.waits },
 ];
 
 /** One counter family, one series per reason. */
@@ -72,7 +73,7 @@ export const gaugeSpecs: readonly GaugeSpec[] = [
   { name: 'in_flight_bytes', help: 'Payload bytes accepted but not yet durable.', read: (m) => m.inFlightBytes },
   { name: 'commit_window_seconds', help: 'The commit window currently applied.', read: (m) => seconds(m.commitWindow.micros) },
   { name: 'commit_window_cap_seconds', help: 'Upper bound the adaptive commit window may use now.', read: (m) => seconds(m.commitWindow.capMicros) },
-  { name: 'fdatasync_ewma_seconds', help: 'Smoothed fdatasync latency the commit-window controller sees.', read: (m) => seconds(m.commitWindow.fdatasyncEwmaMicros) },
+  { name: 'flush_estimate_seconds', help: 'Flush estimate of the commit-window controller: the smoothed median of recent batch flush durations.', read: (m) => seconds(m.commitWindow.flushEstimateMicros) },
   {
     name: 'independent_arrivals_per_second',
     help: 'Smoothed rate of appends arriving independently of the acknowledgement that resumed their caller.',
@@ -86,7 +87,7 @@ export const gaugeSpecs: readonly GaugeSpec[] = [
 ];
 
 export const histogramSpecs: readonly HistogramSpec[] = [
-  { name: 'fdatasync_duration_seconds', help: 'Flush duration per durable batch: the fdatasync, or the whole O_DSYNC write.', buckets: 'latencySeconds', observe: (e) => seconds(e.fdatasyncMicros) },
+  { name: 'flush_duration_seconds', help: 'Flush duration per durable batch: the fdatasync, or the whole O_DSYNC write.', buckets: 'latencySeconds', observe: (e) => seconds(e.flushMicros) },
   { name: 'write_duration_seconds', help: 'writev duration per durable batch (0 when the write is the flush, syncMethod open_datasync).', buckets: 'latencySeconds', observe: (e) => seconds(e.writeMicros) },
   { name: 'batch_records', help: 'Records per durable batch.', buckets: 'batchRecords', observe: (e) => e.records },
   { name: 'batch_bytes', help: 'Framed bytes per durable batch, before padding.', buckets: 'batchBytes', observe: (e) => e.framedBytes },

@@ -7,6 +7,7 @@
  * the channel; each registration keeps only the events whose `dir` is its log's.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { BATCH_CHANNEL } from '@seglog/types';
 import type { BatchEvent } from '@seglog/types';
 import { LogSource } from './log-source.js';
 import { MetricFamily } from './metric-family.js';
@@ -15,8 +16,6 @@ import { resolveOptions, sameShape } from './options.js';
 import type { AnyRegistry, RegisterOptions, ResolvedOptions } from './options.js';
 
 /** Channel names the store publishes on (docs/observability.md). */
-export const BATCH_CHANNEL = 'seglog:batch';
-export const ERROR_CHANNEL = 'seglog:error';
 
 export interface Registration {
   /** Stops observing and removes this log's series; the metrics go when the last log leaves. Idempotent. */

@@ -77,7 +77,7 @@ test('a malformed batch event is warned about once and never throws into the sto
   const registry = new Registry();
   registerLogMetrics(new FakeLog('/fake/malformed'), { registry });
   const warned = once(process, 'warning');
-  t.notThrows(() => publishBatch(batchEvent('/fake/malformed', { fdatasyncMicros: Number.NaN })));
+  t.notThrows(() => publishBatch(batchEvent('/fake/malformed', { flushMicros: Number.NaN })));
   const [warning] = (await warned) as [Error];
   t.is(warning.name, 'SeglogMetricsWarning');
   t.regex(warning.message, /\/fake\/malformed/);

@@ -17,7 +17,7 @@ async function scrape(registry: Registry) {
 test('counters export the snapshot totals exactly, from one metrics() call per scrape', async (t) => {
   const registry = new Registry();
   const log = new FakeLog('/fake/counters');
-  log.current = { ...log.current, appends: 1000, batches: 40, writes: 42, fdatasyncs: 43, dirSyncs: 2, bytesAppended: 64_000, bytesWritten: 163_840, paddingBytes: 90_000, segmentsCreated: 2, segmentsPreallocated: 1, backpressureWaits: 7, errors: 1 };
+  log.current = { ...log.current, appends: 1000, batches: 40, writes: 42, flushes: 43, dirSyncs: 2, bytesAppended: 64_000, bytesWritten: 163_840, paddingBytes: 90_000, segmentsCreated: 2, segmentsPreallocated: 1, backpressureWaits: 7, errors: 1 };
   registerLogMetrics(log, { registry });
 
   const samples = await scrape(registry);
@@ -26,7 +26,7 @@ test('counters export the snapshot totals exactly, from one metrics() call per s
   t.is(valueOf(samples, 'seglog_appends_total'), 1000);
   t.is(valueOf(samples, 'seglog_batches_total'), 40);
   t.is(valueOf(samples, 'seglog_writes_total'), 42);
-  t.is(valueOf(samples, 'seglog_fdatasyncs_total'), 43);
+  t.is(valueOf(samples, 'seglog_flushes_total'), 43);
   t.is(valueOf(samples, 'seglog_dir_syncs_total'), 2);
   t.is(valueOf(samples, 'seglog_appended_bytes_total'), 64_000);
   t.is(valueOf(samples, 'seglog_written_bytes_total'), 163_840);
@@ -71,7 +71,7 @@ test('gauges convert microseconds to seconds and report the pool and offsets', a
     ...log.current,
     queueDepth: 20,
     inFlightBytes: 2048,
-    commitWindow: { mode: 'adaptive', micros: 250, capMicros: 2000, fdatasyncEwmaMicros: 1500, independentArrivalsPerSecond: 3000 },
+    commitWindow: { mode: 'adaptive', micros: 250, capMicros: 2000, flushEstimateMicros: 1500, independentArrivalsPerSecond: 3000 },
     pool: { hits: 1, misses: 2, waits: 3, buffersAllocated: 4, buffersFree: 1, bufferBytes: 4096, bytesCap: 65536 },
   };
   registerLogMetrics(log, { registry });
@@ -80,7 +80,7 @@ test('gauges convert microseconds to seconds and report the pool and offsets', a
   t.is(valueOf(samples, 'seglog_in_flight_bytes'), 2048);
   t.is(valueOf(samples, 'seglog_commit_window_seconds'), 0.00025);
   t.is(valueOf(samples, 'seglog_commit_window_cap_seconds'), 0.002);
-  t.is(valueOf(samples, 'seglog_fdatasync_ewma_seconds'), 0.0015);
+  t.is(valueOf(samples, 'seglog_flush_estimate_seconds'), 0.0015);
   t.is(valueOf(samples, 'seglog_independent_arrivals_per_second'), 3000);
   t.is(valueOf(samples, 'seglog_pool_buffers_allocated'), 4);
   t.is(valueOf(samples, 'seglog_pool_buffers_free'), 1);
@@ -104,8 +104,8 @@ test('histograms observe batch events of their own dir only, in seconds', async 
   const registry = new Registry();
   const log = new FakeLog('/fake/histograms');
   registerLogMetrics(log, { registry });
-  publishBatch(batchEvent('/fake/histograms', { records: 3, framedBytes: 1000, writeMicros: 15, fdatasyncMicros: 700 }));
-  publishBatch(batchEvent('/fake/histograms', { records: 5, framedBytes: 3000, writeMicros: 25, fdatasyncMicros: 300 }));
+  publishBatch(batchEvent('/fake/histograms', { records: 3, framedBytes: 1000, writeMicros: 15, flushMicros: 700 }));
+  publishBatch(batchEvent('/fake/histograms', { records: 5, framedBytes: 3000, writeMicros: 25, flushMicros: 300 }));
   publishBatch(batchEvent('/fake/someone-else', { records: 100 }));
   const samples = await scrape(registry);
 
@@ -113,10 +113,10 @@ test('histograms observe batch events of their own dir only, in seconds', async 
   t.is(valueOf(samples, 'seglog_batch_records_sum'), 8);
   t.is(valueOf(samples, 'seglog_batch_records_bucket', { le: '4' }), 1);
   t.is(valueOf(samples, 'seglog_batch_bytes_sum'), 4000);
-  t.is(valueOf(samples, 'seglog_fdatasync_duration_seconds_count'), 2);
-  t.is(valueOf(samples, 'seglog_fdatasync_duration_seconds_sum'), 0.001);
-  t.is(valueOf(samples, 'seglog_fdatasync_duration_seconds_bucket', { le: '0.00032' }), 1);
-  t.is(valueOf(samples, 'seglog_fdatasync_duration_seconds_bucket', { le: '+Inf' }), 2);
+  t.is(valueOf(samples, 'seglog_flush_duration_seconds_count'), 2);
+  t.is(valueOf(samples, 'seglog_flush_duration_seconds_sum'), 0.001);
+  t.is(valueOf(samples, 'seglog_flush_duration_seconds_bucket', { le: '0.00032' }), 1);
+  t.is(valueOf(samples, 'seglog_flush_duration_seconds_bucket', { le: '+Inf' }), 2);
   t.is(valueOf(samples, 'seglog_write_duration_seconds_sum'), 0.00004);
 });
 
@@ -128,15 +128,15 @@ test('custom buckets, prefix and labels are applied to every metric', async (t) 
     labels: { log: 'orders', shard: '7' },
     buckets: { latencySeconds: [0.001, 0.01], batchRecords: [1, 10], batchBytes: [4096] },
   });
-  publishBatch(batchEvent('/fake/custom', { fdatasyncMicros: 5000 }));
+  publishBatch(batchEvent('/fake/custom', { flushMicros: 5000 }));
   const text = await registry.metrics();
   const samples = parseExposition(text);
 
   t.true([...familiesOf(text).keys()].every((name) => name.startsWith('wal_')));
   t.true(samples.every((sample) => sample.labels['log'] === 'orders' && sample.labels['shard'] === '7'));
-  const bounds = samplesOf(samples, 'wal_fdatasync_duration_seconds_bucket').map((sample) => sample.labels['le']);
+  const bounds = samplesOf(samples, 'wal_flush_duration_seconds_bucket').map((sample) => sample.labels['le']);
   t.deepEqual(bounds, ['0.001', '0.01', '+Inf']);
-  t.is(valueOf(samples, 'wal_fdatasync_duration_seconds_bucket', { le: '0.01' }), 1);
+  t.is(valueOf(samples, 'wal_flush_duration_seconds_bucket', { le: '0.01' }), 1);
 });
 
 test('two logs in one registry keep their series apart by label', async (t) => {

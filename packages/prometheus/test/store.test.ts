@@ -54,7 +54,7 @@ test('counters equal what was appended; histograms count every durable batch', a
   t.is(valueOf(samples, 'seglog_appended_bytes_total', labels), 50 * 100 + 10);
   t.is(valueOf(samples, 'seglog_batches_total', labels), metrics.batches);
   t.true(metrics.batches >= 2 && metrics.batches <= 51);
-  t.is(valueOf(samples, 'seglog_fdatasyncs_total', labels), metrics.fdatasyncs);
+  t.is(valueOf(samples, 'seglog_flushes_total', labels), metrics.flushes);
   t.is(valueOf(samples, 'seglog_written_bytes_total', labels), metrics.bytesWritten);
   t.is(valueOf(samples, 'seglog_batch_errors_total', labels), 0);
   const sealed = samplesOf(samples, 'seglog_batches_sealed_total', labels).reduce((sum, sample) => sum + sample.value, 0);
@@ -62,10 +62,10 @@ test('counters equal what was appended; histograms count every durable batch', a
 
   t.is(valueOf(samples, 'seglog_batch_records_count', labels), metrics.batches);
   t.is(valueOf(samples, 'seglog_batch_records_sum', labels), 51);
-  t.is(valueOf(samples, 'seglog_fdatasync_duration_seconds_count', labels), metrics.batches);
+  t.is(valueOf(samples, 'seglog_flush_duration_seconds_count', labels), metrics.batches);
   t.is(valueOf(samples, 'seglog_write_duration_seconds_count', labels), metrics.batches);
   t.is(valueOf(samples, 'seglog_batch_bytes_count', labels), metrics.batches);
-  t.true(valueOf(samples, 'seglog_fdatasync_duration_seconds_sum', labels) > 0);
+  t.true(valueOf(samples, 'seglog_flush_duration_seconds_sum', labels) > 0);
 
   t.is(valueOf(samples, 'seglog_next_offset', labels), 51);
   t.is(valueOf(samples, 'seglog_durable_offset', labels), 51);

@@ -5,15 +5,14 @@
  * Every batch comes out of `decodeBatch`, so its CRC (log id, offset, count, lengths, payloads) is
  * checked before anything is cached or returned. A verified batch never changes on disk (design
  * invariant 2), so it is cached by segment and block. A "no" is never cached: at the tail of a live
- * log it only means "not written yet". Reads are chunks of 64 KiB, and a walk hands the previous
+ * log it only means "not written yet". Reads are chunks of `readLimits.readerChunkBytes`; a walk hands the previous
  * chunk back in, so scanning small batches costs one read per chunk, not one per batch.
  */
 import { LRUCache } from 'lru-cache';
-import { BATCH_HEADER_BYTES, decodeBatch, peekBatchHeader, type DecodedBatch } from '@seglog/format';
-import { readAt, type HandlePool } from './handle-pool.js';
+import { batchPayloads, decodeBatch, readBatchBytes, stepBatch, type BreakReason, type DecodedBatch } from '@seglog/format';
+import { readLimits } from '@seglog/types';
+import type { HandlePool } from './handle-pool.js';
 import type { SegmentInfo } from './segment-catalog.js';
-
-export const CHUNK_BYTES = 64 * 1024;
 
 /** Where a batch must start, and the first offset it must carry to continue the chain. */
 export interface Position {
@@ -30,6 +29,8 @@ export interface Chunk {
 
 export interface BatchRead {
   readonly batch: DecodedBatch | null;
+  /** Why there is no batch (format's break class), when `batch` is null. */
+  readonly reason: BreakReason | null;
   /** The chunk to hand to the next read of the same walk. */
   readonly chunk: Chunk | undefined;
 }
@@ -47,13 +48,12 @@ export function nextPosition(segment: SegmentInfo, position: Position, batch: De
 }
 
 export class BatchReader {
-  private readonly cache: LRUCache<string, DecodedBatch>;
+  readonly #handles: HandlePool;
+  readonly #cache: LRUCache<string, DecodedBatch>;
 
-  constructor(
-    private readonly handles: HandlePool,
-    cacheBatches: number,
-  ) {
-    this.cache = new LRUCache<string, DecodedBatch>({ max: cacheBatches });
+  constructor(handles: HandlePool, cacheBatches: number) {
+    this.#handles = handles;
+    this.#cache = new LRUCache<string, DecodedBatch>({ max: cacheBatches });
   }
 
   /**
@@ -63,39 +63,33 @@ export class BatchReader {
    */
   async read(segment: SegmentInfo, position: Position, chunk?: Chunk): Promise<BatchRead> {
     const key = `${segment.baseOffset}:${position.blockNumber}`;
-    const cached = this.cache.get(key);
+    const cached = this.#cache.get(key);
     if (cached !== undefined) {
-      return { batch: cached.header.firstOffset === position.expectedOffset ? cached : null, chunk };
+      const matches = cached.header.firstOffset === position.expectedOffset;
+      return { batch: matches ? cached : null, reason: matches ? null : 'offset-mismatch', chunk };
     }
     const atBytes = positionBytes(segment, position);
     if (chunk !== undefined && chunk.segment.baseOffset === segment.baseOffset && atBytes >= chunk.startBytes) {
       const batch = decodeBatch(segment.logId, chunk.bytes, atBytes - chunk.startBytes, segment.blockBytes, position.expectedOffset);
-      if (batch !== null) return { batch: this.remember(key, batch), chunk };
+      if (batch !== null) return { batch: this.#remember(key, batch), reason: null, chunk };
     }
-    const fresh: Chunk = { segment, startBytes: atBytes, bytes: await this.readBatchBytes(segment, position) };
-    const batch = decodeBatch(segment.logId, fresh.bytes, 0, segment.blockBytes, position.expectedOffset);
-    return { batch: batch === null ? null : this.remember(key, batch), chunk: fresh };
+    const fresh: Chunk = { segment, startBytes: atBytes, bytes: await this.#readBatchBytes(segment, position) };
+    const step = stepBatch(segment.logId, fresh.bytes, 0, segment.blockBytes, position.expectedOffset);
+    if (step.kind === 'break') return { batch: null, reason: step.reason, chunk: fresh };
+    const batch: DecodedBatch = { header: step.header, payloads: batchPayloads(fresh.bytes, 0, step.header), spanBytes: step.spanBytes };
+    return { batch: this.#remember(key, batch), reason: null, chunk: fresh };
   }
 
   /** Reads a chunk at `position`, or the whole batch there when it claims to be bigger than a chunk. */
-  private async readBatchBytes(segment: SegmentInfo, position: Position): Promise<Uint8Array> {
-    const atBytes = positionBytes(segment, position);
-    const chunkBytes = Math.max(CHUNK_BYTES, segment.blockBytes);
-    return this.handles.use(segment.path, async (handle) => {
-      const bytes = await readAt(handle, atBytes, chunkBytes);
-      const header = peekBatchHeader(bytes, 0);
-      if (header === null || header.firstOffset !== position.expectedOffset) return bytes;
-      const neededBytes = BATCH_HEADER_BYTES + header.bodyBytes;
-      if (neededBytes <= bytes.length || bytes.length < chunkBytes) return bytes;
-      // The header is not verified yet, so its size is bounded by the file before it is trusted
-      // with an allocation: garbage claiming 2 GiB must not allocate 2 GiB.
-      if (atBytes + neededBytes > (await handle.sizeBytes())) return bytes;
-      return readAt(handle, atBytes, neededBytes);
-    });
+  async #readBatchBytes(segment: SegmentInfo, position: Position): Promise<Uint8Array> {
+    const chunkBytes = Math.max(readLimits.readerChunkBytes, segment.blockBytes);
+    return this.#handles.use(segment.path, (handle) =>
+      readBatchBytes(handle, positionBytes(segment, position), chunkBytes, position.expectedOffset, () => handle.sizeBytes()),
+    );
   }
 
-  private remember(key: string, batch: DecodedBatch): DecodedBatch {
-    this.cache.set(key, batch);
+  #remember(key: string, batch: DecodedBatch): DecodedBatch {
+    this.#cache.set(key, batch);
     return batch;
   }
 }

@@ -16,27 +16,26 @@ interface Lease {
 }
 
 export class HandlePool {
-  private readonly leases: LRUCache<string, Lease>;
-  private readonly closing = new Set<Promise<void>>();
-  private closed = false;
+  readonly #io: FileIO;
+  readonly #leases: LRUCache<string, Lease>;
+  readonly #closing = new Set<Promise<void>>();
+  #closed = false;
 
-  constructor(
-    private readonly io: FileIO,
-    maxHandles: number,
-  ) {
-    this.leases = new LRUCache<string, Lease>({
+  constructor(io: FileIO, maxHandles: number) {
+    this.#io = io;
+    this.#leases = new LRUCache<string, Lease>({
       max: maxHandles,
       dispose: (lease) => {
         lease.evicted = true;
-        this.closeIfIdle(lease);
+        this.#closeIfIdle(lease);
       },
     });
   }
 
   /** Runs `work` with the open handle of `path`, opening it if needed. */
   async use<T>(path: string, work: (handle: FileHandle) => Promise<T>): Promise<T> {
-    if (this.closed) throw SeglogError.closed('reader');
-    const lease = this.leaseFor(path);
+    if (this.#closed) throw SeglogError.closed('reader');
+    const lease = this.#leaseFor(path);
     lease.users++;
     try {
       return await work(await lease.opening);
@@ -45,30 +44,30 @@ export class HandlePool {
       throw error instanceof SeglogError ? error : SeglogError.io('read', path, error);
     } finally {
       lease.users--;
-      this.closeIfIdle(lease);
+      this.#closeIfIdle(lease);
     }
   }
 
   /** Closes every idle handle now and every busy one when its read ends; later `use` calls reject. */
   async close(): Promise<void> {
-    this.closed = true;
-    this.leases.clear();
-    await Promise.all([...this.closing]);
+    this.#closed = true;
+    this.#leases.clear();
+    await Promise.all([...this.#closing]);
   }
 
-  private leaseFor(path: string): Lease {
-    const cached = this.leases.get(path);
+  #leaseFor(path: string): Lease {
+    const cached = this.#leases.get(path);
     if (cached !== undefined) return cached;
-    const lease: Lease = { opening: this.io.open(path, 'read'), users: 0, evicted: false, closeStarted: false };
+    const lease: Lease = { opening: this.#io.open(path, 'read'), users: 0, evicted: false, closeStarted: false };
     // A failed open must not stay cached, or every later read of the segment would fail too.
     lease.opening.catch(() => {
-      if (this.leases.peek(path) === lease) this.leases.delete(path);
+      if (this.#leases.peek(path) === lease) this.#leases.delete(path);
     });
-    this.leases.set(path, lease);
+    this.#leases.set(path, lease);
     return lease;
   }
 
-  private closeIfIdle(lease: Lease): void {
+  #closeIfIdle(lease: Lease): void {
     if (!lease.evicted || lease.users > 0 || lease.closeStarted) return;
     lease.closeStarted = true;
     // A failed close of a read-only descriptor loses nothing, so it is not worth failing a read for.
@@ -76,19 +75,7 @@ export class HandlePool {
       (handle) => handle.close().catch(() => undefined),
       () => undefined,
     );
-    this.closing.add(done);
-    void done.finally(() => this.closing.delete(done));
+    this.#closing.add(done);
+    void done.finally(() => this.#closing.delete(done));
   }
-}
-
-/**
- * Reads up to `lengthBytes` at `positionBytes` with one read. On a regular file a short read means
- * end of file, and looping to prove it would cost a second read at the tail of every live segment.
- * A short read that is not EOF can only make a batch look incomplete, and a break is always read
- * again before it is called damage.
- */
-export async function readAt(handle: FileHandle, positionBytes: number, lengthBytes: number): Promise<Uint8Array> {
-  const buffer = new Uint8Array(lengthBytes);
-  const count = await handle.read(buffer, positionBytes);
-  return buffer.subarray(0, count);
 }

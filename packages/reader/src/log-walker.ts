@@ -10,14 +10,11 @@
  * more: if it still fails, the bytes there are damaged, and reading past them would skip records.
  */
 import { LRUCache } from 'lru-cache';
-import type { DecodedBatch } from '@seglog/format';
-import { assert, SeglogError, type DurableSource, type FileIO } from '@seglog/types';
+import type { BreakReason, DecodedBatch } from '@seglog/format';
+import { assert, readLimits, SeglogError, type DurableSource, type FileIO } from '@seglog/types';
 import { nextPosition, positionBytes, type BatchReader, type Chunk, type Position } from './batch-cache.js';
 import type { SegmentCatalog, SegmentInfo } from './segment-catalog.js';
 import { SegmentIndex } from './segment-index.js';
-
-/** Segment indexes kept in memory; each holds one entry per 16 KiB of its segment at most. */
-const SEGMENT_INDEXES_MAX = 1024;
 
 export interface Cursor {
   readonly segment: SegmentInfo;
@@ -32,27 +29,32 @@ export type Found = { readonly kind: 'batch'; readonly cursor: Cursor } | { read
 type Resolution = 'end' | 'next' | 'retry';
 
 export class LogWalker {
-  private readonly indexes = new LRUCache<number, Promise<SegmentIndex>>({ max: SEGMENT_INDEXES_MAX });
+  readonly #indexes = new LRUCache<number, Promise<SegmentIndex>>({ max: readLimits.readerSegmentIndexesMax });
 
-  constructor(
-    private readonly io: FileIO,
-    private readonly catalog: SegmentCatalog,
-    private readonly batches: BatchReader,
-    private readonly durable: DurableSource | undefined,
-  ) {}
+  readonly #io: FileIO;
+  readonly #catalog: SegmentCatalog;
+  readonly #batches: BatchReader;
+  readonly #durable: DurableSource | undefined;
+
+  constructor(io: FileIO, catalog: SegmentCatalog, batches: BatchReader, durable: DurableSource | undefined) {
+    this.#io = io;
+    this.#catalog = catalog;
+    this.#batches = batches;
+    this.#durable = durable;
+  }
 
   /** The batch holding `offset` (at or above the first segment's base), or the end before it. */
   async find(offset: number): Promise<Found> {
     for (;;) {
-      if (this.catalog.count === 0) await this.catalog.refresh();
-      const segment = this.catalog.find(offset);
-      if (segment === undefined) return { kind: 'end', endOffset: this.catalog.first?.baseOffset ?? 0 };
-      const index = await this.indexFor(segment);
+      if (this.#catalog.count === 0) await this.#catalog.refresh();
+      const segment = this.#catalog.find(offset);
+      if (segment === undefined) return { kind: 'end', endOffset: this.#catalog.first?.baseOffset ?? 0 };
+      const index = await this.#indexFor(segment);
       const step = await index.seek(offset);
       if (step.kind === 'batch') {
         return { kind: 'batch', cursor: { segment, position: step.position, batch: step.batch, chunk: step.chunk } };
       }
-      const resolution = await this.resolveBreak(segment, index, step.position);
+      const resolution = await this.#resolveBreak(segment, index, step.position);
       if (resolution === 'end') return { kind: 'end', endOffset: step.position.expectedOffset };
     }
   }
@@ -63,19 +65,19 @@ export class LogWalker {
     let position = nextPosition(segment, cursor.position, cursor.batch);
     let chunk = cursor.chunk;
     for (;;) {
-      const following = this.catalog.after(segment);
+      const following = this.#catalog.after(segment);
       if (following !== undefined && position.expectedOffset >= following.baseOffset) {
         if (position.expectedOffset > following.baseOffset) throw overlap(segment, position, following);
         segment = following;
         position = { blockNumber: 1, expectedOffset: following.baseOffset };
         chunk = undefined;
       }
-      const index = await this.indexFor(segment);
+      const index = await this.#indexFor(segment);
       const step = await index.step(position, chunk);
       if (step.kind === 'batch') {
         return { kind: 'batch', cursor: { segment, position, batch: step.batch, chunk: step.chunk } };
       }
-      const resolution = await this.resolveBreak(segment, index, position);
+      const resolution = await this.#resolveBreak(segment, index, position);
       if (resolution === 'end') return { kind: 'end', endOffset: position.expectedOffset };
       chunk = undefined;
     }
@@ -84,39 +86,39 @@ export class LogWalker {
   /** One past the last record of the chain in the last segment (not clamped to `durable`). */
   async end(): Promise<number> {
     for (;;) {
-      if (this.catalog.count === 0) await this.catalog.refresh();
-      const segment = this.catalog.last;
+      if (this.#catalog.count === 0) await this.#catalog.refresh();
+      const segment = this.#catalog.last;
       if (segment === undefined) return 0;
-      const index = await this.indexFor(segment);
+      const index = await this.#indexFor(segment);
       const step = await index.seek(Number.MAX_SAFE_INTEGER);
       assert(step.kind === 'break', 'a walk to the end stops at a break');
-      const resolution = await this.resolveBreak(segment, index, step.position);
+      const resolution = await this.#resolveBreak(segment, index, step.position);
       if (resolution === 'end') return step.position.expectedOffset;
     }
   }
 
-  private async resolveBreak(segment: SegmentInfo, index: SegmentIndex, position: Position): Promise<Resolution> {
+  async #resolveBreak(segment: SegmentInfo, index: SegmentIndex, position: Position): Promise<Resolution> {
     // Read before listing: records durable now are in a segment that the listing will show.
-    const durableOffset = this.durable?.durableOffset;
+    const durableOffset = this.#durable?.durableOffset;
     const later = await index.trustedBeyond(position);
-    let following = this.catalog.after(segment);
+    let following = this.#catalog.after(segment);
     if (following === undefined) {
-      await this.catalog.refresh();
-      following = this.catalog.after(segment);
+      await this.#catalog.refresh();
+      following = this.#catalog.after(segment);
     }
     const durableBeyond = following === undefined && durableOffset !== undefined && durableOffset > position.expectedOffset;
     if (later === null && following === undefined && !durableBeyond) return 'end';
-    const again = await this.batches.read(segment, position);
+    const again = await this.#batches.read(segment, position);
     if (again.batch !== null) return 'retry';
     if (later === null && following !== undefined && following.baseOffset === position.expectedOffset) return 'next';
-    throw brokenChain(segment, position, later, following, durableOffset);
+    throw brokenChain(segment, position, again.reason, later, following, durableOffset);
   }
 
-  private indexFor(segment: SegmentInfo): Promise<SegmentIndex> {
-    let loading = this.indexes.get(segment.baseOffset);
+  #indexFor(segment: SegmentInfo): Promise<SegmentIndex> {
+    let loading = this.#indexes.get(segment.baseOffset);
     if (loading === undefined) {
-      loading = SegmentIndex.load(this.io, segment, this.batches);
-      this.indexes.set(segment.baseOffset, loading);
+      loading = SegmentIndex.load(this.#io, segment, this.#batches);
+      this.#indexes.set(segment.baseOffset, loading);
     }
     return loading;
   }
@@ -125,13 +127,14 @@ export class LogWalker {
 function brokenChain(
   segment: SegmentInfo,
   position: Position,
+  reason: BreakReason | null,
   later: Position | null,
   following: SegmentInfo | undefined,
   durableOffset: number | undefined,
 ): SeglogError {
   const file = segment.path;
   const atBytes = positionBytes(segment, position);
-  const where = `${file}: no valid batch with first offset ${position.expectedOffset} at byte ${atBytes}`;
+  const where = `${file}: no valid batch with first offset ${position.expectedOffset} at byte ${atBytes} (${reason ?? 'unreadable'})`;
   let why: string;
   if (later !== null) why = `but a verified batch follows at byte ${positionBytes(segment, later)}`;
   else if (following !== undefined) why = `but the next segment ${following.path} starts at offset ${following.baseOffset}`;

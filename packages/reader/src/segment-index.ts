@@ -7,20 +7,16 @@
  * becomes trusted when the batch it points at decodes with the hint's offset; a hint that fails is
  * dropped together with every unverified hint after it, because a stale index (never fsynced) goes
  * wrong from some point on. Walking the chain batch by batch adds trusted entries every
- * SCAN_ENTRY_INTERVAL_BYTES, so a later lookup anywhere already scanned costs a binary search plus
- * one chunk read, with or without a `.idx` file.
+ * `limits.indexIntervalBytesDefault` (the writer's default interval), so a later lookup anywhere
+ * already scanned costs a binary search plus one chunk read, with or without a `.idx` file.
  *
  * This file reports where the chain stops (a "break"); what a break means (end, next segment,
  * corruption) needs the other segments and is decided in log-walker.ts.
  */
-import { decodeIndexEntries, findIndexEntry, type DecodedBatch, type IndexEntry } from '@seglog/format';
-import { assert, SeglogError, type FileIO } from '@seglog/types';
+import { decodeIndexEntries, findIndexEntry, readAt, type DecodedBatch, type IndexEntry } from '@seglog/format';
+import { assert, limits, SeglogError, type FileIO } from '@seglog/types';
 import { nextPosition, positionBytes, type BatchReader, type Chunk, type Position } from './batch-cache.js';
-import { readAt } from './handle-pool.js';
 import type { SegmentInfo } from './segment-catalog.js';
-
-/** How far apart the entries added while scanning are; the writer's default index interval. */
-export const SCAN_ENTRY_INTERVAL_BYTES = 16 * 1024;
 
 interface Entry {
   readonly firstOffset: number;
@@ -40,18 +36,19 @@ interface Start {
 }
 
 export class SegmentIndex {
-  private entries: Entry[];
+  #entries: Entry[];
   /** The position right after the furthest verified batch: where the next batch must start. */
-  private tail: Position;
+  #tail: Position;
 
-  private constructor(
-    readonly segment: SegmentInfo,
-    private readonly batches: BatchReader,
-    hints: readonly IndexEntry[],
-  ) {
+  readonly segment: SegmentInfo;
+  readonly #batches: BatchReader;
+
+  private constructor(segment: SegmentInfo, batches: BatchReader, hints: readonly IndexEntry[]) {
+    this.segment = segment;
+    this.#batches = batches;
     const first: Entry = { firstOffset: segment.baseOffset, blockNumber: 1, trusted: true };
-    this.entries = [first, ...hintsAfter(first, hints)];
-    this.tail = { blockNumber: 1, expectedOffset: segment.baseOffset };
+    this.#entries = [first, ...hintsAfter(first, hints)];
+    this.#tail = { blockNumber: 1, expectedOffset: segment.baseOffset };
   }
 
   static async load(io: FileIO, segment: SegmentInfo, batches: BatchReader): Promise<SegmentIndex> {
@@ -60,7 +57,7 @@ export class SegmentIndex {
 
   /** The batch holding `offset`, or the break where the chain stops before reaching it. */
   async seek(offset: number): Promise<Step> {
-    let { position, chunk } = await this.startFor(offset);
+    let { position, chunk } = await this.#startFor(offset);
     for (;;) {
       const step = await this.step(position, chunk);
       if (step.kind === 'break') return step;
@@ -74,9 +71,9 @@ export class SegmentIndex {
 
   /** Reads the one batch at `position`, which must be a trusted chain position. */
   async step(position: Position, chunk?: Chunk): Promise<Step> {
-    const read = await this.batches.read(this.segment, position, chunk);
+    const read = await this.#batches.read(this.segment, position, chunk);
     if (read.batch === null) return { kind: 'break', position };
-    this.note(position, read.batch);
+    this.#note(position, read.batch);
     return { kind: 'batch', position, batch: read.batch, chunk: read.chunk };
   }
 
@@ -85,72 +82,72 @@ export class SegmentIndex {
    * `position` is damage, not the end. Unverified hints past it are checked on the way.
    */
   async trustedBeyond(position: Position): Promise<Position | null> {
-    if (this.tail.blockNumber > position.blockNumber) return this.tail;
+    if (this.#tail.blockNumber > position.blockNumber) return this.#tail;
     for (;;) {
-      const later = this.entries.find(
+      const later = this.#entries.find(
         (entry) => entry.blockNumber > position.blockNumber || entry.firstOffset > position.expectedOffset,
       );
       if (later === undefined) return null;
-      if (later.trusted || (await this.verifyHint(later)) !== null) return toPosition(later);
+      if (later.trusted || (await this.#verifyHint(later)) !== null) return toPosition(later);
     }
   }
 
   /** The trusted position closest below `offset` to start a walk from, verifying hints on the way. */
-  private async startFor(offset: number): Promise<Start> {
+  async #startFor(offset: number): Promise<Start> {
     assert(offset >= this.segment.baseOffset, 'offset is in this segment');
     for (;;) {
-      const entry = this.entries[findIndexEntry(this.entries, offset)]!;
-      const tail = this.tail;
+      const entry = this.#entries[findIndexEntry(this.#entries, offset)]!;
+      const tail = this.#tail;
       if (entry.firstOffset <= tail.expectedOffset && tail.expectedOffset <= offset) return { position: tail, chunk: undefined };
       if (entry.trusted) return { position: toPosition(entry), chunk: undefined };
-      const verified = await this.verifyHint(entry);
+      const verified = await this.#verifyHint(entry);
       if (verified !== null) return verified;
     }
   }
 
   /** Trusts `entry` if its batch verifies, else drops it and every unverified hint after it. */
-  private async verifyHint(entry: Entry): Promise<Start | null> {
+  async #verifyHint(entry: Entry): Promise<Start | null> {
     const position = toPosition(entry);
-    const read = await this.batches.read(this.segment, position);
+    const read = await this.#batches.read(this.segment, position);
     if (read.batch === null) {
-      this.dropHintsFrom(entry);
+      this.#dropHintsFrom(entry);
       return null;
     }
-    this.note(position, read.batch);
+    this.#note(position, read.batch);
     return { position, chunk: read.chunk };
   }
 
   /** Records what a verified batch at `position` proves: the tail, a sparse entry, wrong hints. */
-  private note(position: Position, batch: DecodedBatch): void {
+  #note(position: Position, batch: DecodedBatch): void {
     const next = nextPosition(this.segment, position, batch);
-    if (next.expectedOffset > this.tail.expectedOffset) this.tail = next;
-    const i = findIndexEntry(this.entries, position.expectedOffset);
-    const below = this.entries[i]!;
+    if (next.expectedOffset > this.#tail.expectedOffset) this.#tail = next;
+    const i = findIndexEntry(this.#entries, position.expectedOffset);
+    const below = this.#entries[i]!;
     if (below.firstOffset === position.expectedOffset) {
       if (below.blockNumber === position.blockNumber) below.trusted = true;
-      else if (!below.trusted) this.dropHintsFrom(below);
-      else throw this.twoBatchesClaim(position, below);
-    } else if ((position.blockNumber - below.blockNumber) * this.segment.blockBytes >= SCAN_ENTRY_INTERVAL_BYTES) {
-      this.entries.splice(i + 1, 0, {
+      else if (!below.trusted) this.#dropHintsFrom(below);
+      else throw this.#twoBatchesClaim(position, below);
+    } else if ((position.blockNumber - below.blockNumber) * this.segment.blockBytes >= limits.indexIntervalBytesDefault) {
+      this.#entries.splice(i + 1, 0, {
         firstOffset: position.expectedOffset,
         blockNumber: position.blockNumber,
         trusted: true,
       });
     }
     // A hint pointing inside this batch, or before the next one, contradicts the verified chain.
-    const above = this.entries[findIndexEntry(this.entries, position.expectedOffset) + 1];
+    const above = this.#entries[findIndexEntry(this.#entries, position.expectedOffset) + 1];
     if (above !== undefined && !above.trusted) {
-      if (above.firstOffset < next.expectedOffset || above.blockNumber < next.blockNumber) this.dropHintsFrom(above);
+      if (above.firstOffset < next.expectedOffset || above.blockNumber < next.blockNumber) this.#dropHintsFrom(above);
     }
   }
 
-  private dropHintsFrom(entry: Entry): void {
-    const from = this.entries.indexOf(entry);
+  #dropHintsFrom(entry: Entry): void {
+    const from = this.#entries.indexOf(entry);
     if (from === -1) return;
-    this.entries = this.entries.filter((kept, i) => i < from || kept.trusted);
+    this.#entries = this.#entries.filter((kept, i) => i < from || kept.trusted);
   }
 
-  private twoBatchesClaim(position: Position, entry: Entry): SeglogError {
+  #twoBatchesClaim(position: Position, entry: Entry): SeglogError {
     const file = this.segment.path;
     const atBytes = positionBytes(this.segment, position);
     const otherBytes = entry.blockNumber * this.segment.blockBytes;

@@ -7,17 +7,17 @@ import { join } from 'node:path';
 import { encodeBatch, encodeIndexEntries, encodeSegmentHeader, segmentFileName } from '@seglog/format';
 import { ErrorCodes, isSeglogError, type SeglogError } from '@seglog/types';
 import { openReader } from '../src/index.js';
-import { MemoryFileIO } from './helpers/memory-io.js';
+import { CountingIO, writeAt } from './helpers/counting-io.js';
 import { batchesFrom, buildLog, collect, expectedRecords, logId, payloadFor, type BuiltLog } from './helpers/build-log.js';
 
 /** Two segments: 0..39 in 10 batches of 4, then 40..69 in 10 batches of 3. */
-async function twoSegments(io: MemoryFileIO, index: 'every' | 'none' = 'every'): Promise<BuiltLog> {
+async function twoSegments(io: CountingIO, index: 'every' | 'none' = 'every'): Promise<BuiltLog> {
   return buildLog(io, { segments: [{ batches: batchesFrom(0, 10, 4), index }, { batches: batchesFrom(40, 10, 3), index }] });
 }
 
-function flipByte(io: MemoryFileIO, path: string, positionBytes: number): void {
+async function flipByte(io: CountingIO, path: string, positionBytes: number): Promise<void> {
   const [byte] = io.readFileSync(path).subarray(positionBytes, positionBytes + 1);
-  io.writeSync(path, positionBytes, Uint8Array.of(byte! ^ 0x5a));
+  await writeAt(io, path, positionBytes, Uint8Array.of(byte! ^ 0x5a));
 }
 
 async function corruptError(t: ExecutionContext, promise: Promise<unknown>): Promise<SeglogError> {
@@ -27,15 +27,15 @@ async function corruptError(t: ExecutionContext, promise: Promise<unknown>): Pro
 }
 
 for (const [name, spoil] of [
-  ['half-written', (io: MemoryFileIO, log: BuiltLog) => {
+  ['half-written', async (io: CountingIO, log: BuiltLog) => {
     const last = log.segments[1]!.batches.at(-1)!;
-    io.writeSync(log.segments[1]!.path, last.positionBytes + 40, new Uint8Array(last.bytes.length - 40));
+    await writeAt(io, log.segments[1]!.path, last.positionBytes + 40, new Uint8Array(last.bytes.length - 40));
   }],
-  ['zeroed', (io: MemoryFileIO, log: BuiltLog) => {
+  ['zeroed', async (io: CountingIO, log: BuiltLog) => {
     const last = log.segments[1]!.batches.at(-1)!;
-    io.writeSync(log.segments[1]!.path, last.positionBytes, new Uint8Array(last.bytes.length));
+    await writeAt(io, log.segments[1]!.path, last.positionBytes, new Uint8Array(last.bytes.length));
   }],
-  ['cut short by the end of the file', async (io: MemoryFileIO, log: BuiltLog) => {
+  ['cut short by the end of the file', async (io: CountingIO, log: BuiltLog) => {
     const last = log.segments[1]!.batches.at(-1)!;
     const handle = await io.open(log.segments[1]!.path, 'write');
     await handle.truncate(last.positionBytes + 20);
@@ -43,7 +43,7 @@ for (const [name, spoil] of [
   }],
 ] as const) {
   test(`a torn tail (${name}) is the end: the records before it are all there`, async (t) => {
-    const io = new MemoryFileIO();
+    const io = new CountingIO();
     const log = await twoSegments(io);
     await spoil(io, log);
     const reader = await openReader({ dir: log.dir, io });
@@ -57,11 +57,11 @@ for (const [name, spoil] of [
 
 for (const index of ['every', 'none'] as const) {
   test(`a bad batch inside a non-last segment is SEGLOG_CORRUPT at its byte (index: ${index})`, async (t) => {
-    const io = new MemoryFileIO();
+    const io = new CountingIO();
     const log = await twoSegments(io, index);
     const [first] = log.segments;
     const bad = first!.batches[3]!;
-    flipByte(io, first!.path, bad.positionBytes + 40);
+    await flipByte(io, first!.path, bad.positionBytes + 40);
     const reader = await openReader({ dir: log.dir, io });
     if (index === 'none') await corruptError(t, reader.get(30)); // a scan to 30 must cross the damage
     else t.deepEqual(await reader.get(30), log.payloads.get(30)); // a verified index entry skips it
@@ -69,6 +69,7 @@ for (const index of ['every', 'none'] as const) {
     t.is(error.file, first!.path);
     t.is(error.positionBytes, bad.positionBytes);
     t.is(error.offset, 12);
+    t.regex(error.message, /\(crc-mismatch\)/, 'the message names the break class');
     const streamed: number[] = [];
     await corruptError(t, (async () => {
       for await (const record of reader.read({ from: 0 })) streamed.push(record.offset);
@@ -80,10 +81,10 @@ for (const index of ['every', 'none'] as const) {
 }
 
 test('a damaged last batch of a non-last segment is SEGLOG_CORRUPT, not an end', async (t) => {
-  const io = new MemoryFileIO();
+  const io = new CountingIO();
   const log = await twoSegments(io, 'none');
   const last = log.segments[0]!.batches.at(-1)!;
-  flipByte(io, log.segments[0]!.path, last.positionBytes + 33);
+  await flipByte(io, log.segments[0]!.path, last.positionBytes + 33);
   const reader = await openReader({ dir: log.dir, io });
   const error = await corruptError(t, reader.get(37));
   t.regex(error.message, /next segment .*00000000000000000040\.seg starts at offset 40/);
@@ -92,7 +93,7 @@ test('a damaged last batch of a non-last segment is SEGLOG_CORRUPT, not an end',
 });
 
 test('a next segment that does not continue the offsets is SEGLOG_CORRUPT', async (t) => {
-  const io = new MemoryFileIO();
+  const io = new CountingIO();
   const gap = await buildLog(io, { segments: [{ batches: batchesFrom(0, 10, 4) }, { baseOffset: 45, batches: batchesFrom(45, 2, 2) }] });
   let reader = await openReader({ dir: gap.dir, io });
   const error = await corruptError(t, collect(reader.read({ from: 0 })));
@@ -102,7 +103,7 @@ test('a next segment that does not continue the offsets is SEGLOG_CORRUPT', asyn
   t.deepEqual(await reader.get(46), gap.payloads.get(46));
   await reader.close();
 
-  const io2 = new MemoryFileIO();
+  const io2 = new CountingIO();
   const overlap = await buildLog(io2, { segments: [{ batches: batchesFrom(0, 10, 4) }, { baseOffset: 38, batches: batchesFrom(38, 2, 2) }] });
   reader = await openReader({ dir: overlap.dir, io: io2 });
   await corruptError(t, collect(reader.read({ from: 30 })));
@@ -110,41 +111,41 @@ test('a next segment that does not continue the offsets is SEGLOG_CORRUPT', asyn
 });
 
 test('a segment from another log is SEGLOG_CORRUPT naming it, at open or when it appears', async (t) => {
-  const io = new MemoryFileIO();
+  const io = new CountingIO();
   const log = await buildLog(io, { segments: [{ batches: batchesFrom(0, 3, 2) }, { logId: logId(2), batches: batchesFrom(6, 3, 2) }] });
   const error = await corruptError(t, openReader({ dir: log.dir, io }));
   t.is(error.file, log.segments[1]!.path);
   t.is(io.openHandles, 0, 'a failed open leaves no handle behind');
 
-  const io2 = new MemoryFileIO();
+  const io2 = new CountingIO();
   const live = await buildLog(io2, { segments: [{ batches: batchesFrom(0, 3, 2) }] });
   const reader = await openReader({ dir: live.dir, io: io2 });
   t.is(await reader.endOffset(), 6);
   const foreign = join(live.dir, segmentFileName(6));
-  io2.writeSync(foreign, 0, encodeSegmentHeader({ blockBytes: 4096, baseOffset: 6, logId: logId(3) }));
-  io2.writeSync(foreign, 4096, encodeBatch(logId(3), 6, [payloadFor(6)], 4096));
+  await writeAt(io2, foreign, 0, encodeSegmentHeader({ blockBytes: 4096, baseOffset: 6, logId: logId(3) }));
+  await writeAt(io2, foreign, 4096, encodeBatch(logId(3), 6, [payloadFor(6)], 4096));
   const late = await corruptError(t, reader.endOffset());
   t.is(late.file, foreign);
   await reader.close();
 });
 
 test('a segment whose header disagrees with its name, or fails its checksum, is SEGLOG_CORRUPT', async (t) => {
-  const io = new MemoryFileIO();
+  const io = new CountingIO();
   const log = await buildLog(io, { segments: [{ batches: batchesFrom(0, 3, 2) }] });
   const misnamed = join(log.dir, segmentFileName(6));
-  io.writeSync(misnamed, 0, encodeSegmentHeader({ blockBytes: 4096, baseOffset: 7, logId: log.logId }));
+  await writeAt(io, misnamed, 0, encodeSegmentHeader({ blockBytes: 4096, baseOffset: 7, logId: log.logId }));
   t.is((await corruptError(t, openReader({ dir: log.dir, io }))).file, misnamed);
   await io.unlink(misnamed);
-  flipByte(io, log.segments[0]!.path, 30);
+  await flipByte(io, log.segments[0]!.path, 30);
   t.is((await corruptError(t, openReader({ dir: log.dir, io }))).file, log.segments[0]!.path);
 });
 
 test('damage in the last segment before a batch that an index entry proves is SEGLOG_CORRUPT', async (t) => {
-  const io = new MemoryFileIO();
+  const io = new CountingIO();
   const log = await buildLog(io, { segments: [{ batches: batchesFrom(0, 10, 4), index: 'none' }] });
   const [segment] = log.segments;
-  flipByte(io, segment!.path, segment!.batches[4]!.positionBytes + 50);
-  io.writeSync(segment!.indexPath, 0, encodeIndexEntries([{ firstOffset: 32, blockNumber: segment!.batches[8]!.blockNumber }]));
+  await flipByte(io, segment!.path, segment!.batches[4]!.positionBytes + 50);
+  await writeAt(io, segment!.indexPath, 0, encodeIndexEntries([{ firstOffset: 32, blockNumber: segment!.batches[8]!.blockNumber }]));
   const reader = await openReader({ dir: log.dir, io });
   t.is(await reader.endOffset(), 40, 'the end is found from the verified entry, past the damage');
   const error = await corruptError(t, reader.get(17));
@@ -156,9 +157,9 @@ test('damage in the last segment before a batch that an index entry proves is SE
 });
 
 test('known limit: damage in the last segment with nothing after it that proves it looks like the end', async (t) => {
-  const io = new MemoryFileIO();
+  const io = new CountingIO();
   const log = await buildLog(io, { segments: [{ batches: batchesFrom(0, 10, 4), index: 'none' }] });
-  flipByte(io, log.segments[0]!.path, log.segments[0]!.batches[4]!.positionBytes + 50);
+  await flipByte(io, log.segments[0]!.path, log.segments[0]!.batches[4]!.positionBytes + 50);
   const reader = await openReader({ dir: log.dir, io });
   t.is(await reader.endOffset(), 16);
   t.deepEqual(await collect(reader.read({ from: 0 })), expectedRecords(log, 0, 16));
@@ -166,10 +167,10 @@ test('known limit: damage in the last segment with nothing after it that proves 
 });
 
 test('a durable source reporting more than the disk holds is SEGLOG_CORRUPT', async (t) => {
-  const io = new MemoryFileIO();
+  const io = new CountingIO();
   const log = await twoSegments(io, 'none');
   const last = log.segments[1]!.batches[5]!;
-  io.writeSync(log.segments[1]!.path, last.positionBytes, new Uint8Array(last.bytes.length));
+  await writeAt(io, log.segments[1]!.path, last.positionBytes, new Uint8Array(last.bytes.length));
   const reader = await openReader({ dir: log.dir, io, durable: { durableOffset: 70 } });
   const error = await corruptError(t, reader.endOffset());
   t.regex(error.message, /writer reports offsets below 70 durable/);

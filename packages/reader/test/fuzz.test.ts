@@ -7,12 +7,12 @@
  */
 import test from 'ava';
 import fc from 'fast-check';
-import { BATCH_HEADER_BYTES, SEGMENT_HEADER_BYTES, decodeBatch, decodeSegmentHeader } from '@seglog/format';
+import { BATCH_HEADER_BYTES, SEGMENT_HEADER_BYTES, decodeBatch, decodeSegmentHeader, equalBytes } from '@seglog/format';
 import { openLog } from '@seglog/store';
 import { Prng, SimFileIO, seedFromEnv } from '@seglog/testkit';
 import { ErrorCodes, isSeglogError } from '@seglog/types';
 import { openReader } from '../src/index.js';
-import { MemoryFileIO } from './helpers/memory-io.js';
+import { CountingIO, writeAt } from './helpers/counting-io.js';
 import { buildLog, payloadFor, type IndexLayout } from './helpers/build-log.js';
 
 const layoutArb = fc.record({
@@ -37,7 +37,7 @@ test('a changed byte never yields wrong or skipped records', async (t) => {
   let corruptSeen = 0;
   await fc.assert(
     fc.asyncProperty(layoutArb, damageArb, async (layout, damage) => {
-      const io = new MemoryFileIO();
+      const io = new CountingIO();
       let offset = 0;
       const log = await buildLog(io, {
         blockBytes: layout.blockBytes,
@@ -51,7 +51,7 @@ test('a changed byte never yields wrong or skipped records', async (t) => {
       const damaged = log.segments[damagedIndex]!;
       const fileBytes = io.readFileSync(damaged.path);
       const at = log.blockBytes + Math.floor(damage.at * (fileBytes.length - log.blockBytes - 1));
-      io.writeSync(damaged.path, at, Uint8Array.of(fileBytes[at]! ^ damage.xor));
+      await writeAt(io, damaged.path, at, Uint8Array.of(fileBytes[at]! ^ damage.xor));
       const inLastSegment = damagedIndex === log.segments.length - 1;
 
       const reader = await openReader({ dir: log.dir, io });
@@ -59,7 +59,7 @@ test('a changed byte never yields wrong or skipped records', async (t) => {
       try {
         for await (const record of reader.read({ from: 0 })) {
           if (record.offset !== next) throw new Error(`record ${record.offset} after ${next - 1}: a gap`);
-          if (!sameBytes(record.payload, log.payloads.get(record.offset)!)) throw new Error(`record ${record.offset} differs`);
+          if (!equalBytes(record.payload, log.payloads.get(record.offset)!)) throw new Error(`record ${record.offset} differs`);
           next++;
         }
         if (next < total && !inLastSegment) throw new Error(`stopped quietly at ${next} of ${total}, damage in segment ${damagedIndex}`);
@@ -72,7 +72,7 @@ test('a changed byte never yields wrong or skipped records', async (t) => {
       const fresh = await openReader({ dir: log.dir, io });
       for (let probe = 0; probe < total; probe++) {
         try {
-          if (!sameBytes(await fresh.get(probe), log.payloads.get(probe)!)) throw new Error(`get(${probe}) differs`);
+          if (!equalBytes(await fresh.get(probe), log.payloads.get(probe)!)) throw new Error(`get(${probe}) differs`);
         } catch (error) {
           if (isSeglogError(error, ErrorCodes.CORRUPT)) continue;
           if (isSeglogError(error, ErrorCodes.OUT_OF_RANGE) && inLastSegment) continue;
@@ -85,10 +85,6 @@ test('a changed byte never yields wrong or skipped records', async (t) => {
   );
   t.true(corruptSeen > 0, 'some damage was reported as corruption');
 });
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Store-written logs, many kinds of damage, the reader alone (no recovery has run). Real logs of
@@ -260,8 +256,9 @@ async function readerCase(log: StoreLog, seed: number): Promise<'refused' | 'cor
     if (!isSeglogError(error) || !allowed.includes(error.code)) fail(`${where} threw ${String(error)}`);
     return (error as { code: string }).code;
   };
-  const io = new MemoryFileIO();
-  for (const [name, bytes] of files) io.writeSync(`${FUZZ_DIR}/${name}`, 0, bytes);
+  const io = new CountingIO();
+  await io.mkdirp(FUZZ_DIR);
+  for (const [name, bytes] of files) await writeAt(io, `${FUZZ_DIR}/${name}`, 0, bytes);
   let reader;
   try {
     reader = await openReader({ dir: FUZZ_DIR, io });
@@ -277,7 +274,7 @@ async function readerCase(log: StoreLog, seed: number): Promise<'refused' | 'cor
     try {
       for await (const record of reader.read({ from: 0 })) {
         if (record.offset !== next) fail(`read returned ${record.offset} where ${next} was due`);
-        if (!sameBytes(record.payload, storePayload(next, log.salt))) fail(`read returned a wrong payload at ${next}`);
+        if (!equalBytes(record.payload, storePayload(next, log.salt))) fail(`read returned a wrong payload at ${next}`);
         next++;
       }
     } catch (error) {
@@ -291,7 +288,7 @@ async function readerCase(log: StoreLog, seed: number): Promise<'refused' | 'cor
     for (let i = 0; i < 8; i++) {
       const offset = prng.int(0, log.total + 3);
       try {
-        if (!sameBytes(await reader.get(offset), storePayload(offset, log.salt))) fail(`get(${offset}) returned a wrong payload`);
+        if (!equalBytes(await reader.get(offset), storePayload(offset, log.salt))) fail(`get(${offset}) returned a wrong payload`);
       } catch (error) {
         if ((error as Error).message.startsWith('case seed')) throw error;
         coded(error, [ErrorCodes.CORRUPT, ErrorCodes.OUT_OF_RANGE], `get(${offset})`);

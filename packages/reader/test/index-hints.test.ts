@@ -5,13 +5,13 @@
 import test from 'ava';
 import { encodeIndexEntries } from '@seglog/format';
 import { openReader } from '../src/index.js';
-import { MemoryFileIO } from './helpers/memory-io.js';
+import { CountingIO, writeAt } from './helpers/counting-io.js';
 import { batchesFrom, buildLog, collect, expectedRecords, type BuiltLog, type IndexLayout } from './helpers/build-log.js';
 
 const RECORDS = 4 * 200;
 
 /** Two segments of 200 one-block batches each (4 records of 500 bytes), indexed as `index` says. */
-async function twoSegments(io: MemoryFileIO, index: (log: 'first' | 'second') => IndexLayout): Promise<BuiltLog> {
+async function twoSegments(io: CountingIO, index: (log: 'first' | 'second') => IndexLayout): Promise<BuiltLog> {
   return buildLog(io, {
     segments: [
       { batches: batchesFrom(0, 200, 4, 500), index: index('first') },
@@ -20,7 +20,7 @@ async function twoSegments(io: MemoryFileIO, index: (log: 'first' | 'second') =>
   });
 }
 
-async function readsEverything(t: import('ava').ExecutionContext, io: MemoryFileIO, log: BuiltLog): Promise<void> {
+async function readsEverything(t: import('ava').ExecutionContext, io: CountingIO, log: BuiltLog): Promise<void> {
   const reader = await openReader({ dir: log.dir, io });
   t.is(await reader.endOffset(), 2 * RECORDS);
   for (const offset of [0, 1, 399, 400, 799, 800, 801, 1203, 1599]) {
@@ -42,11 +42,11 @@ const hostileIndexes: Array<[string, (log: BuiltLog) => Promise<void>]> = [
     { firstOffset: segment.baseOffset + 400, blockNumber: 150 },
   ]))],
   ['swapped between segments', async (log) => {
-    const io = log.io as MemoryFileIO;
+    const io = log.io as CountingIO;
     const [first, second] = log.segments;
     const firstBytes = io.readFileSync(first!.indexPath);
-    io.writeSync(first!.indexPath, 0, io.readFileSync(second!.indexPath));
-    io.writeSync(second!.indexPath, 0, firstBytes);
+    await writeAt(io, first!.indexPath, 0, io.readFileSync(second!.indexPath));
+    await writeAt(io, second!.indexPath, 0, firstBytes);
   }],
   ['claiming records past the end', async (log) => overwriteIndexes(log, (segment) => encodeIndexEntries([
     { firstOffset: segment.baseOffset, blockNumber: 1 },
@@ -58,7 +58,7 @@ const hostileIndexes: Array<[string, (log: BuiltLog) => Promise<void>]> = [
 
 for (const [name, spoil] of hostileIndexes) {
   test(`an index that is ${name} gives the same records as a good one`, async (t) => {
-    const io = new MemoryFileIO();
+    const io = new CountingIO();
     const log = await twoSegments(io, () => 'every');
     await spoil(log);
     await readsEverything(t, io, log);
@@ -66,7 +66,7 @@ for (const [name, spoil] of hostileIndexes) {
 }
 
 test('with the writer\'s sparse index, a cold get costs one segment read', async (t) => {
-  const io = new MemoryFileIO();
+  const io = new CountingIO();
   const log = await twoSegments(io, () => ({ intervalBytes: 16 * 1024 }));
   const reader = await openReader({ dir: log.dir, io });
   for (const offset of [703, 90, 1555, 801]) {
@@ -81,7 +81,7 @@ test('with the writer\'s sparse index, a cold get costs one segment read', async
 });
 
 test('without an index, one scan builds entries so later gets cost one read', async (t) => {
-  const io = new MemoryFileIO();
+  const io = new CountingIO();
   const log = await twoSegments(io, () => 'none');
   const reader = await openReader({ dir: log.dir, io, cacheBatches: 4 });
   let before = io.counters.segmentReads;

@@ -6,7 +6,7 @@ import test from 'ava';
 import { encodeBatch } from '@seglog/format';
 import { ErrorCodes, isSeglogError } from '@seglog/types';
 import { openReader } from '../src/index.js';
-import { MemoryFileIO } from './helpers/memory-io.js';
+import { CountingIO, writeAt } from './helpers/counting-io.js';
 import {
   appendBatch,
   batchesFrom,
@@ -19,7 +19,7 @@ import {
 } from './helpers/build-log.js';
 
 test('batches a writer appends to the last segment become visible once complete', async (t) => {
-  const io = new MemoryFileIO();
+  const io = new CountingIO();
   const log = await buildLog(io, { segments: [{ batches: batchesFrom(0, 3, 2) }] });
   const reader = await openReader({ dir: log.dir, io });
   t.is(await reader.endOffset(), 6);
@@ -30,17 +30,17 @@ test('batches a writer appends to the last segment become visible once complete'
   // A write in progress: only the first 100 bytes of the next batch are in the file.
   const segment = lastSegment(log);
   const pending = encodeBatch(log.logId, 8, [payloadFor(8, 5000)], log.blockBytes);
-  io.writeSync(segment.path, segment.nextBlock * log.blockBytes, pending.subarray(0, 100));
+  await writeAt(io, segment.path, segment.nextBlock * log.blockBytes, pending.subarray(0, 100));
   t.is(await reader.endOffset(), 8);
   await t.throwsAsync(reader.get(8), { code: ErrorCodes.OUT_OF_RANGE } as never);
-  io.writeSync(segment.path, segment.nextBlock * log.blockBytes, pending);
+  await writeAt(io, segment.path, segment.nextBlock * log.blockBytes, pending);
   t.is(await reader.endOffset(), 9);
   t.deepEqual(await reader.get(8), payloadFor(8, 5000));
   await reader.close();
 });
 
 test('a roll is seen: the old segment\'s last batches, then the new segment', async (t) => {
-  const io = new MemoryFileIO();
+  const io = new CountingIO();
   const log = await buildLog(io, { segments: [{ batches: batchesFrom(0, 3, 2) }] });
   const reader = await openReader({ dir: log.dir, io });
   t.is(await reader.endOffset(), 6);
@@ -57,7 +57,7 @@ test('a roll is seen: the old segment\'s last batches, then the new segment', as
 });
 
 test('an iteration without `to` returns records appended while it runs, across a roll', async (t) => {
-  const io = new MemoryFileIO();
+  const io = new CountingIO();
   const log = await buildLog(io, { segments: [{ batches: batchesFrom(0, 2, 2) }] });
   const reader = await openReader({ dir: log.dir, io });
   const seen: number[] = [];
@@ -75,7 +75,7 @@ test('an iteration without `to` returns records appended while it runs, across a
 });
 
 test('durable clamps what is visible, and more becomes visible as it grows', async (t) => {
-  const io = new MemoryFileIO();
+  const io = new CountingIO();
   const log = await buildLog(io, { segments: [{ batches: batchesFrom(0, 4, 3) }, { batches: batchesFrom(12, 2, 3) }] });
   const durable = { durableOffset: 5 };
   const reader = await openReader({ dir: log.dir, io, durable });
@@ -96,7 +96,7 @@ test('durable clamps what is visible, and more becomes visible as it grows', asy
 });
 
 test('close closes every handle; later calls reject SEGLOG_CLOSED', async (t) => {
-  const io = new MemoryFileIO();
+  const io = new CountingIO();
   const log = await buildLog(io, { segments: [{ batches: batchesFrom(0, 2, 2) }, { batches: batchesFrom(4, 2, 2) }] });
   const reader = await openReader({ dir: log.dir, io });
   const iterator = reader.read({ from: 0 })[Symbol.asyncIterator]();
@@ -112,7 +112,7 @@ test('close closes every handle; later calls reject SEGLOG_CLOSED', async (t) =>
 });
 
 test('reads in flight when close is called finish or reject SEGLOG_CLOSED, and leak no handle', async (t) => {
-  const io = new MemoryFileIO();
+  const io = new CountingIO();
   const log = await buildLog(io, { segments: [0, 1, 2, 3].map((s) => ({ batches: batchesFrom(s * 20, 5, 4), index: 'none' as const })) });
   const reader = await openReader({ dir: log.dir, io, cacheHandles: 2 });
   const reads = Array.from({ length: 80 }, (_, offset) => reader.get(offset));
@@ -126,7 +126,7 @@ test('reads in flight when close is called finish or reject SEGLOG_CLOSED, and l
 });
 
 test('with one cached handle, concurrent reads across segments are all right and handles get closed', async (t) => {
-  const io = new MemoryFileIO();
+  const io = new CountingIO();
   const log = await buildLog(io, { segments: [0, 1, 2, 3].map((s) => ({ batches: batchesFrom(s * 20, 5, 4) })) });
   const reader = await openReader({ dir: log.dir, io, cacheHandles: 1, cacheBatches: 1 });
   const offsets = Array.from({ length: 80 }, (_, i) => (i * 37) % 80);
@@ -139,7 +139,7 @@ test('with one cached handle, concurrent reads across segments are all right and
 });
 
 test('readers polling while a writer appends in pieces and rolls see only whole, right records', async (t) => {
-  const io = new MemoryFileIO();
+  const io = new CountingIO();
   const log = await buildLog(io, { segments: [{ batches: batchesFrom(0, 1, 2) }] });
   const reader = await openReader({ dir: log.dir, io, cacheBatches: 4 });
   let written = 2;
@@ -155,7 +155,7 @@ test('readers polling while a writer appends in pieces and rolls see only whole,
       // One writev, seen half-done by readers: three pieces with turns in between.
       const cuts = [0, Math.floor(bytes.length / 3), Math.floor((2 * bytes.length) / 3), bytes.length];
       for (let piece = 0; piece < 3; piece++) {
-        io.writeSync(segment.path, atBytes + cuts[piece]!, bytes.subarray(cuts[piece], cuts[piece + 1]));
+        await writeAt(io, segment.path, atBytes + cuts[piece]!, bytes.subarray(cuts[piece], cuts[piece + 1]));
         await new Promise((resolve) => setImmediate(resolve));
       }
       segment.batches.push({ firstOffset: written, blockNumber: segment.nextBlock, positionBytes: atBytes, bytes });

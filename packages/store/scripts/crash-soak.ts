@@ -1,6 +1,6 @@
 /**
  * One job: the long version of crash.sim.test.ts. Runs seeded crash cases (the same
- * test/helpers/sim-workload.ts) from a first seed upwards until the asked number of crash points
+ * runner, testkit's runCrashCase, on the store adapter test/helpers/crash-log.ts) from a first seed upwards until the asked number of crash points
  * is reached, printing progress and then a summary with every failing seed.
  *
  *   node --import=tsx --conditions=@seglog/source packages/store/scripts/crash-soak.ts \
@@ -12,9 +12,9 @@
  * Exit status 1 when any case failed. Replay one with SEGLOG_SEED=<seed> and the crash test.
  */
 import { parseArgs } from 'node:util';
-import type { FaultOp } from '@seglog/testkit';
-import { DEFAULT_FAULT_OPS, addCaseStats, runCrashCase } from '../test/helpers/sim-workload.js';
-import type { CaseStats } from '../test/helpers/sim-workload.js';
+import { DEFAULT_FAULT_OPS, addCaseStats, runCrashCase } from '@seglog/testkit';
+import type { CaseStats, FaultOp } from '@seglog/testkit';
+import { storeCrashSystem } from '../test/helpers/crash-log.js';
 
 interface SoakSummary extends CaseStats {
   pointsAsked: number;
@@ -82,7 +82,7 @@ function printSummary(summary: SoakSummary): void {
   console.log(`  crashes in open   ${summary.crashesInOpen} (recovery), in close ${summary.crashesInClose}`);
   console.log(`  torn tails        ${summary.tornTails} dropped by recovery`);
   console.log(`  unacked survivors ${summary.unackedSurvivors} records (checked to be the ones appended)`);
-  console.log(`  segments created  ${summary.segmentsCreated}`);
+  console.log(`  segments created  ${summary.filesCreated}`);
   console.log(`  injected faults   ${summary.faults} failed the log (ops: ${summary.faultOps.join(', ') || 'none'})`);
   console.log(`  acknowledged      ${summary.acks} appends`);
   console.log(`  elapsed           ${summary.elapsedSeconds.toFixed(1)} s`);
@@ -105,7 +105,7 @@ async function main(): Promise<void> {
     crashesInClose: 0,
     tornTails: 0,
     unackedSurvivors: 0,
-    segmentsCreated: 0,
+    filesCreated: 0,
     faults: 0,
     faultOps: [...args.faultOps],
     elapsedSeconds: 0,
@@ -116,7 +116,7 @@ async function main(): Promise<void> {
     summary.seedTo = seed;
     summary.cases++;
     try {
-      const result = await runCrashCase(seed >>> 0, { faultOps: args.faultOps });
+      const result = await runCrashCase(seed >>> 0, storeCrashSystem, { faultOps: args.faultOps });
       summary.points += result.crashPoints;
       summary.acks += result.acks;
       addCaseStats(summary, result);

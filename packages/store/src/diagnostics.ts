@@ -4,10 +4,8 @@
  * nobody subscribes, so it costs one property read per batch.
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
+import { BATCH_CHANNEL, ERROR_CHANNEL } from '@seglog/types';
 import type { BatchEvent, ErrorEvent } from '@seglog/types';
-
-export const BATCH_CHANNEL = 'seglog:batch';
-export const ERROR_CHANNEL = 'seglog:error';
 
 const batchChannel = diagnosticsChannel.channel(BATCH_CHANNEL);
 const errorChannel = diagnosticsChannel.channel(ERROR_CHANNEL);

@@ -10,7 +10,9 @@
  *
  * Backpressure: payload bytes not yet durable are capped by `maxInFlightBytes`, and batch buffers
  * by the pool's cap. Past either, appends queue (copying their payload, since the caller may
- * reuse it) and are admitted as batches complete. Offsets are assigned at admission, so they stay
+ * reuse it) and are admitted as batches complete. The copies are capped too (`maxQueuedBytes`):
+ * past it an append is refused at once with SEGLOG_OVERLOADED, before it gets an offset, so a
+ * caller that never awaits cannot grow memory without bound. Offsets are assigned at admission, so they stay
  * dense and in acknowledgement order. Two queues, small and large records, are admitted in
  * turn, so a flood of large records cannot starve small appenders of room.
  *
@@ -18,7 +20,7 @@
  * with the same SEGLOG_IO error, and so does every later append, until the log is reopened and
  * recovered. Nothing is retried on the same data.
  */
-import { SeglogError, assert } from '@seglog/types';
+import { ErrorCodes, SeglogError, assert, limits } from '@seglog/types';
 import type { Clock } from '@seglog/types';
 import type { BufferPool } from '@seglog/bufpool';
 import { BATCH_HEADER_BYTES, recordFrameBytes } from '@seglog/format';
@@ -36,11 +38,14 @@ export interface GroupCommitConfig {
   readonly maxBatchBytes: number;
   readonly maxBatchRecords: number;
   readonly maxInFlightBytes: number;
+  readonly maxQueuedBytes: number;
   readonly clock: Clock;
   readonly pool: BufferPool;
   readonly writer: SegmentWriter;
   readonly telemetry: Telemetry;
   readonly window: WindowPolicy;
+  /** Told the new durable end after each acknowledged batch (the HEAD checkpoint listens). */
+  readonly onDurable?: (durableOffset: number) => void;
 }
 
 /**
@@ -52,6 +57,8 @@ interface QueuedAppend extends AppendWaiter {
   payloads: readonly Uint8Array[];
   /** Records already admitted; the rest wait. */
   admitted: number;
+  /** Set once its unadmitted payloads are our copies, counted in `#queuedBytes`. */
+  queued?: boolean;
   firstOffset: number;
 }
 
@@ -77,15 +84,19 @@ export class GroupCommit {
   #idleSinceMicros: number;
   #inFlightBytes = 0;
   #queuedRecords = 0;
+  /** Payload bytes held as copies by queued appends: what `maxQueuedBytes` caps. */
+  #queuedBytes = 0;
   #pendingRecords = 0;
   #failure: SeglogError | null = null;
+  /** A failure reported while a batch was in the kernel; it takes effect once that batch completes. */
+  #poisoned: SeglogError | null = null;
   #nextOffset: number;
   #durableOffset: number;
   readonly #idleWaiters: Array<() => void> = [];
 
   constructor(config: GroupCommitConfig, nextOffset: number) {
     this.#config = config;
-    this.#smallRecordBytesMax = Math.floor(config.maxBatchBytes / 16);
+    this.#smallRecordBytesMax = Math.floor(config.maxBatchBytes / limits.largeRecordBatchDivisorCount);
     this.#nextOffset = nextOffset;
     this.#durableOffset = nextOffset;
     this.#idleSinceMicros = config.clock.nowMicros();
@@ -100,7 +111,7 @@ export class GroupCommit {
   }
 
   get failure(): SeglogError | null {
-    return this.#failure;
+    return this.#failure ?? this.#poisoned;
   }
 
   get inFlightBytes(): number {
@@ -114,7 +125,9 @@ export class GroupCommit {
 
   /** Frames `payloads` as one contiguous run; resolves with the first offset once all are durable. */
   submit(payloads: readonly Uint8Array[]): Promise<number> {
-    if (this.#failure !== null) return Promise.reject(this.#failure);
+    if (this.failure !== null) return Promise.reject(this.failure);
+    const refusal = this.#refusal(payloads);
+    if (refusal !== null) return Promise.reject(refusal);
     this.#config.window.noteArrival();
     const startedMicros = this.#config.clock.nowMicros();
     return new Promise<number>((resolve, reject) => {
@@ -125,9 +138,37 @@ export class GroupCommit {
     });
   }
 
+  /**
+   * Why `payloads` cannot be taken, decided before any of them gets an offset: offsets would pass
+   * 2^53 - 1 (they are JS numbers), or they would have to wait and the copies of waiting appends
+   * would pass `maxQueuedBytes`. Room is judged by `maxInFlightBytes`, as admission does; when
+   * only the batch buffers are short, the one call that finds them so may still queue.
+   */
+  #refusal(payloads: readonly Uint8Array[]): SeglogError | null {
+    const reservedEnd = this.#nextOffset + this.#queuedRecords;
+    if (reservedEnd + payloads.length > limits.offsetMax) {
+      return new SeglogError(ErrorCodes.OUT_OF_RANGE, `appending ${payloads.length} record(s) at offset ${reservedEnd} would pass the largest offset ${limits.offsetMax}; this log cannot take more records`, { offset: reservedEnd });
+    }
+    let payloadBytes = 0;
+    let frameBytes = 0;
+    for (const payload of payloads) {
+      payloadBytes += payload.length;
+      frameBytes += recordFrameBytes(payload.length);
+    }
+    const mustWait = this.#small.length > 0 || this.#large.length > 0 || (this.#inFlightBytes > 0 && this.#inFlightBytes + frameBytes > this.#config.maxInFlightBytes);
+    if (!mustWait || this.#queuedBytes + payloadBytes <= this.#config.maxQueuedBytes) return null;
+    this.#config.telemetry.overloadRejections++;
+    return new SeglogError(
+      ErrorCodes.OVERLOADED,
+      `append of ${payloadBytes} bytes refused: ${this.#queuedBytes} bytes of appends already wait for room (maxQueuedBytes=${this.#config.maxQueuedBytes}); await earlier appends, then retry`,
+    );
+  }
+
   #enqueue(entry: QueuedAppend): void {
     // Keep our own copies of what is not yet framed: the caller may reuse its buffers.
     entry.payloads = [...entry.payloads.slice(0, entry.admitted), ...entry.payloads.slice(entry.admitted).map((payload) => payload.slice())];
+    for (let index = entry.admitted; index < entry.payloads.length; index++) this.#queuedBytes += entry.payloads[index]!.length;
+    entry.queued = true;
     const large = entry.payloads.some((payload) => payload.length > this.#smallRecordBytesMax);
     (large ? this.#large : this.#small).push(entry);
     this.#queuedRecords += entry.payloads.length - entry.admitted;
@@ -145,6 +186,7 @@ export class GroupCommit {
       if (batch === null) return;
       const offset = batch.add(payload);
       if (entry.admitted === 0) entry.firstOffset = offset;
+      if (entry.queued === true) this.#queuedBytes -= payload.length;
       entry.admitted++;
       this.#nextOffset++;
       this.#pendingRecords++;
@@ -201,7 +243,19 @@ export class GroupCommit {
     if (this.#writing || this.#flushScheduled) return;
     this.#flushScheduled = true;
     // setImmediate lets every append issued in this turn of the event loop join the batch.
-    setImmediate(() => this.#flushWhenDue());
+    setImmediate(() => this.#guarded(() => this.#flushWhenDue()));
+  }
+
+  /**
+   * Runs a timer callback so that nothing it throws escapes to the event loop (where it would
+   * kill the process): whatever breaks becomes the sticky failure every pending append gets.
+   */
+  #guarded(run: () => void): void {
+    try {
+      run();
+    } catch (error) {
+      this.#fail(error, null);
+    }
   }
 
   /** Seals and writes when the window has passed; otherwise waits for the rest of it. */
@@ -217,14 +271,19 @@ export class GroupCommit {
       if (waitMicros > 0) {
         this.#flushScheduled = true;
         // Timers have millisecond resolution; shorter waits re-check on the next loop turn.
-        if (waitMicros >= 1000) setTimeout(() => this.#flushWhenDue(), Math.floor(waitMicros / 1000));
-        else setImmediate(() => this.#flushWhenDue());
+        if (waitMicros >= 1000) setTimeout(() => this.#guarded(() => this.#flushWhenDue()), Math.floor(waitMicros / 1000));
+        else setImmediate(() => this.#guarded(() => this.#flushWhenDue()));
         return;
       }
       this.#seal(open, windowMicros > 0 ? 'window' : 'idle', windowMicros);
       this.#open = null;
     }
-    void this.#writeNext();
+    this.#startWrite();
+  }
+
+  /** Writes the next sealed batch; a failure anywhere in it (a bug included) is the sticky failure. */
+  #startWrite(): void {
+    this.#writeNext().catch((error: unknown) => this.#fail(error, null));
   }
 
   async #writeNext(): Promise<void> {
@@ -233,9 +292,10 @@ export class GroupCommit {
     const { batch } = sealed;
     this.#writing = true;
     const { writer, telemetry, logId, blockBytes, clock, window } = this.#config;
-    const bytes = batch.seal(logId, blockBytes);
     let timings;
+    let bytes;
     try {
+      bytes = batch.finish(logId, blockBytes);
       timings = await writer.writeBatch(bytes, batch.firstOffset);
     } catch (error) {
       this.#fail(error, batch);
@@ -244,13 +304,17 @@ export class GroupCommit {
     const now = clock.nowMicros();
     const record = { records: batch.recordCount, payloadBytes: batch.payloadBytes, framedBytes: batch.framedBytes, spanBytes: bytes.length, ...timings };
     telemetry.recordBatch(record, now);
-    window.observe(timings.fdatasyncMicros, now);
+    window.observe(timings.flushMicros, now);
     publishBatch(() => ({ dir: this.#config.dir, firstOffset: batch.firstOffset, windowMicros: sealed.windowMicros, sealReason: sealed.reason, ...record }));
     this.#complete(batch, now);
     this.#writing = false;
     this.#idleSinceMicros = now;
+    if (this.#poisoned !== null) {
+      this.#fail(this.#poisoned, null);
+      return;
+    }
     this.#drainQueues();
-    if (this.#sealed.length > 0) void this.#writeNext();
+    if (this.#sealed.length > 0) this.#startWrite();
     else if (this.#open !== null && this.#open.recordCount > 0) this.#scheduleFlush();
     else this.#notifyIdle();
   }
@@ -258,6 +322,7 @@ export class GroupCommit {
   #complete(batch: OpenBatch, nowMicros: number): void {
     assert(batch.firstOffset === this.#durableOffset, 'batches become durable in offset order');
     this.#durableOffset = batch.nextOffset;
+    this.#config.onDurable?.(this.#durableOffset);
     this.#pendingRecords -= batch.recordCount;
     this.#inFlightBytes -= batch.framedBytes - BATCH_HEADER_BYTES;
     this.#config.pool.release(batch.buffer);
@@ -268,14 +333,19 @@ export class GroupCommit {
     }
   }
 
-  /** Sticky failure: reject everything pending with one error; refuse all later appends. */
-  #fail(cause: unknown, failed: OpenBatch): void {
+  /**
+   * Sticky failure: reject everything pending with one error; refuse all later appends. `failed`
+   * is the batch being written, or null when the failure came from elsewhere (a timer, HEAD).
+   * A second failure changes nothing: the first is what every caller has been told.
+   */
+  #fail(cause: unknown, failed: OpenBatch | null): void {
+    if (this.#failure !== null && failed === null) return;
     const error = cause instanceof SeglogError ? cause : SeglogError.io('write', 'segment', cause);
     this.#failure = error;
     this.#writing = false;
     this.#config.telemetry.errors++;
-    publishError(() => ({ dir: this.#config.dir, firstOffset: failed.firstOffset, records: failed.recordCount, error }));
-    const batches = [failed, ...this.#sealed.splice(0).map((sealed) => sealed.batch), ...(this.#open === null ? [] : [this.#open])];
+    publishError(() => ({ dir: this.#config.dir, firstOffset: failed?.firstOffset ?? this.#durableOffset, records: failed?.recordCount ?? 0, error }));
+    const batches = [...(failed === null ? [] : [failed]), ...this.#sealed.splice(0).map((sealed) => sealed.batch), ...(this.#open === null ? [] : [this.#open])];
     this.#open = null;
     for (const batch of batches) {
       this.#config.pool.release(batch.buffer);
@@ -290,6 +360,18 @@ export class GroupCommit {
   #rejectQueued(error: SeglogError): void {
     for (const queued of [...this.#small.splice(0), ...this.#large.splice(0)]) queued.reject(error);
     this.#queuedRecords = 0;
+    this.#queuedBytes = 0;
+  }
+
+  /**
+   * Fails the log from outside the write path (a HEAD checkpoint write that failed): pending and
+   * later appends reject with `cause` as they would after a failed batch write. A batch already
+   * in the kernel finishes and is acknowledged normally; it is durable.
+   */
+  poison(cause: unknown): void {
+    const error = cause instanceof SeglogError ? cause : SeglogError.io('write', 'HEAD', cause);
+    if (this.#writing) this.#poisoned ??= error;
+    else this.#fail(error, null);
   }
 
   #idle(): boolean {

@@ -5,7 +5,5 @@
  */
 export { Log, openLog } from './log.js';
 export type { RecoveryReport } from './recovery.js';
-export { Histogram } from './histogram.js';
-export { BATCH_CHANNEL, ERROR_CHANNEL } from './diagnostics.js';
-export { nextWindow, initialWindowState } from './commit-window.js';
-export type { WindowState, WindowObservation, WindowConfig } from './commit-window.js';
+export type { LostRecords } from './head-check.js';
+export { BATCH_CHANNEL, ERROR_CHANNEL } from '@seglog/types';

@@ -9,7 +9,11 @@ import { SeglogError } from '@seglog/types';
 import type { DirLock, LogMetrics, LogOptions } from '@seglog/types';
 import { BufferPool } from '@seglog/bufpool';
 import { LOG_ID_BYTES } from '@seglog/format';
+import type { HeadState } from '@seglog/format';
 import { GroupCommit } from './group-commit.js';
+import { checkHead } from './head-check.js';
+import type { LostRecords } from './head-check.js';
+import { HeadCheckpoint, readHead } from './head-checkpoint.js';
 import { wrapIo } from './io-errors.js';
 import { resolveOptions } from './options.js';
 import type { ResolvedOptions } from './options.js';
@@ -25,7 +29,13 @@ export class Log {
   readonly dir: string;
   readonly firstOffset: number;
   readonly recovery: RecoveryReport;
+  /**
+   * Acknowledged offsets this open found missing and, under `acceptDataLoss`, gave up: they are
+   * handed out again. Null when nothing was lost (always, without `acceptDataLoss`).
+   */
+  readonly lostRecords: LostRecords | null;
   readonly #options: ResolvedOptions;
+  readonly #head: HeadCheckpoint;
   readonly #lock: DirLock;
   readonly #pool: BufferPool;
   readonly #writer: SegmentWriter;
@@ -46,6 +56,8 @@ export class Log {
     window: WindowPolicy;
     firstOffset: number;
     recovery: RecoveryReport;
+    head: HeadCheckpoint;
+    lostRecords: LostRecords | null;
   }) {
     this.dir = parts.options.dir;
     this.#options = parts.options;
@@ -57,14 +69,16 @@ export class Log {
     this.#window = parts.window;
     this.firstOffset = parts.firstOffset;
     this.recovery = parts.recovery;
+    this.#head = parts.head;
+    this.lostRecords = parts.lostRecords;
   }
 
-  /** The offset the next append will get. */
+  /** The offset the next append will get. Readable after close (the end the log was left at). */
   get nextOffset(): number {
     return this.#commit.nextOffset;
   }
 
-  /** One past the last durable (acknowledged) offset. */
+  /** One past the last durable (acknowledged) offset. Readable after close. */
   get durableOffset(): number {
     return this.#commit.durableOffset;
   }
@@ -111,20 +125,37 @@ export class Log {
 
   /**
    * Lets pending appends finish (they resolve, or reject if their batch fails), then flushes the
-   * index, closes files and releases the lock. Later calls reject with SEGLOG_CLOSED.
+   * index and HEAD, closes files, deletes a prepared next segment and releases the lock. Later
+   * appends reject with SEGLOG_CLOSED; `metrics()`, `nextOffset` and `durableOffset` still answer
+   * (the final figures). Idempotent: every call returns the same promise.
    */
   close(): Promise<void> {
     if (this.#closing !== null) return this.#closing;
     this.#state = 'closing';
     this.#closing = (async () => {
       await this.#commit.whenIdle();
+      // After a failed write nothing more is flushed (fsyncgate): HEAD keeps what it has.
+      const healthy = this.#commit.failure === null;
       this.#commit.abort(SeglogError.closed(`log ${this.dir}`));
-      await this.#writer.close();
+      // Every step runs even if one before it failed, so the lock is always released; the
+      // first failure is what close reports.
+      let failure: unknown = null;
+      const step = async (run: () => Promise<void>): Promise<void> => {
+        await run().catch((error: unknown) => void (failure ??= error));
+      };
+      await step(() => this.#head.close(healthy));
+      await step(() => this.#writer.close());
       this.#pool.close();
-      await this.#lock.release();
+      await step(() => this.#lock.release());
       this.#state = 'closed';
+      if (failure !== null) throw failure;
     })();
     return this.#closing;
+  }
+
+  /** `await using log = await openLog(...)` closes the log when the scope ends. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 }
 
@@ -141,18 +172,20 @@ function poolBytesCap(options: ResolvedOptions): number {
 /** Opens (creating if needed) the log in `options.dir`: lock, recover, resume. */
 export async function openLog(options: LogOptions): Promise<Log> {
   const resolved = resolveOptions(options);
-  const { io, dir } = resolved;
+  const { io, dir, fileMode } = resolved;
   await ensureDirectory(resolved);
-  const lock = await wrapIo('lock', dir, () => io.lock(dir));
+  const lock = await wrapIo('lock', dir, () => io.lock(dir, { fileMode }));
   try {
     return await openLocked(resolved, lock);
   } catch (error) {
+    // Why the open failed is what the caller must see. A lock that fails to release names this
+    // process, so it is stale as soon as the process exits and the next opener takes it over.
     await lock.release().catch(() => undefined);
     throw error;
   }
 }
 
-async function ensureDirectory({ io, dir }: ResolvedOptions): Promise<void> {
+async function ensureDirectory({ io, dir, dirMode }: ResolvedOptions): Promise<void> {
   const stat = await wrapIo('stat', dir, () => io.stat(dir));
   if (stat !== null && !stat.isDirectory) throw SeglogError.invalidOption('dir', `${dir} exists and is not a directory`);
   if (stat === null) {
@@ -162,7 +195,7 @@ async function ensureDirectory({ io, dir }: ResolvedOptions): Promise<void> {
     for (let parent = dirname(dir); parent !== dirname(parent) && (await wrapIo('stat', parent, () => io.stat(parent))) === null; parent = dirname(parent)) {
       created.unshift(parent);
     }
-    await wrapIo('mkdir', dir, () => io.mkdirp(dir));
+    await wrapIo('mkdir', dir, () => io.mkdirp(dir, dirMode));
     for (const child of created) {
       const parent = dirname(child);
       await wrapIo('fsync', parent, () => io.syncDir(parent));
@@ -170,22 +203,47 @@ async function ensureDirectory({ io, dir }: ResolvedOptions): Promise<void> {
   }
 }
 
+/** Recovers, checks HEAD, then opens the pieces in order; on failure closes what it opened. */
 async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log> {
   const recovered = await recoverLog({ io: options.io, dir: options.dir, indexIntervalBytes: options.indexIntervalBytes });
   if (recovered !== null && options.blockBytesExplicit && recovered.blockBytes !== options.blockBytes) {
     throw SeglogError.invalidOption('blockBytes', `is ${options.blockBytes} but the log in ${options.dir} uses ${recovered.blockBytes}`);
   }
+  const found = await readHead(options.io, options.dir);
+  const nextOffset = recovered?.nextOffset ?? 0;
+  const lastSegment = recovered?.segments[recovered.segments.length - 1];
+  const tail = recovered === null || lastSegment === undefined ? null : { file: lastSegment.path, positionBytes: recovered.tailPositionBytes };
+  const checked = checkHead({ dir: options.dir, found, recoveredEnd: nextOffset, logId: recovered?.logId ?? null, tail, acceptDataLoss: options.acceptDataLoss });
   const blockBytes = recovered?.blockBytes ?? options.blockBytes;
   const effective: ResolvedOptions = { ...options, blockBytes };
-  const logId = recovered?.logId ?? new Uint8Array(randomBytes(LOG_ID_BYTES));
+  if (recovered !== null && options.logId !== null && !sameBytes(recovered.logId, options.logId)) {
+    throw SeglogError.invalidOption('logId', `differs from the id of the existing log in ${options.dir}; an existing log keeps its id`);
+  }
+  const logId = recovered?.logId ?? options.logId ?? new Uint8Array(randomBytes(LOG_ID_BYTES));
   const telemetry = new Telemetry({ maxBatchBytes: effective.maxBatchBytes, recentIntervalMicros: effective.recentIntervalMicros });
-  const writer = new SegmentWriter({ ...effective, logId, telemetry });
-  if (recovered === null) await writer.createFirst(0);
-  else await writer.resume(recovered.segments[recovered.segments.length - 1]!.baseOffset, recovered.tailPositionBytes, recovered.tailIndex, recovered.tailLastBatchPositionBytes);
+  // The writer flushes HEAD at each roll; HEAD is opened after the writer (see below), hence the late binding.
+  let head: HeadCheckpoint | null = null;
+  const writer = new SegmentWriter({ ...effective, logId, telemetry, onRoll: () => head?.flush() ?? Promise.resolve() });
+  let commit: GroupCommit | null = null;
+  try {
+    if (recovered === null) await writer.createFirst(0);
+    else await writer.resume(recovered.segments[recovered.segments.length - 1]!.baseOffset, recovered.tailPositionBytes, recovered.tailIndex, recovered.tailLastBatchPositionBytes);
+    // Only now is everything up to nextOffset durable (resume rewrote the last batch), so only
+    // now may a fresh HEAD say so.
+    const headConfig = { io: effective.io, clock: effective.clock, dir: effective.dir, fileMode: effective.fileMode, onError: (error: unknown) => commit?.poison(error) };
+    const firstOffset = recovered?.firstOffset ?? 0;
+    head =
+      checked.continueFrom !== null
+        ? await HeadCheckpoint.open(headConfig, checked.continueFrom)
+        : await HeadCheckpoint.create(headConfig, freshHead(found.kind === 'valid' ? found.state.seq + 1 : 0, logId, firstOffset, nextOffset, checked.truncateEpoch));
+  } catch (error) {
+    await writer.close().catch(() => undefined);
+    throw error;
+  }
   const pool = new BufferPool({ bufferBytes: effective.maxBatchBytes, bytesCap: poolBytesCap(effective) });
-  const nextOffset = recovered?.nextOffset ?? 0;
   const window = new WindowPolicy(effective.commitWindow, effective.clock.nowMicros());
-  const commit = new GroupCommit(
+  const checkpoint = head;
+  commit = new GroupCommit(
     {
       dir: effective.dir,
       logId,
@@ -193,11 +251,13 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
       maxBatchBytes: effective.maxBatchBytes,
       maxBatchRecords: effective.maxBatchRecords,
       maxInFlightBytes: effective.maxInFlightBytes,
+      maxQueuedBytes: effective.maxQueuedBytes,
       clock: effective.clock,
       pool,
       writer,
       telemetry,
       window,
+      onDurable: (durableOffset) => checkpoint.advance(durableOffset),
     },
     nextOffset,
   );
@@ -211,5 +271,15 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
     window,
     firstOffset: recovered?.firstOffset ?? 0,
     recovery: recovered?.report ?? { segments: 0, batchesScanned: 0, tornTailAt: null },
+    head: checkpoint,
+    lostRecords: checked.lost,
   });
+}
+
+function freshHead(seq: number, logId: Uint8Array, firstOffset: number, durableOffset: number, truncateEpoch: number): HeadState {
+  return { seq, logId, durableOffset, firstOffset, truncateEpoch, pendingTruncation: null, writtenAtMs: Date.now() };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }

@@ -1,6 +1,6 @@
 /**
  * One job: a batch being filled. Records are framed straight into one pool buffer (so the
- * caller's payload is free as soon as `append` returns), and `seal` turns it into the exact bytes
+ * caller's payload is free as soon as `append` returns), and `finish` turns it into the exact bytes
  * of one aligned write: header, frames, zero padding to the block size.
  *
  * Invariants: framed bytes never exceed the buffer; offsets inside a batch are dense; waiters
@@ -12,7 +12,7 @@ import {
   RECORD_FRAME_BYTES,
   batchSpanBytes,
   recordFrameBytes,
-  sealBatchHeader,
+  writeBatchHeader,
   writeRecordFrameLength,
 } from '@seglog/format';
 
@@ -65,14 +65,14 @@ export class OpenBatch {
   }
 
   /** Fills header and padding; returns the bytes to write (a view of the pool buffer). */
-  seal(logId: Uint8Array, blockBytes: number): Uint8Array {
-    assert(this.recordCount > 0, 'only non-empty batches are sealed');
+  finish(logId: Uint8Array, blockBytes: number): Uint8Array {
+    assert(this.recordCount > 0, 'only non-empty batches are finished');
     const bodyBytes = this.#usedBytes - BATCH_HEADER_BYTES;
     const spanBytes = batchSpanBytes(bodyBytes, blockBytes);
     assert(spanBytes <= this.buffer.length, 'padded batch fits its buffer');
     // Pool buffers are reused, so stale bytes must not leak into the padding.
     this.buffer.fill(0, this.#usedBytes, spanBytes);
-    sealBatchHeader(
+    writeBatchHeader(
       this.buffer.subarray(0, BATCH_HEADER_BYTES),
       logId,
       { firstOffset: this.firstOffset, recordCount: this.recordCount, bodyBytes },

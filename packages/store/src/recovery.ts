@@ -10,21 +10,22 @@
  * stopped. Between segments the next base must equal the offset where the previous one ended.
  */
 import { join } from 'node:path';
-import { SeglogError } from '@seglog/types';
+import { limits, readLimits, SeglogError } from '@seglog/types';
 import type { FileHandle, FileIO } from '@seglog/types';
 import {
   NEXT_SEGMENT_TMP,
-  decodeBatch,
+  batchAt,
+  blockHoldsData,
+  checkSegmentHeader,
   decodeIndexEntries,
-  decodeSegmentHeader,
   encodeIndexEntries,
+  findBatchBeyond,
   indexFileName,
   parseSegmentFileName,
+  readFully,
+  scanChain,
 } from '@seglog/format';
-import type { IndexEntry, SegmentHeader } from '@seglog/format';
-import { readFully } from './chunk-reader.js';
-import { findValidBatchAfter, scanBatches } from './segment-scan.js';
-import type { ScanTarget } from './segment-scan.js';
+import type { ChainFile, IndexEntry, SegmentExpectation, SegmentHeader } from '@seglog/format';
 import { wrapIo } from './io-errors.js';
 
 export interface SegmentRef {
@@ -60,9 +61,8 @@ export interface RecoveryOptions {
   readonly indexIntervalBytes: number;
 }
 
-const HEADER_READ_BYTES = 64 * 1024;
-/** Sealed segments try this many index entries, newest first, before falling back to a full scan. */
-const INDEX_TRIES_MAX = 8;
+/** Bytes read for a segment header: its block, up to the largest block size. */
+const HEADER_READ_BYTES = limits.blockBytesMax;
 
 /** Lists segments in offset order and removes a leftover preallocated file. Null when none exist. */
 async function listSegments(io: FileIO, dir: string): Promise<SegmentRef[]> {
@@ -76,14 +76,14 @@ async function listSegments(io: FileIO, dir: string): Promise<SegmentRef[]> {
   return segments.sort((a, b) => a.baseOffset - b.baseOffset);
 }
 
-async function readHeader(handle: FileHandle, path: string, sizeBytes: number): Promise<SegmentHeader> {
+async function readHeader(handle: FileHandle, path: string, sizeBytes: number, expected: SegmentExpectation): Promise<SegmentHeader> {
   const bytes = new Uint8Array(Math.min(HEADER_READ_BYTES, sizeBytes));
   const read = await wrapIo('read', path, () => readFully(handle, bytes, 0));
-  return decodeSegmentHeader(bytes.subarray(0, read), path);
+  return checkSegmentHeader(bytes.subarray(0, read), path, expected);
 }
 
 /** The longest verified prefix of a sealed segment's index, or [] when none verifies. */
-async function verifiedIndex(io: FileIO, target: ScanTarget, indexPath: string): Promise<IndexEntry[]> {
+async function verifiedIndex(io: FileIO, file: ChainFile, path: string, indexPath: string): Promise<IndexEntry[]> {
   const stat = await wrapIo('stat', indexPath, () => io.stat(indexPath));
   if (stat === null || !stat.isFile || stat.sizeBytes === 0) return [];
   const handle = await wrapIo('open', indexPath, () => io.open(indexPath, 'read'));
@@ -91,34 +91,16 @@ async function verifiedIndex(io: FileIO, target: ScanTarget, indexPath: string):
     const bytes = new Uint8Array(stat.sizeBytes);
     const read = await wrapIo('read', indexPath, () => readFully(handle, bytes, 0));
     const entries = decodeIndexEntries(bytes.subarray(0, read));
-    for (let tries = 0; tries < INDEX_TRIES_MAX && entries.length > 0; tries++) {
+    for (let tries = 0; tries < readLimits.recoveryIndexTriesMax && entries.length > 0; tries++) {
       const last = entries[entries.length - 1]!;
-      if (await wrapIo('read', target.handle.path, () => batchVerifies(target, last))) return entries;
+      const step = await wrapIo('read', path, () => batchAt(file, last.blockNumber * file.blockBytes, last.firstOffset));
+      if (step.kind === 'batch') return entries;
       entries.pop();
     }
     return [];
   } finally {
     await handle.close().catch(() => undefined);
   }
-}
-
-async function batchVerifies(target: ScanTarget, entry: IndexEntry): Promise<boolean> {
-  const position = entry.blockNumber * target.blockBytes;
-  if (position >= target.sizeBytes) return false;
-  const head = new Uint8Array(Math.min(HEADER_READ_BYTES, target.sizeBytes - position));
-  const read = await readFully(target.handle, head, position);
-  let bytes = head.subarray(0, read);
-  let decoded = decodeBatch(target.logId, bytes, 0, target.blockBytes, entry.firstOffset);
-  if (decoded === null && read >= 32) {
-    // The batch may be larger than the first read: read exactly what its header claims.
-    const claimed = new DataView(bytes.buffer, bytes.byteOffset).getUint32(20, true) + 32;
-    if (claimed > read && position + claimed <= target.sizeBytes) {
-      bytes = new Uint8Array(claimed);
-      await readFully(target.handle, bytes, position);
-      decoded = decodeBatch(target.logId, bytes, 0, target.blockBytes, entry.firstOffset);
-    }
-  }
-  return decoded !== null;
 }
 
 export async function writeIndexFile(io: FileIO, path: string, bytes: Uint8Array): Promise<void> {
@@ -142,29 +124,25 @@ interface SegmentEnd {
   readonly lastBatchPositionBytes: number | null;
 }
 
-async function scanSegment(io: FileIO, segment: SegmentRef, isLast: boolean, indexIntervalBytes: number, logId: Uint8Array | null): Promise<SegmentEnd> {
+async function scanSegment(io: FileIO, segment: SegmentRef, isLast: boolean, indexIntervalBytes: number, log: SegmentExpectation['log']): Promise<SegmentEnd> {
   const handle = await wrapIo('open', segment.path, () => io.open(segment.path, 'read'));
   try {
     const sizeBytes = await wrapIo('stat', segment.path, () => handle.sizeBytes());
-    const header = await readHeader(handle, segment.path, sizeBytes);
-    if (header.baseOffset !== segment.baseOffset) {
-      throw SeglogError.corrupt(`${segment.path}: header names base offset ${header.baseOffset}, file name says ${segment.baseOffset}`, { file: segment.path, positionBytes: 0 });
-    }
-    if (logId !== null && !equalBytes(header.logId, logId)) {
-      throw SeglogError.corrupt(`${segment.path}: segment belongs to another log (log id differs)`, { file: segment.path, positionBytes: 0 });
-    }
-    const target: ScanTarget = { handle, sizeBytes, logId: header.logId, blockBytes: header.blockBytes, indexIntervalBytes };
-    const seed = isLast ? [] : await verifiedIndex(io, target, indexPathOf(segment));
+    const header = await readHeader(handle, segment.path, sizeBytes, { baseOffset: segment.baseOffset, log });
+    const file: ChainFile = { source: handle, sizeBytes, logId: header.logId, blockBytes: header.blockBytes };
+    const seed = isLast ? [] : await verifiedIndex(io, file, segment.path, indexPathOf(segment));
     const start = seed.length > 0 ? seed[seed.length - 1]! : { firstOffset: segment.baseOffset, blockNumber: 1 };
-    const scan = await wrapIo('read', segment.path, () => scanBatches(target, start.blockNumber * header.blockBytes, start.firstOffset, seed.slice(0, -1)));
-    const beyond = await wrapIo('read', segment.path, () => findValidBatchAfter(target, scan.endPositionBytes, scan.endOffset));
+    const scan = await wrapIo('read', segment.path, () =>
+      scanChain(file, { positionBytes: start.blockNumber * header.blockBytes, offset: start.firstOffset, indexIntervalBytes, seedEntries: seed.slice(0, -1) }),
+    );
+    const beyond = await wrapIo('read', segment.path, () => findBatchBeyond(file, scan.endPositionBytes, scan.endOffset));
     if (beyond !== null) {
       throw SeglogError.corrupt(
-        `${segment.path}: damaged batch at byte ${scan.endPositionBytes} (offset ${scan.endOffset}) is followed by valid data at byte ${beyond}; refusing to drop acknowledged records`,
+        `${segment.path}: damaged batch at byte ${scan.endPositionBytes} (offset ${scan.endOffset}, ${scan.stop.reason}) is followed by valid data at byte ${beyond.positionBytes}; refusing to drop acknowledged records`,
         { file: segment.path, positionBytes: scan.endPositionBytes, offset: scan.endOffset },
       );
     }
-    const torn = isLast && (await wrapIo('read', segment.path, () => holdsData(target, scan.endPositionBytes)));
+    const torn = isLast && (await wrapIo('read', segment.path, () => blockHoldsData(file, scan.endPositionBytes)));
     return {
       header,
       endOffset: scan.endOffset,
@@ -185,10 +163,6 @@ export function indexPathOf(segment: SegmentRef): string {
   return segment.path.replace(/[^/\\]+$/, indexFileName(segment.baseOffset));
 }
 
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((value, i) => value === b[i]);
-}
-
 /** Recovers the log in `dir`; null when it holds no segment yet. */
 export async function recoverLog(options: RecoveryOptions): Promise<RecoveredLog | null> {
   const { io, dir, indexIntervalBytes } = options;
@@ -197,8 +171,7 @@ export async function recoverLog(options: RecoveryOptions): Promise<RecoveredLog
   // Recovery builds on the names it sees, and a writer that failed between a rename and its
   // directory fsync may have left one that is not durable yet: make them all durable first.
   await wrapIo('fsync', dir, () => io.syncDir(dir));
-  let logId: Uint8Array | null = null;
-  let blockBytes = 0;
+  let log: SegmentExpectation['log'] = null;
   let batchesScanned = 0;
   let last: SegmentEnd | null = null;
   for (const [i, segment] of segments.entries()) {
@@ -210,13 +183,8 @@ export async function recoverLog(options: RecoveryOptions): Promise<RecoveredLog
         { file: previous.path, positionBytes: last.endPositionBytes, offset: last.endOffset },
       );
     }
-    const end = await scanSegment(io, segment, isLast, indexIntervalBytes, logId);
-    if (logId === null) {
-      logId = end.header.logId;
-      blockBytes = end.header.blockBytes;
-    } else if (end.header.blockBytes !== blockBytes) {
-      throw SeglogError.corrupt(`${segment.path}: block size ${end.header.blockBytes} differs from the log's ${blockBytes}`, { file: segment.path, positionBytes: 0 });
-    }
+    const end = await scanSegment(io, segment, isLast, indexIntervalBytes, log);
+    log ??= { logId: end.header.logId, blockBytes: end.header.blockBytes, path: segment.path };
     if (end.rebuiltIndex) {
       await writeIndexFile(io, indexPathOf(segment), encodeIndexEntries(end.entries));
     }
@@ -225,8 +193,8 @@ export async function recoverLog(options: RecoveryOptions): Promise<RecoveredLog
   }
   const tail = last!;
   return {
-    logId: logId!,
-    blockBytes,
+    logId: log!.logId,
+    blockBytes: log!.blockBytes,
     segments,
     firstOffset: segments[0]!.baseOffset,
     nextOffset: tail.endOffset,
@@ -236,12 +204,3 @@ export async function recoverLog(options: RecoveryOptions): Promise<RecoveredLog
     report: { segments: segments.length, batchesScanned, tornTailAt: tail.tornTailAt },
   };
 }
-
-/** True when the block at `position` holds any non-zero byte: preallocated space is all zeros. */
-async function holdsData(target: ScanTarget, position: number): Promise<boolean> {
-  if (position >= target.sizeBytes) return false;
-  const block = new Uint8Array(Math.min(target.blockBytes, target.sizeBytes - position));
-  const read = await readFully(target.handle, block, position);
-  return block.subarray(0, read).some((byte) => byte !== 0);
-}
-

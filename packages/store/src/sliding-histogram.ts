@@ -64,9 +64,4 @@ export class SlidingHistogram {
   summary(nowMicros: number): Summary {
     return this.merged(nowMicros).summary();
   }
-
-  /** Number of values recorded within the interval. */
-  count(nowMicros: number): number {
-    return this.merged(nowMicros).count;
-  }
 }

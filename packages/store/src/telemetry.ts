@@ -11,13 +11,13 @@ import { SlidingHistogram } from './sliding-histogram.js';
 export type SealReason = keyof SealReasons;
 
 /** What telemetry records of each durable batch: the numeric part of the published BatchEvent. */
-export type BatchRecord = Pick<BatchEvent, 'records' | 'payloadBytes' | 'framedBytes' | 'spanBytes' | 'writeMicros' | 'fdatasyncMicros'>;
+export type BatchRecord = Pick<BatchEvent, 'records' | 'payloadBytes' | 'framedBytes' | 'spanBytes' | 'writeMicros' | 'flushMicros'>;
 
 export class Telemetry {
   appends = 0;
   batches = 0;
   writes = 0;
-  fdatasyncs = 0;
+  flushes = 0;
   dirSyncs = 0;
   bytesAppended = 0;
   bytesWritten = 0;
@@ -25,6 +25,7 @@ export class Telemetry {
   segmentsCreated = 0;
   segmentsPreallocated = 0;
   backpressureWaits = 0;
+  overloadRejections = 0;
   errors = 0;
   readonly sealReasons = { full: 0, window: 0, idle: 0 };
   readonly #batchBytes = new Histogram();
@@ -32,7 +33,7 @@ export class Telemetry {
   // These have a recent view as well as a total; each keeps both from one record per value.
   readonly #batchRecords: SlidingHistogram;
   readonly #writeMicros: SlidingHistogram;
-  readonly #fdatasyncMicros: SlidingHistogram;
+  readonly #flushMicros: SlidingHistogram;
   readonly #submitLatencyMicros: SlidingHistogram;
   readonly #appendLatencyMicros: SlidingHistogram;
   readonly #maxBatchBytes: number;
@@ -42,7 +43,7 @@ export class Telemetry {
     const sliding = (): SlidingHistogram => new SlidingHistogram(options.recentIntervalMicros);
     this.#batchRecords = sliding();
     this.#writeMicros = sliding();
-    this.#fdatasyncMicros = sliding();
+    this.#flushMicros = sliding();
     this.#submitLatencyMicros = sliding();
     this.#appendLatencyMicros = sliding();
   }
@@ -62,7 +63,7 @@ export class Telemetry {
   recordBatch(batch: BatchRecord, nowMicros: number): void {
     this.batches++;
     this.writes++;
-    this.fdatasyncs++;
+    this.flushes++;
     this.appends += batch.records;
     this.bytesAppended += batch.payloadBytes;
     this.bytesWritten += batch.spanBytes;
@@ -71,7 +72,7 @@ export class Telemetry {
     this.#batchFullnessPercent.record((100 * batch.framedBytes) / this.#maxBatchBytes);
     this.#batchRecords.record(batch.records, nowMicros);
     this.#writeMicros.record(batch.writeMicros, nowMicros);
-    this.#fdatasyncMicros.record(batch.fdatasyncMicros, nowMicros);
+    this.#flushMicros.record(batch.flushMicros, nowMicros);
   }
 
   snapshot(live: { nowMicros: number; queueDepth: number; inFlightBytes: number; commitWindow: CommitWindowState; pool: PoolMetrics }): LogMetrics {
@@ -82,7 +83,7 @@ export class Telemetry {
       appends: this.appends,
       batches: this.batches,
       writes: this.writes,
-      fdatasyncs: this.fdatasyncs,
+      flushes: this.flushes,
       dirSyncs: this.dirSyncs,
       bytesAppended: this.bytesAppended,
       bytesWritten: this.bytesWritten,
@@ -90,12 +91,13 @@ export class Telemetry {
       segmentsCreated: this.segmentsCreated,
       segmentsPreallocated: this.segmentsPreallocated,
       backpressureWaits: this.backpressureWaits,
+      overloadRejections: this.overloadRejections,
       queueDepth: live.queueDepth,
       inFlightBytes: live.inFlightBytes,
       batchRecords: this.#batchRecords.total().summary(),
       batchBytes: this.#batchBytes.summary(),
       writeMicros: this.#writeMicros.total().summary(),
-      fdatasyncMicros: this.#fdatasyncMicros.total().summary(),
+      flushMicros: this.#flushMicros.total().summary(),
       appendLatencyMicros: this.#appendLatencyMicros.total().summary(),
       submitLatencyMicros: this.#submitLatencyMicros.total().summary(),
       batchFullnessPercent: this.#batchFullnessPercent.summary(),
@@ -107,10 +109,10 @@ export class Telemetry {
         intervalMicros: this.#batchRecords.intervalMicros,
         // Records per batch, summed over the interval, is the records made durable in it.
         appendsPerSecond: (recentRecords.summary().mean * recentRecords.count) / intervalSeconds,
-        fdatasyncsPerSecond: recentRecords.count / intervalSeconds,
+        flushesPerSecond: recentRecords.count / intervalSeconds,
         batchRecords: recentRecords.summary(),
         writeMicros: this.#writeMicros.summary(now),
-        fdatasyncMicros: this.#fdatasyncMicros.summary(now),
+        flushMicros: this.#flushMicros.summary(now),
         submitLatencyMicros: this.#submitLatencyMicros.summary(now),
         appendLatencyMicros: this.#appendLatencyMicros.summary(now),
       },

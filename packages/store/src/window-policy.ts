@@ -3,16 +3,10 @@
  * adaptive controller (commit-window.ts) what each durable batch taught us. It also counts
  * independent arrivals: appends that did not come in the turn an acknowledgement resumed them.
  */
+import { limits } from '@seglog/types';
 import type { CommitWindowState } from '@seglog/types';
 import { initialWindowState, nextWindow } from './commit-window.js';
 import type { WindowState } from './commit-window.js';
-
-/**
- * The arrival rate is measured over periods of at least this long. Measured per batch instead, the
- * first append after open (or after a pause) arrives alone over a few hundred microseconds and reads
- * as thousands per second, which opened the window for a lone appender's next batches.
- */
-export const RATE_PERIOD_MICROS = 10_000;
 
 export type WindowMode = { readonly kind: 'fixed'; readonly micros: number } | { readonly kind: 'adaptive'; readonly maxMicros: number };
 
@@ -47,12 +41,12 @@ export class WindowPolicy {
     });
   }
 
-  /** Called once per durable batch; feeds the controller once per RATE_PERIOD_MICROS at most. */
-  observe(fdatasyncMicros: number, nowMicros: number): void {
+  /** Called once per durable batch; feeds the controller once per `limits.arrivalRatePeriodMicros` at most. */
+  observe(flushMicros: number, nowMicros: number): void {
     if (this.#mode.kind !== 'adaptive') return;
     const elapsedMicros = nowMicros - this.#lastObservationMicros;
-    if (elapsedMicros < RATE_PERIOD_MICROS) return;
-    this.#state = nextWindow(this.#state, { fdatasyncMicros, independentArrivals: this.#independentArrivals, elapsedMicros }, { maxMicros: this.#mode.maxMicros });
+    if (elapsedMicros < limits.arrivalRatePeriodMicros) return;
+    this.#state = nextWindow(this.#state, { flushMicros, independentArrivals: this.#independentArrivals, elapsedMicros }, { maxMicros: this.#mode.maxMicros });
     this.#independentArrivals = 0;
     this.#lastObservationMicros = nowMicros;
   }
@@ -63,7 +57,7 @@ export class WindowPolicy {
       mode: this.#mode.kind,
       micros: this.windowMicros,
       capMicros: fixed ? this.windowMicros : this.#state.capMicros,
-      fdatasyncEwmaMicros: this.#state.fdatasyncEwmaMicros,
+      flushEstimateMicros: this.#state.flushEstimateMicros,
       independentArrivalsPerSecond: this.#state.arrivalsPerMicro * 1e6,
     };
   }

@@ -1,22 +1,20 @@
 /**
  * One job: corruption fuzzing of the whole stack. Small real logs (three 16 KiB segments, built by
- * the store) are damaged in thousands of seeded ways (helpers/fuzz-damage.ts), then opened with
- * openLog and read back through the reader. Each case is judged by helpers/fuzz-case.ts: only
+ * the store) are damaged in thousands of seeded ways (testkit's damageLog), then opened with
+ * openLog and read back with testkit's readLog. Each case is judged by helpers/fuzz-case.ts: only
  * documented SeglogError codes, never a wrong payload, nothing lost below the damage, and the
  * exact outcome wherever the format spec decides it (torn tail, corruption before valid data,
  * missing segments). scripts/fuzz-soak.ts runs many more.
  * Reproduce: SEGLOG_SEED=<run seed> npx ava test/corruption-fuzz.test.ts (add SEGLOG_FUZZ_CASE=<case seed>
- * to run one case). Log ids are random, so a replay repeats every damage but not the log id bytes.
+ * to run one case). Log ids are derived from the seed, so a replay repeats every byte.
  */
 import test from 'ava';
 import { posix } from 'node:path';
-import { seedFromEnv } from '@seglog/testkit';
+import { copyFiles, seedFromEnv } from '@seglog/testkit';
 import { isSeglogError } from '@seglog/types';
 import { openLog } from '../src/index.js';
-import { buildBaseLog, FUZZ_DIR, VARIANTS } from './helpers/fuzz-base-log.js';
-import { copyFiles } from './helpers/fuzz-damage.js';
+import { buildBaseLog, FUZZ_DIR, VARIANTS, simWithFiles } from './helpers/fuzz-base-log.js';
 import { runFuzzCase } from './helpers/fuzz-case.js';
-import { MemFileIO } from './helpers/fuzz-memfs.js';
 import type { CaseOutcome } from './helpers/fuzz-case.js';
 
 const seed = seedFromEnv(0xc0ffee);
@@ -55,8 +53,7 @@ test('a later batch found right at the break (a misdirected write) is SEGLOG_COR
   const copy = bytes.slice(moved.positionBytes, moved.endBytes);
   bytes.fill(0, before.positionBytes, moved.endBytes);
   bytes.set(copy, before.positionBytes);
-  const io = new MemFileIO();
-  io.load(FUZZ_DIR, files);
+  const io = await simWithFiles(FUZZ_DIR, files);
   const opened = openLog({ dir: FUZZ_DIR, io, ...base.options });
   const error = await t.throwsAsync(opened.then(async (log) => {
     const nextOffset = log.nextOffset;

@@ -4,15 +4,15 @@
  * fsync) after which the log is reopened in the same boot, all cut by power losses at random
  * instants; after each, the reopened log must hold every acknowledged record byte for byte, no
  * record that was not appended, dense offsets, and must take new appends. The case itself is
- * test/helpers/sim-workload.ts, shared with scripts/crash-soak.ts (the long run). A failure prints
+ * testkit's crash runner (runCrashCase) on the store adapter test/helpers/crash-log.ts, shared with
+ * scripts/crash-soak.ts (the long run); records are read back with testkit's readLog. A failure prints
  * `reproduce with SEGLOG_SEED=<n>`: setting it runs that one case.
  */
 import test from 'ava';
 import { openLog } from '@seglog/store';
-import { SimFileIO, seedFromEnv } from '@seglog/testkit';
-import { openReader } from '@seglog/reader';
-import { addCaseStats, runCrashCase } from './helpers/sim-workload.js';
-import type { CrashCaseResult } from './helpers/sim-workload.js';
+import { SimFileIO, addCaseStats, readLog, runCrashCase, seedFromEnv } from '@seglog/testkit';
+import type { CrashCaseResult } from '@seglog/testkit';
+import { storeCrashSystem } from './helpers/crash-log.js';
 
 const BASE_SEED = 0x5eed_c0de;
 /** Cases per chunk and chunks: 4 x 140 cases of 2-6 crashes each, about 2,200 crash points. */
@@ -29,7 +29,7 @@ async function runCases(firstSeed: number, count: number): Promise<{ results: Cr
   const failures: string[] = [];
   for (let seed = firstSeed; seed < firstSeed + count; seed++) {
     try {
-      results.push(await runCrashCase(seed >>> 0));
+      results.push(await runCrashCase(seed >>> 0, storeCrashSystem));
     } catch (error) {
       failures.push(error instanceof Error ? error.message : `${String(error)}; reproduce with SEGLOG_SEED=${seed >>> 0}`);
     }
@@ -38,7 +38,7 @@ async function runCases(firstSeed: number, count: number): Promise<{ results: Cr
 }
 
 /** Totals over the chunks that ran, for the coverage check at the end. */
-const totals = { cases: 0, crashPoints: 0, opens: 0, crashesInOpen: 0, crashesInClose: 0, tornTails: 0, unackedSurvivors: 0, segmentsCreated: 0, faults: 0 };
+const totals = { cases: 0, crashPoints: 0, opens: 0, crashesInOpen: 0, crashesInClose: 0, tornTails: 0, unackedSurvivors: 0, filesCreated: 0, faults: 0 };
 
 function addTotals(results: readonly CrashCaseResult[]): void {
   for (const result of results) {
@@ -72,15 +72,15 @@ if (single) {
     t.true(totals.crashesInClose > 0, 'some power cuts hit a close');
     t.true(totals.tornTails > 0, 'some recoveries dropped a torn tail');
     t.true(totals.unackedSurvivors > 0, 'some unacknowledged records survived and were checked');
-    t.true(totals.segmentsCreated > 2 * totals.cases, 'segments rolled');
+    t.true(totals.filesCreated > 2 * totals.cases, 'segments rolled');
     t.true(totals.faults > 0, 'some injected EIO/ENOSPC faults failed the log, which was then reopened');
   });
 }
 
 test('a case replays exactly from its seed', async (t) => {
   const seed = baseSeed + 7;
-  const first = await runCrashCase(seed);
-  const again = await runCrashCase(seed);
+  const first = await runCrashCase(seed, storeCrashSystem);
+  const again = await runCrashCase(seed, storeCrashSystem);
   t.deepEqual(again, first, `reproduce with SEGLOG_SEED=${seed}`);
   t.true(first.writes > 0 && first.crashPoints >= 2);
 });
@@ -108,10 +108,9 @@ test('an appendMany run stays contiguous when a large append queues behind it un
   t.is(runFirst, 3);
   t.false(largeOffset >= runFirst && largeOffset < runFirst + 3, `the large append (offset ${largeOffset}) is not inside the run`);
   await log.close();
-  const reader = await openReader({ dir, io });
-  t.teardown(() => reader.close());
-  for (let i = 0; i < 3; i++) t.is((await reader.get(runFirst + i))[0], 10 + i, `record ${i} of the run is at ${runFirst + i}`);
-  t.is((await reader.get(largeOffset))[0], 4);
+  const { payloads } = await readLog(io, dir);
+  for (let i = 0; i < 3; i++) t.is(payloads[runFirst + i]![0], 10 + i, `record ${i} of the run is at ${runFirst + i}`);
+  t.is(payloads[largeOffset]![0], 4);
 });
 
 // Regression: openLog made only the last level of a new log directory durable; with `/srv` and
@@ -126,7 +125,5 @@ test('a log directory that openLog creates several levels deep survives a power 
   const reopened = await openLog({ dir, io, blockBytes: 512 });
   t.is(reopened.nextOffset, 1, 'the acknowledged record survived');
   await reopened.close();
-  const reader = await openReader({ dir, io });
-  t.teardown(() => reader.close());
-  t.deepEqual(await reader.get(0), new Uint8Array([1, 2, 3]));
+  t.deepEqual((await readLog(io, dir)).payloads, [new Uint8Array([1, 2, 3])]);
 });

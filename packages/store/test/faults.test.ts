@@ -9,13 +9,12 @@
 import test from 'ava';
 import { openLog } from '@seglog/store';
 import type { Log } from '@seglog/store';
-import { errorCode } from '@seglog/testkit';
+import { errorCode, waitTurns } from '@seglog/testkit';
 import { isSeglogError } from '@seglog/types';
 import type { LogOptions } from '@seglog/types';
 import type { SimBootIO } from '@seglog/testkit';
 import { LOG_DIR, payloadOf, readAll, settle, simMachine, usedBytes } from './helpers/sim-fault-fixtures.js';
 import { NthCallFailingIO } from './helpers/sim-faulty-io.js';
-import { waitTurns } from './helpers/sim-turns.js';
 
 function optionsFor(io: SimBootIO, extra: Partial<LogOptions> = {}): LogOptions {
   return { dir: LOG_DIR, io, blockBytes: 512, segmentBytes: 32 * 1024, maxBatchBytes: 4096, commitWindow: { fixedMicros: 0 }, preallocate: false, ...extra };
@@ -202,6 +201,21 @@ test('slow fdatasync under 5,000 concurrent appends: in-flight bytes and the poo
   t.deepEqual([...offsets].sort((a, b) => a - b), range(5000));
   await log.close();
   t.is((await readAll(io)).length, 5000);
+});
+
+test('batches of one record exhaust the buffer pool before the byte cap: pool.waits counts it and appends still all land', async (t) => {
+  const { io } = await simMachine(18);
+  // Pool: 2 x ceil(8 KiB / 4 KiB) + 2 = 6 buffers, while 100 records of 10 bytes are far under the
+  // in-flight byte cap: only the pool can make these appends wait.
+  const log = await openLog({ dir: LOG_DIR, io, blockBytes: 512, maxBatchBytes: 4096, maxInFlightBytes: 8192, maxBatchRecords: 1, commitWindow: { fixedMicros: 0 } });
+  const offsets = await Promise.all(range(100).map((index) => log.append(payloadOf(index, 10))));
+  const { pool, backpressureWaits } = log.metrics();
+  t.true(pool.waits > 0, `the pool was at its cap (${pool.buffersAllocated} buffers) and refused requests`);
+  t.true(backpressureWaits > 0, 'the appends behind a refused request waited');
+  t.true(pool.buffersAllocated * pool.bufferBytes <= pool.bytesCap);
+  t.deepEqual(offsets, range(100));
+  await log.close();
+  t.deepEqual(await readAll(io), range(100).map((index) => payloadOf(index, 10)));
 });
 
 test('an I/O error at any step of openLog is SEGLOG_IO with that error as cause, and a later open recovers everything', async (t) => {

@@ -1,8 +1,8 @@
 import test from 'ava';
 import diagnosticsChannel from 'node:diagnostics_channel';
+import { limits } from '@seglog/types';
 import type { BatchEvent } from '@seglog/types';
 import { BATCH_CHANNEL, openLog } from '../src/index.js';
-import { RELEASE_LOAD } from '../src/commit-window.js';
 import { payloadFor, tempDir } from './helpers/temp-log.js';
 
 test('metrics separate queueing from service and account for every byte', async (t) => {
@@ -22,7 +22,7 @@ test('metrics separate queueing from service and account for every byte', async 
   t.true(m.appendLatencyMicros.p50 >= m.submitLatencyMicros.p50, 'completion includes submission');
   t.true(m.batchFullnessPercent.max <= 100);
   t.is(m.recent.batchRecords.count, m.batches, 'everything happened within the recent interval');
-  t.is(m.recent.fdatasyncMicros.count, m.batches);
+  t.is(m.recent.flushMicros.count, m.batches);
   t.is(m.errors, 0);
   t.is(m.queueDepth, 0);
   t.is(m.inFlightBytes, 0);
@@ -44,7 +44,7 @@ test('every durable batch is published on the seglog:batch channel, and only for
   t.is(events.length, m.batches);
   t.is(events.reduce((sum, event) => sum + event.records, 0), 100);
   t.deepEqual(events.map((event) => event.firstOffset), [...events.map((event) => event.firstOffset)].sort((a, b) => a - b));
-  t.true(events.every((event) => event.spanBytes % 512 === 0 && event.fdatasyncMicros >= 0));
+  t.true(events.every((event) => event.spanBytes % 512 === 0 && event.flushMicros >= 0));
   t.true(events.some((event) => event.sealReason === 'full'), 'a 100 x 200 B burst overflows 8 KiB batches');
   await log.close();
 });
@@ -58,8 +58,8 @@ test('a closed-loop lone appender never waits for a window', async (t) => {
   t.is(m.commitWindow.mode, 'adaptive');
   t.is(m.commitWindow.micros, 0);
   t.is(m.sealReasons.window, 0, 'no batch was held back');
-  const load = (m.commitWindow.independentArrivalsPerSecond * m.commitWindow.fdatasyncEwmaMicros) / 1e6;
-  t.true(load < RELEASE_LOAD, `only the first append arrived on its own, so the load estimate (${load}) stays below the release threshold`);
+  const load = (m.commitWindow.independentArrivalsPerSecond * m.commitWindow.flushEstimateMicros) / 1e6;
+  t.true(load < limits.windowReleaseLoadRatio, `only the first append arrived on its own, so the load estimate (${load}) stays below the release threshold`);
   await log.close();
 });
 

@@ -1,8 +1,11 @@
 /**
  * @seglog/testkit: dev-only test support. A seeded PRNG, SimFileIO (a simulated disk that loses
  * power, tears writes and fails on demand; its fault model heads sim-file-io.ts), boot views that
- * fence a crashed program off the rebooted disk (SimBootIO) and fileIoSuite,
- * the conformance tests every FileIO implementation must pass. Never a runtime dependency.
+ * fence a crashed program off the rebooted disk (SimBootIO), fileIoSuite (the conformance tests
+ * every FileIO implementation must pass), readLog (a log read back through @seglog/format alone),
+ * the corruption fuzzer's damage catalogue (damageLog) and the crash runner (runCrashCase: seeded
+ * power cuts and faults against an injected system, see crash-target.ts). Never a runtime
+ * dependency; never imports the store or the reader.
  */
 export { Prng, seedFromEnv } from './prng.js';
 export { SimFileIO } from './sim-file-io.js';
@@ -18,3 +21,18 @@ export { errorCode, systemError } from './sim-errors.js';
 export type { SimErrorCode, SimSystemError } from './sim-errors.js';
 export { fileIoSuite } from './fs-conformance.js';
 export type { ExecutionContextLike, FileIoFixture, TestRegistrar } from './fs-conformance.js';
+export { readLog } from './read-log.js';
+export type { ReadLogOptions, ReadLogResult } from './read-log.js';
+export { runCrashCase, addCaseStats, DEFAULT_FAULT_OPS } from './crash-runner.js';
+export type { CaseStats, CrashCaseOptions, CrashCaseResult } from './crash-runner.js';
+export type { CrashCase, CrashSystem, CrashTarget } from './crash-target.js';
+export { CrashCheckFailure } from './crash-model.js';
+export { CrashTimer, nextTurn, steppingClock, waitTurns } from './crash-turns.js';
+export { propertyRuns, replayHint, withReplay } from './replay.js';
+export type { PropertyRuns } from './replay.js';
+export { layoutLog, layoutSegment, segmentNames } from './log-layout.js';
+export type { BatchLayout, SegmentLayout } from './log-layout.js';
+export { copyFiles, damageLog, withFormatVersion } from './log-damage.js';
+export type { LogFiles, LogImage } from './log-damage.js';
+export { expectCode } from './expect-code.js';
+export type { ExpectedErrorFields } from './expect-code.js';

@@ -19,8 +19,17 @@ export const ErrorCodes = {
   IO: 'SEGLOG_IO',
   /** An option is missing, of the wrong type or out of range. */
   INVALID_OPTION: 'SEGLOG_INVALID_OPTION',
-  /** A read asked for an offset that is not (or no longer, or not yet) in the log. */
+  /**
+   * A read asked for an offset that is not (or no longer, or not yet) in the log, or an append
+   * would take the next offset past 2^53 - 1.
+   */
   OUT_OF_RANGE: 'SEGLOG_OUT_OF_RANGE',
+  /**
+   * An append was refused at once because too many bytes of appends already wait for room
+   * (`maxQueuedBytes`). Nothing of it was written and it got no offset: await earlier appends and
+   * retry. Retriable; the log is healthy.
+   */
+  OVERLOADED: 'SEGLOG_OVERLOADED',
   /** A segment was written by a newer format version than this code understands. */
   UNSUPPORTED_FORMAT: 'SEGLOG_UNSUPPORTED_FORMAT',
   /** An internal invariant broke: a bug in seglog. */

@@ -52,10 +52,23 @@ export interface DirLock {
   release(): Promise<void>;
 }
 
+/**
+ * Permission bits for what the store creates (before the umask). A log holds user data, so the
+ * defaults are private, as etcd and PostgreSQL make theirs: see `limits.fileModeDefault`.
+ */
+export interface CreateModes {
+  /** Mode of a file an `open` creates; an existing file keeps its mode. */
+  readonly fileMode?: number;
+}
+
 export interface FileIO {
-  open(path: string, mode: OpenMode): Promise<FileHandle>;
-  /** Creates the directory and its parents if missing. */
-  mkdirp(dir: string): Promise<void>;
+  /**
+   * Every mode but 'read' refuses to follow a symbolic link at `path` (O_NOFOLLOW, ELOOP): a link
+   * planted in the log directory must never make seglog write (or truncate) the file it points to.
+   */
+  open(path: string, mode: OpenMode, modes?: CreateModes): Promise<FileHandle>;
+  /** Creates the directory and its parents if missing, each with `dirMode` (before the umask). */
+  mkdirp(dir: string, dirMode?: number): Promise<void>;
   /** File names (not paths) in `dir`, unsorted. */
   readdir(dir: string): Promise<string[]>;
   /** Resolves null when nothing is at `path`. */
@@ -69,7 +82,7 @@ export interface FileIO {
    * Takes the single-writer lock of `dir`, or rejects with SEGLOG_LOCKED naming the holder.
    * A lock left behind by a process that is gone (crash, power cut, reboot) never blocks.
    */
-  lock(dir: string): Promise<DirLock>;
+  lock(dir: string, modes?: CreateModes): Promise<DirLock>;
 }
 
 /** Monotonic time, injectable so simulations can replay. */

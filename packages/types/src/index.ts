@@ -7,4 +7,5 @@ export * from './assert.js';
 export * from './limits.js';
 export type * from './file-io.js';
 export type * from './metrics.js';
+export { BATCH_CHANNEL, ERROR_CHANNEL } from './metrics.js';
 export type * from './options.js';

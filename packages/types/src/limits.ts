@@ -1,28 +1,181 @@
 /**
- * One job: every bound seglog enforces, with the relationships between them asserted at import.
- * User options are validated against these once, at open (see options.ts in @seglog/store).
+ * One job: every bound and tuning constant seglog uses, each named once, with the relationships
+ * between them asserted at import (TigerBeetle's constants.zig is the model).
+ *
+ * Naming: what is bounded, then its unit, then the qualifier: `segmentBytesMax`, `blockBytesMin`,
+ * `recentIntervalMillisDefault`. Numbers without a unit end in `Count`, `Ratio` (a multiple) or
+ * `Fraction` (a part of one, 0..1). User options are validated against these once, at open (see
+ * options.ts in @seglog/store); a `...Default` is the value used when the option is not given.
  */
 import { assert } from './assert.js';
 
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
 export const limits = {
+  // ---- Segments and blocks (on-disk geometry) ----
   /** Smallest block: one disk sector. */
   blockBytesMin: 512,
   /** Largest block we accept; larger blocks only add padding. */
-  blockBytesMax: 64 * 1024,
-  blockBytesDefault: 4096,
+  blockBytesMax: 64 * KiB,
+  blockBytesDefault: 4 * KiB,
+  /** A segment holds its header block and at least a few batch blocks. */
+  segmentBlocksMin: 4,
   /** Batch positions are stored as u32 block numbers and sizes as u32 bytes, so stay under 2^32. */
   segmentBytesMax: 2 ** 31,
-  segmentBytesDefault: 64 * 1024 * 1024,
-  batchBytesMaxDefault: 4 * 1024 * 1024,
-  recordBytesMaxDefault: 1024 * 1024,
-  inFlightBytesMaxDefault: 64 * 1024 * 1024,
-  /** The commit window is bounded so a misconfiguration cannot park appends for seconds. */
-  commitWindowMicrosMax: 100_000,
+  segmentBytesDefault: 64 * MiB,
   /** Offsets are JS numbers; 2^53 records is beyond any disk. */
   offsetMax: Number.MAX_SAFE_INTEGER,
+
+  // ---- Records, batches and backpressure ----
+  /** Default `maxBatchBytes`. */
+  batchBytesMaxDefault: 4 * MiB,
+  /** Default `maxRecordBytes`. */
+  recordBytesMaxDefault: 1 * MiB,
+  /** Default `maxBatchRecords`; the option may go up to u32. */
+  batchRecordsMaxDefault: 65_536,
+  batchRecordsMaxMax: 2 ** 32 - 1,
+  /** Default `maxInFlightBytes` (raised to two batches when `maxBatchBytes` is larger). */
+  inFlightBytesMaxDefault: 64 * MiB,
+  /** Largest `maxInFlightBytes` accepted: a TiB of payload waiting for the disk is a misconfiguration. */
+  inFlightBytesMaxMax: 2 ** 40,
+  /**
+   * Default `maxQueuedBytes`: payload bytes of appends waiting for in-flight room (held as copies,
+   * since the caller may reuse its buffers); past it, appends are refused with SEGLOG_OVERLOADED.
+   * A caller that awaits each append holds at most one record here, so only callers that do not
+   * await reach it.
+   */
+  queuedBytesMaxDefault: 16 * MiB,
+  /** Largest `maxQueuedBytes` accepted. */
+  queuedBytesMaxMax: 2 ** 40,
+  /**
+   * A record larger than `maxBatchBytes / largeRecordBatchDivisorCount` waits in the large-record
+   * queue when it must wait, so a flood of large records cannot starve small appenders of room.
+   */
+  largeRecordBatchDivisorCount: 16,
+
+  // ---- Files and directories ----
+  /** Files seglog creates: owner read/write only (a log holds user data, as etcd and PostgreSQL's do). Option `fileMode`. */
+  fileModeDefault: 0o600,
+  /** Directories openLog creates: owner only. Option `dirMode`. */
+  dirModeDefault: 0o700,
+  /** The HEAD checkpoint is fdatasynced at most this often while the durable end moves (also at each roll and at close). */
+  headSyncIntervalMicros: 1_000_000,
+
+  // ---- Sparse index ----
+  /** Default `indexIntervalBytes`: one index entry per this many segment bytes, at most. */
+  indexIntervalBytesDefault: 16 * KiB,
+  /** Index entries buffered before one write: 256 entries of 16 bytes is one 4 KiB write. */
+  indexWriteEntriesCount: 256,
+
+  // ---- Preallocation of the next segment ----
+  /** Zero fill is written in chunks of this size, so it never holds a whole segment of zeros. */
+  zeroFillChunkBytes: 1 * MiB,
+  /**
+   * Under `preallocate: 'auto'`, the next segment is zero-filled only while the average batch is
+   * smaller than this (benchmarks/src/preallocate.ts; docs/benchmarks.md has the figures): an
+   * overwrite of allocated blocks makes small flushes cheaper, while for large batches writing
+   * every byte twice costs more than the cheaper flushes save.
+   */
+  autoZeroFillBatchBytesMax: 128 * KiB,
+  /** Weight of the newest batch in the average batch size that `'auto'` compares. */
+  averageBatchBytesSmoothingFraction: 0.1,
+  /** The next segment is prepared in the background once the active one is this full. */
+  prepareNextSegmentFullFraction: 0.5,
+
+  // ---- Commit window (see commit-window.ts for why each rule exists) ----
+  /** The commit window is bounded so a misconfiguration cannot park appends for seconds. */
+  commitWindowMicrosMax: 100_000,
+  /** Default ceiling of the adaptive window: far above any useful value, far below a stall. */
+  adaptiveWindowMicrosMaxDefault: 2000,
+  /** When engaged, the window is this part of the flush estimate. */
+  windowFlushFraction: 0.1,
+  /** The window never exceeds this part of the flush estimate (PostgreSQL's commit_delay guidance). */
+  windowCapFlushFraction: 0.5,
+  /** Independent arrivals per flush at which waiting starts to pay. */
+  windowEngageLoadRatio: 0.5,
+  /** Below this load an engaged window releases (hysteresis, so noise cannot make it flap). */
+  windowReleaseLoadRatio: 0.25,
+  /** Weight of a new sample in the flush estimate and the arrival rate. */
+  windowSmoothingFraction: 0.2,
+  /** Part of the distance to the target window covered per observation. */
+  windowStepFraction: 0.3,
+  /** A flush sample is clipped to this multiple of the estimate, so one stall cannot yank it. */
+  flushSampleClipRatio: 4,
+  /** The flush estimate follows the median of this many recent flushes, so isolated stalls are ignored. */
+  flushMedianSamplesCount: 9,
+  /**
+   * The arrival rate is measured over periods of at least this long. Measured per batch instead,
+   * the first append after open (or after a pause) arrives alone over a few hundred microseconds
+   * and reads as thousands per second, which would open the window for a lone appender.
+   */
+  arrivalRatePeriodMicros: 10_000,
+
+  // ---- Telemetry ----
+  /** Default `recentIntervalMillis`, and its range. */
+  recentIntervalMillisDefault: 10_000,
+  recentIntervalMillisMin: 100,
+  recentIntervalMillisMax: 3_600_000,
+
+  // ---- Directory lock ----
+  /** Each attempt publishes, meets a live holder, or clears one stale file; racing openers bound it. */
+  lockAttemptsMax: 5,
 } as const;
 
+assert(limits.blockBytesMin <= limits.blockBytesDefault && limits.blockBytesDefault <= limits.blockBytesMax, 'default block in range');
 assert(limits.segmentBytesDefault % limits.blockBytesMax === 0, 'default segment holds whole max blocks');
+assert(limits.segmentBytesMax / limits.blockBytesMin < 2 ** 32, 'block numbers fit u32');
+assert(limits.segmentBlocksMin * limits.blockBytesMax <= limits.segmentBytesMax, 'a smallest segment of largest blocks is allowed');
 assert(limits.batchBytesMaxDefault < limits.segmentBytesDefault, 'a default batch fits in a default segment');
 assert(limits.recordBytesMaxDefault < limits.batchBytesMaxDefault, 'a default record fits in a default batch');
 assert(limits.inFlightBytesMaxDefault >= 2 * limits.batchBytesMaxDefault, 'two batches can be in flight');
+assert(limits.inFlightBytesMaxDefault <= limits.inFlightBytesMaxMax, 'default in-flight bytes in range');
+assert(limits.queuedBytesMaxDefault >= limits.recordBytesMaxDefault, 'a default-sized record can wait under the default queue cap');
+assert((limits.fileModeDefault & 0o600) === 0o600 && (limits.dirModeDefault & 0o700) === 0o700, 'seglog can use what it creates');
+assert(limits.batchRecordsMaxDefault <= limits.batchRecordsMaxMax, 'default batch records in range');
+assert(limits.batchBytesMaxDefault / limits.largeRecordBatchDivisorCount < limits.recordBytesMaxDefault, 'under the defaults, records can be large');
+assert(limits.indexIntervalBytesDefault >= limits.blockBytesDefault, 'an index interval spans at least one block');
+assert(limits.indexIntervalBytesDefault <= limits.segmentBytesDefault, 'a default segment gets index entries');
+assert(limits.zeroFillChunkBytes % limits.blockBytesMax === 0, 'zero-fill chunks are whole blocks');
+assert(limits.autoZeroFillBatchBytesMax < limits.batchBytesMaxDefault, "'auto' can see batches on both sides of its threshold");
+assert(limits.averageBatchBytesSmoothingFraction > 0 && limits.averageBatchBytesSmoothingFraction <= 1, 'smoothing weight in (0, 1]');
+assert(limits.prepareNextSegmentFullFraction > 0 && limits.prepareNextSegmentFullFraction < 1, 'the next segment is prepared before the roll');
+assert(limits.adaptiveWindowMicrosMaxDefault <= limits.commitWindowMicrosMax, 'default adaptive ceiling in range');
+assert(limits.windowFlushFraction <= limits.windowCapFlushFraction, 'the target window is under its cap');
+assert(limits.windowCapFlushFraction <= 0.5, 'never wait more than half a flush');
+assert(limits.windowReleaseLoadRatio < limits.windowEngageLoadRatio, 'hysteresis: release below engage');
+assert(limits.windowSmoothingFraction > 0 && limits.windowSmoothingFraction <= 1, 'smoothing weight in (0, 1]');
+assert(limits.windowStepFraction > 0 && limits.windowStepFraction <= 1, 'step in (0, 1]');
+assert(limits.flushSampleClipRatio > 1, 'clipping keeps samples above the estimate');
+assert(limits.flushMedianSamplesCount % 2 === 1, 'an odd sample count has one median');
+assert(limits.arrivalRatePeriodMicros >= limits.adaptiveWindowMicrosMaxDefault, 'a rate period spans at least one default-sized window');
+assert(limits.recentIntervalMillisMin <= limits.recentIntervalMillisDefault && limits.recentIntervalMillisDefault <= limits.recentIntervalMillisMax, 'default interval in range');
+assert(limits.lockAttemptsMax >= 2, 'a racing opener gets a second attempt after clearing a stale lock');
+
+// ---- Reading segments: store recovery, the reader, and tools that scan (issue 10 item 3) ----
+// Kept as its own block so the writer's limits above can be restructured separately.
+
+export const readLimits = {
+  /** One read window of a chain scan (recovery, verify): few large sequential reads. */
+  scanWindowBytes: 1024 * 1024,
+  /** First read of one batch looked up by position (an index entry's); most batches fit. */
+  batchProbeBytes: 64 * 1024,
+  /** One read of the reader, handed from batch to batch along a walk. */
+  readerChunkBytes: 64 * 1024,
+  /** Verified batches a reader caches by default (`cacheBatches`). */
+  readerCachedBatchesDefault: 64,
+  /** Open segment handles a reader keeps by default (`cacheHandles`). */
+  readerOpenHandlesDefault: 16,
+  /** Segment indexes a reader keeps in memory; each holds one entry per index interval at most. */
+  readerSegmentIndexesMax: 1024,
+  /** Index entries of a sealed segment that recovery tries, newest first, before a full scan. */
+  recoveryIndexTriesMax: 8,
+} as const;
+
+// The reader adds in-memory index entries at the writer's default interval
+// (`limits.indexIntervalBytesDefault`), so a segment read without its `.idx` is indexed as densely.
+assert(limits.indexIntervalBytesDefault % limits.blockBytesMin === 0, 'the reader indexes whole blocks');
+assert(limits.indexIntervalBytesDefault >= limits.blockBytesDefault, 'an index interval spans at least one block');
+assert(readLimits.batchProbeBytes >= limits.blockBytesMax, 'a probe read holds at least one block');
+assert(readLimits.readerChunkBytes >= limits.blockBytesMax, 'a reader chunk holds at least one block');
+assert(readLimits.scanWindowBytes >= readLimits.batchProbeBytes, 'a scan window holds a probe');

@@ -18,7 +18,10 @@ export interface PoolMetrics {
   readonly hits: number;
   /** Buffers that had to be allocated (the pool was still growing toward its cap). */
   readonly misses: number;
-  /** Acquires that had to wait because the pool was at its cap. */
+  /**
+   * Requests for a batch buffer refused because the pool was at its cap: the appends behind them
+   * waited for a batch to complete.
+   */
   readonly waits: number;
   readonly buffersAllocated: number;
   readonly buffersFree: number;
@@ -33,8 +36,8 @@ export interface LogMetrics {
   readonly batches: number;
   /** writev calls issued for batches and segment headers. */
   readonly writes: number;
-  /** fdatasync calls issued on segment files. */
-  readonly fdatasyncs: number;
+  /** Flushes of segment files: fdatasync calls, or O_DSYNC batch writes under `syncMethod: 'open_datasync'`. */
+  readonly flushes: number;
   /** fsync calls issued on the log directory (segment creation). */
   readonly dirSyncs: number;
   /** Payload bytes acknowledged. */
@@ -48,6 +51,8 @@ export interface LogMetrics {
   readonly segmentsPreallocated: number;
   /** Append calls that had to wait for room: `maxInFlightBytes` reached, or no free batch buffer. */
   readonly backpressureWaits: number;
+  /** Appends refused with SEGLOG_OVERLOADED: `maxQueuedBytes` of appends were already waiting. */
+  readonly overloadRejections: number;
   /** Appends waiting: copied into an open or sealed batch, or waiting for room. */
   readonly queueDepth: number;
   /** Payload bytes accepted but not yet acknowledged. */
@@ -59,7 +64,7 @@ export interface LogMetrics {
   /** writev duration per batch, microseconds (0 under `syncMethod: 'open_datasync'`). */
   readonly writeMicros: Summary;
   /** Flush duration per batch, microseconds: the fdatasync, or the whole O_DSYNC write. */
-  readonly fdatasyncMicros: Summary;
+  readonly flushMicros: Summary;
   /** Time from `append` to its promise resolving, microseconds. */
   readonly appendLatencyMicros: Summary;
   /** Time from `append` until its batch was sealed (queueing, before any I/O), microseconds. */
@@ -68,7 +73,7 @@ export interface LogMetrics {
   readonly batchFullnessPercent: Summary;
   /** Why batches were sealed: full (bytes or records cap), window (the window ran out), idle (disk idle and no window). */
   readonly sealReasons: SealReasons;
-  /** Batches whose write or fdatasync failed (each one poisons the log until reopen). */
+  /** Batches whose write or flush failed (each one poisons the log until reopen). */
   readonly errors: number;
   /** The commit window currently applied, microseconds. */
   readonly commitWindowMicros: number;
@@ -89,8 +94,8 @@ export interface CommitWindowState {
   readonly micros: number;
   /** Upper bound the adaptive controller may use now, microseconds. */
   readonly capMicros: number;
-  /** Smoothed fdatasync latency the controller sees, microseconds. */
-  readonly fdatasyncEwmaMicros: number;
+  /** The controller's flush estimate: the smoothed median of recent batch flush durations, microseconds. */
+  readonly flushEstimateMicros: number;
   /** Smoothed rate of appends that arrive independently (not in the turn an acknowledgement resumed them). */
   readonly independentArrivalsPerSecond: number;
 }
@@ -99,13 +104,18 @@ export interface RecentMetrics {
   /** Length of the sliding interval, microseconds. */
   readonly intervalMicros: number;
   readonly appendsPerSecond: number;
-  readonly fdatasyncsPerSecond: number;
+  readonly flushesPerSecond: number;
   readonly batchRecords: Summary;
   readonly writeMicros: Summary;
-  readonly fdatasyncMicros: Summary;
+  readonly flushMicros: Summary;
   readonly submitLatencyMicros: Summary;
   readonly appendLatencyMicros: Summary;
 }
+
+/** Name of the node:diagnostics_channel channel that publishes a `BatchEvent` per durable batch. */
+export const BATCH_CHANNEL = 'seglog:batch';
+/** Name of the node:diagnostics_channel channel that publishes an `ErrorEvent` per failed batch. */
+export const ERROR_CHANNEL = 'seglog:error';
 
 /** What the `seglog:batch` diagnostics channel publishes for every durable batch. */
 export interface BatchEvent {
@@ -116,7 +126,7 @@ export interface BatchEvent {
   readonly framedBytes: number;
   readonly spanBytes: number;
   readonly writeMicros: number;
-  readonly fdatasyncMicros: number;
+  readonly flushMicros: number;
   readonly windowMicros: number;
   readonly sealReason: keyof SealReasons;
 }

@@ -54,12 +54,37 @@ export interface LogOptions {
    * How a batch is made durable. `'fdatasync'`: one writev, then one fdatasync. `'open_datasync'`:
    * the segment is opened with O_DSYNC and the writev itself is durable when it returns, one system
    * call (and one trip to the thread pool) instead of two; `metrics().writeMicros` is then 0 and
-   * the whole write counts as `fdatasyncMicros`. Named after PostgreSQL's `wal_sync_method`.
+   * the whole write counts as `flushMicros`. Named after PostgreSQL's `wal_sync_method`.
    * Default `'open_datasync'`.
    */
   readonly syncMethod?: SyncMethod;
   /** Write a sparse index entry at most every this many segment bytes. Default 16 KiB. */
   readonly indexIntervalBytes?: number;
+  /**
+   * Payload bytes that appends waiting for `maxInFlightBytes` room may hold (as copies). Past it,
+   * `append`/`appendMany` reject at once with SEGLOG_OVERLOADED, get no offset and write nothing.
+   * Default 16 MiB: reached only by callers that do not await (or by more than 16 concurrent
+   * awaiting appenders of 1 MiB records beyond `maxInFlightBytes`: raise it for those).
+   */
+  readonly maxQueuedBytes?: number;
+  /** Permission bits of files the log creates, before the umask. Default 0o600 (owner only). */
+  readonly fileMode?: number;
+  /** Permission bits of directories `openLog` creates, before the umask. Default 0o700. */
+  readonly dirMode?: number;
+  /**
+   * Open even when the log ends below its HEAD checkpoint (acknowledged records were lost after
+   * the fact: a cut or zeroed tail, a deleted segment). The lost offsets are handed out again,
+   * `truncateEpoch` in HEAD is bumped, and `log.lostRecords` says which. Default false: such a
+   * log fails to open with SEGLOG_CORRUPT naming both offsets.
+   */
+  readonly acceptDataLoss?: boolean;
+  /**
+   * The 16-byte id a new log is created with (it goes into every segment header and every batch
+   * checksum, so a segment copied in from another log is refused). Default: 16 random bytes. Give
+   * it to make the files of a seeded test or a fuzz replay byte-exact. An existing log keeps its
+   * id: a different one here is SEGLOG_INVALID_OPTION.
+   */
+  readonly logId?: Uint8Array;
 }
 
 export interface ReaderOptions {

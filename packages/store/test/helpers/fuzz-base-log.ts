@@ -3,15 +3,14 @@
  * acknowledged data sits (segment headers, each batch's checksummed range, its offsets), so a case
  * can tell exactly which records a damage touched.
  *
- * A log is written by the real store on MemFileIO, a few segments of 16 KiB, records from
+ * A log is written by the real store on testkit's SimFileIO, a few segments of 16 KiB, records from
  * fuzz-pattern.ts appended in concurrent groups (so batches hold 1 to ~12 records), then closed.
  * Each variant also gets a second, unrelated log of the same shape to splice blocks from.
  */
-import { BATCH_HEADER_BYTES, decodeBatch, decodeSegmentHeader, parseSegmentFileName } from '@seglog/format';
-import { Prng } from '@seglog/testkit';
+import { Prng, SimFileIO, layoutLog } from '@seglog/testkit';
+import type { LogImage, SegmentLayout } from '@seglog/testkit';
 import { openLog } from '../../src/index.js';
 import { FUZZ_PROFILE, payloadAt, payloadMismatch } from './fuzz-pattern.js';
-import { MemFileIO } from './fuzz-memfs.js';
 
 export const FUZZ_DIR = '/fuzz/log';
 
@@ -29,40 +28,38 @@ export const VARIANTS: readonly BaseLogOptions[] = [
   { segmentBytes: 16 * 1024, blockBytes: 1024, indexIntervalBytes: 2048, preallocate: true },
 ];
 
-export interface BatchLayout {
-  readonly positionBytes: number;
-  /** End of the checksummed bytes (header + frames); the zero padding after it is not covered. */
-  readonly endBytes: number;
-  readonly firstOffset: number;
-  readonly recordCount: number;
-}
-
-export interface SegmentLayout {
-  readonly name: string;
-  readonly indexName: string;
-  readonly baseOffset: number;
-  /** Offset after the segment's last record. */
-  readonly endOffset: number;
-  readonly batches: readonly BatchLayout[];
-}
-
-export interface BaseLog {
+/** A log to damage (testkit's LogImage), with what the store wrote it with. */
+export interface BaseLog extends LogImage {
   readonly options: BaseLogOptions;
   readonly salt: number;
-  /** File name -> bytes, as the closed log left them (next.seg.tmp included when preallocating). */
-  readonly files: ReadonlyMap<string, Uint8Array>;
-  readonly segments: readonly SegmentLayout[];
   readonly nextOffset: number;
-  /** An unrelated log of the same shape: a source of valid-looking foreign blocks. */
-  readonly foreign: ReadonlyMap<string, Uint8Array>;
 }
 
 const SEGMENTS_WANTED = 3;
 
+/** The files of `dir` as reads see them now: name -> bytes. */
+export function snapshotFiles(sim: SimFileIO, dir: string): Map<string, Uint8Array> {
+  return new Map(sim.listDir(dir).map((name) => [name, sim.readFileSync(`${dir}/${name}`)]));
+}
+
+/** A simulated disk holding `files` in `dir` (no crash will happen, so nothing needs a sync). */
+export async function simWithFiles(dir: string, files: ReadonlyMap<string, Uint8Array>): Promise<SimFileIO> {
+  const sim = new SimFileIO({ seed: 1 });
+  await sim.mkdirp(dir);
+  for (const [name, bytes] of files) {
+    const handle = await sim.open(`${dir}/${name}`, 'truncate');
+    await handle.writev([bytes], 0);
+    await handle.close();
+  }
+  return sim;
+}
+
 async function writeLog(options: BaseLogOptions, salt: number, prng: Prng): Promise<Map<string, Uint8Array>> {
-  const io = new MemFileIO();
-  // A fixed window of 0 makes batching depend only on the PRNG: a replay builds the same layout.
-  const log = await openLog({ dir: FUZZ_DIR, io, ...options, commitWindow: { fixedMicros: 0 } });
+  const io = new SimFileIO({ seed: 1 });
+  // A fixed window of 0 makes batching depend only on the PRNG, and the log id comes from the
+  // salt: a replay builds the same bytes.
+  const logId = new Prng(salt).bytes(16);
+  const log = await openLog({ dir: FUZZ_DIR, io, ...options, commitWindow: { fixedMicros: 0 }, logId });
   const segmentCount = async (): Promise<number> => (await io.readdir(FUZZ_DIR)).filter((name) => name.endsWith('.seg')).length;
   // Fill until the third segment exists, then part of it, so the last segment has several batches.
   let extraGroups = prng.int(4, 12);
@@ -77,28 +74,17 @@ async function writeLog(options: BaseLogOptions, salt: number, prng: Prng): Prom
     }
   }
   await log.close();
-  return io.snapshot(FUZZ_DIR);
+  return snapshotFiles(io, FUZZ_DIR);
 }
 
-/** Walks a segment's batch chain with the format functions; every payload must be the pattern's. */
-function layoutOf(name: string, bytes: Uint8Array, salt: number): SegmentLayout {
-  const header = decodeSegmentHeader(bytes, name);
-  const batches: BatchLayout[] = [];
-  let position = header.blockBytes;
-  let offset = header.baseOffset;
-  for (;;) {
-    const batch = decodeBatch(header.logId, bytes, position, header.blockBytes, offset);
-    if (batch === null) break;
+/** Every payload of every segment must be the pattern's before any damage. */
+function checkPattern(segments: readonly SegmentLayout[], salt: number): void {
+  for (const batch of segments.flatMap((segment) => segment.batches)) {
     batch.payloads.forEach((payload, i) => {
-      const mismatch = payloadMismatch(offset + i, salt, FUZZ_PROFILE, payload);
+      const mismatch = payloadMismatch(batch.firstOffset + i, salt, FUZZ_PROFILE, payload);
       if (mismatch !== null) throw new Error(`base log is wrong before any damage: ${mismatch}`);
     });
-    const endBytes = position + BATCH_HEADER_BYTES + batch.header.bodyBytes;
-    batches.push({ positionBytes: position, endBytes, firstOffset: offset, recordCount: batch.header.recordCount });
-    position += batch.spanBytes;
-    offset += batch.header.recordCount;
   }
-  return { name, indexName: name.replace(/\.seg$/, '.idx'), baseOffset: header.baseOffset, endOffset: offset, batches };
 }
 
 export async function buildBaseLog(options: BaseLogOptions, seed: number): Promise<BaseLog> {
@@ -106,12 +92,12 @@ export async function buildBaseLog(options: BaseLogOptions, seed: number): Promi
   const salt = prng.nextU32();
   const files = await writeLog(options, salt, prng.fork());
   const foreign = await writeLog(options, prng.nextU32(), prng.fork());
-  const names = [...files.keys()].filter((name) => parseSegmentFileName(name) !== null).sort();
-  const segments = names.map((name) => layoutOf(name, files.get(name)!, salt));
+  const segments = layoutLog(files);
+  checkPattern(segments, salt);
   for (let i = 1; i < segments.length; i++) {
     if (segments[i]!.baseOffset !== segments[i - 1]!.endOffset) throw new Error('base log: segments do not continue each other');
   }
   const nextOffset = segments[segments.length - 1]!.endOffset;
   if (segments.length < SEGMENTS_WANTED || nextOffset === 0) throw new Error(`base log has ${segments.length} segments, ${nextOffset} records`);
-  return { options, salt, files, segments, nextOffset, foreign };
+  return { options, blockBytes: options.blockBytes, salt, files, segments, nextOffset, foreign };
 }

@@ -9,16 +9,19 @@
  *   naming that segment and the damaged batch's byte position.
  * - In the last segment, damage with nothing valid after it: a torn tail; open succeeds and the
  *   log ends exactly at the first damaged batch (the documented limit of the design).
- * - A damaged batch in an earlier (sealed) segment: open may not see it (recovery starts sealed
+ * - A damaged batch in an earlier (closed) segment: open may not see it (recovery starts closed
  *   segments at their last index entry), so open refuses or a full read ends in SEGLOG_CORRUPT.
- *   A valid batch at or past a sealed segment's end offset lying after its end: open refuses.
+ *   A valid batch at or past a closed segment's end offset lying after its end: open refuses.
+ * - The log, read as above, ends below the durable end in HEAD (a cut or zeroed tail of the last
+ *   segment, a deleted last segment): acknowledged records are missing, so open refuses with
+ *   SEGLOG_CORRUPT naming the last segment and the byte where it ends (issue 9 item 6).
  * - Anything else (index files, padding, preallocated zeros, next.seg.tmp): open succeeds with
  *   every record.
  * In every case no record below the first damaged offset may be lost.
  */
-import { SEGMENT_HEADER_BYTES, decodeBatch, decodeSegmentHeader } from '@seglog/format';
-import type { BaseLog, SegmentLayout } from './fuzz-base-log.js';
-import type { Files } from './fuzz-damage.js';
+import { HEAD_FILE_NAME, SEGMENT_HEADER_BYTES, decodeBatch, decodeHead, decodeSegmentHeader } from '@seglog/format';
+import type { LogFiles, SegmentLayout } from '@seglog/testkit';
+import type { BaseLog } from './fuzz-base-log.js';
 
 export interface Expectation {
   /** Open must refuse; why, for failure messages. Null when open may succeed. */
@@ -31,7 +34,7 @@ export interface Expectation {
   readonly firstOffset: number;
   /** When open succeeds and nothing forbids it: the exact nextOffset; null when open must refuse anyway. */
   readonly nextOffset: number | null;
-  /** A sealed segment's batch is damaged: if open succeeds, a full read must end in SEGLOG_CORRUPT. */
+  /** A closed segment's batch is damaged: if open succeeds, a full read must end in SEGLOG_CORRUPT. */
   readonly readMustFail: boolean;
   /** Offsets below this (and at or above firstOffset) were not touched and must stay readable. */
   readonly intactBelow: number;
@@ -72,7 +75,7 @@ function touchedBatches(segment: SegmentLayout, original: Uint8Array, damaged: U
   return touched;
 }
 
-export function expectationFor(base: BaseLog, files: Files): Expectation {
+export function expectationFor(base: BaseLog, files: LogFiles): Expectation {
   const remaining = base.segments.filter((segment) => files.has(segment.name));
   const reasons: string[] = [];
   let intactBelow = Number.POSITIVE_INFINITY;
@@ -92,6 +95,7 @@ export function expectationFor(base: BaseLog, files: Files): Expectation {
   let readMustFail = false;
   let corruptAt: Expectation['corruptAt'] = null;
   let tailEnd = last.endOffset;
+  let tailBytes = chainEndBytes(last, base.options.blockBytes);
   for (const segment of remaining) {
     const original = base.files.get(segment.name)!;
     const damaged = files.get(segment.name)!;
@@ -103,7 +107,7 @@ export function expectationFor(base: BaseLog, files: Files): Expectation {
     const touched = touchedBatches(segment, original, damaged);
     const first = touched.length > 0 ? segment.batches[touched[0]!]! : null;
     if (first !== null) lose(first.firstOffset);
-    const { blockBytes } = base.options;
+    const { blockBytes } = base;
     if (segment !== last) {
       // Recovery may start this sealed segment at its last index entry, past the damage: then only
       // a read finds it. But it always checks past the segment's end for valid later batches.
@@ -120,7 +124,14 @@ export function expectationFor(base: BaseLog, files: Files): Expectation {
       corruptAt = { name: segment.name, positionBytes: breakBytes };
     } else {
       tailEnd = breakOffset;
+      tailBytes = breakBytes;
     }
+  }
+  const headBytes = files.get(HEAD_FILE_NAME);
+  const head = headBytes === undefined ? null : decodeHead(headBytes, HEAD_FILE_NAME);
+  if (reasons.length === 0 && !headerDamaged && head !== null && tailEnd < head.durableOffset) {
+    reasons.push(`the log ends at ${tailEnd} below HEAD's acknowledged ${head.durableOffset}`);
+    corruptAt = { name: last.name, positionBytes: tailBytes };
   }
   const onlyTailCorruption = corruptAt !== null && reasons.length === 1;
   return {

@@ -15,7 +15,8 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { openReader } from '@seglog/reader';
+import { nodeFileIO } from '@seglog/io';
+import { readLog } from '@seglog/testkit';
 import { Prng } from '@seglog/testkit';
 import { openLog } from '../../src/index.js';
 import type { Kill9ChildConfig } from './kill9-child.js';
@@ -146,20 +147,13 @@ async function verifyAfterKill(options: Kill9Options, salt: number, maxAcked: nu
   }
 }
 
-/** Reads [from, to) through the reader and checks every offset and payload. */
+/** Reads [from, to) with testkit's readLog and checks every offset and payload. */
 export async function readBack(dir: string, salt: number, from: number, to: number): Promise<void> {
-  const reader = await openReader({ dir });
-  try {
-    let expected = from;
-    for await (const record of reader.read({ from, to })) {
-      if (record.offset !== expected) throw new Error(`read returned offset ${record.offset} where ${expected} was due (a gap)`);
-      const mismatch = payloadMismatch(record.offset, salt, KILL_PROFILE, record.payload);
-      if (mismatch !== null) throw new Error(`wrong payload read back: ${mismatch}`);
-      expected++;
-    }
-    if (expected !== to) throw new Error(`read stopped at ${expected}, expected ${to}`);
-  } finally {
-    await reader.close();
+  const { payloads, endOffset } = await readLog(nodeFileIO, dir);
+  if (endOffset < to) throw new Error(`the log ends at ${endOffset}, expected at least ${to}`);
+  for (let offset = from; offset < to; offset++) {
+    const mismatch = payloadMismatch(offset, salt, KILL_PROFILE, payloads[offset]!);
+    if (mismatch !== null) throw new Error(`wrong payload read back: ${mismatch}`);
   }
 }
 

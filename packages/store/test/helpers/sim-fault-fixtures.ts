@@ -1,10 +1,9 @@
 /**
  * One job: small fixtures for the injected-fault tests: a simulated machine with a durable log
- * parent directory, payloads that name their index, reading a log back through the reader, and
+ * parent directory, payloads that name their index, reading a log back (testkit's readLog), and
  * settling a batch of appends into offsets and errors.
  */
-import { openReader } from '@seglog/reader';
-import { SimFileIO } from '@seglog/testkit';
+import { SimFileIO, readLog } from '@seglog/testkit';
 import type { SimBootIO } from '@seglog/testkit';
 import type { FileIO } from '@seglog/types';
 
@@ -25,19 +24,9 @@ export function payloadOf(index: number, sizeBytes = 40 + (index % 200)): Uint8A
   return bytes;
 }
 
-/** Every record of the log, through the reader (so checksums are verified), in offset order. */
+/** Every record of the log, checksums verified, in offset order (testkit's readLog). */
 export async function readAll(io: FileIO, dir = LOG_DIR): Promise<Uint8Array[]> {
-  const reader = await openReader({ dir, io });
-  try {
-    const payloads: Uint8Array[] = [];
-    for await (const record of reader.read({ from: await reader.firstOffset() })) {
-      if (record.offset !== payloads.length) throw new Error(`offset ${record.offset} where ${payloads.length} was next`);
-      payloads.push(record.payload);
-    }
-    return payloads;
-  } finally {
-    await reader.close();
-  }
+  return (await readLog(io, dir)).payloads;
 }
 
 export interface Settled {

@@ -2,7 +2,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openReader } from '@seglog/reader';
+import { nodeFileIO } from '@seglog/io';
+import { readLog } from '@seglog/testkit';
 
 export function tempDir(): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'seglog-store-'));
@@ -15,14 +16,8 @@ export function payloadFor(offset: number, sizeBytes = 16 + (offset % 97)): Uint
   return bytes;
 }
 
-/** Every record of the log in `dir`, read back through the reader (checksums verified). */
+/** Every record of the log in `dir`, read back with testkit's readLog (checksums verified). */
 export async function readAll(dir: string): Promise<Array<{ offset: number; payload: Uint8Array }>> {
-  const reader = await openReader({ dir });
-  try {
-    const records: Array<{ offset: number; payload: Uint8Array }> = [];
-    for await (const record of reader.read({ from: await reader.firstOffset() })) records.push({ offset: record.offset, payload: record.payload.slice() });
-    return records;
-  } finally {
-    await reader.close();
-  }
+  const { payloads, firstOffset } = await readLog(nodeFileIO, dir);
+  return payloads.map((payload, i) => ({ offset: firstOffset + i, payload }));
 }

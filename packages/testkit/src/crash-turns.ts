@@ -8,7 +8,7 @@
  * append, a roll, a recovery or a close.
  */
 import type { Clock } from '@seglog/types';
-import type { CrashOptions, SimFileIO } from '@seglog/testkit';
+import type { CrashOptions, SimFileIO } from './sim-file-io.js';
 
 export function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));

@@ -10,15 +10,13 @@
  * acknowledged. An unacknowledged record may survive a crash; then it must be the one predicted at
  * its offset, or else one of the floating payloads (each used once).
  *
- * The check after recovery, through the reader on the new boot's I/O engine:
- * - the log starts at offset 0 and offsets are dense (the reader returns 0..end in order);
+ * The check after recovery, on every record the system under test reads back on the new boot
+ * (its `readAll`, which must start at offset 0 and return offsets densely, in order):
  * - every acknowledged offset is there (end >= one past the highest acknowledged offset), and
  *   `log.nextOffset` equals that end;
  * - every record read equals the payload known or submitted at its offset, byte for byte: no
  *   record is returned that was never appended there.
  */
-import { openReader } from '@seglog/reader';
-import type { FileIO } from '@seglog/types';
 
 /** A broken guarantee, with everything needed to replay it. */
 export class CrashCheckFailure extends Error {
@@ -125,11 +123,11 @@ export class LogModel {
   }
 
   /**
-   * Checks the reopened log in `dir` against the model (see the file header), then takes what was
-   * read as the new truth: records that survived are part of the log from now on.
+   * Checks the reopened log against the model (see the file header): `payloads` is every record
+   * read back from offset 0, `nextOffset` what the reopened log says comes next. Then takes what
+   * was read as the new truth: records that survived are part of the log from now on.
    */
-  async check(io: FileIO, dir: string, nextOffset: number): Promise<{ records: number; unackedSurvivors: number }> {
-    const payloads = await this.#readAll(io, dir);
+  check(payloads: readonly Uint8Array[], nextOffset: number): { records: number; unackedSurvivors: number } {
     if (payloads.length < this.#ackedEnd) {
       throw this.fail(`acknowledged records lost: the log ends at offset ${payloads.length} but offsets up to ${this.#ackedEnd - 1} were acknowledged`);
     }
@@ -161,32 +159,6 @@ export class LogModel {
     if (at >= 0) {
       const kind = known !== undefined ? (offset < this.#ackedEnd ? 'acknowledged' : 'known') : 'unacknowledged, admitted at once';
       throw this.fail(`offset ${offset} (${kind}) reads back ${payload.length} bytes differing from the ${expected.length} bytes appended there, first at byte ${at}`);
-    }
-  }
-  /** Every record from the first offset to the end, through the reader; asserts dense offsets. */
-  async #readAll(io: FileIO, dir: string): Promise<Uint8Array[]> {
-    let reader;
-    try {
-      reader = await openReader({ dir, io });
-    } catch (error) {
-      throw this.fail(`the reader cannot open the recovered log: ${describeError(error)}`, error);
-    }
-    try {
-      const first = await reader.firstOffset();
-      if (first !== 0) throw this.fail(`the log starts at offset ${first}, not 0`);
-      const payloads: Uint8Array[] = [];
-      for await (const record of reader.read({ from: first })) {
-        if (record.offset !== payloads.length) throw this.fail(`the reader returned offset ${record.offset} where ${payloads.length} was next: offsets are not dense`);
-        payloads.push(record.payload);
-      }
-      const end = await reader.endOffset();
-      if (end !== payloads.length) throw this.fail(`reader.endOffset() is ${end} but iteration returned ${payloads.length} records`);
-      return payloads;
-    } catch (error) {
-      if (error instanceof CrashCheckFailure) throw error;
-      throw this.fail(`reading the recovered log failed: ${describeError(error)}`, error);
-    } finally {
-      await reader.close();
     }
   }
 }

@@ -1,5 +1,5 @@
 /**
- * One job: concurrent appenders driven by a seeded PRNG against one Log, recording every
+ * One job: concurrent appenders driven by a seeded PRNG against one CrashTarget, recording every
  * submission and acknowledgement in the model, and checking how each append ends.
  *
  * Each appender loops: fire-and-forget appends, appendMany runs, appends it waits for, short
@@ -8,13 +8,13 @@
  * ESHUTDOWN/EBADF, or SEGLOG_CLOSED if a close was under way), or after a fault was injected (with
  * SEGLOG_IO caused by that EIO/ENOSPC); it may never resolve after the power cut.
  */
-import type { Log } from '@seglog/store';
-import type { Prng } from '@seglog/testkit';
-import { errorCode } from '@seglog/testkit';
 import { isSeglogError } from '@seglog/types';
-import { describeError } from './sim-model.js';
-import type { CrashCheckFailure, LogModel } from './sim-model.js';
-import { nextTurn, waitTurns } from './sim-turns.js';
+import { describeError } from './crash-model.js';
+import type { CrashCheckFailure, LogModel } from './crash-model.js';
+import type { CrashTarget } from './crash-target.js';
+import { nextTurn, waitTurns } from './crash-turns.js';
+import type { Prng } from './prng.js';
+import { errorCode } from './sim-errors.js';
 
 /** Codes a call of a boot that lost power rejects with: fenced (new call) or killed (in flight). */
 const DEAD_BOOT_CODES = new Set(['ESHUTDOWN', 'EBADF']);
@@ -103,7 +103,7 @@ export function drawPayloadBytes(prng: Prng, maxRecordBytes: number): number {
 }
 
 export interface AppenderConfig {
-  readonly log: Log;
+  readonly log: CrashTarget;
   readonly run: BootRun;
   readonly prng: Prng;
   readonly maxRecordBytes: number;

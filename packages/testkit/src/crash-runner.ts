@@ -1,40 +1,30 @@
 /**
- * One job: one seeded crash-consistency case, shared by crash.sim.test.ts and
- * scripts/crash-soak.ts.
+ * One job: one seeded crash-consistency case of an injected system (crash-target.ts), shared by
+ * the store's crash.sim.test.ts and scripts/crash-soak.ts, and by any package built on the log.
  *
- * A case draws a log shape (small segments, 512-byte blocks, 2-8 KiB batches, an in-flight cap),
- * then runs several boots of a simulated machine. In each boot it opens the log on that boot's
- * fenced I/O view (sim.boot()), checks it against the model (sim-model.ts), runs concurrent
- * appenders, sometimes closes and reopens the log, and cuts the power after a random number of
- * event-loop turns, which lands anywhere: in recovery, an append, a roll, a preallocation, a close.
- * After the last crash a final boot checks the log, appends more, closes, reopens and checks again.
- * Every failure is a CrashCheckFailure whose message ends `reproduce with SEGLOG_SEED=<seed>`.
+ * A case lets the system draw what stays fixed (for the store: a log shape of small segments,
+ * 512-byte blocks, 2-8 KiB batches, an in-flight cap), then runs several boots of a simulated
+ * machine. In each boot it opens the system on that boot's fenced I/O view (sim.boot()), checks it
+ * against the model (crash-model.ts), runs concurrent appenders, sometimes closes and reopens it,
+ * and cuts the power after a random number of event-loop turns, which lands anywhere: in recovery,
+ * an append, a roll, a preallocation, a close. After the last crash a final boot checks, appends
+ * more, closes, reopens and checks again. Every failure is a CrashCheckFailure whose message ends
+ * `reproduce with SEGLOG_SEED=<seed>`.
  */
-import { openLog } from '@seglog/store';
-import type { Log } from '@seglog/store';
-import { Prng, SimFileIO } from '@seglog/testkit';
-import type { FaultOp, SimBootIO } from '@seglog/testkit';
-import type { CommitWindow, LogOptions } from '@seglog/types';
-import { BootRun, appender } from './sim-appenders.js';
-import { CrashCheckFailure, LogModel, describeError } from './sim-model.js';
-import { CrashTimer, nextTurn, steppingClock, waitTurns } from './sim-turns.js';
-
-export const SIM_LOG_DIR = '/data/log';
-
-/** The sizes of one case's log: fixed for the case, since a log keeps its block size. */
-export interface LogShape {
-  readonly segmentBytes: number;
-  readonly blockBytes: number;
-  readonly maxBatchBytes: number;
-  readonly maxInFlightBytes: number;
-  readonly indexIntervalBytes: number;
-}
+import type { FileIO } from '@seglog/types';
+import { BootRun, appender } from './crash-appenders.js';
+import { CrashCheckFailure, LogModel, describeError } from './crash-model.js';
+import type { CrashCase, CrashSystem, CrashTarget } from './crash-target.js';
+import { CrashTimer, nextTurn, waitTurns } from './crash-turns.js';
+import { Prng } from './prng.js';
+import type { FaultOp } from './sim-faults.js';
+import { SimFileIO } from './sim-file-io.js';
 
 /** What one case went through: enough to show a run covered what it claims to. */
 export interface CaseStats {
   /** Times the log was opened and checked. */
   opens: number;
-  /** Power cuts that landed while openLog (recovery) ran. */
+  /** Power cuts that landed while open (recovery) ran. */
   crashesInOpen: number;
   /** Power cuts that landed while close ran. */
   crashesInClose: number;
@@ -42,8 +32,8 @@ export interface CaseStats {
   tornTails: number;
   /** Unacknowledged records that survived a crash (each checked to be the one appended there). */
   unackedSurvivors: number;
-  /** Segments created, rolls included. */
-  segmentsCreated: number;
+  /** Files (segments) created, rolls included. */
+  filesCreated: number;
   /** Injected EIO/ENOSPC faults that failed the log (it was then closed and reopened). */
   faults: number;
 }
@@ -55,7 +45,7 @@ export function addCaseStats(into: CaseStats, from: CaseStats): void {
   into.crashesInClose += from.crashesInClose;
   into.tornTails += from.tornTails;
   into.unackedSurvivors += from.unackedSurvivors;
-  into.segmentsCreated += from.segmentsCreated;
+  into.filesCreated += from.filesCreated;
   into.faults += from.faults;
 }
 
@@ -86,47 +76,10 @@ export const DEFAULT_FAULT_OPS: readonly FaultOp[] = ['writev', 'datasync', 'ren
 /** Chance that one open of the log gets a fault armed while it runs. */
 const FAULT_RATE = 0.15;
 
-const KIB = 1024;
 /** Turns allowed for a dead boot's pending appends to reject. */
 const SETTLE_TURNS = 2000;
 /** Records a boot may submit; bounds the size of a case's log. */
 const BOOT_RECORDS_MAX = 800;
-
-export function drawShape(prng: Prng): LogShape {
-  const blockBytes = 512;
-  const segmentBytes = prng.pick([8, 16, 32, 64]) * KIB;
-  const maxBatchBytes = Math.min(prng.int(4, 17) * blockBytes, segmentBytes - blockBytes);
-  const maxInFlightBytes = prng.pick([1, 2, 4, 16]) * maxBatchBytes;
-  const indexIntervalBytes = Math.min(prng.pick([blockBytes, 2 * KIB, 16 * KIB]), segmentBytes);
-  return { segmentBytes, blockBytes, maxBatchBytes, maxInFlightBytes, indexIntervalBytes };
-}
-
-/**
- * The commit window: none, fixed, or adaptive. Always under 1 ms, which the store waits out with
- * setImmediate re-checks on the stepping clock (longer waits use real timers and would not replay).
- */
-function drawCommitWindow(prng: Prng): CommitWindow {
-  const roll = prng.float();
-  if (roll < 0.4) return { fixedMicros: 0 };
-  if (roll < 0.7) return { fixedMicros: prng.int(1, 900) };
-  return { adaptive: { maxMicros: prng.int(1, 900) } };
-}
-
-/**
- * What may change from one open to the next: the clock's pace, the commit window, preallocation,
- * and how batches are made durable (so one log's segments see both sync methods across reopens).
- */
-function drawOpenOptions(prng: Prng, shape: LogShape, io: SimBootIO): LogOptions {
-  return {
-    dir: SIM_LOG_DIR,
-    io,
-    clock: steppingClock(prng.int(1, 20)),
-    ...shape,
-    commitWindow: drawCommitWindow(prng),
-    preallocate: prng.pick([true, false, 'auto'] as const),
-    syncMethod: prng.pick(['fdatasync', 'open_datasync'] as const),
-  };
-}
 
 /** Crash points: some early (open, recovery), the rest anywhere in a few hundred turns of I/O. */
 function drawCrashTurns(prng: Prng): number {
@@ -137,19 +90,26 @@ interface CaseContext {
   readonly seed: number;
   readonly prng: Prng;
   readonly sim: SimFileIO;
-  readonly shape: LogShape;
+  readonly kase: CrashCase;
   readonly model: LogModel;
   readonly maxRecordBytes: number;
   readonly faultOps: readonly FaultOp[];
   readonly stats: CaseStats;
 }
 
-/** Checks a just-opened log against the model. */
-async function checkOpened(context: CaseContext, io: SimBootIO, log: Log): Promise<void> {
-  const { unackedSurvivors } = await context.model.check(io, SIM_LOG_DIR, log.nextOffset);
+/** Checks a just-opened system against the model, on what its `readAll` finds. */
+async function checkOpened(context: CaseContext, io: FileIO, log: CrashTarget): Promise<void> {
+  const { model, kase } = context;
+  let payloads: Uint8Array[];
+  try {
+    payloads = await kase.readAll(io);
+  } catch (error) {
+    throw model.fail(`reading the recovered log failed: ${describeError(error)}`, error);
+  }
+  const { unackedSurvivors } = model.check(payloads, log.nextOffset);
   context.stats.opens++;
   context.stats.unackedSurvivors += unackedSurvivors;
-  if (log.recovery.tornTailAt !== null) context.stats.tornTails++;
+  if (log.recoveredTornTail) context.stats.tornTails++;
 }
 
 /** Arms one EIO/ENOSPC on a random operation after a random number of turns, unless the boot ended. */
@@ -166,7 +126,7 @@ function maybeArmFault(context: CaseContext, run: BootRun, isOver: () => boolean
 }
 
 /** Runs appenders on `log` until the power is cut, a fault fails it, or it is time to close; then closes. */
-async function runOneOpen(context: CaseContext, log: Log, run: BootRun, timer: CrashTimer): Promise<void> {
+async function runOneOpen(context: CaseContext, log: CrashTarget, run: BootRun, timer: CrashTimer): Promise<void> {
   const { prng, maxRecordBytes } = context;
   const turnsBeforeClose = prng.bool(0.3) ? prng.int(1, 300) : Number.POSITIVE_INFINITY;
   let stopping = false;
@@ -194,24 +154,40 @@ async function runOneOpen(context: CaseContext, log: Log, run: BootRun, timer: C
     await Promise.race([closing.catch(() => undefined), timer.whenFired()]);
     if (timer.fired) context.stats.crashesInClose++;
   }
-  context.stats.segmentsCreated += log.metrics().segmentsCreated;
+  context.stats.filesCreated += log.filesCreated();
 }
 
 /** One boot: open, check, append (closing and reopening at times) until the power is cut. */
 async function runBoot(context: CaseContext, bootIndex: number): Promise<void> {
-  const { sim, prng, model, shape } = context;
+  const { sim, prng, model } = context;
   const io = sim.boot();
   const timer = new CrashTimer(sim, drawCrashTurns(prng));
   const run = new BootRun(model, () => timer.fired);
+  try {
+    await runBootUntilCrash(context, bootIndex, io, timer, run);
+  } finally {
+    // A failed check leaves the timer armed (and maybe paused): stop it, or it spins forever.
+    timer.stop();
+  }
+}
+
+async function runBootUntilCrash(
+  context: CaseContext,
+  bootIndex: number,
+  io: FileIO,
+  timer: CrashTimer,
+  run: BootRun,
+): Promise<void> {
+  const { sim, prng, model, kase } = context;
   // Recovery of many small segments takes hundreds of turns: most boots count from after it.
   if (prng.bool(0.7)) timer.pause();
   while (!timer.fired && run.failure === null) {
     model.where = `boot ${bootIndex}, open ${context.stats.opens + 1}`;
-    let log: Log;
+    let log: CrashTarget;
     try {
-      log = await run.track(openLog(drawOpenOptions(prng, shape, io)));
+      log = await run.track(kase.open(io, prng));
     } catch (error) {
-      run.checkError('openLog', error);
+      run.checkError('open', error);
       if (timer.fired) context.stats.crashesInOpen++;
       if (timer.fired || run.failure !== null) break;
       continue; // an injected fault hit recovery: open again
@@ -234,39 +210,47 @@ async function runBoot(context: CaseContext, bootIndex: number): Promise<void> {
 
 /** The last boot: no crash; check, append, close, reopen, check everything again. */
 async function finalBoot(context: CaseContext): Promise<void> {
-  const { sim, prng, model, shape } = context;
+  const { sim, prng, model, kase } = context;
   const io = sim.boot();
   const run = new BootRun(model, () => false);
   model.where = 'final boot, open';
-  const log = await openLog(drawOpenOptions(prng, shape, io));
+  const log = await kase.open(io, prng);
   await checkOpened(context, io, log);
   const target = run.submittedRecords + prng.int(1, 200);
   model.where = 'final boot, appending';
-  await Promise.all(Array.from({ length: 3 }, () => appender({ log, run, prng, maxRecordBytes: context.maxRecordBytes, stop: () => run.submittedRecords >= target })));
+  const stop = (): boolean => run.submittedRecords >= target;
+  const { maxRecordBytes } = context;
+  await Promise.all(Array.from({ length: 3 }, () => appender({ log, run, prng, maxRecordBytes, stop })));
   await log.close();
   if (run.failure !== null) throw run.failure;
   const ackedEnd = model.ackedEnd;
   model.where = 'final boot, reopen after a clean close';
-  const reopened = await openLog(drawOpenOptions(prng, shape, io));
+  const reopened = await kase.open(io, prng);
   await checkOpened(context, io, reopened);
   if (reopened.nextOffset !== ackedEnd) throw model.fail(`after a clean close the log reopens at ${reopened.nextOffset}, not ${ackedEnd}`);
   await reopened.close();
-  context.stats.segmentsCreated += log.metrics().segmentsCreated + reopened.metrics().segmentsCreated;
+  context.stats.filesCreated += log.filesCreated() + reopened.filesCreated();
 }
 
-/** Runs the case `seed`; resolves with its counts or rejects with a CrashCheckFailure. */
-export async function runCrashCase(seed: number, options: CrashCaseOptions = {}): Promise<CrashCaseResult> {
+/** Runs the case `seed` of `system`; resolves with its counts or rejects with a CrashCheckFailure. */
+export async function runCrashCase(
+  seed: number,
+  system: CrashSystem,
+  options: CrashCaseOptions = {},
+): Promise<CrashCaseResult> {
   const prng = new Prng(seed);
   const sim = new SimFileIO({ seed: prng.nextU32() });
   const model = new LogModel(seed);
-  const shape = drawShape(prng);
-  const maxRecordBytes = shape.maxBatchBytes - 36;
-  const stats: CaseStats = { opens: 0, crashesInOpen: 0, crashesInClose: 0, tornTails: 0, unackedSurvivors: 0, segmentsCreated: 0, faults: 0 };
+  const kase = system.drawCase(prng, seed);
+  const maxRecordBytes = kase.maxRecordBytes;
+  const stats: CaseStats = {
+    opens: 0, crashesInOpen: 0, crashesInClose: 0, tornTails: 0, unackedSurvivors: 0, filesCreated: 0, faults: 0,
+  };
   const faultOps = options.faultOps ?? DEFAULT_FAULT_OPS;
-  const context: CaseContext = { seed, prng, sim, shape, model, maxRecordBytes, faultOps, stats };
+  const context: CaseContext = { seed, prng, sim, kase, model, maxRecordBytes, faultOps, stats };
   const crashes = prng.int(2, 7);
   try {
-    // The log's parent must be durable; openLog makes the log directory itself durable.
+    // The system's parent directory must be durable; the system makes its own directory durable.
     await sim.mkdirp('/data');
     await sim.syncDir('/');
     for (let boot = 0; boot < crashes; boot++) await runBoot(context, boot);
@@ -276,5 +260,6 @@ export async function runCrashCase(seed: number, options: CrashCaseOptions = {})
     throw model.fail(`unexpected error: ${describeError(error)}`, error);
   }
   const { writes, bytesWritten, datasyncs } = sim.counters;
-  return { seed, crashPoints: crashes, ...stats, acks: model.acks, records: model.ackedEnd, writes, bytesWritten, datasyncs };
+  const counters = { writes, bytesWritten, datasyncs };
+  return { seed, crashPoints: crashes, ...stats, acks: model.acks, records: model.ackedEnd, ...counters };
 }

@@ -1,23 +1,38 @@
 /**
- * One job: damage a copy of a log's files the ways disks, people and bugs do, from a seeded PRNG:
+ * One job: the corruption fuzzer's damage. It damages a copy of a log's files the ways disks,
+ * people and bugs do, from a seeded PRNG:
  * flipped bits, random bytes, zeroed ranges, truncation, a block duplicated elsewhere, blocks
  * spliced in from another segment or from another log, a header copied from another segment,
  * blocks appended past the end,
  * damaged or deleted index files, deleted segments. Positions favour the places that decide how
  * bytes are read (segment headers, batch headers) as well as anywhere at all.
- * What the damage touched is worked out afterwards by comparing bytes (fuzz-facts.ts), not from
- * what was intended, so a damage that happens to change nothing is not counted.
+ * What the damage touched is for the caller to work out afterwards by comparing bytes (the
+ * layouts tell which bytes hold which records), not from what was intended, so a damage that
+ * happens to change nothing is not counted. Used by the store's corruption fuzz; any test that
+ * damages a seglog log should draw from here, so there is one catalogue of damage.
  */
-import { NEXT_SEGMENT_TMP } from '@seglog/format';
-import type { Prng } from '@seglog/testkit';
-import type { BaseLog, SegmentLayout } from './fuzz-base-log.js';
+import { NEXT_SEGMENT_TMP, SEGMENT_HEADER_BYTES, crc32c } from '@seglog/format';
+import type { SegmentLayout } from './log-layout.js';
+import type { Prng } from './prng.js';
 
-export type Files = Map<string, Uint8Array>;
+/** A log's files: name -> bytes. */
+export type LogFiles = Map<string, Uint8Array>;
 
-type Damage = (files: Files, base: BaseLog, prng: Prng) => string;
+/** An undamaged log to damage copies of. */
+export interface LogImage {
+  readonly blockBytes: number;
+  /** File name -> bytes, as the closed log left them (next.seg.tmp and index files included). */
+  readonly files: ReadonlyMap<string, Uint8Array>;
+  /** The layout of every segment of `files` (log-layout.ts). */
+  readonly segments: readonly SegmentLayout[];
+  /** An unrelated log of the same shape: a source of valid-looking foreign blocks. */
+  readonly foreign: ReadonlyMap<string, Uint8Array>;
+}
+
+type Damage = (files: LogFiles, base: LogImage, prng: Prng) => string;
 
 /** A segment to damage: the last one often, since that is where torn tails and corruption meet. */
-function pickSegment(files: Files, base: BaseLog, prng: Prng): SegmentLayout | null {
+function pickSegment(files: LogFiles, base: LogImage, prng: Prng): SegmentLayout | null {
   const present = base.segments.filter((segment) => files.has(segment.name));
   if (present.length === 0) return null;
   return prng.bool(0.4) ? present[present.length - 1]! : prng.pick(present);
@@ -73,7 +88,7 @@ const zeroRange: Damage = (files, base, prng) => {
   if (segment === null) return 'zero: no segment';
   const bytes = files.get(segment.name)!;
   const at = pickPosition(segment, bytes.length, prng);
-  const length = prng.int(1, 2 * base.options.blockBytes);
+  const length = prng.int(1, 2 * base.blockBytes);
   bytes.fill(0, at, at + length);
   return `zero ${length} bytes at ${at} of ${segment.name}`;
 };
@@ -82,7 +97,7 @@ const truncate: Damage = (files, base, prng) => {
   const segment = pickSegment(files, base, prng);
   if (segment === null) return 'truncate: no segment';
   const bytes = files.get(segment.name)!;
-  const length = prng.bool(0.2) ? prng.int(0, base.options.blockBytes + 1) : pickPosition(segment, bytes.length, prng);
+  const length = prng.bool(0.2) ? prng.int(0, base.blockBytes + 1) : pickPosition(segment, bytes.length, prng);
   files.set(segment.name, bytes.slice(0, length));
   return `truncate ${segment.name} to ${length} bytes`;
 };
@@ -90,7 +105,7 @@ const truncate: Damage = (files, base, prng) => {
 const duplicateBlock: Damage = (files, base, prng) => {
   const segment = pickSegment(files, base, prng);
   if (segment === null) return 'duplicate: no segment';
-  const { blockBytes } = base.options;
+  const { blockBytes } = base;
   const bytes = files.get(segment.name)!;
   const blocks = blockCount(bytes, blockBytes);
   if (blocks < 2) return 'duplicate: too short';
@@ -101,10 +116,10 @@ const duplicateBlock: Damage = (files, base, prng) => {
 };
 
 /** Copies 1-3 blocks from `source` (another segment, or another log) into a segment. */
-function splice(files: Files, base: BaseLog, prng: Prng, source: Uint8Array, sourceName: string): string {
+function splice(files: LogFiles, base: LogImage, prng: Prng, source: Uint8Array, sourceName: string): string {
   const segment = pickSegment(files, base, prng);
   if (segment === null) return 'splice: no segment';
-  const { blockBytes } = base.options;
+  const { blockBytes } = base;
   const bytes = files.get(segment.name)!;
   const count = prng.int(1, 4);
   const sourceBlocks = blockCount(source, blockBytes);
@@ -134,7 +149,7 @@ const copyHeader: Damage = (files, base, prng) => {
   const fromForeign = prng.bool(0.5);
   const source = fromForeign ? base.foreign : base.files;
   const name = prng.pick([...source.keys()].filter((candidate) => candidate.endsWith('.seg')));
-  overwrite(files.get(segment.name)!, 0, source.get(name)!.slice(0, base.options.blockBytes));
+  overwrite(files.get(segment.name)!, 0, source.get(name)!.slice(0, base.blockBytes));
   return `header of ${fromForeign ? 'foreign ' : ''}${name} copied onto ${segment.name}`;
 };
 
@@ -142,7 +157,7 @@ const copyHeader: Damage = (files, base, prng) => {
 const appendBlocks: Damage = (files, base, prng) => {
   const segment = pickSegment(files, base, prng);
   if (segment === null) return 'append: no segment';
-  const { blockBytes } = base.options;
+  const { blockBytes } = base;
   const bytes = files.get(segment.name)!;
   const count = prng.int(1, 4);
   const grown = new Uint8Array(bytes.length + count * blockBytes);
@@ -188,7 +203,8 @@ const damageIndex: Damage = (files, base, prng) => {
 const deleteSegment: Damage = (files, base, prng) => {
   const present = base.segments.filter((segment) => files.has(segment.name));
   if (present.length < 3) return 'delete: too few segments';
-  const segment = prng.bool(0.7) ? prng.pick(present.slice(1, -1)) : prng.pick([present[0]!, present[present.length - 1]!]);
+  const ends = [present[0]!, present[present.length - 1]!];
+  const segment = prng.bool(0.7) ? prng.pick(present.slice(1, -1)) : prng.pick(ends);
   files.delete(segment.name);
   if (prng.bool(0.5)) files.delete(segment.indexName);
   return `delete ${segment.name}`;
@@ -217,8 +233,8 @@ const DAMAGES: ReadonlyArray<readonly [weight: number, damage: Damage]> = [
 ];
 const WEIGHT_TOTAL = DAMAGES.reduce((sum, [weight]) => sum + weight, 0);
 
-/** Applies one to three seeded damages to `files` (in place); returns what was done. */
-export function applyDamages(files: Files, base: BaseLog, prng: Prng): string[] {
+/** Applies one to three seeded damages to `files` (a copy of `base.files`, in place); returns what was done. */
+export function damageLog(files: LogFiles, base: LogImage, prng: Prng): string[] {
   const count = prng.bool(0.75) ? 1 : prng.int(2, 4);
   const done: string[] = [];
   for (let i = 0; i < count; i++) {
@@ -230,6 +246,20 @@ export function applyDamages(files: Files, base: BaseLog, prng: Prng): string[] 
 }
 
 /** A fresh, independent copy of a log's files for one case. */
-export function copyFiles(files: ReadonlyMap<string, Uint8Array>): Files {
+export function copyFiles(files: ReadonlyMap<string, Uint8Array>): LogFiles {
   return new Map([...files].map(([name, bytes]) => [name, bytes.slice()]));
+}
+
+/**
+ * A copy of a segment's bytes as a writer of format `version` would have written its header: the
+ * version field (u16 at byte 8) set and the header CRC (the last 4 of its 44 bytes) recomputed,
+ * so only the version speaks. For tests of SEGLOG_UNSUPPORTED_FORMAT.
+ */
+export function withFormatVersion(segment: Uint8Array, version: number): Uint8Array {
+  const bytes = segment.slice();
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const crcAt = SEGMENT_HEADER_BYTES - 4;
+  view.setUint16(8, version, true);
+  view.setUint32(crcAt, crc32c(bytes.subarray(0, crcAt)), true);
+  return bytes;
 }

@@ -1,0 +1,212 @@
+/**
+ * One job: keep `<dir>/HEAD` (format: @seglog/format head-record.ts, docs/format.md) telling how
+ * far the log has been acknowledged, so an open can tell a lost acknowledged tail from a torn
+ * unacknowledged one (head-check.ts).
+ *
+ * After each acknowledged batch the newest durable end is written to a slot in place: one pwrite
+ * on a plain descriptor (never O_DSYNC), at most one in flight, later values coalescing into the
+ * next write.
+ *
+ * Which slot: never the one holding the last *flushed* state. An unflushed write can be lost
+ * whole at a power cut while a later one tears, so if writes simply alternated, the flushed slot
+ * could be torn by an overwrite while the other slot's unflushed content vanished: no valid slot
+ * (the crash simulator found exactly that). So between two flushes every write goes to the same
+ * scratch slot, seq rising by 2 to keep slot = seq % 2; after a flush the scratch slot holds the
+ * flushed state and the next write (seq + 1) goes to the other one. It is fdatasynced at most once per `syncIntervalMicros` while the end
+ * moves, at every segment roll and at close. No timer: a timer would make simulated runs depend
+ * on wall time, and the kernel writes the page back within seconds anyway. The data
+ * was durable before its offset is written here, so whatever of HEAD reaches the disk, in
+ * whatever order, is a lower bound of what was acknowledged: a crash can make HEAD stale (the
+ * window since its last flush), never ahead.
+ *
+ * A write or flush that fails poisons the log (`onError`), like a failed batch: after fsyncgate
+ * nobody knows what the file holds.
+ */
+import { join } from 'node:path';
+import { limits } from '@seglog/types';
+import type { Clock, FileHandle, FileIO } from '@seglog/types';
+import { HEAD_FILE_BYTES, HEAD_FILE_NAME, decodeHead, encodeHeadSlot, headSlotPosition } from '@seglog/format';
+import type { HeadState } from '@seglog/format';
+import { readFully } from '@seglog/format';
+import { closeAbandoned, closeFlushed, wrapIo } from './io-errors.js';
+
+const HEAD_TMP_NAME = `${HEAD_FILE_NAME}.tmp`;
+
+/** What an open finds: no HEAD file (a new or v1 log), a HEAD with no valid slot, or its newest slot. */
+export type FoundHead = { readonly kind: 'missing' } | { readonly kind: 'invalid' } | { readonly kind: 'valid'; readonly state: HeadState };
+
+/** Reads HEAD (and removes a HEAD.tmp left by a crash while creating it). */
+export async function readHead(io: FileIO, dir: string): Promise<FoundHead> {
+  const path = join(dir, HEAD_FILE_NAME);
+  const tmp = join(dir, HEAD_TMP_NAME);
+  if ((await wrapIo('stat', tmp, () => io.stat(tmp))) !== null) await wrapIo('unlink', tmp, () => io.unlink(tmp));
+  const stat = await wrapIo('stat', path, () => io.stat(path));
+  if (stat === null) return { kind: 'missing' };
+  const handle = await wrapIo('open', path, () => io.open(path, 'read'));
+  try {
+    const bytes = new Uint8Array(HEAD_FILE_BYTES);
+    const read = await wrapIo('read', path, () => readFully(handle, bytes, 0));
+    const state = decodeHead(bytes.subarray(0, read), path);
+    return state === null ? { kind: 'invalid' } : { kind: 'valid', state };
+  } finally {
+    await closeFlushed(handle); // read only: nothing to lose
+  }
+}
+
+export interface HeadCheckpointConfig {
+  readonly io: FileIO;
+  readonly clock: Clock;
+  readonly dir: string;
+  readonly fileMode: number;
+  /** Told once when a write or flush fails; the checkpoint stops writing. */
+  readonly onError: (error: unknown) => void;
+  readonly syncIntervalMicros?: number;
+}
+
+export class HeadCheckpoint {
+  readonly #config: HeadCheckpointConfig;
+  readonly #path: string;
+  readonly #handle: FileHandle;
+  /** The last state written (maybe not yet flushed). */
+  #state: HeadState;
+  /** Seq of the last state known flushed: its slot is never overwritten until another is flushed. */
+  #flushedSeq: number;
+  #wantedDurableOffset: number;
+  /** Every write and flush runs on this chain, one at a time, in order. */
+  #tail: Promise<void> = Promise.resolve();
+  #catchUpQueued = false;
+  #lastSyncMicros: number;
+  #failure: unknown = null;
+  #closed = false;
+
+  private constructor(config: HeadCheckpointConfig, handle: FileHandle, flushed: HeadState) {
+    this.#config = config;
+    this.#path = handle.path;
+    this.#handle = handle;
+    this.#state = flushed;
+    this.#flushedSeq = flushed.seq;
+    this.#wantedDurableOffset = flushed.durableOffset;
+    this.#lastSyncMicros = config.clock.nowMicros();
+  }
+
+  /**
+   * Writes a fresh HEAD holding `state` in its slot: temp file, fdatasync, rename, directory
+   * fsync, so HEAD never exists half-written. Used for a log without one, and after an accepted loss.
+   */
+  static async create(config: HeadCheckpointConfig, state: HeadState): Promise<HeadCheckpoint> {
+    const { io, dir, fileMode } = config;
+    const path = join(dir, HEAD_FILE_NAME);
+    const tmp = join(dir, HEAD_TMP_NAME);
+    const bytes = new Uint8Array(HEAD_FILE_BYTES);
+    bytes.set(encodeHeadSlot(state), headSlotPosition(state.seq));
+    const handle = await wrapIo('open', tmp, () => io.open(tmp, 'truncate', { fileMode }));
+    try {
+      await wrapIo('writev', tmp, () => handle.writev([bytes], 0));
+      await wrapIo('fdatasync', tmp, () => handle.datasync());
+    } finally {
+      await closeFlushed(handle); // flushed above, or the error that stopped us is the one to report
+    }
+    await wrapIo('rename', tmp, () => io.rename(tmp, path));
+    await wrapIo('fsync', dir, () => io.syncDir(dir));
+    const written = await wrapIo('open', path, () => io.open(path, 'write', { fileMode }));
+    return new HeadCheckpoint(config, written, state);
+  }
+
+  /**
+   * Continues an existing HEAD whose newest valid slot is `state`. That slot is written again,
+   * unchanged, and flushed: what an open reads may be an unflushed page (a reopen in the same
+   * boot), and only a flushed slot may be the one that later writes leave alone.
+   */
+  static async open(config: HeadCheckpointConfig, state: HeadState): Promise<HeadCheckpoint> {
+    const path = join(config.dir, HEAD_FILE_NAME);
+    const handle = await wrapIo('open', path, () => config.io.open(path, 'write', { fileMode: config.fileMode }));
+    try {
+      await wrapIo('writev', path, () => handle.writev([encodeHeadSlot(state)], headSlotPosition(state.seq)));
+      await wrapIo('fdatasync', path, () => handle.datasync());
+    } catch (error) {
+      await closeAbandoned(handle);
+      throw error;
+    }
+    return new HeadCheckpoint(config, handle, state);
+  }
+
+  /** The newest state written. */
+  get state(): HeadState {
+    return this.#state;
+  }
+
+  /** The log is acknowledged up to `durableOffset`: record it soon. Never throws, never waits. */
+  advance(durableOffset: number): void {
+    if (durableOffset <= this.#wantedDurableOffset || this.#failure !== null || this.#closed) return;
+    this.#wantedDurableOffset = durableOffset;
+    if (this.#catchUpQueued) return; // the queued pass will write the newest value
+    this.#catchUpQueued = true;
+    void this.#enqueue(() => {
+      this.#catchUpQueued = false;
+      return this.#catchUp(false);
+    });
+  }
+
+  /** Writes the newest value and flushes HEAD (at a roll and at close). Rejects if HEAD failed. */
+  async flush(): Promise<void> {
+    await this.#enqueue(() => this.#catchUp(true));
+    if (this.#failure !== null) throw this.#failure;
+  }
+
+  /** Flushes (when `flush`: not after a failed write), then closes the file. HEAD is not written after this. */
+  async close(flush = true): Promise<void> {
+    try {
+      if (flush && this.#failure === null) await this.flush();
+    } finally {
+      this.#closed = true;
+      await this.#tail;
+      await closeFlushed(this.#handle);
+    }
+  }
+
+  /** Runs `operation` after everything queued before it; a failure stops all later ones. */
+  #enqueue(operation: () => Promise<void>): Promise<void> {
+    this.#tail = this.#tail.then(async () => {
+      if (this.#failure !== null || this.#closed) return;
+      try {
+        await operation();
+      } catch (error) {
+        this.#failed(error);
+      }
+    });
+    return this.#tail;
+  }
+
+  /** Writes the newest wanted value; flushes when asked, or when the last flush is an interval old. */
+  async #catchUp(mustFlush: boolean): Promise<void> {
+    if (this.#wantedDurableOffset > this.#state.durableOffset) await this.#writeSlot(this.#wantedDurableOffset);
+    const unflushed = this.#state.seq !== this.#flushedSeq;
+    const due = this.#config.clock.nowMicros() - this.#lastSyncMicros >= this.#interval;
+    if (unflushed && (mustFlush || due)) await this.#sync();
+  }
+
+  get #interval(): number {
+    return this.#config.syncIntervalMicros ?? limits.headSyncIntervalMicros;
+  }
+
+  async #writeSlot(durableOffset: number): Promise<void> {
+    // Off the flushed slot: right after a flush the other slot (seq + 1), else the same scratch slot (seq + 2).
+    const step = this.#state.seq === this.#flushedSeq ? 1 : 2;
+    const next: HeadState = { ...this.#state, seq: this.#state.seq + step, durableOffset, writtenAtMs: Date.now() };
+    await wrapIo('writev', this.#path, () => this.#handle.writev([encodeHeadSlot(next)], headSlotPosition(next.seq)));
+    this.#state = next;
+  }
+
+  async #sync(): Promise<void> {
+    const seq = this.#state.seq;
+    await wrapIo('fdatasync', this.#path, () => this.#handle.datasync());
+    this.#flushedSeq = seq;
+    this.#lastSyncMicros = this.#config.clock.nowMicros();
+  }
+
+  #failed(error: unknown): void {
+    if (this.#failure !== null) return;
+    this.#failure = error;
+    this.#config.onError(error);
+  }
+}
