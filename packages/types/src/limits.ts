@@ -73,7 +73,7 @@ export const limits = {
   zeroFillChunkBytes: 1 * MiB,
   /**
    * Under `preallocate: 'auto'`, the next segment is zero-filled only while the average batch is
-   * smaller than this (benchmarks/src/preallocate.ts; docs/benchmarks.md has the figures): an
+   * smaller than this (`main.js preallocate` in benchmarks/; docs/benchmarks.md has the figures): an
    * overwrite of allocated blocks makes small flushes cheaper, while for large batches writing
    * every byte twice costs more than the cheaper flushes save.
    */
