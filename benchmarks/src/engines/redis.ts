@@ -42,7 +42,7 @@ export const redisEngine: EngineDefinition = {
     const port = await freeLoopbackPort();
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, ...redisDurableFlags, '--daemonize', 'no'];
     const server = await startServer(findBinary('redis-server')!, args, dir, port);
-    let client: (RedisClient & { connect(): Promise<void> }) | null = null;
+    let client: RedisClient & { connect(): Promise<void> };
     try {
       client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0 });
       await client.connect();

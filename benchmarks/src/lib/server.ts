@@ -91,7 +91,7 @@ export async function startServer(binary: string, args: readonly string[], dir: 
     await waitForPort(port, child);
   } catch (error) {
     if (child.exitCode === null) process.kill(pid, 'SIGKILL');
-    throw new Error(`${binary} did not start (see ${join(dir, 'server.log')}): ${String(error)}`);
+    throw new Error(`${binary} did not start (see ${join(dir, 'server.log')}): ${String(error)}`, { cause: error });
   }
   return {
     pid,

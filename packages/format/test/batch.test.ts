@@ -198,7 +198,7 @@ function sealedInParts(payloads: readonly Uint8Array[], cuts: readonly number[],
     at += recordFrameBytes(payload.length);
   }
   const edges = [0, ...cuts, body.length];
-  const parts = edges.slice(1).map((end, i) => body.slice(edges[i]!, end));
+  const parts = edges.slice(1).map((end, i) => body.slice(edges[i], end));
   const header = new Uint8Array(BATCH_HEADER_BYTES);
   writeBatchHeader(header, LOG_ID, { firstOffset: 9, recordCount: payloads.length, bodyBytes: body.length }, parts);
   const out = new Uint8Array(batchSpanBytes(body.length, blockBytes));

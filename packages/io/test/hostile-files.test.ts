@@ -91,7 +91,7 @@ test('a directory at LOCK is SEGLOG_LOCKED saying it is not a regular file', asy
   fs.mkdirSync(path.join(dir, lockFileName));
   const error = await t.throwsAsync(acquireDirLock(dir));
   t.true(isSeglogError(error, 'SEGLOG_LOCKED'), String(error));
-  t.regex(error!.message, /not a regular file/);
+  t.regex(error.message, /not a regular file/);
   // And it is not held: after removing the directory the lock is taken.
   fs.rmdirSync(path.join(dir, lockFileName));
   await (await acquireDirLock(dir)).release();

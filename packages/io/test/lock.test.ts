@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
+import type { ExecutionContext } from 'ava';
 import { isSeglogError } from '@seglog/types';
 import { acquireDirLock, lockFileName, nodeFileIO } from '../src/index.js';
 import { moveAsideStaleLock, parseLockContent, readProcStat, selfLockIdentity } from '../src/lock.js';
@@ -25,13 +26,13 @@ function lockFilesIn(dir: string): string[] {
   return fs.readdirSync(dir).filter((name) => name.startsWith(lockFileName)).sort();
 }
 
-async function expectLocked(t: import('ava').ExecutionContext, dir: string, holder: string): Promise<void> {
+async function expectLocked(t: ExecutionContext, dir: string, holder: string): Promise<void> {
   const error = await t.throwsAsync(acquireDirLock(dir));
   t.true(isSeglogError(error, 'SEGLOG_LOCKED'), String(error));
-  t.true(error!.message.includes(holder), `${error!.message} names ${holder}`);
+  t.true(error.message.includes(holder), `${error.message} names ${holder}`);
 }
 
-async function expectTaken(t: import('ava').ExecutionContext, dir: string): Promise<void> {
+async function expectTaken(t: ExecutionContext, dir: string): Promise<void> {
   const lock = await acquireDirLock(dir);
   t.deepEqual(parseLockContent(fs.readFileSync(lockPathOf(dir))), await selfLockIdentity());
   t.deepEqual(lockFilesIn(dir), [lockFileName]);
@@ -152,7 +153,7 @@ test('taking over a stale lock that a racer already replaced puts the racer\'s l
   const judgedStale = Buffer.from('');
   const error = await t.throwsAsync(moveAsideStaleLock(dir, lockPathOf(dir), judgedStale));
   t.true(isSeglogError(error, 'SEGLOG_LOCKED'));
-  t.true(error!.message.includes(`pid ${process.ppid}`));
+  t.true(error.message.includes(`pid ${process.ppid}`));
   t.is(fs.readFileSync(lockPathOf(dir), 'utf8'), fresh);
   t.deepEqual(lockFilesIn(dir), [lockFileName]);
 });

@@ -96,12 +96,18 @@ function resolveLabels(labels: Readonly<Record<string, string>>): Readonly<Recor
 function resolveBuckets(name: keyof ResolvedBuckets, given: readonly number[] | undefined): readonly number[] {
   if (given === undefined) return defaultBuckets[name];
   if (!Array.isArray(given) || given.length === 0) throw new TypeError(`buckets.${name} must be a non-empty array`);
-  for (let i = 0; i < given.length; i++) {
-    const bound: unknown = given[i];
-    if (typeof bound !== 'number' || !Number.isFinite(bound)) throw new TypeError(`buckets.${name} must hold finite numbers`);
-    if (i > 0 && bound <= (given[i - 1] as number)) throw new TypeError(`buckets.${name} must be strictly increasing`);
+  // Copied bound by bound as checked: the caller's array may hold anything at run time.
+  const bounds: number[] = [];
+  for (const bound of given as readonly unknown[]) {
+    if (typeof bound !== 'number' || !Number.isFinite(bound)) {
+      throw new TypeError(`buckets.${name} must hold finite numbers`);
+    }
+    if (bounds.length > 0 && bound <= bounds[bounds.length - 1]!) {
+      throw new TypeError(`buckets.${name} must be strictly increasing`);
+    }
+    bounds.push(bound);
   }
-  return Object.freeze([...given]);
+  return Object.freeze(bounds);
 }
 
 /** Two registrations may share metric objects only if they would build identical ones. */

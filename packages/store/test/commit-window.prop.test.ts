@@ -61,7 +61,7 @@ test('steady moderate load converges to BETA x flush without overshoot', (t) => 
 
 test('a step change in flush latency moves the window monotonically to the new target', (t) => {
   const before = drive(200, () => ({ flushMicros: 500, independentArrivals: 4, elapsedMicros: 500 }));
-  const after = drive(200, () => ({ flushMicros: 2000, independentArrivals: 16, elapsedMicros: 2000 }), before.at(-1)!);
+  const after = drive(200, () => ({ flushMicros: 2000, independentArrivals: 16, elapsedMicros: 2000 }), before.at(-1));
   t.true(Math.abs(after.at(-1)!.windowMicros - BETA * 2000) < 1, `window ${after.at(-1)!.windowMicros}`);
   t.is(reversals(after), 0);
   const steps = [before.at(-1)!, ...after].map((state) => state.windowMicros);

@@ -126,7 +126,7 @@ for (const [name, accepted, refused] of ranges) {
       await log.close();
     }
     for (const options of refused) {
-      const error = await t.throwsAsync(openLog({ dir: '/refused', io: new SimFileIO({ seed: 1 }), ...options } as LogOptions));
+      const error = await t.throwsAsync(openLog({ dir: '/refused', io: new SimFileIO({ seed: 1 }), ...options }));
       t.true(isSeglogError(error, 'SEGLOG_INVALID_OPTION'), `${JSON.stringify(options)}: ${String(error)}`);
       t.true(error?.message.includes(name), `the message names ${name}: ${error?.message}`);
     }

@@ -82,7 +82,7 @@ test('an oversize record is refused with SEGLOG_RECORD_TOO_LARGE and the log goe
   const log = await openLog({ dir, ...small, maxRecordBytes: 1000 });
   const error = await t.throwsAsync(log.append(new Uint8Array(1001)));
   t.true(isSeglogError(error, 'SEGLOG_RECORD_TOO_LARGE'));
-  t.regex(error!.message, /1001.*1000/);
+  t.regex(error.message, /1001.*1000/);
   const manyError = await t.throwsAsync(log.appendMany([new Uint8Array(1), new Uint8Array(5000)]));
   t.true(isSeglogError(manyError, 'SEGLOG_RECORD_TOO_LARGE'));
   t.is(await log.append(new Uint8Array(1000)), 0, 'nothing of the refused run was admitted');
@@ -120,7 +120,7 @@ for (const [name, options] of badOptions) {
   test(`bad option is SEGLOG_INVALID_OPTION: ${name}`, async (t) => {
     const { dir, cleanup } = tempDir();
     t.teardown(cleanup);
-    const error = await t.throwsAsync(openLog({ dir, ...options } as never));
+    const error = await t.throwsAsync(openLog({ dir, ...options }));
     t.true(isSeglogError(error, 'SEGLOG_INVALID_OPTION'), String(error));
   });
 }

@@ -7,6 +7,7 @@
  */
 import test from 'ava';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { encodeSegmentHeader, segmentFileName } from '@seglog/format';
 import { Prng } from '@seglog/testkit';
 import type { FaultOp, SimBootIO } from '@seglog/testkit';
@@ -90,12 +91,20 @@ test.serial(`${RUNS} fuzzed runs with faults: no uncaught exception or unhandled
     for (const result of settled) {
       if (result.status === 'rejected') {
         // A coded error, and not an internal assertion: that is a bug reaching the caller.
-        t.true(result.reason instanceof SeglogError && result.reason.code !== 'SEGLOG_ASSERTION', `seed ${seed}: an append rejected with ${String(result.reason)}`);
+        t.true(
+          result.reason instanceof SeglogError && result.reason.code !== 'SEGLOG_ASSERTION',
+          `seed ${seed}: an append rejected with ${String(result.reason)}`,
+        );
         faultsHit++;
       }
     }
     const closeResult = await closing;
-    if (closeResult !== undefined) t.true(closeResult instanceof SeglogError && closeResult.code !== 'SEGLOG_ASSERTION', `seed ${seed}: close rejected with ${String(closeResult)}`);
+    if (closeResult !== undefined) {
+      t.true(
+        closeResult instanceof SeglogError && closeResult.code !== 'SEGLOG_ASSERTION',
+        `seed ${seed}: close rejected with ${inspect(closeResult)}`,
+      );
+    }
     sim.faults.clear();
   }
   // Let any stray timer or callback run before judging.

@@ -39,7 +39,7 @@ test('assert throws SEGLOG_ASSERTION with the reason, and passes silently when t
   t.notThrows(() => assert(true, 'fine'));
   const error = t.throws(() => assert(1 > 2, 'one is more than two'));
   t.true(isSeglogError(error, 'SEGLOG_ASSERTION'));
-  t.regex(error!.message, /one is more than two/);
+  t.regex(error.message, /one is more than two/);
 });
 
 test('limits keep their documented relationships', (t) => {
