@@ -129,7 +129,9 @@ function openFile(path: string, flags: string): Promise<number> {
 
 function writeChunk(fd: number, buffer: Uint8Array, offsetBytes: number, lengthBytes: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    write(fd, buffer, offsetBytes, lengthBytes, null, (error, written) => (error === null ? resolve(written) : reject(error)));
+    write(fd, buffer, offsetBytes, lengthBytes, null, (error, written) =>
+      error === null ? resolve(written) : reject(error),
+    );
   });
 }
 

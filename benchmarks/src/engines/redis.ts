@@ -19,10 +19,18 @@ import { reasonIfMissing, requireOptional } from './optional.js';
 
 interface RedisClient {
   xadd(...args: Array<string | Uint8Array>): Promise<unknown>;
-  multi(): { xadd(...args: Array<string | Uint8Array>): unknown; exec(): Promise<Array<[Error | null, unknown]> | null> };
+  multi(): {
+    xadd(...args: Array<string | Uint8Array>): unknown;
+    exec(): Promise<Array<[Error | null, unknown]> | null>;
+  };
   quit(): Promise<unknown>;
 }
-type RedisConstructor = new (options: { host: string; port: number; lazyConnect: boolean; maxRetriesPerRequest: number }) => RedisClient & { connect(): Promise<void> };
+type RedisConstructor = new (options: {
+  host: string;
+  port: number;
+  lazyConnect: boolean;
+  maxRetriesPerRequest: number;
+}) => RedisClient & { connect(): Promise<void> };
 
 /** The durable server configuration, as command-line flags. */
 export const redisDurableFlags = ['--appendonly', 'yes', '--appendfsync', 'always', '--save', ''] as const;

@@ -36,7 +36,12 @@ export async function runCellOn(definition: EngineDefinition, options: CellOptio
     totalFlushes: totals.flushes,
     cpuMicrosPerAppend: drive.appends === 0 ? 0 : (cost.selfCpuMicros + cost.serverCpuMicros) / drive.appends,
     cost,
-    deviceBytesPerPayloadByte: cost.device === null || drive.payloadBytes === 0 ? null : cost.device.writeBytes / drive.payloadBytes,
+    deviceBytesPerPayloadByte:
+      cost.device === null || drive.payloadBytes === 0 ? null : cost.device.writeBytes / drive.payloadBytes,
   };
-  return { ...result, ...(flushMicros === undefined ? {} : { flushMicros }), ...(detail === undefined ? {} : { detail }) };
+  return {
+    ...result,
+    ...(flushMicros === undefined ? {} : { flushMicros }),
+    ...(detail === undefined ? {} : { detail }),
+  };
 }

@@ -78,7 +78,12 @@ process.on('exit', () => {
 });
 
 /** Starts `binary args` in `dir` (its output goes to dir/server.log) and waits for `port` to accept. */
-export async function startServer(binary: string, args: readonly string[], dir: string, port: number): Promise<RunningServer> {
+export async function startServer(
+  binary: string,
+  args: readonly string[],
+  dir: string,
+  port: number,
+): Promise<RunningServer> {
   const logFd = openSync(join(dir, 'server.log'), 'a');
   const child = spawn(binary, [...args], { cwd: dir, stdio: ['ignore', logFd, logFd] });
   closeSync(logFd);

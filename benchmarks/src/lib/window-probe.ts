@@ -84,7 +84,11 @@ function sampleDevice(path: string | null): DeviceSample | null {
   if (path === null) return null;
   try {
     const fields = readFileSync(path, 'utf8').trim().split(/\s+/).map(Number);
-    return { writeRequests: fields[4] ?? 0, writeSectors: fields[6] ?? 0, flushRequests: fields.length > 15 ? (fields[15] ?? 0) : null };
+    return {
+      writeRequests: fields[4] ?? 0,
+      writeSectors: fields[6] ?? 0,
+      flushRequests: fields.length > 15 ? (fields[15] ?? 0) : null,
+    };
   } catch {
     return null;
   }
@@ -124,13 +128,19 @@ export class CostProbe implements WindowProbe {
         name: this.#statPath,
         writeBytes: (end.writeSectors - start.writeSectors) * 512,
         writeRequests: end.writeRequests - start.writeRequests,
-        flushRequests: end.flushRequests === null || start.flushRequests === null ? null : end.flushRequests - start.flushRequests,
+        flushRequests:
+          end.flushRequests === null || start.flushRequests === null ? null : end.flushRequests - start.flushRequests,
       };
     }
   }
 
   result(): WindowCost {
-    return { selfCpuMicros: this.#selfCpuMicros, selfSystemMicros: this.#selfSystemMicros, serverCpuMicros: this.#serverCpuMicros, device: this.#device };
+    return {
+      selfCpuMicros: this.#selfCpuMicros,
+      selfSystemMicros: this.#selfSystemMicros,
+      serverCpuMicros: this.#serverCpuMicros,
+      device: this.#device,
+    };
   }
 
   #serverCpu(): number {

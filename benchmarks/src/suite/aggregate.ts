@@ -86,7 +86,12 @@ export function summarizeCeilings(ceilings: readonly DeviceCeiling[]): CeilingSu
     syncedP50Micros: of((c) => c.syncedWrites.latencyMicros.p50),
     syncedP99Micros: of((c) => c.syncedWrites.latencyMicros.p99),
     // Absent from results written before the field existed (--report on an old file).
-    syncedCpuMicros: spreadOf(ceilings.flatMap((c) => (c.syncedWrites.cpuMicrosPerWrite === undefined ? [] : [c.syncedWrites.cpuMicrosPerWrite]))),
+    syncedCpuMicros: spreadOf(
+      ceilings.flatMap((c) => {
+        const cpu = c.syncedWrites.cpuMicrosPerWrite;
+        return cpu === undefined ? [] : [cpu];
+      }),
+    ),
     appendingWritesPerSecond: of((c) => c.appendingWrites.writesPerSecond),
     sequentialMegabytesPerSecond: of((c) => c.sequential.megabytesPerSecond),
   };

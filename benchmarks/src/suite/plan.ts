@@ -78,8 +78,15 @@ export function cellKey(engine: EngineName, workload: Workload, concurrency: num
 }
 
 /** The cells of `scenarios` for `engines`, in run order (scenario by scenario), without duplicates. */
-export function planCells(shape: PlanShape, scenarios: readonly ScenarioName[], engines: readonly EngineName[]): CellSpec[] {
-  const byKey = new Map<string, { engine: EngineName; workload: Workload; concurrency: number; scenarios: ScenarioName[] }>();
+export function planCells(
+  shape: PlanShape,
+  scenarios: readonly ScenarioName[],
+  engines: readonly EngineName[],
+): CellSpec[] {
+  const byKey = new Map<
+    string,
+    { engine: EngineName; workload: Workload; concurrency: number; scenarios: ScenarioName[] }
+  >();
   const add = (scenario: ScenarioName, workload: Workload, concurrency: number): void => {
     for (const engine of engines) {
       if (scenario !== 'concurrency' && concurrencyOnlyEngines.has(engine)) continue;

@@ -61,7 +61,11 @@ export function seglogTwin(summaries: readonly CellSummary[], row: CellSummary):
   );
 }
 
-export function renderScenario(summaries: readonly CellSummary[], scenario: ScenarioName, ceiling: CeilingSummary | null): string {
+export function renderScenario(
+  summaries: readonly CellSummary[],
+  scenario: ScenarioName,
+  ceiling: CeilingSummary | null,
+): string {
   const rows = scenarioRows(summaries, scenario);
   if (rows.length === 0) return '';
   const speed = rows.map((row) => speedRow(row, seglogTwin(summaries, row), ceiling));

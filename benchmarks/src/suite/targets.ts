@@ -30,14 +30,23 @@ export interface DurabilityCheck {
   readonly verdict: string;
 }
 
-function uniform(summaries: readonly CellSummary[], engine: EngineName, recordBytes: number, concurrency: number): CellSummary | undefined {
+function uniform(
+  summaries: readonly CellSummary[],
+  engine: EngineName,
+  recordBytes: number,
+  concurrency: number,
+): CellSummary | undefined {
   return summaries.find(
     (s) => s.cell.engine === engine && s.cell.concurrency === concurrency && s.cell.workload.kind === 'uniform' && s.cell.workload.recordBytes === recordBytes,
   );
 }
 
 /** The durable non-seglog engine with the highest median appends/s for this uniform cell. */
-export function bestDurablePeer(summaries: readonly CellSummary[], recordBytes: number, concurrency: number): CellSummary | undefined {
+export function bestDurablePeer(
+  summaries: readonly CellSummary[],
+  recordBytes: number,
+  concurrency: number,
+): CellSummary | undefined {
   let best: CellSummary | undefined;
   for (const s of summaries) {
     if (s.cell.engine === 'seglog' || !s.durable || s.appendsPerSecond === null) continue;
@@ -47,7 +56,14 @@ export function bestDurablePeer(summaries: readonly CellSummary[], recordBytes: 
   return best;
 }
 
-function check(target: string, required: string, measured: number | null | undefined, limit: number, atLeast: boolean, show: (v: number) => string): TargetCheck {
+function check(
+  target: string,
+  required: string,
+  measured: number | null | undefined,
+  limit: number,
+  atLeast: boolean,
+  show: (v: number) => string,
+): TargetCheck {
   if (measured === null || measured === undefined || !Number.isFinite(measured)) return { target, required, measured: 'not measured', status: 'n/a' };
   const pass = atLeast ? measured >= limit : measured <= limit;
   return { target, required, measured: show(measured), status: pass ? 'PASS' : 'MISS' };
@@ -94,7 +110,14 @@ export function checkDurability(summaries: readonly CellSummary[], infos: readon
     .map((info) => {
       const one = uniform(summaries, info.name, 128, 1)?.trace?.syncsPerAppend ?? null;
       const many = uniform(summaries, info.name, 128, 256)?.trace?.appendsPerSync ?? null;
-      return { engine: info.name, declaredDurable: info.durable, setting: info.durability, syncsPerAppendAtOne: one, appendsPerSyncAt256: many, verdict: verdictOf(info, one) };
+      return {
+        engine: info.name,
+        declaredDurable: info.durable,
+        setting: info.durability,
+        syncsPerAppendAtOne: one,
+        appendsPerSyncAt256: many,
+        verdict: verdictOf(info, one),
+      };
     });
 }
 

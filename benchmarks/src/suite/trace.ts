@@ -85,7 +85,8 @@ export function figuresOf(counts: CallCounts, whole: CallCounts, result: Pick<Ce
       records: result.lifetimeRecords,
       syscallsPerAppend: (whole.ioWrites + whole.syncCalls) / lifetimeRecords,
       syncsPerAppend: whole.syncs / lifetimeRecords,
-      fileBytesPerPayloadByte: result.lifetimePayloadBytes === 0 ? 0 : whole.writtenBytes.file / result.lifetimePayloadBytes,
+      fileBytesPerPayloadByte:
+        result.lifetimePayloadBytes === 0 ? 0 : whole.writtenBytes.file / result.lifetimePayloadBytes,
       counts: whole,
     },
   };
