@@ -46,7 +46,8 @@ function loadNative(): Crc32c | null {
   probe.set(new TextEncoder().encode('123456789'), 2);
   const view = probe.subarray(2, 2 + NATIVE_MIN_BYTES);
   try {
-    return compute(view) === crc32cPortable(view) && native.crc32c(probe.subarray(2, 11)) >>> 0 === 0xe3069283 ? compute : null;
+    const agrees = compute(view) === crc32cPortable(view) && native.crc32c(probe.subarray(2, 11)) >>> 0 === 0xe3069283;
+    return agrees ? compute : null;
   } catch {
     return null;
   }

@@ -85,7 +85,9 @@ export function decodeHeadSlot(slot: Uint8Array, file: string): HeadState | null
   if (version > HEAD_VERSION) throw SeglogError.unsupportedFormat(file, version, HEAD_VERSION);
   const kind = dv.getUint8(10);
   const fields = [16, 40, 48, 56, 64, 72].map((at) => readU64(dv, at));
-  const [seq, durableOffset, firstOffset, truncateEpoch, pendingOffset, writtenAtMs] = fields as [number, number, number, number, number, number];
+  const [seq, durableOffset, firstOffset, truncateEpoch, pendingOffset, writtenAtMs] = fields as [
+    number, number, number, number, number, number,
+  ];
   // A whole slot with impossible fields was written by something else: not ours to trust.
   if (version < 1 || fields.some((value) => value < 0) || kind > 2 || firstOffset > durableOffset) return null;
   const pendingTruncation = kind === 0 ? null : { kind: kind as 1 | 2, offset: pendingOffset };

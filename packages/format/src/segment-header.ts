@@ -58,7 +58,9 @@ export function decodeSegmentHeader(bytes: Uint8Array, file: string): SegmentHea
   if (version < FORMAT_VERSION) throw SeglogError.corrupt(`${file}: segment header has no valid version (${version})`, { file, positionBytes: 0 });
   const blockBytes = dv.getUint32(12, true);
   const baseOffset = readU64(dv, 16);
-  if (!isPowerOfTwo(blockBytes) || blockBytes < limits.blockBytesMin || blockBytes > limits.blockBytesMax || baseOffset < 0) {
+  const blockBytesValid =
+    isPowerOfTwo(blockBytes) && blockBytes >= limits.blockBytesMin && blockBytes <= limits.blockBytesMax;
+  if (!blockBytesValid || baseOffset < 0) {
     throw SeglogError.corrupt(`${file}: segment header fields out of range`, { file, positionBytes: 0 });
   }
   return { version, blockBytes, baseOffset, logId: bytes.slice(24, 40) };

@@ -73,7 +73,12 @@ test('padding after the body is all zero', (t) => {
  * XORs each covered byte in turn with a non-zero value from `seed`, asserts the batch no longer
  * decodes, and restores the byte. Returns how many positions were tried.
  */
-function assertEveryByteCorruptionFails(logId: Uint8Array, encoded: Uint8Array, blockBytes: number, seed: number): number {
+function assertEveryByteCorruptionFails(
+  logId: Uint8Array,
+  encoded: Uint8Array,
+  blockBytes: number,
+  seed: number,
+): number {
   const random = prng(seed);
   const coveredBytes = coveredBytesOf(encoded);
   for (let position = 0; position < coveredBytes; position++) {
@@ -91,10 +96,17 @@ test('every single-byte corruption of header or body is caught, at every positio
   let positionsTried = 0;
   t.notThrows(() =>
     fc.assert(
-      fc.property(logIdArb, firstOffsetArb, smallPayloadsArb, blockBytesArb, fc.nat(), (logId, offset, payloads, blockBytes, seed) => {
-        const encoded = encodeBatch(logId, offset, payloads, blockBytes);
-        positionsTried += assertEveryByteCorruptionFails(logId, encoded, blockBytes, seed);
-      }),
+      fc.property(
+        logIdArb,
+        firstOffsetArb,
+        smallPayloadsArb,
+        blockBytesArb,
+        fc.nat(),
+        (logId, offset, payloads, blockBytes, seed) => {
+          const encoded = encodeBatch(logId, offset, payloads, blockBytes);
+          positionsTried += assertEveryByteCorruptionFails(logId, encoded, blockBytes, seed);
+        },
+      ),
       propertyParams(6),
     ),
   );
@@ -102,7 +114,9 @@ test('every single-byte corruption of header or body is caught, at every positio
 });
 
 test('every single-byte corruption of a batch spanning many blocks is caught', (t) => {
-  const payloads = Array.from({ length: 30 }, (_, i) => Uint8Array.from({ length: i * 13 }, (_, j) => (i + j * 3) & 0xff));
+  const payloads = Array.from({ length: 30 }, (_, i) =>
+    Uint8Array.from({ length: i * 13 }, (_, j) => (i + j * 3) & 0xff),
+  );
   const logId = Uint8Array.from({ length: 16 }, (_, i) => 255 - i);
   const encoded = encodeBatch(logId, 123_456, payloads, 512);
   t.true(encoded.length >= 12 * 512, 'the batch spans many blocks');
@@ -112,7 +126,8 @@ test('every single-byte corruption of a batch spanning many blocks is caught', (
 // The header decides how everything else is read, so there it is cheap to try all 255 masks.
 test('every one of the 255 masks at every header byte is caught', (t) => {
   const logId = Uint8Array.from({ length: 16 }, (_, i) => i * 9);
-  const encoded = encodeBatch(logId, 2 ** 40 + 5, [new Uint8Array([1, 2, 3]), new Uint8Array(0), new Uint8Array(90).fill(7)], 512);
+  const payloads = [new Uint8Array([1, 2, 3]), new Uint8Array(0), new Uint8Array(90).fill(7)];
+  const encoded = encodeBatch(logId, 2 ** 40 + 5, payloads, 512);
   const survivors: string[] = [];
   for (let position = 0; position < BATCH_HEADER_BYTES; position++) {
     for (let mask = 1; mask < 256; mask++) {

@@ -153,7 +153,8 @@ test('a buffer truncated before the end of the body does not decode', (t) => {
   for (let lengthBytes = 0; lengthBytes < coveredBytes; lengthBytes++) {
     t.is(decodeBatch(LOG_ID, encoded.subarray(0, lengthBytes), 0, 512), null, `cut at ${lengthBytes}`);
   }
-  t.deepEqual(payloadsHex(decodeBatch(LOG_ID, encoded.subarray(0, coveredBytes), 0, 512)!.payloads), payloadsHex(payloads));
+  const whole = decodeBatch(LOG_ID, encoded.subarray(0, coveredBytes), 0, 512);
+  t.deepEqual(payloadsHex(whole!.payloads), payloadsHex(payloads));
 });
 
 /** Seals a batch whose body is `body` as given, frames consistent or not, with a valid CRC. */
@@ -247,6 +248,7 @@ test('misuse of the encoder is an assertion, not a bad batch on disk', (t) => {
   assertion(() => encodeBatch(LOG_ID, -1, [utf8('x')], 512));
   assertion(() => encodeBatch(LOG_ID, 2 ** 53, [utf8('x')], 512));
   const header = new Uint8Array(BATCH_HEADER_BYTES);
-  assertion(() => writeBatchHeader(header, LOG_ID, { firstOffset: 0, recordCount: 1, bodyBytes: 8 }, [new Uint8Array(7)]));
-  assertion(() => writeBatchHeader(new Uint8Array(31), LOG_ID, { firstOffset: 0, recordCount: 1, bodyBytes: 4 }, [new Uint8Array(4)]));
+  const oneRecord = { firstOffset: 0, recordCount: 1 };
+  assertion(() => writeBatchHeader(header, LOG_ID, { ...oneRecord, bodyBytes: 8 }, [new Uint8Array(7)]));
+  assertion(() => writeBatchHeader(new Uint8Array(31), LOG_ID, { ...oneRecord, bodyBytes: 4 }, [new Uint8Array(4)]));
 });

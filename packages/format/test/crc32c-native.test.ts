@@ -21,12 +21,17 @@ test('native and portable agree on views of any size and offset, with and withou
   }
   t.notThrows(() =>
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 5000 }), fc.nat(), fc.option(fc.nat({ max: 2 ** 32 - 1 })), (bytes, cutSeed, seed) => {
-        const view = bytes.subarray(cutSeed % (bytes.length + 1));
-        const expected = seed === null ? crc32cPortable(view) : crc32cPortable(view, seed);
-        const actual = seed === null ? native(view) : native(view, seed);
-        return actual === expected;
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 5000 }),
+        fc.nat(),
+        fc.option(fc.nat({ max: 2 ** 32 - 1 })),
+        (bytes, cutSeed, seed) => {
+          const view = bytes.subarray(cutSeed % (bytes.length + 1));
+          const expected = seed === null ? crc32cPortable(view) : crc32cPortable(view, seed);
+          const actual = seed === null ? native(view) : native(view, seed);
+          return actual === expected;
+        },
+      ),
       propertyParams(500),
     ),
   );

@@ -70,7 +70,15 @@ function buildFixture(): { segment: Uint8Array; expected: Expected } {
     const header = peekBatchHeader(encoded, 0)!;
     const records = payloads.map((payload, i) => ({ offset: offset + i, payloadHex: hex(payload) }));
     const { bodyBytes, crc } = header;
-    batches.push({ positionBytes, firstOffset: offset, recordCount: payloads.length, bodyBytes, spanBytes: encoded.length, crc, records });
+    batches.push({
+      positionBytes,
+      firstOffset: offset,
+      recordCount: payloads.length,
+      bodyBytes,
+      spanBytes: encoded.length,
+      crc,
+      records,
+    });
     parts.push(encoded);
     positionBytes += encoded.length;
     offset += payloads.length;

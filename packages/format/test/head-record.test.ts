@@ -4,7 +4,15 @@ import type { HeadState } from '../src/index.js';
 import { isSeglogError } from '@seglog/types';
 
 const logId = Uint8Array.from({ length: 16 }, (_, i) => i + 1);
-const state = (seq: number, durableOffset: number): HeadState => ({ seq, logId, durableOffset, firstOffset: 0, truncateEpoch: 3, pendingTruncation: null, writtenAtMs: 1_700_000_000_000 });
+const state = (seq: number, durableOffset: number): HeadState => ({
+  seq,
+  logId,
+  durableOffset,
+  firstOffset: 0,
+  truncateEpoch: 3,
+  pendingTruncation: null,
+  writtenAtMs: 1_700_000_000_000,
+});
 
 function fileWith(...states: HeadState[]): Uint8Array {
   const file = new Uint8Array(HEAD_FILE_BYTES);

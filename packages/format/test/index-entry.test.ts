@@ -114,7 +114,9 @@ test('findIndexEntry agrees with a linear scan, for offsets on, between and arou
     fc.assert(
       fc.property(entriesArb, fc.array(probeArb, { maxLength: 20 }), (entries, probes) => {
         const onAndAround = entries.flatMap(({ firstOffset }) => [firstOffset - 1, firstOffset, firstOffset + 1]);
-        return [...probes, ...onAndAround].every((offset) => findIndexEntry(entries, offset) === linearFind(entries, offset));
+        return [...probes, ...onAndAround].every(
+          (offset) => findIndexEntry(entries, offset) === linearFind(entries, offset),
+        );
       }),
       propertyParams(300),
     ),

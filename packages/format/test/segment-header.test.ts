@@ -150,7 +150,8 @@ test('a zero block and a short buffer are SEGLOG_CORRUPT', (t) => {
 });
 
 test('fields out of range under a valid CRC are SEGLOG_CORRUPT', (t) => {
-  const setU32 = (at: number, value: number) => (block: Uint8Array) => new DataView(block.buffer).setUint32(at, value, true);
+  const setU32 = (at: number, value: number) => (block: Uint8Array) =>
+    new DataView(block.buffer).setUint32(at, value, true);
   const cases: Array<[string, (block: Uint8Array) => void]> = [
     ['blockBytes 3000 (not a power of two)', setU32(12, 3000)],
     ['blockBytes 256 (below one sector)', setU32(12, 256)],

@@ -22,7 +22,8 @@ test('parse(name(offset)) = offset and name(parse(name)) = name', (t) => {
     fc.assert(
       fc.property(fc.maxSafeNat(), (offset) => {
         const name = segmentFileName(offset);
-        return name.length === 24 && parseSegmentFileName(name) === offset && segmentFileName(parseSegmentFileName(name)!) === name;
+        const parsed = parseSegmentFileName(name);
+        return name.length === 24 && parsed === offset && segmentFileName(parsed) === name;
       }),
       propertyParams(500),
     ),

@@ -1,7 +1,8 @@
 /**
  * One job: the long version of crash.sim.test.ts. Runs seeded crash cases (the same
- * runner, testkit's runCrashCase, on the store adapter test/helpers/crash-log.ts) from a first seed upwards until the asked number of crash points
- * is reached, printing progress and then a summary with every failing seed.
+ * runner, testkit's runCrashCase, on the store adapter test/helpers/crash-log.ts) from a
+ * first seed upwards until the asked number of crash points is reached, printing progress
+ * and then a summary with every failing seed.
  *
  *   node --import=tsx --conditions=@seglog/source packages/store/scripts/crash-soak.ts \
  *     --points 100000 --seed-from 1 [--progress-seconds 10] [--json] [--fault-ops writev,datasync|none]
@@ -46,7 +47,15 @@ function faultOpsOf(text: string | undefined): readonly FaultOp[] {
   return ops as FaultOp[];
 }
 
-function readArgs(): { points: number; seedFrom: number; progressSeconds: number; json: boolean; faultOps: readonly FaultOp[] } {
+interface SoakArgs {
+  points: number;
+  seedFrom: number;
+  progressSeconds: number;
+  json: boolean;
+  faultOps: readonly FaultOp[];
+}
+
+function readArgs(): SoakArgs {
   const { values } = parseArgs({
     options: {
       points: { type: 'string' },

@@ -39,7 +39,15 @@ async function main(): Promise<void> {
     const dir = mkdtempSync(join(tmpdir(), 'seglog-kill9-soak-'));
     const onCycle = values.quiet ? undefined : (line: string): void => console.log(`  [seed ${seed}] ${line}`);
     try {
-      const report = await runKill9({ dir, seed, cycles, blockBytes, segmentBytes: 256 * 1024, appenders, ...(onCycle ? { onCycle } : {}) });
+      const report = await runKill9({
+        dir,
+        seed,
+        cycles,
+        blockBytes,
+        segmentBytes: 256 * 1024,
+        appenders,
+        ...(onCycle ? { onCycle } : {}),
+      });
       rmSync(dir, { recursive: true, force: true });
       done += report.cycles;
       acknowledged += report.acknowledgedRecords;

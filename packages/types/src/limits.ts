@@ -55,11 +55,17 @@ export const limits = {
   largeRecordBatchDivisorCount: 16,
 
   // ---- Files and directories ----
-  /** Files seglog creates: owner read/write only (a log holds user data, as etcd and PostgreSQL's do). Option `fileMode`. */
+  /**
+   * Files seglog creates: owner read/write only (a log holds user data, as etcd and PostgreSQL's do).
+   * Option `fileMode`.
+   */
   fileModeDefault: 0o600,
   /** Directories openLog creates: owner only. Option `dirMode`. */
   dirModeDefault: 0o700,
-  /** The HEAD checkpoint is fdatasynced at most this often while the durable end moves (also at each roll and at close). */
+  /**
+   * The HEAD checkpoint is fdatasynced at most this often while the durable end moves (also at each
+   * roll and at close).
+   */
   headSyncIntervalMicros: 1_000_000,
 
   // ---- Sparse index ----

@@ -71,7 +71,10 @@ export interface LogMetrics {
   readonly submitLatencyMicros: Summary;
   /** Framed bytes of each batch as a percentage of `maxBatchBytes`. */
   readonly batchFullnessPercent: Summary;
-  /** Why batches were sealed: full (bytes or records cap), window (the window ran out), idle (disk idle and no window). */
+  /**
+   * Why batches were sealed: full (bytes or records cap), window (the window ran out), idle (disk
+   * idle and no window).
+   */
   readonly sealReasons: SealReasons;
   /** Batches whose write or flush failed (each one poisons the log until reopen). */
   readonly errors: number;
