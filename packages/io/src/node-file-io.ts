@@ -145,7 +145,9 @@ export class NodeFileHandle implements FileHandle {
 }
 
 function openFd(path: string, flags: string | number, mode: number = limits.fileModeDefault): Promise<number> {
-  return new Promise((resolve, reject) => fs.open(path, flags, mode, (error, fd) => (error ? reject(error) : resolve(fd))));
+  return new Promise((resolve, reject) =>
+    fs.open(path, flags, mode, (error, fd) => (error ? reject(error) : resolve(fd))),
+  );
 }
 
 function closeFd(fd: number): Promise<void> {
@@ -165,11 +167,15 @@ export class NodeFileIO implements FileIO {
   }
 
   mkdirp(dir: string, dirMode: number = limits.dirModeDefault): Promise<void> {
-    return new Promise((resolve, reject) => fs.mkdir(dir, { recursive: true, mode: dirMode }, (error) => (error ? reject(error) : resolve())));
+    return new Promise((resolve, reject) =>
+      fs.mkdir(dir, { recursive: true, mode: dirMode }, (error) => (error ? reject(error) : resolve())),
+    );
   }
 
   readdir(dir: string): Promise<string[]> {
-    return new Promise((resolve, reject) => fs.readdir(dir, (error, names) => (error ? reject(error) : resolve(names))));
+    return new Promise((resolve, reject) =>
+      fs.readdir(dir, (error, names) => (error ? reject(error) : resolve(names))),
+    );
   }
 
   stat(path: string): Promise<FileStat | null> {

@@ -63,7 +63,10 @@ export class MetricFamily {
 
   /** False once someone cleared the registry or replaced our metrics in it. */
   isLive(): boolean {
-    return this.#metrics.length > 0 && this.#metrics.every(({ name, metric }) => this.#registry.getSingleMetric(name) === metric);
+    return (
+      this.#metrics.length > 0 &&
+      this.#metrics.every(({ name, metric }) => this.#registry.getSingleMetric(name) === metric)
+    );
   }
 
   /** Takes our metrics out of the registry, leaving any same-named metric that is not ours. */
@@ -84,15 +87,25 @@ export class MetricFamily {
     this.#keep(sealReasonsSpec.name, this.#sealReasonsCounter());
     for (const spec of gaugeSpecs) this.#keep(spec.name, this.#gauge(spec));
     for (const spec of histogramSpecs) {
-      const histogram = new Histogram({ ...this.#common(spec.name, spec.help), buckets: [...this.shape.buckets[spec.buckets]] });
+      const buckets = [...this.shape.buckets[spec.buckets]];
+      const histogram = new Histogram({ ...this.#common(spec.name, spec.help), buckets });
       this.#keep(spec.name, histogram);
       this.#histograms.push({ spec, histogram });
     }
   }
 
   /** What every metric of the family shares: prefixed name, help, the family's labels, our registry. */
-  #common(name: string, help: string, extraLabels: readonly string[] = []): { name: string; help: string; labelNames: string[]; registers: AnyRegistry[] } {
-    return { name: this.shape.prefix + name, help, labelNames: [...this.shape.labelNames, ...extraLabels], registers: [this.#registry] };
+  #common(
+    name: string,
+    help: string,
+    extraLabels: readonly string[] = [],
+  ): { name: string; help: string; labelNames: string[]; registers: AnyRegistry[] } {
+    return {
+      name: this.shape.prefix + name,
+      help,
+      labelNames: [...this.shape.labelNames, ...extraLabels],
+      registers: [this.#registry],
+    };
   }
 
   #keep(name: string, metric: AnyMetric): void {

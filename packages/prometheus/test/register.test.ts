@@ -17,7 +17,21 @@ async function scrape(registry: Registry) {
 test('counters export the snapshot totals exactly, from one metrics() call per scrape', async (t) => {
   const registry = new Registry();
   const log = new FakeLog('/fake/counters');
-  log.current = { ...log.current, appends: 1000, batches: 40, writes: 42, flushes: 43, dirSyncs: 2, bytesAppended: 64_000, bytesWritten: 163_840, paddingBytes: 90_000, segmentsCreated: 2, segmentsPreallocated: 1, backpressureWaits: 7, errors: 1 };
+  log.current = {
+    ...log.current,
+    appends: 1000,
+    batches: 40,
+    writes: 42,
+    flushes: 43,
+    dirSyncs: 2,
+    bytesAppended: 64_000,
+    bytesWritten: 163_840,
+    paddingBytes: 90_000,
+    segmentsCreated: 2,
+    segmentsPreallocated: 1,
+    backpressureWaits: 7,
+    errors: 1,
+  };
   registerLogMetrics(log, { registry });
 
   const samples = await scrape(registry);

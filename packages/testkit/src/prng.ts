@@ -107,7 +107,10 @@ export class Prng {
  * The seed from `SEGLOG_SEED` (decimal or 0x-hex u32) or `defaultSeed`. A malformed value is an
  * error rather than a silent default: a replay must run the seed that was asked for.
  */
-export function seedFromEnv(defaultSeed: number, env: Readonly<Record<string, string | undefined>> = process.env): number {
+export function seedFromEnv(
+  defaultSeed: number,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): number {
   const raw = env['SEGLOG_SEED']?.trim();
   if (raw === undefined || raw === '') {
     if (!isU32(defaultSeed)) throw new TypeError(`defaultSeed must be a u32, got ${defaultSeed}`);

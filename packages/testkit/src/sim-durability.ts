@@ -81,10 +81,21 @@ function settleOne(image: ByteImage, op: PendingOp, fate: UnsyncedFate, prng: Pr
 }
 
 /** Applies to `durable` what `fate` (and the PRNG) keeps of `ops`. */
-export function settleOps(durable: ByteImage, ops: readonly PendingOp[], fate: UnsyncedFate, prng: Prng): FileSettlement {
+export function settleOps(
+  durable: ByteImage,
+  ops: readonly PendingOp[],
+  fate: UnsyncedFate,
+  prng: Prng,
+): FileSettlement {
   const counts = { persisted: 0, torn: 0, dropped: 0 };
   for (const op of ops) counts[settleOne(durable, op, fate, prng)]++;
-  return { fate, opsUnsynced: ops.length, opsPersisted: counts.persisted, opsTorn: counts.torn, opsDropped: counts.dropped };
+  return {
+    fate,
+    opsUnsynced: ops.length,
+    opsPersisted: counts.persisted,
+    opsTorn: counts.torn,
+    opsDropped: counts.dropped,
+  };
 }
 
 /** A successful sync: every op issued up to `throughSeq` becomes durable, in order. */

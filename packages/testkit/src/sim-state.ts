@@ -39,7 +39,16 @@ function sleep(delayMs: number): Promise<void> {
 
 export class SimState {
   readonly root = new SimDir();
-  readonly counters: SimCounters = { writes: 0, datasyncs: 0, syncs: 0, datasyncCalls: 0, syncCalls: 0, syncDirs: 0, bytesWritten: 0, crashes: 0 };
+  readonly counters: SimCounters = {
+    writes: 0,
+    datasyncs: 0,
+    syncs: 0,
+    datasyncCalls: 0,
+    syncCalls: 0,
+    syncDirs: 0,
+    bytesWritten: 0,
+    crashes: 0,
+  };
   /** Open handles, by the file they hold: an unlinked file still takes space while open. */
   readonly openFiles = new Set<{ readonly file: SimFile }>();
   /** Locked directory (normalised path) -> the holder; a DirLock releases only its own holder. */

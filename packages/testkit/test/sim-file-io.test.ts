@@ -113,7 +113,16 @@ test('counters count successful calls and bytes', async (t) => {
   await handle.writev([bytesOf('de'), bytesOf('f')], 3);
   await handle.sync();
   sim.crash();
-  t.deepEqual(sim.counters, { writes: 2, datasyncs: 1, syncs: 1, datasyncCalls: 1, syncCalls: 1, syncDirs: 2, bytesWritten: 6, crashes: 1 });
+  t.deepEqual(sim.counters, {
+    writes: 2,
+    datasyncs: 1,
+    syncs: 1,
+    datasyncCalls: 1,
+    syncCalls: 1,
+    syncDirs: 2,
+    bytesWritten: 6,
+    crashes: 1,
+  });
 });
 
 /** A small workload with unsynced writes, renames and creations, then a crash. */

@@ -69,7 +69,8 @@ test('a crash persists unsynced writes sector by sector, never a part of a secto
 
     const states = writes.map((write) => sectorPieces(write).map(([from, to]) => pieceState(after, write, from, to)));
     t.false(states.flat().includes('mixed'), `a sector was partly written: ${replay(seed)}`);
-    const untouched = Array.from(after.keys()).filter((p) => !writes.some((w) => p >= w.positionBytes && p < w.positionBytes + w.bytes.length));
+    const written = (p: number) => writes.some((w) => p >= w.positionBytes && p < w.positionBytes + w.bytes.length);
+    const untouched = Array.from(after.keys()).filter((p) => !written(p));
     t.true(untouched.every((p) => after[p] === oldAt(p)), `a byte outside every write changed: ${replay(seed)}`);
 
     tornWrites += states.filter((pieces) => pieces.includes('new') && pieces.includes('old')).length;

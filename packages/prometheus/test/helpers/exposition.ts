@@ -3,9 +3,11 @@
  * values and labels rather than on substrings of the text.
  */
 
+type Labels = Readonly<Record<string, string>>;
+
 export interface Sample {
   readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
+  readonly labels: Labels;
   readonly value: number;
 }
 
@@ -26,12 +28,14 @@ export function parseExposition(text: string): Sample[] {
 }
 
 /** Every sample of `name` whose labels include all of `labels`. */
-export function samplesOf(samples: readonly Sample[], name: string, labels: Readonly<Record<string, string>> = {}): Sample[] {
-  return samples.filter((sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value));
+export function samplesOf(samples: readonly Sample[], name: string, labels: Labels = {}): Sample[] {
+  return samples.filter(
+    (sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value),
+  );
 }
 
 /** The one sample of `name` with these labels (plus any others); throws if there is not exactly one. */
-export function valueOf(samples: readonly Sample[], name: string, labels: Readonly<Record<string, string>> = {}): number {
+export function valueOf(samples: readonly Sample[], name: string, labels: Labels = {}): number {
   const found = samplesOf(samples, name, labels);
   if (found.length !== 1) throw new Error(`expected one sample ${name} ${JSON.stringify(labels)}, found ${found.length}`);
   return (found[0] as Sample).value;
