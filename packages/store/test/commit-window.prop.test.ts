@@ -13,7 +13,11 @@ import type { WindowObservation, WindowState } from '../src/commit-window.js';
 const config = { maxMicros: 2000 };
 
 /** Feeds `count` observations built by `make(i)` and returns every state. */
-function drive(count: number, make: (i: number) => WindowObservation, start: WindowState = initialWindowState): WindowState[] {
+function drive(
+  count: number,
+  make: (i: number) => WindowObservation,
+  start: WindowState = initialWindowState,
+): WindowState[] {
   const states: WindowState[] = [];
   let state = start;
   for (let i = 0; i < count; i++) {
@@ -70,7 +74,8 @@ test('a step change in flush latency moves the window monotonically to the new t
 
 test('a single flush spike moves the window only a little', (t) => {
   const steady = drive(200, () => ({ flushMicros: 500, independentArrivals: 4, elapsedMicros: 500 }));
-  const spiked = nextWindow(steady.at(-1)!, { flushMicros: 50_000, independentArrivals: 400, elapsedMicros: 50_000 }, config);
+  const spike = { flushMicros: 50_000, independentArrivals: 400, elapsedMicros: 50_000 };
+  const spiked = nextWindow(steady.at(-1)!, spike, config);
   t.true(spiked.windowMicros <= CAP_FRACTION * spiked.flushEstimateMicros);
   t.true(spiked.windowMicros < 1.5 * BETA * 500, `window ${spiked.windowMicros} stays near ${BETA * 500}`);
 });
@@ -78,7 +83,11 @@ test('a single flush spike moves the window only a little', (t) => {
 test('isolated flush stalls do not make a light load look heavy enough to wait', (t) => {
   // 200 independent appends/s against a 1.2 ms flush (load 0.24, below ENGAGE_LOAD), with one
   // flush in five stalling at 10 ms: a mean-based estimate would read about 3 ms (load 0.6).
-  const states = drive(300, (i) => ({ flushMicros: i % 5 === 4 ? 10_000 : 1200, independentArrivals: 1, elapsedMicros: 5000 }));
+  const states = drive(300, (i) => ({
+    flushMicros: i % 5 === 4 ? 10_000 : 1200,
+    independentArrivals: 1,
+    elapsedMicros: 5000,
+  }));
   t.true(states.every((state) => !state.engaged));
   t.true(states.every((state) => state.windowMicros === 0));
 });
@@ -88,10 +97,19 @@ test('load dwelling between the release and engage thresholds does not flap', (t
   // hysteresis band, so whichever state the controller starts in, it stays there.
   const low = RELEASE_LOAD + 0.3 * (ENGAGE_LOAD - RELEASE_LOAD);
   const high = RELEASE_LOAD + 0.7 * (ENGAGE_LOAD - RELEASE_LOAD);
-  const observe = (i: number): WindowObservation => ({ flushMicros: 1000, independentArrivals: 10, elapsedMicros: (10 * 1000) / (i % 2 === 0 ? low : high) });
+  const observe = (i: number): WindowObservation => ({
+    flushMicros: 1000,
+    independentArrivals: 10,
+    elapsedMicros: (10 * 1000) / (i % 2 === 0 ? low : high),
+  });
   const off = drive(100, observe);
   t.true(off.every((state) => !state.engaged));
-  const on = drive(100, observe, { ...initialWindowState, engaged: true, flushEstimateMicros: 1000, arrivalsPerMicro: high / 1000 });
+  const on = drive(100, observe, {
+    ...initialWindowState,
+    engaged: true,
+    flushEstimateMicros: 1000,
+    arrivalsPerMicro: high / 1000,
+  });
   t.true(on.every((state) => state.engaged));
 });
 
@@ -99,7 +117,14 @@ test('property: the window stays within [0, min(maxMicros, half the smoothed flu
   const runs = propertyRuns(100);
   t.notThrows(() => withReplay(runs.seed, () => fc.assert(
     fc.property(
-      fc.array(fc.record({ flushMicros: fc.double({ min: 0, max: 200_000, noNaN: true }), independentArrivals: fc.nat(10_000), elapsedMicros: fc.double({ min: 1, max: 1e6, noNaN: true }) }), { minLength: 1, maxLength: 300 }),
+      fc.array(
+        fc.record({
+          flushMicros: fc.double({ min: 0, max: 200_000, noNaN: true }),
+          independentArrivals: fc.nat(10_000),
+          elapsedMicros: fc.double({ min: 1, max: 1e6, noNaN: true }),
+        }),
+        { minLength: 1, maxLength: 300 },
+      ),
       fc.integer({ min: 0, max: 100_000 }),
       (observations, maxMicros) => {
         let state = initialWindowState;
@@ -122,7 +147,11 @@ test('property: noisy but stationary telemetry converges without sustained oscil
     fc.property(fc.integer({ min: 1, max: 0xffffffff }), (seed) => {
       const prng = new Prng(seed);
       const noise = (): number => 0.8 + 0.4 * prng.float();
-      const states = drive(400, () => ({ flushMicros: 800 * noise(), independentArrivals: Math.round(8 * noise()), elapsedMicros: 800 }));
+      const states = drive(400, () => ({
+        flushMicros: 800 * noise(),
+        independentArrivals: Math.round(8 * noise()),
+        elapsedMicros: 800,
+      }));
       const tail = states.slice(200).map((state) => state.windowMicros);
       const spread = Math.max(...tail) - Math.min(...tail);
       return spread < 0.4 * BETA * 800;

@@ -44,7 +44,9 @@ test(`damaged logs give coded errors or the right records, never wrong data (see
 test('a later batch found right at the break (a misdirected write) is SEGLOG_CORRUPT, not a torn tail to drop', async (t) => {
   let base = await buildBaseLog(VARIANTS[0]!, seed);
   // The last segment needs two batches; a few seeds in, one has them.
-  for (let next = seed + 1; base.segments[base.segments.length - 1]!.batches.length < 2; next++) base = await buildBaseLog(VARIANTS[0]!, next);
+  for (let next = seed + 1; base.segments[base.segments.length - 1]!.batches.length < 2; next++) {
+    base = await buildBaseLog(VARIANTS[0]!, next);
+  }
   const last = base.segments[base.segments.length - 1]!;
   const [before, moved] = last.batches.slice(-2) as [(typeof last.batches)[number], (typeof last.batches)[number]];
   const files = copyFiles(base.files);

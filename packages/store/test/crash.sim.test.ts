@@ -38,7 +38,17 @@ async function runCases(firstSeed: number, count: number): Promise<{ results: Cr
 }
 
 /** Totals over the chunks that ran, for the coverage check at the end. */
-const totals = { cases: 0, crashPoints: 0, opens: 0, crashesInOpen: 0, crashesInClose: 0, tornTails: 0, unackedSurvivors: 0, filesCreated: 0, faults: 0 };
+const totals = {
+  cases: 0,
+  crashPoints: 0,
+  opens: 0,
+  crashesInOpen: 0,
+  crashesInClose: 0,
+  tornTails: 0,
+  unackedSurvivors: 0,
+  filesCreated: 0,
+  faults: 0,
+};
 
 function addTotals(results: readonly CrashCaseResult[]): void {
   for (const result of results) {
@@ -95,7 +105,15 @@ test('an appendMany run stays contiguous when a large append queues behind it un
   await sim.syncDir('/');
   const io = sim.boot();
   const dir = '/data/log';
-  const log = await openLog({ dir, io, blockBytes: 512, segmentBytes: 64 * 1024, maxBatchBytes: 4096, maxInFlightBytes: 4096, commitWindow: { fixedMicros: 0 } });
+  const log = await openLog({
+    dir,
+    io,
+    blockBytes: 512,
+    segmentBytes: 64 * 1024,
+    maxBatchBytes: 4096,
+    maxInFlightBytes: 4096,
+    commitWindow: { fixedMicros: 0 },
+  });
   const filled = (sizeBytes: number, value: number): Uint8Array => new Uint8Array(sizeBytes).fill(value);
   // A small append that waits (the in-flight cap is full) and is admitted from the queue.
   await Promise.all([log.append(filled(4000, 1)), log.append(filled(100, 2))]);

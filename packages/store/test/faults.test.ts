@@ -17,7 +17,16 @@ import { LOG_DIR, payloadOf, readAll, settle, simMachine, usedBytes } from './he
 import { NthCallFailingIO } from './helpers/sim-faulty-io.js';
 
 function optionsFor(io: SimBootIO, extra: Partial<LogOptions> = {}): LogOptions {
-  return { dir: LOG_DIR, io, blockBytes: 512, segmentBytes: 32 * 1024, maxBatchBytes: 4096, commitWindow: { fixedMicros: 0 }, preallocate: false, ...extra };
+  return {
+    dir: LOG_DIR,
+    io,
+    blockBytes: 512,
+    segmentBytes: 32 * 1024,
+    maxBatchBytes: 4096,
+    commitWindow: { fixedMicros: 0 },
+    preallocate: false,
+    ...extra,
+  };
 }
 
 /** A segment file under either of its names: `<base>.seg`, or next.seg.tmp from its creation. */
@@ -32,7 +41,11 @@ async function appendAll(log: Log, indexes: readonly number[]): Promise<number[]
 }
 
 /** Appends one record at a time until one rejects; returns the acknowledged indexes and the error. */
-async function appendUntilFailure(log: Log, fromIndex: number, limit: number): Promise<{ acked: number[]; error: unknown }> {
+async function appendUntilFailure(
+  log: Log,
+  fromIndex: number,
+  limit: number,
+): Promise<{ acked: number[]; error: unknown }> {
   const acked: number[] = [];
   for (let index = fromIndex; index < fromIndex + limit; index++) {
     try {
@@ -113,7 +126,9 @@ test('ENOSPC while writing a batch: SEGLOG_IO, nothing acknowledged lost, append
   const ackedCount = 30 + acked.length;
   const whileFull = await readAll(io);
   t.true(whileFull.length >= ackedCount, 'the reader reads everything acknowledged while the disk is full');
-  for (let offset = 0; offset < ackedCount; offset++) t.deepEqual(whileFull[offset], offset < 30 ? payloadOf(offset) : payloadOf(offset, 300));
+  for (let offset = 0; offset < ackedCount; offset++) {
+    t.deepEqual(whileFull[offset], offset < 30 ? payloadOf(offset) : payloadOf(offset, 300));
+  }
 
   sim.faults.spaceBytes = Number.POSITIVE_INFINITY;
   const reopened = await openLog(options);
@@ -148,7 +163,9 @@ test('ENOSPC while preallocating the next segment: the roll fails with SEGLOG_IO
   t.true(reopened.metrics().segmentsCreated >= 2, 'the log rolled again');
   await reopened.close();
   const records = await readAll(io);
-  for (let offset = 0; offset < ackedCount; offset++) t.deepEqual(records[offset], offset < 5 ? payloadOf(offset) : payloadOf(offset, 300));
+  for (let offset = 0; offset < ackedCount; offset++) {
+    t.deepEqual(records[offset], offset < 5 ? payloadOf(offset) : payloadOf(offset, 300));
+  }
   for (let i = 0; i < 150; i++) t.deepEqual(records[start + i], payloadOf(3000 + i));
 });
 
@@ -176,7 +193,15 @@ test('ENOSPC writing the next segment header at a roll: SEGLOG_IO, nothing ackno
 test('slow fdatasync under 5,000 concurrent appends: in-flight bytes and the pool stay under their caps, offsets dense', async (t) => {
   const { io } = await simMachine(16, { datasyncDelayMs: 20 });
   const maxInFlightBytes = 256 * 1024;
-  const log = await openLog({ dir: LOG_DIR, io, blockBytes: 512, segmentBytes: 1024 * 1024, maxBatchBytes: 64 * 1024, maxInFlightBytes, commitWindow: { fixedMicros: 0 } });
+  const log = await openLog({
+    dir: LOG_DIR,
+    io,
+    blockBytes: 512,
+    segmentBytes: 1024 * 1024,
+    maxBatchBytes: 64 * 1024,
+    maxInFlightBytes,
+    commitWindow: { fixedMicros: 0 },
+  });
   let done = false;
   let inFlightMaxBytes = 0;
   let samples = 0;
@@ -207,7 +232,15 @@ test('batches of one record exhaust the buffer pool before the byte cap: pool.wa
   const { io } = await simMachine(18);
   // Pool: 2 x ceil(8 KiB / 4 KiB) + 2 = 6 buffers, while 100 records of 10 bytes are far under the
   // in-flight byte cap: only the pool can make these appends wait.
-  const log = await openLog({ dir: LOG_DIR, io, blockBytes: 512, maxBatchBytes: 4096, maxInFlightBytes: 8192, maxBatchRecords: 1, commitWindow: { fixedMicros: 0 } });
+  const log = await openLog({
+    dir: LOG_DIR,
+    io,
+    blockBytes: 512,
+    maxBatchBytes: 4096,
+    maxInFlightBytes: 8192,
+    maxBatchRecords: 1,
+    commitWindow: { fixedMicros: 0 },
+  });
   const offsets = await Promise.all(range(100).map((index) => log.append(payloadOf(index, 10))));
   const { pool, backpressureWaits } = log.metrics();
   t.true(pool.waits > 0, `the pool was at its cap (${pool.buffersAllocated} buffers) and refused requests`);

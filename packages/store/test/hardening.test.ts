@@ -18,7 +18,12 @@ import type { Log } from '../src/index.js';
 import { LOG_DIR, payloadOf, readAll, simMachine } from './helpers/sim-fault-fixtures.js';
 import { tempDir } from './helpers/temp-log.js';
 
-const small = { blockBytes: 512, segmentBytes: 64 * 1024, commitWindow: { fixedMicros: 0 }, preallocate: false } as const;
+const small = {
+  blockBytes: 512,
+  segmentBytes: 64 * 1024,
+  commitWindow: { fixedMicros: 0 },
+  preallocate: false,
+} as const;
 
 function scratch(t: ExecutionContext): string {
   const { dir, cleanup } = tempDir();
@@ -26,7 +31,12 @@ function scratch(t: ExecutionContext): string {
   return join(dir, 'log');
 }
 
-async function expectCode(t: ExecutionContext, promise: Promise<unknown>, code: ErrorCode, pattern?: RegExp): Promise<Error | undefined> {
+async function expectCode(
+  t: ExecutionContext,
+  promise: Promise<unknown>,
+  code: ErrorCode,
+  pattern?: RegExp,
+): Promise<Error | undefined> {
   const error = await t.throwsAsync(promise);
   t.true(isSeglogError(error, code), `expected ${code}, got ${String(error)}`);
   if (pattern !== undefined) t.regex(error?.message ?? '', pattern);
@@ -97,7 +107,14 @@ test('a new log is private: directory 0700, every file 0600; fileMode and dirMod
 
 test('past maxQueuedBytes an un-awaited append rejects at once with SEGLOG_OVERLOADED, gets no offset and writes nothing', async (t) => {
   const { io } = await simMachine(41, { datasyncDelayMs: 5 });
-  const log = await openLog({ dir: LOG_DIR, io, ...small, maxBatchBytes: 4096, maxInFlightBytes: 8192, maxQueuedBytes: 16 * 1024 });
+  const log = await openLog({
+    dir: LOG_DIR,
+    io,
+    ...small,
+    maxBatchBytes: 4096,
+    maxInFlightBytes: 8192,
+    maxQueuedBytes: 16 * 1024,
+  });
   const results = await Promise.allSettled(Array.from({ length: 400 }, (_, i) => log.append(payloadOf(i, 1000))));
   const accepted = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   const refused = results.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
@@ -130,7 +147,8 @@ test('appends that would pass offset 2^53 - 1 reject with SEGLOG_OUT_OF_RANGE; n
   await io.mkdirp(LOG_DIR);
   const path = join(LOG_DIR, segmentFileName(base));
   const handle = await io.open(path, 'create');
-  await handle.writev([encodeSegmentHeader({ blockBytes: 512, baseOffset: base, logId: new Uint8Array(16).fill(9) })], 0);
+  const header = encodeSegmentHeader({ blockBytes: 512, baseOffset: base, logId: new Uint8Array(16).fill(9) });
+  await handle.writev([header], 0);
   await handle.close();
   const log = await openLog({ dir: LOG_DIR, io, ...small });
   t.is(log.nextOffset, base);

@@ -18,7 +18,14 @@ for (const blockBytes of [4096, 512]) {
   test.serial(`SIGKILL at random moments loses no acknowledged record (blockBytes ${blockBytes}, seed ${seed})`, async (t) => {
     const { dir, cleanup } = tempDir();
     t.teardown(cleanup);
-    const report = await runKill9({ dir, seed, cycles: CYCLES_PER_BLOCK_SIZE, blockBytes, segmentBytes: 256 * 1024, appenders: 64 });
+    const report = await runKill9({
+      dir,
+      seed,
+      cycles: CYCLES_PER_BLOCK_SIZE,
+      blockBytes,
+      segmentBytes: 256 * 1024,
+      appenders: 64,
+    });
     t.log(`seed ${seed}: ${JSON.stringify(report)}`);
     t.is(report.cycles, CYCLES_PER_BLOCK_SIZE);
     t.true(report.acknowledgedRecords > 0, 'the children got appends acknowledged before the kills');

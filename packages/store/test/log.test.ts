@@ -181,7 +181,13 @@ test('backpressure holds in-flight bytes at the cap while appends keep coming', 
   const { dir, cleanup } = tempDir();
   t.teardown(cleanup);
   const maxInFlightBytes = 16 * 1024;
-  const log = await openLog({ dir, segmentBytes: 1024 * 1024, maxBatchBytes: 8 * 1024, maxInFlightBytes, blockBytes: 512 });
+  const log = await openLog({
+    dir,
+    segmentBytes: 1024 * 1024,
+    maxBatchBytes: 8 * 1024,
+    maxInFlightBytes,
+    blockBytes: 512,
+  });
   let peak = 0;
   const pending: Array<Promise<number>> = [];
   for (let i = 0; i < 400; i++) {
@@ -243,7 +249,12 @@ test('damage in the middle of acknowledged data is SEGLOG_CORRUPT naming file an
 
 test("preallocate 'auto' zero-fills segments for small batches and stops for large ones", async (t) => {
   const segmentBytes = 1024 * 1024;
-  const options = { segmentBytes, blockBytes: 4096, maxBatchBytes: 512 * 1024, commitWindow: { fixedMicros: 0 } } as const;
+  const options = {
+    segmentBytes,
+    blockBytes: 4096,
+    maxBatchBytes: 512 * 1024,
+    commitWindow: { fixedMicros: 0 },
+  } as const;
   const segmentSizes = (dir: string): number[] =>
     readdirSync(dir)
       .filter((name) => name.endsWith('.seg'))

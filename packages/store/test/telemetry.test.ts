@@ -8,7 +8,13 @@ import { payloadFor, tempDir } from './helpers/temp-log.js';
 test('metrics separate queueing from service and account for every byte', async (t) => {
   const { dir, cleanup } = tempDir();
   t.teardown(cleanup);
-  const log = await openLog({ dir, segmentBytes: 1024 * 1024, maxBatchBytes: 16 * 1024, blockBytes: 512, preallocate: false });
+  const log = await openLog({
+    dir,
+    segmentBytes: 1024 * 1024,
+    maxBatchBytes: 16 * 1024,
+    blockBytes: 512,
+    preallocate: false,
+  });
   await Promise.all(Array.from({ length: 200 }, (_, i) => log.append(payloadFor(i, 100))));
   const m = log.metrics();
   t.is(m.appends, 200);
@@ -38,12 +44,19 @@ test('every durable batch is published on the seglog:batch channel, and only for
   };
   diagnosticsChannel.subscribe(BATCH_CHANNEL, listener);
   t.teardown(() => diagnosticsChannel.unsubscribe(BATCH_CHANNEL, listener));
-  const log = await openLog({ dir, segmentBytes: 1024 * 1024, maxBatchBytes: 8 * 1024, blockBytes: 512, preallocate: false });
+  const log = await openLog({
+    dir,
+    segmentBytes: 1024 * 1024,
+    maxBatchBytes: 8 * 1024,
+    blockBytes: 512,
+    preallocate: false,
+  });
   await Promise.all(Array.from({ length: 100 }, (_, i) => log.append(payloadFor(i, 200))));
   const m = log.metrics();
   t.is(events.length, m.batches);
   t.is(events.reduce((sum, event) => sum + event.records, 0), 100);
-  t.deepEqual(events.map((event) => event.firstOffset), [...events.map((event) => event.firstOffset)].sort((a, b) => a - b));
+  const firstOffsets = events.map((event) => event.firstOffset);
+  t.deepEqual(firstOffsets, [...firstOffsets].sort((a, b) => a - b));
   t.true(events.every((event) => event.spanBytes % 512 === 0 && event.flushMicros >= 0));
   t.true(events.some((event) => event.sealReason === 'full'), 'a 100 x 200 B burst overflows 8 KiB batches');
   await log.close();
@@ -69,7 +82,14 @@ test('a fixed window holds a batch open for company until it runs out', async (t
   // A clock the test moves by hand, so the window's expiry does not depend on machine load.
   let nowMicros = 1_000_000;
   const clock = { nowMicros: () => nowMicros };
-  const log = await openLog({ dir, clock, blockBytes: 512, segmentBytes: 1024 * 1024, preallocate: false, commitWindow: { fixedMicros: 20_000 } });
+  const log = await openLog({
+    dir,
+    clock,
+    blockBytes: 512,
+    segmentBytes: 1024 * 1024,
+    preallocate: false,
+    commitWindow: { fixedMicros: 20_000 },
+  });
   const first = log.append(payloadFor(0, 10));
   for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
   t.is(log.metrics().batches, 0, 'the window has not run out, so nothing was sealed');
@@ -89,7 +109,14 @@ test('a flood of large records cannot starve a small appender', async (t) => {
   const { dir, cleanup } = tempDir();
   t.teardown(cleanup);
   const maxBatchBytes = 64 * 1024;
-  const log = await openLog({ dir, blockBytes: 512, segmentBytes: 4 * 1024 * 1024, maxBatchBytes, maxInFlightBytes: maxBatchBytes, preallocate: false });
+  const log = await openLog({
+    dir,
+    blockBytes: 512,
+    segmentBytes: 4 * 1024 * 1024,
+    maxBatchBytes,
+    maxInFlightBytes: maxBatchBytes,
+    preallocate: false,
+  });
   const large = new Uint8Array(30 * 1024).fill(1);
   const order: string[] = [];
   const flood = Array.from({ length: 40 }, (_, i) => log.append(large).then(() => order.push(`large-${i}`)));
@@ -108,7 +135,13 @@ test('a flood of large records cannot starve a small appender', async (t) => {
 test('maxBatchRecords caps records per batch', async (t) => {
   const { dir, cleanup } = tempDir();
   t.teardown(cleanup);
-  const log = await openLog({ dir, blockBytes: 512, segmentBytes: 1024 * 1024, preallocate: false, maxBatchRecords: 10 });
+  const log = await openLog({
+    dir,
+    blockBytes: 512,
+    segmentBytes: 1024 * 1024,
+    preallocate: false,
+    maxBatchRecords: 10,
+  });
   await Promise.all(Array.from({ length: 95 }, (_, i) => log.append(payloadFor(i, 8))));
   const m = log.metrics();
   t.is(m.batchRecords.max, 10);

@@ -52,7 +52,13 @@ function differs(original: Uint8Array, damaged: Uint8Array, from: number, to: nu
  * place where the chain stops. It may be an undamaged later batch, or a copy of one that a splice
  * moved, even onto the very block where the chain stops.
  */
-function validBatchBeyond(damaged: Uint8Array, logId: Uint8Array, blockBytes: number, fromPosition: number, expectedOffset: number): boolean {
+function validBatchBeyond(
+  damaged: Uint8Array,
+  logId: Uint8Array,
+  blockBytes: number,
+  fromPosition: number,
+  expectedOffset: number,
+): boolean {
   for (let position = fromPosition; position < damaged.length; position += blockBytes) {
     const batch = decodeBatch(logId, damaged, position, blockBytes);
     if (batch !== null && batch.header.firstOffset >= expectedOffset) return true;

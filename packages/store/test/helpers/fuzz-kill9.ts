@@ -80,7 +80,15 @@ function spawnChild(config: Kill9ChildConfig): ChildRun {
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on('close', (code, signal) => resolve({ code, signal }));
   });
-  const run: ChildRun = { process: child, loaded: undefined!, ready: undefined!, exited, errors: [], maxAcked: -1, acked: 0 };
+  const run: ChildRun = {
+    process: child,
+    loaded: undefined!,
+    ready: undefined!,
+    exited,
+    errors: [],
+    maxAcked: -1,
+    acked: 0,
+  };
   const lines = createInterface({ input: child.stdout });
   const loaded = new Promise<void>((resolve, reject) => {
     lines.on('line', (line) => line === 'L' && resolve());
@@ -133,7 +141,12 @@ function staleLockOf(dir: string, pid: number | undefined): boolean {
 }
 
 /** Reopens the log in this process and checks everything from `checkedEnd` on; returns the new end. */
-async function verifyAfterKill(options: Kill9Options, salt: number, maxAcked: number, checkedEnd: number): Promise<{ end: number; torn: boolean; segments: number }> {
+async function verifyAfterKill(
+  options: Kill9Options,
+  salt: number,
+  maxAcked: number,
+  checkedEnd: number,
+): Promise<{ end: number; torn: boolean; segments: number }> {
   const log = await openLog({ dir: options.dir, segmentBytes: options.segmentBytes, blockBytes: options.blockBytes });
   try {
     const end = log.nextOffset;
@@ -226,5 +239,14 @@ export async function runKill9(options: Kill9Options): Promise<Kill9Report> {
     for (const child of waiting) child.process.kill('SIGKILL');
   }
   const litter = readdirSync(options.dir).filter((name) => !/^(\d{20}\.(seg|idx)|next\.seg\.tmp)$/.test(name));
-  return { cycles: options.cycles, earlyKills, acknowledgedRecords, records: checkedEnd, tornTails, staleLocks, litter, segments };
+  return {
+    cycles: options.cycles,
+    earlyKills,
+    acknowledgedRecords,
+    records: checkedEnd,
+    tornTails,
+    staleLocks,
+    litter,
+    segments,
+  };
 }

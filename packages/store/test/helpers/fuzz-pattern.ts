@@ -58,7 +58,12 @@ export function payloadAt(offset: number, salt: number, profile: SizeProfile): U
 }
 
 /** Null when `payload` is exactly what `offset` must hold, else a short description of the difference. */
-export function payloadMismatch(offset: number, salt: number, profile: SizeProfile, payload: Uint8Array): string | null {
+export function payloadMismatch(
+  offset: number,
+  salt: number,
+  profile: SizeProfile,
+  payload: Uint8Array,
+): string | null {
   const expected = payloadAt(offset, salt, profile);
   if (expected.length !== payload.length) return `offset ${offset}: ${payload.length} bytes, expected ${expected.length}`;
   for (let i = 0; i < expected.length; i++) {

@@ -68,7 +68,13 @@ class AckReporter {
 }
 
 /** One appender: forever append one record (or a short run) and check the offset it comes back with. */
-async function appendLoop(log: Log, claim: (count: number) => number, prng: Prng, salt: number, acks: AckReporter): Promise<never> {
+async function appendLoop(
+  log: Log,
+  claim: (count: number) => number,
+  prng: Prng,
+  salt: number,
+  acks: AckReporter,
+): Promise<never> {
   for (;;) {
     const count = prng.bool(0.15) ? prng.int(2, 7) : 1;
     const first = claim(count);

@@ -10,7 +10,10 @@ import type { FileIO } from '@seglog/types';
 export const LOG_DIR = '/data/log';
 
 /** A simulated machine whose `/data` is durable, and the I/O view of its current boot. */
-export async function simMachine(seed: number, settings: { datasyncDelayMs?: number } = {}): Promise<{ sim: SimFileIO; io: SimBootIO }> {
+export async function simMachine(
+  seed: number,
+  settings: { datasyncDelayMs?: number } = {},
+): Promise<{ sim: SimFileIO; io: SimBootIO }> {
   const sim = new SimFileIO({ seed, ...settings });
   await sim.mkdirp('/data');
   await sim.syncDir('/');
