@@ -18,6 +18,14 @@ export const layers = [
 /** Test support: a devDependency only. Tests, scripts and examples may use it; product code never. */
 export const devOnly = ['testkit'];
 
+/**
+ * Same-layer packages a package's tests (never its src/) may use, one direction only. The reader's
+ * tests read logs that the writer wrote (the damage fuzz and the hostile-directory cases need real
+ * store output); the store's tests read back through testkit's `readLog`, never the reader, so
+ * there is no cycle.
+ */
+export const testsMayAlsoUse = { reader: ['store'] };
+
 /** The only packages whose product code (src/) may import `node:fs`: the I/O engine. */
 export const fsAllowed = ['io'];
 
@@ -49,5 +57,6 @@ export function allowedForSource(name) {
 export function allowedForTests(name) {
   const lower = layers.slice(0, layerOf(name)).flat();
   const support = devOnly.filter((dep) => dep !== name);
-  return [...new Set([...lower, ...support])];
+  const sideways = testsMayAlsoUse[/** @type {keyof typeof testsMayAlsoUse} */ (name)] ?? [];
+  return [...new Set([...lower, ...support, ...sideways])];
 }
