@@ -24,6 +24,19 @@ export const queueLimits = {
   wheelTickMs: 10,
 } as const;
 
+/** Wall-clock time and timers, injectable so a simulation replays exactly. */
+export interface QueueClock {
+  nowMs(): number;
+  setTimer(callback: () => void, delayMs: number): unknown;
+  clearTimer(handle: unknown): void;
+}
+
+export const systemQueueClock: QueueClock = {
+  nowMs: () => Date.now(),
+  setTimer: (callback, delayMs) => setTimeout(callback, delayMs),
+  clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
 export interface QueueOptions {
   /** The queue's directory: the log in `<dir>/log`, snapshots in `<dir>/snapshots`. */
   readonly dir: string;
@@ -34,6 +47,8 @@ export interface QueueOptions {
   readonly snapshotEveryRecords?: MachineOptions<never, never>['snapshotEveryRecords'];
   /** Or after this many record bytes. Default 64 MiB. */
   readonly snapshotEveryBytes?: number;
+  /** Wall-clock time and timers (deadlines, delays, backoff). Default: Date.now and setTimeout. */
+  readonly clock?: QueueClock;
   /** Options of the underlying log (segment size, commit window, ...). */
   readonly log?: Omit<LogOptions, 'dir' | 'io'>;
 }

@@ -12,8 +12,8 @@ import type { Command, EnqueueCommand, GroupFrom, PayloadLocation } from './comm
 import { decodeCommands } from './commands.js';
 import { Consumer } from './consumer.js';
 import type { QueueMessage } from './message.js';
-import { checkEnqueueOptions, checkGroupName, checkPayload, integer, queueLimits, resolvePolicy, samePolicy } from './options.js';
-import type { ConsumerOptions, EnqueueOptions, QueueOptions } from './options.js';
+import { checkEnqueueOptions, checkGroupName, checkPayload, integer, queueLimits, resolvePolicy, samePolicy, systemQueueClock } from './options.js';
+import type { ConsumerOptions, EnqueueOptions, QueueClock, QueueOptions } from './options.js';
 import { GroupRuntime } from './runtime.js';
 import type { RuntimeHost, WheelEvent } from './runtime.js';
 import { QueueState } from './state.js';
@@ -62,7 +62,7 @@ export async function openQueue(options: QueueOptions): Promise<Queue> {
     ...(options.snapshotEveryBytes === undefined ? {} : { snapshotEveryBytes: options.snapshotEveryBytes }),
     ...(options.log === undefined ? {} : { log: options.log }),
   });
-  return new Queue(machine, state, dedupWindowMs);
+  return new Queue(machine, state, dedupWindowMs, options.clock ?? systemQueueClock);
 }
 
 export class Queue implements RuntimeHost {
@@ -71,12 +71,14 @@ export class Queue implements RuntimeHost {
   readonly #dedupWindowMs: number;
   readonly #runtimes = new Map<string, GroupRuntime>();
   readonly #wheel: TimingWheel<WheelEvent>;
-  #timer: NodeJS.Timeout | null = null;
+  readonly #clock: QueueClock;
+  #timer: unknown = null;
   #closing: Promise<void> | null = null;
   #payloadCache: { offset: number; commands: Command[] } | null = null;
 
-  constructor(machine: Machine<Command, ApplyResult>, state: QueueState, dedupWindowMs: number) {
+  constructor(machine: Machine<Command, ApplyResult>, state: QueueState, dedupWindowMs: number, clock: QueueClock) {
     this.#machine = machine;
+    this.#clock = clock;
     this.state = state;
     this.#dedupWindowMs = dedupWindowMs;
     this.#wheel = new TimingWheel({ tickMs: queueLimits.wheelTickMs, startMs: this.nowMs() });
@@ -93,7 +95,7 @@ export class Queue implements RuntimeHost {
   }
 
   nowMs(): number {
-    return Date.now();
+    return this.#clock.nowMs();
   }
 
   /** Appends one message; resolves once it is durable (a consumer never sees it before). */
@@ -329,7 +331,7 @@ export class Queue implements RuntimeHost {
 
   #armWheel(): void {
     if (this.#timer !== null || this.#wheel.size === 0 || this.#closing !== null) return;
-    this.#timer = setTimeout(() => {
+    this.#timer = this.#clock.setTimer(() => {
       this.#timer = null;
       for (const event of this.#wheel.advance(this.nowMs())) event.runtime.fire(event);
       this.#armWheel();
@@ -340,9 +342,10 @@ export class Queue implements RuntimeHost {
     for (const runtime of this.#runtimes.values()) for (const consumer of [...runtime.consumers]) consumer.close();
     const handed = (): QueueMessage[] => [...this.#runtimes.values()].flatMap((runtime) => runtime.handedMessages());
     const deadline = Date.now() + drainMs;
+    // Real time on purpose: the drain bounds how long close takes, whatever clock the queue runs on.
     while (handed().length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, Math.min(10, drainMs)));
     for (const message of handed()) message.abort('the queue is closing');
-    if (this.#timer !== null) clearTimeout(this.#timer);
+    if (this.#timer !== null) this.#clock.clearTimer(this.#timer);
     this.#timer = null;
     await this.#machine.close();
   }
