@@ -121,6 +121,7 @@ export async function runQueueCrashCase(seed: number): Promise<QueueCrashResult>
         } else if (roll < 0.85) {
           await message.inProgress();
           if (!crashed) seen.get(id)!.deadlineMs = message.deadlineMs;
+          mark(id, 'settling');
           await message.ack();
           mark(id, 'acked');
           if (!crashed) result.acks++;
