@@ -73,6 +73,8 @@ export class Queue implements RuntimeHost {
   readonly #wheel: TimingWheel<WheelEvent>;
   readonly #clock: QueueClock;
   #timer: unknown = null;
+  /** Keeps the process alive while consumers wait for messages, as an open socket to Redis would. */
+  #keepAlive: NodeJS.Timeout | null = null;
   #closing: Promise<void> | null = null;
   #payloadCache: { offset: number; commands: Command[] } | null = null;
 
@@ -172,6 +174,7 @@ export class Queue implements RuntimeHost {
     }
     const consumer = new Consumer(group, concurrency, runtime);
     runtime.consumers.add(consumer);
+    this.#keepAlive ??= setInterval(() => undefined, 2 ** 30);
     return consumer;
   }
 
@@ -345,6 +348,8 @@ export class Queue implements RuntimeHost {
     // Real time on purpose: the drain bounds how long close takes, whatever clock the queue runs on.
     while (handed().length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, Math.min(10, drainMs)));
     for (const message of handed()) message.abort('the queue is closing');
+    if (this.#keepAlive !== null) clearInterval(this.#keepAlive);
+    this.#keepAlive = null;
     if (this.#timer !== null) this.#clock.clearTimer(this.#timer);
     this.#timer = null;
     await this.#machine.close();
