@@ -91,3 +91,15 @@ test('power loss at random instants, snapshots included: the reopened state is e
     }
   }
 });
+
+test('a machine directory created several levels deep survives a power cut with its acknowledged records', async (t) => {
+  const sim = await freshSim(4);
+  const deep = '/data/srv/app/jobs';
+  const machine = await openMachine({ dir: deep, io: sim.boot(), machine: new SumMachine(), snapshotOnClose: false });
+  await machine.propose([5]);
+  sim.crash({ unsynced: 'drop' });
+  const state = new SumMachine();
+  const again = await openMachine({ dir: deep, io: sim.boot(), machine: state });
+  t.is(state.total, 5);
+  await again.close();
+});

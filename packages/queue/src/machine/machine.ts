@@ -19,6 +19,7 @@ import { openLog } from '@seglog/store';
 import type { Log } from '@seglog/store';
 import { SeglogError, assert } from '@seglog/types';
 import type { FileIO, LogOptions } from '@seglog/types';
+import { ensureDurableDir } from './durable-dir.js';
 import { SnapshotStore } from './snapshot-store.js';
 
 /** What the machine drives: the state, its transitions, and its two encodings. */
@@ -72,8 +73,7 @@ interface Settled<R> {
 export async function openMachine<C, R>(options: MachineOptions<C, R>): Promise<Machine<C, R>> {
   const io = options.io ?? nodeFileIO;
   if (typeof options.dir !== 'string' || options.dir === '') throw SeglogError.invalidOption('dir', 'must be a non-empty string');
-  await io.mkdirp(options.dir);
-  await io.syncDir(parentOf(options.dir));
+  await ensureDurableDir(io, options.dir);
   const snapshots = new SnapshotStore(io, `${options.dir}/snapshots`);
   await snapshots.ensureDir();
   const log = await openLog({ ...options.log, dir: `${options.dir}/log`, io });
@@ -263,9 +263,4 @@ function countOption(name: string, value: number | undefined, fallback: number):
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value < 1) throw SeglogError.invalidOption(name, `must be an integer >= 1, got ${value}`);
   return value;
-}
-
-function parentOf(dir: string): string {
-  const cut = dir.replace(/\/+$/, '').lastIndexOf('/');
-  return cut <= 0 ? '/' : dir.slice(0, cut);
 }

@@ -14,6 +14,7 @@
 import { crc32c } from '@seglog/format';
 import { SeglogError } from '@seglog/types';
 import type { FileIO } from '@seglog/types';
+import { ensureDurableDir } from './durable-dir.js';
 
 const MAGIC = new TextEncoder().encode('SGQSNAP1');
 const VERSION = 1;
@@ -68,9 +69,7 @@ export class SnapshotStore {
   }
 
   async ensureDir(): Promise<void> {
-    if ((await this.#io.stat(this.#dir)) !== null) return;
-    await this.#io.mkdirp(this.#dir);
-    await this.#io.syncDir(parentOf(this.#dir));
+    await ensureDurableDir(this.#io, this.#dir);
   }
 
   /** Makes `snapshotFileName(offset)` durable, then prunes older snapshots. */
@@ -136,9 +135,4 @@ export class SnapshotStore {
       await handle.close();
     }
   }
-}
-
-function parentOf(dir: string): string {
-  const cut = dir.replace(/\/+$/, '').lastIndexOf('/');
-  return cut <= 0 ? '/' : dir.slice(0, cut);
 }
