@@ -2,6 +2,7 @@ import test from 'ava';
 import { isSeglogError } from '@seglog/types';
 import type { QueueMessage } from '../src/index.js';
 import { bytes, simQueue, sleep, text } from './helpers/queue.js';
+import { VirtualClock } from './helpers/virtual-clock.js';
 
 async function take(iterator: AsyncIterator<QueueMessage>): Promise<QueueMessage> {
   const next = await iterator.next();
@@ -9,7 +10,7 @@ async function take(iterator: AsyncIterator<QueueMessage>): Promise<QueueMessage
   return next.value;
 }
 
-test.serial('enqueue is durable, a consumer receives it, ack settles it for good across a reopen', async (t) => {
+test('enqueue is durable, a consumer receives it, ack settles it for good across a reopen', async (t) => {
   const { queue, reopen } = await simQueue(1);
   const receipt = await queue.enqueue(bytes('hello'));
   t.deepEqual(receipt, { offset: 0, duplicate: false });
@@ -28,7 +29,7 @@ test.serial('enqueue is durable, a consumer receives it, ack settles it for good
   await again.close();
 });
 
-test.serial('two groups each get every message (fan-out without copies), with their own state', async (t) => {
+test('two groups each get every message (fan-out without copies), with their own state', async (t) => {
   const { queue } = await simQueue(2);
   await queue.enqueueMany([{ payload: bytes('a') }, { payload: bytes('b') }]);
   const one = queue.consumer('one', { concurrency: 2 })[Symbol.asyncIterator]();
@@ -46,7 +47,7 @@ test.serial('two groups each get every message (fan-out without copies), with th
   await queue.close();
 });
 
-test.serial('a lapsed lease is redelivered with a higher count; the late ack is fenced and changes nothing', async (t) => {
+test('a lapsed lease is redelivered with a higher count; the late ack is fenced and changes nothing', async (t) => {
   const { queue } = await simQueue(3);
   await queue.enqueue(bytes('slow'));
   const consumer = queue.consumer('work', { ackDeadlineMs: 40, backoff: { type: 'fixed', delayMs: 0 } })[Symbol.asyncIterator]();
@@ -67,7 +68,7 @@ test.serial('a lapsed lease is redelivered with a higher count; the late ack is 
   await queue.close();
 });
 
-test.serial('past maxDeliveries a message moves to the dead-letter group with its origin, count and reason; redrive brings it back', async (t) => {
+test('past maxDeliveries a message moves to the dead-letter group with its origin, count and reason; redrive brings it back', async (t) => {
   const { queue } = await simQueue(4);
   await queue.enqueue(bytes('poison'));
   const consumer = queue.consumer('work', { maxDeliveries: 2, backoff: { type: 'fixed', delayMs: 0 } })[Symbol.asyncIterator]();
@@ -92,7 +93,7 @@ test.serial('past maxDeliveries a message moves to the dead-letter group with it
   await queue.close();
 });
 
-test.serial('term retires a message at once, with its reason, into the dead-letter group; deadLetter false drops it', async (t) => {
+test('term retires a message at once, with its reason, into the dead-letter group; deadLetter false drops it', async (t) => {
   const { queue } = await simQueue(5);
   await queue.enqueueMany([{ payload: bytes('x') }, { payload: bytes('y') }]);
   const work = queue.consumer('work')[Symbol.asyncIterator]();
@@ -106,7 +107,7 @@ test.serial('term retires a message at once, with its reason, into the dead-lett
   await queue.close({ drainMs: 0 });
 });
 
-test.serial('nak with a delay holds the message back; a delayed enqueue waits too', async (t) => {
+test('nak with a delay holds the message back; a delayed enqueue waits too', async (t) => {
   const { queue } = await simQueue(6);
   const start = Date.now();
   await queue.enqueue(bytes('later'), { delayMs: 60 });
@@ -122,7 +123,7 @@ test.serial('nak with a delay holds the message back; a delayed enqueue waits to
   await queue.close();
 });
 
-test.serial('per-key ordering: one in flight per key, in enqueue order, and a stuck key blocks only itself', async (t) => {
+test('per-key ordering: one in flight per key, in enqueue order, and a stuck key blocks only itself', async (t) => {
   const { queue } = await simQueue(7);
   await queue.enqueueMany(['a1', 'a2', 'b1', 'a3', 'b2'].map((name) => ({ payload: bytes(name), options: { key: name[0]! } })));
   const consumer = queue.consumer('work', { concurrency: 4 })[Symbol.asyncIterator]();
@@ -141,20 +142,22 @@ test.serial('per-key ordering: one in flight per key, in enqueue order, and a st
   await queue.close({ drainMs: 0 });
 });
 
-test.serial('dedupId drops a repeat within the window and returns the first offset; after the window it is new', async (t) => {
-  const { queue, reopen } = await simQueue(8, { dedupWindowMs: 400 });
+test('dedupId drops a repeat within the window and returns the first offset; after the window it is new', async (t) => {
+  const clock = new VirtualClock(1_000_000);
+  const { queue, reopen } = await simQueue(8, { dedupWindowMs: 400, clock });
   const first = await queue.enqueue(bytes('1'), { dedupId: 'order-7' });
   const repeat = await queue.enqueue(bytes('2'), { dedupId: 'order-7' });
   t.deepEqual(repeat, { offset: first.offset, duplicate: true });
   await queue.close();
-  const again = await reopen({ dedupWindowMs: 400 });
+  const again = await reopen({ dedupWindowMs: 400, clock });
+  clock.advance(399);
   t.true((await again.enqueue(bytes('3'), { dedupId: 'order-7' })).duplicate, 'the window survives a reopen');
-  await sleep(450);
+  clock.advance(1);
   t.false((await again.enqueue(bytes('4'), { dedupId: 'order-7' })).duplicate);
   await again.close();
 });
 
-test.serial('higher priority is delivered first; equal priorities in enqueue order', async (t) => {
+test('higher priority is delivered first; equal priorities in enqueue order', async (t) => {
   const { queue } = await simQueue(9);
   await queue.enqueueMany([
     { payload: bytes('low1') },
@@ -173,10 +176,9 @@ test.serial('higher priority is delivered first; equal priorities in enqueue ord
   await queue.close();
 });
 
-test.serial('pause is durable and stops deliveries; resume restarts them', async (t) => {
+test('pause is durable and stops deliveries; resume restarts them', async (t) => {
   const { queue, reopen } = await simQueue(10);
   queue.consumer('work');
-  await sleep(10);
   await queue.pause('work');
   await queue.close();
   const again = await reopen();
@@ -191,7 +193,7 @@ test.serial('pause is durable and stops deliveries; resume restarts them', async
   await again.close({ drainMs: 0 });
 });
 
-test.serial('a transaction acks one message and enqueues follow-ups in one record; a stale one changes nothing', async (t) => {
+test('a transaction acks one message and enqueues follow-ups in one record; a stale one changes nothing', async (t) => {
   const { queue } = await simQueue(11);
   await queue.enqueue(bytes('step1'));
   const consumer = queue.consumer('work', { ackDeadlineMs: 40, backoff: { type: 'fixed', delayMs: 0 } })[Symbol.asyncIterator]();
@@ -222,22 +224,38 @@ test.serial('a transaction acks one message and enqueues follow-ups in one recor
   await queue.close({ drainMs: 0 });
 });
 
-test.serial('inProgress extends the lease so a slow handler keeps its delivery', async (t) => {
-  const { queue } = await simQueue(12);
+test('inProgress extends the lease so a slow handler keeps its delivery', async (t) => {
+  const clock = new VirtualClock(1_000_000);
+  const { queue } = await simQueue(12, { clock });
   await queue.enqueue(bytes('long'));
-  const consumer = queue.consumer('work', { ackDeadlineMs: 400 })[Symbol.asyncIterator]();
+  const consumer = queue.consumer('work', { ackDeadlineMs: 60 })[Symbol.asyncIterator]();
   const message = await take(consumer);
   for (let i = 0; i < 4; i++) {
-    await sleep(200);
+    clock.advance(50);
     await message.inProgress();
+    t.is(message.deadlineMs, clock.nowMs() + 60);
   }
+  clock.advance(50);
   t.false(message.signal.aborted);
   await message.ack();
   t.like(queue.stats('work'), { redelivered: 0, acked: 1 });
   await queue.close();
 });
 
-test.serial('the handler form acks on return and naks on throw', async (t) => {
+test('a lease lapses at its deadline, not before, on the queue clock', async (t) => {
+  const clock = new VirtualClock(1_000_000);
+  const { queue } = await simQueue(18, { clock });
+  await queue.enqueue(bytes('m'));
+  const message = await take(queue.consumer('work', { ackDeadlineMs: 100 })[Symbol.asyncIterator]());
+  clock.advance(99);
+  t.false(message.signal.aborted);
+  clock.advance(20);
+  t.true(message.signal.aborted);
+  t.true(isSeglogError(await t.throwsAsync(message.ack()), 'SEGLOG_STALE_DELIVERY'));
+  await queue.close({ drainMs: 0 });
+});
+
+test('the handler form acks on return and naks on throw', async (t) => {
   const { queue } = await simQueue(13);
   await queue.enqueueMany(['ok', 'fail', 'ok2'].map((name) => ({ payload: bytes(name) })));
   const consumer = queue.consumer('work', { concurrency: 2, maxDeliveries: 2, backoff: { type: 'fixed', delayMs: 0 } });
@@ -253,7 +271,7 @@ test.serial('the handler form acks on return and naks on throw', async (t) => {
   await queue.close();
 });
 
-test.serial('close({ drainMs }) waits for handlers, then aborts the rest; their deliveries come back after reopen, counted', async (t) => {
+test('close({ drainMs }) waits for handlers, then aborts the rest; their deliveries come back after reopen, counted', async (t) => {
   const { queue, reopen } = await simQueue(14);
   await queue.enqueue(bytes('stuck'));
   const message = await take(queue.consumer('work', { backoff: { type: 'fixed', delayMs: 0 } })[Symbol.asyncIterator]());
@@ -266,7 +284,7 @@ test.serial('close({ drainMs }) waits for handlers, then aborts the rest; their 
   await again.close();
 });
 
-test.serial('a poison message that kills the process still reaches maxDeliveries: each delivery is durable before the handler runs', async (t) => {
+test('a poison message that kills the process still reaches maxDeliveries: each delivery is durable before the handler runs', async (t) => {
   const { sim, reopen, queue } = await simQueue(15);
   await queue.enqueue(bytes('poison'));
   let current = queue;
@@ -284,7 +302,7 @@ test.serial('a poison message that kills the process still reaches maxDeliveries
   await current.close();
 });
 
-test.serial('open loads the newest snapshot and replays only the records after it', async (t) => {
+test('open loads the newest snapshot and replays only the records after it', async (t) => {
   const { queue, reopen } = await simQueue(16, { snapshotEveryRecords: 50 });
   for (let i = 0; i < 120; i++) await queue.enqueue(bytes(`m${i}`));
   const stats = queue.stats.bind(queue);
@@ -298,7 +316,7 @@ test.serial('open loads the newest snapshot and replays only the records after i
   await again.close();
 });
 
-test.serial('bad input is a coded error; misuse is a TypeError', async (t) => {
+test('bad input is a coded error; misuse is a TypeError', async (t) => {
   const { queue } = await simQueue(17);
   await t.throwsAsync(queue.enqueue(bytes('x'), { priority: 8 }), { message: /SEGLOG_INVALID_OPTION/ });
   await t.throwsAsync(queue.enqueue(bytes('x'), { delayMs: -1 }), { message: /SEGLOG_INVALID_OPTION/ });

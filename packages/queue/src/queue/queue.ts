@@ -70,6 +70,8 @@ export class Queue implements RuntimeHost {
   readonly #machine: Machine<Command, ApplyResult>;
   readonly #dedupWindowMs: number;
   readonly #runtimes = new Map<string, GroupRuntime>();
+  /** Groups whose creation record (made by their first consumer) is not yet durable. */
+  readonly #creating = new Map<string, Promise<unknown>>();
   readonly #wheel: TimingWheel<WheelEvent>;
   readonly #clock: QueueClock;
   #timer: unknown = null;
@@ -178,7 +180,10 @@ export class Queue implements RuntimeHost {
     return consumer;
   }
 
-  /** Stops deliveries of `group` (durable: it stays paused across restarts) until `resume`. */
+  /**
+   * Stops deliveries of `group` (durable: it stays paused across restarts) until `resume`. A group
+   * whose first consumer was just made is paused once its creation record is durable.
+   */
   async pause(group: string): Promise<void> {
     await this.#setPaused(group, true);
   }
@@ -193,6 +198,7 @@ export class Queue implements RuntimeHost {
    * Resolves with how many moved.
    */
   async redrive(group: string, options: { limit?: number } = {}): Promise<number> {
+    await this.#creating.get(group);
     const origin = this.#group(group);
     const limit = integer('limit', options.limit, Number.MAX_SAFE_INTEGER, 1);
     const dead = origin.deadLetterTo === undefined ? undefined : this.state.groups.get(origin.deadLetterTo);
@@ -293,7 +299,10 @@ export class Queue implements RuntimeHost {
       // A dead-letter group is made by its first dead letter; until then there is nothing to consume.
       return;
     }
-    this.propose([{ t: 'group', g: group, from, at: this.nowMs() }]).catch(() => undefined);
+    const creating = this.propose([{ t: 'group', g: group, from, at: this.nowMs() }])
+      .catch(() => undefined)
+      .finally(() => this.#creating.delete(group));
+    this.#creating.set(group, creating);
   }
 
   #observer(): StateObserver {
@@ -328,6 +337,7 @@ export class Queue implements RuntimeHost {
   }
 
   async #setPaused(group: string, paused: boolean): Promise<void> {
+    await this.#creating.get(group);
     this.#group(group);
     await this.propose([{ t: 'pause', g: group, paused }]);
   }
