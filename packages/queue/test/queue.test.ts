@@ -330,3 +330,16 @@ test('bad input is a coded error; misuse is a TypeError', async (t) => {
   await queue.close();
   await t.throwsAsync(queue.enqueue(bytes('x')), { message: /SEGLOG_CLOSED/ });
 });
+
+// Regression: with more deliveries wanted than fit in one record (maxRecordBytes), the delivery
+// record was refused and the consumer waited for ever; deliveries now go at most 1024 a record.
+test('a consumer with thousands of free slots gets every message', async (t) => {
+  const { queue } = await simQueue(19);
+  const count = 2500;
+  await queue.enqueueMany(Array.from({ length: count }, (_, index) => ({ payload: bytes(`m${index}`) })));
+  const consumer = queue.consumer('work', { concurrency: count });
+  const messages = await Promise.all(Array.from({ length: count }, () => consumer.next()));
+  t.is(new Set(messages.map((next) => (next.value as QueueMessage).offset)).size, count);
+  t.like(queue.stats('work'), { inFlight: count, backlog: 0 });
+  await queue.close({ drainMs: 0 });
+});

@@ -20,6 +20,8 @@ export const queueLimits = {
   drainMsDefault: 5_000,
   /** enqueueMany splits its messages into records of at most this many payload bytes. */
   enqueueManyRecordBytes: 512 * 1024,
+  /** Deliveries in one record (about 70 bytes each): keeps a record far below maxRecordBytes. */
+  deliveriesPerRecordMax: 1024,
   /** The timing wheel's resolution: deadlines fire at most this late. */
   wheelTickMs: 10,
 } as const;

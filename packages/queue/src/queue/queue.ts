@@ -78,7 +78,7 @@ export class Queue implements RuntimeHost {
   /** Keeps the process alive while consumers wait for messages, as an open socket to Redis would. */
   #keepAlive: NodeJS.Timeout | null = null;
   #closing: Promise<void> | null = null;
-  #payloadCache: { offset: number; commands: Command[] } | null = null;
+  #payloadCache: { offset: number; commands: Promise<Command[]> } | null = null;
 
   constructor(machine: Machine<Command, ApplyResult>, state: QueueState, dedupWindowMs: number, clock: QueueClock) {
     this.#machine = machine;
@@ -266,11 +266,16 @@ export class Queue implements RuntimeHost {
 
   async payload(loc: PayloadLocation): Promise<Uint8Array> {
     const [offset, index] = loc;
+    // The last record read, shared by concurrent hand-outs: deliveries come in offset order, and a
+    // batch of them would otherwise read and decode the same enqueueMany record once each.
     if (this.#payloadCache?.offset !== offset) {
-      const bytes = await this.#machine.reader.get(offset);
-      this.#payloadCache = { offset, commands: decodeCommands(bytes, offset) };
+      const commands = this.#machine.reader.get(offset).then((bytes) => decodeCommands(bytes, offset));
+      this.#payloadCache = { offset, commands };
+      commands.catch(() => {
+        if (this.#payloadCache?.commands === commands) this.#payloadCache = null;
+      });
     }
-    const command = this.#payloadCache.commands[index];
+    const command = (await this.#payloadCache.commands)[index];
     if (command?.t !== 'enq' || command.payload === undefined) throw SeglogError.corrupt(`record ${offset} has no payload at ${index}`, { offset });
     return command.payload.slice();
   }

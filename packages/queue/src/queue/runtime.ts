@@ -170,7 +170,7 @@ export class GroupRuntime implements ConsumerHost, SettleTarget {
     if (group === null || group.paused || this.#host.closing) return;
     const batch: { consumer: Consumer; seq: number; attempt: number }[] = [];
     for (const consumer of this.consumers) {
-      for (let wanted = consumer.wanted(); wanted > 0; wanted--) {
+      for (let wanted = consumer.wanted(); wanted > 0 && batch.length < queueLimits.deliveriesPerRecordMax; wanted--) {
         const seq = this.#nextReady(group);
         if (seq === undefined) break;
         consumer.reserve();
@@ -179,6 +179,7 @@ export class GroupRuntime implements ConsumerHost, SettleTarget {
       }
     }
     if (batch.length === 0) return;
+    // More wanted than one record carries: the success path pumps again for the rest.
     const deadline = this.#host.nowMs() + this.policy.ackDeadlineMs;
     const commands: Command[] = batch.map(({ seq, attempt }) => ({ t: 'deliver', g: this.name, seq, attempt, deadline }));
     this.#host.propose(commands).then(
@@ -192,10 +193,13 @@ export class GroupRuntime implements ConsumerHost, SettleTarget {
         this.pump();
       },
       () => {
-        // The log failed (sticky) or the queue closed: the messages stay where the state has them.
+        // The log failed (sticky) or the queue is closing: nothing was recorded, so the messages go
+        // back to their lanes (a reopen rebuilds them from the state anyway).
         for (const entry of batch) {
           this.#delivering.delete(entry.seq);
           entry.consumer.unreserve();
+          const message = this.#host.state.messages.get(entry.seq);
+          if (message !== undefined) this.#lanes.push(message.prio, entry.seq);
         }
       },
     );
