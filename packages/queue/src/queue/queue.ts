@@ -5,7 +5,7 @@
  * (runtime.ts), fed by the state's observer calls and by one timing wheel, driven by a timer only
  * while the wheel holds something.
  */
-import { SeglogError } from '@seglog/types';
+import { SeglogError, limits } from '@seglog/types';
 import { openMachine, TimingWheel } from '../machine/index.js';
 import type { Machine, WheelTimer } from '../machine/index.js';
 import type { Command, EnqueueCommand, GroupFrom, PayloadLocation } from './commands.js';
@@ -62,7 +62,8 @@ export async function openQueue(options: QueueOptions): Promise<Queue> {
     ...(options.snapshotEveryBytes === undefined ? {} : { snapshotEveryBytes: options.snapshotEveryBytes }),
     ...(options.log === undefined ? {} : { log: options.log }),
   });
-  return new Queue(machine, state, dedupWindowMs, options.clock ?? systemQueueClock);
+  const recordBytesMax = options.log?.maxRecordBytes ?? limits.recordBytesMaxDefault;
+  return new Queue(machine, state, dedupWindowMs, options.clock ?? systemQueueClock, recordBytesMax);
 }
 
 export class Queue implements RuntimeHost {
@@ -80,8 +81,12 @@ export class Queue implements RuntimeHost {
   #closing: Promise<void> | null = null;
   #payloadCache: { offset: number; commands: Promise<Command[]> } | null = null;
 
-  constructor(machine: Machine<Command, ApplyResult>, state: QueueState, dedupWindowMs: number, clock: QueueClock) {
+  /** Records are packed to at most half the log's maxRecordBytes (estimated), leaving room for the header. */
+  readonly recordBytesBudget: number;
+
+  constructor(machine: Machine<Command, ApplyResult>, state: QueueState, dedupWindowMs: number, clock: QueueClock, recordBytesMax: number) {
     this.#machine = machine;
+    this.recordBytesBudget = Math.max(1024, Math.min(queueLimits.enqueueManyRecordBytes, Math.floor(recordBytesMax / 2)));
     this.#clock = clock;
     this.state = state;
     this.#dedupWindowMs = dedupWindowMs;
@@ -110,7 +115,8 @@ export class Queue implements RuntimeHost {
 
   /**
    * Appends many messages, in order; resolves once all are durable. Messages are packed into
-   * records of up to 512 KiB of payload; each record is all or nothing.
+   * records of up to 512 KiB (or half the log's maxRecordBytes, if smaller); each record is all or
+   * nothing.
    */
   async enqueueMany(items: readonly { payload: Uint8Array; options?: EnqueueOptions }[]): Promise<Receipt[]> {
     if (!Array.isArray(items) || items.length === 0) throw new TypeError('enqueueMany needs a non-empty array');
@@ -118,8 +124,8 @@ export class Queue implements RuntimeHost {
     let bytes = 0;
     for (const item of items) {
       const command = this.#enqueueCommand(item.payload, item.options ?? {});
-      const size = command.payload?.byteLength ?? 0;
-      if (records.at(-1)!.length > 0 && bytes + size > queueLimits.enqueueManyRecordBytes) {
+      const size = estimatedBytes(command);
+      if (records.at(-1)!.length > 0 && bytes + size > this.recordBytesBudget) {
         records.push([]);
         bytes = 0;
       }
@@ -373,6 +379,11 @@ export class Queue implements RuntimeHost {
   #assertOpen(): void {
     if (this.#closing !== null) throw SeglogError.closed('queue');
   }
+}
+
+/** A command's bytes in a record: its payload plus a generous bound on its JSON header entry. */
+function estimatedBytes(command: EnqueueCommand): number {
+  return (command.payload?.byteLength ?? 0) + 160 + 3 * ((command.key?.length ?? 0) + (command.dedup?.length ?? 0));
 }
 
 const EMPTY_STATS: GroupStats = { backlog: 0, inFlight: 0, redelivered: 0, oldestUnackedAgeMs: 0, deadLetters: 0, deadLettered: 0, acked: 0, paused: false };

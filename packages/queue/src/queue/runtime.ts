@@ -33,6 +33,8 @@ export interface WheelEvent {
 export interface RuntimeHost {
   readonly state: QueueState;
   readonly closing: boolean;
+  /** Bytes one record may carry (estimated); deliveries are about 70 bytes each. */
+  readonly recordBytesBudget: number;
   nowMs(): number;
   propose(commands: readonly Command[]): Promise<ApplyResult>;
   schedule(event: WheelEvent, dueMs: number): WheelTimer<WheelEvent>;
@@ -169,8 +171,9 @@ export class GroupRuntime implements ConsumerHost, SettleTarget {
     const group = this.#group;
     if (group === null || group.paused || this.#host.closing) return;
     const batch: { consumer: Consumer; seq: number; attempt: number }[] = [];
+    const batchMax = Math.max(1, Math.min(queueLimits.deliveriesPerRecordMax, Math.floor(this.#host.recordBytesBudget / 128)));
     for (const consumer of this.consumers) {
-      for (let wanted = consumer.wanted(); wanted > 0 && batch.length < queueLimits.deliveriesPerRecordMax; wanted--) {
+      for (let wanted = consumer.wanted(); wanted > 0 && batch.length < batchMax; wanted--) {
         const seq = this.#nextReady(group);
         if (seq === undefined) break;
         consumer.reserve();
