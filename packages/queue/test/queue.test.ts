@@ -48,13 +48,14 @@ test('two groups each get every message (fan-out without copies), with their own
 });
 
 test('a lapsed lease is redelivered with a higher count; the late ack is fenced and changes nothing', async (t) => {
-  const { queue } = await simQueue(3);
+  const clock = new VirtualClock(1_000_000);
+  const { queue } = await simQueue(3, { clock });
   await queue.enqueue(bytes('slow'));
   const consumer = queue.consumer('work', { ackDeadlineMs: 40, backoff: { type: 'fixed', delayMs: 0 } })[Symbol.asyncIterator]();
   const first = await take(consumer);
-  const aborted = new Promise<void>((resolve) => first.signal.addEventListener('abort', () => resolve()));
-  const second = await take(consumer);
-  await aborted;
+  const pending = take(consumer);
+  clock.advance(60);
+  const second = await pending;
   t.true(first.signal.aborted, 'the first delivery was told its lease lapsed');
   t.is(second.offset, first.offset);
   t.is(second.deliveryCount, 2);
@@ -194,7 +195,8 @@ test('pause is durable and stops deliveries; resume restarts them', async (t) =>
 });
 
 test('a transaction acks one message and enqueues follow-ups in one record; a stale one changes nothing', async (t) => {
-  const { queue } = await simQueue(11);
+  const clock = new VirtualClock(1_000_000);
+  const { queue } = await simQueue(11, { clock });
   await queue.enqueue(bytes('step1'));
   const consumer = queue.consumer('work', { ackDeadlineMs: 40, backoff: { type: 'fixed', delayMs: 0 } })[Symbol.asyncIterator]();
   const message = await take(consumer);
@@ -208,7 +210,9 @@ test('a transaction acks one message and enqueues follow-ups in one record; a st
   t.deepEqual(receipts.map((receipt) => receipt.offset), [1, 2]);
   const next = await take(consumer);
   t.is(text(next.payload), 'step2');
-  const third = await take(consumer);
+  const pendingThird = take(consumer);
+  clock.advance(60);
+  const third = await pendingThird;
   t.is(text(third.payload), 'step3');
   await third.ack();
   const redelivered = await take(consumer);
@@ -343,4 +347,22 @@ test('a consumer with thousands of free slots gets every message, with records c
   t.is(new Set(messages.map((next) => (next.value as QueueMessage).offset)).size, count);
   t.like(queue.stats('work'), { inFlight: count, backlog: 0 });
   await queue.close({ drainMs: 0 });
+});
+
+// Regression: under load a lease lapsed while its payload was being read; the hand-out was dropped
+// but freed its consumer slot without asking for another delivery, so the consumer hung.
+test('a lease that lapses before its hand-out is redelivered, and the consumer does not stall', async (t) => {
+  const clock = new VirtualClock(1_000_000);
+  const { queue } = await simQueue(20, { clock });
+  await queue.enqueue(bytes('m'));
+  const consumer = queue.consumer('work', { ackDeadlineMs: 5, backoff: { type: 'fixed', delayMs: 0 } });
+  const pending = consumer.next();
+  // Advance the clock as soon as the delivery record is applied: before the payload read finishes.
+  while (queue.stats('work').inFlight === 0) await new Promise((resolve) => setImmediate(resolve));
+  clock.advance(20);
+  const next = await pending;
+  const message = next.value as QueueMessage;
+  t.true(message.deliveryCount >= 2, `delivery ${message.deliveryCount}`);
+  await message.ack();
+  await queue.close();
 });

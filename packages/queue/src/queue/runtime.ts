@@ -225,11 +225,15 @@ export class GroupRuntime implements ConsumerHost, SettleTarget {
       payload = await this.#host.payload(message.loc);
     } catch {
       consumer.unreserve();
+      this.pump();
       return;
     }
     const group = this.#group!;
     if (group.leases.get(seq)?.attempt !== attempt || this.#lapsed.has(seq)) {
+      // The lease lapsed (or was settled) while the payload was read: the slot it held is free
+      // again, and the lapse already queued the redelivery.
       consumer.unreserve();
+      this.pump();
       return;
     }
     const delivered = new QueueMessage({
