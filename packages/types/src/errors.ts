@@ -34,6 +34,11 @@ export const ErrorCodes = {
   UNSUPPORTED_FORMAT: 'SEGLOG_UNSUPPORTED_FORMAT',
   /** An internal invariant broke: a bug in seglog. */
   ASSERTION: 'SEGLOG_ASSERTION',
+  /**
+   * A queue settle (ack, nak, term, inProgress) carried a delivery token whose lease has lapsed or
+   * was superseded by a later delivery; nothing was changed.
+   */
+  STALE_DELIVERY: 'SEGLOG_STALE_DELIVERY',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -1,0 +1,18 @@
+/**
+ * @seglog/queue: a durable work queue embedded in a Node process, on a seglog log. Every enqueue
+ * and every settle is a record made durable by the log's group commit before its promise resolves;
+ * state is rebuilt at open from a snapshot plus the records after it. docs/queue.md states the
+ * guarantees and every option; the foundation (state machine, snapshots, timing wheel, tokens) is
+ * `@seglog/queue/machine`.
+ */
+export { openQueue, Queue } from './queue/queue.js';
+export type { GroupStats, Receipt, Transaction } from './queue/queue.js';
+export { Consumer } from './queue/consumer.js';
+export type { Handler } from './queue/consumer.js';
+export { QueueMessage } from './queue/message.js';
+export { queueLimits, systemQueueClock } from './queue/options.js';
+export type { ConsumerOptions, EnqueueOptions, QueueClock, QueueOptions } from './queue/options.js';
+export { BACKOFF_DEFAULT, backoffDelayMs } from './queue/backoff.js';
+export type { BackoffPolicy } from './queue/backoff.js';
+export type { DeadLetterInfo } from './queue/commands.js';
+export type { DeliveryToken } from './machine/index.js';

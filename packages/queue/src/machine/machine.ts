@@ -1,0 +1,266 @@
+/**
+ * One job: a deterministic state machine over a seglog log. `propose(commands)` appends the
+ * commands as one record (a transaction: several commands, one record, all or nothing), through
+ * the log's group commit; once the record is durable the machine applies it to the in-memory state
+ * in offset order and resolves with what `apply` returned. State therefore never runs ahead of the
+ * log: whatever a caller was told happened is in a durable record, and whatever is in the log is
+ * applied exactly once, in the same order, live or at replay (one durability domain: the NATS
+ * #5412 class of bug, consumer state ahead of the data, cannot happen).
+ *
+ * Every `snapshotEveryRecords` records or `snapshotEveryBytes` bytes the state is written as a
+ * crash-safe snapshot (snapshot-store.ts); open loads the newest valid snapshot and replays only
+ * the records after it. `apply` must be a pure function of the state and the record: no clock, no
+ * randomness, no I/O (the queue puts wall-clock times into its commands at propose time).
+ */
+import { nodeFileIO } from '@seglog/io';
+import { openReader } from '@seglog/reader';
+import type { Reader } from '@seglog/reader';
+import { openLog } from '@seglog/store';
+import type { Log } from '@seglog/store';
+import { SeglogError, assert } from '@seglog/types';
+import type { FileIO, LogOptions } from '@seglog/types';
+import { ensureDurableDir } from './durable-dir.js';
+import { SnapshotStore } from './snapshot-store.js';
+
+/** What the machine drives: the state, its transitions, and its two encodings. */
+export interface StateMachine<C, R> {
+  /** Applies one durable record's commands. Pure in the state and its arguments; never throws for bad input. */
+  apply(commands: readonly C[], offset: number): R;
+  encodeCommands(commands: readonly C[]): Uint8Array;
+  decodeCommands(bytes: Uint8Array, offset: number): C[];
+  /** The whole state as bytes (taken synchronously, so it is the state at `appliedOffset`). */
+  snapshot(): Uint8Array;
+  /** Replaces the state with a snapshot's. */
+  restore(body: Uint8Array): void;
+}
+
+export interface MachineOptions<C, R> {
+  /** The machine's directory: the log goes in `<dir>/log`, snapshots in `<dir>/snapshots`. */
+  readonly dir: string;
+  readonly machine: StateMachine<C, R>;
+  readonly io?: FileIO;
+  /** Snapshot after this many records since the last one. Default 10,000. */
+  readonly snapshotEveryRecords?: number;
+  /** Or after this many record bytes. Default 64 MiB. */
+  readonly snapshotEveryBytes?: number;
+  /** Write a snapshot at close, so the next open replays nothing. Default true. */
+  readonly snapshotOnClose?: boolean;
+  /** Passed to openLog (everything but dir and io). */
+  readonly log?: Omit<LogOptions, 'dir' | 'io'>;
+}
+
+export interface MachineStats {
+  /** Records applied since open (replayed ones included). */
+  readonly appliedRecords: number;
+  /** Records replayed at open, after the snapshot. */
+  readonly replayedRecords: number;
+  /** The offset the snapshot loaded at open covered, or null when there was none. */
+  readonly snapshotOffsetAtOpen: number | null;
+  readonly snapshotsWritten: number;
+  readonly snapshotFailures: number;
+}
+
+export const SNAPSHOT_EVERY_RECORDS_DEFAULT = 10_000;
+export const SNAPSHOT_EVERY_BYTES_DEFAULT = 64 * 1024 * 1024;
+
+interface Settled<R> {
+  readonly resolve: (result: R) => void;
+  readonly reject: (error: unknown) => void;
+  readonly commands: readonly unknown[];
+  readonly bytes: number;
+}
+
+export async function openMachine<C, R>(options: MachineOptions<C, R>): Promise<Machine<C, R>> {
+  const io = options.io ?? nodeFileIO;
+  if (typeof options.dir !== 'string' || options.dir === '') throw SeglogError.invalidOption('dir', 'must be a non-empty string');
+  await ensureDurableDir(io, options.dir);
+  const snapshots = new SnapshotStore(io, `${options.dir}/snapshots`);
+  await snapshots.ensureDir();
+  const log = await openLog({ ...options.log, dir: `${options.dir}/log`, io });
+  let reader: Reader | undefined;
+  try {
+    reader = await openReader({ dir: `${options.dir}/log`, io, durable: log });
+    const machine = new Machine<C, R>(options, log, reader, snapshots);
+    await machine.recover();
+    return machine;
+  } catch (error) {
+    await reader?.close().catch(() => undefined);
+    await log.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+export class Machine<C, R> {
+  readonly log: Log;
+  readonly reader: Reader;
+  readonly #machine: StateMachine<C, R>;
+  readonly #snapshots: SnapshotStore;
+  readonly #everyRecords: number;
+  readonly #everyBytes: number;
+  readonly #snapshotOnClose: boolean;
+  /** Records appended and durable but not yet applied (an earlier one is still resolving), by offset. */
+  readonly #durable = new Map<number, Settled<R>>();
+  #applied = 0;
+  #inFlight = 0;
+  #idle: (() => void) | null = null;
+  #failure: unknown = null;
+  #closing: Promise<void> | null = null;
+  #snapshotting: Promise<void> | null = null;
+  #recordsSinceSnapshot = 0;
+  #bytesSinceSnapshot = 0;
+  #stats = { appliedRecords: 0, replayedRecords: 0, snapshotOffsetAtOpen: null as number | null, snapshotsWritten: 0, snapshotFailures: 0 };
+
+  constructor(options: MachineOptions<C, R>, log: Log, reader: Reader, snapshots: SnapshotStore) {
+    this.#machine = options.machine;
+    this.log = log;
+    this.reader = reader;
+    this.#snapshots = snapshots;
+    this.#everyRecords = countOption('snapshotEveryRecords', options.snapshotEveryRecords, SNAPSHOT_EVERY_RECORDS_DEFAULT);
+    this.#everyBytes = countOption('snapshotEveryBytes', options.snapshotEveryBytes, SNAPSHOT_EVERY_BYTES_DEFAULT);
+    this.#snapshotOnClose = options.snapshotOnClose ?? true;
+  }
+
+  /** One past the last applied record: the state reflects exactly the records below it. */
+  get appliedOffset(): number {
+    return this.#applied;
+  }
+
+  get stats(): MachineStats {
+    return { ...this.#stats };
+  }
+
+  /** Loads the newest snapshot and replays the durable records after it. Called once, by openMachine. */
+  async recover(): Promise<void> {
+    const end = this.log.nextOffset;
+    const loaded = await this.#snapshots.loadNewest();
+    if (loaded !== null) {
+      if (loaded.offset > end) {
+        throw SeglogError.corrupt(`snapshot ${loaded.file} covers records up to ${loaded.offset} but the log ends at ${end}`, { file: loaded.file, offset: loaded.offset });
+      }
+      this.#machine.restore(loaded.body);
+      this.#applied = loaded.offset;
+      this.#stats.snapshotOffsetAtOpen = loaded.offset;
+    }
+    if (this.#applied < end) {
+      for await (const record of this.reader.read({ from: this.#applied, to: end })) {
+        this.#applyOne(this.#machine.decodeCommands(record.payload, record.offset), record.offset, record.payload.byteLength);
+        this.#stats.replayedRecords++;
+      }
+    }
+    assert(this.#applied === end, `replay ended at ${this.#applied}, log at ${end}`);
+  }
+
+  /**
+   * Appends `commands` as one record and resolves, once it is durable and applied, with what
+   * `apply` returned. Rejects (and applies nothing) if the record could not be made durable; after
+   * a log failure every later proposal rejects too, until the machine is reopened.
+   */
+  propose(commands: readonly C[]): Promise<R> {
+    if (this.#closing !== null) return Promise.reject(SeglogError.closed('queue'));
+    if (this.#failure !== null) return Promise.reject(this.#failure);
+    const bytes = this.#machine.encodeCommands(commands);
+    this.#inFlight++;
+    return new Promise<R>((resolve, reject) => {
+      this.log.append(bytes).then(
+        (offset) => {
+          this.#durable.set(offset, { resolve, reject, commands, bytes: bytes.byteLength });
+          this.#drain();
+          this.#settledOne();
+        },
+        (error: unknown) => {
+          if (this.#failure === null && !isRefusal(error)) this.#failure = error;
+          reject(error);
+          this.#settledOne();
+        },
+      );
+    });
+  }
+
+  /** Writes a snapshot of the current state now (waits for one already being written). */
+  async snapshotNow(): Promise<void> {
+    if (this.#snapshotting !== null) await this.#snapshotting;
+    await this.#startSnapshot();
+  }
+
+  /** Waits for proposals in flight, writes a final snapshot (unless disabled), closes the log. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
+      if (this.#snapshotting !== null) await this.#snapshotting;
+      if (this.#snapshotOnClose && this.#failure === null && this.#recordsSinceSnapshot > 0) await this.#startSnapshot();
+      await this.reader.close();
+      await this.log.close();
+    })();
+    return this.#closing;
+  }
+
+  #drain(): void {
+    for (let next = this.#durable.get(this.#applied); next !== undefined; next = this.#durable.get(this.#applied)) {
+      this.#durable.delete(this.#applied);
+      let result: R;
+      try {
+        result = this.#applyOne(next.commands as C[], this.#applied, next.bytes);
+      } catch (error) {
+        // apply is pure and must not throw; if it does, the state can no longer be trusted.
+        this.#failure = error;
+        next.reject(error);
+        continue;
+      }
+      next.resolve(result);
+    }
+    this.#maybeSnapshot();
+  }
+
+  #applyOne(commands: readonly C[], offset: number, bytes: number): R {
+    assert(offset === this.#applied, `record ${offset} applied out of order (expected ${this.#applied})`);
+    const result = this.#machine.apply(commands, offset);
+    this.#applied = offset + 1;
+    this.#stats.appliedRecords++;
+    this.#recordsSinceSnapshot++;
+    this.#bytesSinceSnapshot += bytes;
+    return result;
+  }
+
+  #maybeSnapshot(): void {
+    if (this.#snapshotting !== null || this.#closing !== null) return;
+    if (this.#recordsSinceSnapshot < this.#everyRecords && this.#bytesSinceSnapshot < this.#everyBytes) return;
+    this.#startSnapshot().catch(() => undefined);
+  }
+
+  #startSnapshot(): Promise<void> {
+    const offset = this.#applied;
+    const body = this.#machine.snapshot();
+    this.#recordsSinceSnapshot = 0;
+    this.#bytesSinceSnapshot = 0;
+    const writing = this.#snapshots.write(offset, body).then(
+      () => void this.#stats.snapshotsWritten++,
+      (error: unknown) => {
+        // A failed snapshot loses nothing (the log still holds every record); the next threshold retries.
+        this.#stats.snapshotFailures++;
+        throw error;
+      },
+    );
+    this.#snapshotting = writing.finally(() => (this.#snapshotting = null)).catch(() => undefined);
+    return writing;
+  }
+
+  #settledOne(): void {
+    this.#inFlight--;
+    if (this.#inFlight === 0 && this.#idle !== null) {
+      const idle = this.#idle;
+      this.#idle = null;
+      idle();
+    }
+  }
+}
+
+/** Refusals that consume no offset and leave the log healthy (a record over the size limit). */
+function isRefusal(error: unknown): boolean {
+  return error instanceof SeglogError && error.code === 'SEGLOG_RECORD_TOO_LARGE';
+}
+
+function countOption(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1) throw SeglogError.invalidOption(name, `must be an integer >= 1, got ${value}`);
+  return value;
+}

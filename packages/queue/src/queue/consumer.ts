@@ -1,0 +1,153 @@
+/**
+ * One job: a consumer of a group, consumed with `for await` or `process(handler)`. It asks its
+ * group's runtime for a delivery only while someone waits in `next()` and it holds fewer than
+ * `concurrency` unsettled messages, so nothing is delivered (and no lease ticks) before a handler
+ * can take it.
+ */
+import { isSeglogError } from '@seglog/types';
+import type { QueueMessage } from './message.js';
+
+/** What a consumer needs from its group's runtime. */
+export interface ConsumerHost {
+  pump(): void;
+  detach(consumer: Consumer): void;
+  /** Hands a delivered message back (the consumer closed before anyone took it). */
+  giveBack(message: QueueMessage): void;
+}
+
+export type Handler = (message: QueueMessage) => unknown;
+
+export class Consumer implements AsyncIterable<QueueMessage> {
+  readonly group: string;
+  readonly concurrency: number;
+  readonly #host: ConsumerHost;
+  /** Delivered and handed out, not yet settled (or lapsed). */
+  readonly #held = new Map<number, QueueMessage>();
+  readonly #buffer: QueueMessage[] = [];
+  readonly #waiters: ((result: IteratorResult<QueueMessage>) => void)[] = [];
+  #reserved = 0;
+  #closed = false;
+  /** Settle errors swallowed by `process` (stale settles after a lapse, a closing queue). */
+  handlerErrors = 0;
+
+  constructor(group: string, concurrency: number, host: ConsumerHost) {
+    this.group = group;
+    this.concurrency = concurrency;
+    this.#host = host;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Messages handed out and not yet settled. */
+  get inFlight(): number {
+    return this.#held.size;
+  }
+
+  /** How many deliveries the runtime may start for this consumer now. */
+  wanted(): number {
+    if (this.#closed) return 0;
+    const capacity = this.concurrency - this.#held.size - this.#reserved - this.#buffer.length;
+    return Math.max(0, Math.min(capacity, this.#waiters.length - this.#reserved - this.#buffer.length));
+  }
+
+  /** @internal The runtime started a delivery for this consumer. */
+  reserve(): void {
+    this.#reserved++;
+  }
+
+  /** @internal A started delivery came to nothing. */
+  unreserve(): void {
+    this.#reserved--;
+  }
+
+  /** @internal A delivery is durable: hand it to a waiter. */
+  push(message: QueueMessage): void {
+    this.#reserved--;
+    const waiter = this.#waiters.shift();
+    if (waiter === undefined || this.#closed) {
+      if (this.#closed) this.#host.giveBack(message);
+      else this.#buffer.push(message);
+      return;
+    }
+    this.#held.set(message.offset, message);
+    waiter({ value: message, done: false });
+  }
+
+  /** @internal The message was settled, naked or its lease lapsed: its slot is free. */
+  release(seq: number): boolean {
+    const index = this.#buffer.findIndex((message) => message.offset === seq);
+    if (index >= 0) this.#buffer.splice(index, 1);
+    return this.#held.delete(seq) || index >= 0;
+  }
+
+  /** @internal Held messages, for close to wait on and abort. */
+  heldMessages(): QueueMessage[] {
+    return [...this.#held.values()];
+  }
+
+  next(): Promise<IteratorResult<QueueMessage>> {
+    const buffered = this.#buffer.shift();
+    if (buffered !== undefined) {
+      this.#held.set(buffered.offset, buffered);
+      return Promise.resolve({ value: buffered, done: false });
+    }
+    if (this.#closed) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve) => {
+      this.#waiters.push(resolve);
+      this.#host.pump();
+    });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<QueueMessage> {
+    return {
+      next: () => this.next(),
+      return: async () => {
+        this.close();
+        return { value: undefined, done: true };
+      },
+    };
+  }
+
+  /**
+   * Runs `handler` on up to `concurrency` messages at once until the consumer or queue closes. A
+   * handler that returns without settling acks; one that throws naks (with the backoff policy).
+   */
+  async process(handler: Handler): Promise<void> {
+    const running = new Set<Promise<void>>();
+    for (;;) {
+      while (running.size >= this.concurrency) await Promise.race(running);
+      const next = await this.next();
+      if (next.done === true) break;
+      const task: Promise<void> = this.#run(handler, next.value).finally(() => running.delete(task));
+      running.add(task);
+    }
+    await Promise.all(running);
+  }
+
+  /** Stops taking deliveries; pending `next()` calls end. Held messages stay settleable. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const waiter of this.#waiters.splice(0)) waiter({ value: undefined, done: true });
+    for (const message of this.#buffer.splice(0)) this.#host.giveBack(message);
+    this.#host.detach(this);
+  }
+
+  async #run(handler: Handler, message: QueueMessage): Promise<void> {
+    let failed = false;
+    try {
+      await handler(message);
+    } catch {
+      failed = true;
+    }
+    if (this.#held.get(message.offset) !== message) return;
+    try {
+      await (failed ? message.nak() : message.ack());
+    } catch (error) {
+      if (!isSeglogError(error)) throw error;
+      this.handlerErrors++;
+    }
+  }
+}

@@ -1,0 +1,392 @@
+/**
+ * One job: the live side of one group in this process: which messages are ready (priority lanes),
+ * which wait for their key, delay or backoff (timing wheel), which are leased (lease timers), and
+ * handing deliveries to consumers. All of it is derived: it is rebuilt from the state when the
+ * group's first consumer attaches, and it changes only in reaction to applied records (the
+ * StateObserver calls from queue.ts) and to timers. It proposes records (deliveries, dead-lettering
+ * of a lapsed lease at maxDeliveries) but never changes the state itself.
+ *
+ * A delivery is durable before the handler sees it: the `deliver` record carries the attempt
+ * number, so a message whose handler crashes the process is redelivered with a higher count after
+ * the restart and still reaches maxDeliveries (a poison message cannot loop forever).
+ */
+import { SeglogError, ErrorCodes } from '@seglog/types';
+import type { WheelTimer } from '../machine/index.js';
+import { backoffDelayMs } from './backoff.js';
+import type { Command, PayloadLocation } from './commands.js';
+import type { Consumer, ConsumerHost } from './consumer.js';
+import { Fifo, PriorityLanes } from './lanes.js';
+import { QueueMessage } from './message.js';
+import type { SettleTarget } from './message.js';
+import type { GroupPolicy } from './options.js';
+import { queueLimits } from './options.js';
+import type { ApplyResult, GroupState, Lease, MessageState, QueueState } from './state.js';
+
+export interface WheelEvent {
+  readonly runtime: GroupRuntime;
+  readonly kind: 'ready' | 'lease';
+  readonly seq: number;
+  readonly attempt: number;
+}
+
+/** What a runtime needs from its queue. */
+export interface RuntimeHost {
+  readonly state: QueueState;
+  readonly closing: boolean;
+  /** Bytes one record may carry (estimated); deliveries are about 70 bytes each. */
+  readonly recordBytesBudget: number;
+  nowMs(): number;
+  propose(commands: readonly Command[]): Promise<ApplyResult>;
+  schedule(event: WheelEvent, dueMs: number): WheelTimer<WheelEvent>;
+  cancel(timer: WheelTimer<WheelEvent>): void;
+  payload(loc: PayloadLocation): Promise<Uint8Array>;
+}
+
+export class GroupRuntime implements ConsumerHost, SettleTarget {
+  readonly name: string;
+  readonly policy: GroupPolicy;
+  readonly #host: RuntimeHost;
+  readonly consumers = new Set<Consumer>();
+  #group: GroupState | null = null;
+  readonly #lanes = new PriorityLanes(queueLimits.priorityMax + 1);
+  /** Messages in lanes, delayed or leased: admitted past their key's limit. */
+  readonly #admitted = new Set<number>();
+  readonly #keyActive = new Map<string, number>();
+  readonly #keyWaiting = new Map<string, Fifo<number>>();
+  readonly #delays = new Map<number, WheelTimer<WheelEvent>>();
+  readonly #leaseTimers = new Map<number, WheelTimer<WheelEvent>>();
+  /** Leased in the state, but the lease lapsed here: settles are refused, redelivery pending. */
+  readonly #lapsed = new Set<number>();
+  readonly #delivering = new Set<number>();
+  /** Delivered messages handed to a consumer, by seq. */
+  readonly #handed = new Map<number, { consumer: Consumer; message: QueueMessage }>();
+  #pumpQueued = false;
+  /** Deliveries whose lease lapsed here (counted once per lapse). */
+  lapses = 0;
+  staleSettles = 0;
+
+  constructor(name: string, policy: GroupPolicy, host: RuntimeHost) {
+    this.name = name;
+    this.policy = policy;
+    this.#host = host;
+  }
+
+  get attached(): boolean {
+    return this.#group !== null;
+  }
+
+  /** Rebuilds the derived indexes from the state. Leases found here are from a previous process: lapsed. */
+  attach(group: GroupState): void {
+    this.#group = group;
+    const { state } = this.#host;
+    for (let seq = group.floor; seq < state.nextSeq; seq++) {
+      const message = state.messages.get(seq);
+      if (message === undefined || !state.belongs(group, message) || group.settled.has(seq)) continue;
+      const lease = group.leases.get(seq);
+      if (lease === undefined) {
+        this.#admit(message);
+        continue;
+      }
+      this.#take(message);
+      this.#lapse(message, lease.attempt);
+    }
+    this.pump();
+  }
+
+  // ---- reactions to applied records (StateObserver, routed by queue.ts) ----
+
+  messageAdded(message: MessageState): void {
+    if (this.#group !== null && this.#host.state.belongs(this.#group, message)) this.#admit(message);
+  }
+
+  delivered(seq: number, lease: Lease): void {
+    this.#lapsed.delete(seq);
+    this.#leaseTimers.set(seq, this.#host.schedule({ runtime: this, kind: 'lease', seq, attempt: lease.attempt }, lease.deadline));
+  }
+
+  extended(seq: number, lease: Lease): void {
+    this.#cancelLease(seq);
+    this.#handed.get(seq)?.message.setDeadline(lease.deadline);
+    this.delivered(seq, lease);
+  }
+
+  naked(seq: number, notBefore: number): void {
+    this.#cancelLease(seq);
+    this.#lapsed.delete(seq);
+    this.#unhand(seq);
+    const message = this.#host.state.messages.get(seq);
+    if (message !== undefined) this.#ready(message, notBefore);
+  }
+
+  settled(message: MessageState): void {
+    const seq = message.seq;
+    this.#cancelLease(seq);
+    const delay = this.#delays.get(seq);
+    if (delay !== undefined) this.#host.cancel(delay);
+    this.#delays.delete(seq);
+    this.#lapsed.delete(seq);
+    this.#unhand(seq);
+    if (this.#admitted.delete(seq) && message.key !== undefined) this.#freeKey(message.key);
+    this.pump();
+  }
+
+  pausedChanged(): void {
+    this.pump();
+  }
+
+  // ---- timers ----
+
+  fire(event: WheelEvent): void {
+    const group = this.#group;
+    if (group === null) return;
+    const message = this.#host.state.messages.get(event.seq);
+    if (event.kind === 'ready') {
+      this.#delays.delete(event.seq);
+      if (message !== undefined && !this.#host.state.isSettled(group, event.seq)) this.#lanes.push(message.prio, event.seq);
+      this.pump();
+      return;
+    }
+    this.#leaseTimers.delete(event.seq);
+    if (message === undefined || group.leases.get(event.seq)?.attempt !== event.attempt) return;
+    this.lapses++;
+    const handed = this.#handed.get(event.seq);
+    handed?.message.abort(`lease of message ${event.seq} delivery ${event.attempt} lapsed`);
+    this.#unhand(event.seq);
+    this.#lapse(message, event.attempt);
+  }
+
+  // ---- delivery ----
+
+  /** Starts deliveries for consumers waiting with capacity (at most once per turn). */
+  pump(): void {
+    if (this.#pumpQueued) return;
+    this.#pumpQueued = true;
+    queueMicrotask(() => {
+      this.#pumpQueued = false;
+      this.#pumpNow();
+    });
+  }
+
+  #pumpNow(): void {
+    const group = this.#group;
+    if (group === null || group.paused || this.#host.closing) return;
+    const batch: { consumer: Consumer; seq: number; attempt: number }[] = [];
+    const batchMax = Math.max(1, Math.min(queueLimits.deliveriesPerRecordMax, Math.floor(this.#host.recordBytesBudget / 128)));
+    for (const consumer of this.consumers) {
+      for (let wanted = consumer.wanted(); wanted > 0 && batch.length < batchMax; wanted--) {
+        const seq = this.#nextReady(group);
+        if (seq === undefined) break;
+        consumer.reserve();
+        this.#delivering.add(seq);
+        batch.push({ consumer, seq, attempt: (group.attempts.get(seq) ?? 0) + 1 });
+      }
+    }
+    if (batch.length === 0) return;
+    // More wanted than one record carries: the success path pumps again for the rest.
+    const deadline = this.#host.nowMs() + this.policy.ackDeadlineMs;
+    const commands: Command[] = batch.map(({ seq, attempt }) => ({ t: 'deliver', g: this.name, seq, attempt, deadline }));
+    this.#host.propose(commands).then(
+      (result) => {
+        batch.forEach((entry, index) => {
+          this.#delivering.delete(entry.seq);
+          const outcome = result.results[index];
+          if (outcome !== undefined && 'ok' in outcome && outcome.ok) void this.#handOut(entry.consumer, entry.seq, entry.attempt, deadline);
+          else entry.consumer.unreserve();
+        });
+        this.pump();
+      },
+      () => {
+        // The log failed (sticky) or the queue is closing: nothing was recorded, so the messages go
+        // back to their lanes (a reopen rebuilds them from the state anyway).
+        for (const entry of batch) {
+          this.#delivering.delete(entry.seq);
+          entry.consumer.unreserve();
+          const message = this.#host.state.messages.get(entry.seq);
+          if (message !== undefined) this.#lanes.push(message.prio, entry.seq);
+        }
+      },
+    );
+  }
+
+  #nextReady(group: GroupState): number | undefined {
+    for (let seq = this.#lanes.shift(); seq !== undefined; seq = this.#lanes.shift()) {
+      if (this.#delivering.has(seq) || this.#host.state.isSettled(group, seq)) continue;
+      if (group.leases.has(seq) && !this.#lapsed.has(seq)) continue;
+      return seq;
+    }
+    return undefined;
+  }
+
+  async #handOut(consumer: Consumer, seq: number, attempt: number, deadlineMs: number): Promise<void> {
+    const message = this.#host.state.messages.get(seq);
+    let payload: Uint8Array;
+    try {
+      if (message === undefined) throw new Error('settled before hand-out');
+      payload = await this.#host.payload(message.loc);
+    } catch {
+      consumer.unreserve();
+      this.pump();
+      return;
+    }
+    const group = this.#group!;
+    if (group.leases.get(seq)?.attempt !== attempt || this.#lapsed.has(seq)) {
+      // The lease lapsed (or was settled) while the payload was read: the slot it held is free
+      // again, and the lapse already queued the redelivery.
+      consumer.unreserve();
+      this.pump();
+      return;
+    }
+    const delivered = new QueueMessage({
+      payload,
+      offset: seq,
+      deliveryCount: attempt,
+      group: this.name,
+      key: message.key,
+      priority: message.prio,
+      enqueuedAtMs: message.at,
+      deadLetter: message.dead,
+      deadlineMs: group.leases.get(seq)?.deadline ?? deadlineMs,
+      target: this,
+    });
+    this.#handed.set(seq, { consumer, message: delivered });
+    consumer.push(delivered);
+  }
+
+  // ---- settles ----
+
+  /** Builds the fenced command for a settle, or throws SEGLOG_STALE_DELIVERY. */
+  settleCommand(message: QueueMessage, kind: 'ack' | 'nak' | 'term' | 'extend', options: { delayMs?: number; reason?: string; extendMs?: number }): Command {
+    this.#checkLive(message);
+    const { offset: seq, deliveryCount: attempt } = message;
+    const now = this.#host.nowMs();
+    const g = this.name;
+    switch (kind) {
+      case 'ack':
+        return { t: 'ack', g, seq, attempt };
+      case 'extend': {
+        const extendMs = options.extendMs ?? this.policy.ackDeadlineMs;
+        if (!Number.isSafeInteger(extendMs) || extendMs < 1) throw SeglogError.invalidOption('extendMs', `must be an integer >= 1, got ${extendMs}`);
+        return { t: 'extend', g, seq, attempt, deadline: now + extendMs };
+      }
+      case 'term':
+        return this.#retire(seq, attempt, options.reason ?? 'term', now);
+      case 'nak': {
+        if (attempt >= this.policy.maxDeliveries) return this.#retire(seq, attempt, 'maxDeliveries', now);
+        const delayMs = options.delayMs ?? backoffDelayMs(this.policy.backoff, attempt);
+        if (!Number.isSafeInteger(delayMs) || delayMs < 0) throw SeglogError.invalidOption('delayMs', `must be an integer >= 0, got ${delayMs}`);
+        return { t: 'nak', g, seq, attempt, notBefore: now + delayMs };
+      }
+    }
+  }
+
+  async settle(message: QueueMessage, kind: 'ack' | 'nak' | 'term' | 'extend', options: { delayMs?: number; reason?: string; extendMs?: number }): Promise<void> {
+    const command = this.settleCommand(message, kind, options);
+    const result = await this.#host.propose([command]);
+    if (!result.ok) throw this.stale(message);
+  }
+
+  stale(message: QueueMessage): SeglogError {
+    this.staleSettles++;
+    return new SeglogError(ErrorCodes.STALE_DELIVERY, `delivery ${message.deliveryCount} of message ${message.offset} in group ${this.name} is no longer leased (lapsed, redelivered or settled)`, { offset: message.offset });
+  }
+
+  #checkLive(message: QueueMessage): void {
+    const live = !this.#lapsed.has(message.offset) && this.#host.state.leaseMatches(this.name, message.offset, message.deliveryCount) && this.#handed.get(message.offset)?.message === message;
+    if (!live) throw this.stale(message);
+  }
+
+  #retire(seq: number, attempt: number, reason: string, at: number): Command {
+    return { t: 'retire', g: this.name, seq, attempt, reason, at, ...(this.policy.deadLetter === undefined ? {} : { deadLetter: this.policy.deadLetter }) };
+  }
+
+  // ---- consumers ----
+
+  detach(consumer: Consumer): void {
+    this.consumers.delete(consumer);
+  }
+
+  giveBack(message: QueueMessage): void {
+    // Delivered but never handed to a handler: release it at once rather than wait for the lease.
+    this.#handed.delete(message.offset);
+    this.#host.propose([{ t: 'nak', g: this.name, seq: message.offset, attempt: message.deliveryCount, notBefore: 0 }]).catch(() => undefined);
+  }
+
+  /** Messages handed out and unsettled, for close. */
+  handedMessages(): QueueMessage[] {
+    return [...this.#handed.values()].map((entry) => entry.message);
+  }
+
+  // ---- internals ----
+
+  /** A lapsed lease (timer, or found at open): dead-letter at maxDeliveries, else redeliver after backoff. */
+  #lapse(message: MessageState, attempt: number): void {
+    this.#lapsed.add(message.seq);
+    if (attempt >= this.policy.maxDeliveries) {
+      this.#host.propose([this.#retire(message.seq, attempt, 'maxDeliveries', this.#host.nowMs())]).catch(() => undefined);
+      return;
+    }
+    this.#ready(message, this.#host.nowMs() + backoffDelayMs(this.policy.backoff, attempt));
+  }
+
+  #admit(message: MessageState): void {
+    const key = message.key;
+    if (key !== undefined) {
+      const active = this.#keyActive.get(key) ?? 0;
+      if (active >= this.policy.keyConcurrency) {
+        let waiting = this.#keyWaiting.get(key);
+        if (waiting === undefined) this.#keyWaiting.set(key, (waiting = new Fifo()));
+        waiting.push(message.seq);
+        return;
+      }
+    }
+    this.#take(message);
+    const group = this.#group!;
+    this.#ready(message, Math.max(message.notBefore, group.notBefore.get(message.seq) ?? 0));
+  }
+
+  /** Counts the message against its key's limit. */
+  #take(message: MessageState): void {
+    this.#admitted.add(message.seq);
+    if (message.key !== undefined) this.#keyActive.set(message.key, (this.#keyActive.get(message.key) ?? 0) + 1);
+  }
+
+  #freeKey(key: string): void {
+    const active = (this.#keyActive.get(key) ?? 1) - 1;
+    if (active === 0) this.#keyActive.delete(key);
+    else this.#keyActive.set(key, active);
+    const waiting = this.#keyWaiting.get(key);
+    const group = this.#group!;
+    while (waiting !== undefined && waiting.length > 0 && (this.#keyActive.get(key) ?? 0) < this.policy.keyConcurrency) {
+      const seq = waiting.shift()!;
+      const next = this.#host.state.messages.get(seq);
+      if (next !== undefined && !this.#host.state.isSettled(group, seq)) this.#admit(next);
+    }
+    if (waiting !== undefined && waiting.length === 0) this.#keyWaiting.delete(key);
+  }
+
+  #ready(message: MessageState, notBefore: number): void {
+    const previous = this.#delays.get(message.seq);
+    if (previous !== undefined) this.#host.cancel(previous);
+    this.#delays.delete(message.seq);
+    if (notBefore > this.#host.nowMs()) {
+      this.#delays.set(message.seq, this.#host.schedule({ runtime: this, kind: 'ready', seq: message.seq, attempt: 0 }, notBefore));
+      return;
+    }
+    this.#lanes.push(message.prio, message.seq);
+    this.pump();
+  }
+
+  #cancelLease(seq: number): void {
+    const timer = this.#leaseTimers.get(seq);
+    if (timer !== undefined) this.#host.cancel(timer);
+    this.#leaseTimers.delete(seq);
+  }
+
+  #unhand(seq: number): void {
+    const handed = this.#handed.get(seq);
+    if (handed === undefined) return;
+    this.#handed.delete(seq);
+    handed.consumer.release(seq);
+    this.pump();
+  }
+}

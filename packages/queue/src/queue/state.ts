@@ -1,0 +1,383 @@
+/**
+ * One job: the queue's state and its deterministic transitions (the StateMachine that machine.ts
+ * drives). Everything here is derived from the log: replaying the same records gives the same
+ * state, live or at open. No clock: times come in the commands.
+ *
+ * Messages get dense offsets (`seq`) in apply order. A message is held in memory until every group
+ * it belongs to has settled it; its payload stays in the log and is read back at delivery.
+ * Per group (lesson 3 of the anchor survey): an ack floor (every message of the group below it is
+ * settled), the settled set above the floor, leases (seq -> attempt, deadline), delivery counts of
+ * unsettled messages, nak delays, and counters. Dead letters and redriven messages are messages
+ * targeted at one group, pointing at the original payload.
+ */
+import type { StateMachine } from '../machine/index.js';
+import { assert } from '@seglog/types';
+import { decodeCommands, encodeCommands, isSettle } from './commands.js';
+import type { Command, DeadLetterInfo, EnqueueCommand, GroupFrom, PayloadLocation } from './commands.js';
+
+export interface MessageState {
+  readonly seq: number;
+  readonly loc: PayloadLocation;
+  readonly at: number;
+  readonly prio: number;
+  readonly notBefore: number;
+  readonly key?: string;
+  readonly target?: string;
+  readonly dead?: DeadLetterInfo;
+  /** Groups that still have to settle it. */
+  refs: number;
+}
+
+export interface Lease {
+  readonly attempt: number;
+  deadline: number;
+}
+
+export interface GroupState {
+  readonly name: string;
+  /** 'main' groups see every untargeted message from `startSeq` on; 'dead' groups only their own. */
+  readonly kind: 'main' | 'dead';
+  readonly startSeq: number;
+  floor: number;
+  readonly settled: Set<number>;
+  readonly leases: Map<number, Lease>;
+  readonly attempts: Map<number, number>;
+  readonly notBefore: Map<number, number>;
+  paused: boolean;
+  /** Messages of the group not yet settled (leased ones included). */
+  unsettled: number;
+  /** Deliveries after the first one, ever. */
+  redelivered: number;
+  acked: number;
+  deadLettered: number;
+  dropped: number;
+  /** The group its dead letters go to (the last one used). */
+  deadLetterTo?: string;
+}
+
+/** What one command did: an enqueue's offset, or whether a fenced command was accepted. */
+export type CommandResult = { readonly seq: number; readonly duplicate: boolean } | { readonly ok: boolean };
+
+export interface ApplyResult {
+  /** False when a settle in the record was stale: then nothing but deliveries was applied. */
+  readonly ok: boolean;
+  readonly results: readonly CommandResult[];
+}
+
+/** Live reactions to applied changes (the consumers' runtime). Never called during replay. */
+export interface StateObserver {
+  messageAdded(message: MessageState): void;
+  groupAdded(group: GroupState): void;
+  delivered(group: GroupState, seq: number, lease: Lease): void;
+  extended(group: GroupState, seq: number, lease: Lease): void;
+  naked(group: GroupState, seq: number, notBefore: number): void;
+  settled(group: GroupState, message: MessageState): void;
+  paused(group: GroupState): void;
+}
+
+export class QueueState implements StateMachine<Command, ApplyResult> {
+  nextSeq = 0;
+  readonly messages = new Map<number, MessageState>();
+  readonly groups = new Map<string, GroupState>();
+  readonly dedup = new Map<string, { seq: number; until: number }>();
+  /** Dedup ids in insertion order, pruned from the front as their windows pass. */
+  #dedupOrder: { id: string; until: number }[] = [];
+  #dedupHead = 0;
+  observer: StateObserver | null = null;
+
+  encodeCommands(commands: readonly Command[]): Uint8Array {
+    return encodeCommands(commands);
+  }
+
+  decodeCommands(bytes: Uint8Array, offset: number): Command[] {
+    return decodeCommands(bytes, offset);
+  }
+
+  apply(commands: readonly Command[], offset: number): ApplyResult {
+    const ok = commands.every((command) => !isSettle(command) || this.#leaseMatches(command.g, command.seq, command.attempt));
+    const results = commands.map((command, index): CommandResult => {
+      if (command.t === 'deliver') return { ok: this.#deliver(command.g, command.seq, command.attempt, command.deadline) };
+      if (!ok) return { ok: false };
+      return this.#applyOne(command, [offset, index]);
+    });
+    return { ok, results };
+  }
+
+  /** True while `attempt` is the group's current, unsettled lease on `seq`. */
+  leaseMatches(group: string, seq: number, attempt: number): boolean {
+    return this.#leaseMatches(group, seq, attempt);
+  }
+
+  /** Whether `message` belongs to `group`. */
+  belongs(group: GroupState, message: MessageState): boolean {
+    if (message.target !== undefined) return message.target === group.name;
+    return group.kind === 'main' && message.seq >= group.startSeq;
+  }
+
+  isSettled(group: GroupState, seq: number): boolean {
+    if (seq < group.floor) return true;
+    if (group.settled.has(seq)) return true;
+    const message = this.messages.get(seq);
+    return message === undefined || !this.belongs(group, message);
+  }
+
+  #applyOne(command: Exclude<Command, { t: 'deliver' }>, loc: PayloadLocation): CommandResult {
+    switch (command.t) {
+      case 'enq':
+        return this.#enqueue(command, loc);
+      case 'group':
+        this.#addGroup(command.g, 'main', command.from);
+        return { ok: true };
+      case 'ack': {
+        const group = this.groups.get(command.g)!;
+        group.acked++;
+        this.#settle(group, command.seq);
+        return { ok: true };
+      }
+      case 'nak':
+        return this.#nak(command.g, command.seq, command.notBefore);
+      case 'extend': {
+        const group = this.groups.get(command.g)!;
+        const lease = group.leases.get(command.seq)!;
+        lease.deadline = command.deadline;
+        this.observer?.extended(group, command.seq, lease);
+        return { ok: true };
+      }
+      case 'retire':
+        return this.#retire(command.g, command.seq, command.attempt, command.reason, command.deadLetter, command.at);
+      case 'pause': {
+        const group = this.groups.get(command.g);
+        if (group === undefined) return { ok: false };
+        group.paused = command.paused;
+        this.observer?.paused(group);
+        return { ok: true };
+      }
+      case 'redrive':
+        return this.#redrive(command.g, command.seq, command.at);
+    }
+  }
+
+  #leaseMatches(groupName: string, seq: number, attempt: number): boolean {
+    return this.groups.get(groupName)?.leases.get(seq)?.attempt === attempt;
+  }
+
+  #enqueue(command: EnqueueCommand, loc: PayloadLocation): CommandResult {
+    this.#pruneDedup(command.at);
+    if (command.dedup !== undefined) {
+      const seen = this.dedup.get(command.dedup);
+      if (seen !== undefined && seen.until > command.at) return { seq: seen.seq, duplicate: true };
+    }
+    // A dead-letter group is made by its first letter, before the letter takes its offset.
+    if (command.target !== undefined && !this.groups.has(command.target)) this.#addGroup(command.target, 'dead', 'latest');
+    const seq = this.nextSeq++;
+    const message: MessageState = {
+      seq,
+      loc: command.ref ?? loc,
+      at: command.at,
+      prio: command.prio,
+      notBefore: command.notBefore,
+      refs: 0,
+      ...(command.key === undefined ? {} : { key: command.key }),
+      ...(command.target === undefined ? {} : { target: command.target }),
+      ...(command.dead === undefined ? {} : { dead: command.dead }),
+    };
+    for (const group of this.groups.values()) {
+      if (!this.belongs(group, message)) continue;
+      message.refs++;
+      group.unsettled++;
+    }
+    this.messages.set(seq, message);
+    if (command.dedup !== undefined && command.dedupUntil !== undefined) {
+      this.dedup.set(command.dedup, { seq, until: command.dedupUntil });
+      this.#dedupOrder.push({ id: command.dedup, until: command.dedupUntil });
+    }
+    this.observer?.messageAdded(message);
+    return { seq, duplicate: false };
+  }
+
+  #addGroup(name: string, kind: 'main' | 'dead', from: GroupFrom): void {
+    if (this.groups.has(name)) return;
+    let startSeq = this.nextSeq;
+    if (from === 'earliest' && kind === 'main') {
+      for (const message of this.messages.values()) {
+        if (message.target === undefined) {
+          startSeq = message.seq;
+          break;
+        }
+      }
+    }
+    const group: GroupState = {
+      name,
+      kind,
+      startSeq,
+      floor: startSeq,
+      settled: new Set(),
+      leases: new Map(),
+      attempts: new Map(),
+      notBefore: new Map(),
+      paused: false,
+      unsettled: 0,
+      redelivered: 0,
+      acked: 0,
+      deadLettered: 0,
+      dropped: 0,
+    };
+    this.groups.set(name, group);
+    for (const message of this.messages.values()) {
+      if (!this.belongs(group, message)) continue;
+      message.refs++;
+      group.unsettled++;
+    }
+    this.#advanceFloor(group);
+    this.observer?.groupAdded(group);
+  }
+
+  #deliver(groupName: string, seq: number, attempt: number, deadline: number): boolean {
+    const group = this.groups.get(groupName);
+    if (group === undefined || this.isSettled(group, seq)) return false;
+    if (attempt !== (group.attempts.get(seq) ?? 0) + 1) return false;
+    const lease: Lease = { attempt, deadline };
+    group.leases.set(seq, lease);
+    group.attempts.set(seq, attempt);
+    group.notBefore.delete(seq);
+    if (attempt > 1) group.redelivered++;
+    this.observer?.delivered(group, seq, lease);
+    return true;
+  }
+
+  #nak(groupName: string, seq: number, notBefore: number): CommandResult {
+    const group = this.groups.get(groupName)!;
+    group.leases.delete(seq);
+    group.notBefore.set(seq, notBefore);
+    this.observer?.naked(group, seq, notBefore);
+    return { ok: true };
+  }
+
+  #retire(groupName: string, seq: number, attempt: number, reason: string, deadLetter: string | undefined, at: number): CommandResult {
+    const group = this.groups.get(groupName)!;
+    const message = this.messages.get(seq);
+    assert(message !== undefined, `retired message ${seq} is held`);
+    if (deadLetter === undefined) {
+      group.dropped++;
+    } else {
+      group.deadLettered++;
+      group.deadLetterTo = deadLetter;
+      const dead: DeadLetterInfo = { origin: groupName, originOffset: seq, deliveries: attempt, reason };
+      this.#enqueue({ t: 'enq', at, prio: message.prio, notBefore: 0, target: deadLetter, ref: message.loc, dead, ...(message.key === undefined ? {} : { key: message.key }) }, message.loc);
+    }
+    this.#settle(group, seq);
+    return { ok: true };
+  }
+
+  #redrive(groupName: string, seq: number, at: number): CommandResult {
+    const group = this.groups.get(groupName);
+    const message = this.messages.get(seq);
+    if (group === undefined || message?.dead === undefined || this.isSettled(group, seq) || group.leases.has(seq)) return { ok: false };
+    const origin = message.dead.origin;
+    const result = this.#enqueue({ t: 'enq', at, prio: message.prio, notBefore: 0, target: origin, ref: message.loc, ...(message.key === undefined ? {} : { key: message.key }) }, message.loc);
+    group.acked++;
+    this.#settle(group, seq);
+    return result;
+  }
+
+  #settle(group: GroupState, seq: number): void {
+    const message = this.messages.get(seq);
+    assert(message !== undefined && !this.isSettled(group, seq), `settled message ${seq} is unsettled in ${group.name}`);
+    group.settled.add(seq);
+    group.leases.delete(seq);
+    group.attempts.delete(seq);
+    group.notBefore.delete(seq);
+    group.unsettled--;
+    message.refs--;
+    this.#advanceFloor(group);
+    this.observer?.settled(group, message);
+    if (message.refs === 0 && (message.target !== undefined || this.#hasMainGroup())) this.#drop(message);
+  }
+
+  #drop(message: MessageState): void {
+    this.messages.delete(message.seq);
+    for (const group of this.groups.values()) {
+      group.settled.delete(message.seq);
+      this.#advanceFloor(group);
+    }
+  }
+
+  #advanceFloor(group: GroupState): void {
+    while (group.floor < this.nextSeq) {
+      const message = this.messages.get(group.floor);
+      if (message !== undefined && this.belongs(group, message) && !group.settled.has(group.floor)) break;
+      group.settled.delete(group.floor);
+      group.floor++;
+    }
+  }
+
+  #hasMainGroup(): boolean {
+    for (const group of this.groups.values()) if (group.kind === 'main') return true;
+    return false;
+  }
+
+  #pruneDedup(now: number): void {
+    while (this.#dedupHead < this.#dedupOrder.length && this.#dedupOrder[this.#dedupHead]!.until <= now) {
+      const { id, until } = this.#dedupOrder[this.#dedupHead++]!;
+      if (this.dedup.get(id)?.until === until) this.dedup.delete(id);
+    }
+    if (this.#dedupHead > 1024 && this.#dedupHead * 2 > this.#dedupOrder.length) {
+      this.#dedupOrder = this.#dedupOrder.slice(this.#dedupHead);
+      this.#dedupHead = 0;
+    }
+  }
+
+  snapshot(): Uint8Array {
+    return new TextEncoder().encode(JSON.stringify({
+      v: 1,
+      nextSeq: this.nextSeq,
+      messages: [...this.messages.values()],
+      groups: [...this.groups.values()].map((group) => ({
+        ...group,
+        settled: [...group.settled],
+        leases: [...group.leases],
+        attempts: [...group.attempts],
+        notBefore: [...group.notBefore],
+      })),
+      dedup: this.#dedupOrder.slice(this.#dedupHead).filter(({ id, until }) => this.dedup.get(id)?.until === until).map(({ id, until }) => [id, this.dedup.get(id)!.seq, until]),
+    }));
+  }
+
+  restore(body: Uint8Array): void {
+    const parsed = JSON.parse(new TextDecoder().decode(body)) as SnapshotShape;
+    assert(parsed.v === 1, `queue snapshot version ${parsed.v} is known`);
+    this.nextSeq = parsed.nextSeq;
+    this.messages.clear();
+    for (const message of parsed.messages) this.messages.set(message.seq, message);
+    this.groups.clear();
+    for (const group of parsed.groups) {
+      this.groups.set(group.name, {
+        ...group,
+        settled: new Set(group.settled),
+        leases: new Map(group.leases),
+        attempts: new Map(group.attempts),
+        notBefore: new Map(group.notBefore),
+      });
+    }
+    this.dedup.clear();
+    this.#dedupOrder = [];
+    this.#dedupHead = 0;
+    for (const [id, seq, until] of parsed.dedup) {
+      this.dedup.set(id, { seq, until });
+      this.#dedupOrder.push({ id, until });
+    }
+  }
+}
+
+interface SnapshotShape {
+  readonly v: number;
+  readonly nextSeq: number;
+  readonly messages: MessageState[];
+  readonly groups: (Omit<GroupState, 'settled' | 'leases' | 'attempts' | 'notBefore'> & {
+    settled: number[];
+    leases: [number, Lease][];
+    attempts: [number, number][];
+    notBefore: [number, number][];
+  })[];
+  readonly dedup: [string, number, number][];
+}
