@@ -6,7 +6,7 @@
 import { NodeFileIO } from './node-file-io.js';
 
 export { NodeFileHandle, NodeFileIO } from './node-file-io.js';
-export { acquireDirLock, lockFileName } from './lock.js';
+export { acquireDirLock, judgeLockHolder, lockFileName, parseLockContent } from './lock.js';
 export type { LockIdentity } from './lock.js';
 export { systemClock } from './system-clock.js';
 
