@@ -26,7 +26,6 @@ import type { BatchBreak, ByteSource, ChainFile, IndexEntry, SegmentExpectation,
 import { nodeFileIO } from '@seglog/io';
 import fs from 'node:fs/promises';
 import type { SegmentFile } from './log-dir.js';
-import { ReadAheadSource } from './read-ahead.js';
 
 export type Severity = 'warning' | 'data' | 'error';
 
@@ -81,12 +80,9 @@ export interface SegmentCheck {
 /** Opens, checks and closes one segment. */
 export async function checkSegment(segment: SegmentFile, options: CheckOptions): Promise<SegmentCheck> {
   const handle = await nodeFileIO.open(segment.path, 'read');
-  // Read-ahead pays for a front-to-back scan only; quick mode makes a few small reads.
-  const readAhead = options.quick ? null : new ReadAheadSource(handle, SCAN_WINDOW_BYTES);
   try {
-    return await checkOpenSegment(readAhead ?? handle, segment, options);
+    return await checkOpenSegment(handle, segment, options);
   } finally {
-    await readAhead?.settle();
     await handle.close().catch(() => undefined);
   }
 }
