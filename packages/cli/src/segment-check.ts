@@ -87,12 +87,6 @@ export async function checkSegment(segment: SegmentFile, options: CheckOptions):
   }
 }
 
-/**
- * Window of the scans here: larger than the library's default (`readLimits.scanWindowBytes`), as
- * verify reads whole segments once, so fewer, larger reads keep it close to `cat`'s speed.
- */
-const SCAN_WINDOW_BYTES = 4 * 1024 * 1024;
-
 /** A byte source that counts what it reads and stops at once when the signal fires. */
 export function watchedSource(handle: ByteSource, signal: AbortSignal, onBytes: (bytes: number) => void): ByteSource {
   return {
@@ -131,7 +125,7 @@ async function checkOpenSegment(handle: ByteSource, segment: SegmentFile, option
   const file: ChainFile = { source, sizeBytes: segment.sizeBytes, logId: header.logId, blockBytes: header.blockBytes };
   const start = options.quick ? await quickStart(file, segment, header) : { firstOffset: segment.baseOffset, blockNumber: 1, stale: false };
   // Interval 1: the scan lists every batch start, which the index check and rebuild compare against.
-  const scan = await scanChain(file, { positionBytes: start.blockNumber * header.blockBytes, offset: start.firstOffset, indexIntervalBytes: 1 }, SCAN_WINDOW_BYTES);
+  const scan = await scanChain(file, { positionBytes: start.blockNumber * header.blockBytes, offset: start.firstOffset, indexIntervalBytes: 1 });
   const batchStarts = options.quick ? [] : [...scan.entries];
   let tornTail: SegmentCheck['tornTail'] = null;
   let position = scan.endPositionBytes;
@@ -141,7 +135,7 @@ async function checkOpenSegment(handle: ByteSource, segment: SegmentFile, option
   let validRecords = scan.endOffset - segment.baseOffset;
   const damagedBlocks = new Set<number>();
   for (;;) {
-    const beyond = await findBatchBeyond(file, position, offset, SCAN_WINDOW_BYTES);
+    const beyond = await findBatchBeyond(file, position, offset);
     if (beyond === null) break;
     damagedBlocks.add(position / header.blockBytes);
     problems.push(damageProblem(segment, position, offset, currentStop, beyond.positionBytes, beyond.header.firstOffset));
