@@ -80,7 +80,8 @@ export class Reader {
     this.#assertOpen();
     const first = await this.firstOffset();
     const durableOffset = this.#durable?.durableOffset;
-    if (offset < first || (durableOffset !== undefined && offset >= durableOffset)) throw await this.#outOfRange(offset);
+    const beyondDurable = durableOffset !== undefined && offset >= durableOffset;
+    if (offset < first || beyondDurable) throw await this.#outOfRange(offset);
     const found = await this.#walker.find(offset);
     if (found.kind === 'end') throw SeglogError.outOfRange(offset, first, this.#clamp(found.endOffset));
     const { position, batch } = found.cursor;
