@@ -30,12 +30,13 @@ export function classify(error: unknown): { code: string; exitCode: number; mess
   if (error instanceof CliError) return { code: error.code, exitCode: error.exitCode, message: error.message };
   if (isAbort(error)) return { code: 'SEGLOG_CANCELLED', exitCode: Exit.cancelled, message: 'cancelled' };
   if (isSeglogError(error)) {
-    const exitCode = error.code === ErrorCodes.CORRUPT ? Exit.dataProblem : error.code === ErrorCodes.INVALID_OPTION || error.code === ErrorCodes.OUT_OF_RANGE ? Exit.usage : Exit.operational;
+    const usage = error.code === ErrorCodes.INVALID_OPTION || error.code === ErrorCodes.OUT_OF_RANGE;
+    const exitCode = error.code === ErrorCodes.CORRUPT ? Exit.dataProblem : usage ? Exit.usage : Exit.operational;
     return { code: error.code, exitCode, message: error.message };
   }
   const errno = (error as NodeJS.ErrnoException | null)?.code;
   const message = error instanceof Error ? error.message : String(error);
-  return { code: errno === undefined ? 'SEGLOG_IO' : `SEGLOG_IO`, exitCode: Exit.operational, message };
+  return { code: 'SEGLOG_IO', exitCode: Exit.operational, message: errno === undefined ? message : `${errno}: ${message}` };
 }
 
 export function isAbort(error: unknown): boolean {

@@ -3,8 +3,7 @@
  * parsing of numeric flag values into usage errors.
  */
 import { CliError } from './cli-error.js';
-import { Output } from './output.js';
-import type { Format } from './output.js';
+import type { Format, Output } from './output.js';
 
 export interface Context {
   readonly out: Output;

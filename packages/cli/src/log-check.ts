@@ -47,7 +47,9 @@ export async function checkLog(logDir: LogDir, options: LogCheckOptions): Promis
       signal: options.signal,
       onBytes: options.onBytes ?? (() => undefined),
     });
-    if (log === null && check.header !== null) log = { logId: check.header.logId, blockBytes: check.header.blockBytes, path: segment.path };
+    if (log === null && check.header !== null) {
+      log = { logId: check.header.logId, blockBytes: check.header.blockBytes, path: segment.path };
+    }
     if (check.index.state === 'missing' && i < logDir.segments.length - 1 && check.header !== null) {
       problems.push(problem('SEGLOG_INDEX_MISSING', 'index', 'warning', segment, null, null, null, null, `${segment.indexPath} is missing; run seglog index rebuild`));
     }

@@ -2,12 +2,12 @@
  * One job: what a log directory holds, read without a lock: its segment files in offset order,
  * its HEAD checkpoint, and who holds its writer lock. Nothing here writes.
  */
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { HEAD_FILE_BYTES, HEAD_FILE_NAME, decodeHead, indexFileName, parseSegmentFileName } from '@seglog/format';
 import type { HeadState } from '@seglog/format';
 import { judgeLockHolder, lockFileName, parseLockContent } from '@seglog/io';
 import { CliError } from './cli-error.js';
+import { io, readWholeFile } from './durable-files.js';
 
 export interface SegmentFile {
   readonly baseOffset: number;
@@ -37,7 +37,7 @@ export interface LogDir {
 export async function readLogDir(dir: string): Promise<LogDir> {
   let names: string[];
   try {
-    names = await fs.readdir(dir);
+    names = await io.readdir(dir);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') throw CliError.notALog(dir, code === 'ENOENT' ? 'it does not exist' : 'it is not a directory');
@@ -55,8 +55,10 @@ async function listSegmentFiles(dir: string, names: readonly string[]): Promise<
     const baseOffset = parseSegmentFileName(name);
     if (baseOffset === null) continue;
     const filePath = path.join(dir, name);
-    const stat = await fs.stat(filePath);
-    segments.push({ baseOffset, name, path: filePath, indexPath: path.join(dir, indexFileName(baseOffset)), sizeBytes: stat.size });
+    const stat = await io.stat(filePath);
+    if (stat === null) continue; // deleted since the listing
+    const indexPath = path.join(dir, indexFileName(baseOffset));
+    segments.push({ baseOffset, name, path: filePath, indexPath, sizeBytes: stat.sizeBytes });
   }
   return segments.sort((a, b) => a.baseOffset - b.baseOffset);
 }
@@ -65,13 +67,8 @@ async function listSegmentFiles(dir: string, names: readonly string[]): Promise<
 export async function readHead(dir: string): Promise<HeadState | null> {
   const file = path.join(dir, HEAD_FILE_NAME);
   for (let attempt = 0; attempt < 2; attempt++) {
-    let bytes: Buffer;
-    try {
-      bytes = await fs.readFile(file);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw error;
-    }
+    const bytes = await readWholeFile(file);
+    if (bytes === null) return null;
     const head = decodeHead(bytes.subarray(0, HEAD_FILE_BYTES), file);
     if (head !== null) return head;
   }
@@ -79,13 +76,8 @@ export async function readHead(dir: string): Promise<HeadState | null> {
 }
 
 async function readLock(dir: string): Promise<LockState> {
-  let content: Buffer;
-  try {
-    content = await fs.readFile(path.join(dir, lockFileName));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { held: false, pid: null, alive: false, holder: 'nobody' };
-    throw error;
-  }
+  const content = await readWholeFile(path.join(dir, lockFileName));
+  if (content === null) return { held: false, pid: null, alive: false, holder: 'nobody' };
   const verdict = await judgeLockHolder(content);
   return { held: true, pid: parseLockContent(content)?.pid ?? null, alive: verdict.live, holder: verdict.holder };
 }

@@ -30,7 +30,9 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   const onSigint = (): void => controller.abort();
   process.on('SIGINT', onSigint);
   let exitCode = Exit.clean as number;
-  const run = (flags: FormatFlags, action: Action): Promise<void> => runAction(flags, controller.signal, action).then((code) => void (exitCode = code));
+  const run = async (flags: FormatFlags, action: Action): Promise<void> => {
+    exitCode = await runAction(flags, controller.signal, action);
+  };
   const program = buildProgram(run);
   try {
     await program.parseAsync([...argv]);
@@ -136,7 +138,7 @@ ${EXIT_HELP}`);
     .option('--salvage <newdir>', 'copy every valid record into a new log in <newdir> (mid-log damage; never in place)')
     .addHelpText('after', `\nExamples:\n  $ seglog repair ./data/log                       # the plan; changes nothing\n  $ seglog repair ./data/log --apply\n  $ seglog repair ./data/log --salvage ./data/log-salvaged\n${EXIT_HELP}`)
     .action((dir: string, flags: FormatFlags & { apply?: boolean; backupDir?: string; salvage?: string }) =>
-      run(flags, (ctx) => repair(ctx, dir, { apply: flags.apply === true, backupDir: flags.backupDir, salvage: flags.salvage })),
+      run(flags, (ctx) => repair(ctx, dir, { ...flags, apply: flags.apply === true })),
     );
 
   const index = program.command('index').description('sparse offset indexes (.idx)');

@@ -34,7 +34,8 @@ export function startProgress(mode: 'auto' | 'always' | 'never', format: Format,
     add(bytes: number): void {
       done += bytes;
       const seconds = Math.max(0.001, (Date.now() - started) / 1000);
-      bar.update(Math.min(done, totalBytes), { mb: (done / 1e6).toFixed(1), totalMb, rate: (done / 1e6 / seconds).toFixed(1) });
+      const rate = (done / 1e6 / seconds).toFixed(1);
+      bar.update(Math.min(done, totalBytes), { mb: (done / 1e6).toFixed(1), totalMb, rate });
     },
     stop(): void {
       bar.stop();

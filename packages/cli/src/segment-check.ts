@@ -4,7 +4,8 @@
  * without deciding what that means for the log (log-check.ts does).
  *
  * Full mode follows the chain from block 1, so every batch's CRC-32C is computed; past damage it
- * resumes at the next valid batch to find further damage (the caller cuts the list at `--max-errors`). Quick mode starts
+ * resumes at the next valid batch to find further damage (the caller cuts the list at
+ * `--max-errors`). Quick mode starts
  * from the last index entry that verifies, as recovery does, so only the tail of each segment is
  * read. All reads go through one counting, cancellable byte source: progress and SIGINT need no
  * second loop over the bytes.
@@ -22,10 +23,10 @@ import {
   readFully,
   scanChain,
 } from '@seglog/format';
-import type { BatchBreak, ByteSource, ChainFile, IndexEntry, SegmentExpectation, SegmentHeader } from '@seglog/format';
+import type { BatchBeyond, BatchBreak, ByteSource, ChainScan, ChainFile, IndexEntry, SegmentExpectation, SegmentHeader } from '@seglog/format';
 import { nodeFileIO } from '@seglog/io';
-import fs from 'node:fs/promises';
 import type { SegmentFile } from './log-dir.js';
+import { readWholeFile } from './durable-files.js';
 
 export type Severity = 'warning' | 'data' | 'error';
 
@@ -106,7 +107,11 @@ export async function readSegmentHeader(handle: ByteSource, segment: SegmentFile
   return checkSegmentHeader(bytes.subarray(0, read), segment.path, { baseOffset: segment.baseOffset, log });
 }
 
-async function checkOpenSegment(handle: ByteSource, segment: SegmentFile, options: CheckOptions): Promise<SegmentCheck> {
+async function checkOpenSegment(
+  handle: ByteSource,
+  segment: SegmentFile,
+  options: CheckOptions,
+): Promise<SegmentCheck> {
   let checkedBytes = 0;
   const source = watchedSource(handle, options.signal, (bytes) => {
     checkedBytes += bytes;
@@ -123,9 +128,12 @@ async function checkOpenSegment(handle: ByteSource, segment: SegmentFile, option
     return emptyCheck(segment, problems, checkedBytes);
   }
   const file: ChainFile = { source, sizeBytes: segment.sizeBytes, logId: header.logId, blockBytes: header.blockBytes };
-  const start = options.quick ? await quickStart(file, segment, header) : { firstOffset: segment.baseOffset, blockNumber: 1, stale: false };
+  const fromBlockOne = { firstOffset: segment.baseOffset, blockNumber: 1, stale: false };
+  const start = options.quick ? await quickStart(file, segment, header) : fromBlockOne;
   // Interval 1: the scan lists every batch start, which the index check and rebuild compare against.
-  const scan = await scanChain(file, { positionBytes: start.blockNumber * header.blockBytes, offset: start.firstOffset, indexIntervalBytes: 1 });
+  const positionBytes = start.blockNumber * header.blockBytes;
+  const scanStart = { positionBytes, offset: start.firstOffset, indexIntervalBytes: 1 };
+  const scan = await scanChain(file, scanStart);
   const batchStarts = options.quick ? [] : [...scan.entries];
   let tornTail: SegmentCheck['tornTail'] = null;
   let position = scan.endPositionBytes;
@@ -138,9 +146,10 @@ async function checkOpenSegment(handle: ByteSource, segment: SegmentFile, option
     const beyond = await findBatchBeyond(file, position, offset);
     if (beyond === null) break;
     damagedBlocks.add(position / header.blockBytes);
-    problems.push(damageProblem(segment, position, offset, currentStop, beyond.positionBytes, beyond.header.firstOffset));
+    problems.push(damageProblem(segment, position, offset, currentStop, beyond));
     // Resume the chain at the valid batch beyond the damage, to find what else is wrong.
-    const resumed = await scanChain(file, { positionBytes: beyond.positionBytes, offset: beyond.header.firstOffset, indexIntervalBytes: 1 });
+    const resumeAt = { positionBytes: beyond.positionBytes, offset: beyond.header.firstOffset, indexIntervalBytes: 1 };
+    const resumed = await scanChain(file, resumeAt);
     if (!options.quick) batchStarts.push(...resumed.entries);
     position = resumed.endPositionBytes;
     offset = resumed.endOffset;
@@ -175,7 +184,11 @@ async function checkOpenSegment(handle: ByteSource, segment: SegmentFile, option
 }
 
 /** The last index entry that points at its batch, as recovery starts a sealed segment. */
-async function quickStart(file: ChainFile, segment: SegmentFile, header: SegmentHeader): Promise<IndexEntry & { stale: boolean }> {
+async function quickStart(
+  file: ChainFile,
+  segment: SegmentFile,
+  header: SegmentHeader,
+): Promise<IndexEntry & { stale: boolean }> {
   const entries = await readIndexEntries(segment);
   for (let tries = 0; tries < readLimits.recoveryIndexTriesMax && entries.length > 0; tries++) {
     const last = entries[entries.length - 1]!;
@@ -191,13 +204,8 @@ export async function readIndexEntries(segment: SegmentFile): Promise<IndexEntry
   return bytes === null ? [] : decodeIndexEntries(bytes);
 }
 
-export async function readIndexBytes(segment: SegmentFile): Promise<Uint8Array | null> {
-  try {
-    return await fs.readFile(segment.indexPath);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
+export function readIndexBytes(segment: SegmentFile): Promise<Uint8Array | null> {
+  return readWholeFile(segment.indexPath);
 }
 
 /**
@@ -214,16 +222,25 @@ async function checkIndex(segment: SegmentFile, batchStarts: readonly IndexEntry
   if (batchStarts === null) return { state: lastEntryStale ? 'stale' : 'ok', entries: entries.length };
   const offsetAt = new Map(batchStarts.map((entry) => [entry.blockNumber, entry.firstOffset]));
   // An entry at a damaged batch is right about where the batch was; the damage is reported once.
-  const ok = entries.every((entry) => offsetAt.get(entry.blockNumber) === entry.firstOffset || damagedBlocks.has(entry.blockNumber));
+  const named = (entry: IndexEntry): boolean => offsetAt.get(entry.blockNumber) === entry.firstOffset;
+  const ok = entries.every((entry) => named(entry) || damagedBlocks.has(entry.blockNumber));
   return { state: ok ? 'ok' : 'stale', entries: entries.length };
 }
 
-function damageProblem(segment: SegmentFile, position: number, offset: number, stop: BatchBreak, beyondAt: number, beyondOffset: number): Problem {
+function damageProblem(
+  segment: SegmentFile,
+  position: number,
+  offset: number,
+  stop: BatchBreak,
+  beyond: BatchBeyond,
+): Problem {
+  const beyondAt = beyond.positionBytes;
+  const beyondOffset = beyond.header.firstOffset;
   const message = `${segment.path}: damaged batch at byte ${position} (offset ${offset}, ${stop.reason}); valid data resumes at byte ${beyondAt} (offset ${beyondOffset})`;
   return problem('SEGLOG_CORRUPT', 'damage', 'data', segment, offset, position, stop.header?.crc ?? null, stop.computedCrc, message);
 }
 
-function tornProblem(segment: SegmentFile, scan: { endPositionBytes: number; endOffset: number }, bytes: number, isLast: boolean): Problem {
+function tornProblem(segment: SegmentFile, scan: ChainScan, bytes: number, isLast: boolean): Problem {
   const where = isLast ? 'torn tail' : 'stray bytes after the last batch of a sealed segment';
   const message = `${segment.path}: ${where}: ${bytes} bytes from byte ${scan.endPositionBytes} (offset ${scan.endOffset}) hold no valid batch`;
   return problem('SEGLOG_TORN_TAIL', isLast ? 'torn-tail' : 'stray-bytes', 'warning', segment, scan.endOffset, scan.endPositionBytes, null, null, message);

@@ -28,7 +28,8 @@ export async function openSegment(segment: SegmentFile): Promise<OpenSegment> {
   const handle = await nodeFileIO.open(segment.path, 'read');
   try {
     const header = await readSegmentHeader(handle, segment, null);
-    return { handle, header, file: { source: handle, sizeBytes: segment.sizeBytes, logId: header.logId, blockBytes: header.blockBytes } };
+    const file = { source: handle, sizeBytes: segment.sizeBytes, logId: header.logId, blockBytes: header.blockBytes };
+    return { handle, header, file };
   } catch (error) {
     await handle.close().catch(() => undefined);
     throw error;

@@ -10,7 +10,16 @@ test('stat --json reports the log as it is on disk', async (t) => {
   const dir = await makeLog(400);
   const result = await seglog(['stat', dir, '--json']);
   t.is(result.code, 0, result.stderr);
-  const stat = JSON.parse(result.stdout) as Record<string, any>;
+  const stat = JSON.parse(result.stdout) as {
+    version: number;
+    formatVersion: number;
+    segments: number;
+    bytes: number;
+    offsets: unknown;
+    lock: unknown;
+    freeDiskBytes: number;
+    appendTimeMs: { first: number | null };
+  };
   const names = await segmentNames(dir);
   let bytes = 0;
   for (const name of names) bytes += (await fs.stat(path.join(dir, name))).size;
@@ -40,7 +49,15 @@ test('segments lists one row per segment that adds up to the log', async (t) => 
   const dir = await makeLog(700);
   const result = await seglog(['segments', dir, '--json']);
   t.is(result.code, 0, result.stderr);
-  const rows = (JSON.parse(result.stdout) as { segments: { file: string; baseOffset: number; lastOffset: number; records: number; sealed: boolean; index: string }[] }).segments;
+  interface Row {
+    file: string;
+    baseOffset: number;
+    lastOffset: number;
+    records: number;
+    sealed: boolean;
+    index: string;
+  }
+  const rows = (JSON.parse(result.stdout) as { segments: Row[] }).segments;
   t.deepEqual(rows.map((row) => row.file), await segmentNames(dir));
   t.is(rows.reduce((sum, row) => sum + row.records, 0), 700);
   for (const [i, row] of rows.entries()) {

@@ -91,9 +91,13 @@ test('mid-log damage is refused with exit 4; --salvage copies every valid record
   const out = path.join(await tempDir('salvage'), 'new');
   const salvaged = await seglog(['repair', dir, '--salvage', out, '--json']);
   t.is(salvaged.code, 5, salvaged.stderr);
-  const report = JSON.parse(salvaged.stdout) as { recordsCopied: number; runs: { sourceFrom: number; sourceTo: number; newFrom: number }[] };
+  interface Run { sourceFrom: number; sourceTo: number; newFrom: number }
+  const report = JSON.parse(salvaged.stdout) as { recordsCopied: number; runs: Run[] };
   t.is(report.recordsCopied, 490);
-  t.deepEqual(report.runs, [{ sourceFrom: 0, sourceTo: 150, newFrom: 0 }, { sourceFrom: 160, sourceTo: 500, newFrom: 150 }]);
+  t.deepEqual(report.runs, [
+    { sourceFrom: 0, sourceTo: 150, newFrom: 0 },
+    { sourceFrom: 160, sourceTo: 500, newFrom: 150 },
+  ]);
   t.is(await hashDir(dir), before, 'salvage never changes the damaged log');
   const reader = await openReader({ dir: out });
   try {

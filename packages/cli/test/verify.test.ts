@@ -12,7 +12,15 @@ interface VerifyReport {
   bounds: { low: number; durable: number | null; written: number };
   summary: { segments: number; records: number; bytes: number; verifiedBytes: number };
   tornTail: { segment: string; okUpTo: number; bytes: number } | null;
-  errors: { code: string; kind: string; segment: string | null; offset: number | null; filePosition: number | null; expected: number | null; actual: number | null }[];
+  errors: {
+    code: string;
+    kind: string;
+    segment: string | null;
+    offset: number | null;
+    filePosition: number | null;
+    expected: number | null;
+    actual: number | null;
+  }[];
   errorsTruncated: boolean;
 }
 
@@ -137,7 +145,8 @@ test('read commands work beside a held writer lock and report the holder', async
   try {
     t.is((await seglog(['verify', dir])).code, 0);
     const stat = JSON.parse((await seglog(['stat', dir, '--json'])).stdout) as { lock: { held: boolean; alive: boolean; pid: number } };
-    t.deepEqual({ held: stat.lock.held, alive: stat.lock.alive, pid: stat.lock.pid }, { held: true, alive: true, pid: process.pid });
+    const { held, alive, pid } = stat.lock;
+    t.deepEqual({ held, alive, pid }, { held: true, alive: true, pid: process.pid });
   } finally {
     await lock.release();
   }

@@ -15,7 +15,8 @@ import { Exit } from '../exit-codes.js';
 import { readLogDir } from '../log-dir.js';
 import type { SegmentFile } from '../log-dir.js';
 import { openSegment, walkSegment } from '../segment-walk.js';
-import fs from 'node:fs/promises';
+import type { WalkItem } from '../segment-walk.js';
+import { io } from '../durable-files.js';
 
 export type PayloadFormat = 'utf8' | 'hex' | 'base64' | 'json' | 'none';
 
@@ -36,11 +37,13 @@ interface Range {
 export async function dump(ctx: Context, target: string, flags: DumpFlags): Promise<number> {
   if (flags.last !== undefined && (flags.from !== undefined || flags.count !== undefined)) throw CliError.usage('--last excludes --from and --count');
   if (flags.count !== undefined && flags.to !== undefined) throw CliError.usage('--count excludes --to');
-  const targetStat = await fs.stat(target).catch(() => null);
+  const targetStat = await io.stat(target);
   if (targetStat === null) throw CliError.notALog(target, 'it does not exist');
   const printer = new RecordPrinter(ctx, flags.payload);
   let exitCode: number;
-  if (targetStat.isFile()) exitCode = await dumpSegmentFiles(ctx, [segmentFileOf(target, targetStat.size)], flags, printer);
+  if (targetStat.isFile) {
+    exitCode = await dumpSegmentFiles(ctx, [segmentFileOf(target, targetStat.sizeBytes)], flags, printer);
+  }
   else if (flags.raw) exitCode = await dumpSegmentFiles(ctx, (await readLogDir(target)).segments, flags, printer);
   else exitCode = await dumpDirectory(ctx, target, flags, printer);
   await printer.finish();
@@ -56,7 +59,9 @@ function segmentFileOf(file: string, sizeBytes: number): SegmentFile {
 
 /** The range the flags ask for, within [first, end). */
 function rangeOf(flags: DumpFlags, first: number, end: number): Range {
-  if (flags.last !== undefined) return { from: Math.max(first, end - flags.last), to: flags.to === undefined ? end : Math.min(end, flags.to) };
+  if (flags.last !== undefined) {
+    return { from: Math.max(first, end - flags.last), to: flags.to === undefined ? end : Math.min(end, flags.to) };
+  }
   const from = Math.max(first, flags.from ?? first);
   const to = flags.count !== undefined ? Math.min(end, from + flags.count) : Math.min(end, flags.to ?? end);
   return { from, to: Math.max(from, to) };
@@ -79,7 +84,12 @@ async function dumpDirectory(ctx: Context, dir: string, flags: DumpFlags, printe
   return Exit.clean;
 }
 
-async function dumpSegmentFiles(ctx: Context, files: readonly SegmentFile[], flags: DumpFlags, printer: RecordPrinter): Promise<number> {
+async function dumpSegmentFiles(
+  ctx: Context,
+  files: readonly SegmentFile[],
+  flags: DumpFlags,
+  printer: RecordPrinter,
+): Promise<number> {
   let exitCode = Exit.clean as number;
   const lastMode = flags.last !== undefined;
   // --last over files needs the end first: one pass counts, the second prints.
@@ -92,13 +102,13 @@ async function dumpSegmentFiles(ctx: Context, files: readonly SegmentFile[], fla
         if (ctx.out.closed) return exitCode;
         if (item.kind === 'break') {
           exitCode |= item.resumesAt === null ? Exit.warnings : Exit.dataProblem;
-          await printer.break(segment.name, item.positionBytes, item.offset, item.step.reason, item.step.header?.crc ?? null, item.step.computedCrc, item.resumesAt, item.tornBytes);
+          await printer.break(segment.name, item);
           continue;
         }
         const first = item.header.firstOffset;
         if (first + item.header.recordCount <= range.from || first >= range.to) continue;
         if (flags.raw) {
-          await printer.batch(segment.name, item.positionBytes, item.header.firstOffset, item.header.recordCount, item.header.bodyBytes, item.spanBytes, item.header.crc);
+          await printer.batch(segment.name, item);
           continue;
         }
         for (const [i, payload] of item.payloads.entries()) {
@@ -148,7 +158,9 @@ class RecordPrinter {
     await this.#emit(row);
   }
 
-  async batch(segment: string, positionBytes: number, firstOffset: number, records: number, bodyBytes: number, spanBytes: number, crc: number): Promise<void> {
+  async batch(segment: string, item: WalkItem & { kind: 'batch' }): Promise<void> {
+    const { positionBytes, spanBytes } = item;
+    const { firstOffset, recordCount: records, bodyBytes, crc } = item.header;
     const row = { type: 'batch', segment, positionBytes, firstOffset, records, bodyBytes, spanBytes, storedCrc: hex(crc), computedCrc: hex(crc), crcOk: true };
     if (this.#ctx.out.format === 'text') {
       await this.#ctx.out.line(`batch  ${segment} @${positionBytes}  offsets ${firstOffset}..${firstOffset + records - 1}  body ${bodyBytes} span ${spanBytes}  crc ${row.storedCrc} ok`);
@@ -157,7 +169,10 @@ class RecordPrinter {
     await this.#emit(row);
   }
 
-  async break(segment: string, positionBytes: number, offset: number, reason: string, stored: number | null, computed: number | null, resumesAt: number | null, tornBytes: number): Promise<void> {
+  async break(segment: string, item: WalkItem & { kind: 'break' }): Promise<void> {
+    const { positionBytes, offset, resumesAt, tornBytes } = item;
+    const { reason, computedCrc: computed } = item.step;
+    const stored = item.step.header?.crc ?? null;
     const row = { type: 'break', segment, positionBytes, offset, reason, storedCrc: stored === null ? null : hex(stored), computedCrc: computed === null ? null : hex(computed), resumesAt, tornBytes };
     const after = resumesAt === null ? `end of valid data (${tornBytes} torn bytes)` : `valid data resumes at byte ${resumesAt}`;
     this.#ctx.out.warn(`${segment} @${positionBytes}: offset ${offset}: ${reason}${stored === null ? '' : ` (stored crc ${row.storedCrc}, computed ${row.computedCrc ?? 'n/a'})`}; ${after}`);

@@ -44,7 +44,9 @@ export async function rebuildIndex(ctx: Context, dir: string, flags: RebuildFlag
         continue; // a bad header is a data problem checkLog already reported
       }
       try {
-        const scan = await scanChain(open.file, { positionBytes: open.header.blockBytes, offset: segment.baseOffset, indexIntervalBytes: intervalBytes });
+        const positionBytes = open.header.blockBytes;
+        const start = { positionBytes, offset: segment.baseOffset, indexIntervalBytes: intervalBytes };
+        const scan = await scanChain(open.file, start);
         const bytes = encodeIndexEntries(scan.entries);
         const old = await readIndexBytes(segment);
         const changed = old === null || !equalBytes(old, bytes);

@@ -7,13 +7,13 @@
  * the segment. Mid-log damage, a gap or lost acknowledged records are refused: `--salvage
  * <newdir>` copies every valid record into a new log instead, never in place (SQLite's .recover).
  */
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { acquireDirLock } from '@seglog/io';
 import { openLog } from '@seglog/store';
 import { CliError } from '../cli-error.js';
 import type { Context } from '../context.js';
-import { crashPoint, syncDirectory, writeFileDurably } from '../durable-files.js';
+import { crashPoint, io, syncDirectory, writeFileDurably } from '../durable-files.js';
+import { readFully } from '@seglog/format';
 import { Exit, statusOf } from '../exit-codes.js';
 import { checkLog, exitBitsOf } from '../log-check.js';
 import type { LogCheck } from '../log-check.js';
@@ -23,8 +23,8 @@ import { openSegment, walkSegment } from '../segment-walk.js';
 
 export interface RepairFlags {
   readonly apply: boolean;
-  readonly backupDir: string | undefined;
-  readonly salvage: string | undefined;
+  readonly backupDir?: string | undefined;
+  readonly salvage?: string | undefined;
 }
 
 interface Cut {
@@ -68,7 +68,13 @@ function planFor(check: LogCheck, salvaging: boolean): Plan {
   if (dataProblems.length > 0) return { action: 'refuse', cut: null, recordsLost: 0, reasons };
   const last = check.segments[check.segments.length - 1];
   if (last === undefined || last.tornTail === null) return { action: 'none', cut: null, recordsLost: 0, reasons };
-  const cut = { segment: last.segment.name, path: last.segment.path, fromByte: last.tornTail.okUpTo, bytes: last.tornTail.bytes, atOffset: last.endOffset };
+  const cut = {
+    segment: last.segment.name,
+    path: last.segment.path,
+    fromByte: last.tornTail.okUpTo,
+    bytes: last.tornTail.bytes,
+    atOffset: last.endOffset,
+  };
   return { action: 'cut-torn-tail', cut, recordsLost: 0, reasons };
 }
 
@@ -121,11 +127,11 @@ async function applyCut(ctx: Context, dir: string, flags: RepairFlags): Promise<
 
 /** Copies the bytes to cut into `backupDir`, with a manifest saying where they go back. */
 async function backUp(cut: Cut, backupDir: string): Promise<string> {
-  await fs.mkdir(backupDir, { recursive: true, mode: 0o700 });
+  await io.mkdirp(backupDir, 0o700);
   const bytes = new Uint8Array(cut.bytes);
-  const handle = await fs.open(cut.path, 'r');
+  const handle = await io.open(cut.path, 'read');
   try {
-    await handle.read(bytes, 0, cut.bytes, cut.fromByte);
+    await readFully(handle, bytes, cut.fromByte);
   } finally {
     await handle.close();
   }
@@ -143,12 +149,12 @@ async function backUp(cut: Cut, backupDir: string): Promise<string> {
 }
 
 async function zeroRange(cut: Cut): Promise<void> {
-  const handle = await fs.open(cut.path, 'r+');
+  const handle = await io.open(cut.path, 'write');
   try {
     const zeros = new Uint8Array(Math.min(ZERO_CHUNK_BYTES, cut.bytes));
     for (let done = 0; done < cut.bytes; done += zeros.length) {
       const length = Math.min(zeros.length, cut.bytes - done);
-      await handle.write(zeros, 0, length, cut.fromByte + done);
+      await handle.writev([zeros.subarray(0, length)], cut.fromByte + done);
       crashPoint('cut-partial');
     }
     await handle.datasync();
@@ -160,9 +166,9 @@ async function zeroRange(cut: Cut): Promise<void> {
 
 /** Copies every valid record, in order, into a new log in `newDir`; prints the offset mapping. */
 async function salvage(ctx: Context, logDir: LogDir, check: LogCheck, newDir: string): Promise<number> {
-  const existing = await fs.readdir(newDir).catch(() => null);
-  if (existing !== null && existing.length > 0) throw CliError.usage(`--salvage needs a new or empty directory; ${newDir} is not empty`);
-  await fs.mkdir(newDir, { recursive: true, mode: 0o700 });
+  const existing = (await io.stat(newDir)) === null ? [] : await io.readdir(newDir);
+  if (existing.length > 0) throw CliError.usage(`--salvage needs a new or empty directory; ${newDir} is not empty`);
+  await io.mkdirp(newDir, 0o700);
   const log = await openLog({ dir: newDir });
   const runs: { sourceFrom: number; sourceTo: number; newFrom: number }[] = [];
   const skipped: string[] = [];
@@ -179,9 +185,13 @@ async function salvage(ctx: Context, logDir: LogDir, check: LogCheck, newDir: st
         for await (const item of walkSegment(open, ctx.signal)) {
           if (item.kind !== 'batch') continue;
           const newFrom = await log.appendMany(item.payloads);
+          const { firstOffset, recordCount } = item.header;
           const run = runs[runs.length - 1];
-          if (run !== undefined && run.sourceTo === item.header.firstOffset && run.newFrom + (run.sourceTo - run.sourceFrom) === newFrom) run.sourceTo += item.header.recordCount;
-          else runs.push({ sourceFrom: item.header.firstOffset, sourceTo: item.header.firstOffset + item.header.recordCount, newFrom });
+          // One run while both the old and the new offsets stay consecutive.
+          const nextNew = run === undefined ? -1 : run.newFrom + run.sourceTo - run.sourceFrom;
+          const continues = run !== undefined && run.sourceTo === firstOffset && newFrom === nextNew;
+          if (continues) run.sourceTo += recordCount;
+          else runs.push({ sourceFrom: firstOffset, sourceTo: firstOffset + recordCount, newFrom });
         }
       } finally {
         await open.handle.close().catch(() => undefined);

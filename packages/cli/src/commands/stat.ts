@@ -4,17 +4,22 @@
  * holder, HEAD and free disk. Append times need issue 11's v2 batch headers; until then they are
  * printed as unknown (null in JSON), never guessed from file times.
  */
-import fs from 'node:fs/promises';
 import { FORMAT_VERSION } from '@seglog/format';
+import type { HeadState } from '@seglog/format';
+import { freeDiskBytes } from '@seglog/io';
 import { statusOf } from '../exit-codes.js';
 import { readLogDir } from '../log-dir.js';
 import { checkLog } from '../log-check.js';
 import type { Context } from '../context.js';
 
+function headSummary(head: HeadState | null): { seq: number; writtenAt: string; truncateEpoch: number } | null {
+  if (head === null) return null;
+  return { seq: head.seq, writtenAt: new Date(head.writtenAtMs).toISOString(), truncateEpoch: head.truncateEpoch };
+}
+
 export async function stat(ctx: Context, dir: string): Promise<number> {
   const logDir = await readLogDir(dir);
   const check = await checkLog(logDir, { quick: true, maxErrors: 100, signal: ctx.signal });
-  const disk = await fs.statfs(dir);
   const header = check.segments.find((segment) => segment.header !== null)?.header ?? null;
   const report = {
     tool: 'seglog stat',
@@ -27,9 +32,9 @@ export async function stat(ctx: Context, dir: string): Promise<number> {
     bytes: logDir.segments.reduce((sum, segment) => sum + segment.sizeBytes, 0),
     offsets: { first: check.firstOffset, durable: check.durableOffset, next: check.nextOffset },
     appendTimeMs: { first: null, last: null },
-    head: logDir.head === null ? null : { seq: logDir.head.seq, writtenAt: new Date(logDir.head.writtenAtMs).toISOString(), truncateEpoch: logDir.head.truncateEpoch },
+    head: headSummary(logDir.head),
     lock: logDir.lock,
-    freeDiskBytes: Number(disk.bavail) * Number(disk.bsize),
+    freeDiskBytes: await freeDiskBytes(dir),
     status: statusOf(check.exitCode),
     exitCode: check.exitCode,
     problems: check.problems,

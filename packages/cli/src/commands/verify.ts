@@ -24,7 +24,8 @@ export async function verify(ctx: Context, dir: string, flags: VerifyFlags): Pro
   const progress = startProgress(flags.progress, ctx.out.format, totalBytes);
   let check: LogCheck;
   try {
-    check = await checkLog(logDir, { quick: flags.quick, maxErrors: flags.maxErrors, signal: ctx.signal, onBytes: (bytes) => progress.add(bytes) });
+    const onBytes = (bytes: number): void => progress.add(bytes);
+    check = await checkLog(logDir, { quick: flags.quick, maxErrors: flags.maxErrors, signal: ctx.signal, onBytes });
   } finally {
     progress.stop();
   }
@@ -48,7 +49,7 @@ export async function verify(ctx: Context, dir: string, flags: VerifyFlags): Pro
       verifiedBytes,
       mbPerSec: durationMs > 0 ? Math.round((verifiedBytes / 1e6 / (durationMs / 1000)) * 10) / 10 : null,
     },
-    tornTail: torn?.tornTail === undefined || torn.tornTail === null ? null : { segment: torn.segment.name, okUpTo: torn.tornTail.okUpTo, bytes: torn.tornTail.bytes },
+    tornTail: torn?.tornTail ? { segment: torn.segment.name, ...torn.tornTail } : null,
     errors: check.problems,
     errorsTruncated: check.errorsTruncated,
     suggestion: suggestionFor(check, dir),
@@ -65,7 +66,15 @@ function suggestionFor(check: LogCheck, dir: string): string | null {
   return null;
 }
 
-async function printText(ctx: Context, report: { status: string; summary: { segments: number; records: number; verifiedBytes: number; mbPerSec: number | null }; suggestion: string | null; errorsTruncated: boolean; bounds: { low: number; durable: number | null; written: number } }, check: LogCheck): Promise<void> {
+interface TextReport {
+  readonly status: string;
+  readonly summary: { segments: number; records: number; verifiedBytes: number; mbPerSec: number | null };
+  readonly suggestion: string | null;
+  readonly errorsTruncated: boolean;
+  readonly bounds: { low: number; durable: number | null; written: number };
+}
+
+async function printText(ctx: Context, report: TextReport, check: LogCheck): Promise<void> {
   const { summary, bounds } = report;
   await ctx.out.line(`${report.status}: ${summary.segments} segments, ${summary.records} records, ${summary.verifiedBytes} bytes read${summary.mbPerSec === null ? '' : ` (${summary.mbPerSec} MB/s)`}`);
   await ctx.out.line(`offsets: first ${bounds.low}, durable ${bounds.durable ?? 'unknown (no HEAD)'}, written ${bounds.written}`);
