@@ -35,7 +35,8 @@ export function startProgress(mode: 'auto' | 'always' | 'never', format: Format,
       done += bytes;
       const seconds = Math.max(0.001, (Date.now() - started) / 1000);
       const rate = (done / 1e6 / seconds).toFixed(1);
-      bar.update(Math.min(done, totalBytes), { mb: (done / 1e6).toFixed(1), totalMb, rate });
+      // A re-read past damage can read more than the files hold; the bar never shows past 100%.
+      bar.update(Math.min(done, totalBytes), { mb: (Math.min(done, totalBytes) / 1e6).toFixed(1), totalMb, rate });
     },
     stop(): void {
       bar.stop();
