@@ -45,8 +45,17 @@ export function seglog(args: readonly string[], options: RunOptions = {}): Promi
   });
 }
 
+const made: string[] = [];
+
 export async function tempDir(prefix: string): Promise<string> {
-  return fs.mkdtemp(path.join(os.tmpdir(), `seglog-cli-${prefix}-`));
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), `seglog-cli-${prefix}-`));
+  made.push(dir);
+  return dir;
+}
+
+/** Removes every directory `tempDir` made in this test file's process (`test.after.always`). */
+export async function removeTempDirs(): Promise<void> {
+  await Promise.all(made.splice(0).map((dir) => fs.rm(dir, { recursive: true, force: true })));
 }
 
 export function payloadOf(i: number): Uint8Array {

@@ -3,6 +3,9 @@ import path from 'node:path';
 import test from 'ava';
 import { acquireDirLock } from '@seglog/io';
 import { makeLog, seglog, segmentNames } from './helpers.js';
+import { removeTempDirs } from './helpers.js';
+
+test.after.always(removeTempDirs);
 
 test('index rebuild remakes a missing index byte for byte as the writer made it', async (t) => {
   const dir = await makeLog(800);

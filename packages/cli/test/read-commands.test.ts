@@ -3,6 +3,9 @@ import path from 'node:path';
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { BIN, flipByte, hasAnsi, makeLog, payloadOf, seglog, segmentNames, tearTail } from './helpers.js';
+import { removeTempDirs } from './helpers.js';
+
+test.after.always(removeTempDirs);
 
 const decoder = new TextDecoder();
 

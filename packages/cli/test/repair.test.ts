@@ -4,6 +4,9 @@ import test from 'ava';
 import { acquireDirLock } from '@seglog/io';
 import { openReader } from '@seglog/reader';
 import { flipByte, hashDir, makeLog, payloadOf, recordsAfterOpen, seglog, segmentNames, tearTail, tempDir } from './helpers.js';
+import { removeTempDirs } from './helpers.js';
+
+test.after.always(removeTempDirs);
 
 const TORN = new Uint8Array(100).fill(0xab);
 TORN.set([0x53, 0x47, 0x42, 0x31], 0);

@@ -3,6 +3,9 @@ import path from 'node:path';
 import test from 'ava';
 import { acquireDirLock } from '@seglog/io';
 import { flipByte, hasAnsi, makeLog, seglog, segmentNames, tearTail, tempDir } from './helpers.js';
+import { removeTempDirs } from './helpers.js';
+
+test.after.always(removeTempDirs);
 
 interface VerifyReport {
   version: number;
