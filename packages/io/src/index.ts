@@ -6,9 +6,10 @@
 import { NodeFileIO } from './node-file-io.js';
 
 export { NodeFileHandle, NodeFileIO } from './node-file-io.js';
-export { acquireDirLock, lockFileName } from './lock.js';
+export { acquireDirLock, judgeLockHolder, lockFileName, parseLockContent } from './lock.js';
 export type { LockIdentity } from './lock.js';
 export { systemClock } from './system-clock.js';
+export { freeDiskBytes } from './free-disk.js';
 
 /** The shared engine: it holds no state of its own, so one instance serves every log. */
 export const nodeFileIO: NodeFileIO = new NodeFileIO();

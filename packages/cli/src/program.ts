@@ -1,0 +1,159 @@
+/**
+ * One job: the command line: subcommands, flags, help with examples, and the mapping of every
+ * failure to the exit bits of exit-codes.ts. Commander's own errors (an unknown flag, a missing
+ * argument) are usage errors, 16, not commander's default 1. SIGINT aborts the one AbortController
+ * every command reads through; a command stopped by it exits 32.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { classify, CliError } from './cli-error.js';
+import { formatOf, parseCount } from './context.js';
+import type { Context, FormatFlags } from './context.js';
+import { Exit, statusOf } from './exit-codes.js';
+import { JSON_VERSION, Output } from './output.js';
+import { stat } from './commands/stat.js';
+import { segments } from './commands/segments.js';
+import { verify } from './commands/verify.js';
+import { dump } from './commands/dump.js';
+import { repair } from './commands/repair.js';
+import { rebuildIndex } from './commands/index-rebuild.js';
+
+type Action = (ctx: Context) => Promise<number>;
+
+const EXIT_HELP = `
+Exit codes add up, as fsck's do:
+  0 clean   1 changed on disk   2 warnings only (torn tail, stale index)
+  4 data problem left (mid-log damage, gap, lost records)   8 operational error (I/O, locked, not a log)
+  16 usage error   32 cancelled (SIGINT)`;
+
+export async function runCli(argv: readonly string[]): Promise<number> {
+  const controller = new AbortController();
+  const onSigint = (): void => controller.abort();
+  process.on('SIGINT', onSigint);
+  let exitCode = Exit.clean as number;
+  const run = async (flags: FormatFlags, action: Action): Promise<void> => {
+    exitCode = await runAction(flags, controller.signal, action);
+  };
+  const program = buildProgram(run);
+  try {
+    await program.parseAsync([...argv]);
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    exitCode = error.exitCode === 0 ? Exit.clean : Exit.usage;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  return exitCode;
+}
+
+async function runAction(flags: FormatFlags, signal: AbortSignal, action: Action): Promise<number> {
+  let out: Output;
+  try {
+    out = new Output(formatOf(flags));
+  } catch (error) {
+    const failure = classify(error);
+    process.stderr.write(`error: ${failure.message}\n`);
+    return failure.exitCode;
+  }
+  try {
+    const code = await action({ out, signal });
+    return signal.aborted ? code | Exit.cancelled : code;
+  } catch (error) {
+    const failure = classify(error);
+    const exitCode = signal.aborted ? failure.exitCode | Exit.cancelled : failure.exitCode;
+    out.error(failure.message);
+    if (out.format !== 'text') {
+      await out.document({ status: statusOf(exitCode), exitCode, error: { code: signal.aborted ? 'SEGLOG_CANCELLED' : failure.code, message: failure.message } });
+    }
+    return exitCode;
+  }
+}
+
+function withFormat(command: Command, ndjson: boolean): Command {
+  command.option('--json', `one JSON document (with "version": ${JSON_VERSION}) on stdout`);
+  if (ndjson) command.option('--ndjson', 'one JSON object per line on stdout');
+  return command;
+}
+
+function buildProgram(run: (flags: FormatFlags, action: Action) => Promise<void>): Command {
+  const program = new Command('seglog')
+    .description('Inspect, verify, dump and repair a seglog directory.\nRead commands take no lock and read only what is durable (HEAD); they are safe beside a running writer.')
+    .version('0.1.0')
+    .exitOverride()
+    .showHelpAfterError()
+    .configureOutput({ outputError: (text, write) => write(text) })
+    .addHelpText('after', `
+Examples:
+  $ seglog stat /var/lib/app/log
+  $ seglog verify /var/lib/app/log --json
+  $ seglog dump /var/lib/app/log --last 10 --payload json
+  $ seglog repair /var/lib/app/log            # prints the plan, changes nothing
+${EXIT_HELP}`);
+
+  withFormat(program.command('stat').argument('<dir>', 'log directory'), false)
+    .description('format, segments and bytes, first/durable/next offsets, HEAD, writer lock, free disk')
+    .addHelpText('after', '\nExamples:\n  $ seglog stat ./data/log\n  $ seglog stat ./data/log --json | jq .offsets')
+    .action((dir: string, flags: FormatFlags) => run(flags, (ctx) => stat(ctx, dir)));
+
+  withFormat(program.command('segments').alias('ls').argument('<dir>', 'log directory'), true)
+    .description('one row per segment: base, last offset, records, bytes, state, index')
+    .addHelpText('after', '\nExamples:\n  $ seglog segments ./data/log\n  $ seglog segments ./data/log --ndjson')
+    .action((dir: string, flags: FormatFlags) => run(flags, (ctx) => segments(ctx, dir)));
+
+  withFormat(program.command('verify').argument('<dir>', 'log directory'), false)
+    .description('check every checksum, the chain within and between segments, the indexes and HEAD')
+    .option('--quick', 'read only what recovery reads: headers, indexes, each segment from its last index entry')
+    .option('--max-errors <n>', 'stop listing after this many problems', '100')
+    .addOption(new Option('--progress <when>', 'progress bar on stderr').choices(['auto', 'always', 'never']).default('auto'))
+    .addHelpText('after', `\nExamples:\n  $ seglog verify ./data/log\n  $ seglog verify ./data/log --quick\n  $ seglog verify ./data/log --json --max-errors 10\n${EXIT_HELP}`)
+    .action((dir: string, flags: FormatFlags & { quick?: boolean; maxErrors: string; progress: 'auto' | 'always' | 'never' }) =>
+      run(flags, (ctx) => verify(ctx, dir, { quick: flags.quick === true, maxErrors: positive('--max-errors', flags.maxErrors), progress: flags.progress })),
+    );
+
+  withFormat(program.command('dump').argument('<target>', 'log directory, or one segment file (*.seg)'), true)
+    .description('print records in a range, or with --raw the framing: batches, headers, stored vs computed CRC')
+    .option('--from <offset>', 'first offset')
+    .option('--to <offset>', 'one past the last offset')
+    .option('--count <n>', 'at most this many records')
+    .option('--last <n>', 'the last n records')
+    .addOption(new Option('--payload <how>', 'how to print payloads').choices(['utf8', 'hex', 'base64', 'json', 'none']).default('utf8'))
+    .option('--raw', 'the framing view: one line per batch with its position and checksums')
+    .addHelpText('after', '\nExamples:\n  $ seglog dump ./data/log --from 100 --count 5\n  $ seglog dump ./data/log --last 1 --payload json --ndjson\n  $ seglog dump ./data/log/00000000000000000000.seg --raw\n  $ seglog dump ./data/log | head -1        # ends quietly')
+    .action((target: string, flags: FormatFlags & { from?: string; to?: string; count?: string; last?: string; payload: 'utf8' | 'hex' | 'base64' | 'json' | 'none'; raw?: boolean }) =>
+      run(flags, (ctx) =>
+        dump(ctx, target, {
+          from: parseCount('--from', flags.from),
+          to: parseCount('--to', flags.to),
+          count: parseCount('--count', flags.count),
+          last: parseCount('--last', flags.last),
+          payload: flags.payload,
+          raw: flags.raw === true,
+        }),
+      ),
+    );
+
+  withFormat(program.command('repair').argument('<dir>', 'log directory'), false)
+    .description('plan (default) or apply the repair of a torn tail; copy every valid record of a damaged log into a new one')
+    .option('--apply', 'change the log: back up what changes, fsync the backup, then cut the torn tail (takes the writer lock)')
+    .option('--backup-dir <dir>', 'where --apply keeps its backup (default <dir>/.seglog-repair/<time>)')
+    .option('--salvage <newdir>', 'copy every valid record into a new log in <newdir> (mid-log damage; never in place)')
+    .addHelpText('after', `\nExamples:\n  $ seglog repair ./data/log                       # the plan; changes nothing\n  $ seglog repair ./data/log --apply\n  $ seglog repair ./data/log --salvage ./data/log-salvaged\n${EXIT_HELP}`)
+    .action((dir: string, flags: FormatFlags & { apply?: boolean; backupDir?: string; salvage?: string }) =>
+      run(flags, (ctx) => repair(ctx, dir, { ...flags, apply: flags.apply === true })),
+    );
+
+  const index = program.command('index').description('sparse offset indexes (.idx)');
+  withFormat(index.command('rebuild').argument('<dir>', 'log directory'), false)
+    .description('rebuild every segment index from its batches (takes the writer lock)')
+    .option('--interval-bytes <n>', 'one entry per this many segment bytes (the writer\'s indexIntervalBytes)')
+    .addHelpText('after', '\nExamples:\n  $ seglog index rebuild ./data/log\n  $ seglog index rebuild ./data/log --json')
+    .action((dir: string, flags: FormatFlags & { intervalBytes?: string }) =>
+      run(flags, (ctx) => rebuildIndex(ctx, dir, { intervalBytes: flags.intervalBytes === undefined ? undefined : positive('--interval-bytes', flags.intervalBytes) })),
+    );
+  return program;
+}
+
+function positive(flag: string, value: string): number {
+  const parsed = parseCount(flag, value)!;
+  if (parsed < 1) throw CliError.usage(`${flag} must be at least 1`);
+  return parsed;
+}
