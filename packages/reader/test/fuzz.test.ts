@@ -7,9 +7,10 @@
  */
 import test from 'ava';
 import fc from 'fast-check';
-import { BATCH_HEADER_BYTES, SEGMENT_HEADER_BYTES, decodeBatch, decodeSegmentHeader, equalBytes } from '@seglog/format';
+import { SEGMENT_HEADER_BYTES, equalBytes } from '@seglog/format';
 import { openLog } from '@seglog/store';
-import { Prng, SimFileIO, seedFromEnv } from '@seglog/testkit';
+import { Prng, SimFileIO, copyFiles, damageLog, layoutLog, seedFromEnv } from '@seglog/testkit';
+import type { LogFiles, LogImage } from '@seglog/testkit';
 import { ErrorCodes, isSeglogError } from '@seglog/types';
 import { openReader } from '../src/index.js';
 import { CountingIO, writeAt } from './helpers/counting-io.js';
@@ -87,37 +88,23 @@ test('a changed byte never yields wrong or skipped records', async (t) => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// Store-written logs, many kinds of damage, the reader alone (no recovery has run). Real logs of
-// three 16 KiB segments are written by the store on SimFileIO; each case damages a copy (bit flips,
-// random or zeroed ranges, truncation, a block duplicated or spliced from another segment, a missing
-// middle segment, a damaged or swapped index) and then reads it with `read` and `get` only.
+// Store-written logs, testkit's catalogue of damage (damageLog), the reader alone (no recovery has
+// run). Real logs of three 16 KiB segments are written by the store on SimFileIO, each with an
+// unrelated log of the same shape to splice from; each case damages a copy (bit flips, random or
+// zeroed ranges, truncation, duplicated or spliced blocks, copied headers, appended blocks, damaged,
+// swapped or deleted index files, deleted segments) and then reads it with `read` and `get` only.
 // Rules: only SEGLOG_CORRUPT / SEGLOG_OUT_OF_RANGE / SEGLOG_UNSUPPORTED_FORMAT, never a wrong or
-// skipped record, every record below the first damaged offset readable, a damaged header fails
-// openReader, damage in a sealed segment or a missing segment ends a full read in SEGLOG_CORRUPT,
-// and damage in the last segment ends it exactly at the first damaged batch (quietly, or with
-// SEGLOG_CORRUPT when an index entry proves a later batch).
+// skipped record, every record from the first segment left up to the first damaged offset
+// readable, a damaged header fails openReader, damage in a sealed segment or a missing middle
+// segment ends a full read in SEGLOG_CORRUPT, and damage in the last segment ends it exactly at the
+// first damaged batch (quietly, or with SEGLOG_CORRUPT when an index entry proves a later batch).
 
 const FUZZ_DIR = '/rfuzz/log';
 const STORE_CASES = 2000;
 
-interface StoreBatch {
-  readonly positionBytes: number;
-  readonly endBytes: number;
-  readonly firstOffset: number;
-}
-
-interface StoreSegment {
-  readonly name: string;
-  readonly baseOffset: number;
-  readonly endOffset: number;
-  readonly batches: readonly StoreBatch[];
-}
-
-interface StoreLog {
-  readonly blockBytes: number;
+/** A log to damage (testkit's LogImage), with its payload salt and record count. */
+interface StoreLog extends LogImage {
   readonly salt: number;
-  readonly files: ReadonlyMap<string, Uint8Array>;
-  readonly segments: readonly StoreSegment[];
   readonly total: number;
 }
 
@@ -126,87 +113,35 @@ function storePayload(offset: number, salt: number): Uint8Array {
   return Uint8Array.from({ length: sizeBytes }, (_, i) => (offset * 131 + i * 7 + salt) & 0xff);
 }
 
-function storeSegmentLayout(name: string, bytes: Uint8Array): StoreSegment {
-  const header = decodeSegmentHeader(bytes, name);
-  const batches: StoreBatch[] = [];
-  let position = header.blockBytes;
-  let offset = header.baseOffset;
-  for (let batch = decodeBatch(header.logId, bytes, position, header.blockBytes, offset); batch !== null; batch = decodeBatch(header.logId, bytes, position, header.blockBytes, offset)) {
-    batches.push({ positionBytes: position, endBytes: position + BATCH_HEADER_BYTES + batch.header.bodyBytes, firstOffset: offset });
-    position += batch.spanBytes;
-    offset += batch.header.recordCount;
-  }
-  return { name, baseOffset: header.baseOffset, endOffset: offset, batches };
-}
-
-async function writeStoreLog(seed: number, blockBytes: number): Promise<StoreLog> {
-  const prng = new Prng(seed);
-  const salt = prng.int(0, 1000);
-  const sim = new SimFileIO({ seed });
-  const log = await openLog({ dir: FUZZ_DIR, io: sim, blockBytes, segmentBytes: 16 * 1024, indexIntervalBytes: 2 * blockBytes, commitWindow: { fixedMicros: 0 } });
+/** The files of a closed store log; the log id comes from the PRNG, so a replay repeats every byte. */
+async function writeStoreFiles(prng: Prng, salt: number, blockBytes: number): Promise<Map<string, Uint8Array>> {
+  const sim = new SimFileIO({ seed: 1 });
+  const logId = prng.bytes(16);
+  const log = await openLog({ dir: FUZZ_DIR, io: sim, blockBytes, segmentBytes: 16 * 1024, indexIntervalBytes: 2 * blockBytes, commitWindow: { fixedMicros: 0 }, logId });
   const segmentCount = (): number => sim.listDir(FUZZ_DIR).filter((name) => name.endsWith('.seg')).length;
   for (let extra = prng.int(3, 10); segmentCount() < 3 || extra-- > 0; ) {
     const first = log.nextOffset;
     await Promise.all(Array.from({ length: prng.int(1, 10) }, (_, i) => log.append(storePayload(first + i, salt))));
   }
   await log.close();
-  const files = new Map(sim.listDir(FUZZ_DIR).map((name) => [name, sim.readFileSync(`${FUZZ_DIR}/${name}`)] as const));
-  const segments = [...files.keys()].filter((name) => name.endsWith('.seg')).sort().map((name) => storeSegmentLayout(name, files.get(name)!));
-  return { blockBytes, salt, files, segments, total: segments[segments.length - 1]!.endOffset };
+  return new Map(sim.listDir(FUZZ_DIR).map((name) => [name, sim.readFileSync(`${FUZZ_DIR}/${name}`)] as const));
 }
 
-/** Damages `files` in place; returns what was done. */
-function damageStoreLog(files: Map<string, Uint8Array>, log: StoreLog, prng: Prng): string {
-  const segment = prng.bool(0.4) ? log.segments[log.segments.length - 1]! : prng.pick(log.segments);
-  const bytes = files.get(segment.name)!;
-  const batch = prng.pick(segment.batches);
-  const roll = prng.float();
-  const at = roll < 0.1 ? prng.int(0, 44) : roll < 0.3 ? batch.positionBytes + prng.int(0, 32) : roll < 0.6 ? prng.int(batch.positionBytes, batch.endBytes) : prng.int(0, bytes.length);
-  const block = (n: number): Uint8Array => bytes.slice(n * log.blockBytes, (n + 1) * log.blockBytes);
-  const blocks = Math.floor(bytes.length / log.blockBytes);
-  switch (prng.int(0, 8)) {
-    case 0:
-      bytes[at]! ^= 1 << prng.int(0, 8);
-      return `flip a bit at ${at} of ${segment.name}`;
-    case 1:
-      bytes.set(prng.bytes(Math.min(prng.int(1, 64), bytes.length - at)), at);
-      return `random bytes at ${at} of ${segment.name}`;
-    case 2:
-      bytes.fill(0, at, at + prng.int(1, 2 * log.blockBytes));
-      return `zeros at ${at} of ${segment.name}`;
-    case 3:
-      files.set(segment.name, bytes.slice(0, at));
-      return `truncate ${segment.name} to ${at}`;
-    case 4: {
-      const [from, to] = [prng.int(1, blocks), prng.int(1, blocks)];
-      bytes.set(block(from), to * log.blockBytes);
-      return `duplicate block ${from} onto ${to} of ${segment.name}`;
-    }
-    case 5: {
-      const other = files.get(prng.pick(log.segments).name)!;
-      const from = prng.int(1, Math.floor(other.length / log.blockBytes));
-      bytes.set(other.slice(from * log.blockBytes, (from + 1) * log.blockBytes), Math.min(from, blocks - 1) * log.blockBytes);
-      return `splice block ${from} of another segment into ${segment.name}`;
-    }
-    case 6: {
-      const middle = prng.pick(log.segments.slice(1, -1));
-      files.delete(middle.name);
-      return `delete ${middle.name}`;
-    }
-    default: {
-      const index = segment.name.replace(/\.seg$/, '.idx');
-      const other = files.get(prng.pick(log.segments).name.replace(/\.seg$/, '.idx'));
-      if (prng.bool(0.5) && other !== undefined) files.set(index, other.slice());
-      else files.delete(index);
-      return `swap or delete ${index}`;
-    }
-  }
+async function writeStoreLog(seed: number, blockBytes: number): Promise<StoreLog> {
+  const prng = new Prng(seed);
+  const salt = prng.int(0, 1000);
+  const files = await writeStoreFiles(prng, salt, blockBytes);
+  const foreign = await writeStoreFiles(prng, prng.int(0, 1000), blockBytes);
+  const segments = layoutLog(files);
+  return { blockBytes, salt, files, segments, foreign, total: segments[segments.length - 1]!.endOffset };
 }
 
 interface ReaderExpectation {
   readonly openMustFail: boolean;
   readonly headerDamaged: boolean;
-  /** A full read must end in SEGLOG_CORRUPT (sealed-segment damage or a missing segment). */
+  /** The first offset of the first segment left. */
+  readonly firstOffset: number;
+  /** A full read must end in SEGLOG_CORRUPT (sealed-segment damage or a missing middle segment). */
   readonly readMustFail: boolean;
   /** Where a full read ends when nothing before it proves corruption. */
   readonly visibleEnd: number;
@@ -219,7 +154,7 @@ function differs(original: Uint8Array, damaged: Uint8Array, from: number, to: nu
   return false;
 }
 
-function readerExpectation(log: StoreLog, files: Map<string, Uint8Array>): ReaderExpectation {
+function readerExpectation(log: StoreLog, files: LogFiles): ReaderExpectation {
   const remaining = log.segments.filter((segment) => files.has(segment.name));
   let intactBelow = log.total;
   let readMustFail = false;
@@ -241,13 +176,13 @@ function readerExpectation(log: StoreLog, files: Map<string, Uint8Array>): Reade
     if (segment === last) visibleEnd = touched.firstOffset;
     else readMustFail = true;
   }
-  return { openMustFail: headerDamaged && remaining.length > 1, headerDamaged, readMustFail, visibleEnd, intactBelow };
+  return { openMustFail: headerDamaged && remaining.length > 1, headerDamaged, firstOffset: remaining[0]!.baseOffset, readMustFail, visibleEnd, intactBelow };
 }
 
 async function readerCase(log: StoreLog, seed: number): Promise<'refused' | 'corrupt' | 'quiet'> {
   const prng = new Prng(seed);
-  const files = new Map([...log.files].map(([name, bytes]) => [name, bytes.slice()]));
-  const done = damageStoreLog(files, log, prng);
+  const files = copyFiles(log.files);
+  const done = damageLog(files, log, prng).join('; ');
   const expect = readerExpectation(log, files);
   const fail = (problem: string): never => {
     throw new Error(`case seed ${seed} [${done}]: ${problem}`);
@@ -269,10 +204,13 @@ async function readerCase(log: StoreLog, seed: number): Promise<'refused' | 'cor
   }
   try {
     if (expect.openMustFail) fail('openReader accepted a damaged segment header');
-    let next = 0;
+    const first = await reader.firstOffset();
+    if (!expect.headerDamaged && first !== expect.firstOffset) fail(`firstOffset is ${first}, the first segment left starts at ${expect.firstOffset}`);
+    const readable = (offset: number): boolean => offset >= first && offset < Math.min(expect.intactBelow, expect.visibleEnd);
+    let next = first;
     let corrupt = false;
     try {
-      for await (const record of reader.read({ from: 0 })) {
+      for await (const record of reader.read({ from: first })) {
         if (record.offset !== next) fail(`read returned ${record.offset} where ${next} was due`);
         if (!equalBytes(record.payload, storePayload(next, log.salt))) fail(`read returned a wrong payload at ${next}`);
         next++;
@@ -282,7 +220,7 @@ async function readerCase(log: StoreLog, seed: number): Promise<'refused' | 'cor
       coded(error, [ErrorCodes.CORRUPT], `read (after ${next})`);
       corrupt = true;
     }
-    if (next < Math.min(expect.intactBelow, expect.visibleEnd)) fail(`read stopped at ${next}; below ${expect.intactBelow} nothing is damaged`);
+    if (readable(next)) fail(`read stopped at ${next}; below ${expect.intactBelow} nothing is damaged`);
     if (expect.readMustFail && !corrupt) fail(`read ended quietly at ${next} although a sealed segment is damaged or missing`);
     if (!expect.readMustFail && !expect.headerDamaged && next !== expect.visibleEnd) fail(`read ended at ${next}, the first damaged batch of the last segment is at ${expect.visibleEnd}`);
     for (let i = 0; i < 8; i++) {
@@ -292,7 +230,7 @@ async function readerCase(log: StoreLog, seed: number): Promise<'refused' | 'cor
       } catch (error) {
         if ((error as Error).message.startsWith('case seed')) throw error;
         coded(error, [ErrorCodes.CORRUPT, ErrorCodes.OUT_OF_RANGE], `get(${offset})`);
-        if (offset < Math.min(expect.intactBelow, expect.visibleEnd)) fail(`get(${offset}) failed although nothing below ${expect.intactBelow} is damaged`);
+        if (readable(offset)) fail(`get(${offset}) failed although nothing from ${first} below ${expect.intactBelow} is damaged`);
       }
     }
     return corrupt ? 'corrupt' : 'quiet';
