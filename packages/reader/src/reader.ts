@@ -4,33 +4,34 @@
  *
  * What a reader sees (docs/architecture.md says the same for users). A reader never writes and
  * never takes the directory lock, so it runs beside a live writer in this process or another one.
- * - With `durable` (the `Log` of this process) it sees only acknowledged records: the visible end
- *   is the smaller of the chain's end and `durable.durableOffset`. Use this beside a live log.
- * - Without it, in any process, it sees every batch whose writev has completed and whose CRC-32C
- *   verifies, which includes the batch whose flush is still in flight: records not acknowledged
- *   yet. A crash of the writer alone keeps them (their bytes are in the file), but a power loss
- *   before the flush completes takes them back, and later appends reuse their offsets with other
- *   data. A reader in another process cannot learn the durable end yet (issue 12: the HEAD file).
+ * - By default it sees only acknowledged (durable) records, in any process: the visible end is the
+ *   `durableOffset` of the HEAD file (visible-end.ts), which the writer writes only after a batch's
+ *   flush. With `durable` (the `Log` of this process) the end comes from the log instead, and
+ *   `visibility: 'written'` opts in to records whose write completed but whose flush has not: a
+ *   power loss can take those back, and later appends reuse their offsets with other data.
+ * - A directory with no HEAD (a v1 log, or one no writer has opened since) has no durable end to
+ *   learn: the reader sees every batch whose CRC-32C verifies, up to the chain's end.
  * A batch still being written fails its checksum and is not visible yet: the chain's end is the
  * first place where the chain of batches (each starting where the previous one ends, with the next
  * offset) stops in the last segment. The visible end only grows; records appended while `read`
  * iterates without `to` are returned when it gets to them, across segment rolls too. Every batch is
  * verified on every read from disk: a reader never returns bytes that fail their checksum and never
  * skips a record. A stop that something proves is not the end (a verified batch after it in the same
- * segment, a next segment that does not start at the expected offset, or `durable` reporting more)
+ * segment, a next segment that does not start at the expected offset, or a durable end beyond it)
  * is SEGLOG_CORRUPT, naming the file and byte position. Known limit: damage in the last segment with
- * no verified batch after it looks like a write in progress, so the reader ends there; the writer's
- * recovery at its next open tells the two apart.
+ * no verified batch after it and no durable end past it looks like a write in progress, so the
+ * reader ends there; the writer's recovery at its next open tells the two apart.
  */
 import { nodeFileIO } from '@seglog/io';
-import { ErrorCodes, readLimits, SeglogError, type DurableSource, type FileIO, type LogRecord, type ReaderOptions } from '@seglog/types';
+import { ErrorCodes, readLimits, SeglogError, type DurableSource, type FileIO, type LogRecord, type ReaderOptions, type ReaderVisibility } from '@seglog/types';
 import { BatchReader } from './batch-cache.js';
 import { HandlePool } from './handle-pool.js';
 import { LogWalker, type Found } from './log-walker.js';
 import { SegmentCatalog } from './segment-catalog.js';
+import { HeadVisibleEnd, LogVisibleEnd, type VisibleEnd } from './visible-end.js';
 
 /** The options `openReader` accepts; anything else is SEGLOG_INVALID_OPTION, as for `openLog`. */
-const KNOWN_OPTIONS = ['dir', 'io', 'durable', 'cacheBatches', 'cacheHandles'] as const;
+const KNOWN_OPTIONS = ['dir', 'io', 'durable', 'visibility', 'cacheBatches', 'cacheHandles'] as const;
 /** What an injected `io` must provide: every FileIO method a reader calls. */
 const READER_IO_METHODS = ['open', 'readdir', 'stat'] as const;
 
@@ -51,15 +52,15 @@ export class Reader {
   readonly #handles: HandlePool;
   readonly #batches: BatchReader;
   readonly #walker: LogWalker;
-  readonly #durable: DurableSource | undefined;
+  readonly #end: VisibleEnd;
   #closed = false;
 
   private constructor(options: ResolvedReaderOptions) {
     this.#handles = new HandlePool(options.io, options.cacheHandles);
     this.#catalog = new SegmentCatalog(options.io, options.dir, this.#handles);
     this.#batches = new BatchReader(this.#handles, options.cacheBatches);
-    this.#walker = new LogWalker(options.io, this.#catalog, this.#batches, options.durable);
-    this.#durable = options.durable;
+    this.#end = options.durable === undefined ? new HeadVisibleEnd(options.io, options.dir) : new LogVisibleEnd(options.durable, options.visibility === 'written');
+    this.#walker = new LogWalker(options.io, this.#catalog, this.#batches, this.#end);
   }
 
   /** The same as `openReader`. */
@@ -79,10 +80,11 @@ export class Reader {
     checkOffset('get offset', offset);
     this.#assertOpen();
     const first = await this.firstOffset();
-    const durableOffset = this.#durable?.durableOffset;
-    if (offset < first || (durableOffset !== undefined && offset >= durableOffset)) throw await this.#outOfRange(offset);
+    let visible = this.#end.known;
+    if (visible === undefined || offset >= visible) visible = await this.#end.refresh();
+    if (offset < first || (visible !== undefined && offset >= visible)) throw await this.#outOfRange(offset);
     const found = await this.#walker.find(offset);
-    if (found.kind === 'end') throw SeglogError.outOfRange(offset, first, this.#clamp(found.endOffset));
+    if (found.kind === 'end') throw SeglogError.outOfRange(offset, first, clamp(found.endOffset, visible));
     const { position, batch } = found.cursor;
     return batch.payloads[offset - position.expectedOffset]!.slice();
   }
@@ -114,7 +116,8 @@ export class Reader {
   /** One past the last visible record. */
   async endOffset(): Promise<number> {
     this.#assertOpen();
-    return this.#clamp(await this.#walker.end());
+    const visible = await this.#end.refresh();
+    return clamp(await this.#walker.end(), visible);
   }
 
   /** Closes every segment handle; later calls reject SEGLOG_CLOSED. Idempotent. */
@@ -133,33 +136,32 @@ export class Reader {
     this.#assertOpen();
     const first = await this.firstOffset();
     if (from < first) throw await this.#outOfRange(from);
+    let visible = await this.#end.refresh();
     let offset = from;
     let found: Found = await this.#walker.find(from);
-    while (offset < this.#limit(to) && found.kind === 'batch') {
-      const { position, batch } = found.cursor;
-      if (offset >= position.expectedOffset + batch.header.recordCount) {
-        found = await this.#walker.next(found.cursor);
-        continue;
+    for (;;) {
+      while (offset < clamp(to ?? Number.POSITIVE_INFINITY, visible) && found.kind === 'batch') {
+        const { position, batch } = found.cursor;
+        if (offset >= position.expectedOffset + batch.header.recordCount) {
+          found = await this.#walker.next(found.cursor);
+          continue;
+        }
+        this.#assertOpen();
+        yield { offset, payload: batch.payloads[offset - position.expectedOffset]!.slice() };
+        offset++;
       }
-      this.#assertOpen();
-      yield { offset, payload: batch.payloads[offset - position.expectedOffset]!.slice() };
-      offset++;
+      if (to !== undefined && offset >= to) return;
+      if (found.kind === 'end') break;
+      // Stopped at the durable end as last learned: more may have become durable since.
+      const learned = await this.#end.refresh();
+      if (learned === visible) break;
+      visible = learned;
     }
-    if (to !== undefined && offset >= to) return;
-    const end = found.kind === 'end' ? this.#clamp(found.endOffset) : this.#limit(undefined);
+    const end = found.kind === 'end' ? clamp(found.endOffset, visible) : clamp(Number.POSITIVE_INFINITY, visible);
     if (from > end) throw SeglogError.outOfRange(from, first, end);
     if (to !== undefined) {
       throw new SeglogError(ErrorCodes.OUT_OF_RANGE, `read range [${from}, ${to}) runs past the visible end ${end}`, { offset: to });
     }
-  }
-
-  /** Where iteration must stop: `to`, or what `durable` acknowledges now, whichever is lower. */
-  #limit(to: number | undefined): number {
-    return Math.min(to ?? Number.POSITIVE_INFINITY, this.#durable?.durableOffset ?? Number.POSITIVE_INFINITY);
-  }
-
-  #clamp(endOffset: number): number {
-    return Math.min(endOffset, this.#durable?.durableOffset ?? Number.POSITIVE_INFINITY);
   }
 
   async #outOfRange(offset: number): Promise<SeglogError> {
@@ -169,6 +171,11 @@ export class Reader {
   #assertOpen(): void {
     if (this.#closed) throw SeglogError.closed('reader');
   }
+}
+
+/** `endOffset` no further than the visible end (undefined: no limit beyond the chain). */
+function clamp(endOffset: number, visible: number | undefined): number {
+  return Math.min(endOffset, visible ?? Number.POSITIVE_INFINITY);
 }
 
 /** A bad argument to `get` or `read`: coded like a bad option, naming it and what it got. */
@@ -194,6 +201,7 @@ interface ResolvedReaderOptions {
   readonly dir: string;
   readonly io: FileIO;
   readonly durable: DurableSource | undefined;
+  readonly visibility: ReaderVisibility;
   readonly cacheBatches: number;
   readonly cacheHandles: number;
 }
@@ -210,10 +218,18 @@ function resolveReaderOptions(options: ReaderOptions): ResolvedReaderOptions {
   if (options.durable !== undefined && typeof options.durable?.durableOffset !== 'number') {
     throw SeglogError.invalidOption('durable', `must have a numeric durableOffset (pass a Log), got ${describe(options.durable)}`);
   }
+  const visibility = options.visibility ?? 'durable';
+  if (visibility !== 'durable' && visibility !== 'written') {
+    throw SeglogError.invalidOption('visibility', `must be 'durable' or 'written', got ${describe(options.visibility)}`);
+  }
+  if (visibility === 'written' && options.durable === undefined) {
+    throw SeglogError.invalidOption('visibility', `'written' needs durable: the Log of this process (another process can only learn the durable end)`);
+  }
   return {
     dir: options.dir,
     io: readerIo(options.io),
     durable: options.durable,
+    visibility,
     cacheBatches: positiveInteger('cacheBatches', options.cacheBatches, readLimits.readerCachedBatchesDefault),
     cacheHandles: positiveInteger('cacheHandles', options.cacheHandles, readLimits.readerOpenHandlesDefault),
   };

@@ -236,6 +236,10 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
       checked.continueFrom !== null
         ? await HeadCheckpoint.open(headConfig, checked.continueFrom)
         : await HeadCheckpoint.create(headConfig, freshHead(found.kind === 'valid' ? found.state.seq + 1 : 0, logId, firstOffset, nextOffset, checked.truncateEpoch));
+    // Recovery may find acknowledged records that HEAD's last write missed (a crash between a
+    // flush and its HEAD write): they are durable, so readers in other processes may see them now.
+    head.advance(nextOffset);
+    await head.flush();
   } catch (error) {
     await writer.close().catch(() => undefined);
     throw error;

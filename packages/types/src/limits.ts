@@ -170,6 +170,11 @@ export const readLimits = {
   readerSegmentIndexesMax: 1024,
   /** Index entries of a sealed segment that recovery tries, newest first, before a full scan. */
   recoveryIndexTriesMax: 8,
+  /**
+   * Reads of HEAD in a row that find no valid slot before a reader gives up (SEGLOG_CORRUPT). A
+   * slot being rewritten fails its CRC but the other slot stays valid, so one retry covers a race.
+   */
+  headReadAttempts: 3,
 } as const;
 
 // The reader adds in-memory index entries at the writer's default interval
