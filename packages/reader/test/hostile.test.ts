@@ -9,10 +9,8 @@ import type { ExecutionContext } from 'ava';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32c } from '@seglog/format';
 import { openLog } from '@seglog/store';
-import { SimFileIO } from '@seglog/testkit';
-import { isSeglogError } from '@seglog/types';
+import { SimFileIO, expectCode, withFormatVersion } from '@seglog/testkit';
 import type { ErrorCode } from '@seglog/types';
 import { openReader } from '../src/index.js';
 
@@ -24,14 +22,6 @@ function tempDir(t: ExecutionContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'seglog-reader-hostile-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
-}
-
-async function expectCode(t: ExecutionContext, promise: Promise<unknown>, code: ErrorCode, fields: { file?: string; positioned?: boolean } = {}): Promise<void> {
-  const error = await t.throwsAsync(promise);
-  t.true(isSeglogError(error, code), `expected ${code}, got ${String(error)}`);
-  if (!isSeglogError(error)) return;
-  if (fields.file !== undefined) t.is(error.file, fields.file, error.message);
-  if (fields.positioned === true) t.is(typeof error.positionBytes, 'number', error.message);
 }
 
 /** A closed log of `count` 100-byte records appended one at a time (so its layout is deterministic). */
@@ -67,10 +57,7 @@ test('a segment of a newer format version is SEGLOG_UNSUPPORTED_FORMAT naming it
   const dir = tempDir(t);
   await smallLog(dir, 7);
   const path = join(dir, seg(6));
-  const bytes = readFileSync(path);
-  bytes.writeUInt16LE(2, 8);
-  bytes.writeUInt32LE(crc32c(bytes.subarray(0, 40)), 40);
-  writeFileSync(path, bytes);
+  writeFileSync(path, withFormatVersion(readFileSync(path), 2));
   await readRefuses(t, dir, 'SEGLOG_UNSUPPORTED_FORMAT', path);
 });
 
@@ -151,6 +138,7 @@ test('records the store wrote read back exactly: zero-length records, a record o
   await log.append(backing.subarray(2, 5));
   await log.close();
   const reader = await openReader({ dir: '/edges', io });
-  t.deepEqual(await Promise.all([0, 1, 2, 3, 4].map((offset) => reader.get(offset))), [new Uint8Array(0), new Uint8Array(0), Uint8Array.of(7), largest, Uint8Array.of(1, 2, 3)]);
+  const expected = [new Uint8Array(0), new Uint8Array(0), Uint8Array.of(7), largest, Uint8Array.of(1, 2, 3)];
+  t.deepEqual(await Promise.all(expected.map((_, offset) => reader.get(offset))), expected);
   await reader.close();
 });

@@ -48,7 +48,8 @@ export class SegmentPreparer {
   /** Called after every batch written: tracks batch sizes, and starts preparing once the segment is half full. */
   noteBatch(spanBytes: number, segmentPositionBytes: number): void {
     const average = this.#averageBatchBytes;
-    this.#averageBatchBytes = average === null ? spanBytes : average + limits.averageBatchBytesSmoothingFraction * (spanBytes - average);
+    const weight = limits.averageBatchBytesSmoothingFraction;
+    this.#averageBatchBytes = average === null ? spanBytes : average + weight * (spanBytes - average);
     const { preallocate, segmentBytes } = this.#config;
     if (preallocate === 'never' || this.#next !== null) return;
     if (segmentPositionBytes < segmentBytes * limits.prepareNextSegmentFullFraction) return;

@@ -76,13 +76,20 @@ export class SegmentWriter {
    * would send it. Rewriting dirties the pages so this fdatasync really sends them; the bytes are
    * identical, so a torn rewrite cannot change what a sector holds.
    */
-  async resume(baseOffset: number, positionBytes: number, index: readonly IndexEntry[], lastBatchPositionBytes: number | null): Promise<void> {
+  async resume(
+    baseOffset: number,
+    positionBytes: number,
+    index: readonly IndexEntry[],
+    lastBatchPositionBytes: number | null,
+  ): Promise<void> {
     const { io, dir, blockBytes, indexIntervalBytes } = this.#config;
     const path = join(dir, segmentFileName(baseOffset));
     const handle = await wrapIo('open', path, () => io.open(path, this.#writeMode));
     let indexHandle: FileHandle;
     try {
-      if (lastBatchPositionBytes !== null) await this.#rewriteDurably(handle, path, lastBatchPositionBytes, positionBytes);
+      if (lastBatchPositionBytes !== null) {
+        await this.#rewriteDurably(handle, path, lastBatchPositionBytes, positionBytes);
+      }
       const indexPath = join(dir, indexFileName(baseOffset));
       indexHandle = await wrapIo('open', indexPath, () => io.open(indexPath, 'write'));
     } catch (error) {
@@ -91,7 +98,13 @@ export class SegmentWriter {
     }
     const last = index[index.length - 1];
     const lastIndexedPositionBytes = last === undefined ? -Infinity : last.blockNumber * blockBytes;
-    const indexWriter = new IndexWriter({ handle: indexHandle, blockBytes, intervalBytes: indexIntervalBytes, entriesWritten: index.length, lastIndexedPositionBytes });
+    const indexWriter = new IndexWriter({
+      handle: indexHandle,
+      blockBytes,
+      intervalBytes: indexIntervalBytes,
+      entriesWritten: index.length,
+      lastIndexedPositionBytes,
+    });
     this.#active = { path, handle, index: indexWriter, positionBytes };
   }
 
@@ -177,7 +190,13 @@ export class SegmentWriter {
       await closeAbandoned(writeHandle);
       throw error;
     }
-    const index = new IndexWriter({ handle: indexHandle, blockBytes, intervalBytes: indexIntervalBytes, entriesWritten: 0, lastIndexedPositionBytes: -Infinity });
+    const index = new IndexWriter({
+      handle: indexHandle,
+      blockBytes,
+      intervalBytes: indexIntervalBytes,
+      entriesWritten: 0,
+      lastIndexedPositionBytes: -Infinity,
+    });
     this.#active = { path, handle: writeHandle, index, positionBytes: blockBytes };
   }
 

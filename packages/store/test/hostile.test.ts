@@ -10,10 +10,10 @@ import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HEAD_FILE_NAME, crc32c, decodeHead } from '@seglog/format';
+import { HEAD_FILE_NAME, decodeHead } from '@seglog/format';
 import type { HeadState } from '@seglog/format';
 import { nodeFileIO } from '@seglog/io';
-import { SimFileIO, readLog } from '@seglog/testkit';
+import { SimFileIO, expectCode, readLog, withFormatVersion } from '@seglog/testkit';
 import { isSeglogError } from '@seglog/types';
 import type { ErrorCode, LogOptions } from '@seglog/types';
 import { openLog } from '../src/index.js';
@@ -22,14 +22,6 @@ import { tempDir } from './helpers/temp-log.js';
 /** 512-byte blocks, 3 batch blocks per segment: 100-byte records appended one by one give segments 0, 3, 6. */
 const tiny = { blockBytes: 512, segmentBytes: 2048, commitWindow: { fixedMicros: 0 }, preallocate: false } as const;
 const seg = (base: number): string => `${String(base).padStart(20, '0')}.seg`;
-
-async function expectCode(t: ExecutionContext, promise: Promise<unknown>, code: ErrorCode, fields: { file?: string; positioned?: boolean } = {}): Promise<void> {
-  const error = await t.throwsAsync(promise);
-  t.true(isSeglogError(error, code), `expected ${code}, got ${String(error)}`);
-  if (!isSeglogError(error)) return;
-  if (fields.file !== undefined) t.is(error.file, fields.file, error.message);
-  if (fields.positioned === true) t.is(typeof error.positionBytes, 'number', error.message);
-}
 
 /** A closed log of `count` 100-byte records appended one at a time (so its layout is deterministic). */
 async function smallLog(dir: string, count: number, fill = 1): Promise<void> {
@@ -160,11 +152,7 @@ test('a segment of a newer format version is SEGLOG_UNSUPPORTED_FORMAT naming it
   t.teardown(cleanup);
   await smallLog(dir, 7);
   const path = join(dir, seg(6));
-  const bytes = readFileSync(path);
-  bytes.writeUInt16LE(2, 8);
-  // A real newer writer would checksum its own header: recompute the CRC so only the version speaks.
-  bytes.writeUInt32LE(crc32c(bytes.subarray(0, 40)), 40);
-  writeFileSync(path, bytes);
+  writeFileSync(path, withFormatVersion(readFileSync(path), 2));
   await openRefuses(t, dir, 'SEGLOG_UNSUPPORTED_FORMAT', path);
 });
 

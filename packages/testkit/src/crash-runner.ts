@@ -159,7 +159,7 @@ async function runOneOpen(context: CaseContext, log: CrashTarget, run: BootRun, 
 
 /** One boot: open, check, append (closing and reopening at times) until the power is cut. */
 async function runBoot(context: CaseContext, bootIndex: number): Promise<void> {
-  const { sim, prng, model, kase } = context;
+  const { sim, prng, model } = context;
   const io = sim.boot();
   const timer = new CrashTimer(sim, drawCrashTurns(prng));
   const run = new BootRun(model, () => timer.fired);
@@ -171,7 +171,13 @@ async function runBoot(context: CaseContext, bootIndex: number): Promise<void> {
   }
 }
 
-async function runBootUntilCrash(context: CaseContext, bootIndex: number, io: FileIO, timer: CrashTimer, run: BootRun): Promise<void> {
+async function runBootUntilCrash(
+  context: CaseContext,
+  bootIndex: number,
+  io: FileIO,
+  timer: CrashTimer,
+  run: BootRun,
+): Promise<void> {
   const { sim, prng, model, kase } = context;
   // Recovery of many small segments takes hundreds of turns: most boots count from after it.
   if (prng.bool(0.7)) timer.pause();
@@ -212,7 +218,9 @@ async function finalBoot(context: CaseContext): Promise<void> {
   await checkOpened(context, io, log);
   const target = run.submittedRecords + prng.int(1, 200);
   model.where = 'final boot, appending';
-  await Promise.all(Array.from({ length: 3 }, () => appender({ log, run, prng, maxRecordBytes: context.maxRecordBytes, stop: () => run.submittedRecords >= target })));
+  const stop = (): boolean => run.submittedRecords >= target;
+  const { maxRecordBytes } = context;
+  await Promise.all(Array.from({ length: 3 }, () => appender({ log, run, prng, maxRecordBytes, stop })));
   await log.close();
   if (run.failure !== null) throw run.failure;
   const ackedEnd = model.ackedEnd;
@@ -225,13 +233,19 @@ async function finalBoot(context: CaseContext): Promise<void> {
 }
 
 /** Runs the case `seed` of `system`; resolves with its counts or rejects with a CrashCheckFailure. */
-export async function runCrashCase(seed: number, system: CrashSystem, options: CrashCaseOptions = {}): Promise<CrashCaseResult> {
+export async function runCrashCase(
+  seed: number,
+  system: CrashSystem,
+  options: CrashCaseOptions = {},
+): Promise<CrashCaseResult> {
   const prng = new Prng(seed);
   const sim = new SimFileIO({ seed: prng.nextU32() });
   const model = new LogModel(seed);
   const kase = system.drawCase(prng, seed);
   const maxRecordBytes = kase.maxRecordBytes;
-  const stats: CaseStats = { opens: 0, crashesInOpen: 0, crashesInClose: 0, tornTails: 0, unackedSurvivors: 0, filesCreated: 0, faults: 0 };
+  const stats: CaseStats = {
+    opens: 0, crashesInOpen: 0, crashesInClose: 0, tornTails: 0, unackedSurvivors: 0, filesCreated: 0, faults: 0,
+  };
   const faultOps = options.faultOps ?? DEFAULT_FAULT_OPS;
   const context: CaseContext = { seed, prng, sim, kase, model, maxRecordBytes, faultOps, stats };
   const crashes = prng.int(2, 7);
@@ -246,5 +260,6 @@ export async function runCrashCase(seed: number, system: CrashSystem, options: C
     throw model.fail(`unexpected error: ${describeError(error)}`, error);
   }
   const { writes, bytesWritten, datasyncs } = sim.counters;
-  return { seed, crashPoints: crashes, ...stats, acks: model.acks, records: model.ackedEnd, writes, bytesWritten, datasyncs };
+  const counters = { writes, bytesWritten, datasyncs };
+  return { seed, crashPoints: crashes, ...stats, acks: model.acks, records: model.ackedEnd, ...counters };
 }

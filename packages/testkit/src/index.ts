@@ -3,8 +3,9 @@
  * power, tears writes and fails on demand; its fault model heads sim-file-io.ts), boot views that
  * fence a crashed program off the rebooted disk (SimBootIO), fileIoSuite (the conformance tests
  * every FileIO implementation must pass), readLog (a log read back through @seglog/format alone),
- * the corruption fuzzer's damage catalogue (damageLog) and the crash runner (runCrashCase: seeded power cuts and faults against an injected system,
- * see crash-target.ts). Never a runtime dependency; never imports the store or the reader.
+ * the corruption fuzzer's damage catalogue (damageLog) and the crash runner (runCrashCase: seeded
+ * power cuts and faults against an injected system, see crash-target.ts). Never a runtime
+ * dependency; never imports the store or the reader.
  */
 export { Prng, seedFromEnv } from './prng.js';
 export { SimFileIO } from './sim-file-io.js';
@@ -28,7 +29,10 @@ export type { CrashCase, CrashSystem, CrashTarget } from './crash-target.js';
 export { CrashCheckFailure } from './crash-model.js';
 export { CrashTimer, nextTurn, steppingClock, waitTurns } from './crash-turns.js';
 export { propertyRuns, replayHint, withReplay } from './replay.js';
+export type { PropertyRuns } from './replay.js';
 export { layoutLog, layoutSegment, segmentNames } from './log-layout.js';
 export type { BatchLayout, SegmentLayout } from './log-layout.js';
-export { copyFiles, damageLog } from './log-damage.js';
+export { copyFiles, damageLog, withFormatVersion } from './log-damage.js';
 export type { LogFiles, LogImage } from './log-damage.js';
+export { expectCode } from './expect-code.js';
+export type { ExpectedErrorFields } from './expect-code.js';

@@ -11,7 +11,7 @@
  * happens to change nothing is not counted. Used by the store's corruption fuzz; any test that
  * damages a seglog log should draw from here, so there is one catalogue of damage.
  */
-import { NEXT_SEGMENT_TMP } from '@seglog/format';
+import { NEXT_SEGMENT_TMP, SEGMENT_HEADER_BYTES, crc32c } from '@seglog/format';
 import type { SegmentLayout } from './log-layout.js';
 import type { Prng } from './prng.js';
 
@@ -203,7 +203,8 @@ const damageIndex: Damage = (files, base, prng) => {
 const deleteSegment: Damage = (files, base, prng) => {
   const present = base.segments.filter((segment) => files.has(segment.name));
   if (present.length < 3) return 'delete: too few segments';
-  const segment = prng.bool(0.7) ? prng.pick(present.slice(1, -1)) : prng.pick([present[0]!, present[present.length - 1]!]);
+  const ends = [present[0]!, present[present.length - 1]!];
+  const segment = prng.bool(0.7) ? prng.pick(present.slice(1, -1)) : prng.pick(ends);
   files.delete(segment.name);
   if (prng.bool(0.5)) files.delete(segment.indexName);
   return `delete ${segment.name}`;
@@ -247,4 +248,18 @@ export function damageLog(files: LogFiles, base: LogImage, prng: Prng): string[]
 /** A fresh, independent copy of a log's files for one case. */
 export function copyFiles(files: ReadonlyMap<string, Uint8Array>): LogFiles {
   return new Map([...files].map(([name, bytes]) => [name, bytes.slice()]));
+}
+
+/**
+ * A copy of a segment's bytes as a writer of format `version` would have written its header: the
+ * version field (u16 at byte 8) set and the header CRC (the last 4 of its 44 bytes) recomputed,
+ * so only the version speaks. For tests of SEGLOG_UNSUPPORTED_FORMAT.
+ */
+export function withFormatVersion(segment: Uint8Array, version: number): Uint8Array {
+  const bytes = segment.slice();
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const crcAt = SEGMENT_HEADER_BYTES - 4;
+  view.setUint16(8, version, true);
+  view.setUint32(crcAt, crc32c(bytes.subarray(0, crcAt)), true);
+  return bytes;
 }

@@ -53,7 +53,8 @@ export function layoutSegment(name: string, bytes: Uint8Array, file = name): Seg
     const batch = decodeBatch(header.logId, bytes, position, header.blockBytes, offset);
     if (batch === null) break;
     const endBytes = position + BATCH_HEADER_BYTES + batch.header.bodyBytes;
-    batches.push({ positionBytes: position, endBytes, firstOffset: offset, recordCount: batch.header.recordCount, payloads: batch.payloads });
+    const { recordCount } = batch.header;
+    batches.push({ positionBytes: position, endBytes, firstOffset: offset, recordCount, payloads: batch.payloads });
     position += batch.spanBytes;
     offset += batch.header.recordCount;
   }

@@ -11,12 +11,17 @@ export function replayHint(seed: number): string {
   return `reproduce with SEGLOG_SEED=${seed}`;
 }
 
+export interface PropertyRuns {
+  readonly seed: number;
+  readonly numRuns: number;
+}
+
 /** `{ seed, numRuns }` for fast-check's `fc.assert`: the seed from SEGLOG_SEED, else `defaultSeed`. */
-export function propertyRuns(numRuns: number, defaultSeed = 0x5eed_0001): { readonly seed: number; readonly numRuns: number } {
+export function propertyRuns(numRuns: number, defaultSeed = 0x5eed_0001): PropertyRuns {
   return { seed: seedFromEnv(defaultSeed), numRuns };
 }
 
-function withHint(error: unknown, seed: number): unknown {
+function withHint(error: unknown, seed: number): Error {
   if (!(error instanceof Error)) return new Error(`${String(error)}; ${replayHint(seed)}`, { cause: error });
   if (!error.message.includes(replayHint(seed))) error.message = `${error.message}\n${replayHint(seed)}`;
   return error;
@@ -30,6 +35,10 @@ export function withReplay<T>(seed: number, run: () => T): T {
   } catch (error) {
     throw withHint(error, seed);
   }
-  if (result instanceof Promise) return result.catch((error: unknown) => Promise.reject(withHint(error, seed))) as T;
+  if (result instanceof Promise) {
+    return result.catch((error: unknown) => {
+      throw withHint(error, seed);
+    }) as T;
+  }
   return result;
 }

@@ -58,7 +58,9 @@ async function readFile(fileIo: FileIO): Promise<Uint8Array> {
   try {
     const bytes = new Uint8Array(await handle.sizeBytes());
     let filled = 0;
-    for (let count = -1; filled < bytes.length && count !== 0; filled += count) count = await handle.read(bytes.subarray(filled), filled);
+    for (let count = -1; filled < bytes.length && count !== 0; filled += count) {
+      count = await handle.read(bytes.subarray(filled), filled);
+    }
     return bytes.subarray(0, filled);
   } finally {
     await handle.close();

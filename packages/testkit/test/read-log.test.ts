@@ -72,7 +72,11 @@ test('a torn last batch ends the log where the chain breaks', async (t) => {
 test('a gap between segments, a foreign segment or a misnamed segment throws, naming the file', async (t) => {
   const gap = await machine({ [segmentFileName(0)]: segment(0, [2]), [segmentFileName(5)]: segment(5, [1]) });
   await t.throwsAsync(readLog(gap, DIR), { message: /00000000000000000005\.seg: starts at offset 5, but the log continues at 2/ });
-  const foreign = await machine({ [segmentFileName(0)]: segment(0, [2]), [segmentFileName(2)]: segment(2, [1], new Uint8Array(16).fill(7)) });
+  const otherLogId = new Uint8Array(16).fill(7);
+  const foreign = await machine({
+    [segmentFileName(0)]: segment(0, [2]),
+    [segmentFileName(2)]: segment(2, [1], otherLogId),
+  });
   await t.throwsAsync(readLog(foreign, DIR), { message: /another log/ });
   const misnamed = await machine({ [segmentFileName(3)]: segment(0, [2]) });
   await t.throwsAsync(readLog(misnamed, DIR), { message: /header says base offset 0, the name 3/ });

@@ -18,7 +18,10 @@ export interface PoolMetrics {
   readonly hits: number;
   /** Buffers that had to be allocated (the pool was still growing toward its cap). */
   readonly misses: number;
-  /** Requests for a batch buffer refused because the pool was at its cap: the appends behind them waited for a batch to complete. */
+  /**
+   * Requests for a batch buffer refused because the pool was at its cap: the appends behind them
+   * waited for a batch to complete.
+   */
   readonly waits: number;
   readonly buffersAllocated: number;
   readonly buffersFree: number;
@@ -70,7 +73,7 @@ export interface LogMetrics {
   readonly batchFullnessPercent: Summary;
   /** Why batches were sealed: full (bytes or records cap), window (the window ran out), idle (disk idle and no window). */
   readonly sealReasons: SealReasons;
-  /** Batches whose write or fdatasync failed (each one poisons the log until reopen). */
+  /** Batches whose write or flush failed (each one poisons the log until reopen). */
   readonly errors: number;
   /** The commit window currently applied, microseconds. */
   readonly commitWindowMicros: number;
