@@ -29,6 +29,7 @@ import { HandlePool } from './handle-pool.js';
 import { LogWalker, type Found } from './log-walker.js';
 import { SegmentCatalog } from './segment-catalog.js';
 import { HeadVisibleEnd, LogVisibleEnd, type VisibleEnd } from './visible-end.js';
+import { WakeUps } from './wake-ups.js';
 
 /** The options `openReader` accepts; anything else is SEGLOG_INVALID_OPTION, as for `openLog`. */
 const KNOWN_OPTIONS = ['dir', 'io', 'durable', 'visibility', 'cacheBatches', 'cacheHandles'] as const;
@@ -38,8 +39,15 @@ const READER_IO_METHODS = ['open', 'readdir', 'stat'] as const;
 export interface ReadRange {
   /** First offset to return. */
   readonly from: number;
-  /** One past the last offset to return; without it, read to the visible end. */
+  /** One past the last offset to return; without it, read to the visible end. Wins over `follow`. */
   readonly to?: number;
+  /**
+   * Without `to`: at the visible end, wait for more records to become durable instead of ending,
+   * across segment rolls, until the loop breaks, `reader.close()`, or `signal` aborts.
+   */
+  readonly follow?: boolean;
+  /** Ends the iteration, rejecting with `signal.reason` (as Node's own APIs do). */
+  readonly signal?: AbortSignal;
 }
 
 /** Opens a reader on `options.dir`; the directory's segment headers are checked now. */
@@ -53,6 +61,11 @@ export class Reader {
   readonly #batches: BatchReader;
   readonly #walker: LogWalker;
   readonly #end: VisibleEnd;
+  readonly #io: FileIO;
+  readonly #dir: string;
+  readonly #durable: DurableSource | undefined;
+  /** The wake-up sources of every follow in progress, closed by `close()`. */
+  readonly #followers = new Set<WakeUps>();
   #closed = false;
 
   private constructor(options: ResolvedReaderOptions) {
@@ -61,6 +74,9 @@ export class Reader {
     this.#batches = new BatchReader(this.#handles, options.cacheBatches);
     this.#end = options.durable === undefined ? new HeadVisibleEnd(options.io, options.dir) : new LogVisibleEnd(options.durable, options.visibility === 'written');
     this.#walker = new LogWalker(options.io, this.#catalog, this.#batches, this.#end);
+    this.#io = options.io;
+    this.#dir = options.dir;
+    this.#durable = options.durable;
   }
 
   /** The same as `openReader`. */
@@ -93,6 +109,8 @@ export class Reader {
    * Records from `from` (inclusive) to `to` (exclusive), in order, across segments. Without `to`,
    * up to the visible end as the iteration reaches it. Rejects SEGLOG_OUT_OF_RANGE when `from` is
    * outside [firstOffset, visible end], or, after the records that exist, when `to` is past the end.
+   * With `follow` (and no `to`) it never ends by itself: see ReadRange. A record's position counts
+   * as consumed only once the caller asks for the next one; read-ahead is one decoded batch.
    */
   read(range: ReadRange): AsyncIterableIterator<LogRecord> {
     if (typeof range !== 'object' || range === null) {
@@ -103,7 +121,9 @@ export class Reader {
       checkOffset('read range to', range.to);
       if (range.to < range.from) throw badArgument('read range to', `must not be below from (${range.from}), got ${range.to}`);
     }
-    return this.#iterate(range.from, range.to);
+    if (range.follow !== undefined && typeof range.follow !== 'boolean') throw badArgument('read range follow', `must be a boolean, got ${describe(range.follow)}`);
+    if (range.signal !== undefined && !(range.signal instanceof AbortSignal)) throw badArgument('read range signal', `must be an AbortSignal, got ${describe(range.signal)}`);
+    return this.#iterate(range.from, range.to, range.follow === true && range.to === undefined, range.signal);
   }
 
   /** The offset of the oldest record in the log (0 for a log with no segment yet). */
@@ -124,6 +144,7 @@ export class Reader {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const wakeUps of this.#followers) wakeUps.close();
     await this.#handles.close();
   }
 
@@ -132,30 +153,51 @@ export class Reader {
     return this.close();
   }
 
-  async *#iterate(from: number, to: number | undefined): AsyncGenerator<LogRecord> {
+  async *#iterate(from: number, to: number | undefined, follow: boolean, signal: AbortSignal | undefined): AsyncGenerator<LogRecord> {
+    signal?.throwIfAborted();
     this.#assertOpen();
     const first = await this.firstOffset();
     if (from < first) throw await this.#outOfRange(from);
     let visible = await this.#end.refresh();
     let offset = from;
     let found: Found = await this.#walker.find(from);
-    for (;;) {
-      while (offset < clamp(to ?? Number.POSITIVE_INFINITY, visible) && found.kind === 'batch') {
-        const { position, batch } = found.cursor;
-        if (offset >= position.expectedOffset + batch.header.recordCount) {
-          found = await this.#walker.next(found.cursor);
-          continue;
+    let wakeUps: WakeUps | null = null;
+    try {
+      for (;;) {
+        while (offset < clamp(to ?? Number.POSITIVE_INFINITY, visible) && found.kind === 'batch') {
+          if (follow && this.#closed) return; // close() ends a follow; a bounded read rejects SEGLOG_CLOSED
+          const { position, batch } = found.cursor;
+          if (offset >= position.expectedOffset + batch.header.recordCount) {
+            found = await this.#walker.next(found.cursor);
+            continue;
+          }
+          signal?.throwIfAborted();
+          this.#assertOpen();
+          yield { offset, payload: batch.payloads[offset - position.expectedOffset]!.slice() };
+          offset++;
         }
-        this.#assertOpen();
-        yield { offset, payload: batch.payloads[offset - position.expectedOffset]!.slice() };
-        offset++;
+        if (to !== undefined && offset >= to) return;
+        // At the end as last learned: more may have become durable since.
+        const learned = await this.#end.refresh();
+        const moved = learned !== visible;
+        visible = learned;
+        if (moved && found.kind === 'batch') continue;
+        if (!follow) break;
+        if (this.#closed) return;
+        if (wakeUps === null) {
+          wakeUps = new WakeUps(this.#io, this.#dir, this.#durable);
+          this.#followers.add(wakeUps);
+        }
+        if (moved) wakeUps.progressed();
+        else await wakeUps.wait(signal);
+        if (this.#closed) return;
+        if (found.kind === 'end') found = await this.#walker.find(offset);
       }
-      if (to !== undefined && offset >= to) return;
-      if (found.kind === 'end') break;
-      // Stopped at the durable end as last learned: more may have become durable since.
-      const learned = await this.#end.refresh();
-      if (learned === visible) break;
-      visible = learned;
+    } finally {
+      if (wakeUps !== null) {
+        wakeUps.close();
+        this.#followers.delete(wakeUps);
+      }
     }
     const end = found.kind === 'end' ? clamp(found.endOffset, visible) : clamp(Number.POSITIVE_INFINITY, visible);
     if (from > end) throw SeglogError.outOfRange(from, first, end);

@@ -12,6 +12,7 @@ import { LOG_ID_BYTES } from '@seglog/format';
 import type { HeadState } from '@seglog/format';
 import { GroupCommit } from './group-commit.js';
 import { checkHead } from './head-check.js';
+import { DurableListeners } from './durable-listeners.js';
 import type { LostRecords } from './head-check.js';
 import { HeadCheckpoint, readHead } from './head-checkpoint.js';
 import { wrapIo } from './io-errors.js';
@@ -42,6 +43,7 @@ export class Log {
   readonly #commit: GroupCommit;
   readonly #telemetry: Telemetry;
   readonly #window: WindowPolicy;
+  readonly #durableListeners: DurableListeners;
   #state: State = 'open';
   #closing: Promise<void> | null = null;
 
@@ -57,6 +59,7 @@ export class Log {
     firstOffset: number;
     recovery: RecoveryReport;
     head: HeadCheckpoint;
+    durableListeners: DurableListeners;
     lostRecords: LostRecords | null;
   }) {
     this.dir = parts.options.dir;
@@ -71,6 +74,7 @@ export class Log {
     this.recovery = parts.recovery;
     this.#head = parts.head;
     this.lostRecords = parts.lostRecords;
+    this.#durableListeners = parts.durableListeners;
   }
 
   /** The offset the next append will get. Readable after close (the end the log was left at). */
@@ -81,6 +85,15 @@ export class Log {
   /** One past the last durable (acknowledged) offset. Readable after close. */
   get durableOffset(): number {
     return this.#commit.durableOffset;
+  }
+
+  /**
+   * Calls `listener` with the new `durableOffset` each time a batch becomes durable (before its
+   * appends resolve); returns a function that unsubscribes. A wake-up hook for followers in this
+   * process: keep it cheap, it runs inside the acknowledgement path.
+   */
+  onDurable(listener: (durableOffset: number) => void): () => void {
+    return this.#durableListeners.add(listener);
   }
 
   /**
@@ -247,6 +260,7 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
   const pool = new BufferPool({ bufferBytes: effective.maxBatchBytes, bytesCap: poolBytesCap(effective) });
   const window = new WindowPolicy(effective.commitWindow, effective.clock.nowMicros());
   const checkpoint = head;
+  const durableListeners = new DurableListeners();
   commit = new GroupCommit(
     {
       dir: effective.dir,
@@ -261,7 +275,10 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
       writer,
       telemetry,
       window,
-      onDurable: (durableOffset) => checkpoint.advance(durableOffset),
+      onDurable: (durableOffset) => {
+        checkpoint.advance(durableOffset);
+        durableListeners.notify(durableOffset);
+      },
     },
     nextOffset,
   );
@@ -276,6 +293,7 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
     firstOffset: recovered?.firstOffset ?? 0,
     recovery: recovered?.report ?? { segments: 0, batchesScanned: 0, tornTailAt: null },
     head: checkpoint,
+    durableListeners,
     lostRecords: checked.lost,
   });
 }

@@ -175,6 +175,13 @@ export const readLimits = {
    * slot being rewritten fails its CRC but the other slot stays valid, so one retry covers a race.
    */
   headReadAttempts: 3,
+  /**
+   * A follower's safety-net poll of the durable end when no wake-up came: starts at this delay,
+   * doubles up to `followPollMaxMs`, and starts over whenever the end moved. Wake-ups (the log's
+   * hook, a directory watch) usually come first; the poll covers file systems that give none.
+   */
+  followPollMinMs: 5,
+  followPollMaxMs: 1000,
 } as const;
 
 // The reader adds in-memory index entries at the writer's default interval

@@ -113,6 +113,11 @@ export type ReaderVisibility = 'durable' | 'written';
 export interface DurableSource {
   /** One past the last durable offset. */
   readonly durableOffset: number;
+  /**
+   * Optional wake-up hook for followers in this process: `listener` is called after each batch
+   * becomes durable, with the new `durableOffset`; returns a function that unsubscribes.
+   */
+  onDurable?(listener: (durableOffset: number) => void): () => void;
 }
 
 export interface LogRecord {
