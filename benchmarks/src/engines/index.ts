@@ -1,7 +1,7 @@
 /**
  * One job: the engines of the suite by name, and running one cell on one of them in this process.
  */
-import { engineNames, type CellOptions, type CellResult, type EngineDefinition, type EngineName } from '../lib/cell.js';
+import type { CellOptions, CellResult, EngineDefinition, EngineName } from '../lib/cell.js';
 import { runCellOn } from '../lib/run-cell.js';
 import { levelEngine } from './level.js';
 import { lmdbEngine, lmdbOverlapEngine } from './lmdb.js';
@@ -21,10 +21,6 @@ export const engines: Record<EngineName, EngineDefinition> = {
   redis: redisEngine,
   nats: natsEngine,
 };
-
-export function allEngineInfo() {
-  return engineNames.map((name) => engines[name].info);
-}
 
 export function runCell(engine: EngineName, options: CellOptions): Promise<CellResult> {
   return runCellOn(engines[engine], options);

@@ -45,7 +45,7 @@ export const levelEngine: EngineDefinition = {
         await db.batch(ops, syncWrites);
         appends += payloads.length;
       },
-      counters: () => ({ appends, fdatasyncs: null }),
+      counters: () => ({ appends, flushes: null }),
       close: () => db.close(),
     };
   },

@@ -68,7 +68,7 @@ function lmdbDefinition(info: EngineInfo, syncOptions: { readonly overlappingSyn
           });
           appends += payloads.length;
         },
-        counters: () => ({ appends, fdatasyncs: null }),
+        counters: () => ({ appends, flushes: null }),
         close: () => db.close(),
       };
     },

@@ -64,7 +64,7 @@ export const natsEngine: EngineDefinition = {
         await Promise.all(payloads.map((payload) => js.publish('log', payload)));
         appends += payloads.length;
       },
-      counters: () => ({ appends, fdatasyncs: null }),
+      counters: () => ({ appends, flushes: null }),
       async close() {
         await connection.drain().catch(() => undefined);
         await server.stop();

@@ -30,7 +30,7 @@ export const plainEngine: EngineDefinition = {
       append: (payload) => file.append(payload),
       appendMany: (payloads) => file.appendMany(payloads),
       counters: () => file.counters(),
-      fdatasyncMicros: (): LatencySummary => file.fdatasyncLatency.summary(),
+      flushMicros: (): LatencySummary => file.fdatasyncLatency.summary(),
       close: () => file.close(),
     };
   },
@@ -42,7 +42,7 @@ export class PlainAppendFile {
   /** The end of the chain; never rejects, so one failed append does not fail every later one. */
   #tail: Promise<unknown> = Promise.resolve();
   #appends = 0;
-  #fdatasyncs = 0;
+  #flushes = 0;
 
   private constructor(fd: number) {
     this.#fd = fd;
@@ -75,7 +75,7 @@ export class PlainAppendFile {
   }
 
   counters(): EngineCounters {
-    return { appends: this.#appends, fdatasyncs: this.#fdatasyncs };
+    return { appends: this.#appends, flushes: this.#flushes };
   }
 
   async close(): Promise<void> {
@@ -88,7 +88,7 @@ export class PlainAppendFile {
     const startNanos = process.hrtime.bigint();
     await dataSyncFile(this.#fd);
     this.fdatasyncLatency.record(elapsedMicros(startNanos, process.hrtime.bigint()));
-    this.#fdatasyncs += 1;
+    this.#flushes += 1;
     const index = this.#appends;
     this.#appends += payloads.length;
     return index;

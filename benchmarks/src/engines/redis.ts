@@ -6,7 +6,7 @@
  * to its append-only file and fdatasyncs it before it sends any reply in that event-loop turn, so a
  * reply means the command is on disk; commands from all clients that arrive in one turn share one
  * fdatasync (Redis does group commit too). `--save ""` turns off RDB snapshots, which are not part
- * of durability here. Each cell starts its own server on a free loopback port in the cell's
+ * of durability here. Each cell starts its own server on a free loopback port (14400-14499) in the cell's
  * temporary directory and stops it by pid.
  *
  * One append is `XADD log * d <payload>` (a stream: Redis's log type); `appendMany` is the same
@@ -66,7 +66,7 @@ export const redisEngine: EngineDefinition = {
         if (replies === null || failed !== undefined) throw failed?.[0] ?? new Error('MULTI/EXEC aborted');
         appends += payloads.length;
       },
-      counters: () => ({ appends, fdatasyncs: null }),
+      counters: () => ({ appends, flushes: null }),
       async close() {
         await redis.quit().catch(() => undefined);
         await server.stop();

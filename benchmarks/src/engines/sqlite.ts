@@ -67,7 +67,7 @@ export const sqliteEngine: EngineDefinition = {
           insertMany(payloads);
           appends += payloads.length;
         }),
-      counters: () => ({ appends, fdatasyncs: null }),
+      counters: () => ({ appends, flushes: null }),
       close: () => Promise.resolve(void db.close()),
     };
   },

@@ -33,8 +33,8 @@ export interface EngineHandle extends AppendTarget {
   appendMany(payloads: readonly Uint8Array[]): Promise<unknown>;
   /** Server processes the engine talks to; their CPU counts toward CPU per append. */
   readonly serverPids: readonly number[];
-  /** fdatasync durations, when the engine times its own (seglog, plain). */
-  fdatasyncMicros?(): LatencySummary;
+  /** Flush durations (fdatasync, or seglog O_DSYNC batch writes), when the engine times its own (seglog, plain). */
+  flushMicros?(): LatencySummary;
   /** Engine-specific extras for the JSON file (seglog: its metrics at the end). */
   detail?(): unknown;
   close(): Promise<void>;
@@ -57,6 +57,8 @@ export interface CellOptions {
   readonly durationMillis: number;
   /** Defaults to uniform appends of `recordBytes`. */
   readonly workload?: Workload;
+  /** See DriveOptions.timeOperations. */
+  readonly timeOperations?: boolean;
 }
 
 export interface CellResult extends DriveResult {
@@ -65,16 +67,16 @@ export interface CellResult extends DriveResult {
   readonly workload: Workload;
   readonly recordBytes: number;
   readonly concurrency: number;
-  /** Durable appends per fdatasync over the window; null when the engine cannot count its flushes. */
-  readonly appendsPerFdatasync: number | null;
+  /** Durable appends per flush over the window; null when the engine cannot count its flushes. */
+  readonly appendsPerFlush: number | null;
   /** Engine counters over the engine's whole life, warm-up and drain included (read before close). */
   readonly totalAppends: number;
-  readonly totalFdatasyncs: number | null;
+  readonly totalFlushes: number | null;
   /** (this process + server processes) CPU over the window / appends in the window, µs. */
   readonly cpuMicrosPerAppend: number;
   readonly cost: WindowCost;
   /** Bytes the block device wrote over the window / payload bytes appended (machine-wide: an upper bound). */
   readonly deviceBytesPerPayloadByte: number | null;
-  readonly fdatasyncMicros?: LatencySummary;
+  readonly flushMicros?: LatencySummary;
   readonly detail?: unknown;
 }

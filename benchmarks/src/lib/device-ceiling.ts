@@ -53,10 +53,15 @@ export interface CeilingOptions {
 
 export function measureDeviceCeiling(options: CeilingOptions): DeviceCeiling {
   return {
-    syncedWrites: syncedWrites(join(options.dir, 'synced.bin'), options.syncedSeconds, true),
+    syncedWrites: measureSyncedWrites(options.dir, options.syncedSeconds),
     appendingWrites: syncedWrites(join(options.dir, 'appending.bin'), Math.min(1, options.syncedSeconds), false),
     sequential: sequentialWrite(join(options.dir, 'sequential.bin'), options.sequentialBytes),
   };
+}
+
+/** Preallocated 4 KiB write + fdatasync at queue depth 1 for `seconds`, in a file under `dir`. */
+export function measureSyncedWrites(dir: string, seconds: number): SyncedWriteFigures {
+  return syncedWrites(join(dir, 'synced.bin'), seconds, true);
 }
 
 function syncedWrites(path: string, seconds: number, preallocate: boolean): SyncedWriteFigures {

@@ -19,11 +19,11 @@ export async function runCellOn(definition: EngineDefinition, options: CellOptio
   // Every appender has drained by now, so these cover every append the cell made; they are read
   // before close because a closed engine need not answer.
   const totals = engine.counters();
-  const fdatasyncMicros = engine.fdatasyncMicros?.();
+  const flushMicros = engine.flushMicros?.();
   const detail = engine.detail?.();
   await engine.close();
   const cost = probe.result();
-  const windowFdatasyncs = drive.windowFdatasyncs;
+  const windowFlushes = drive.windowFlushes;
   const result: CellResult = {
     ...drive,
     engine: definition.info.name,
@@ -31,12 +31,12 @@ export async function runCellOn(definition: EngineDefinition, options: CellOptio
     workload: options.workload ?? { kind: 'uniform', recordBytes: options.recordBytes },
     recordBytes: options.recordBytes,
     concurrency: options.concurrency,
-    appendsPerFdatasync: windowFdatasyncs === null || windowFdatasyncs === 0 ? null : drive.windowAppends / windowFdatasyncs,
+    appendsPerFlush: windowFlushes === null || windowFlushes === 0 ? null : drive.windowAppends / windowFlushes,
     totalAppends: totals.appends,
-    totalFdatasyncs: totals.fdatasyncs,
+    totalFlushes: totals.flushes,
     cpuMicrosPerAppend: drive.appends === 0 ? 0 : (cost.selfCpuMicros + cost.serverCpuMicros) / drive.appends,
     cost,
     deviceBytesPerPayloadByte: cost.device === null || drive.payloadBytes === 0 ? null : cost.device.writeBytes / drive.payloadBytes,
   };
-  return { ...result, ...(fdatasyncMicros === undefined ? {} : { fdatasyncMicros }), ...(detail === undefined ? {} : { detail }) };
+  return { ...result, ...(flushMicros === undefined ? {} : { flushMicros }), ...(detail === undefined ? {} : { detail }) };
 }

@@ -1,7 +1,7 @@
 /**
  * One job: run a peer's server (redis-server, nats-server) for one cell: find its binary, pick a
- * free loopback port, start it in the cell's temporary directory, wait until it accepts
- * connections, and stop it by its process id.
+ * free loopback port of the suite's range (14400-14499), start it in the cell's temporary
+ * directory, wait until it accepts connections, and stop it by its process id.
  *
  * The suite installs nothing: a missing binary makes the peer "skipped" with the reason and the
  * setup command (docs/benchmarks.md). A server that this process started is also killed if this
@@ -37,16 +37,32 @@ export function missingServerReason(name: string, debianPackage: string): string
   return findBinary(name) === null ? `${name} not found (install it: apt-get install -y ${debianPackage})` : null;
 }
 
-/** A TCP port on 127.0.0.1 that was free a moment ago (the kernel picks it). */
-export function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * The loopback ports benchmark servers may use (the project gives the suite 14400-14499, so a
+ * server a benchmark starts never takes a port another helper's tests or servers expect).
+ */
+export const benchPortFirst = 14400;
+export const benchPortLast = 14499;
+
+/**
+ * A TCP port of the suite's range on 127.0.0.1 that was free a moment ago. The search starts at a
+ * place drawn from this process's id, so two benchmark processes rarely try the same ports first.
+ */
+export async function freeLoopbackPort(): Promise<number> {
+  const span = benchPortLast - benchPortFirst + 1;
+  const start = process.pid % span;
+  for (let i = 0; i < span; i += 1) {
+    const port = benchPortFirst + ((start + i) % span);
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free loopback port in ${benchPortFirst}-${benchPortLast}`);
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error('no port assigned'))));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 

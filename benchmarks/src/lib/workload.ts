@@ -1,13 +1,17 @@
 /**
  * One job: say what each appender does in a cell, and hand it its next operation.
  *
- * Three shapes cover the suite's scenarios:
+ * Closed loops (each appender awaits its operation before the next) cover the suite's scenarios:
  * - uniform: every operation is one `append` of `recordBytes` (the concurrency and size sweeps);
  * - batch: every operation is one `appendMany` of `batchRecords` records (a producer that already
  *   holds a batch, e.g. a consumer draining a socket);
  * - mixed: bursts of small records with an occasional large one and a short random pause between
  *   bursts, the shape of a service whose requests arrive in clumps. The large records and pauses
  *   come from a seeded generator, so every engine and every repetition sees the same trace.
+ * And one open loop, for latency at a given load rather than at saturation:
+ * - open: appends of `recordBytes` arrive on a schedule (Poisson arrivals at a rate that may vary
+ *   in time, from a seeded generator), whether or not earlier ones are done; an append's latency
+ *   runs from when it was due, so a stalled engine pays for the queue it builds (lib/drive.ts).
  */
 import { randomFillSync } from 'node:crypto';
 
@@ -23,7 +27,48 @@ export type Workload =
       readonly burstRecords: number;
       /** Each pause between bursts is uniform in [0, pauseMaxMillis]. */
       readonly pauseMaxMillis: number;
-    };
+    }
+  | { readonly kind: 'open'; readonly recordBytes: number; readonly rate: RateSchedule };
+
+/**
+ * Arrivals per second over a run of warm-up + window: steady; on for `onMillis` of every
+ * `periodMillis`, silent for the rest; or a ramp from 0 to `peakPerSecond` at mid-run and back to 0.
+ */
+export type RateSchedule =
+  | { readonly kind: 'steady'; readonly perSecond: number }
+  | { readonly kind: 'on-off'; readonly perSecond: number; readonly onMillis: number; readonly periodMillis: number }
+  | { readonly kind: 'ramp'; readonly peakPerSecond: number };
+
+/** The arrival rate `elapsedSeconds` into a run of `totalSeconds`, per second. */
+export function arrivalRate(schedule: RateSchedule, elapsedSeconds: number, totalSeconds: number): number {
+  switch (schedule.kind) {
+    case 'steady':
+      return schedule.perSecond;
+    case 'on-off':
+      return (elapsedSeconds * 1000) % schedule.periodMillis < schedule.onMillis ? schedule.perSecond : 0;
+    case 'ramp':
+      return schedule.peakPerSecond * Math.max(0, 1 - Math.abs((2 * elapsedSeconds) / totalSeconds - 1));
+  }
+}
+
+/**
+ * Seconds from one arrival to the next at `perSecond` (exponential gaps: Poisson arrivals), given a
+ * uniform draw in [0, 1); a silent schedule steps time forward by a millisecond.
+ */
+export function nextArrivalGapSeconds(perSecond: number, uniform: number): number {
+  return perSecond > 0 ? Math.log(1 / (1 - uniform)) / perSecond : 0.001;
+}
+
+function describeRate(rate: RateSchedule): string {
+  switch (rate.kind) {
+    case 'steady':
+      return `${rate.perSecond}/s`;
+    case 'on-off':
+      return `${rate.perSecond}/s for ${rate.onMillis} of ${rate.periodMillis} ms`;
+    case 'ramp':
+      return `ramp to ${rate.peakPerSecond}/s`;
+  }
+}
 
 /** One thing an appender does next: one append, or one appendMany. */
 export type Operation =
@@ -49,6 +94,8 @@ export function describeWorkload(workload: Workload): string {
       return `appendMany ${workload.batchRecords} x ${formatBytes(workload.recordBytes)}`;
     case 'mixed':
       return `mixed ${formatBytes(workload.smallBytes)} + 1/${workload.largeEveryRecords} x ${formatBytes(workload.largeBytes)}`;
+    case 'open':
+      return `open ${describeRate(workload.rate)} x ${formatBytes(workload.recordBytes)}`;
   }
 }
 
@@ -61,7 +108,8 @@ export function formatBytes(bytes: number): string {
 /** The operation stream of appender number `appenderIndex`. Payload buffers are reused. */
 export function operationSource(workload: Workload, appenderIndex: number): OperationSource {
   switch (workload.kind) {
-    case 'uniform': {
+    case 'uniform':
+    case 'open': {
       const op: Operation = { kind: 'append', payload: randomPayload(workload.recordBytes) };
       return { next: () => op };
     }

@@ -1,23 +1,14 @@
 /**
  * One job: reduce repetitions to what the tables show: per cell, the median of each figure and
  * its spread (min and max across repetitions), and the median device ceiling.
- *
- * Medians, not means: one repetition that met a slow spell of the shared disk should not move the
- * figure. The spread is reported next to it so a reader can see when a difference is noise.
+ * Medians and spreads: report/stats.ts.
  */
 import type { CellResult } from '../lib/cell.js';
 import type { DeviceCeiling } from '../lib/device-ceiling.js';
-import { median } from '../lib/stats.js';
+import { spreadOf, type Spread } from '../report/stats.js';
 import type { CellSpec } from './plan.js';
 import type { TimingRun } from './run-cells.js';
 import type { TraceFigures } from './trace.js';
-
-export interface Spread {
-  readonly median: number;
-  readonly min: number;
-  readonly max: number;
-  readonly samples: number;
-}
 
 export interface CellSummary {
   readonly cell: CellSpec;
@@ -33,7 +24,7 @@ export interface CellSummary {
   readonly maxMicros: Spread | null;
   readonly cpuMicrosPerAppend: Spread | null;
   /** From the engine's own counter (seglog, plain) when it has one, else from the strace pass. */
-  readonly appendsPerFdatasync: { readonly value: number; readonly source: 'engine' | 'strace' } | null;
+  readonly appendsPerFlush: { readonly value: number; readonly source: 'engine' | 'strace' } | null;
   readonly deviceBytesPerPayloadByte: Spread | null;
   readonly trace: TraceFigures | null;
   readonly traceError: string | null;
@@ -49,16 +40,6 @@ export interface CeilingSummary {
   readonly sequentialMegabytesPerSecond: Spread;
 }
 
-export function spreadOf(values: readonly number[]): Spread | null {
-  if (values.length === 0) return null;
-  return { median: median(values), min: Math.min(...values), max: Math.max(...values), samples: values.length };
-}
-
-/** (max - min) / median, as a percentage; 0 for a single sample. */
-export function spreadPercent(spread: Spread): number {
-  return spread.median === 0 ? 0 : ((spread.max - spread.min) / spread.median) * 100;
-}
-
 export function summarizeCell(
   cell: CellSpec,
   durable: boolean,
@@ -70,8 +51,8 @@ export function summarizeCell(
   const results = mine.flatMap((run) => (run.result === undefined ? [] : [run.result]));
   const pick = (figure: (result: CellResult) => number | null): Spread | null =>
     spreadOf(results.map(figure).filter((value): value is number => value !== null && Number.isFinite(value)));
-  const engineRatio = pick((r) => r.appendsPerFdatasync);
-  const appendsPerFdatasync =
+  const engineRatio = pick((r) => r.appendsPerFlush);
+  const appendsPerFlush =
     engineRatio !== null
       ? { value: engineRatio.median, source: 'engine' as const }
       : trace?.appendsPerSync != null
@@ -90,7 +71,7 @@ export function summarizeCell(
     p999Micros: pick((r) => (r.latencyMicros.count === 0 ? null : r.latencyMicros.p999)),
     maxMicros: pick((r) => (r.latencyMicros.count === 0 ? null : r.latencyMicros.max)),
     cpuMicrosPerAppend: pick((r) => r.cpuMicrosPerAppend),
-    appendsPerFdatasync,
+    appendsPerFlush,
     deviceBytesPerPayloadByte: pick((r) => r.deviceBytesPerPayloadByte),
     trace,
     traceError,

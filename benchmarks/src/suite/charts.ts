@@ -5,19 +5,11 @@
  * every line reads against what the disk itself can do. Engines that are not durable are drawn
  * dashed and named "(not durable)".
  */
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import type { EngineName } from '../lib/cell.js';
+import { renderChart, vegaLiteSchema, type ChartFile } from '../report/chart.js';
 import type { CeilingSummary, CellSummary } from './aggregate.js';
 import { defaultEngines } from './plan.js';
-
-export interface ChartFile {
-  readonly name: string;
-  readonly title: string;
-  readonly svg: string;
-}
 
 interface Point {
   readonly engineName: EngineName;
@@ -61,7 +53,11 @@ function engineLabel(s: CellSummary): string {
   return s.durable ? s.cell.engine : `${s.cell.engine} (not durable)`;
 }
 
-function pointsOf(rows: readonly CellSummary[], x: (s: CellSummary) => number, y: (s: CellSummary) => number | null | undefined): Point[] {
+function pointsOf(
+  rows: readonly CellSummary[],
+  x: (s: CellSummary) => number,
+  y: (s: CellSummary) => number | null | undefined,
+): Point[] {
   return rows.flatMap((s) => {
     const value = y(s);
     return value === null || value === undefined || !(value > 0) ? [] : [{ engineName: s.cell.engine, engine: engineLabel(s), x: x(s), y: value, durable: s.durable ? 'durable' : 'not durable' }];
@@ -93,7 +89,7 @@ function vegaLiteSpec(chart: ChartSpec): TopLevelSpec {
     );
   }
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    $schema: vegaLiteSchema,
     title: chart.title,
     width: 560,
     height: 320,
@@ -101,14 +97,10 @@ function vegaLiteSpec(chart: ChartSpec): TopLevelSpec {
   } as TopLevelSpec;
 }
 
-async function render(chart: ChartSpec): Promise<ChartFile> {
-  const view = new vega.View(vega.parse(compile(vegaLiteSpec(chart)).spec), { renderer: 'none' });
-  const svg = await view.toSVG();
-  view.finalize();
-  return { name: chart.name, title: chart.title, svg };
-}
-
-export async function drawCharts(summaries: readonly CellSummary[], ceiling: CeilingSummary | null): Promise<ChartFile[]> {
+export async function drawCharts(
+  summaries: readonly CellSummary[],
+  ceiling: CeilingSummary | null,
+): Promise<ChartFile[]> {
   const sweep = summaries.filter((s) => s.cell.scenarios.includes('concurrency'));
   const sizes = summaries.filter((s) => s.cell.scenarios.includes('size') && s.cell.workload.kind === 'uniform');
   const charts: ChartSpec[] = [];
@@ -151,16 +143,8 @@ export async function drawCharts(summaries: readonly CellSummary[], ceiling: Cei
     });
   }
   const files: ChartFile[] = [];
-  for (const chart of charts) if (chart.points.length > 0) files.push(await render(chart));
-  return files;
-}
-
-export async function writeCharts(dir: string, charts: readonly ChartFile[]): Promise<string[]> {
-  const paths: string[] = [];
   for (const chart of charts) {
-    const path = join(dir, chart.name);
-    await writeFile(path, chart.svg);
-    paths.push(path);
+    if (chart.points.length > 0) files.push(await renderChart(chart.name, chart.title, vegaLiteSpec(chart)));
   }
-  return paths;
+  return files;
 }

@@ -3,7 +3,8 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { engineNames, isEngineName, type EngineName } from '../lib/cell.js';
+import { listOf, nonNegativeInteger, positiveInteger, positiveNumber, withoutSeparator } from '../lib/args.js';
+import { engineNames, type EngineName } from '../lib/cell.js';
 import { defaultEngines, quickDefaultEngines, quickShape, scenarioNames, standardShape, type PlanShape, type ScenarioName } from './plan.js';
 import type { RunSettings } from './run-cells.js';
 
@@ -26,7 +27,7 @@ export interface SuiteOptions {
   readonly reportFrom: string | null;
 }
 
-export const usage = `usage: pnpm bench [-- options]     (node benchmarks/dist/suite.js [options])
+export const usage = `usage: pnpm bench [-- options]     (node benchmarks/dist/main.js suite [options])
   --quick                 short version (about a minute and a half): fewer cells, 1 repetition, short windows
   --scenarios LIST        comma-separated, from: ${scenarioNames.join(', ')} (default: all)
   --engines LIST          comma-separated, from: ${engineNames.join(', ')}
@@ -40,25 +41,11 @@ export const usage = `usage: pnpm bench [-- options]     (node benchmarks/dist/s
   --docs                  also write charts and tables into docs/benchmarks/
   --report FILE           run nothing: render tables, targets and charts again from a results.json
                           (into its folder, or --out DIR)
-  --help`;
-
-function list<T extends string>(text: string | undefined, allowed: readonly T[], what: string): T[] | null {
-  if (text === undefined) return null;
-  const items = text.split(',').map((item) => item.trim()).filter((item) => item !== '');
-  for (const item of items) if (!(allowed as readonly string[]).includes(item)) throw new TypeError(`unknown ${what} "${item}"\n${usage}`);
-  return items as T[];
-}
-
-function positive(text: string | undefined, fallback: number, flag: string, integer = false): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) throw new TypeError(`${flag} must be a positive ${integer ? 'integer' : 'number'}\n${usage}`);
-  return value;
-}
+`;
 
 export function parseSuiteOptions(argv: readonly string[]): SuiteOptions {
   const { values } = parseArgs({
-    args: argv.filter((arg) => arg !== '--'),
+    args: withoutSeparator(argv),
     options: {
       quick: { type: 'boolean', default: false },
       scenarios: { type: 'string' },
@@ -71,26 +58,19 @@ export function parseSuiteOptions(argv: readonly string[]): SuiteOptions {
       out: { type: 'string' },
       docs: { type: 'boolean', default: false },
       report: { type: 'string' },
-      help: { type: 'boolean', default: false },
     },
   });
-  if (values.help === true) {
-    console.log(usage);
-    process.exit(0);
-  }
   const quick = values.quick === true;
-  const engines = list(values.engines, engineNames, 'engine') ?? [...(quick ? quickDefaultEngines : defaultEngines)];
-  const chosen = engines.filter(isEngineName);
-  const warmupMillis = values['warmup-ms'] === undefined ? (quick ? 200 : 750) : Math.round(Number(values['warmup-ms']));
-  if (!Number.isInteger(warmupMillis) || warmupMillis < 0) throw new TypeError(`--warmup-ms must be a non-negative integer\n${usage}`);
+  const chosen = listOf(values.engines, engineNames, '--engines') ?? [...(quick ? quickDefaultEngines : defaultEngines)];
+  const warmupMillis = nonNegativeInteger(values['warmup-ms'], '--warmup-ms', quick ? 200 : 750);
   return {
     quick,
     shape: quick ? quickShape : standardShape,
-    scenarios: list(values.scenarios, scenarioNames, 'scenario') ?? [...scenarioNames],
+    scenarios: listOf(values.scenarios, scenarioNames, '--scenarios') ?? [...scenarioNames],
     engines: chosen.includes('seglog') ? chosen : ['seglog', ...chosen],
-    repetitions: positive(values.repetitions, quick ? 1 : 3, '--repetitions', true),
-    timing: { warmupMillis, durationMillis: Math.round(positive(values.seconds, quick ? 0.4 : 1.5, '--seconds') * 1000) },
-    trace: values['no-trace'] === true ? null : { warmupMillis: 200, durationMillis: Math.round(positive(values['trace-seconds'], quick ? 0.5 : 0.8, '--trace-seconds') * 1000) },
+    repetitions: positiveInteger(values.repetitions, '--repetitions', quick ? 1 : 3),
+    timing: { warmupMillis, durationMillis: Math.round(positiveNumber(values.seconds, '--seconds', quick ? 0.4 : 1.5) * 1000) },
+    trace: values['no-trace'] === true ? null : { warmupMillis: 200, durationMillis: Math.round(positiveNumber(values['trace-seconds'], '--trace-seconds', quick ? 0.5 : 0.8) * 1000) },
     ceilingSeconds: quick ? 1 : 2,
     sequentialMiB: quick ? 128 : 512,
     outDir: values.out === undefined ? null : resolve(values.out),

@@ -4,10 +4,10 @@
  * durability checks, the charts, and what each column means.
  */
 import type { EngineInfo, EngineName } from '../lib/cell.js';
-import type { MachineInfo } from '../lib/machine.js';
-import { renderMarkdownTable } from '../lib/table.js';
+import type { MachineInfo } from '../report/machine.js';
+import { renderMarkdownTable } from '../report/table.js';
 import type { CeilingSummary, CellSummary } from './aggregate.js';
-import type { ChartFile } from './charts.js';
+import type { ChartFile } from '../report/chart.js';
 import type { SuiteOptions } from './options.js';
 import { scenarioNames } from './plan.js';
 import { renderCeiling, renderScenario } from './tables.js';

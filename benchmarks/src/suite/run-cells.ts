@@ -6,7 +6,9 @@
  */
 import type { CellResult } from '../lib/cell.js';
 import type { DeviceCeiling } from '../lib/device-ceiling.js';
-import { cellScript, deviceScript, runChildJson } from './child.js';
+import { runChildJson } from '../lib/child.js';
+import { nominalRecordBytes } from '../lib/workload.js';
+import { rotate } from '../report/stats.js';
 import { groupCells, type CellSpec } from './plan.js';
 import type { Progress } from './progress.js';
 
@@ -32,10 +34,9 @@ export interface TimingRun {
 }
 
 export function cellArgs(cell: CellSpec, settings: RunSettings): string[] {
-  const recordBytes = cell.workload.kind === 'mixed' ? cell.workload.smallBytes : cell.workload.recordBytes;
   return [
     '--engine', cell.engine,
-    '--record-bytes', String(recordBytes),
+    '--record-bytes', String(nominalRecordBytes(cell.workload)),
     '--concurrency', String(cell.concurrency),
     '--seconds', String(settings.durationMillis / 1000),
     '--warmup-ms', String(settings.warmupMillis),
@@ -56,7 +57,7 @@ export async function runTimingPass(
   for (let repetition = 0; repetition < repetitions; repetition += 1) {
     progress.start(`device ceiling (repetition ${repetition + 1}/${repetitions})`, ceilingCostSeconds);
     try {
-      const ceiling = await runChildJson<DeviceCeiling>({ script: deviceScript, args: ceilingArgs, timeoutMillis: 120_000 });
+      const ceiling = await runChildJson<DeviceCeiling>({ command: 'device', args: ceilingArgs, timeoutMillis: 120_000 });
       ceilings.push(ceiling);
       progress.done(`${Math.round(ceiling.syncedWrites.writesPerSecond).toLocaleString('en-US')} synced 4 KiB writes/s, p99 ${ceiling.syncedWrites.latencyMicros.p99} µs; ${Math.round(ceiling.sequential.megabytesPerSecond)} MB/s sequential`);
     } catch (error) {
@@ -67,7 +68,7 @@ export async function runTimingPass(
         progress.start(`${progress.describe(cell)} (repetition ${repetition + 1}/${repetitions})`, cellCostSeconds(settings));
         try {
           const result = await runChildJson<CellResult>({
-            script: cellScript,
+            command: 'cell',
             args: cellArgs(cell, settings),
             timeoutMillis: settings.warmupMillis + settings.durationMillis + 90_000,
           });
@@ -82,9 +83,4 @@ export async function runTimingPass(
     }
   }
   return { runs, ceilings };
-}
-
-function rotate<T>(items: readonly T[], by: number): T[] {
-  const shift = items.length === 0 ? 0 : by % items.length;
-  return [...items.slice(shift), ...items.slice(0, shift)];
 }

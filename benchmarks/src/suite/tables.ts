@@ -3,9 +3,10 @@
  * seglog and to the device ceiling) and a cost table (CPU, flushes, syscalls, bytes written).
  */
 import type { EngineName } from '../lib/cell.js';
-import { formatCount, formatMicros, renderMarkdownTable, type Column } from '../lib/table.js';
+import { formatCount, formatMicros, renderMarkdownTable, type Column } from '../report/table.js';
 import { describeWorkload } from '../lib/workload.js';
-import { spreadPercent, type CeilingSummary, type CellSummary, type Spread } from './aggregate.js';
+import { spreadPercent, type Spread } from '../report/stats.js';
+import type { CeilingSummary, CellSummary } from './aggregate.js';
 import { defaultEngines, scenarioTitles, workloadKey, type ScenarioName } from './plan.js';
 
 const speedColumns: readonly Column[] = [
@@ -96,7 +97,7 @@ function speedRow(row: CellSummary, seglog: CellSummary | undefined, ceiling: Ce
 
 function costRow(row: CellSummary): string[] {
   const trace = row.trace;
-  const apf = row.appendsPerFdatasync;
+  const apf = row.appendsPerFlush;
   return [
     row.cell.engine,
     String(row.cell.concurrency),

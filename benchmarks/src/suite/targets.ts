@@ -7,7 +7,8 @@
  * LMDB with overlapping sync) and the hand-written plain baseline counts as a peer like any other.
  */
 import type { EngineInfo, EngineName } from '../lib/cell.js';
-import { renderMarkdownTable } from '../lib/table.js';
+import { ratio } from '../report/stats.js';
+import { renderMarkdownTable } from '../report/table.js';
 import type { CeilingSummary, CellSummary } from './aggregate.js';
 
 export type TargetStatus = 'PASS' | 'MISS' | 'n/a';
@@ -52,7 +53,7 @@ function check(target: string, required: string, measured: number | null | undef
   return { target, required, measured: show(measured), status: pass ? 'PASS' : 'MISS' };
 }
 
-const ratio = (v: number): string => `${v.toFixed(2)}x`;
+const times = (v: number): string => `${v.toFixed(2)}x`;
 const percent = (v: number): string => `${(v * 100).toFixed(1)}%`;
 
 export function checkTargets(summaries: readonly CellSummary[], ceiling: CeilingSummary | null): TargetCheck[] {
@@ -61,34 +62,29 @@ export function checkTargets(summaries: readonly CellSummary[], ceiling: Ceiling
   const peer256 = bestDurablePeer(summaries, 128, 256);
   const peerName256 = peer256 === undefined ? 'no durable peer' : peer256.cell.engine;
   checks.push(
-    check(`256 x 128 B: appends/s vs best durable peer (${peerName256})`, '>= 2x', divide(at256?.appendsPerSecond?.median, peer256?.appendsPerSecond?.median), 2, true, ratio),
-    check(`256 x 128 B: p99 vs ${peerName256}'s p99`, '<= 1x', divide(at256?.p99Micros?.median, peer256?.p99Micros?.median), 1, false, ratio),
+    check(`256 x 128 B: appends/s vs best durable peer (${peerName256})`, '>= 2x', ratio(at256?.appendsPerSecond?.median, peer256?.appendsPerSecond?.median), 2, true, times),
+    check(`256 x 128 B: p99 vs ${peerName256}'s p99`, '<= 1x', ratio(at256?.p99Micros?.median, peer256?.p99Micros?.median), 1, false, times),
     check('256 x 128 B: syscalls per append (write family + syncs, strace)', '<= 0.01', at256?.trace?.syscallsPerAppend, 0.01, false, (v) => v.toFixed(4)),
     check('256 x 128 B: CPU per append', '<= 1.5 µs', at256?.cpuMicrosPerAppend?.median, 1.5, false, (v) => `${v.toFixed(2)} µs`),
   );
   const at16 = uniform(summaries, 'seglog', 128, 16);
   const peer16 = bestDurablePeer(summaries, 128, 16);
   checks.push(
-    check(`16 x 128 B: appends/s vs best durable peer (${peer16?.cell.engine ?? 'none'})`, '>= 2.5x', divide(at16?.appendsPerSecond?.median, peer16?.appendsPerSecond?.median), 2.5, true, ratio),
+    check(`16 x 128 B: appends/s vs best durable peer (${peer16?.cell.engine ?? 'none'})`, '>= 2.5x', ratio(at16?.appendsPerSecond?.median, peer16?.appendsPerSecond?.median), 2.5, true, times),
   );
   const at1 = uniform(summaries, 'seglog', 128, 1);
   checks.push(
-    check('1 appender: appends/s vs device preallocated 4 KiB write+fdatasync rate', '>= 95%', divide(at1?.appendsPerSecond?.median, ceiling?.syncedWritesPerSecond.median), 0.95, true, percent),
-    check("1 appender: p99 vs device's p99", '<= 1.3x', divide(at1?.p99Micros?.median, ceiling?.syncedP99Micros.median), 1.3, false, ratio),
+    check('1 appender: appends/s vs device preallocated 4 KiB write+fdatasync rate', '>= 95%', ratio(at1?.appendsPerSecond?.median, ceiling?.syncedWritesPerSecond.median), 0.95, true, percent),
+    check("1 appender: p99 vs device's p99", '<= 1.3x', ratio(at1?.p99Micros?.median, ceiling?.syncedP99Micros.median), 1.3, false, times),
   );
   for (const recordBytes of [1024, 65536]) {
     const cell = uniform(summaries, 'seglog', recordBytes, 256);
     const label = recordBytes === 1024 ? '1 KiB' : '64 KiB';
     checks.push(
-      check(`256 x ${label}: MB/s vs sequential write bandwidth`, '>= 85%', divide(cell?.megabytesPerSecond?.median, ceiling?.sequentialMegabytesPerSecond.median), 0.85, true, percent),
+      check(`256 x ${label}: MB/s vs sequential write bandwidth`, '>= 85%', ratio(cell?.megabytesPerSecond?.median, ceiling?.sequentialMegabytesPerSecond.median), 0.85, true, percent),
     );
   }
   return checks;
-}
-
-function divide(numerator: number | undefined, denominator: number | undefined): number | null {
-  if (numerator === undefined || denominator === undefined || denominator === 0) return null;
-  return numerator / denominator;
 }
 
 export function checkDurability(summaries: readonly CellSummary[], infos: readonly EngineInfo[]): DurabilityCheck[] {

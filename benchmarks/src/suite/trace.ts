@@ -13,10 +13,14 @@
  * traced calls, which keeps the slowdown small.
  */
 import { spawnSync } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CellResult } from '../lib/cell.js';
+import { runChildJson } from '../lib/child.js';
 import { countCalls, tracedSyscalls, type CallCounts } from '../lib/strace-lines.js';
+import { withTempDir } from '../lib/tmpdir.js';
+import type { CellSpec } from './plan.js';
+import { cellArgs, type RunSettings } from './run-cells.js';
 
 export interface TraceWholeProcess {
   readonly records: number;
@@ -25,15 +29,12 @@ export interface TraceWholeProcess {
   readonly fileBytesPerPayloadByte: number;
   readonly counts: CallCounts;
 }
-import { cellScript, runChildJson } from './child.js';
-import { cellArgs, type RunSettings } from './run-cells.js';
-import type { CellSpec } from './plan.js';
 
 export interface TraceFigures {
   readonly records: number;
   /** Write-family calls on files and sockets plus sync calls, per durable append. */
   readonly syscallsPerAppend: number;
-  /** fsync/fdatasync/msync/sync_file_range calls per durable append. */
+  /** Flushes per durable append: sync-family calls plus writes to files opened with O_DSYNC/O_SYNC. */
   readonly syncsPerAppend: number;
   readonly appendsPerSync: number | null;
   /** Bytes the engine (and its server) wrote to files, per payload byte appended. */
@@ -50,25 +51,26 @@ export function straceUnavailableReason(): string | null {
   return probe.error === undefined ? null : 'strace not installed (apt-get install -y strace): syscall columns left empty';
 }
 
-export async function traceCell(cell: CellSpec, settings: RunSettings, workDir: string): Promise<TraceFigures> {
-  const outputPath = join(workDir, `strace-${process.pid}.txt`);
-  const wrapper = ['strace', '-f', '-ttt', '-qq', '--seccomp-bpf', '-y', '-s', '0', '-e', `trace=${tracedSyscalls.join(',')}`, '-e', 'signal=none', '-o', outputPath];
-  try {
-    const result = await runChildJson<CellResult>({
-      wrapper,
-      script: cellScript,
-      args: cellArgs(cell, settings),
-      timeoutMillis: settings.warmupMillis + settings.durationMillis + 120_000,
-    });
-    const text = await readFile(outputPath, 'utf8');
-    const window = { startMicros: result.windowStartEpochMicros, endMicros: result.windowEndEpochMicros };
-    return figuresOf(countCalls(text, window), countCalls(text), result);
-  } finally {
-    await rm(outputPath, { force: true });
-  }
+/** Runs `cell` once under strace in a child process; strace's output goes to a temporary directory. */
+export function traceCell(cell: CellSpec, settings: RunSettings): Promise<TraceFigures> {
+  return withTempDir((dir) => traceInto(cell, settings, join(dir, 'strace.txt')));
 }
 
-function figuresOf(counts: CallCounts, whole: CallCounts, result: CellResult): TraceFigures {
+async function traceInto(cell: CellSpec, settings: RunSettings, outputPath: string): Promise<TraceFigures> {
+  const wrapper = ['strace', '-f', '-ttt', '-qq', '--seccomp-bpf', '-y', '-s', '0', '-e', `trace=${tracedSyscalls.join(',')}`, '-e', 'signal=none', '-o', outputPath];
+  const result = await runChildJson<CellResult>({
+    wrapper,
+    command: 'cell',
+    args: cellArgs(cell, settings),
+    timeoutMillis: settings.warmupMillis + settings.durationMillis + 120_000,
+  });
+  const text = await readFile(outputPath, 'utf8');
+  const window = { startMicros: result.windowStartEpochMicros, endMicros: result.windowEndEpochMicros };
+  return figuresOf(countCalls(text, window), countCalls(text), result);
+}
+
+/** Per-append figures from the window's counts and the whole process's. */
+export function figuresOf(counts: CallCounts, whole: CallCounts, result: Pick<CellResult, 'appends' | 'payloadBytes' | 'lifetimeRecords' | 'lifetimePayloadBytes'>): TraceFigures {
   const records = Math.max(1, result.appends);
   const lifetimeRecords = Math.max(1, result.lifetimeRecords);
   return {

@@ -86,7 +86,13 @@ function readHeaderV1(dv: DataView, at: number): BatchHeader | 'header-insane' {
  * The batch at `at` in `bytes`, or why there is none. `expectedOffset` null accepts any first
  * offset (a search for valid data past a break). Allocates the header object and nothing per record.
  */
-export function stepBatch(logId: Uint8Array, bytes: Uint8Array, at: number, blockBytes: number, expectedOffset: number | null): BatchStep {
+export function stepBatch(
+  logId: Uint8Array,
+  bytes: Uint8Array,
+  at: number,
+  blockBytes: number,
+  expectedOffset: number | null,
+): BatchStep {
   const header = readBatchHeader(bytes, at);
   if (typeof header === 'string') return broken(header, null, 0, null);
   const neededBytes = BATCH_HEADER_BYTES + header.bodyBytes;
@@ -98,7 +104,12 @@ export function stepBatch(logId: Uint8Array, bytes: Uint8Array, at: number, bloc
   return { kind: 'batch', header, spanBytes: batchSpanBytes(header.bodyBytes, blockBytes) };
 }
 
-function broken(reason: BreakReason, header: BatchHeader | null, neededBytes: number, computedCrc: number | null): BatchBreak {
+function broken(
+  reason: BreakReason,
+  header: BatchHeader | null,
+  neededBytes: number,
+  computedCrc: number | null,
+): BatchBreak {
   return { kind: 'break', reason, header, neededBytes, computedCrc };
 }
 
@@ -140,7 +151,9 @@ function isZero(bytes: Uint8Array, at: number, lengthBytes: number): boolean {
 /** Payload views of a batch that `stepBatch` accepted at `at`, in offset order. */
 export function batchPayloads(bytes: Uint8Array, at: number, header: BatchHeader): Uint8Array[] {
   const payloads: Uint8Array[] = [];
-  walkFrames(bytes, at, header, (payloadAt, payloadBytes) => payloads.push(bytes.subarray(payloadAt, payloadAt + payloadBytes)));
+  walkFrames(bytes, at, header, (payloadAt, payloadBytes) => {
+    payloads.push(bytes.subarray(payloadAt, payloadAt + payloadBytes));
+  });
   return payloads;
 }
 

@@ -57,7 +57,11 @@ export interface BatchBeyond {
 }
 
 /** Follows the chain from `start`, each batch starting where the span of the one before ends. */
-export async function scanChain(file: ChainFile, start: ScanStart, windowBytes: number = readLimits.scanWindowBytes): Promise<ChainScan> {
+export async function scanChain(
+  file: ChainFile,
+  start: ScanStart,
+  windowBytes: number = readLimits.scanWindowBytes,
+): Promise<ChainScan> {
   const window = new ScanWindow(file.source, file.sizeBytes, windowBytes);
   const entries = [...(start.seedEntries ?? [])];
   const seedLast = entries[entries.length - 1];
@@ -103,8 +107,13 @@ export async function findBatchBeyond(
 }
 
 /** The batch at `positionBytes` with `expectedOffset`, or why there is none: one or two reads. */
-export async function batchAt(file: ChainFile, positionBytes: number, expectedOffset: number | null): Promise<BatchStep> {
-  const bytes = await readBatchBytes(file.source, positionBytes, readLimits.batchProbeBytes, expectedOffset, () => file.sizeBytes);
+export async function batchAt(
+  file: ChainFile,
+  positionBytes: number,
+  expectedOffset: number | null,
+): Promise<BatchStep> {
+  const probeBytes = readLimits.batchProbeBytes;
+  const bytes = await readBatchBytes(file.source, positionBytes, probeBytes, expectedOffset, () => file.sizeBytes);
   return stepBatch(file.logId, bytes, 0, file.blockBytes, expectedOffset);
 }
 
@@ -143,7 +152,11 @@ export async function blockHoldsData(file: ChainFile, positionBytes: number): Pr
  * all of it is zeros: where written data ends and preallocated space begins. From a chain's stop,
  * `dataEndBytes - endPositionBytes` is the size of a torn tail. Reads the rest of the file.
  */
-export async function dataEndBytes(file: ChainFile, fromBytes: number, windowBytes: number = readLimits.scanWindowBytes): Promise<number> {
+export async function dataEndBytes(
+  file: ChainFile,
+  fromBytes: number,
+  windowBytes: number = readLimits.scanWindowBytes,
+): Promise<number> {
   const window = new ScanWindow(file.source, file.sizeBytes, windowBytes);
   let dataEnd = fromBytes;
   for (let position = fromBytes; position < file.sizeBytes; ) {
@@ -164,7 +177,12 @@ export async function dataEndBytes(file: ChainFile, fromBytes: number, windowByt
  * `stepBatch` at `position`, reading the whole batch only once its header is sane, and never
  * more than the file holds: garbage claiming a 2 GiB body must not allocate 2 GiB.
  */
-async function stepAt(window: ScanWindow, file: ChainFile, position: number, expectedOffset: number | null): Promise<BatchStep> {
+async function stepAt(
+  window: ScanWindow,
+  file: ChainFile,
+  position: number,
+  expectedOffset: number | null,
+): Promise<BatchStep> {
   const head = await window.bytes(position, BATCH_HEADER_BYTES);
   const first = stepBatch(file.logId, head, 0, file.blockBytes, expectedOffset);
   if (first.kind === 'batch' || first.reason !== 'truncated' || position + first.neededBytes > file.sizeBytes) return first;

@@ -49,7 +49,9 @@ function segmentOf(blockBytes: number, base: number, recordSizes: readonly (read
 }
 
 /** A byte source over `bytes` that returns at most `readMaxBytes` per call, counting calls. */
-function fileOf(bytes: Uint8Array, blockBytes: number, readMaxBytes = Number.POSITIVE_INFINITY): ChainFile & { reads: number } {
+type CountedFile = ChainFile & { reads: number };
+
+function fileOf(bytes: Uint8Array, blockBytes: number, readMaxBytes = Number.POSITIVE_INFINITY): CountedFile {
   const file = {
     reads: 0,
     sizeBytes: bytes.length,
@@ -165,7 +167,8 @@ test('each way a chain stops is reported with where and why', async (t) => {
 test('findBatchBeyond finds a valid batch past damage, at the stop itself too, and nothing past a torn tail', async (t) => {
   const built = segmentOf(512, 0, [[10], [700], [30], [40]]);
   const damaged = built.bytes.slice();
-  damaged.fill(0xee, built.positions[1]!, built.positions[1]! + 600);
+  const second = built.positions[1]!;
+  damaged.fill(0xee, second, second + 600);
   const file = fileOf(damaged, 512);
   const scan = await scanChain(file, { positionBytes: 512, offset: 0, indexIntervalBytes: 512 });
   t.is(scan.endOffset, 1);
@@ -180,7 +183,8 @@ test('findBatchBeyond finds a valid batch past damage, at the stop itself too, a
   t.is(await findBatchBeyond(tornFile, tornScan.endPositionBytes, tornScan.endOffset), null);
   t.true(await blockHoldsData(tornFile, tornScan.endPositionBytes));
   t.false(await blockHoldsData(fileOf(concatBytes([built.bytes, new Uint8Array(512)]), 512), built.bytes.length));
-  const misdirected = concatBytes([built.bytes.subarray(0, built.positions[1]!), encodeBatch(LOG_ID, 5, [patternBytes(3, 5)], 512)]);
+  const later = encodeBatch(LOG_ID, 5, [patternBytes(3, 5)], 512);
+  const misdirected = concatBytes([built.bytes.subarray(0, second), later]);
   const misFile = fileOf(misdirected, 512);
   t.is((await findBatchBeyond(misFile, built.positions[1]!, 1))?.positionBytes, built.positions[1], 'a later offset right at the stop counts');
   t.is(await findBatchBeyond(misFile, built.positions[1]!, 6), null, 'an older offset does not');
@@ -202,7 +206,8 @@ test('dataEndBytes finds where written bytes end, so a tool can size a torn tail
 test('a scan can start from an index entry and keeps the entries before it', async (t) => {
   const built = segmentOf(512, 50, Array.from({ length: 12 }, (_, i) => [200 + i * 90]));
   const seed: IndexEntry[] = [{ firstOffset: 50, blockNumber: 1 }];
-  const scan = await scanChain(fileOf(built.bytes, 512), { positionBytes: built.positions[6]!, offset: 56, indexIntervalBytes: 1024, seedEntries: seed });
+  const start = { positionBytes: built.positions[6]!, offset: 56, indexIntervalBytes: 1024, seedEntries: seed };
+  const scan = await scanChain(fileOf(built.bytes, 512), start);
   t.is(scan.endOffset, 62);
   t.is(scan.batches, 6);
   t.deepEqual(scan.entries[0], seed[0]);
@@ -227,15 +232,19 @@ test('batchAt reads a batch bigger than its probe in two reads, and never reads 
 });
 
 const blockArb = fc.constantFrom(512, 4096);
-const batchesArb = fc.array(fc.array(fc.integer({ min: 0, max: 9000 }), { minLength: 1, maxLength: 6 }), { minLength: 0, maxLength: 14 });
-const damageArb = fc.option(fc.record({ at: fc.nat(), lengthBytes: fc.integer({ min: 1, max: 700 }), value: fc.nat({ max: 255 }) }));
+const sizesArb = fc.array(fc.integer({ min: 0, max: 9000 }), { minLength: 1, maxLength: 6 });
+const batchesArb = fc.array(sizesArb, { minLength: 0, maxLength: 14 });
+const hitArb = fc.record({ at: fc.nat(), lengthBytes: fc.integer({ min: 1, max: 700 }), value: fc.nat({ max: 255 }) });
+const damageArb = fc.option(hitArb);
+const readMaxArb = fc.constantFrom(7, 512, 5000, Number.POSITIVE_INFINITY);
 
 const windowArb = fc.constantFrom(600, 4096, 9000, 70_000, readLimits.scanWindowBytes);
 
 test('the scan agrees with a whole-buffer walk, for any batches, read sizes, window splits and damage', async (t) => {
   await t.notThrowsAsync(() =>
     fc.assert(
-      fc.asyncProperty(blockArb, batchesArb, damageArb, fc.constantFrom(7, 512, 5000, Number.POSITIVE_INFINITY), windowArb, async (blockBytes, batches, hit, readMaxBytes, windowBytes) => {
+      fc.asyncProperty(blockArb, batchesArb, damageArb, readMaxArb, windowArb, async (...drawn) => {
+        const [blockBytes, batches, hit, readMax, windowBytes] = drawn;
         const built = segmentOf(blockBytes, 3, batches);
         const bytes = built.bytes.slice();
         if (hit !== null) {
@@ -243,8 +252,9 @@ test('the scan agrees with a whole-buffer walk, for any batches, read sizes, win
           bytes.fill(hit.value, at, Math.min(bytes.length, at + hit.lengthBytes));
         }
         const reference = referenceWalk(bytes, blockBytes, 3, 16 * 1024);
-        const file = fileOf(bytes, blockBytes, readMaxBytes);
-        const scan = await scanChain(file, { positionBytes: blockBytes, offset: 3, indexIntervalBytes: 16 * 1024 }, windowBytes);
+        const file = fileOf(bytes, blockBytes, readMax);
+        const start = { positionBytes: blockBytes, offset: 3, indexIntervalBytes: 16 * 1024 };
+        const scan = await scanChain(file, start, windowBytes);
         if (scan.endPositionBytes !== reference.position || scan.endOffset !== reference.offset) throw new Error('stop differs');
         if (scan.stop.reason !== reference.reason) throw new Error(`reason ${scan.stop.reason} != ${reference.reason}`);
         if (JSON.stringify(scan.entries) !== JSON.stringify(reference.entries)) throw new Error('entries differ');

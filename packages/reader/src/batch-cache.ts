@@ -70,13 +70,15 @@ export class BatchReader {
     }
     const atBytes = positionBytes(segment, position);
     if (chunk !== undefined && chunk.segment.baseOffset === segment.baseOffset && atBytes >= chunk.startBytes) {
-      const batch = decodeBatch(segment.logId, chunk.bytes, atBytes - chunk.startBytes, segment.blockBytes, position.expectedOffset);
+      const at = atBytes - chunk.startBytes;
+      const batch = decodeBatch(segment.logId, chunk.bytes, at, segment.blockBytes, position.expectedOffset);
       if (batch !== null) return { batch: this.#remember(key, batch), reason: null, chunk };
     }
     const fresh: Chunk = { segment, startBytes: atBytes, bytes: await this.#readBatchBytes(segment, position) };
     const step = stepBatch(segment.logId, fresh.bytes, 0, segment.blockBytes, position.expectedOffset);
     if (step.kind === 'break') return { batch: null, reason: step.reason, chunk: fresh };
-    const batch: DecodedBatch = { header: step.header, payloads: batchPayloads(fresh.bytes, 0, step.header), spanBytes: step.spanBytes };
+    const payloads = batchPayloads(fresh.bytes, 0, step.header);
+    const batch: DecodedBatch = { header: step.header, payloads, spanBytes: step.spanBytes };
     return { batch: this.#remember(key, batch), reason: null, chunk: fresh };
   }
 
@@ -84,7 +86,9 @@ export class BatchReader {
   async #readBatchBytes(segment: SegmentInfo, position: Position): Promise<Uint8Array> {
     const chunkBytes = Math.max(readLimits.readerChunkBytes, segment.blockBytes);
     return this.#handles.use(segment.path, (handle) =>
-      readBatchBytes(handle, positionBytes(segment, position), chunkBytes, position.expectedOffset, () => handle.sizeBytes()),
+      readBatchBytes(handle, positionBytes(segment, position), chunkBytes, position.expectedOffset, () =>
+        handle.sizeBytes(),
+      ),
     );
   }
 

@@ -25,6 +25,9 @@ interface Entry {
   trusted: boolean;
 }
 
+/** The writer's default index interval: the spacing of the entries a scan adds. */
+const indexIntervalBytes = limits.indexIntervalBytesDefault;
+
 export type Step =
   | { readonly kind: 'batch'; readonly position: Position; readonly batch: DecodedBatch; readonly chunk: Chunk | undefined }
   | { readonly kind: 'break'; readonly position: Position };
@@ -98,7 +101,8 @@ export class SegmentIndex {
     for (;;) {
       const entry = this.#entries[findIndexEntry(this.#entries, offset)]!;
       const tail = this.#tail;
-      if (entry.firstOffset <= tail.expectedOffset && tail.expectedOffset <= offset) return { position: tail, chunk: undefined };
+      const tailIsCloser = entry.firstOffset <= tail.expectedOffset && tail.expectedOffset <= offset;
+      if (tailIsCloser) return { position: tail, chunk: undefined };
       if (entry.trusted) return { position: toPosition(entry), chunk: undefined };
       const verified = await this.#verifyHint(entry);
       if (verified !== null) return verified;
@@ -127,7 +131,7 @@ export class SegmentIndex {
       if (below.blockNumber === position.blockNumber) below.trusted = true;
       else if (!below.trusted) this.#dropHintsFrom(below);
       else throw this.#twoBatchesClaim(position, below);
-    } else if ((position.blockNumber - below.blockNumber) * this.segment.blockBytes >= limits.indexIntervalBytesDefault) {
+    } else if ((position.blockNumber - below.blockNumber) * this.segment.blockBytes >= indexIntervalBytes) {
       this.#entries.splice(i + 1, 0, {
         firstOffset: position.expectedOffset,
         blockNumber: position.blockNumber,

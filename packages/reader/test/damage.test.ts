@@ -110,6 +110,18 @@ test('a next segment that does not continue the offsets is SEGLOG_CORRUPT', asyn
   await reader.close();
 });
 
+test('a segment of the same log with another block size is SEGLOG_CORRUPT naming it, as recovery says', async (t) => {
+  const io = new CountingIO();
+  const log = await buildLog(io, { segments: [{ batches: batchesFrom(0, 3, 2) }] });
+  const odd = join(log.dir, segmentFileName(6));
+  await writeAt(io, odd, 0, encodeSegmentHeader({ blockBytes: 512, baseOffset: 6, logId: log.logId }));
+  await writeAt(io, odd, 512, encodeBatch(log.logId, 6, [payloadFor(6)], 512));
+  const error = await corruptError(t, openReader({ dir: log.dir, io }));
+  t.is(error.file, odd);
+  t.regex(error.message, /block size 512 differs from the log's 4096/);
+  t.is(io.openHandles, 0, 'a failed open leaves no handle behind');
+});
+
 test('a segment from another log is SEGLOG_CORRUPT naming it, at open or when it appears', async (t) => {
   const io = new CountingIO();
   const log = await buildLog(io, { segments: [{ batches: batchesFrom(0, 3, 2) }, { logId: logId(2), batches: batchesFrom(6, 3, 2) }] });

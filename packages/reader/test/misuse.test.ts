@@ -77,7 +77,8 @@ test('a refused openReader leaves no file descriptor open, for bad options and f
   await openReader({ dir: join(dir, 'missing') }).catch(() => undefined);
   const before = openDescriptors();
   for (let i = 0; i < 20; i++) {
-    await t.throwsAsync(openReader({ dir, bogus: true } as unknown as ReaderOptions), { code: ErrorCodes.INVALID_OPTION } as never);
+    const bogus = { dir, bogus: true } as unknown as ReaderOptions;
+    await t.throwsAsync(openReader(bogus), { code: ErrorCodes.INVALID_OPTION } as never);
     await t.throwsAsync(openReader({ dir }), { code: ErrorCodes.CORRUPT } as never);
   }
   // 40 refused opens: a leak of even one descriptor each would show as 20 or more.

@@ -2,7 +2,7 @@
 import test from 'ava';
 import { ErrorCodes, isSeglogError } from '@seglog/types';
 import { openReader } from '../src/index.js';
-import { CountingIO, writeAt } from './helpers/counting-io.js';
+import { CountingIO } from './helpers/counting-io.js';
 import { batchesFrom, buildLog, collect, expectedRecords, payloadFor, type BuiltLog } from './helpers/build-log.js';
 
 /** Three segments of 40, 25 and 33 records in batches of varied sizes. */

@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { SeglogError } from '@seglog/types';
 import type { DirLock, LogMetrics, LogOptions } from '@seglog/types';
 import { BufferPool } from '@seglog/bufpool';
-import { LOG_ID_BYTES } from '@seglog/format';
+import { LOG_ID_BYTES, equalBytes } from '@seglog/format';
 import type { HeadState } from '@seglog/format';
 import { GroupCommit } from './group-commit.js';
 import { checkHead } from './head-check.js';
@@ -229,7 +229,7 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
   const checked = checkHead({ dir: options.dir, found, recoveredEnd: nextOffset, logId: recovered?.logId ?? null, tail, acceptDataLoss: options.acceptDataLoss });
   const blockBytes = recovered?.blockBytes ?? options.blockBytes;
   const effective: ResolvedOptions = { ...options, blockBytes };
-  if (recovered !== null && options.logId !== null && !sameBytes(recovered.logId, options.logId)) {
+  if (recovered !== null && options.logId !== null && !equalBytes(recovered.logId, options.logId)) {
     throw SeglogError.invalidOption('logId', `differs from the id of the existing log in ${options.dir}; an existing log keeps its id`);
   }
   const logId = recovered?.logId ?? options.logId ?? new Uint8Array(randomBytes(LOG_ID_BYTES));
@@ -300,8 +300,4 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
 
 function freshHead(seq: number, logId: Uint8Array, firstOffset: number, durableOffset: number, truncateEpoch: number): HeadState {
   return { seq, logId, durableOffset, firstOffset, truncateEpoch, pendingTruncation: null, writtenAtMs: Date.now() };
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }

@@ -9,6 +9,7 @@
  * offset 0 unless `firstOffset` says otherwise. Anything else throws an Error that names the file
  * and offset. Index files and `next.seg.tmp` are ignored: they hold no records.
  */
+import { equalBytes, readFully } from '@seglog/format';
 import type { FileIO } from '@seglog/types';
 import { layoutSegment, segmentNames } from './log-layout.js';
 
@@ -31,13 +32,7 @@ async function readWhole(io: FileIO, path: string): Promise<Uint8Array> {
   const handle = await io.open(path, 'read');
   try {
     const bytes = new Uint8Array(await handle.sizeBytes());
-    let filled = 0;
-    while (filled < bytes.length) {
-      const count = await handle.read(bytes.subarray(filled), filled);
-      if (count === 0) break;
-      filled += count;
-    }
-    return bytes.subarray(0, filled);
+    return bytes.subarray(0, await readFully(handle, bytes, 0));
   } finally {
     await handle.close();
   }
@@ -54,14 +49,10 @@ export async function readLog(io: FileIO, dir: string, options: ReadLogOptions =
     const path = `${dir}/${name}`;
     const segment = layoutSegment(name, await readWhole(io, path), path);
     if (baseOffset !== offset) throw new Error(`${path}: starts at offset ${baseOffset}, but the log continues at ${offset}: offsets are not dense`);
-    if (logId !== null && !sameBytes(logId, segment.logId)) throw new Error(`${path}: belongs to another log (its log id differs)`);
+    if (logId !== null && !equalBytes(logId, segment.logId)) throw new Error(`${path}: belongs to another log (its log id differs)`);
     logId = segment.logId;
     for (const batch of segment.batches) for (const payload of batch.payloads) payloads.push(payload.slice());
     offset = segment.endOffset;
   }
   return { payloads, firstOffset, endOffset: offset, segments: names.length };
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }

@@ -73,7 +73,7 @@ export const limits = {
   zeroFillChunkBytes: 1 * MiB,
   /**
    * Under `preallocate: 'auto'`, the next segment is zero-filled only while the average batch is
-   * smaller than this (benchmarks/src/preallocate.ts; docs/benchmarks.md has the figures): an
+   * smaller than this (`main.js preallocate` in benchmarks/; docs/benchmarks.md has the figures): an
    * overwrite of allocated blocks makes small flushes cheaper, while for large batches writing
    * every byte twice costs more than the cheaper flushes save.
    */
@@ -187,7 +187,6 @@ export const readLimits = {
 // The reader adds in-memory index entries at the writer's default interval
 // (`limits.indexIntervalBytesDefault`), so a segment read without its `.idx` is indexed as densely.
 assert(limits.indexIntervalBytesDefault % limits.blockBytesMin === 0, 'the reader indexes whole blocks');
-assert(limits.indexIntervalBytesDefault >= limits.blockBytesDefault, 'an index interval spans at least one block');
 assert(readLimits.batchProbeBytes >= limits.blockBytesMax, 'a probe read holds at least one block');
 assert(readLimits.readerChunkBytes >= limits.blockBytesMax, 'a reader chunk holds at least one block');
 assert(readLimits.scanWindowBytes >= readLimits.batchProbeBytes, 'a scan window holds a probe');

@@ -49,8 +49,16 @@ export function describeMachine(tempDir: string): MachineInfo {
   };
 }
 
+/** Two lines for the top of a run's console output: the disk under test, and the machine. */
+export function describeHost(info: MachineInfo, tempDirOnTmpFileSystem: boolean): string {
+  return [
+    `disk: ${info.tempDir} (${describeFileSystem(info)})${tempDirOnTmpFileSystem ? '' : ' -- NOT the file system of /tmp'}`,
+    `machine: ${info.cpuModel}, ${info.cores} cores, ${info.platform} ${info.kernel}, Node ${info.node}, load ${info.loadAverage.map((l) => l.toFixed(2)).join(' ')}`,
+  ].join('\n');
+}
+
 /** A one-line description of where the temp dir lives, for the console. */
-export function describeFileSystem(info: MachineInfo): string {
+function describeFileSystem(info: MachineInfo): string {
   const type = info.mount?.fsType ?? info.statfsType ?? 'unknown';
   const device = info.mount === null ? '' : ` on ${info.mount.device} (mounted at ${info.mount.mountPoint})`;
   return `${type}${device}`;

@@ -1,22 +1,23 @@
 /**
- * One job: run a benchmark script (dist/cell.js, dist/device.js) in a child process, optionally
- * under a wrapper such as strace, and return the JSON line it prints.
+ * One job: run a benchmark subcommand (`main.js cell`, `main.js device`) in a child process,
+ * optionally under a wrapper such as strace, and return the JSON line it prints.
  *
- * A child that overruns its deadline is sent SIGTERM (cell.js then kills any server it started),
+ * A child that overruns its deadline is sent SIGTERM (`cell` then kills any server it started),
  * and SIGKILL a few seconds later; both by the child's own pid.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const cellScript = fileURLToPath(new URL('../cell.js', import.meta.url));
-export const deviceScript = fileURLToPath(new URL('../device.js', import.meta.url));
+/** dist/main.js (this file is dist/lib/child.js). */
+const mainScript = fileURLToPath(new URL('../main.js', import.meta.url));
 
 const killGraceMillis = 5000;
 
 export interface ChildRun {
   /** The program and arguments before `node script ...` (e.g. strace and its flags); empty for none. */
   readonly wrapper?: readonly string[];
-  readonly script: string;
+  /** The subcommand of main.js, such as `cell`. */
+  readonly command: string;
   readonly args: readonly string[];
   readonly timeoutMillis: number;
 }
@@ -24,7 +25,7 @@ export interface ChildRun {
 export class ChildFailure extends Error {}
 
 export async function runChildJson<T>(run: ChildRun): Promise<T> {
-  const command = [...(run.wrapper ?? []), process.execPath, run.script, ...run.args];
+  const command = [...(run.wrapper ?? []), process.execPath, mainScript, run.command, ...run.args];
   const [program, ...args] = command as [string, ...string[]];
   const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';

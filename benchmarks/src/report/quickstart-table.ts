@@ -1,7 +1,7 @@
 /**
- * One job: turn cell results into the quickstart's Markdown table and its seglog/plain ratios.
+ * One job: turn quickstart cell results into its Markdown table and its seglog/plain ratios.
  */
-import type { CellResult } from './cell.js';
+import type { CellResult } from '../lib/cell.js';
 import { formatCount, formatMicros, renderMarkdownTable, type Column } from './table.js';
 
 const columns: readonly Column[] = [
@@ -51,7 +51,7 @@ export function renderResultsTable(results: readonly CellResult[]): string {
       formatCount(result.appendsPerSecond),
       formatMicros(result.latencyMicros.p50),
       formatMicros(result.latencyMicros.p99),
-      result.appendsPerFdatasync?.toFixed(1) ?? '-',
+      result.appendsPerFlush?.toFixed(1) ?? '-',
       ratioCell,
     ];
   });

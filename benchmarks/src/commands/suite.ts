@@ -2,7 +2,7 @@
  * One job: the group-commit benchmark suite. seglog against the engines users pick instead, on the
  * disk behind the OS temp dir, measured against that disk's own ceiling, with tables, JSON and charts.
  *
- *   pnpm bench                 standard suite (about 15-20 minutes on 2 cores)
+ *   pnpm bench                 standard suite (about 15-20 minutes on 2 cores) = main.js suite
  *   pnpm bench -- --quick      about a minute and a half
  *   pnpm bench -- --help       scenarios, engines, durations, output folder
  *   pnpm bench -- --report bench-results/suite-<time>/results.json [--docs]   tables and charts again
@@ -12,25 +12,26 @@
  * device ceiling at the start of each repetition); the strace pass (each cell once more, traced,
  * for syscall and flush counts); then medians, tables, targets, charts and the results files.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { engines } from './engines/index.js';
-import type { EngineInfo, EngineName } from './lib/cell.js';
-import type { DeviceCeiling } from './lib/device-ceiling.js';
-import { describeFileSystem, describeMachine } from './lib/machine.js';
-import { fileTimestamp, resultsDir } from './lib/results.js';
-import { benchTempRoot, sameFileSystemAsTmp } from './lib/tmpdir.js';
-import { summarizeCeilings, summarizeCell, type CeilingSummary, type CellSummary } from './suite/aggregate.js';
-import { drawCharts, writeCharts } from './suite/charts.js';
-import { packageVersions, toolVersions } from './suite/environment.js';
-import { parseSuiteOptions, type SuiteOptions } from './suite/options.js';
-import { isTracedCell, planCells, type CellSpec } from './suite/plan.js';
-import { formatDuration, Progress } from './suite/progress.js';
-import { renderReport, type ReportInput } from './suite/report.js';
-import { ceilingCostSeconds, cellCostSeconds, runTimingPass, type TimingRun } from './suite/run-cells.js';
-import { checkDurability, checkTargets } from './suite/targets.js';
-import { straceUnavailableReason, traceCell, type TraceFigures } from './suite/trace.js';
+import { engines } from '../engines/index.js';
+import type { EngineInfo, EngineName } from '../lib/cell.js';
+import type { DeviceCeiling } from '../lib/device-ceiling.js';
+import { describeHost, describeMachine } from '../report/machine.js';
+import { fileTimestamp, resultsDir } from '../report/results.js';
+import { benchTempRoot, sameFileSystemAsTmp } from '../lib/tmpdir.js';
+import { summarizeCeilings, summarizeCell, type CeilingSummary, type CellSummary } from '../suite/aggregate.js';
+import { writeCharts } from '../report/chart.js';
+import { drawCharts } from '../suite/charts.js';
+import { packageVersions, toolVersions } from '../suite/environment.js';
+import { parseSuiteOptions, usage, type SuiteOptions } from '../suite/options.js';
+import type { Command } from './command.js';
+import { isTracedCell, planCells, type CellSpec } from '../suite/plan.js';
+import { formatDuration, Progress } from '../suite/progress.js';
+import { renderReport, type ReportInput } from '../suite/report.js';
+import { ceilingCostSeconds, cellCostSeconds, runTimingPass, type TimingRun } from '../suite/run-cells.js';
+import { checkDurability, checkTargets } from '../suite/targets.js';
+import { straceUnavailableReason, traceCell, type TraceFigures } from '../suite/trace.js';
 
 interface Skipped {
   readonly engine: EngineName;
@@ -46,31 +47,36 @@ async function findSkipped(names: readonly EngineName[]): Promise<Skipped[]> {
   return skipped;
 }
 
-async function runTracePass(cells: readonly CellSpec[], options: SuiteOptions, progress: Progress): Promise<Map<string, TraceFigures | string>> {
+async function runTracePass(
+  cells: readonly CellSpec[],
+  options: SuiteOptions,
+  progress: Progress,
+): Promise<Map<string, TraceFigures | string>> {
   const traces = new Map<string, TraceFigures | string>();
   if (options.trace === null || cells.length === 0) return traces;
-  const workDir = await mkdtemp(join(tmpdir(), 'seglog-strace-'));
-  try {
-    for (const cell of cells) {
-      progress.start(`strace: ${progress.describe(cell)}`, cellCostSeconds(options.trace) + 1);
-      try {
-        const figures = await traceCell(cell, options.trace, workDir);
-        traces.set(cell.key, figures);
-        progress.done(`${figures.syscallsPerAppend.toFixed(4)} syscalls/append, ${figures.syncsPerAppend.toFixed(4)} fsyncs/append`);
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        traces.set(cell.key, message);
-        progress.done(`FAILED: ${message}`);
-      }
+  for (const cell of cells) {
+    progress.start(`strace: ${progress.describe(cell)}`, cellCostSeconds(options.trace) + 1);
+    try {
+      const figures = await traceCell(cell, options.trace);
+      traces.set(cell.key, figures);
+      progress.done(`${figures.syscallsPerAppend.toFixed(4)} syscalls/append, ${figures.syncsPerAppend.toFixed(4)} fsyncs/append`);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      traces.set(cell.key, message);
+      progress.done(`FAILED: ${message}`);
     }
-  } finally {
-    await rm(workDir, { recursive: true, force: true });
   }
   return traces;
 }
 
-async function main(): Promise<void> {
-  const options = parseSuiteOptions(process.argv.slice(2));
+export const suiteCommand: Command = {
+  name: 'suite',
+  summary: 'the group-commit suite: seglog against SQLite, LMDB, LevelDB, Redis, NATS and the device ceiling (pnpm bench)',
+  usage,
+  run: (argv) => runSuite(parseSuiteOptions(argv)),
+};
+
+async function runSuite(options: SuiteOptions): Promise<void> {
   if (options.reportFrom !== null) return reportAgain(options.reportFrom, options.outDir, options.docs);
   const startedAt = new Date();
   const tempRoot = benchTempRoot();
@@ -79,15 +85,15 @@ async function main(): Promise<void> {
   const runnable = options.engines.filter((engine) => !skipped.some((s) => s.engine === engine));
   const cells = planCells(options.shape, options.scenarios, runnable);
   const straceMissing = options.trace === null ? null : straceUnavailableReason();
-  const traced = options.trace === null || straceMissing !== null ? [] : cells.filter((cell) => isTracedCell(cell, options.quick));
+  const traceable = options.trace !== null && straceMissing === null;
+  const traced = traceable ? cells.filter((cell) => isTracedCell(cell, options.quick)) : [];
 
   const progress = new Progress();
   progress.plan(options.repetitions, ceilingCostSeconds);
   progress.plan(cells.length * options.repetitions, cellCostSeconds(options.timing));
   if (options.trace !== null) progress.plan(traced.length, cellCostSeconds(options.trace) + 1);
   console.log(`seglog benchmark suite${options.quick ? ' (--quick)' : ''}`);
-  console.log(`disk: ${tempRoot} (${describeFileSystem(machine)})${sameFileSystemAsTmp(tempRoot) ? '' : ' -- NOT the file system of /tmp'}`);
-  console.log(`machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.kernel}, Node ${machine.node}, load ${machine.loadAverage.map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(describeHost(machine, sameFileSystemAsTmp(tempRoot)));
   for (const s of skipped) console.log(`skipped: ${s.engine}: ${s.reason}`);
   if (straceMissing !== null) console.log(`skipped: strace pass: ${straceMissing}`);
   console.log(`plan: ${cells.length} cells x ${options.repetitions} repetitions (${options.timing.warmupMillis} ms warm-up + ${options.timing.durationMillis / 1000} s), ${traced.length} traced runs; about ${formatDuration(progress.estimatedTotalSeconds())}\n`);
@@ -101,7 +107,15 @@ async function main(): Promise<void> {
     return summarizeCell(cell, engines[cell.engine].info.durable, runs, typeof trace === 'object' ? trace : null, typeof trace === 'string' ? trace : null);
   });
   const finishedAt = new Date();
-  const environment = { machine: { ...machine, tempDirSameFileSystemAsTmp: sameFileSystemAsTmp(tempRoot), loadAverageAtEnd: describeMachine(tempRoot).loadAverage }, packages: packageVersions(), tools: toolVersions() };
+  const environment = {
+    machine: {
+      ...machine,
+      tempDirSameFileSystemAsTmp: sameFileSystemAsTmp(tempRoot),
+      loadAverageAtEnd: describeMachine(tempRoot).loadAverage,
+    },
+    packages: packageVersions(),
+    tools: toolVersions(),
+  };
   const infos = options.engines.map((engine) => engines[engine].info);
   const outDir = options.outDir ?? join(resultsDir, `suite-${fileTimestamp(startedAt)}`);
   const raw: RawResults = { kind: 'suite', startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), options, environment, engines: infos, skipped, straceMissing, ceilings, ceiling, runs, traces: Object.fromEntries(traces), summaries };
@@ -166,8 +180,3 @@ async function reportAgain(path: string, outDir: string | null, docs: boolean): 
   await mkdir(dir, { recursive: true });
   await writeOutputs(raw, dir, docs);
 }
-
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});

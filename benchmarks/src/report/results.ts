@@ -5,7 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** benchmarks/ itself: this file is src/lib/results.ts or dist/lib/results.js. */
+/** benchmarks/ itself: this file is src/report/results.ts or dist/report/results.js. */
 const benchmarksDir = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Where results go: bench-results/ at the repo root (git-ignored). */
