@@ -48,7 +48,17 @@ export interface ReadRange {
   readonly follow?: boolean;
   /** Ends the iteration, rejecting with `signal.reason` (as Node's own APIs do). */
   readonly signal?: AbortSignal;
+  /**
+   * When the position is (or falls) below the log's low-water mark because retention dropped those
+   * records: `'error'` (the default) rejects SEGLOG_BEHIND_RETENTION carrying the first offset;
+   * `'skip'` goes on from the first offset and reports the skipped range to `onGap`.
+   */
+  readonly onBehind?: 'error' | 'skip';
+  /** Told `[fromOffset, toOffset)` each time `onBehind: 'skip'` skipped records dropped by retention. */
+  readonly onGap?: (gap: { readonly fromOffset: number; readonly toOffset: number }) => void;
 }
+
+type BehindPolicy = Pick<ReadRange, 'onBehind' | 'onGap'>;
 
 /** Opens a reader on `options.dir`; the directory's segment headers are checked now. */
 export function openReader(options: ReaderOptions): Promise<Reader> {
@@ -95,9 +105,10 @@ export class Reader {
   async get(offset: number): Promise<Uint8Array> {
     checkOffset('get offset', offset);
     this.#assertOpen();
-    const first = await this.firstOffset();
     let visible = this.#end.known;
     if (visible === undefined || offset >= visible) visible = await this.#end.refresh();
+    if (offset < this.#end.retainedFrom) throw SeglogError.behindRetention(offset, this.#end.retainedFrom);
+    const first = await this.#first();
     if (offset < first || (visible !== undefined && offset >= visible)) throw await this.#outOfRange(offset);
     const found = await this.#walker.find(offset);
     if (found.kind === 'end') throw SeglogError.outOfRange(offset, first, clamp(found.endOffset, visible));
@@ -123,14 +134,55 @@ export class Reader {
     }
     if (range.follow !== undefined && typeof range.follow !== 'boolean') throw badArgument('read range follow', `must be a boolean, got ${describe(range.follow)}`);
     if (range.signal !== undefined && !(range.signal instanceof AbortSignal)) throw badArgument('read range signal', `must be an AbortSignal, got ${describe(range.signal)}`);
-    return this.#iterate(range.from, range.to, range.follow === true && range.to === undefined, range.signal);
+    if (range.onBehind !== undefined && range.onBehind !== 'error' && range.onBehind !== 'skip') throw badArgument('read range onBehind', `must be 'error' or 'skip', got ${describe(range.onBehind)}`);
+    if (range.onGap !== undefined && typeof range.onGap !== 'function') throw badArgument('read range onGap', `must be a function, got ${describe(range.onGap)}`);
+    return this.#iterate(range.from, range.to, range.follow === true && range.to === undefined, range.signal, range);
   }
 
   /** The offset of the oldest record in the log (0 for a log with no segment yet). */
   async firstOffset(): Promise<number> {
     this.#assertOpen();
+    await this.#end.refresh();
+    return this.#first();
+  }
+
+  /** The first offset from what is known (no HEAD read): the first segment's base or the low-water mark. */
+  async #first(): Promise<number> {
     if (this.#catalog.count === 0) await this.#catalog.refresh();
-    return this.#catalog.first?.baseOffset ?? 0;
+    return Math.max(this.#catalog.first?.baseOffset ?? 0, this.#end.retainedFrom);
+  }
+
+  /** Below the low-water mark: SEGLOG_BEHIND_RETENTION, or with 'skip' the mark (reported to onGap). */
+  #behind(offset: number, policy: BehindPolicy): number {
+    const mark = this.#end.retainedFrom;
+    if (policy.onBehind !== 'skip') throw SeglogError.behindRetention(offset, mark);
+    policy.onGap?.({ fromOffset: offset, toOffset: mark });
+    return mark;
+  }
+
+  /**
+   * The batch holding `offset`, moving `offset` up to the low-water mark first when retention
+   * dropped it. A failure (a dropped segment's file gone) is retried once after learning the
+   * mark and the segment list anew: a position that fell below the mark is then reported.
+   */
+  async #locate(offset: number, policy: BehindPolicy, walk: (offset: number) => Promise<Found>): Promise<{ offset: number; found: Found }> {
+    for (let attempt = 0; ; attempt++) {
+      if (offset < this.#end.retainedFrom) offset = this.#behind(offset, policy);
+      try {
+        const found = await walk(offset);
+        // Below the first segment: dropped by retention (if the mark says so), or never in the log.
+        if (found.kind === 'end' && found.endOffset > offset && attempt === 0) {
+          await this.#end.refresh();
+          if (offset < this.#end.retainedFrom) continue;
+        }
+        return { offset, found };
+      } catch (error) {
+        if (attempt > 0) throw error;
+        await this.#end.refresh();
+        await this.#catalog.refresh();
+        if (offset >= this.#end.retainedFrom) throw error;
+      }
+    }
   }
 
   /** One past the last visible record. */
@@ -153,14 +205,14 @@ export class Reader {
     return this.close();
   }
 
-  async *#iterate(from: number, to: number | undefined, follow: boolean, signal: AbortSignal | undefined): AsyncGenerator<LogRecord> {
+  async *#iterate(from: number, to: number | undefined, follow: boolean, signal: AbortSignal | undefined, policy: BehindPolicy): AsyncGenerator<LogRecord> {
     signal?.throwIfAborted();
     this.#assertOpen();
-    const first = await this.firstOffset();
-    if (from < first) throw await this.#outOfRange(from);
     let visible = await this.#end.refresh();
-    let offset = from;
-    let found: Found = await this.#walker.find(from);
+    let { offset, found } = await this.#locate(from, policy, (at) => this.#walker.find(at));
+    const first = await this.#first();
+    if (offset < first) throw await this.#outOfRange(offset);
+    from = offset;
     let wakeUps: WakeUps | null = null;
     try {
       for (;;) {
@@ -168,7 +220,8 @@ export class Reader {
           if (follow && this.#closed) return; // close() ends a follow; a bounded read rejects SEGLOG_CLOSED
           const { position, batch } = found.cursor;
           if (offset >= position.expectedOffset + batch.header.recordCount) {
-            found = await this.#walker.next(found.cursor);
+            const cursor = found.cursor;
+            ({ offset, found } = await this.#locate(offset, policy, (at) => (at === offset ? this.#walker.next(cursor) : this.#walker.find(at))));
             continue;
           }
           signal?.throwIfAborted();
@@ -191,7 +244,7 @@ export class Reader {
         if (moved) wakeUps.progressed();
         else await wakeUps.wait(signal);
         if (this.#closed) return;
-        if (found.kind === 'end') found = await this.#walker.find(offset);
+        if (found.kind === 'end') ({ offset, found } = await this.#locate(offset, policy, (at) => this.#walker.find(at)));
       }
     } finally {
       if (wakeUps !== null) {

@@ -25,7 +25,9 @@ export interface VisibleEnd {
   readonly known: number | undefined;
   /** Offsets below this are durable for sure: a break in the chain below it is corruption. */
   readonly proof: number | undefined;
-  /** Learns the end anew (HEAD re-read) and returns it. */
+  /** The low-water mark as last learned (0 when none is known): offsets below it were dropped by retention. */
+  readonly retainedFrom: number;
+  /** Learns the end (and the low-water mark) anew (HEAD re-read) and returns the end. */
   refresh(): Promise<number | undefined>;
 }
 
@@ -47,6 +49,10 @@ export class LogVisibleEnd implements VisibleEnd {
     return this.#log.durableOffset;
   }
 
+  get retainedFrom(): number {
+    return this.#log.firstOffset ?? 0;
+  }
+
   refresh(): Promise<number | undefined> {
     return Promise.resolve(this.known);
   }
@@ -58,6 +64,7 @@ export class HeadVisibleEnd implements VisibleEnd {
   readonly #path: string;
   #known: number | undefined;
   #epoch: number | undefined;
+  #retainedFrom = 0;
   #refreshing: Promise<number | undefined> | null = null;
 
   constructor(io: FileIO, dir: string) {
@@ -71,6 +78,10 @@ export class HeadVisibleEnd implements VisibleEnd {
 
   get proof(): number | undefined {
     return this.#known;
+  }
+
+  get retainedFrom(): number {
+    return this.#retainedFrom;
   }
 
   /** Concurrent callers share one read. */
@@ -91,6 +102,7 @@ export class HeadVisibleEnd implements VisibleEnd {
         const grown = this.#known === undefined || state.durableOffset > this.#known || state.truncateEpoch !== this.#epoch;
         if (grown) this.#known = state.durableOffset;
         this.#epoch = state.truncateEpoch;
+        this.#retainedFrom = Math.max(this.#retainedFrom, state.firstOffset);
         return this.#known;
       }
       if (attempt >= readLimits.headReadAttempts) {

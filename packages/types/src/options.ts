@@ -118,6 +118,8 @@ export interface DurableSource {
    * becomes durable, with the new `durableOffset`; returns a function that unsubscribes.
    */
   onDurable?(listener: (durableOffset: number) => void): () => void;
+  /** Optional: the low-water mark (a `Log`'s `firstOffset`); offsets below it were dropped by retention. */
+  readonly firstOffset?: number;
 }
 
 export interface LogRecord {
