@@ -36,7 +36,8 @@ async function runRate(rate: number, seconds: number, idleSeconds: number): Prom
   return withTempDir(async (dir) => {
     const log = await openLog({ dir });
     const total = Math.round(rate * seconds);
-    const child = spawn(process.execPath, [mainScript, 'follow-reader', dir, String(total), String(idleSeconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const args = [mainScript, 'follow-reader', dir, String(total), String(idleSeconds)];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
@@ -51,7 +52,8 @@ async function runRate(rate: number, seconds: number, idleSeconds: number): Prom
     let issued = 0;
     while (issued < total) {
       const owed = Math.min(total, Math.floor(((nowNanos() - start) / 1e9) * rate) + 1);
-      for (; issued < owed; issued++) pending.push(log.append(payload).then((offset) => void (acks[offset] = nowNanos())));
+      const noteAck = (offset: number): void => void (acks[offset] = nowNanos());
+      for (; issued < owed; issued++) pending.push(log.append(payload).then(noteAck));
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
     await Promise.all(pending);

@@ -60,6 +60,12 @@ export interface ReadRange {
 
 type BehindPolicy = Pick<ReadRange, 'onBehind' | 'onGap'>;
 
+/** Where a walk goes on: the position (moved up to the low-water mark by a skip) and its batch. */
+interface Located {
+  readonly offset: number;
+  readonly found: Found;
+}
+
 /** Opens a reader on `options.dir`; the directory's segment headers are checked now. */
 export function openReader(options: ReaderOptions): Promise<Reader> {
   return Reader.open(options);
@@ -165,7 +171,7 @@ export class Reader {
    * dropped it. A failure (a dropped segment's file gone) is retried once after learning the
    * mark and the segment list anew: a position that fell below the mark is then reported.
    */
-  async #locate(offset: number, policy: BehindPolicy, walk: (offset: number) => Promise<Found>): Promise<{ offset: number; found: Found }> {
+  async #locate(offset: number, policy: BehindPolicy, walk: (offset: number) => Promise<Found>): Promise<Located> {
     for (let attempt = 0; ; attempt++) {
       if (offset < this.#end.retainedFrom) offset = this.#behind(offset, policy);
       try {
@@ -205,7 +211,13 @@ export class Reader {
     return this.close();
   }
 
-  async *#iterate(from: number, to: number | undefined, follow: boolean, signal: AbortSignal | undefined, policy: BehindPolicy): AsyncGenerator<LogRecord> {
+  async *#iterate(
+    from: number,
+    to: number | undefined,
+    follow: boolean,
+    signal: AbortSignal | undefined,
+    policy: BehindPolicy,
+  ): AsyncGenerator<LogRecord> {
     signal?.throwIfAborted();
     this.#assertOpen();
     let visible = await this.#end.refresh();
@@ -221,7 +233,8 @@ export class Reader {
           const { position, batch } = found.cursor;
           if (offset >= position.expectedOffset + batch.header.recordCount) {
             const cursor = found.cursor;
-            ({ offset, found } = await this.#locate(offset, policy, (at) => (at === offset ? this.#walker.next(cursor) : this.#walker.find(at))));
+            const step = (at: number): Promise<Found> => (at === offset ? this.#walker.next(cursor) : this.#walker.find(at));
+            ({ offset, found } = await this.#locate(offset, policy, step));
             continue;
           }
           signal?.throwIfAborted();

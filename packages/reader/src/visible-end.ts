@@ -99,7 +99,8 @@ export class HeadVisibleEnd implements VisibleEnd {
       const state = decodeHead(bytes, this.#path);
       if (state !== null) {
         // The end only grows, except when the writer reused offsets (a new truncateEpoch).
-        const grown = this.#known === undefined || state.durableOffset > this.#known || state.truncateEpoch !== this.#epoch;
+        const reused = state.truncateEpoch !== this.#epoch;
+        const grown = this.#known === undefined || state.durableOffset > this.#known || reused;
         if (grown) this.#known = state.durableOffset;
         this.#epoch = state.truncateEpoch;
         this.#retainedFrom = Math.max(this.#retainedFrom, state.firstOffset);

@@ -42,8 +42,9 @@ export class WakeUps {
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => finish(), this.#delayMs);
       this.#delayMs = Math.min(this.#delayMs * 2, readLimits.followPollMaxMs);
-      const onAbort = (): void => finish(signal!.reason);
-      const finish = (reason?: unknown): void => {
+      // signal.reason: an Error or a DOMException, unless the caller aborted with something else.
+      const onAbort = (): void => finish(signal!.reason as Error);
+      const finish = (reason?: Error): void => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         this.#wake = null;

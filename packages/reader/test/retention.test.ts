@@ -6,8 +6,15 @@
 import test from 'ava';
 import { openLog, type Log } from '@seglog/store';
 import { SimFileIO } from '@seglog/testkit';
-import { ErrorCodes, isSeglogError, SeglogError } from '@seglog/types';
+import { ErrorCodes, isSeglogError, type LogRecord, type SeglogError } from '@seglog/types';
 import { openReader } from '../src/index.js';
+
+/** The offset of the next record, failing if the iteration ended instead. */
+async function nextOffset(iterator: AsyncIterator<LogRecord>): Promise<number> {
+  const result = await iterator.next();
+  if (result.done === true) throw new Error('the iteration ended');
+  return result.value.offset;
+}
 
 async function fill(log: Log, records: number): Promise<void> {
   for (let i = 0; i < records; i += 5) {
@@ -22,7 +29,7 @@ for (const via of ['HEAD', 'log'] as const) {
     const log = await openLog({ dir: '/r', io, blockBytes: 512, segmentBytes: 4096 });
     await fill(log, 300);
     const reader = await openReader(via === 'HEAD' ? { dir: '/r', io } : { dir: '/r', io, durable: log });
-    t.deepEqual((await reader.read({ from: 0, to: 2 }).next()).value?.offset, 0, 'the reader has the first segment open');
+    t.is(await nextOffset(reader.read({ from: 0, to: 2 })), 0, 'the reader has the first segment open');
     const mark = 137;
     const { segmentsDropped } = await log.truncateBefore(mark);
     t.true(segmentsDropped > 0);
@@ -30,7 +37,7 @@ for (const via of ['HEAD', 'log'] as const) {
     const error = await t.throwsAsync(reader.read({ from: 3 }).next());
     t.true(isSeglogError(error, ErrorCodes.BEHIND_RETENTION));
     t.is((error as SeglogError).firstOffset, mark);
-    t.regex(error!.message, /offset 3 is below the log's first offset 137/);
+    t.regex(error.message, /offset 3 is below the log's first offset 137/);
     const get = await t.throwsAsync(reader.get(mark - 1));
     t.true(isSeglogError(get, ErrorCodes.BEHIND_RETENTION));
     t.is(new TextDecoder().decode(await reader.get(mark)).replace(/\.+$/, ''), `record ${mark}`);
@@ -54,18 +61,20 @@ test('a follower that falls below the mark gets BEHIND_RETENTION, or with skip g
   for (const onBehind of ['error', 'skip'] as const) {
     const seen: number[] = [];
     const gaps: { fromOffset: number; toOffset: number }[] = [];
-    const iterator = reader.read({ from: log.firstOffset, follow: true, onBehind, onGap: (gap) => gaps.push(gap), signal: AbortSignal.timeout(5000) });
-    for (let i = 0; i < 3; i++) seen.push((await iterator.next()).value!.offset);
+    const onGap = (gap: { fromOffset: number; toOffset: number }): number => gaps.push(gap);
+    const signal = AbortSignal.timeout(5000);
+    const iterator = reader.read({ from: log.firstOffset, follow: true, onBehind, onGap, signal });
+    for (let i = 0; i < 3; i++) seen.push(await nextOffset(iterator));
     const mark = log.firstOffset + 200;
     await log.truncateBefore(mark);
     if (onBehind === 'error') {
       const error = await (async () => {
-        for (;;) seen.push((await iterator.next()).value!.offset);
+        for (;;) seen.push(await nextOffset(iterator));
       })().catch((caught: unknown) => caught);
       t.true(isSeglogError(error, ErrorCodes.BEHIND_RETENTION), String(error));
       t.is((error as SeglogError).firstOffset, mark);
     } else {
-      while (seen[seen.length - 1]! < log.durableOffset - 1) seen.push((await iterator.next()).value!.offset);
+      while (seen[seen.length - 1]! < log.durableOffset - 1) seen.push(await nextOffset(iterator));
       await iterator.return?.();
       t.is(gaps.length, 1);
       t.is(gaps[0]!.toOffset, mark);

@@ -164,7 +164,7 @@ export class HeadCheckpoint {
       await this.#writeSlot(durableOffset, firstOffset);
       await this.#sync();
     });
-    if (this.#failure !== null) throw this.#failure;
+    await this.flush(); // rejects if HEAD failed; nothing left to write otherwise
   }
 
   /** Flushes (when `flush`: not after a failed write), then closes the file. HEAD is not written after this. */
@@ -206,7 +206,8 @@ export class HeadCheckpoint {
   async #writeSlot(durableOffset: number, firstOffset = this.#state.firstOffset): Promise<void> {
     // Off the flushed slot: right after a flush the other slot (seq + 1), else the same scratch slot (seq + 2).
     const step = this.#state.seq === this.#flushedSeq ? 1 : 2;
-    const next: HeadState = { ...this.#state, seq: this.#state.seq + step, durableOffset, firstOffset, writtenAtMs: Date.now() };
+    const seq = this.#state.seq + step;
+    const next: HeadState = { ...this.#state, seq, durableOffset, firstOffset, writtenAtMs: Date.now() };
     await wrapIo('writev', this.#path, () => this.#handle.writev([encodeHeadSlot(next)], headSlotPosition(next.seq)));
     this.#state = next;
   }

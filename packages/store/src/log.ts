@@ -27,6 +27,13 @@ import { WindowPolicy } from './window-policy.js';
 
 type State = 'open' | 'closing' | 'closed';
 
+/** What `truncateBefore` did: the new first offset and the whole segments it unlinked. */
+export interface TruncateBeforeResult {
+  readonly firstOffset: number;
+  readonly segmentsDropped: number;
+  readonly bytesDropped: number;
+}
+
 export class Log {
   readonly dir: string;
   readonly recovery: RecoveryReport;
@@ -95,7 +102,7 @@ export class Log {
    * [firstOffset, durableOffset]; a mark at or below the current one changes nothing. Resolves with
    * the new first offset and how many whole segments (and bytes) were dropped. O(1) per segment.
    */
-  truncateBefore(offset: number): Promise<{ readonly firstOffset: number; readonly segmentsDropped: number; readonly bytesDropped: number }> {
+  truncateBefore(offset: number): Promise<TruncateBeforeResult> {
     if (this.#state !== 'open') return Promise.reject(SeglogError.closed(`log ${this.dir}`));
     if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) {
       return Promise.reject(SeglogError.invalidOption('truncateBefore offset', `must be a non-negative safe integer, got ${String(offset)}`));

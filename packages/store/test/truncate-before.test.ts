@@ -50,7 +50,9 @@ test('truncateBefore drops whole segments below the mark, moves firstOffset insi
   t.is(again.nextOffset, end, 'nextOffset intact');
   await appendRun(again, 3);
   const read = await readLog(io, '/tb', { firstOffset: before[3]! });
-  for (let offset = mark; offset < end + 3; offset++) t.deepEqual(read.payloads[offset - before[3]!], payloadAt(offset));
+  for (let offset = mark; offset < end + 3; offset++) {
+    t.deepEqual(read.payloads[offset - before[3]!], payloadAt(offset));
+  }
   await again.close();
 });
 
