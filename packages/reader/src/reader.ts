@@ -233,7 +233,8 @@ export class Reader {
           const { position, batch } = found.cursor;
           if (offset >= position.expectedOffset + batch.header.recordCount) {
             const cursor = found.cursor;
-            const step = (at: number): Promise<Found> => (at === offset ? this.#walker.next(cursor) : this.#walker.find(at));
+            const step = (at: number): Promise<Found> =>
+              at === offset ? this.#walker.next(cursor) : this.#walker.find(at);
             ({ offset, found } = await this.#locate(offset, policy, step));
             continue;
           }
