@@ -13,6 +13,7 @@ import { appendCpuCommand } from './commands/append-cpu.js';
 import { cellCommand } from './commands/cell.js';
 import type { Command } from './commands/command.js';
 import { deviceCommand } from './commands/device.js';
+import { followCommand, followReaderCommand } from './commands/follow.js';
 import { optionsAbCommand } from './commands/options-ab.js';
 import { preallocateCommand } from './commands/preallocate.js';
 import { probeCommand } from './commands/probe.js';
@@ -30,6 +31,8 @@ const commands: readonly Command[] = [
   preallocateCommand,
   optionsAbCommand,
   appendCpuCommand,
+  followCommand,
+  followReaderCommand,
   deviceCommand,
   cellCommand,
 ];

@@ -12,7 +12,7 @@ function run(...args: string[]): { code: number | null; stdout: string; stderr: 
 test('with no command it lists every command and fails', (t) => {
   const { code, stdout } = run();
   t.is(code, 2);
-  for (const name of ['suite', 'quickstart', 'probe', 'strace', 'window-shapes', 'preallocate', 'options-ab', 'append-cpu', 'device', 'cell']) {
+  for (const name of ['suite', 'quickstart', 'probe', 'strace', 'window-shapes', 'preallocate', 'options-ab', 'append-cpu', 'follow', 'follow-reader', 'device', 'cell']) {
     t.regex(stdout, new RegExp(`^  ${name} `, 'm'));
   }
 });

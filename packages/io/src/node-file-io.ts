@@ -10,7 +10,8 @@
  */
 import fs from 'node:fs';
 import { limits } from '@seglog/types';
-import type { CreateModes, DirLock, FileHandle, FileIO, FileStat, OpenMode } from '@seglog/types';
+import type { CreateModes, DirLock, DirWatch, FileHandle, FileIO, FileStat, OpenMode } from '@seglog/types';
+import { watchDir } from './dir-watch.js';
 import { acquireDirLock } from './lock.js';
 
 /**
@@ -214,5 +215,9 @@ export class NodeFileIO implements FileIO {
 
   lock(dir: string, modes: CreateModes = {}): Promise<DirLock> {
     return acquireDirLock(dir, modes.fileMode ?? limits.fileModeDefault);
+  }
+
+  watch(dir: string, onChange: () => void): DirWatch | null {
+    return watchDir(dir, onChange);
   }
 }

@@ -3,7 +3,7 @@
  * scripts/crash-soak.ts <first seed> <count>` runs that many cases of test/helpers/crash-case.ts
  * and prints each failure (with its SEGLOG_SEED) and the totals.
  */
-import { runQueueCrashCase } from '../test/helpers/crash-case.js';
+import { addCrashTotals, runQueueCrashCase } from '../test/helpers/crash-case.js';
 
 const first = Number(process.argv[2] ?? 10_000);
 const count = Number(process.argv[3] ?? 1000);
@@ -12,7 +12,7 @@ let failures = 0;
 for (let seed = first; seed < first + count; seed++) {
   try {
     const result = await runQueueCrashCase(seed);
-    for (const [name, value] of Object.entries(result)) totals[name] = (totals[name] ?? 0) + value;
+    addCrashTotals(totals, result);
   } catch (error) {
     failures++;
     console.log(error instanceof Error ? error.message : String(error));

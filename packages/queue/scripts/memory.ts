@@ -32,7 +32,9 @@ try {
   const consumer = queue.consumer('work', { concurrency: count, ackDeadlineMs: 3_600_000 });
   const messages: QueueMessage[] = [];
   const started = performance.now();
-  const pending = Array.from({ length: count }, () => consumer.next().then((next) => void messages.push(next.value as QueueMessage)));
+  const pending = Array.from({ length: count }, () =>
+    consumer.next().then((next) => void messages.push(next.value as QueueMessage)),
+  );
   await Promise.all(pending);
   const deliverMs = performance.now() - started;
   const inFlight = heapBytes();

@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { seedFromEnv } from '@seglog/testkit';
-import { runQueueCrashCase } from './helpers/crash-case.js';
+import { addCrashTotals, runQueueCrashCase } from './helpers/crash-case.js';
 import type { QueueCrashResult } from './helpers/crash-case.js';
 
 const BASE_SEED = 0x0051_eed5;
@@ -26,7 +26,7 @@ if (single) {
     for (let seed = baseSeed; seed < baseSeed + CASES; seed++) {
       try {
         const result = await runQueueCrashCase(seed);
-        for (const [name, value] of Object.entries(result)) totals[name] = (totals[name] ?? 0) + value;
+        addCrashTotals(totals, result);
       } catch (error) {
         failures.push(error instanceof Error ? error.message : String(error));
       }

@@ -19,7 +19,13 @@ test('a proposal resolves with the applied result, once durable, and applies in 
 
 test('reopen restores from the snapshot and replays only the records after it', async (t) => {
   const sim = await freshSim(2);
-  const first = await openMachine({ dir, io: sim.boot(), machine: new SumMachine(), snapshotEveryRecords: 10, snapshotOnClose: false });
+  const first = await openMachine({
+    dir,
+    io: sim.boot(),
+    machine: new SumMachine(),
+    snapshotEveryRecords: 10,
+    snapshotOnClose: false,
+  });
   for (let i = 1; i <= 25; i++) await first.propose([i]);
   await first.close();
   const state = new SumMachine();
@@ -37,7 +43,13 @@ test('reopen restores from the snapshot and replays only the records after it', 
 test('a damaged newest snapshot is skipped for the older one, and nothing is lost', async (t) => {
   const sim = await freshSim(3);
   const io = sim.boot();
-  const first = await openMachine({ dir, io, machine: new SumMachine(), snapshotEveryRecords: 5, snapshotOnClose: false });
+  const first = await openMachine({
+    dir,
+    io,
+    machine: new SumMachine(),
+    snapshotEveryRecords: 5,
+    snapshotOnClose: false,
+  });
   for (let i = 1; i <= 12; i++) await first.propose([i]);
   await first.close();
   const newest = `${dir}/snapshots/${snapshotFileName(10)}`;
@@ -72,7 +84,14 @@ test('power loss at random instants, snapshots included: the reopened state is e
     let proposed = 0;
     for (let boot = 0; boot < 3; boot++) {
       const state = new SumMachine();
-      const machine = await openMachine({ dir, io: sim.boot(), machine: state, snapshotEveryRecords: 1 + prng.int(0, 6), snapshotOnClose: false, log: { blockBytes: 512, segmentBytes: 8192 } });
+      const machine = await openMachine({
+        dir,
+        io: sim.boot(),
+        machine: state,
+        snapshotEveryRecords: 1 + prng.int(0, 6),
+        snapshotOnClose: false,
+        log: { blockBytes: 512, segmentBytes: 8192 },
+      });
       t.true(state.records >= acked && state.records <= proposed, `seed ${seed + round} boot ${boot}: ${state.records} records, acked ${acked}, proposed ${proposed}`);
       t.is(state.total, state.records, 'every record adds 1');
       acked = state.records;

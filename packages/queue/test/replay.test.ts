@@ -8,7 +8,14 @@ import { Prng, seedFromEnv } from '@seglog/testkit';
 import type { QueueMessage } from '../src/index.js';
 import { QUEUE_DIR, bytes, simQueue } from './helpers/queue.js';
 
-async function drive(seed: number): Promise<{ live: string; replayed: string; fromSnapshot: string; replayedRecords: number }> {
+interface Driven {
+  live: string;
+  replayed: string;
+  fromSnapshot: string;
+  replayedRecords: number;
+}
+
+async function drive(seed: number): Promise<Driven> {
   const prng = new Prng(seed);
   const { sim, queue, reopen } = await simQueue(seed, { snapshotEveryRecords: 1_000_000 });
   const groups = ['a', 'b'];
@@ -30,7 +37,9 @@ async function drive(seed: number): Promise<{ live: string; replayed: string; fr
     }
     const index = prng.int(0, 2);
     if (queue.stats(groups[index]!).backlog === 0) continue;
-    const message: QueueMessage = (await consumers[index]!.next()).value;
+    const next = await consumers[index]!.next();
+    if (next.done === true) throw new Error(`consumer of group ${groups[index]} ended with a backlog`);
+    const message: QueueMessage = next.value;
     const action = prng.float();
     if (action < 0.5) await message.ack();
     else if (action < 0.7) await message.nak({ delayMs: 0 });

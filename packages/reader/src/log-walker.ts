@@ -4,17 +4,18 @@
  *
  * A break (no batch that verifies with the expected offset) is the end only when nothing proves
  * that records continue past it. Three things prove it: a verified batch later in the same segment,
- * a next segment (whose base must then equal the expected offset), or a `durable` source reporting
- * more records durable. The proof is gathered *after* the read that found the break, and a writer
+ * a next segment (whose base must then equal the expected offset), or a durable end (the `Log`'s or
+ * HEAD's) beyond it. The proof is gathered *after* the read that found the break, and a writer
  * completes every write before the next one becomes visible, so the break position is read once
  * more: if it still fails, the bytes there are damaged, and reading past them would skip records.
  */
 import { LRUCache } from 'lru-cache';
 import type { BreakReason, DecodedBatch } from '@seglog/format';
-import { assert, readLimits, SeglogError, type DurableSource, type FileIO } from '@seglog/types';
+import { assert, readLimits, SeglogError, type FileIO } from '@seglog/types';
 import { nextPosition, positionBytes, type BatchReader, type Chunk, type Position } from './batch-cache.js';
 import type { SegmentCatalog, SegmentInfo } from './segment-catalog.js';
 import { SegmentIndex } from './segment-index.js';
+import type { VisibleEnd } from './visible-end.js';
 
 export interface Cursor {
   readonly segment: SegmentInfo;
@@ -34,9 +35,9 @@ export class LogWalker {
   readonly #io: FileIO;
   readonly #catalog: SegmentCatalog;
   readonly #batches: BatchReader;
-  readonly #durable: DurableSource | undefined;
+  readonly #durable: VisibleEnd;
 
-  constructor(io: FileIO, catalog: SegmentCatalog, batches: BatchReader, durable: DurableSource | undefined) {
+  constructor(io: FileIO, catalog: SegmentCatalog, batches: BatchReader, durable: VisibleEnd) {
     this.#io = io;
     this.#catalog = catalog;
     this.#batches = batches;
@@ -99,7 +100,7 @@ export class LogWalker {
 
   async #resolveBreak(segment: SegmentInfo, index: SegmentIndex, position: Position): Promise<Resolution> {
     // Read before listing: records durable now are in a segment that the listing will show.
-    const durableOffset = this.#durable?.durableOffset;
+    const durableOffset = this.#durable.proof;
     const later = await index.trustedBeyond(position);
     let following = this.#catalog.after(segment);
     if (following === undefined) {

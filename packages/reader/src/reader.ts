@@ -4,41 +4,66 @@
  *
  * What a reader sees (docs/architecture.md says the same for users). A reader never writes and
  * never takes the directory lock, so it runs beside a live writer in this process or another one.
- * - With `durable` (the `Log` of this process) it sees only acknowledged records: the visible end
- *   is the smaller of the chain's end and `durable.durableOffset`. Use this beside a live log.
- * - Without it, in any process, it sees every batch whose writev has completed and whose CRC-32C
- *   verifies, which includes the batch whose flush is still in flight: records not acknowledged
- *   yet. A crash of the writer alone keeps them (their bytes are in the file), but a power loss
- *   before the flush completes takes them back, and later appends reuse their offsets with other
- *   data. A reader in another process cannot learn the durable end yet (issue 12: the HEAD file).
+ * - By default it sees only acknowledged (durable) records, in any process: the visible end is the
+ *   `durableOffset` of the HEAD file (visible-end.ts), which the writer writes only after a batch's
+ *   flush. With `durable` (the `Log` of this process) the end comes from the log instead, and
+ *   `visibility: 'written'` opts in to records whose write completed but whose flush has not: a
+ *   power loss can take those back, and later appends reuse their offsets with other data.
+ * - A directory with no HEAD (a v1 log, or one no writer has opened since) has no durable end to
+ *   learn: the reader sees every batch whose CRC-32C verifies, up to the chain's end.
  * A batch still being written fails its checksum and is not visible yet: the chain's end is the
  * first place where the chain of batches (each starting where the previous one ends, with the next
  * offset) stops in the last segment. The visible end only grows; records appended while `read`
  * iterates without `to` are returned when it gets to them, across segment rolls too. Every batch is
  * verified on every read from disk: a reader never returns bytes that fail their checksum and never
  * skips a record. A stop that something proves is not the end (a verified batch after it in the same
- * segment, a next segment that does not start at the expected offset, or `durable` reporting more)
+ * segment, a next segment that does not start at the expected offset, or a durable end beyond it)
  * is SEGLOG_CORRUPT, naming the file and byte position. Known limit: damage in the last segment with
- * no verified batch after it looks like a write in progress, so the reader ends there; the writer's
- * recovery at its next open tells the two apart.
+ * no verified batch after it and no durable end past it looks like a write in progress, so the
+ * reader ends there; the writer's recovery at its next open tells the two apart.
  */
 import { nodeFileIO } from '@seglog/io';
-import { ErrorCodes, readLimits, SeglogError, type DurableSource, type FileIO, type LogRecord, type ReaderOptions } from '@seglog/types';
+import { ErrorCodes, readLimits, SeglogError, type DurableSource, type FileIO, type LogRecord, type ReaderOptions, type ReaderVisibility } from '@seglog/types';
 import { BatchReader } from './batch-cache.js';
 import { HandlePool } from './handle-pool.js';
 import { LogWalker, type Found } from './log-walker.js';
 import { SegmentCatalog } from './segment-catalog.js';
+import { HeadVisibleEnd, LogVisibleEnd, type VisibleEnd } from './visible-end.js';
+import { WakeUps } from './wake-ups.js';
 
 /** The options `openReader` accepts; anything else is SEGLOG_INVALID_OPTION, as for `openLog`. */
-const KNOWN_OPTIONS = ['dir', 'io', 'durable', 'cacheBatches', 'cacheHandles'] as const;
+const KNOWN_OPTIONS = ['dir', 'io', 'durable', 'visibility', 'cacheBatches', 'cacheHandles'] as const;
 /** What an injected `io` must provide: every FileIO method a reader calls. */
 const READER_IO_METHODS = ['open', 'readdir', 'stat'] as const;
 
 export interface ReadRange {
   /** First offset to return. */
   readonly from: number;
-  /** One past the last offset to return; without it, read to the visible end. */
+  /** One past the last offset to return; without it, read to the visible end. Wins over `follow`. */
   readonly to?: number;
+  /**
+   * Without `to`: at the visible end, wait for more records to become durable instead of ending,
+   * across segment rolls, until the loop breaks, `reader.close()`, or `signal` aborts.
+   */
+  readonly follow?: boolean;
+  /** Ends the iteration, rejecting with `signal.reason` (as Node's own APIs do). */
+  readonly signal?: AbortSignal;
+  /**
+   * When the position is (or falls) below the log's low-water mark because retention dropped those
+   * records: `'error'` (the default) rejects SEGLOG_BEHIND_RETENTION carrying the first offset;
+   * `'skip'` goes on from the first offset and reports the skipped range to `onGap`.
+   */
+  readonly onBehind?: 'error' | 'skip';
+  /** Told `[fromOffset, toOffset)` each time `onBehind: 'skip'` skipped records dropped by retention. */
+  readonly onGap?: (gap: { readonly fromOffset: number; readonly toOffset: number }) => void;
+}
+
+type BehindPolicy = Pick<ReadRange, 'onBehind' | 'onGap'>;
+
+/** Where a walk goes on: the position (moved up to the low-water mark by a skip) and its batch. */
+interface Located {
+  readonly offset: number;
+  readonly found: Found;
 }
 
 /** Opens a reader on `options.dir`; the directory's segment headers are checked now. */
@@ -51,14 +76,22 @@ export class Reader {
   readonly #handles: HandlePool;
   readonly #batches: BatchReader;
   readonly #walker: LogWalker;
+  readonly #end: VisibleEnd;
+  readonly #io: FileIO;
+  readonly #dir: string;
   readonly #durable: DurableSource | undefined;
+  /** The wake-up sources of every follow in progress, closed by `close()`. */
+  readonly #followers = new Set<WakeUps>();
   #closed = false;
 
   private constructor(options: ResolvedReaderOptions) {
     this.#handles = new HandlePool(options.io, options.cacheHandles);
     this.#catalog = new SegmentCatalog(options.io, options.dir, this.#handles);
     this.#batches = new BatchReader(this.#handles, options.cacheBatches);
-    this.#walker = new LogWalker(options.io, this.#catalog, this.#batches, options.durable);
+    this.#end = options.durable === undefined ? new HeadVisibleEnd(options.io, options.dir) : new LogVisibleEnd(options.durable, options.visibility === 'written');
+    this.#walker = new LogWalker(options.io, this.#catalog, this.#batches, this.#end);
+    this.#io = options.io;
+    this.#dir = options.dir;
     this.#durable = options.durable;
   }
 
@@ -78,12 +111,13 @@ export class Reader {
   async get(offset: number): Promise<Uint8Array> {
     checkOffset('get offset', offset);
     this.#assertOpen();
-    const first = await this.firstOffset();
-    const durableOffset = this.#durable?.durableOffset;
-    const beyondDurable = durableOffset !== undefined && offset >= durableOffset;
-    if (offset < first || beyondDurable) throw await this.#outOfRange(offset);
+    let visible = this.#end.known;
+    if (visible === undefined || offset >= visible) visible = await this.#end.refresh();
+    if (offset < this.#end.retainedFrom) throw SeglogError.behindRetention(offset, this.#end.retainedFrom);
+    const first = await this.#first();
+    if (offset < first || (visible !== undefined && offset >= visible)) throw await this.#outOfRange(offset);
     const found = await this.#walker.find(offset);
-    if (found.kind === 'end') throw SeglogError.outOfRange(offset, first, this.#clamp(found.endOffset));
+    if (found.kind === 'end') throw SeglogError.outOfRange(offset, first, clamp(found.endOffset, visible));
     const { position, batch } = found.cursor;
     return batch.payloads[offset - position.expectedOffset]!.slice();
   }
@@ -92,6 +126,8 @@ export class Reader {
    * Records from `from` (inclusive) to `to` (exclusive), in order, across segments. Without `to`,
    * up to the visible end as the iteration reaches it. Rejects SEGLOG_OUT_OF_RANGE when `from` is
    * outside [firstOffset, visible end], or, after the records that exist, when `to` is past the end.
+   * With `follow` (and no `to`) it never ends by itself: see ReadRange. A record's position counts
+   * as consumed only once the caller asks for the next one; read-ahead is one decoded batch.
    */
   read(range: ReadRange): AsyncIterableIterator<LogRecord> {
     if (typeof range !== 'object' || range === null) {
@@ -102,26 +138,71 @@ export class Reader {
       checkOffset('read range to', range.to);
       if (range.to < range.from) throw badArgument('read range to', `must not be below from (${range.from}), got ${range.to}`);
     }
-    return this.#iterate(range.from, range.to);
+    if (range.follow !== undefined && typeof range.follow !== 'boolean') throw badArgument('read range follow', `must be a boolean, got ${describe(range.follow)}`);
+    if (range.signal !== undefined && !(range.signal instanceof AbortSignal)) throw badArgument('read range signal', `must be an AbortSignal, got ${describe(range.signal)}`);
+    if (range.onBehind !== undefined && range.onBehind !== 'error' && range.onBehind !== 'skip') throw badArgument('read range onBehind', `must be 'error' or 'skip', got ${describe(range.onBehind)}`);
+    if (range.onGap !== undefined && typeof range.onGap !== 'function') throw badArgument('read range onGap', `must be a function, got ${describe(range.onGap)}`);
+    return this.#iterate(range.from, range.to, range.follow === true && range.to === undefined, range.signal, range);
   }
 
   /** The offset of the oldest record in the log (0 for a log with no segment yet). */
   async firstOffset(): Promise<number> {
     this.#assertOpen();
+    await this.#end.refresh();
+    return this.#first();
+  }
+
+  /** The first offset from what is known (no HEAD read): the first segment's base or the low-water mark. */
+  async #first(): Promise<number> {
     if (this.#catalog.count === 0) await this.#catalog.refresh();
-    return this.#catalog.first?.baseOffset ?? 0;
+    return Math.max(this.#catalog.first?.baseOffset ?? 0, this.#end.retainedFrom);
+  }
+
+  /** Below the low-water mark: SEGLOG_BEHIND_RETENTION, or with 'skip' the mark (reported to onGap). */
+  #behind(offset: number, policy: BehindPolicy): number {
+    const mark = this.#end.retainedFrom;
+    if (policy.onBehind !== 'skip') throw SeglogError.behindRetention(offset, mark);
+    policy.onGap?.({ fromOffset: offset, toOffset: mark });
+    return mark;
+  }
+
+  /**
+   * The batch holding `offset`, moving `offset` up to the low-water mark first when retention
+   * dropped it. A failure (a dropped segment's file gone) is retried once after learning the
+   * mark and the segment list anew: a position that fell below the mark is then reported.
+   */
+  async #locate(offset: number, policy: BehindPolicy, walk: (offset: number) => Promise<Found>): Promise<Located> {
+    for (let attempt = 0; ; attempt++) {
+      if (offset < this.#end.retainedFrom) offset = this.#behind(offset, policy);
+      try {
+        const found = await walk(offset);
+        // Below the first segment: dropped by retention (if the mark says so), or never in the log.
+        if (found.kind === 'end' && found.endOffset > offset && attempt === 0) {
+          await this.#end.refresh();
+          if (offset < this.#end.retainedFrom) continue;
+        }
+        return { offset, found };
+      } catch (error) {
+        if (attempt > 0) throw error;
+        await this.#end.refresh();
+        await this.#catalog.refresh();
+        if (offset >= this.#end.retainedFrom) throw error;
+      }
+    }
   }
 
   /** One past the last visible record. */
   async endOffset(): Promise<number> {
     this.#assertOpen();
-    return this.#clamp(await this.#walker.end());
+    const visible = await this.#end.refresh();
+    return clamp(await this.#walker.end(), visible);
   }
 
   /** Closes every segment handle; later calls reject SEGLOG_CLOSED. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const wakeUps of this.#followers) wakeUps.close();
     await this.#handles.close();
   }
 
@@ -130,37 +211,66 @@ export class Reader {
     return this.close();
   }
 
-  async *#iterate(from: number, to: number | undefined): AsyncGenerator<LogRecord> {
+  async *#iterate(
+    from: number,
+    to: number | undefined,
+    follow: boolean,
+    signal: AbortSignal | undefined,
+    policy: BehindPolicy,
+  ): AsyncGenerator<LogRecord> {
+    signal?.throwIfAborted();
     this.#assertOpen();
-    const first = await this.firstOffset();
-    if (from < first) throw await this.#outOfRange(from);
-    let offset = from;
-    let found: Found = await this.#walker.find(from);
-    while (offset < this.#limit(to) && found.kind === 'batch') {
-      const { position, batch } = found.cursor;
-      if (offset >= position.expectedOffset + batch.header.recordCount) {
-        found = await this.#walker.next(found.cursor);
-        continue;
+    let visible = await this.#end.refresh();
+    let { offset, found } = await this.#locate(from, policy, (at) => this.#walker.find(at));
+    const first = await this.#first();
+    if (offset < first) throw await this.#outOfRange(offset);
+    from = offset;
+    let wakeUps: WakeUps | null = null;
+    try {
+      for (;;) {
+        while (offset < clamp(to ?? Number.POSITIVE_INFINITY, visible) && found.kind === 'batch') {
+          if (follow && this.#closed) return; // close() ends a follow; a bounded read rejects SEGLOG_CLOSED
+          const { position, batch } = found.cursor;
+          if (offset >= position.expectedOffset + batch.header.recordCount) {
+            const cursor = found.cursor;
+            const step = (at: number): Promise<Found> =>
+              at === offset ? this.#walker.next(cursor) : this.#walker.find(at);
+            ({ offset, found } = await this.#locate(offset, policy, step));
+            continue;
+          }
+          signal?.throwIfAborted();
+          this.#assertOpen();
+          yield { offset, payload: batch.payloads[offset - position.expectedOffset]!.slice() };
+          offset++;
+        }
+        if (to !== undefined && offset >= to) return;
+        // At the end as last learned: more may have become durable since.
+        const learned = await this.#end.refresh();
+        const moved = learned !== visible;
+        visible = learned;
+        if (moved && found.kind === 'batch') continue;
+        if (!follow) break;
+        if (this.#closed) return;
+        if (wakeUps === null) {
+          wakeUps = new WakeUps(this.#io, this.#dir, this.#durable);
+          this.#followers.add(wakeUps);
+        }
+        if (moved) wakeUps.progressed();
+        else await wakeUps.wait(signal);
+        if (this.#closed) return;
+        if (found.kind === 'end') ({ offset, found } = await this.#locate(offset, policy, (at) => this.#walker.find(at)));
       }
-      this.#assertOpen();
-      yield { offset, payload: batch.payloads[offset - position.expectedOffset]!.slice() };
-      offset++;
+    } finally {
+      if (wakeUps !== null) {
+        wakeUps.close();
+        this.#followers.delete(wakeUps);
+      }
     }
-    if (to !== undefined && offset >= to) return;
-    const end = found.kind === 'end' ? this.#clamp(found.endOffset) : this.#limit(undefined);
+    const end = found.kind === 'end' ? clamp(found.endOffset, visible) : clamp(Number.POSITIVE_INFINITY, visible);
     if (from > end) throw SeglogError.outOfRange(from, first, end);
     if (to !== undefined) {
       throw new SeglogError(ErrorCodes.OUT_OF_RANGE, `read range [${from}, ${to}) runs past the visible end ${end}`, { offset: to });
     }
-  }
-
-  /** Where iteration must stop: `to`, or what `durable` acknowledges now, whichever is lower. */
-  #limit(to: number | undefined): number {
-    return Math.min(to ?? Number.POSITIVE_INFINITY, this.#durable?.durableOffset ?? Number.POSITIVE_INFINITY);
-  }
-
-  #clamp(endOffset: number): number {
-    return Math.min(endOffset, this.#durable?.durableOffset ?? Number.POSITIVE_INFINITY);
   }
 
   async #outOfRange(offset: number): Promise<SeglogError> {
@@ -170,6 +280,11 @@ export class Reader {
   #assertOpen(): void {
     if (this.#closed) throw SeglogError.closed('reader');
   }
+}
+
+/** `endOffset` no further than the visible end (undefined: no limit beyond the chain). */
+function clamp(endOffset: number, visible: number | undefined): number {
+  return Math.min(endOffset, visible ?? Number.POSITIVE_INFINITY);
 }
 
 /** A bad argument to `get` or `read`: coded like a bad option, naming it and what it got. */
@@ -195,6 +310,7 @@ interface ResolvedReaderOptions {
   readonly dir: string;
   readonly io: FileIO;
   readonly durable: DurableSource | undefined;
+  readonly visibility: ReaderVisibility;
   readonly cacheBatches: number;
   readonly cacheHandles: number;
 }
@@ -211,10 +327,18 @@ function resolveReaderOptions(options: ReaderOptions): ResolvedReaderOptions {
   if (options.durable !== undefined && typeof options.durable?.durableOffset !== 'number') {
     throw SeglogError.invalidOption('durable', `must have a numeric durableOffset (pass a Log), got ${describe(options.durable)}`);
   }
+  const visibility = options.visibility ?? 'durable';
+  if (visibility !== 'durable' && visibility !== 'written') {
+    throw SeglogError.invalidOption('visibility', `must be 'durable' or 'written', got ${describe(options.visibility)}`);
+  }
+  if (visibility === 'written' && options.durable === undefined) {
+    throw SeglogError.invalidOption('visibility', `'written' needs durable: the Log of this process (another process can only learn the durable end)`);
+  }
   return {
     dir: options.dir,
     io: readerIo(options.io),
     durable: options.durable,
+    visibility,
     cacheBatches: positiveInteger('cacheBatches', options.cacheBatches, readLimits.readerCachedBatchesDefault),
     cacheHandles: positiveInteger('cacheHandles', options.cacheHandles, readLimits.readerOpenHandlesDefault),
   };

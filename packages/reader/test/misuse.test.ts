@@ -35,7 +35,7 @@ test('an unknown option is SEGLOG_INVALID_OPTION naming it, the type received an
   const error = invalid(await t.throwsAsync(openReader({ dir, cacheBatchs: 5 } as unknown as ReaderOptions)));
   t.regex(error.message, /cacheBatchs/);
   t.regex(error.message, /number 5/);
-  t.regex(error.message, /allowed: dir, io, durable, cacheBatches, cacheHandles/);
+  t.regex(error.message, /allowed: dir, io, durable, visibility, cacheBatches, cacheHandles/);
 });
 
 test('ill-typed options name the option and the type received, before any file is opened', async (t) => {
@@ -46,6 +46,8 @@ test('ill-typed options name the option and the type received, before any file i
     [{ dir: 5 as unknown as string }, /dir .*number 5/],
     [{ dir, io: {} as never }, /io .*missing open, readdir, stat/],
     [{ dir, durable: {} as never }, /durable/],
+    [{ dir, visibility: 'all' as never }, /visibility must be 'durable' or 'written', got string "all"/],
+    [{ dir, visibility: 'written' }, /visibility 'written' needs durable/],
     [null as unknown as ReaderOptions, /options .*null/],
   ];
   for (const [options, message] of cases) {

@@ -153,6 +153,20 @@ export class HeadCheckpoint {
     if (this.#failure !== null) throw this.#failure;
   }
 
+  /**
+   * Raises the low-water mark to `firstOffset` (at most the durable end) and flushes HEAD, so that
+   * the segments below it may be unlinked: after a crash the next open finishes the drop.
+   */
+  async raiseFirstOffset(firstOffset: number): Promise<void> {
+    await this.#enqueue(async () => {
+      const durableOffset = Math.max(this.#wantedDurableOffset, this.#state.durableOffset);
+      if (firstOffset <= this.#state.firstOffset) return;
+      await this.#writeSlot(durableOffset, firstOffset);
+      await this.#sync();
+    });
+    await this.flush(); // rejects if HEAD failed; nothing left to write otherwise
+  }
+
   /** Flushes (when `flush`: not after a failed write), then closes the file. HEAD is not written after this. */
   async close(flush = true): Promise<void> {
     try {
@@ -189,10 +203,11 @@ export class HeadCheckpoint {
     return this.#config.syncIntervalMicros ?? limits.headSyncIntervalMicros;
   }
 
-  async #writeSlot(durableOffset: number): Promise<void> {
+  async #writeSlot(durableOffset: number, firstOffset = this.#state.firstOffset): Promise<void> {
     // Off the flushed slot: right after a flush the other slot (seq + 1), else the same scratch slot (seq + 2).
     const step = this.#state.seq === this.#flushedSeq ? 1 : 2;
-    const next: HeadState = { ...this.#state, seq: this.#state.seq + step, durableOffset, writtenAtMs: Date.now() };
+    const seq = this.#state.seq + step;
+    const next: HeadState = { ...this.#state, seq, durableOffset, firstOffset, writtenAtMs: Date.now() };
     await wrapIo('writev', this.#path, () => this.#handle.writev([encodeHeadSlot(next)], headSlotPosition(next.seq)));
     this.#state = next;
   }

@@ -3,7 +3,7 @@
  * crash-safe creation, recovery that tells a torn tail from corruption. See docs/architecture.md
  * for how an append flows to its acknowledgement, and docs/format.md for the bytes on disk.
  */
-export { Log, openLog } from './log.js';
+export { Log, openLog, type TruncateBeforeResult } from './log.js';
 export type { RecoveryReport } from './recovery.js';
 export type { LostRecords } from './head-check.js';
 export { BATCH_CHANNEL, ERROR_CHANNEL } from '@seglog/types';

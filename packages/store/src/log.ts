@@ -12,6 +12,8 @@ import { LOG_ID_BYTES, equalBytes } from '@seglog/format';
 import type { HeadState } from '@seglog/format';
 import { GroupCommit } from './group-commit.js';
 import { checkHead } from './head-check.js';
+import { DurableListeners } from './durable-listeners.js';
+import { dropSegmentsBelow } from './segment-dropper.js';
 import type { LostRecords } from './head-check.js';
 import { HeadCheckpoint, readHead } from './head-checkpoint.js';
 import { wrapIo } from './io-errors.js';
@@ -25,9 +27,15 @@ import { WindowPolicy } from './window-policy.js';
 
 type State = 'open' | 'closing' | 'closed';
 
+/** What `truncateBefore` did: the new first offset and the whole segments it unlinked. */
+export interface TruncateBeforeResult {
+  readonly firstOffset: number;
+  readonly segmentsDropped: number;
+  readonly bytesDropped: number;
+}
+
 export class Log {
   readonly dir: string;
-  readonly firstOffset: number;
   readonly recovery: RecoveryReport;
   /**
    * Acknowledged offsets this open found missing and, under `acceptDataLoss`, gave up: they are
@@ -42,6 +50,10 @@ export class Log {
   readonly #commit: GroupCommit;
   readonly #telemetry: Telemetry;
   readonly #window: WindowPolicy;
+  readonly #durableListeners: DurableListeners;
+  #firstOffset: number;
+  /** Truncations run one at a time, in call order. */
+  #truncating: Promise<unknown> = Promise.resolve();
   #state: State = 'open';
   #closing: Promise<void> | null = null;
 
@@ -57,6 +69,7 @@ export class Log {
     firstOffset: number;
     recovery: RecoveryReport;
     head: HeadCheckpoint;
+    durableListeners: DurableListeners;
     lostRecords: LostRecords | null;
   }) {
     this.dir = parts.options.dir;
@@ -67,10 +80,45 @@ export class Log {
     this.#commit = parts.commit;
     this.#telemetry = parts.telemetry;
     this.#window = parts.window;
-    this.firstOffset = parts.firstOffset;
+    this.#firstOffset = parts.firstOffset;
     this.recovery = parts.recovery;
     this.#head = parts.head;
     this.lostRecords = parts.lostRecords;
+    this.#durableListeners = parts.durableListeners;
+  }
+
+  /**
+   * The low-water mark: the oldest readable offset. It rises with `truncateBefore`, also when the
+   * mark falls inside a segment (the records below it stay in the file but are no longer readable).
+   */
+  get firstOffset(): number {
+    return this.#firstOffset;
+  }
+
+  /**
+   * Drops every record below `offset`: raises the low-water mark to `offset` durably (HEAD,
+   * flushed) first, then unlinks the segments that hold only records below it, then fsyncs the
+   * directory. A crash anywhere in between is finished by the next open. `offset` must be within
+   * [firstOffset, durableOffset]; a mark at or below the current one changes nothing. Resolves with
+   * the new first offset and how many whole segments (and bytes) were dropped. O(1) per segment.
+   */
+  truncateBefore(offset: number): Promise<TruncateBeforeResult> {
+    if (this.#state !== 'open') return Promise.reject(SeglogError.closed(`log ${this.dir}`));
+    if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) {
+      return Promise.reject(SeglogError.invalidOption('truncateBefore offset', `must be a non-negative safe integer, got ${String(offset)}`));
+    }
+    if (offset > this.durableOffset) {
+      return Promise.reject(SeglogError.outOfRange(offset, this.#firstOffset, this.durableOffset));
+    }
+    const run = this.#truncating.then(async () => {
+      if (offset <= this.#firstOffset) return { firstOffset: this.#firstOffset, segmentsDropped: 0, bytesDropped: 0 };
+      await this.#head.raiseFirstOffset(offset);
+      this.#firstOffset = offset;
+      const dropped = await dropSegmentsBelow(this.#options.io, this.dir, offset);
+      return { firstOffset: offset, segmentsDropped: dropped.segments, bytesDropped: dropped.bytes };
+    });
+    this.#truncating = run.catch(() => undefined);
+    return run;
   }
 
   /** The offset the next append will get. Readable after close (the end the log was left at). */
@@ -81,6 +129,15 @@ export class Log {
   /** One past the last durable (acknowledged) offset. Readable after close. */
   get durableOffset(): number {
     return this.#commit.durableOffset;
+  }
+
+  /**
+   * Calls `listener` with the new `durableOffset` each time a batch becomes durable (before its
+   * appends resolve); returns a function that unsubscribes. A wake-up hook for followers in this
+   * process: keep it cheap, it runs inside the acknowledgement path.
+   */
+  onDurable(listener: (durableOffset: number) => void): () => void {
+    return this.#durableListeners.add(listener);
   }
 
   /**
@@ -143,6 +200,7 @@ export class Log {
       const step = async (run: () => Promise<void>): Promise<void> => {
         await run().catch((error: unknown) => void (failure ??= error));
       };
+      await step(() => this.#truncating.then(() => undefined)); // a truncation in progress finishes first
       await step(() => this.#head.close(healthy));
       await step(() => this.#writer.close());
       this.#pool.close();
@@ -214,6 +272,14 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
   const lastSegment = recovered?.segments[recovered.segments.length - 1];
   const tail = recovered === null || lastSegment === undefined ? null : { file: lastSegment.path, positionBytes: recovered.tailPositionBytes };
   const checked = checkHead({ dir: options.dir, found, recoveredEnd: nextOffset, logId: recovered?.logId ?? null, tail, acceptDataLoss: options.acceptDataLoss });
+  // HEAD's low-water mark above the first segment: a truncateBefore raised it and a crash may have
+  // cut its unlinks short. Finish them; the mark itself holds either way.
+  let firstOffset = recovered?.firstOffset ?? 0;
+  const markedFirst = Math.min(checked.continueFrom?.firstOffset ?? 0, nextOffset);
+  if (recovered !== null && markedFirst > firstOffset) {
+    await dropSegmentsBelow(options.io, options.dir, markedFirst);
+    firstOffset = markedFirst;
+  }
   const blockBytes = recovered?.blockBytes ?? options.blockBytes;
   const effective: ResolvedOptions = { ...options, blockBytes };
   if (recovered !== null && options.logId !== null && !equalBytes(recovered.logId, options.logId)) {
@@ -231,11 +297,14 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
     // Only now is everything up to nextOffset durable (resume rewrote the last batch), so only
     // now may a fresh HEAD say so.
     const headConfig = { io: effective.io, clock: effective.clock, dir: effective.dir, fileMode: effective.fileMode, onError: (error: unknown) => commit?.poison(error) };
-    const firstOffset = recovered?.firstOffset ?? 0;
     head =
       checked.continueFrom !== null
         ? await HeadCheckpoint.open(headConfig, checked.continueFrom)
         : await HeadCheckpoint.create(headConfig, freshHead(found.kind === 'valid' ? found.state.seq + 1 : 0, logId, firstOffset, nextOffset, checked.truncateEpoch));
+    // Recovery may find acknowledged records that HEAD's last write missed (a crash between a
+    // flush and its HEAD write): they are durable, so readers in other processes may see them now.
+    head.advance(nextOffset);
+    await head.flush();
   } catch (error) {
     await writer.close().catch(() => undefined);
     throw error;
@@ -243,6 +312,7 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
   const pool = new BufferPool({ bufferBytes: effective.maxBatchBytes, bytesCap: poolBytesCap(effective) });
   const window = new WindowPolicy(effective.commitWindow, effective.clock.nowMicros());
   const checkpoint = head;
+  const durableListeners = new DurableListeners();
   commit = new GroupCommit(
     {
       dir: effective.dir,
@@ -257,7 +327,10 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
       writer,
       telemetry,
       window,
-      onDurable: (durableOffset) => checkpoint.advance(durableOffset),
+      onDurable: (durableOffset) => {
+        checkpoint.advance(durableOffset);
+        durableListeners.notify(durableOffset);
+      },
     },
     nextOffset,
   );
@@ -269,9 +342,10 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
     commit,
     telemetry,
     window,
-    firstOffset: recovered?.firstOffset ?? 0,
+    firstOffset,
     recovery: recovered?.report ?? { segments: 0, batchesScanned: 0, tornTailAt: null },
     head: checkpoint,
+    durableListeners,
     lostRecords: checked.lost,
   });
 }

@@ -3,7 +3,7 @@
  * test runner with an ava-like `test(title, fn)` can register: run against nodeFileIO in a temp
  * directory and against SimFileIO, so the simulator cannot drift from the disk it stands in for.
  * It checks what both promise (open modes, Node error codes, positioned writes and reads, sizes,
- * rename, readdir, stat, unlink, the directory lock), not durability, which only the simulator can
+ * rename, readdir, stat, unlink, the directory lock, the watch's hints), not durability, which only the simulator can
  * show (its own tests do that).
  */
 import type { FileHandle, FileIO } from '@seglog/types';
@@ -202,6 +202,35 @@ const cases: Record<string, Case> = {
     const second = await io.lock(`${dir}/locked`);
     await rejectsWith(t, io.lock(`${dir}/locked`), 'SEGLOG_LOCKED');
     await second.release();
+  },
+
+  'watch hints at writes, creations and unlinks in the directory, and close stops it': async (t, io, dir) => {
+    if (io.watch === undefined) {
+      t.true(true, 'this FileIO offers no watch (it is optional)');
+      return;
+    }
+    let hints = 0;
+    const watch = io.watch(dir, () => hints++);
+    t.true(watch !== null, 'the directory can be watched');
+    const settle = async (): Promise<void> => {
+      for (let turn = 0; turn < 200 && hints === 0; turn++) await new Promise((resolve) => setTimeout(resolve, 5));
+    };
+    const handle = await io.open(`${dir}/watched`, 'create');
+    await handle.writev([bytesOf('hello')], 0);
+    await settle();
+    t.true(hints > 0, 'a creation and a write woke the watch');
+    await handle.close();
+    hints = 0;
+    await io.unlink(`${dir}/watched`);
+    await settle();
+    t.true(hints > 0, 'an unlink woke the watch');
+    watch!.close();
+    watch!.close(); // idempotent
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    hints = 0;
+    await (await io.open(`${dir}/after`, 'create')).close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    t.is(hints, 0, 'nothing after close');
   },
 };
 

@@ -9,12 +9,13 @@
  * rebooted disk, which no real power cut allows. A test takes a fresh view per boot and gives each
  * program only the view of its own boot.
  */
-import type { DirLock, FileHandle, FileIO, FileStat, OpenMode } from '@seglog/types';
+import type { DirLock, DirWatch, FileHandle, FileIO, FileStat, OpenMode } from '@seglog/types';
 import { systemError } from './sim-errors.js';
 
 /** What a boot view needs from the simulator: the live epoch and the calls to forward. */
 export interface BootTarget extends FileIO {
   readonly epoch: number;
+  watch(dir: string, onChange: () => void): DirWatch | null;
 }
 
 export class SimBootIO implements FileIO {
@@ -70,6 +71,11 @@ export class SimBootIO implements FileIO {
   async lock(dir: string): Promise<DirLock> {
     this.#fence('open', dir);
     return this.#target.lock(dir);
+  }
+
+  watch(dir: string, onChange: () => void): DirWatch | null {
+    this.#fence('open', dir);
+    return this.#target.watch(dir, onChange);
   }
 
   /**

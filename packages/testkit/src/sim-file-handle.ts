@@ -56,6 +56,7 @@ export class SimFileHandle implements FileHandle {
       throw systemError('ENOSPC', 'write');
     }
     this.#state.pendWrite(this.file, positionBytes, bytes);
+    this.#state.changed(this.path);
     this.#state.counters.writes++;
     this.#state.counters.bytesWritten += bytes.length;
     if (this.#dataSync) await this.#flush('datasync', 'write');

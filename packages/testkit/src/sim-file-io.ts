@@ -28,7 +28,7 @@
  * turn; calls in flight at a crash, and handles opened before it, reject with EBADF.
  */
 import { SeglogError } from '@seglog/types';
-import type { DirLock, FileHandle, FileIO, FileStat, OpenMode } from '@seglog/types';
+import type { DirLock, DirWatch, FileHandle, FileIO, FileStat, OpenMode } from '@seglog/types';
 import { Prng } from './prng.js';
 import { SimBootIO } from './sim-boot.js';
 import type { FileCrashReport, UnsyncedFate } from './sim-durability.js';
@@ -107,6 +107,7 @@ export class SimFileIO implements FileIO {
     if (file === undefined) {
       file = new SimFile();
       parent.volatile.set(name, file);
+      this.#state.changed(path);
     } else if (mode === 'truncate') {
       this.#state.pendTruncate(file, 0);
     }
@@ -150,6 +151,8 @@ export class SimFileIO implements FileIO {
     checkRenameKinds(from.node, to.node, source, target);
     from.parent.volatile.delete(from.name);
     to.parent.volatile.set(to.name, from.node);
+    this.#state.changed(source);
+    this.#state.changed(target);
   }
 
   async unlink(path: string): Promise<void> {
@@ -158,6 +161,17 @@ export class SimFileIO implements FileIO {
     if (node === undefined) throw systemError('ENOENT', 'unlink', path);
     if (node.kind === 'dir') throw systemError('EISDIR', 'unlink', path);
     parent.volatile.delete(name);
+    this.#state.changed(path);
+  }
+
+  /** Watches `dir` (as given, normalised like the tree's paths): writes, renames, unlinks in it. */
+  watch(dir: string, onChange: () => void): DirWatch | null {
+    const key = '/' + splitPath(dir).join('/');
+    let listeners = this.#state.watchers.get(key);
+    if (listeners === undefined) this.#state.watchers.set(key, (listeners = new Set()));
+    const entry = (): void => onChange();
+    listeners.add(entry);
+    return { close: () => void listeners.delete(entry) };
   }
 
   async syncDir(dir: string): Promise<void> {

@@ -11,7 +11,7 @@ import { crashTree } from './sim-durability.js';
 import type { FileCrashReport, UnsyncedFate } from './sim-durability.js';
 import type { SimFaults } from './sim-faults.js';
 import type { Prng } from './prng.js';
-import { SimDir, walkTree } from './sim-tree.js';
+import { SimDir, splitPath, walkTree } from './sim-tree.js';
 import type { SimFile } from './sim-tree.js';
 
 export interface SimCounters {
@@ -55,6 +55,8 @@ export class SimState {
   readonly locks = new Map<string, { readonly name: string }>();
   readonly prng: Prng;
   readonly faults: SimFaults;
+  /** Directory watches (FileIO.watch): normalised directory path -> listeners. */
+  readonly watchers = new Map<string, Set<() => void>>();
   /** Bumped by every crash; handles and in-flight calls of an older epoch are dead. */
   epoch = 0;
   #seq = 0;
@@ -63,6 +65,18 @@ export class SimState {
     this.prng = prng;
     this.faults = faults;
   }
+  /**
+   * Something at `path` changed in the page cache: wake the watches of its directory, later (as
+   * inotify delivers events after the call that caused them), and only as a hint.
+   */
+  changed(path: string): void {
+    const listeners = this.watchers.get('/' + splitPath(path).slice(0, -1).join('/'));
+    if (listeners === undefined || listeners.size === 0) return;
+    setImmediate(() => {
+      for (const listener of listeners) listener();
+    });
+  }
+
 
   /** A fresh issue number for a pending operation. */
   nextSeq(): number {

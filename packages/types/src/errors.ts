@@ -30,6 +30,12 @@ export const ErrorCodes = {
    * retry. Retriable; the log is healthy.
    */
   OVERLOADED: 'SEGLOG_OVERLOADED',
+  /**
+   * A read or follow asked for (or reached) an offset below the log's low-water mark: those records
+   * were dropped by retention (`truncateBefore`). `firstOffset` carries the current first offset;
+   * resume from there, or read with `onBehind: 'skip'`.
+   */
+  BEHIND_RETENTION: 'SEGLOG_BEHIND_RETENTION',
   /** A segment was written by a newer format version than this code understands. */
   UNSUPPORTED_FORMAT: 'SEGLOG_UNSUPPORTED_FORMAT',
   /** An internal invariant broke: a bug in seglog. */
@@ -51,6 +57,8 @@ export interface SeglogErrorDetails {
   readonly positionBytes?: number;
   /** A record offset, when known. */
   readonly offset?: number;
+  /** The log's first (oldest readable) offset, for SEGLOG_BEHIND_RETENTION. */
+  readonly firstOffset?: number;
 }
 
 export class SeglogError extends Error {
@@ -58,6 +66,8 @@ export class SeglogError extends Error {
   readonly file: string | undefined;
   readonly positionBytes: number | undefined;
   readonly offset: number | undefined;
+  /** The log's first offset when the error is SEGLOG_BEHIND_RETENTION. */
+  readonly firstOffset: number | undefined;
 
   constructor(code: ErrorCode, message: string, details: SeglogErrorDetails = {}) {
     super(`${code}: ${message}`, details.cause === undefined ? undefined : { cause: details.cause });
@@ -66,6 +76,7 @@ export class SeglogError extends Error {
     this.file = details.file;
     this.positionBytes = details.positionBytes;
     this.offset = details.offset;
+    this.firstOffset = details.firstOffset;
   }
 
   static locked(dir: string, holder: string): SeglogError {
@@ -101,6 +112,14 @@ export class SeglogError extends Error {
       ErrorCodes.OUT_OF_RANGE,
       `offset ${offset} is outside the readable range [${firstOffset}, ${endOffset})`,
       { offset },
+    );
+  }
+
+  static behindRetention(offset: number, firstOffset: number): SeglogError {
+    return new SeglogError(
+      ErrorCodes.BEHIND_RETENTION,
+      `offset ${offset} is below the log's first offset ${firstOffset}: retention dropped it (resume from ${firstOffset}, or read with onBehind: 'skip')`,
+      { offset, firstOffset },
     );
   }
 

@@ -83,6 +83,19 @@ export interface FileIO {
    * A lock left behind by a process that is gone (crash, power cut, reboot) never blocks.
    */
   lock(dir: string, modes?: CreateModes): Promise<DirLock>;
+  /**
+   * Optional: calls `onChange` when something in `dir` may have changed (a write reached the page
+   * cache, a name was created, renamed or removed). A hint only, never a fact: events fire before
+   * data is durable, may be coalesced or lost (inotify overflow, NFS, some container mounts), so a
+   * caller re-reads what it relies on and keeps a poll as the safety net. Returns null when `dir`
+   * cannot be watched here; the watch stops by itself on an error.
+   */
+  watch?(dir: string, onChange: () => void): DirWatch | null;
+}
+
+/** A running directory watch; `close` is idempotent. */
+export interface DirWatch {
+  close(): void;
 }
 
 /** Monotonic time, injectable so simulations can replay. */

@@ -176,6 +176,18 @@ export const readLimits = {
   readerSegmentIndexesMax: 1024,
   /** Index entries of a sealed segment that recovery tries, newest first, before a full scan. */
   recoveryIndexTriesMax: 8,
+  /**
+   * Reads of HEAD in a row that find no valid slot before a reader gives up (SEGLOG_CORRUPT). A
+   * slot being rewritten fails its CRC but the other slot stays valid, so one retry covers a race.
+   */
+  headReadAttempts: 3,
+  /**
+   * A follower's safety-net poll of the durable end when no wake-up came: starts at this delay,
+   * doubles up to `followPollMaxMs`, and starts over whenever the end moved. Wake-ups (the log's
+   * hook, a directory watch) usually come first; the poll covers file systems that give none.
+   */
+  followPollMinMs: 5,
+  followPollMaxMs: 1000,
 } as const;
 
 // The reader adds in-memory index entries at the writer's default interval

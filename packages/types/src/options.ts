@@ -91,20 +91,35 @@ export interface ReaderOptions {
   readonly dir: string;
   readonly io?: FileIO;
   /**
-   * Limit reads to what this source reports durable (pass the `Log` of this process). Without it,
-   * a reader sees every batch whose write has completed; see docs/architecture.md.
+   * The `Log` of this process: the reader takes the durable end from it instead of the HEAD file,
+   * and may opt in to `visibility: 'written'`. Without it, the durable end comes from HEAD (any
+   * process); see docs/architecture.md "What a reader sees".
    */
   readonly durable?: DurableSource;
+  /**
+   * `'durable'` (the default): only acknowledged records. `'written'` (only with `durable`): also
+   * records whose write completed but whose flush has not, which a power loss can take back.
+   */
+  readonly visibility?: ReaderVisibility;
   /** Decoded batches kept in memory. Default 64. */
   readonly cacheBatches?: number;
   /** Open segment handles kept. Default 16. */
   readonly cacheHandles?: number;
 }
 
+export type ReaderVisibility = 'durable' | 'written';
+
 /** Something that knows which offsets are durable: a `Log` is one. */
 export interface DurableSource {
   /** One past the last durable offset. */
   readonly durableOffset: number;
+  /**
+   * Optional wake-up hook for followers in this process: `listener` is called after each batch
+   * becomes durable, with the new `durableOffset`; returns a function that unsubscribes.
+   */
+  onDurable?(listener: (durableOffset: number) => void): () => void;
+  /** Optional: the low-water mark (a `Log`'s `firstOffset`); offsets below it were dropped by retention. */
+  readonly firstOffset?: number;
 }
 
 export interface LogRecord {

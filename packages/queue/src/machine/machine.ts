@@ -17,8 +17,8 @@ import { openReader } from '@seglog/reader';
 import type { Reader } from '@seglog/reader';
 import { openLog } from '@seglog/store';
 import type { Log } from '@seglog/store';
-import { SeglogError, assert } from '@seglog/types';
-import type { FileIO, LogOptions } from '@seglog/types';
+import { ErrorCodes, SeglogError, assert } from '@seglog/types';
+import type { ErrorCode, FileIO, LogOptions } from '@seglog/types';
 import { ensureDurableDir } from './durable-dir.js';
 import { SnapshotStore } from './snapshot-store.js';
 
@@ -103,12 +103,18 @@ export class Machine<C, R> {
   #applied = 0;
   #inFlight = 0;
   #idle: (() => void) | null = null;
-  #failure: unknown = null;
+  #failure: Error | null = null;
   #closing: Promise<void> | null = null;
   #snapshotting: Promise<void> | null = null;
   #recordsSinceSnapshot = 0;
   #bytesSinceSnapshot = 0;
-  #stats = { appliedRecords: 0, replayedRecords: 0, snapshotOffsetAtOpen: null as number | null, snapshotsWritten: 0, snapshotFailures: 0 };
+  #stats = {
+    appliedRecords: 0,
+    replayedRecords: 0,
+    snapshotOffsetAtOpen: null as number | null,
+    snapshotsWritten: 0,
+    snapshotFailures: 0,
+  };
 
   constructor(options: MachineOptions<C, R>, log: Log, reader: Reader, snapshots: SnapshotStore) {
     this.#machine = options.machine;
@@ -143,7 +149,8 @@ export class Machine<C, R> {
     }
     if (this.#applied < end) {
       for await (const record of this.reader.read({ from: this.#applied, to: end })) {
-        this.#applyOne(this.#machine.decodeCommands(record.payload, record.offset), record.offset, record.payload.byteLength);
+        const commands = this.#machine.decodeCommands(record.payload, record.offset);
+        this.#applyOne(commands, record.offset, record.payload.byteLength);
         this.#stats.replayedRecords++;
       }
     }
@@ -168,7 +175,7 @@ export class Machine<C, R> {
           this.#settledOne();
         },
         (error: unknown) => {
-          if (this.#failure === null && !isRefusal(error)) this.#failure = error;
+          if (this.#failure === null && !isRefusal(error)) this.#failure = asError(error, ErrorCodes.IO, 'append');
           reject(error);
           this.#settledOne();
         },
@@ -187,7 +194,9 @@ export class Machine<C, R> {
     this.#closing ??= (async () => {
       if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
       if (this.#snapshotting !== null) await this.#snapshotting;
-      if (this.#snapshotOnClose && this.#failure === null && this.#recordsSinceSnapshot > 0) await this.#startSnapshot();
+      if (this.#snapshotOnClose && this.#failure === null && this.#recordsSinceSnapshot > 0) {
+        await this.#startSnapshot();
+      }
       await this.reader.close();
       await this.log.close();
     })();
@@ -202,7 +211,7 @@ export class Machine<C, R> {
         result = this.#applyOne(next.commands as C[], this.#applied, next.bytes);
       } catch (error) {
         // apply is pure and must not throw; if it does, the state can no longer be trusted.
-        this.#failure = error;
+        this.#failure = asError(error, ErrorCodes.ASSERTION, 'apply');
         next.reject(error);
         continue;
       }
@@ -252,6 +261,14 @@ export class Machine<C, R> {
       idle();
     }
   }
+}
+
+/**
+ * The failure kept for later proposals is always an Error: a non-Error thrown value (never expected
+ * from the log or from `apply`) is wrapped in a coded SeglogError that keeps it as `cause`.
+ */
+function asError(error: unknown, code: ErrorCode, what: string): Error {
+  return error instanceof Error ? error : new SeglogError(code, `${what} failed: ${String(error)}`, { cause: error });
 }
 
 /** Refusals that consume no offset and leave the log healthy (a record over the size limit). */

@@ -88,7 +88,9 @@ export class TimingWheel<T> {
     const fired: T[] = [];
     if (target <= this.#tick) return fired;
     const steps = Math.min(target - this.#tick, this.#slots.length);
-    for (let step = 1; step <= steps; step++) this.#fireSlot(this.#slots[(this.#tick + step) % this.#slots.length]!, target, fired);
+    for (let step = 1; step <= steps; step++) {
+      this.#fireSlot(this.#slots[(this.#tick + step) % this.#slots.length]!, target, fired);
+    }
     this.#tick = target;
     return fired;
   }

@@ -71,7 +71,10 @@ export class QueueMessage {
     return this.#target.settle(this, 'ack', {});
   }
 
-  /** Not now: redeliver after `delayMs` (default: the backoff policy). Past maxDeliveries it is dead-lettered instead. */
+  /**
+   * Not now: redeliver after `delayMs` (default: the backoff policy). Past maxDeliveries it is
+   * dead-lettered instead.
+   */
   nak(options: { delayMs?: number } = {}): Promise<void> {
     return this.#target.settle(this, 'nak', options);
   }

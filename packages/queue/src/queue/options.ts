@@ -109,7 +109,13 @@ export function resolvePolicy(group: string, options: ConsumerOptions): GroupPol
 }
 
 export function samePolicy(a: GroupPolicy, b: GroupPolicy): boolean {
-  return a.ackDeadlineMs === b.ackDeadlineMs && a.maxDeliveries === b.maxDeliveries && a.deadLetter === b.deadLetter && a.keyConcurrency === b.keyConcurrency && JSON.stringify(a.backoff) === JSON.stringify(b.backoff);
+  return (
+    a.ackDeadlineMs === b.ackDeadlineMs &&
+    a.maxDeliveries === b.maxDeliveries &&
+    a.deadLetter === b.deadLetter &&
+    a.keyConcurrency === b.keyConcurrency &&
+    JSON.stringify(a.backoff) === JSON.stringify(b.backoff)
+  );
 }
 
 export function checkPayload(payload: unknown): Uint8Array {
@@ -125,7 +131,13 @@ export function checkEnqueueOptions(options: EnqueueOptions): void {
   integer('priority', options.priority, 0, 0, queueLimits.priorityMax);
 }
 
-export function integer(name: string, value: number | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+export function integer(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value < min || value > max) throw SeglogError.invalidOption(name, `must be an integer from ${min} to ${max}, got ${value}`);
   return value;

@@ -84,9 +84,16 @@ export class Queue implements RuntimeHost {
   /** Records are packed to at most half the log's maxRecordBytes (estimated), leaving room for the header. */
   readonly recordBytesBudget: number;
 
-  constructor(machine: Machine<Command, ApplyResult>, state: QueueState, dedupWindowMs: number, clock: QueueClock, recordBytesMax: number) {
+  constructor(
+    machine: Machine<Command, ApplyResult>,
+    state: QueueState,
+    dedupWindowMs: number,
+    clock: QueueClock,
+    recordBytesMax: number,
+  ) {
     this.#machine = machine;
-    this.recordBytesBudget = Math.max(1024, Math.min(queueLimits.enqueueManyRecordBytes, Math.floor(recordBytesMax / 2)));
+    const halfRecord = Math.floor(recordBytesMax / 2);
+    this.recordBytesBudget = Math.max(1024, Math.min(queueLimits.enqueueManyRecordBytes, halfRecord));
     this.#clock = clock;
     this.state = state;
     this.#dedupWindowMs = dedupWindowMs;
@@ -119,7 +126,11 @@ export class Queue implements RuntimeHost {
    * nothing.
    */
   async enqueueMany(items: readonly { payload: Uint8Array; options?: EnqueueOptions }[]): Promise<Receipt[]> {
-    if (!Array.isArray(items) || items.length === 0) throw new TypeError('enqueueMany needs a non-empty array');
+    // Checked through an `unknown` alias: Array.isArray would narrow `items` itself to any[].
+    const checked: unknown = items;
+    if (!Array.isArray(checked) || items.length === 0) {
+      throw new TypeError('enqueueMany needs a non-empty array');
+    }
     const records: Command[][] = [[]];
     let bytes = 0;
     for (const item of items) {
@@ -367,7 +378,9 @@ export class Queue implements RuntimeHost {
     const handed = (): QueueMessage[] => [...this.#runtimes.values()].flatMap((runtime) => runtime.handedMessages());
     const deadline = Date.now() + drainMs;
     // Real time on purpose: the drain bounds how long close takes, whatever clock the queue runs on.
-    while (handed().length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, Math.min(10, drainMs)));
+    while (handed().length > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(10, drainMs)));
+    }
     for (const message of handed()) message.abort('the queue is closing');
     if (this.#keepAlive !== null) clearInterval(this.#keepAlive);
     this.#keepAlive = null;
@@ -386,7 +399,16 @@ function estimatedBytes(command: EnqueueCommand): number {
   return (command.payload?.byteLength ?? 0) + 160 + 3 * ((command.key?.length ?? 0) + (command.dedup?.length ?? 0));
 }
 
-const EMPTY_STATS: GroupStats = { backlog: 0, inFlight: 0, redelivered: 0, oldestUnackedAgeMs: 0, deadLetters: 0, deadLettered: 0, acked: 0, paused: false };
+const EMPTY_STATS: GroupStats = {
+  backlog: 0,
+  inFlight: 0,
+  redelivered: 0,
+  oldestUnackedAgeMs: 0,
+  deadLetters: 0,
+  deadLettered: 0,
+  acked: 0,
+  paused: false,
+};
 
 function receiptOf(result: ApplyResult, index: number): Receipt {
   const outcome = result.results[index];

@@ -142,7 +142,9 @@ export class GroupRuntime implements ConsumerHost, SettleTarget {
     const message = this.#host.state.messages.get(event.seq);
     if (event.kind === 'ready') {
       this.#delays.delete(event.seq);
-      if (message !== undefined && !this.#host.state.isSettled(group, event.seq)) this.#lanes.push(message.prio, event.seq);
+      if (message !== undefined && !this.#host.state.isSettled(group, event.seq)) {
+        this.#lanes.push(message.prio, event.seq);
+      }
       this.pump();
       return;
     }
@@ -171,7 +173,8 @@ export class GroupRuntime implements ConsumerHost, SettleTarget {
     const group = this.#group;
     if (group === null || group.paused || this.#host.closing) return;
     const batch: { consumer: Consumer; seq: number; attempt: number }[] = [];
-    const batchMax = Math.max(1, Math.min(queueLimits.deliveriesPerRecordMax, Math.floor(this.#host.recordBytesBudget / 128)));
+    const byBytes = Math.floor(this.#host.recordBytesBudget / 128);
+    const batchMax = Math.max(1, Math.min(queueLimits.deliveriesPerRecordMax, byBytes));
     for (const consumer of this.consumers) {
       for (let wanted = consumer.wanted(); wanted > 0 && batch.length < batchMax; wanted--) {
         const seq = this.#nextReady(group);
@@ -291,7 +294,10 @@ export class GroupRuntime implements ConsumerHost, SettleTarget {
   }
 
   #checkLive(message: QueueMessage): void {
-    const live = !this.#lapsed.has(message.offset) && this.#host.state.leaseMatches(this.name, message.offset, message.deliveryCount) && this.#handed.get(message.offset)?.message === message;
+    const live =
+      !this.#lapsed.has(message.offset) &&
+      this.#host.state.leaseMatches(this.name, message.offset, message.deliveryCount) &&
+      this.#handed.get(message.offset)?.message === message;
     if (!live) throw this.stale(message);
   }
 
@@ -356,7 +362,11 @@ export class GroupRuntime implements ConsumerHost, SettleTarget {
     else this.#keyActive.set(key, active);
     const waiting = this.#keyWaiting.get(key);
     const group = this.#group!;
-    while (waiting !== undefined && waiting.length > 0 && (this.#keyActive.get(key) ?? 0) < this.policy.keyConcurrency) {
+    while (
+      waiting !== undefined &&
+      waiting.length > 0 &&
+      (this.#keyActive.get(key) ?? 0) < this.policy.keyConcurrency
+    ) {
       const seq = waiting.shift()!;
       const next = this.#host.state.messages.get(seq);
       if (next !== undefined && !this.#host.state.isSettled(group, seq)) this.#admit(next);

@@ -94,7 +94,9 @@ export class QueueState implements StateMachine<Command, ApplyResult> {
   }
 
   apply(commands: readonly Command[], offset: number): ApplyResult {
-    const ok = commands.every((command) => !isSettle(command) || this.#leaseMatches(command.g, command.seq, command.attempt));
+    const ok = commands.every(
+      (command) => !isSettle(command) || this.#leaseMatches(command.g, command.seq, command.attempt),
+    );
     const results = commands.map((command, index): CommandResult => {
       if (command.t === 'deliver') return { ok: this.#deliver(command.g, command.seq, command.attempt, command.deadline) };
       if (!ok) return { ok: false };
@@ -253,7 +255,14 @@ export class QueueState implements StateMachine<Command, ApplyResult> {
     return { ok: true };
   }
 
-  #retire(groupName: string, seq: number, attempt: number, reason: string, deadLetter: string | undefined, at: number): CommandResult {
+  #retire(
+    groupName: string,
+    seq: number,
+    attempt: number,
+    reason: string,
+    deadLetter: string | undefined,
+    at: number,
+  ): CommandResult {
     const group = this.groups.get(groupName)!;
     const message = this.messages.get(seq);
     assert(message !== undefined, `retired message ${seq} is held`);
@@ -272,7 +281,9 @@ export class QueueState implements StateMachine<Command, ApplyResult> {
   #redrive(groupName: string, seq: number, at: number): CommandResult {
     const group = this.groups.get(groupName);
     const message = this.messages.get(seq);
-    if (group === undefined || message?.dead === undefined || this.isSettled(group, seq) || group.leases.has(seq)) return { ok: false };
+    if (group === undefined || message?.dead === undefined || this.isSettled(group, seq) || group.leases.has(seq)) {
+      return { ok: false };
+    }
     const origin = message.dead.origin;
     const result = this.#enqueue({ t: 'enq', at, prio: message.prio, notBefore: 0, target: origin, ref: message.loc, ...(message.key === undefined ? {} : { key: message.key }) }, message.loc);
     group.acked++;
@@ -339,7 +350,10 @@ export class QueueState implements StateMachine<Command, ApplyResult> {
         attempts: [...group.attempts],
         notBefore: [...group.notBefore],
       })),
-      dedup: this.#dedupOrder.slice(this.#dedupHead).filter(({ id, until }) => this.dedup.get(id)?.until === until).map(({ id, until }) => [id, this.dedup.get(id)!.seq, until]),
+      dedup: this.#dedupOrder
+        .slice(this.#dedupHead)
+        .filter(({ id, until }) => this.dedup.get(id)?.until === until)
+        .map(({ id, until }) => [id, this.dedup.get(id)!.seq, until]),
     }));
   }
 

@@ -45,6 +45,14 @@ export interface QueueCrashResult {
   snapshotOpens: number;
 }
 
+/** Adds each count of `result` to `totals` (the summaries of the crash test and the soak script). */
+export function addCrashTotals(totals: Record<string, number>, result: QueueCrashResult): void {
+  // Object.entries would type the values as any: QueueCrashResult is an interface (no index signature).
+  for (const name of Object.keys(result) as (keyof QueueCrashResult)[]) {
+    totals[name] = (totals[name] ?? 0) + result[name];
+  }
+}
+
 type Fate = 'held' | 'lapse' | 'nak' | 'acked' | 'termed' | 'settling';
 
 interface Seen {
@@ -59,11 +67,23 @@ class Failure extends Error {}
 export async function runQueueCrashCase(seed: number): Promise<QueueCrashResult> {
   const prng = new Prng(seed);
   const sim = await freshSim(seed);
-  const result: QueueCrashResult = { crashPoints: 0, durableEnqueues: 0, acks: 0, terms: 0, deadLetters: 0, redeliveredAfterLapse: 0, redeliveredAfterNak: 0, redeliveredAfterCrash: 0, unackedEnqueuesSurvived: 0, unacknowledgedSettlesKept: 0, snapshotsWritten: 0, snapshotOpens: 0 };
+  const result: QueueCrashResult = {
+    crashPoints: 0,
+    durableEnqueues: 0,
+    acks: 0,
+    terms: 0,
+    deadLetters: 0,
+    redeliveredAfterLapse: 0,
+    redeliveredAfterNak: 0,
+    redeliveredAfterCrash: 0,
+    unackedEnqueuesSurvived: 0,
+    unacknowledgedSettlesKept: 0,
+    snapshotsWritten: 0,
+    snapshotOpens: 0,
+  };
   const attempted = new Set<string>();
   const durable = new Set<string>();
   const seen = new Map<string, Seen>();
-  let nextId = 0;
   const clock = new VirtualClock(1_000_000);
   const snapshotEveryRecords = prng.int(2, 30);
   const fail = (why: string): never => {
@@ -160,9 +180,21 @@ export async function runQueueCrashCase(seed: number): Promise<QueueCrashResult>
 }
 
 /** Opens the queue; a power cut may land in the open itself (then it is a crash point too). */
-async function openUntilUp(sim: SimFileIO, clock: VirtualClock, snapshotEveryRecords: number, prng: Prng, result: QueueCrashResult): Promise<Queue | null> {
+async function openUntilUp(
+  sim: SimFileIO,
+  clock: VirtualClock,
+  snapshotEveryRecords: number,
+  prng: Prng,
+  result: QueueCrashResult,
+): Promise<Queue | null> {
   const cutDuringOpen = prng.bool(0.15);
-  const opening = openQueue({ dir: DIR, io: sim.boot(), clock, snapshotEveryRecords, log: { blockBytes: 512, segmentBytes: 16 * 1024, commitWindow: { fixedMicros: 0 } } });
+  const opening = openQueue({
+    dir: DIR,
+    io: sim.boot(),
+    clock,
+    snapshotEveryRecords,
+    log: { blockBytes: 512, segmentBytes: 16 * 1024, commitWindow: { fixedMicros: 0 } },
+  });
   if (!cutDuringOpen) return opening;
   for (let turns = prng.int(0, 30); turns > 0; turns--) await nextTurn();
   sim.crash();
@@ -172,7 +204,14 @@ async function openUntilUp(sim: SimFileIO, clock: VirtualClock, snapshotEveryRec
   return null;
 }
 
-async function produce(queue: Queue, prng: Prng, attempted: Set<string>, durable: Set<string>, crashed: () => boolean, result: QueueCrashResult): Promise<void> {
+async function produce(
+  queue: Queue,
+  prng: Prng,
+  attempted: Set<string>,
+  durable: Set<string>,
+  crashed: () => boolean,
+  result: QueueCrashResult,
+): Promise<void> {
   let serial = attempted.size;
   const fresh = (): string => `m${serial++}-${prng.nextU32().toString(36)}`;
   const pending: Promise<unknown>[] = [];
@@ -183,7 +222,10 @@ async function produce(queue: Queue, prng: Prng, attempted: Set<string>, durable
       ...(prng.bool(0.3) ? { key: `k${prng.int(0, 3)}` } : {}),
       ...(prng.bool(0.2) ? { priority: prng.int(0, 8) } : {}),
     });
-    const enqueue = ids.length === 1 ? queue.enqueue(new TextEncoder().encode(ids[0]!), options()) : queue.enqueueMany(ids.map((id) => ({ payload: new TextEncoder().encode(id), options: options() })));
+    const encoder = new TextEncoder();
+    const enqueue = ids.length === 1
+      ? queue.enqueue(encoder.encode(ids[0]), options())
+      : queue.enqueueMany(ids.map((id) => ({ payload: encoder.encode(id), options: options() })));
     pending.push(enqueue.then(() => {
       if (crashed()) return;
       for (const id of ids) durable.add(id);
@@ -204,7 +246,15 @@ async function drainAll(queue: Queue, clock: VirtualClock, fail: (why: string) =
   }
 }
 
-async function checkFinal(queue: Queue, clock: VirtualClock, durable: Set<string>, seen: Map<string, Seen>, result: QueueCrashResult, fail: (why: string) => never, finalBoot: number): Promise<void> {
+async function checkFinal(
+  queue: Queue,
+  clock: VirtualClock,
+  durable: Set<string>,
+  seen: Map<string, Seen>,
+  result: QueueCrashResult,
+  fail: (why: string) => never,
+  finalBoot: number,
+): Promise<void> {
   const dead = new Set<string>();
   const expectedDead = queue.stats(GROUP).deadLetters;
   if (expectedDead > 0) {

@@ -9,9 +9,16 @@ export const QUEUE_DIR = '/data/q';
 export const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 export const text = (payload: Uint8Array): string => new TextDecoder().decode(payload);
 
-export async function simQueue(seed: number, options: Partial<QueueOptions> = {}): Promise<{ sim: SimFileIO; queue: Queue; reopen: (more?: Partial<QueueOptions>) => Promise<Queue> }> {
+export interface SimQueue {
+  sim: SimFileIO;
+  queue: Queue;
+  reopen: (more?: Partial<QueueOptions>) => Promise<Queue>;
+}
+
+export async function simQueue(seed: number, options: Partial<QueueOptions> = {}): Promise<SimQueue> {
   const sim = await freshSim(seed);
-  const open = (more: Partial<QueueOptions> = {}): Promise<Queue> => openQueue({ dir: QUEUE_DIR, io: sim.boot(), ...options, ...more });
+  const open = (more: Partial<QueueOptions> = {}): Promise<Queue> =>
+    openQueue({ dir: QUEUE_DIR, io: sim.boot(), ...options, ...more });
   return { sim, queue: await open(), reopen: open };
 }
 

@@ -27,7 +27,9 @@ export class VirtualClock implements QueueClock {
   /** Moves time on by `ms` and runs the timers that fell due, in due order (then id order). */
   advance(ms: number): void {
     this.#now += ms;
-    const due = [...this.#timers].filter(([, timer]) => timer.dueMs <= this.#now).sort(([a, x], [b, y]) => x.dueMs - y.dueMs || a - b);
+    const due = [...this.#timers]
+      .filter(([, timer]) => timer.dueMs <= this.#now)
+      .sort(([a, x], [b, y]) => x.dueMs - y.dueMs || a - b);
     for (const [id, timer] of due) {
       this.#timers.delete(id);
       timer.callback();

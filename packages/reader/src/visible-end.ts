@@ -1,0 +1,134 @@
+/**
+ * One job: know where a reader must stop: the durable end of the log, learned from the writer's
+ * `Log` in this process or from the HEAD file (docs/format.md "HEAD") in any process.
+ *
+ * Why HEAD and not the chain of batches: a batch is in the file (and verifies) as soon as its
+ * writev completes, before its flush; a power loss can still take it back and later appends reuse
+ * its offsets. The writer writes HEAD's `durableOffset` only after the batch is acknowledged, so
+ * HEAD never claims a record that is not durable. Change events and checksums prove nothing about
+ * durability, so nothing else may move the end.
+ *
+ * HEAD is re-read (open, one read, close) only when a caller needs more than the end already
+ * learned, so a reader inside the known range does no extra I/O. It is opened anew each time
+ * because a writer replaces it by rename (a new log, an accepted loss), and a held descriptor would
+ * keep reading the old file. A read that meets a slot being rewritten fails that slot's CRC and
+ * falls back to the other slot (an older, still valid lower bound); a read with no valid slot is
+ * tried again, then SEGLOG_CORRUPT. A directory with no HEAD (a v1 log, or one no writer has opened
+ * since) has no durable end to learn: the reader then sees every batch that verifies.
+ */
+import { join } from 'node:path';
+import { decodeHead, HEAD_FILE_BYTES, HEAD_FILE_NAME, readFully } from '@seglog/format';
+import { readLimits, SeglogError, type DurableSource, type FileIO } from '@seglog/types';
+
+export interface VisibleEnd {
+  /** One past the last visible record as last learned, without I/O; undefined: no limit (the chain's end). */
+  readonly known: number | undefined;
+  /** Offsets below this are durable for sure: a break in the chain below it is corruption. */
+  readonly proof: number | undefined;
+  /** The low-water mark as last learned (0 when none is known): offsets below it were dropped by retention. */
+  readonly retainedFrom: number;
+  /** Learns the end (and the low-water mark) anew (HEAD re-read) and returns the end. */
+  refresh(): Promise<number | undefined>;
+}
+
+/** The writer's `Log` in this process: its acknowledged end, or with 'written' no limit beyond the chain. */
+export class LogVisibleEnd implements VisibleEnd {
+  readonly #log: DurableSource;
+  readonly #written: boolean;
+
+  constructor(log: DurableSource, written: boolean) {
+    this.#log = log;
+    this.#written = written;
+  }
+
+  get known(): number | undefined {
+    return this.#written ? undefined : this.#log.durableOffset;
+  }
+
+  get proof(): number {
+    return this.#log.durableOffset;
+  }
+
+  get retainedFrom(): number {
+    return this.#log.firstOffset ?? 0;
+  }
+
+  refresh(): Promise<number | undefined> {
+    return Promise.resolve(this.known);
+  }
+}
+
+/** HEAD's `durableOffset`, for a reader in any process. */
+export class HeadVisibleEnd implements VisibleEnd {
+  readonly #io: FileIO;
+  readonly #path: string;
+  #known: number | undefined;
+  #epoch: number | undefined;
+  #retainedFrom = 0;
+  #refreshing: Promise<number | undefined> | null = null;
+
+  constructor(io: FileIO, dir: string) {
+    this.#io = io;
+    this.#path = join(dir, HEAD_FILE_NAME);
+  }
+
+  get known(): number | undefined {
+    return this.#known;
+  }
+
+  get proof(): number | undefined {
+    return this.#known;
+  }
+
+  get retainedFrom(): number {
+    return this.#retainedFrom;
+  }
+
+  /** Concurrent callers share one read. */
+  refresh(): Promise<number | undefined> {
+    this.#refreshing ??= this.#learn().finally(() => {
+      this.#refreshing = null;
+    });
+    return this.#refreshing;
+  }
+
+  async #learn(): Promise<number | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      const bytes = await this.#read();
+      if (bytes === null) return this.#known; // no HEAD (yet): keep what was learned, if anything
+      const state = decodeHead(bytes, this.#path);
+      if (state !== null) {
+        // The end only grows, except when the writer reused offsets (a new truncateEpoch).
+        const reused = state.truncateEpoch !== this.#epoch;
+        const grown = this.#known === undefined || state.durableOffset > this.#known || reused;
+        if (grown) this.#known = state.durableOffset;
+        this.#epoch = state.truncateEpoch;
+        this.#retainedFrom = Math.max(this.#retainedFrom, state.firstOffset);
+        return this.#known;
+      }
+      if (attempt >= readLimits.headReadAttempts) {
+        throw SeglogError.corrupt(`${this.#path} has no valid slot after ${attempt} reads: the durable end cannot be learned`, { file: this.#path, positionBytes: 0 });
+      }
+    }
+  }
+
+  /** HEAD's bytes, or null when there is no HEAD. */
+  async #read(): Promise<Uint8Array | null> {
+    let handle;
+    try {
+      handle = await this.#io.open(this.#path, 'read');
+    } catch (error) {
+      if ((error as { code?: unknown } | null)?.code === 'ENOENT') return null;
+      throw SeglogError.io('open', this.#path, error);
+    }
+    try {
+      const bytes = new Uint8Array(HEAD_FILE_BYTES);
+      const read = await readFully(handle, bytes, 0).catch((error: unknown) => {
+        throw SeglogError.io('read', this.#path, error);
+      });
+      return bytes.subarray(0, read);
+    } finally {
+      await handle.close().catch(() => undefined); // read only: nothing to lose
+    }
+  }
+}
