@@ -107,7 +107,8 @@ export class LogWalker {
       await this.#catalog.refresh();
       following = this.#catalog.after(segment);
     }
-    const durableBeyond = following === undefined && durableOffset !== undefined && durableOffset > position.expectedOffset;
+    const durableBeyond =
+      following === undefined && durableOffset !== undefined && durableOffset > position.expectedOffset;
     if (later === null && following === undefined && !durableBeyond) return 'end';
     const again = await this.#batches.read(segment, position);
     if (again.batch !== null) return 'retry';

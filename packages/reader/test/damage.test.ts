@@ -12,7 +12,12 @@ import { batchesFrom, buildLog, collect, expectedRecords, logId, payloadFor, typ
 
 /** Two segments: 0..39 in 10 batches of 4, then 40..69 in 10 batches of 3. */
 async function twoSegments(io: CountingIO, index: 'every' | 'none' = 'every'): Promise<BuiltLog> {
-  return buildLog(io, { segments: [{ batches: batchesFrom(0, 10, 4), index }, { batches: batchesFrom(40, 10, 3), index }] });
+  return buildLog(io, {
+    segments: [
+      { batches: batchesFrom(0, 10, 4), index },
+      { batches: batchesFrom(40, 10, 3), index },
+    ],
+  });
 }
 
 async function flipByte(io: CountingIO, path: string, positionBytes: number): Promise<void> {
@@ -94,7 +99,12 @@ test('a damaged last batch of a non-last segment is SEGLOG_CORRUPT, not an end',
 
 test('a next segment that does not continue the offsets is SEGLOG_CORRUPT', async (t) => {
   const io = new CountingIO();
-  const gap = await buildLog(io, { segments: [{ batches: batchesFrom(0, 10, 4) }, { baseOffset: 45, batches: batchesFrom(45, 2, 2) }] });
+  const gap = await buildLog(io, {
+    segments: [
+      { batches: batchesFrom(0, 10, 4) },
+      { baseOffset: 45, batches: batchesFrom(45, 2, 2) },
+    ],
+  });
   let reader = await openReader({ dir: gap.dir, io });
   const error = await corruptError(t, collect(reader.read({ from: 0 })));
   t.is(error.file, gap.segments[0]!.path);
@@ -104,7 +114,12 @@ test('a next segment that does not continue the offsets is SEGLOG_CORRUPT', asyn
   await reader.close();
 
   const io2 = new CountingIO();
-  const overlap = await buildLog(io2, { segments: [{ batches: batchesFrom(0, 10, 4) }, { baseOffset: 38, batches: batchesFrom(38, 2, 2) }] });
+  const overlap = await buildLog(io2, {
+    segments: [
+      { batches: batchesFrom(0, 10, 4) },
+      { baseOffset: 38, batches: batchesFrom(38, 2, 2) },
+    ],
+  });
   reader = await openReader({ dir: overlap.dir, io: io2 });
   await corruptError(t, collect(reader.read({ from: 30 })));
   await reader.close();
@@ -124,7 +139,12 @@ test('a segment of the same log with another block size is SEGLOG_CORRUPT naming
 
 test('a segment from another log is SEGLOG_CORRUPT naming it, at open or when it appears', async (t) => {
   const io = new CountingIO();
-  const log = await buildLog(io, { segments: [{ batches: batchesFrom(0, 3, 2) }, { logId: logId(2), batches: batchesFrom(6, 3, 2) }] });
+  const log = await buildLog(io, {
+    segments: [
+      { batches: batchesFrom(0, 3, 2) },
+      { logId: logId(2), batches: batchesFrom(6, 3, 2) },
+    ],
+  });
   const error = await corruptError(t, openReader({ dir: log.dir, io }));
   t.is(error.file, log.segments[1]!.path);
   t.is(io.openHandles, 0, 'a failed open leaves no handle behind');
@@ -157,7 +177,8 @@ test('damage in the last segment before a batch that an index entry proves is SE
   const log = await buildLog(io, { segments: [{ batches: batchesFrom(0, 10, 4), index: 'none' }] });
   const [segment] = log.segments;
   await flipByte(io, segment!.path, segment!.batches[4]!.positionBytes + 50);
-  await writeAt(io, segment!.indexPath, 0, encodeIndexEntries([{ firstOffset: 32, blockNumber: segment!.batches[8]!.blockNumber }]));
+  const entry = { firstOffset: 32, blockNumber: segment!.batches[8]!.blockNumber };
+  await writeAt(io, segment!.indexPath, 0, encodeIndexEntries([entry]));
   const reader = await openReader({ dir: log.dir, io });
   t.is(await reader.endOffset(), 40, 'the end is found from the verified entry, past the damage');
   const error = await corruptError(t, reader.get(17));

@@ -3,6 +3,7 @@
  * same records as a good one; a good one (or entries built by a scan) makes a cold get one read.
  */
 import test from 'ava';
+import type { ExecutionContext } from 'ava';
 import { encodeIndexEntries } from '@seglog/format';
 import { openReader } from '../src/index.js';
 import { CountingIO, writeAt } from './helpers/counting-io.js';
@@ -20,7 +21,7 @@ async function twoSegments(io: CountingIO, index: (log: 'first' | 'second') => I
   });
 }
 
-async function readsEverything(t: import('ava').ExecutionContext, io: CountingIO, log: BuiltLog): Promise<void> {
+async function readsEverything(t: ExecutionContext, io: CountingIO, log: BuiltLog): Promise<void> {
   const reader = await openReader({ dir: log.dir, io });
   t.is(await reader.endOffset(), 2 * RECORDS);
   for (const offset of [0, 1, 399, 400, 799, 800, 801, 1203, 1599]) {

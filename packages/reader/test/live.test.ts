@@ -5,6 +5,7 @@
 import test from 'ava';
 import { encodeBatch } from '@seglog/format';
 import { ErrorCodes, isSeglogError } from '@seglog/types';
+import type { LogRecord } from '@seglog/types';
 import { openReader } from '../src/index.js';
 import { CountingIO, writeAt } from './helpers/counting-io.js';
 import {
@@ -100,12 +101,21 @@ test('close closes every handle; later calls reject SEGLOG_CLOSED', async (t) =>
   const log = await buildLog(io, { segments: [{ batches: batchesFrom(0, 2, 2) }, { batches: batchesFrom(4, 2, 2) }] });
   const reader = await openReader({ dir: log.dir, io });
   const iterator = reader.read({ from: 0 })[Symbol.asyncIterator]();
-  t.is((await iterator.next()).value?.offset, 0);
+  // The iterator's return value is typed `any`; a finished iterator has none.
+  const first: IteratorResult<LogRecord, undefined> = await iterator.next();
+  t.is(first.value?.offset, 0);
   t.true(io.openHandles > 0);
   await reader.close();
   await reader.close();
   t.is(io.openHandles, 0);
-  for (const call of [() => reader.get(0), () => reader.firstOffset(), () => reader.endOffset(), () => iterator.next(), () => collect(reader.read({ from: 0 }))]) {
+  const calls = [
+    () => reader.get(0),
+    () => reader.firstOffset(),
+    () => reader.endOffset(),
+    () => iterator.next(),
+    () => collect(reader.read({ from: 0 })),
+  ];
+  for (const call of calls) {
     const error = await t.throwsAsync(call());
     t.true(isSeglogError(error, ErrorCodes.CLOSED), String(error));
   }

@@ -72,7 +72,7 @@ test('get outside [firstOffset, end) is SEGLOG_OUT_OF_RANGE, and so is a read ra
   for (const offset of [0, 49, 65, 66, 10_000]) {
     const error = await t.throwsAsync(reader.get(offset));
     t.true(isSeglogError(error, ErrorCodes.OUT_OF_RANGE), `offset ${offset}`);
-    t.is(error!.message, `SEGLOG_OUT_OF_RANGE: offset ${offset} is outside the readable range [50, 65)`);
+    t.is(error.message, `SEGLOG_OUT_OF_RANGE: offset ${offset} is outside the readable range [50, 65)`);
   }
   await t.throwsAsync(collect(reader.read({ from: 10 })), { code: ErrorCodes.OUT_OF_RANGE } as never);
   await t.throwsAsync(collect(reader.read({ from: 66 })), { code: ErrorCodes.OUT_OF_RANGE } as never);

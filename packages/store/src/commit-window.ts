@@ -75,10 +75,14 @@ function smooth(previous: number, sample: number, first: boolean): number {
 
 export function nextWindow(state: WindowState, observation: WindowObservation, config: WindowConfig): WindowState {
   const first = state.flushEstimateMicros === 0;
-  const clipped = first ? observation.flushMicros : Math.min(observation.flushMicros, limits.flushSampleClipRatio * state.flushEstimateMicros);
-  const recentFlushMicros = [...state.recentFlushMicros.slice(-(limits.flushMedianSamplesCount - 1)), Math.max(0, clipped)];
-  const flushEstimateMicros = Math.max(1, smooth(state.flushEstimateMicros, median(recentFlushMicros), first));
-  const rate = observation.elapsedMicros > 0 ? Math.max(0, observation.independentArrivals) / observation.elapsedMicros : 0;
+  const clipLimitMicros = limits.flushSampleClipRatio * state.flushEstimateMicros;
+  const clipped = first ? observation.flushMicros : Math.min(observation.flushMicros, clipLimitMicros);
+  const keptSamples = state.recentFlushMicros.slice(-(limits.flushMedianSamplesCount - 1));
+  const recentFlushMicros = [...keptSamples, Math.max(0, clipped)];
+  const smoothedMicros = smooth(state.flushEstimateMicros, median(recentFlushMicros), first);
+  const flushEstimateMicros = Math.max(1, smoothedMicros);
+  const arrivals = Math.max(0, observation.independentArrivals);
+  const rate = observation.elapsedMicros > 0 ? arrivals / observation.elapsedMicros : 0;
   // The rate starts from 0, not from its first sample: one append arriving alone right after open
   // is not evidence of a steady stream.
   const arrivalsPerMicro = smooth(state.arrivalsPerMicro, rate, false);

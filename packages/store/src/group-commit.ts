@@ -155,7 +155,9 @@ export class GroupCommit {
       payloadBytes += payload.length;
       frameBytes += recordFrameBytes(payload.length);
     }
-    const mustWait = this.#small.length > 0 || this.#large.length > 0 || (this.#inFlightBytes > 0 && this.#inFlightBytes + frameBytes > this.#config.maxInFlightBytes);
+    const othersWaiting = this.#small.length > 0 || this.#large.length > 0;
+    const inFlightFull = this.#inFlightBytes > 0 && this.#inFlightBytes + frameBytes > this.#config.maxInFlightBytes;
+    const mustWait = othersWaiting || inFlightFull;
     if (!mustWait || this.#queuedBytes + payloadBytes <= this.#config.maxQueuedBytes) return null;
     this.#config.telemetry.overloadRejections++;
     return new SeglogError(
@@ -166,8 +168,12 @@ export class GroupCommit {
 
   #enqueue(entry: QueuedAppend): void {
     // Keep our own copies of what is not yet framed: the caller may reuse its buffers.
-    entry.payloads = [...entry.payloads.slice(0, entry.admitted), ...entry.payloads.slice(entry.admitted).map((payload) => payload.slice())];
-    for (let index = entry.admitted; index < entry.payloads.length; index++) this.#queuedBytes += entry.payloads[index]!.length;
+    const framed = entry.payloads.slice(0, entry.admitted);
+    const copies = entry.payloads.slice(entry.admitted).map((payload) => payload.slice());
+    entry.payloads = [...framed, ...copies];
+    for (let index = entry.admitted; index < entry.payloads.length; index++) {
+      this.#queuedBytes += entry.payloads[index]!.length;
+    }
     entry.queued = true;
     const large = entry.payloads.some((payload) => payload.length > this.#smallRecordBytesMax);
     (large ? this.#large : this.#small).push(entry);
@@ -271,8 +277,9 @@ export class GroupCommit {
       if (waitMicros > 0) {
         this.#flushScheduled = true;
         // Timers have millisecond resolution; shorter waits re-check on the next loop turn.
-        if (waitMicros >= 1000) setTimeout(() => this.#guarded(() => this.#flushWhenDue()), Math.floor(waitMicros / 1000));
-        else setImmediate(() => this.#guarded(() => this.#flushWhenDue()));
+        const check = (): void => this.#guarded(() => this.#flushWhenDue());
+        if (waitMicros >= 1000) setTimeout(check, Math.floor(waitMicros / 1000));
+        else setImmediate(check);
         return;
       }
       this.#seal(open, windowMicros > 0 ? 'window' : 'idle', windowMicros);
@@ -302,10 +309,22 @@ export class GroupCommit {
       return;
     }
     const now = clock.nowMicros();
-    const record = { records: batch.recordCount, payloadBytes: batch.payloadBytes, framedBytes: batch.framedBytes, spanBytes: bytes.length, ...timings };
+    const record = {
+      records: batch.recordCount,
+      payloadBytes: batch.payloadBytes,
+      framedBytes: batch.framedBytes,
+      spanBytes: bytes.length,
+      ...timings,
+    };
     telemetry.recordBatch(record, now);
     window.observe(timings.flushMicros, now);
-    publishBatch(() => ({ dir: this.#config.dir, firstOffset: batch.firstOffset, windowMicros: sealed.windowMicros, sealReason: sealed.reason, ...record }));
+    publishBatch(() => ({
+      dir: this.#config.dir,
+      firstOffset: batch.firstOffset,
+      windowMicros: sealed.windowMicros,
+      sealReason: sealed.reason,
+      ...record,
+    }));
     this.#complete(batch, now);
     this.#writing = false;
     this.#idleSinceMicros = now;
@@ -344,8 +363,17 @@ export class GroupCommit {
     this.#failure = error;
     this.#writing = false;
     this.#config.telemetry.errors++;
-    publishError(() => ({ dir: this.#config.dir, firstOffset: failed?.firstOffset ?? this.#durableOffset, records: failed?.recordCount ?? 0, error }));
-    const batches = [...(failed === null ? [] : [failed]), ...this.#sealed.splice(0).map((sealed) => sealed.batch), ...(this.#open === null ? [] : [this.#open])];
+    publishError(() => ({
+      dir: this.#config.dir,
+      firstOffset: failed?.firstOffset ?? this.#durableOffset,
+      records: failed?.recordCount ?? 0,
+      error,
+    }));
+    const batches = [
+      ...(failed === null ? [] : [failed]),
+      ...this.#sealed.splice(0).map((sealed) => sealed.batch),
+      ...(this.#open === null ? [] : [this.#open]),
+    ];
     this.#open = null;
     for (const batch of batches) {
       this.#config.pool.release(batch.buffer);
@@ -375,7 +403,9 @@ export class GroupCommit {
   }
 
   #idle(): boolean {
-    return !this.#writing && this.#sealed.length === 0 && (this.#open === null || this.#open.recordCount === 0) && this.#small.length === 0 && this.#large.length === 0;
+    const openEmpty = this.#open === null || this.#open.recordCount === 0;
+    const nothingQueued = this.#small.length === 0 && this.#large.length === 0;
+    return !this.#writing && this.#sealed.length === 0 && openEmpty && nothingQueued;
   }
 
   /** Resolves when nothing is pending: every admitted append is durable or has failed. */

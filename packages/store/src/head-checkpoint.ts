@@ -12,9 +12,10 @@
  * could be torn by an overwrite while the other slot's unflushed content vanished: no valid slot
  * (the crash simulator found exactly that). So between two flushes every write goes to the same
  * scratch slot, seq rising by 2 to keep slot = seq % 2; after a flush the scratch slot holds the
- * flushed state and the next write (seq + 1) goes to the other one. It is fdatasynced at most once per `syncIntervalMicros` while the end
- * moves, at every segment roll and at close. No timer: a timer would make simulated runs depend
- * on wall time, and the kernel writes the page back within seconds anyway. The data
+ * flushed state and the next write (seq + 1) goes to the other one. It is fdatasynced at most once
+ * per `syncIntervalMicros` while the end moves, at every segment roll and at close. No timer: a
+ * timer would make simulated runs depend on wall time, and the kernel writes the page back within
+ * seconds anyway. The data
  * was durable before its offset is written here, so whatever of HEAD reaches the disk, in
  * whatever order, is a lower bound of what was acknowledged: a crash can make HEAD stale (the
  * window since its last flush), never ahead.
@@ -23,7 +24,7 @@
  * nobody knows what the file holds.
  */
 import { join } from 'node:path';
-import { limits } from '@seglog/types';
+import { SeglogError, limits } from '@seglog/types';
 import type { Clock, FileHandle, FileIO } from '@seglog/types';
 import { HEAD_FILE_BYTES, HEAD_FILE_NAME, decodeHead, encodeHeadSlot, headSlotPosition } from '@seglog/format';
 import type { HeadState } from '@seglog/format';
@@ -76,7 +77,7 @@ export class HeadCheckpoint {
   #tail: Promise<void> = Promise.resolve();
   #catchUpQueued = false;
   #lastSyncMicros: number;
-  #failure: unknown = null;
+  #failure: Error | null = null;
   #closed = false;
 
   private constructor(config: HeadCheckpointConfig, handle: FileHandle, flushed: HeadState) {
@@ -221,7 +222,8 @@ export class HeadCheckpoint {
 
   #failed(error: unknown): void {
     if (this.#failure !== null) return;
-    this.#failure = error;
+    // wrapIo turns every file error into a SeglogError; anything else is kept as the cause.
+    this.#failure = error instanceof Error ? error : SeglogError.io('write', this.#path, error);
     this.#config.onError(error);
   }
 }

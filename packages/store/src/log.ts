@@ -196,9 +196,12 @@ export class Log {
       this.#commit.abort(SeglogError.closed(`log ${this.dir}`));
       // Every step runs even if one before it failed, so the lock is always released; the
       // first failure is what close reports.
-      let failure: unknown = null;
+      const first: { failure: Error | null } = { failure: null };
       const step = async (run: () => Promise<void>): Promise<void> => {
-        await run().catch((error: unknown) => void (failure ??= error));
+        await run().catch((error: unknown) => {
+          // Every step reports SeglogErrors; a foreign value is kept as the cause of an I/O error.
+          first.failure ??= error instanceof Error ? error : SeglogError.io('close', this.dir, error);
+        });
       };
       await step(() => this.#truncating.then(() => undefined)); // a truncation in progress finishes first
       await step(() => this.#head.close(healthy));
@@ -206,7 +209,7 @@ export class Log {
       this.#pool.close();
       await step(() => this.#lock.release());
       this.#state = 'closed';
-      if (failure !== null) throw failure;
+      if (first.failure !== null) throw first.failure;
     })();
     return this.#closing;
   }
@@ -263,40 +266,71 @@ async function ensureDirectory({ io, dir, dirMode }: ResolvedOptions): Promise<v
 
 /** Recovers, checks HEAD, then opens the pieces in order; on failure closes what it opened. */
 async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log> {
-  const recovered = await recoverLog({ io: options.io, dir: options.dir, indexIntervalBytes: options.indexIntervalBytes });
+  const { io, dir } = options;
+  const recovered = await recoverLog({ io, dir, indexIntervalBytes: options.indexIntervalBytes });
   if (recovered !== null && options.blockBytesExplicit && recovered.blockBytes !== options.blockBytes) {
-    throw SeglogError.invalidOption('blockBytes', `is ${options.blockBytes} but the log in ${options.dir} uses ${recovered.blockBytes}`);
+    const problem = `is ${options.blockBytes} but the log in ${dir} uses ${recovered.blockBytes}`;
+    throw SeglogError.invalidOption('blockBytes', problem);
   }
-  const found = await readHead(options.io, options.dir);
+  const found = await readHead(io, dir);
   const nextOffset = recovered?.nextOffset ?? 0;
   const lastSegment = recovered?.segments[recovered.segments.length - 1];
-  const tail = recovered === null || lastSegment === undefined ? null : { file: lastSegment.path, positionBytes: recovered.tailPositionBytes };
-  const checked = checkHead({ dir: options.dir, found, recoveredEnd: nextOffset, logId: recovered?.logId ?? null, tail, acceptDataLoss: options.acceptDataLoss });
+  const tail =
+    recovered === null || lastSegment === undefined
+      ? null
+      : { file: lastSegment.path, positionBytes: recovered.tailPositionBytes };
+  const checked = checkHead({
+    dir,
+    found,
+    recoveredEnd: nextOffset,
+    logId: recovered?.logId ?? null,
+    tail,
+    acceptDataLoss: options.acceptDataLoss,
+  });
   // HEAD's low-water mark above the first segment: a truncateBefore raised it and a crash may have
   // cut its unlinks short. Finish them; the mark itself holds either way.
   let firstOffset = recovered?.firstOffset ?? 0;
   const markedFirst = Math.min(checked.continueFrom?.firstOffset ?? 0, nextOffset);
   if (recovered !== null && markedFirst > firstOffset) {
-    await dropSegmentsBelow(options.io, options.dir, markedFirst);
+    await dropSegmentsBelow(io, dir, markedFirst);
     firstOffset = markedFirst;
   }
   const blockBytes = recovered?.blockBytes ?? options.blockBytes;
   const effective: ResolvedOptions = { ...options, blockBytes };
   if (recovered !== null && options.logId !== null && !equalBytes(recovered.logId, options.logId)) {
-    throw SeglogError.invalidOption('logId', `differs from the id of the existing log in ${options.dir}; an existing log keeps its id`);
+    const problem = `differs from the id of the existing log in ${dir}; an existing log keeps its id`;
+    throw SeglogError.invalidOption('logId', problem);
   }
   const logId = recovered?.logId ?? options.logId ?? new Uint8Array(randomBytes(LOG_ID_BYTES));
-  const telemetry = new Telemetry({ maxBatchBytes: effective.maxBatchBytes, recentIntervalMicros: effective.recentIntervalMicros });
-  // The writer flushes HEAD at each roll; HEAD is opened after the writer (see below), hence the late binding.
+  const telemetry = new Telemetry({
+    maxBatchBytes: effective.maxBatchBytes,
+    recentIntervalMicros: effective.recentIntervalMicros,
+  });
+  // The writer flushes HEAD at each roll; HEAD is opened after the writer (see below), hence the
+  // late binding.
   let head: HeadCheckpoint | null = null;
-  const writer = new SegmentWriter({ ...effective, logId, telemetry, onRoll: () => head?.flush() ?? Promise.resolve() });
+  const onRoll = (): Promise<void> => head?.flush() ?? Promise.resolve();
+  const writer = new SegmentWriter({ ...effective, logId, telemetry, onRoll });
   let commit: GroupCommit | null = null;
   try {
     if (recovered === null) await writer.createFirst(0);
-    else await writer.resume(recovered.segments[recovered.segments.length - 1]!.baseOffset, recovered.tailPositionBytes, recovered.tailIndex, recovered.tailLastBatchPositionBytes);
+    else {
+      await writer.resume(
+        recovered.segments[recovered.segments.length - 1]!.baseOffset,
+        recovered.tailPositionBytes,
+        recovered.tailIndex,
+        recovered.tailLastBatchPositionBytes,
+      );
+    }
     // Only now is everything up to nextOffset durable (resume rewrote the last batch), so only
     // now may a fresh HEAD say so.
-    const headConfig = { io: effective.io, clock: effective.clock, dir: effective.dir, fileMode: effective.fileMode, onError: (error: unknown) => commit?.poison(error) };
+    const headConfig = {
+      io: effective.io,
+      clock: effective.clock,
+      dir: effective.dir,
+      fileMode: effective.fileMode,
+      onError: (error: unknown) => commit?.poison(error),
+    };
     head =
       checked.continueFrom !== null
         ? await HeadCheckpoint.open(headConfig, checked.continueFrom)
@@ -350,6 +384,12 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
   });
 }
 
-function freshHead(seq: number, logId: Uint8Array, firstOffset: number, durableOffset: number, truncateEpoch: number): HeadState {
+function freshHead(
+  seq: number,
+  logId: Uint8Array,
+  firstOffset: number,
+  durableOffset: number,
+  truncateEpoch: number,
+): HeadState {
   return { seq, logId, durableOffset, firstOffset, truncateEpoch, pendingTruncation: null, writtenAtMs: Date.now() };
 }

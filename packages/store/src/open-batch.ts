@@ -51,7 +51,8 @@ export class OpenBatch {
   }
 
   fits(payloadBytes: number): boolean {
-    return this.recordCount < this.#maxRecords && this.#usedBytes + recordFrameBytes(payloadBytes) <= this.buffer.length;
+    const roomLeft = this.#usedBytes + recordFrameBytes(payloadBytes) <= this.buffer.length;
+    return this.recordCount < this.#maxRecords && roomLeft;
   }
 
   /** Frames `payload` into the buffer; returns its offset. */

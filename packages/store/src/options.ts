@@ -51,7 +51,10 @@ function describeValue(value: unknown): string {
   if (typeof value === 'string') return `string ${JSON.stringify(value)}`;
   if (typeof value === 'object') return 'an object';
   if (typeof value === 'function') return 'a function';
-  return `${typeof value} ${String(value)}`;
+  // Objects, arrays and functions returned above: only a number, boolean, bigint, symbol or
+  // undefined is left, and String() prints each of them as itself.
+  const primitive = value as number | boolean | bigint | symbol | undefined;
+  return `${typeof primitive} ${String(primitive)}`;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -76,7 +76,12 @@ async function listSegments(io: FileIO, dir: string): Promise<SegmentRef[]> {
   return segments.sort((a, b) => a.baseOffset - b.baseOffset);
 }
 
-async function readHeader(handle: FileHandle, path: string, sizeBytes: number, expected: SegmentExpectation): Promise<SegmentHeader> {
+async function readHeader(
+  handle: FileHandle,
+  path: string,
+  sizeBytes: number,
+  expected: SegmentExpectation,
+): Promise<SegmentHeader> {
   const bytes = new Uint8Array(Math.min(HEADER_READ_BYTES, sizeBytes));
   const read = await wrapIo('read', path, () => readFully(handle, bytes, 0));
   return checkSegmentHeader(bytes.subarray(0, read), path, expected);
@@ -133,7 +138,12 @@ async function scanSegment(io: FileIO, segment: SegmentRef, isLast: boolean, ind
     const seed = isLast ? [] : await verifiedIndex(io, file, segment.path, indexPathOf(segment));
     const start = seed.length > 0 ? seed[seed.length - 1]! : { firstOffset: segment.baseOffset, blockNumber: 1 };
     const scan = await wrapIo('read', segment.path, () =>
-      scanChain(file, { positionBytes: start.blockNumber * header.blockBytes, offset: start.firstOffset, indexIntervalBytes, seedEntries: seed.slice(0, -1) }),
+      scanChain(file, {
+        positionBytes: start.blockNumber * header.blockBytes,
+        offset: start.firstOffset,
+        indexIntervalBytes,
+        seedEntries: seed.slice(0, -1),
+      }),
     );
     const beyond = await wrapIo('read', segment.path, () => findBatchBeyond(file, scan.endPositionBytes, scan.endOffset));
     if (beyond !== null) {

@@ -75,7 +75,13 @@ export class Telemetry {
     this.#flushMicros.record(batch.flushMicros, nowMicros);
   }
 
-  snapshot(live: { nowMicros: number; queueDepth: number; inFlightBytes: number; commitWindow: CommitWindowState; pool: PoolMetrics }): LogMetrics {
+  snapshot(live: {
+    nowMicros: number;
+    queueDepth: number;
+    inFlightBytes: number;
+    commitWindow: CommitWindowState;
+    pool: PoolMetrics;
+  }): LogMetrics {
     const now = live.nowMicros;
     const recentRecords = this.#batchRecords.merged(now);
     const intervalSeconds = this.#batchRecords.intervalMicros / 1e6;

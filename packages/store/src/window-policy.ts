@@ -46,7 +46,8 @@ export class WindowPolicy {
     if (this.#mode.kind !== 'adaptive') return;
     const elapsedMicros = nowMicros - this.#lastObservationMicros;
     if (elapsedMicros < limits.arrivalRatePeriodMicros) return;
-    this.#state = nextWindow(this.#state, { flushMicros, independentArrivals: this.#independentArrivals, elapsedMicros }, { maxMicros: this.#mode.maxMicros });
+    const observation = { flushMicros, independentArrivals: this.#independentArrivals, elapsedMicros };
+    this.#state = nextWindow(this.#state, observation, { maxMicros: this.#mode.maxMicros });
     this.#independentArrivals = 0;
     this.#lastObservationMicros = nowMicros;
   }

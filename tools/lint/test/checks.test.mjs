@@ -70,18 +70,23 @@ test('check:layers manifests: wrong, upward, same-layer, unused and unlayered de
     'packages/io/test/a.test.ts': "import '@seglog/testkit';\n",
     'packages/store/package.json': manifest({ '@seglog/testkit': 'workspace:*', '@seglog/io': 'workspace:*' }),
     'packages/store/src/index.ts': "import '@seglog/io';\nimport '@seglog/testkit';\n",
+    // Allowed sideways (layers.mjs testsMayAlsoUse): the reader's tests use the store.
     'packages/reader/package.json': manifest({}, { '@seglog/store': 'workspace:*' }),
     'packages/reader/test/a.test.ts': "import '@seglog/store';\n",
+    // Not allowed: same-layer packages' tests never use each other unless layers.mjs says so.
+    'packages/testkit/package.json': manifest(),
+    'packages/bufpool/package.json': manifest({}, { '@seglog/format': 'workspace:*' }),
+    'packages/bufpool/test/a.test.ts': "import '@seglog/format';\n",
     'packages/types2/package.json': manifest(),
   });
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const run = spawnSync(process.execPath, [join(tools, 'check-manifests.mjs'), '--root', root], { encoding: 'utf8' });
   const problems = run.stderr.split('\n').filter((line) => line.includes('error manifest:')).map((line) => line.trim());
   assert.deepEqual(problems, [
+    'error manifest: packages/bufpool/package.json: devDependency @seglog/format is not in a layer below bufpool ' +
+      '(tests may use lower layers, test support and what tools/lint/layers.mjs allows sideways only)',
     'error manifest: packages/format/package.json: depends on @seglog/types, but src/ never imports it: ' +
       'drop it (or move it to devDependencies if only tests use it)',
-    'error manifest: packages/reader/package.json: devDependency @seglog/store is not in a layer below reader ' +
-      '(tests may use lower layers and test support only; same-layer packages never use each other)',
     'error manifest: packages/store/package.json: @seglog/testkit is test support: list it in devDependencies, ' +
       'not dependencies',
     'error manifest: packages/types2/package.json: packages/types2 has no layer; add it to tools/lint/layers.mjs',

@@ -131,7 +131,11 @@ async function writeSegment(log: BuiltLog, layout: SegmentLayout, baseOffset: nu
 }
 
 /** Writes one batch at the next block of `segment` (default: the last one), as the writer would. */
-export async function appendBatch(log: BuiltLog, payloads: readonly Uint8Array[], segment = lastSegment(log)): Promise<BuiltBatch> {
+export async function appendBatch(
+  log: BuiltLog,
+  payloads: readonly Uint8Array[],
+  segment = lastSegment(log),
+): Promise<BuiltBatch> {
   const bytes = encodeBatch(segment.logId, segment.endOffset, payloads, log.blockBytes);
   const batch: BuiltBatch = {
     firstOffset: segment.endOffset,
@@ -185,7 +189,9 @@ function indexEntries(log: BuiltLog, segment: BuiltSegment, layout: 'every' | { 
 }
 
 /** Collects an async iterable into an array of [offset, payload] pairs. */
-export async function collect(records: AsyncIterable<{ offset: number; payload: Uint8Array }>): Promise<Array<[number, Uint8Array]>> {
+export async function collect(
+  records: AsyncIterable<{ offset: number; payload: Uint8Array }>,
+): Promise<Array<[number, Uint8Array]>> {
   const out: Array<[number, Uint8Array]> = [];
   for await (const record of records) out.push([record.offset, record.payload]);
   return out;
