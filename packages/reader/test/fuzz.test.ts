@@ -19,13 +19,21 @@ import { buildLog, payloadFor, type IndexLayout } from './helpers/build-log.js';
 const layoutArb = fc.record({
   blockBytes: fc.constantFrom(512, 4096),
   index: fc.constantFrom<IndexLayout>('every', 'none', { intervalBytes: 2048 }),
-  segments: fc.array(fc.array(fc.array(fc.integer({ min: 0, max: 1500 }), { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 8 }), {
-    minLength: 1,
-    maxLength: 4,
-  }),
+  // Segments of batches of record sizes.
+  segments: fc.array(
+    fc.array(
+      fc.array(fc.integer({ min: 0, max: 1500 }), { minLength: 1, maxLength: 5 }),
+      { minLength: 1, maxLength: 8 },
+    ),
+    { minLength: 1, maxLength: 4 },
+  ),
 });
 
-const damageArb = fc.record({ segment: fc.nat(), at: fc.double({ min: 0, max: 1, noNaN: true }), xor: fc.integer({ min: 1, max: 255 }) });
+const damageArb = fc.record({
+  segment: fc.nat(),
+  at: fc.double({ min: 0, max: 1, noNaN: true }),
+  xor: fc.integer({ min: 1, max: 255 }),
+});
 
 const storeSeed = seedFromEnv(0x5eed);
 
@@ -117,7 +125,15 @@ function storePayload(offset: number, salt: number): Uint8Array {
 async function writeStoreFiles(prng: Prng, salt: number, blockBytes: number): Promise<Map<string, Uint8Array>> {
   const sim = new SimFileIO({ seed: 1 });
   const logId = prng.bytes(16);
-  const log = await openLog({ dir: FUZZ_DIR, io: sim, blockBytes, segmentBytes: 16 * 1024, indexIntervalBytes: 2 * blockBytes, commitWindow: { fixedMicros: 0 }, logId });
+  const log = await openLog({
+    dir: FUZZ_DIR,
+    io: sim,
+    blockBytes,
+    segmentBytes: 16 * 1024,
+    indexIntervalBytes: 2 * blockBytes,
+    commitWindow: { fixedMicros: 0 },
+    logId,
+  });
   const segmentCount = (): number => sim.listDir(FUZZ_DIR).filter((name) => name.endsWith('.seg')).length;
   for (let extra = prng.int(3, 10); segmentCount() < 3 || extra-- > 0; ) {
     const first = log.nextOffset;
@@ -176,7 +192,14 @@ function readerExpectation(log: StoreLog, files: LogFiles): ReaderExpectation {
     if (segment === last) visibleEnd = touched.firstOffset;
     else readMustFail = true;
   }
-  return { openMustFail: headerDamaged && remaining.length > 1, headerDamaged, firstOffset: remaining[0]!.baseOffset, readMustFail, visibleEnd, intactBelow };
+  return {
+    openMustFail: headerDamaged && remaining.length > 1,
+    headerDamaged,
+    firstOffset: remaining[0]!.baseOffset,
+    readMustFail,
+    visibleEnd,
+    intactBelow,
+  };
 }
 
 async function readerCase(log: StoreLog, seed: number): Promise<'refused' | 'corrupt' | 'quiet'> {
@@ -206,7 +229,8 @@ async function readerCase(log: StoreLog, seed: number): Promise<'refused' | 'cor
     if (expect.openMustFail) fail('openReader accepted a damaged segment header');
     const first = await reader.firstOffset();
     if (!expect.headerDamaged && first !== expect.firstOffset) fail(`firstOffset is ${first}, the first segment left starts at ${expect.firstOffset}`);
-    const readable = (offset: number): boolean => offset >= first && offset < Math.min(expect.intactBelow, expect.visibleEnd);
+    const readableEnd = Math.min(expect.intactBelow, expect.visibleEnd);
+    const readable = (offset: number): boolean => offset >= first && offset < readableEnd;
     let next = first;
     let corrupt = false;
     try {
