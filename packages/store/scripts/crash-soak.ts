@@ -13,7 +13,7 @@
  * Exit status 1 when any case failed. Replay one with SEGLOG_SEED=<seed> and the crash test.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_FAULT_OPS, addCaseStats, runCrashCase } from '@seglog/testkit';
+import { DEFAULT_FAULT_OPS, addCaseStats, emptyCaseStats, runCrashCase } from '@seglog/testkit';
 import type { CaseStats, FaultOp } from '@seglog/testkit';
 import { storeCrashSystem } from '../test/helpers/crash-log.js';
 
@@ -109,13 +109,7 @@ async function main(): Promise<void> {
     seedFrom: args.seedFrom,
     seedTo: args.seedFrom,
     acks: 0,
-    opens: 0,
-    crashesInOpen: 0,
-    crashesInClose: 0,
-    tornTails: 0,
-    unackedSurvivors: 0,
-    filesCreated: 0,
-    faults: 0,
+    ...emptyCaseStats(),
     faultOps: [...args.faultOps],
     elapsedSeconds: 0,
     failures: [],

@@ -10,7 +10,7 @@
  */
 import test from 'ava';
 import { openLog } from '@seglog/store';
-import { SimFileIO, addCaseStats, readLog, runCrashCase, seedFromEnv } from '@seglog/testkit';
+import { SimFileIO, addCaseStats, emptyCaseStats, readLog, runCrashCase, seedFromEnv } from '@seglog/testkit';
 import type { CrashCaseResult } from '@seglog/testkit';
 import { storeCrashSystem } from './helpers/crash-log.js';
 
@@ -38,17 +38,7 @@ async function runCases(firstSeed: number, count: number): Promise<{ results: Cr
 }
 
 /** Totals over the chunks that ran, for the coverage check at the end. */
-const totals = {
-  cases: 0,
-  crashPoints: 0,
-  opens: 0,
-  crashesInOpen: 0,
-  crashesInClose: 0,
-  tornTails: 0,
-  unackedSurvivors: 0,
-  filesCreated: 0,
-  faults: 0,
-};
+const totals = { cases: 0, crashPoints: 0, ...emptyCaseStats() };
 
 function addTotals(results: readonly CrashCaseResult[]): void {
   for (const result of results) {

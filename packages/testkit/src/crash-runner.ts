@@ -38,6 +38,19 @@ export interface CaseStats {
   faults: number;
 }
 
+/** All coverage counts at zero: where a case, the crash test's totals and the soak's summary start. */
+export function emptyCaseStats(): CaseStats {
+  return {
+    opens: 0,
+    crashesInOpen: 0,
+    crashesInClose: 0,
+    tornTails: 0,
+    unackedSurvivors: 0,
+    filesCreated: 0,
+    faults: 0,
+  };
+}
+
 /** Adds the coverage counts of one case to a running total (the test and the soak both keep one). */
 export function addCaseStats(into: CaseStats, from: CaseStats): void {
   into.opens += from.opens;
@@ -243,9 +256,7 @@ export async function runCrashCase(
   const model = new LogModel(seed);
   const kase = system.drawCase(prng, seed);
   const maxRecordBytes = kase.maxRecordBytes;
-  const stats: CaseStats = {
-    opens: 0, crashesInOpen: 0, crashesInClose: 0, tornTails: 0, unackedSurvivors: 0, filesCreated: 0, faults: 0,
-  };
+  const stats = emptyCaseStats();
   const faultOps = options.faultOps ?? DEFAULT_FAULT_OPS;
   const context: CaseContext = { seed, prng, sim, kase, model, maxRecordBytes, faultOps, stats };
   const crashes = prng.int(2, 7);

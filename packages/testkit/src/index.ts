@@ -23,7 +23,7 @@ export { fileIoSuite } from './fs-conformance.js';
 export type { ExecutionContextLike, FileIoFixture, TestRegistrar } from './fs-conformance.js';
 export { readLog } from './read-log.js';
 export type { ReadLogOptions, ReadLogResult } from './read-log.js';
-export { runCrashCase, addCaseStats, DEFAULT_FAULT_OPS } from './crash-runner.js';
+export { runCrashCase, addCaseStats, emptyCaseStats, DEFAULT_FAULT_OPS } from './crash-runner.js';
 export type { CaseStats, CrashCaseOptions, CrashCaseResult } from './crash-runner.js';
 export type { CrashCase, CrashSystem, CrashTarget } from './crash-target.js';
 export { CrashCheckFailure } from './crash-model.js';
