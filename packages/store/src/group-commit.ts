@@ -3,10 +3,12 @@
  *
  * Appenders frame their records into the open batch synchronously (their buffers are free as soon
  * as `append` returns). When the disk is idle and the commit window has passed, the open batch is
- * sealed and handed to the segment writer: one durable write (see syncMethod). While that batch is in the
- * kernel the next one fills ("two-stage drop-off"); batches that fill up in the meantime wait,
- * sealed, in order. Only one batch is ever being written, so at a crash at most one
- * unacknowledged batch can be torn, which is what recovery relies on.
+ * sealed and handed to the commit pipeline (commit-pipeline.ts), which keeps up to
+ * `maxBatchesInFlight` batches in the kernel at once and hands them back durable in offset order.
+ * While batches are in flight the next one fills; batches that fill up when no slot is free wait,
+ * sealed, in order. Several unacknowledged batches can be torn at a crash, so each header records
+ * the durable end when it was issued (`ackedOffset`), which recovery uses to tell their remains from
+ * damaged acknowledged data.
  *
  * Backpressure: payload bytes not yet durable are capped by `maxInFlightBytes`, and batch buffers
  * by the pool's cap. Past either, appends queue (copying their payload, since the caller may
@@ -23,10 +25,12 @@
 import { ErrorCodes, SeglogError, assert, limits } from '@seglog/types';
 import type { Clock } from '@seglog/types';
 import type { BufferPool } from '@seglog/bufpool';
-import { BATCH_HEADER_BYTES, recordFrameBytes } from '@seglog/format';
+import { BATCH_HEADER_BYTES, batchSpanBytes, recordFrameBytes } from '@seglog/format';
 import { publishBatch, publishError } from './diagnostics.js';
 import { OpenBatch } from './open-batch.js';
 import type { AppendWaiter } from './open-batch.js';
+import { CommitPipeline } from './commit-pipeline.js';
+import type { PipelineBatch } from './commit-pipeline.js';
 import type { SegmentWriter } from './segment-writer.js';
 import type { SealReason, Telemetry } from './telemetry.js';
 import type { WindowPolicy } from './window-policy.js';
@@ -44,6 +48,8 @@ export interface GroupCommitConfig {
   readonly writer: SegmentWriter;
   readonly telemetry: Telemetry;
   readonly window: WindowPolicy;
+  /** Batches in flight at most (`maxBatchesInFlight`). */
+  readonly depth: number;
   /** Told the new durable end after each acknowledged batch (the HEAD checkpoint listens). */
   readonly onDurable?: (durableOffset: number) => void;
 }
@@ -79,7 +85,6 @@ export class GroupCommit {
   readonly #small: QueuedAppend[] = [];
   readonly #large: QueuedAppend[] = [];
   #largeTurn = false;
-  #writing = false;
   #flushScheduled = false;
   #idleSinceMicros: number;
   #inFlightBytes = 0;
@@ -88,14 +93,23 @@ export class GroupCommit {
   #queuedBytes = 0;
   #pendingRecords = 0;
   #failure: SeglogError | null = null;
-  /** A failure reported while a batch was in the kernel; it takes effect once that batch completes. */
+  /** A failure reported while batches were in the kernel; it takes effect once they complete. */
   #poisoned: SeglogError | null = null;
   #nextOffset: number;
   #durableOffset: number;
   readonly #idleWaiters: Array<() => void> = [];
+  readonly #pipeline: CommitPipeline;
 
   constructor(config: GroupCommitConfig, nextOffset: number) {
     this.#config = config;
+    this.#pipeline = new CommitPipeline({
+      writer: config.writer,
+      depth: config.depth,
+      onDurable: (done) => this.#acknowledge(done),
+      onFailure: (error, batch) => this.#fail(error, batch),
+      onProgress: () => this.#guarded(() => this.#progress()),
+      release: (batch) => config.pool.release(batch.buffer),
+    });
     this.#smallRecordBytesMax = Math.floor(config.maxBatchBytes / limits.largeRecordBatchDivisorCount);
     this.#nextOffset = nextOffset;
     this.#durableOffset = nextOffset;
@@ -246,7 +260,7 @@ export class GroupCommit {
   }
 
   #scheduleFlush(): void {
-    if (this.#writing || this.#flushScheduled) return;
+    if (this.#flushScheduled || !this.#pipeline.hasSlot) return;
     this.#flushScheduled = true;
     // setImmediate lets every append issued in this turn of the event loop join the batch.
     setImmediate(() => this.#guarded(() => this.#flushWhenDue()));
@@ -264,77 +278,90 @@ export class GroupCommit {
     }
   }
 
-  /** Seals and writes when the window has passed; otherwise waits for the rest of it. */
+  /**
+   * Issues sealed batches while the pipeline has room; then seals and issues the open batch once
+   * the window has passed since it opened or since a slot last came free, else waits for the rest
+   * of the window.
+   */
   #flushWhenDue(): void {
     this.#flushScheduled = false;
-    if (this.#writing || this.#failure !== null) return;
-    if (this.#sealed.length === 0) {
-      const open = this.#open;
-      if (open === null || open.recordCount === 0) return;
-      const windowMicros = this.#config.window.windowMicros;
-      const dueMicros = Math.max(open.openedMicros, this.#idleSinceMicros) + windowMicros;
-      const waitMicros = dueMicros - this.#config.clock.nowMicros();
-      if (waitMicros > 0) {
-        this.#flushScheduled = true;
-        // Timers have millisecond resolution; shorter waits re-check on the next loop turn.
-        const check = (): void => this.#guarded(() => this.#flushWhenDue());
-        if (waitMicros >= 1000) setTimeout(check, Math.floor(waitMicros / 1000));
-        else setImmediate(check);
-        return;
-      }
-      this.#seal(open, windowMicros > 0 ? 'window' : 'idle', windowMicros);
-      this.#open = null;
-    }
-    this.#startWrite();
-  }
-
-  /** Writes the next sealed batch; a failure anywhere in it (a bug included) is the sticky failure. */
-  #startWrite(): void {
-    this.#writeNext().catch((error: unknown) => this.#fail(error, null));
-  }
-
-  async #writeNext(): Promise<void> {
-    const sealed = this.#sealed.shift();
-    if (sealed === undefined) return;
-    const { batch } = sealed;
-    this.#writing = true;
-    const { writer, telemetry, logId, blockBytes, clock, window } = this.#config;
-    let timings;
-    let bytes;
-    try {
-      bytes = batch.finish(logId, blockBytes);
-      timings = await writer.writeBatch(bytes, batch.firstOffset);
-    } catch (error) {
-      this.#fail(error, batch);
+    if (this.#failure !== null || this.#poisoned !== null) return;
+    this.#issueSealed();
+    if (this.#sealed.length > 0 || !this.#pipeline.hasSlot) return;
+    const open = this.#open;
+    if (open === null || open.recordCount === 0) return;
+    const windowMicros = this.#config.window.windowMicros;
+    const dueMicros = Math.max(open.openedMicros, this.#idleSinceMicros) + windowMicros;
+    const waitMicros = dueMicros - this.#config.clock.nowMicros();
+    if (waitMicros > 0) {
+      this.#flushScheduled = true;
+      // Timers have millisecond resolution; shorter waits re-check on the next loop turn.
+      const check = (): void => this.#guarded(() => this.#flushWhenDue());
+      if (waitMicros >= 1000) setTimeout(check, Math.floor(waitMicros / 1000));
+      else setImmediate(check);
       return;
     }
+    this.#seal(open, windowMicros > 0 ? 'window' : 'idle', windowMicros);
+    this.#open = null;
+    this.#issueSealed();
+  }
+
+  /**
+   * Finishes and issues sealed batches, oldest first, while the pipeline takes them. Each header
+   * records the durable end at this moment (`ackedOffset`): every batch still in flight is past
+   * it, which is how recovery tells their torn remains from damaged acknowledged data.
+   */
+  #issueSealed(): void {
+    const { logId, blockBytes } = this.#config;
+    while (this.#sealed.length > 0) {
+      const sealed = this.#sealed[0]!;
+      const { batch } = sealed;
+      if (!this.#pipeline.canIssue(batchSpanBytes(batch.framedBytes - BATCH_HEADER_BYTES, blockBytes))) return;
+      this.#sealed.shift();
+      const bytes = batch.finish(logId, blockBytes);
+      this.#pipeline.issue({ ...sealed, bytes, writeMicros: 0, flushMicros: 0 });
+    }
+  }
+
+  /** The pipeline acknowledges a durable batch, in offset order. */
+  #acknowledge(done: PipelineBatch): void {
+    const { telemetry, clock, window } = this.#config;
+    const { batch } = done;
     const now = clock.nowMicros();
     const record = {
       records: batch.recordCount,
       payloadBytes: batch.payloadBytes,
       framedBytes: batch.framedBytes,
-      spanBytes: bytes.length,
-      ...timings,
+      spanBytes: done.bytes.length,
+      writeMicros: done.writeMicros,
+      flushMicros: done.flushMicros,
     };
     telemetry.recordBatch(record, now);
-    window.observe(timings.flushMicros, now);
+    window.observe(done.flushMicros, now);
     publishBatch(() => ({
       dir: this.#config.dir,
       firstOffset: batch.firstOffset,
-      windowMicros: sealed.windowMicros,
-      sealReason: sealed.reason,
+      windowMicros: done.windowMicros,
+      sealReason: done.reason,
       ...record,
     }));
     this.#complete(batch, now);
-    this.#writing = false;
-    this.#idleSinceMicros = now;
-    if (this.#poisoned !== null) {
-      this.#fail(this.#poisoned, null);
+  }
+
+  /** After the pipeline moved: refill it, or fail a poisoned log once it has drained, or report idle. */
+  #progress(): void {
+    if (this.#failure !== null) {
+      this.#notifyIdle();
       return;
     }
+    if (this.#poisoned !== null) {
+      if (this.#pipeline.inFlightCount === 0) this.#fail(this.#poisoned, null);
+      return;
+    }
+    if (this.#pipeline.hasSlot) this.#idleSinceMicros = this.#config.clock.nowMicros();
     this.#drainQueues();
-    if (this.#sealed.length > 0) this.#startWrite();
-    else if (this.#open !== null && this.#open.recordCount > 0) this.#scheduleFlush();
+    this.#issueSealed();
+    if (this.#open !== null && this.#open.recordCount > 0) this.#scheduleFlush();
     else this.#notifyIdle();
   }
 
@@ -354,14 +381,15 @@ export class GroupCommit {
 
   /**
    * Sticky failure: reject everything pending with one error; refuse all later appends. `failed`
-   * is the batch being written, or null when the failure came from elsewhere (a timer, HEAD).
-   * A second failure changes nothing: the first is what every caller has been told.
+   * is the batch whose write or flush failed, or null when the failure came from elsewhere (a
+   * timer, HEAD). A second failure changes nothing: the first is what every caller has been told.
+   * Batches still in the kernel are abandoned: their appends reject now (one of them may turn out
+   * durable, which a failed append is allowed to be), their buffers return as their writes do.
    */
   #fail(cause: unknown, failed: OpenBatch | null): void {
-    if (this.#failure !== null && failed === null) return;
+    if (this.#failure !== null) return;
     const error = cause instanceof SeglogError ? cause : SeglogError.io('write', 'segment', cause);
     this.#failure = error;
-    this.#writing = false;
     this.#config.telemetry.errors++;
     publishError(() => ({
       dir: this.#config.dir,
@@ -369,14 +397,12 @@ export class GroupCommit {
       records: failed?.recordCount ?? 0,
       error,
     }));
-    const batches = [
-      ...(failed === null ? [] : [failed]),
-      ...this.#sealed.splice(0).map((sealed) => sealed.batch),
-      ...(this.#open === null ? [] : [this.#open]),
-    ];
+    const inFlight = this.#pipeline.abandon();
+    const waiting = this.#sealed.splice(0).map((sealed) => sealed.batch);
+    if (this.#open !== null) waiting.push(this.#open);
     this.#open = null;
-    for (const batch of batches) {
-      this.#config.pool.release(batch.buffer);
+    for (const batch of waiting) this.#config.pool.release(batch.buffer);
+    for (const batch of [...inFlight, ...waiting]) {
       for (const waiter of batch.waiters) waiter.reject(error);
     }
     this.#rejectQueued(error);
@@ -393,19 +419,21 @@ export class GroupCommit {
 
   /**
    * Fails the log from outside the write path (a HEAD checkpoint write that failed): pending and
-   * later appends reject with `cause` as they would after a failed batch write. A batch already
-   * in the kernel finishes and is acknowledged normally; it is durable.
+   * later appends reject with `cause` as they would after a failed batch write. Batches already in
+   * the kernel finish and are acknowledged normally (they are durable); nothing new is issued, and
+   * the failure takes effect once they are done.
    */
   poison(cause: unknown): void {
     const error = cause instanceof SeglogError ? cause : SeglogError.io('write', 'HEAD', cause);
-    if (this.#writing) this.#poisoned ??= error;
+    if (this.#pipeline.inFlightCount > 0) this.#poisoned ??= error;
     else this.#fail(error, null);
   }
 
   #idle(): boolean {
     const openEmpty = this.#open === null || this.#open.recordCount === 0;
     const nothingQueued = this.#small.length === 0 && this.#large.length === 0;
-    return !this.#writing && this.#sealed.length === 0 && openEmpty && nothingQueued;
+    const nothingSealed = this.#sealed.length === 0 || this.#failure !== null;
+    return this.#pipeline.idle && nothingSealed && openEmpty && nothingQueued;
   }
 
   /** Resolves when nothing is pending: every admitted append is durable or has failed. */

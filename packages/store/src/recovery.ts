@@ -25,7 +25,7 @@ import {
   readFully,
   scanChain,
 } from '@seglog/format';
-import type { ChainFile, IndexEntry, SegmentExpectation, SegmentHeader } from '@seglog/format';
+import type { ChainFile, IndexEntry, PassedBatch, SegmentExpectation, SegmentHeader } from '@seglog/format';
 import { wrapIo } from './io-errors.js';
 
 export interface SegmentRef {
@@ -50,8 +50,11 @@ export interface RecoveredLog {
   readonly tailPositionBytes: number;
   /** Index entries of the last segment, rebuilt by the scan. */
   readonly tailIndex: IndexEntry[];
-  /** Byte position of the last batch of the last segment, or null when it holds none. */
-  readonly tailLastBatchPositionBytes: number | null;
+  /**
+   * Byte position in the last segment where the batches that may not be durable begin (see
+   * `unsettledFromBytes`), or null when it holds no batch. The writer rewrites and flushes them.
+   */
+  readonly tailRewriteFromBytes: number | null;
   readonly report: RecoveryReport;
 }
 
@@ -126,7 +129,7 @@ interface SegmentEnd {
   readonly entries: IndexEntry[];
   readonly rebuiltIndex: boolean;
   readonly tornTailAt: number | null;
-  readonly lastBatchPositionBytes: number | null;
+  readonly rewriteFromBytes: number | null;
 }
 
 async function scanSegment(io: FileIO, segment: SegmentRef, isLast: boolean, indexIntervalBytes: number, log: SegmentExpectation['log']): Promise<SegmentEnd> {
@@ -162,11 +165,22 @@ async function scanSegment(io: FileIO, segment: SegmentRef, isLast: boolean, ind
       entries: scan.entries,
       rebuiltIndex: isLast || seed.length === 0,
       tornTailAt: torn ? scan.endPositionBytes : null,
-      lastBatchPositionBytes: scan.lastBatchPositionBytes,
+      rewriteFromBytes: unsettledFromBytes(scan.recent),
     };
   } finally {
     await handle.close().catch(() => undefined);
   }
+}
+
+/**
+ * Where the batches that may not be durable begin, among the last ones a scan passed. After a
+ * failed flush Linux marks the pages clean (fsyncgate), so a reopen in the same boot reads from the
+ * page cache batches the disk may never get: every batch that was in flight when the log failed.
+ * A writer keeps at most `limits.batchesInFlightCountMax` batches in flight, so rewriting that many
+ * covers them all; the bytes are rewritten unchanged, so a torn rewrite cannot change a sector.
+ */
+function unsettledFromBytes(recent: readonly PassedBatch[]): number | null {
+  return recent[0]?.positionBytes ?? null;
 }
 
 export function indexPathOf(segment: SegmentRef): string {
@@ -210,7 +224,7 @@ export async function recoverLog(options: RecoveryOptions): Promise<RecoveredLog
     nextOffset: tail.endOffset,
     tailPositionBytes: tail.endPositionBytes,
     tailIndex: tail.entries,
-    tailLastBatchPositionBytes: tail.lastBatchPositionBytes,
+    tailRewriteFromBytes: tail.rewriteFromBytes,
     report: { segments: segments.length, batchesScanned, tornTailAt: tail.tornTailAt },
   };
 }

@@ -38,12 +38,13 @@ async function runCases(firstSeed: number, count: number): Promise<{ results: Cr
 }
 
 /** Totals over the chunks that ran, for the coverage check at the end. */
-const totals = { cases: 0, crashPoints: 0, ...emptyCaseStats() };
+const totals = { cases: 0, crashPoints: 0, reorderedCompletions: 0, ...emptyCaseStats() };
 
 function addTotals(results: readonly CrashCaseResult[]): void {
   for (const result of results) {
     totals.cases++;
     totals.crashPoints += result.crashPoints;
+    totals.reorderedCompletions += result.reorderedCompletions;
     addCaseStats(totals, result);
   }
 }
@@ -74,6 +75,7 @@ if (single) {
     t.true(totals.unackedSurvivors > 0, 'some unacknowledged records survived and were checked');
     t.true(totals.filesCreated > 2 * totals.cases, 'segments rolled');
     t.true(totals.faults > 0, 'some injected EIO/ENOSPC faults failed the log, which was then reopened');
+    t.true(totals.reorderedCompletions > 0, 'writes and flushes in flight together completed out of order');
   });
 }
 

@@ -53,6 +53,13 @@ export const limits = {
    * queue when it must wait, so a flood of large records cannot starve small appenders of room.
    */
   largeRecordBatchDivisorCount: 16,
+  /**
+   * Default `maxBatchesInFlight`: batches written (and being flushed) at once, acknowledged in
+   * offset order. Chosen by measurement (docs/benchmarks.md, "Batches in flight").
+   */
+  batchesInFlightCountDefault: 1,
+  /** Largest `maxBatchesInFlight`: past a few, batches only get smaller and the disk no faster. */
+  batchesInFlightCountMax: 8,
 
   // ---- Files and directories ----
   /**
@@ -135,6 +142,8 @@ assert(limits.segmentBlocksMin * limits.blockBytesMax <= limits.segmentBytesMax,
 assert(limits.batchBytesMaxDefault < limits.segmentBytesDefault, 'a default batch fits in a default segment');
 assert(limits.recordBytesMaxDefault < limits.batchBytesMaxDefault, 'a default record fits in a default batch');
 assert(limits.inFlightBytesMaxDefault >= 2 * limits.batchBytesMaxDefault, 'two batches can be in flight');
+assert(limits.batchesInFlightCountDefault >= 1, 'at least one batch can be in flight');
+assert(limits.batchesInFlightCountDefault <= limits.batchesInFlightCountMax, 'default batches in flight in range');
 assert(limits.inFlightBytesMaxDefault <= limits.inFlightBytesMaxMax, 'default in-flight bytes in range');
 assert(limits.queuedBytesMaxDefault >= limits.recordBytesMaxDefault, 'a default-sized record can wait under the default queue cap');
 assert((limits.fileModeDefault & 0o600) === 0o600 && (limits.dirModeDefault & 0o700) === 0o700, 'seglog can use what it creates');
