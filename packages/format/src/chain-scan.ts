@@ -65,6 +65,8 @@ export interface ChainScan {
 export interface BatchBeyond {
   readonly positionBytes: number;
   readonly header: BatchHeader;
+  /** Bytes the batch occupies, padding included: the next one cannot start before its end. */
+  readonly spanBytes: number;
 }
 
 /** Follows the chain from `start`, each batch starting where the span of the one before ends. */
@@ -116,7 +118,9 @@ export async function findBatchBeyond(
   const window = new ScanWindow(file.source, file.sizeBytes, windowBytes);
   for (let position = fromBytes; position + BATCH_HEADER_BYTES <= file.sizeBytes; position += file.blockBytes) {
     const step = await stepAt(window, file, position, null);
-    if (step.kind === 'batch' && step.header.firstOffset >= minOffset) return { positionBytes: position, header: step.header };
+    if (step.kind === 'batch' && step.header.firstOffset >= minOffset) {
+      return { positionBytes: position, header: step.header, spanBytes: step.spanBytes };
+    }
   }
   return null;
 }

@@ -315,12 +315,13 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
   try {
     if (recovered === null) await writer.createFirst(0);
     else {
-      await writer.resume(
-        recovered.segments[recovered.segments.length - 1]!.baseOffset,
-        recovered.tailPositionBytes,
-        recovered.tailIndex,
-        recovered.tailRewriteFromBytes,
-      );
+      await writer.resume({
+        baseOffset: recovered.segments[recovered.segments.length - 1]!.baseOffset,
+        positionBytes: recovered.tailPositionBytes,
+        index: recovered.tailIndex,
+        rewriteFromBytes: recovered.tailRewriteFromBytes,
+        staleEndBytes: recovered.tailStaleEndBytes,
+      });
     }
     // Only now is everything up to nextOffset durable (resume rewrote the batches that may not
     // have been), so only now may a fresh HEAD say so.

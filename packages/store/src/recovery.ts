@@ -55,6 +55,12 @@ export interface RecoveredLog {
    * `unsettledFromBytes`), or null when it holds no batch. The writer rewrites and flushes them.
    */
   readonly tailRewriteFromBytes: number | null;
+  /**
+   * End of the remains of unacknowledged batches found past the end of the last segment's chain
+   * (batches that were in flight with the torn one); `tailPositionBytes` when there are none. The
+   * writer zeroes them before appending.
+   */
+  readonly tailStaleEndBytes: number;
   readonly report: RecoveryReport;
 }
 
@@ -130,6 +136,7 @@ interface SegmentEnd {
   readonly rebuiltIndex: boolean;
   readonly tornTailAt: number | null;
   readonly rewriteFromBytes: number | null;
+  readonly staleEndBytes: number;
 }
 
 async function scanSegment(io: FileIO, segment: SegmentRef, isLast: boolean, indexIntervalBytes: number, log: SegmentExpectation['log']): Promise<SegmentEnd> {
@@ -166,6 +173,7 @@ async function scanSegment(io: FileIO, segment: SegmentRef, isLast: boolean, ind
       rebuiltIndex: isLast || seed.length === 0,
       tornTailAt: torn ? scan.endPositionBytes : null,
       rewriteFromBytes: unsettledFromBytes(scan.recent),
+      staleEndBytes: scan.endPositionBytes,
     };
   } finally {
     await handle.close().catch(() => undefined);
@@ -225,6 +233,7 @@ export async function recoverLog(options: RecoveryOptions): Promise<RecoveredLog
     tailPositionBytes: tail.endPositionBytes,
     tailIndex: tail.entries,
     tailRewriteFromBytes: tail.rewriteFromBytes,
+    tailStaleEndBytes: tail.staleEndBytes,
     report: { segments: segments.length, batchesScanned, tornTailAt: tail.tornTailAt },
   };
 }

@@ -40,6 +40,25 @@ export interface SegmentWriterConfig {
   readonly onRoll?: () => Promise<void>;
 }
 
+/** Where recovery left the last segment, and what the writer must settle before appending to it. */
+export interface ResumePoint {
+  readonly baseOffset: number;
+  /** Where the next batch goes: the end of the valid chain. */
+  readonly positionBytes: number;
+  /** Index entries of the segment, rebuilt by recovery. */
+  readonly index: readonly IndexEntry[];
+  /** Start of the batches that may not be durable (rewritten and flushed), or null when none. */
+  readonly rewriteFromBytes: number | null;
+  /** End of the remains of unacknowledged batches past `positionBytes` (zeroed); no more than it when none. */
+  readonly staleEndBytes: number;
+}
+
+interface RewriteSpan {
+  readonly fromBytes: number;
+  readonly toBytes: number;
+  readonly zeroToBytes: number;
+}
+
 interface ActiveSegment {
   readonly path: string;
   readonly handle: FileHandle;
@@ -69,21 +88,19 @@ export class SegmentWriter {
    * marks the pages clean, so a reopen in the same boot reads batches from the page cache that the
    * disk may never get, and no later fsync would send them. Rewriting dirties the pages so this
    * fdatasync really sends them; the bytes are identical, so a torn rewrite cannot change what a
-   * sector holds.
+   * sector holds. In the same write, the remains of unacknowledged batches recovery found past the
+   * end (up to `staleEndBytes`) are zeroed: a new chain written there must never run into them.
    */
-  async resume(
-    baseOffset: number,
-    positionBytes: number,
-    index: readonly IndexEntry[],
-    rewriteFromBytes: number | null,
-  ): Promise<void> {
+  async resume(tail: ResumePoint): Promise<void> {
+    const { baseOffset, positionBytes, index, rewriteFromBytes, staleEndBytes } = tail;
     const { io, dir, blockBytes, indexIntervalBytes } = this.#config;
     const path = join(dir, segmentFileName(baseOffset));
     const handle = await wrapIo('open', path, () => io.open(path, this.#writeMode));
     let indexHandle: FileHandle;
     try {
-      if (rewriteFromBytes !== null) {
-        await this.#rewriteDurably(handle, path, rewriteFromBytes, positionBytes);
+      if (rewriteFromBytes !== null || staleEndBytes > positionBytes) {
+        const span = { fromBytes: rewriteFromBytes ?? positionBytes, toBytes: positionBytes, zeroToBytes: staleEndBytes };
+        await this.#rewriteDurably(handle, path, span);
       }
       const indexPath = join(dir, indexFileName(baseOffset));
       indexHandle = await wrapIo('open', indexPath, () => io.open(indexPath, 'write'));
@@ -103,12 +120,15 @@ export class SegmentWriter {
     this.#active = { path, handle, index: indexWriter, positionBytes };
   }
 
-  async #rewriteDurably(handle: FileHandle, path: string, fromBytes: number, toBytes: number): Promise<void> {
-    assert(fromBytes < toBytes && fromBytes % this.#config.blockBytes === 0, 'the batches rewritten are a whole, aligned span');
+  async #rewriteDurably(handle: FileHandle, path: string, span: RewriteSpan): Promise<void> {
+    const { fromBytes, toBytes, zeroToBytes } = span;
+    assert(fromBytes % this.#config.blockBytes === 0, 'the rewrite starts on a block');
+    assert(fromBytes <= toBytes && fromBytes < Math.max(toBytes, zeroToBytes), 'the rewrite covers something');
     // The file may end inside the batch's padding (padding is not checksummed, so a torn or cut
-    // tail can lose it while the batch still verifies); the buffer's zeros stand in for it.
-    const bytes = new Uint8Array(toBytes - fromBytes);
-    await wrapIo('read', path, () => readFully(handle, bytes, fromBytes));
+    // tail can lose it while the batch still verifies); the buffer's zeros stand in for it, and
+    // for the stale bytes past the end.
+    const bytes = new Uint8Array(Math.max(toBytes, zeroToBytes) - fromBytes);
+    await wrapIo('read', path, () => readFully(handle, bytes.subarray(0, toBytes - fromBytes), fromBytes));
     await wrapIo('writev', path, () => handle.writev([bytes], fromBytes));
     await wrapIo('fdatasync', path, () => handle.datasync());
     this.#config.telemetry.writes++;
