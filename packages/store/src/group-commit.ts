@@ -92,6 +92,9 @@ export class GroupCommit {
   /** Payload bytes held as copies by queued appends: what `maxQueuedBytes` caps. */
   #queuedBytes = 0;
   #pendingRecords = 0;
+  /** Most records pending since the last acknowledgement, and its smoothed value over acks. */
+  #pendingPeak = 0;
+  #pendingSmoothed = 0;
   #failure: SeglogError | null = null;
   /** A failure reported while batches were in the kernel; it takes effect once they complete. */
   #poisoned: SeglogError | null = null;
@@ -148,6 +151,7 @@ export class GroupCommit {
       const entry: QueuedAppend = { payloads, startedMicros, resolve, reject, admitted: 0, firstOffset: -1 };
       if (this.#small.length === 0 && this.#large.length === 0) this.#admit(entry);
       if (entry.admitted < payloads.length) this.#enqueue(entry);
+      else this.#sealAtShare();
       this.#scheduleFlush();
     });
   }
@@ -210,6 +214,7 @@ export class GroupCommit {
       entry.admitted++;
       this.#nextOffset++;
       this.#pendingRecords++;
+      if (this.#pendingRecords > this.#pendingPeak) this.#pendingPeak = this.#pendingRecords;
       this.#inFlightBytes += frameBytes;
     }
     // Framed: the batch holds the bytes now, so the payloads may go.
@@ -234,6 +239,31 @@ export class GroupCommit {
     for (const waiter of batch.waiters) telemetry.recordSubmitLatency(now - waiter.startedMicros, now);
     telemetry.recordSeal(reason);
     this.#sealed.push({ batch, reason, windowMicros });
+  }
+
+  /**
+   * With more than one batch in flight: seals and issues the open batch, without waiting for the
+   * end of this turn, once it holds its share of the records in flight (their smoothed count per
+   * acknowledgement, divided by the depth) and the pipeline has room. Closed-loop appenders then
+   * fall into `depth` cohorts whose batches alternate on the disk: one is written while the event
+   * loop resolves and refills another, instead of the disk idling through that JavaScript. A lone
+   * appender's batch is issued at once, one event-loop hop sooner. Only while the commit window is
+   * 0: a window asks to wait for company instead.
+   */
+  #sealAtShare(): void {
+    const open = this.#open;
+    const { depth, window, blockBytes } = this.#config;
+    if (open === null || depth === 1 || this.#sealed.length > 0 || this.#pendingSmoothed === 0) return;
+    if (open.recordCount < Math.ceil(this.#pendingSmoothed / depth) || window.windowMicros > 0) return;
+    if (!this.#pipeline.canIssue(batchSpanBytes(open.framedBytes - BATCH_HEADER_BYTES, blockBytes))) return;
+    // Runs inside append: whatever breaks here is the sticky failure, not an escape into the caller.
+    try {
+      this.#seal(open, 'idle', 0);
+      this.#open = null;
+      this.#issueSealed();
+    } catch (error) {
+      this.#fail(error, null);
+    }
   }
 
   /** Admits queued appends, small and large queues in turn, until room runs out. */
@@ -369,7 +399,9 @@ export class GroupCommit {
     assert(batch.firstOffset === this.#durableOffset, 'batches become durable in offset order');
     this.#durableOffset = batch.nextOffset;
     this.#config.onDurable?.(this.#durableOffset);
+    this.#pendingSmoothed += limits.recordsInFlightSmoothingFraction * (this.#pendingPeak - this.#pendingSmoothed);
     this.#pendingRecords -= batch.recordCount;
+    this.#pendingPeak = this.#pendingRecords;
     this.#inFlightBytes -= batch.framedBytes - BATCH_HEADER_BYTES;
     this.#config.pool.release(batch.buffer);
     this.#config.window.noteAcknowledged();

@@ -60,6 +60,11 @@ export const limits = {
   batchesInFlightCountDefault: 1,
   /** Largest `maxBatchesInFlight`: past a few, batches only get smaller and the disk no faster. */
   batchesInFlightCountMax: 8,
+  /**
+   * Weight of the newest figure in the smoothed count of records in flight per acknowledgement
+   * (the appenders in a closed loop), from which a batch's share is `count / maxBatchesInFlight`.
+   */
+  recordsInFlightSmoothingFraction: 0.25,
 
   // ---- Files and directories ----
   /**
