@@ -100,6 +100,7 @@ export class GroupCommit {
   #poisoned: SeglogError | null = null;
   #nextOffset: number;
   #durableOffset: number;
+  #lastAppendTimeMs = 0;
   readonly #idleWaiters: Array<() => void> = [];
   readonly #pipeline: CommitPipeline;
 
@@ -337,6 +338,16 @@ export class GroupCommit {
   }
 
   /**
+   * The append time stamped into the next batch: wall-clock ms, never below the previous batch's,
+   * so append times rise with offsets within one open even if the system clock steps back.
+   */
+  #appendTimeMs(): number {
+    const wall = this.#config.clock.wallMillis?.() ?? Date.now();
+    this.#lastAppendTimeMs = Math.max(this.#lastAppendTimeMs, Math.floor(wall));
+    return this.#lastAppendTimeMs;
+  }
+
+  /**
    * Finishes and issues sealed batches, oldest first, while the pipeline takes them. Each header
    * records the durable end at this moment (`ackedOffset`): every batch still in flight is past
    * it, which is how recovery tells their torn remains from damaged acknowledged data.
@@ -348,7 +359,7 @@ export class GroupCommit {
       const { batch } = sealed;
       if (!this.#pipeline.canIssue(batchSpanBytes(batch.framedBytes - BATCH_HEADER_BYTES, blockBytes))) return;
       this.#sealed.shift();
-      const bytes = batch.finish(logId, blockBytes);
+      const bytes = batch.finish(logId, blockBytes, { ackedOffset: this.#durableOffset, appendTimeMs: this.#appendTimeMs() });
       this.#pipeline.issue({ ...sealed, bytes, writeMicros: 0, flushMicros: 0 });
     }
   }
@@ -402,7 +413,7 @@ export class GroupCommit {
     this.#pendingSmoothed += limits.recordsInFlightSmoothingFraction * (this.#pendingPeak - this.#pendingSmoothed);
     this.#pendingRecords -= batch.recordCount;
     this.#pendingPeak = this.#pendingRecords;
-    this.#inFlightBytes -= batch.framedBytes - BATCH_HEADER_BYTES;
+    this.#inFlightBytes -= batch.framesBytes;
     this.#config.pool.release(batch.buffer);
     this.#config.window.noteAcknowledged();
     for (const waiter of batch.waiters) {

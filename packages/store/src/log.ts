@@ -321,6 +321,7 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
         index: recovered.tailIndex,
         rewriteFromBytes: recovered.tailRewriteFromBytes,
         staleEndBytes: recovered.tailStaleEndBytes,
+        formatVersion: recovered.tailFormatVersion,
       });
     }
     // Only now is everything up to nextOffset durable (resume rewrote the batches that may not

@@ -27,7 +27,7 @@ import {
   readFully,
   scanChain,
 } from '@seglog/format';
-import type { BatchHeader, ChainFile, ChainScan, IndexEntry, PassedBatch, SegmentExpectation, SegmentHeader } from '@seglog/format';
+import type { ChainFile, ChainScan, IndexEntry, PassedBatch, SegmentExpectation, SegmentHeader } from '@seglog/format';
 import { wrapIo } from './io-errors.js';
 
 export interface SegmentRef {
@@ -63,6 +63,8 @@ export interface RecoveredLog {
    * writer zeroes them before appending.
    */
   readonly tailStaleEndBytes: number;
+  /** Format version of the last segment's header: an older one takes no new batches (segment-writer.ts). */
+  readonly tailFormatVersion: number;
   readonly report: RecoveryReport;
 }
 
@@ -158,7 +160,9 @@ async function scanSegment(io: FileIO, segment: SegmentRef, isLast: boolean, ind
       }),
     );
     const staleEndBytes = await wrapIo('read', segment.path, () => unacknowledgedBeyond(file, scan, isLast, segment.path));
-    const torn = isLast && (await wrapIo('read', segment.path, () => blockHoldsData(file, scan.endPositionBytes)));
+    // Torn: bytes at the stop that are not a batch, or remains of batches in flight past it.
+    const stale = staleEndBytes > scan.endPositionBytes;
+    const torn = isLast && (stale || (await wrapIo('read', segment.path, () => blockHoldsData(file, scan.endPositionBytes))));
     return {
       header,
       endOffset: scan.endOffset,
@@ -195,7 +199,7 @@ async function unacknowledgedBeyond(file: ChainFile, scan: ChainScan, isLast: bo
   for (let found = 1; ; found++) {
     const beyond = await findBatchBeyond(file, fromBytes, scan.endOffset);
     if (beyond === null) return staleEndBytes;
-    const ackedOffset = ackedOffsetOf(beyond.header);
+    const ackedOffset = beyond.header.ackedOffset;
     const inFlightTogether = isLast && ackedOffset !== undefined && ackedOffset <= scan.endOffset;
     if (!inFlightTogether || found >= limits.batchesInFlightCountMax) {
       const issued = ackedOffset === undefined ? 'a version-1 batch' : `issued when offsets below ${ackedOffset} were acknowledged`;
@@ -209,10 +213,6 @@ async function unacknowledgedBeyond(file: ChainFile, scan: ChainScan, isLast: bo
   }
 }
 
-/** How far the log was acknowledged when the batch was issued; undefined for a version-1 batch. */
-function ackedOffsetOf(header: BatchHeader): number | undefined {
-  return (header as { readonly ackedOffset?: number }).ackedOffset;
-}
 
 /**
  * Where the batches that may not be durable begin, among the last ones a scan passed. After a
@@ -225,7 +225,7 @@ function ackedOffsetOf(header: BatchHeader): number | undefined {
 function unsettledFromBytes(recent: readonly PassedBatch[]): number | null {
   const last = recent[recent.length - 1];
   if (last === undefined) return null;
-  const ackedOffset = ackedOffsetOf(last.header);
+  const ackedOffset = last.header.ackedOffset;
   if (ackedOffset === undefined) return last.positionBytes;
   const first = recent.find((batch) => batch.header.firstOffset + batch.header.recordCount > ackedOffset);
   return (first ?? last).positionBytes;
@@ -274,6 +274,7 @@ export async function recoverLog(options: RecoveryOptions): Promise<RecoveredLog
     tailIndex: tail.entries,
     tailRewriteFromBytes: tail.rewriteFromBytes,
     tailStaleEndBytes: tail.staleEndBytes,
+    tailFormatVersion: tail.header.version,
     report: { segments: segments.length, batchesScanned, tornTailAt: tail.tornTailAt },
   };
 }

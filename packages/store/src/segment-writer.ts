@@ -13,7 +13,7 @@
 import { join } from 'node:path';
 import { assert } from '@seglog/types';
 import type { Clock, FileHandle, FileIO, SyncMethod } from '@seglog/types';
-import { encodeSegmentHeader, indexFileName, segmentFileName } from '@seglog/format';
+import { FORMAT_VERSION, encodeSegmentHeader, indexFileName, segmentFileName } from '@seglog/format';
 import type { IndexEntry } from '@seglog/format';
 import { readFully } from '@seglog/format';
 import { IndexWriter } from './index-writer.js';
@@ -51,6 +51,8 @@ export interface ResumePoint {
   readonly rewriteFromBytes: number | null;
   /** End of the remains of unacknowledged batches past `positionBytes` (zeroed); no more than it when none. */
   readonly staleEndBytes: number;
+  /** Format version of the segment's header; default today's. */
+  readonly formatVersion?: number;
 }
 
 interface RewriteSpan {
@@ -63,6 +65,8 @@ interface ActiveSegment {
   readonly path: string;
   readonly handle: FileHandle;
   readonly index: IndexWriter;
+  /** The segment header's version: batches go only into a segment of today's `FORMAT_VERSION`. */
+  readonly formatVersion: number;
   positionBytes: number;
 }
 
@@ -90,9 +94,15 @@ export class SegmentWriter {
    * fdatasync really sends them; the bytes are identical, so a torn rewrite cannot change what a
    * sector holds. In the same write, the remains of unacknowledged batches recovery found past the
    * end (up to `staleEndBytes`) are zeroed: a new chain written there must never run into them.
+   *
+   * A last segment of an older `formatVersion` (a v1 log opened by this code) takes no new batch:
+   * the first batch rolls to a new segment of today's version, so each segment's header says what
+   * its batches are. When that old segment holds no batch, the new one has the same base offset
+   * and its rename atomically replaces it (docs/format.md, "Version 1 and version 2 in one log").
    */
   async resume(tail: ResumePoint): Promise<void> {
     const { baseOffset, positionBytes, index, rewriteFromBytes, staleEndBytes } = tail;
+    const formatVersion = tail.formatVersion ?? FORMAT_VERSION;
     const { io, dir, blockBytes, indexIntervalBytes } = this.#config;
     const path = join(dir, segmentFileName(baseOffset));
     const handle = await wrapIo('open', path, () => io.open(path, this.#writeMode));
@@ -117,7 +127,7 @@ export class SegmentWriter {
       entriesWritten: index.length,
       lastIndexedPositionBytes,
     });
-    this.#active = { path, handle, index: indexWriter, positionBytes };
+    this.#active = { path, handle, index: indexWriter, formatVersion, positionBytes };
   }
 
   async #rewriteDurably(handle: FileHandle, path: string, span: RewriteSpan): Promise<void> {
@@ -144,7 +154,8 @@ export class SegmentWriter {
   /** Whether a batch of `spanBytes` fits in the current segment without rolling. */
   fits(spanBytes: number): boolean {
     const active = this.#active;
-    return active !== null && active.positionBytes + spanBytes <= this.#config.segmentBytes;
+    if (active === null || active.formatVersion !== FORMAT_VERSION) return false;
+    return active.positionBytes + spanBytes <= this.#config.segmentBytes;
   }
 
   /** True when batches are written through an O_DSYNC handle: each write is its own flush. */
@@ -247,7 +258,7 @@ export class SegmentWriter {
       entriesWritten: 0,
       lastIndexedPositionBytes: -Infinity,
     });
-    this.#active = { path, handle: writeHandle, index, positionBytes: blockBytes };
+    this.#active = { path, handle: writeHandle, index, formatVersion: FORMAT_VERSION, positionBytes: blockBytes };
   }
 
   /**

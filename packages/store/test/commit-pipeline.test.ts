@@ -9,10 +9,10 @@ import test from 'ava';
 import { openLog } from '@seglog/store';
 import type { Log } from '@seglog/store';
 import { waitTurns } from '@seglog/testkit';
-import type { SimBootIO } from '@seglog/testkit';
 import { isSeglogError } from '@seglog/types';
-import type { FileHandle, FileIO, LogOptions, SyncMethod } from '@seglog/types';
+import type { FileIO, LogOptions, SyncMethod } from '@seglog/types';
 import { LOG_DIR, payloadOf, readAll, settle, simMachine } from './helpers/sim-fault-fixtures.js';
+import { SegmentFlushIO } from './helpers/segment-flush-io.js';
 
 function optionsFor(io: FileIO, syncMethod: SyncMethod, extra: Partial<LogOptions> = {}): LogOptions {
   return {
@@ -59,52 +59,9 @@ for (const syncMethod of ['fdatasync', 'open_datasync'] as const) {
   });
 }
 
-/** Counts how many datasyncs are in flight at once on segment files. */
-class FlushOverlapIO {
-  readonly io: FileIO;
-  inFlight = 0;
-  mostInFlight = 0;
-
-  constructor(inner: SimBootIO) {
-    const counter = this;
-    const wrap = (handle: FileHandle): FileHandle => ({
-      path: handle.path,
-      writev: (buffers, position) => handle.writev(buffers, position),
-      read: (buffer, position) => handle.read(buffer, position),
-      sync: () => handle.sync(),
-      truncate: (length) => handle.truncate(length),
-      sizeBytes: () => handle.sizeBytes(),
-      close: () => handle.close(),
-      datasync: async () => {
-        counter.inFlight++;
-        counter.mostInFlight = Math.max(counter.mostInFlight, counter.inFlight);
-        try {
-          await handle.datasync();
-        } finally {
-          counter.inFlight--;
-        }
-      },
-    });
-    this.io = {
-      ...inner,
-      open: async (path, mode, options) => {
-        const handle = await inner.open(path, mode, options);
-        return path.includes('.seg') ? wrap(handle) : handle;
-      },
-      mkdirp: (dir, mode) => inner.mkdirp(dir, mode),
-      readdir: (dir) => inner.readdir(dir),
-      stat: (path) => inner.stat(path),
-      rename: (source, target) => inner.rename(source, target),
-      unlink: (path) => inner.unlink(path),
-      syncDir: (dir) => inner.syncDir(dir),
-      lock: (dir, options) => inner.lock(dir, options),
-    };
-  }
-}
-
 test('fdatasync: one flush at a time, and one flush often covers several batches', async (t) => {
   const { sim, io } = await simMachine(52, { datasyncDelayMs: 2 });
-  const overlap = new FlushOverlapIO(io);
+  const overlap = new SegmentFlushIO(io);
   const log = await openLog(optionsFor(overlap.io, 'fdatasync'));
   await appendStaggered(log, 300);
   const metrics = log.metrics();

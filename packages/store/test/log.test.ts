@@ -1,7 +1,7 @@
 import test from 'ava';
 import { openSync, writeSync, closeSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { isSeglogError } from '@seglog/types';
+import { isSeglogError, limits } from '@seglog/types';
 import { openLog } from '../src/index.js';
 import { payloadFor, readAll, tempDir } from './helpers/temp-log.js';
 
@@ -93,7 +93,7 @@ test('zero-length records and maximum-size records round trip', async (t) => {
   const { dir, cleanup } = tempDir();
   t.teardown(cleanup);
   const log = await openLog({ dir, ...small });
-  const max = new Uint8Array(small.maxBatchBytes - 32 - 4).fill(9);
+  const max = new Uint8Array(small.maxBatchBytes - 48 - 4 - 12).fill(9); // header, frame, one chunk entry
   t.is(await log.append(new Uint8Array(0)), 0);
   t.is(await log.append(max), 1);
   t.is(await log.append(new Uint8Array(0)), 2);
@@ -171,7 +171,9 @@ test('the pool stops allocating in steady state', async (t) => {
   const warm = log.metrics().pool;
   await Promise.all(Array.from({ length: 16 }, (_, id) => appender(60, id)));
   const steady = log.metrics().pool;
-  t.is(steady.misses, warm.misses, 'no new buffer after warm-up');
+  // Batches alive at once: the open one and the ones in flight (default maxBatchesInFlight 2).
+  // Which of them the warm-up happened to need depends on the disk's timing; none beyond them.
+  t.true(steady.misses <= 1 + limits.batchesInFlightCountDefault, `a buffer per batch alive at once at most (${steady.misses})`);
   t.true(steady.hits > warm.hits, 'buffers were reused');
   t.true(steady.buffersAllocated * steady.bufferBytes <= steady.bytesCap);
   await log.close();
