@@ -10,14 +10,14 @@ import type { Command } from './command.js';
 
 export const deviceCommand: Command = {
   name: 'device',
-  summary: "this disk's ceiling: 4 KiB write + fdatasync at queue depth 1, and sequential bandwidth (one JSON line)",
+  summary: "this disk's ceiling: 4 KiB write + fdatasync at queue depth 1, async O_DSYNC writes, sequential bandwidth (JSON)",
   usage: 'usage: main.js device [--seconds 2] [--sequential-mib 512]',
   async run(argv) {
     const { values } = parseArgs({ args: [...argv], options: { seconds: { type: 'string' }, 'sequential-mib': { type: 'string' } } });
     const syncedSeconds = positiveNumber(values.seconds, '--seconds', 2);
     const sequentialBytes = positiveNumber(values['sequential-mib'], '--sequential-mib', 512) * 1024 * 1024;
-    const measure = (dir: string): DeviceCeiling => measureDeviceCeiling({ dir, syncedSeconds, sequentialBytes });
-    const ceiling = await withTempDir((dir) => Promise.resolve(measure(dir)));
+    const measure = (dir: string): Promise<DeviceCeiling> => measureDeviceCeiling({ dir, syncedSeconds, sequentialBytes });
+    const ceiling = await withTempDir(measure);
     process.stdout.write(`${JSON.stringify(ceiling)}\n`);
   },
 };

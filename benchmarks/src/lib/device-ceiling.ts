@@ -9,11 +9,15 @@
  *   pays: fdatasync must also journal the new size).
  * - sequential: large buffered writes (1 MiB) then one fsync, bytes / total time: the most a
  *   log can move when batches are large.
+ * - asyncDsyncWrites: a bare Node loop of asynchronous 4 KiB pwrites on an O_DSYNC descriptor
+ *   (fs.write, one at a time, through the libuv thread pool) into a preallocated file: the practical
+ *   ceiling of one appender for a library that never blocks the event loop. seglog with one
+ *   appender is measured against it (issue 11: >= 90%).
  *
- * Synchronous fs calls in a process of their own: no event loop, no thread pool, nothing between
- * the measurement and the kernel but the syscall.
+ * The first three are synchronous fs calls in a process of their own: no event loop, no thread
+ * pool, nothing between the measurement and the kernel but the syscall.
  */
-import { closeSync, fdatasyncSync, fsyncSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fdatasyncSync, fsyncSync, openSync, unlinkSync, write, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { LatencyRecorder, elapsedMicros, type LatencySummary } from './latency.js';
 
@@ -39,6 +43,8 @@ export interface DeviceCeiling {
   readonly syncedWrites: SyncedWriteFigures;
   readonly appendingWrites: SyncedWriteFigures;
   readonly sequential: SequentialFigures;
+  /** Absent from results written before it was measured. */
+  readonly asyncDsyncWrites?: SyncedWriteFigures;
 }
 
 const blockBytes = 4096;
@@ -51,12 +57,67 @@ export interface CeilingOptions {
   readonly sequentialBytes: number;
 }
 
-export function measureDeviceCeiling(options: CeilingOptions): DeviceCeiling {
+export async function measureDeviceCeiling(options: CeilingOptions): Promise<DeviceCeiling> {
   return {
     syncedWrites: measureSyncedWrites(options.dir, options.syncedSeconds),
     appendingWrites: syncedWrites(join(options.dir, 'appending.bin'), Math.min(1, options.syncedSeconds), false),
     sequential: sequentialWrite(join(options.dir, 'sequential.bin'), options.sequentialBytes),
+    asyncDsyncWrites: await measureAsyncDsyncWrites(options.dir, options.syncedSeconds),
   };
+}
+
+/**
+ * Preallocated 4 KiB pwrite on an O_DSYNC descriptor, asynchronous (fs.write with a callback: the
+ * barest path through the thread pool), one at a time for `seconds`.
+ */
+export async function measureAsyncDsyncWrites(dir: string, seconds: number): Promise<SyncedWriteFigures> {
+  const path = join(dir, 'async-dsync.bin');
+  const fill = openSync(path, 'w+');
+  try {
+    zeroFill(fill, preallocatedBytes);
+  } finally {
+    closeSync(fill);
+  }
+  const fd = openSync(path, constants.O_WRONLY | constants.O_DSYNC);
+  try {
+    return await asyncDsyncLoop(fd, seconds);
+  } finally {
+    closeSync(fd);
+    unlinkSync(path);
+  }
+}
+
+function asyncDsyncLoop(fd: number, seconds: number): Promise<SyncedWriteFigures> {
+  const block = new Uint8Array(blockBytes).fill(0x5a);
+  const latency = new LatencyRecorder();
+  const slots = preallocatedBytes / blockBytes;
+  const cpuStart = process.cpuUsage();
+  const startNanos = process.hrtime.bigint();
+  const endNanos = startNanos + BigInt(Math.round(seconds * 1e9));
+  let writes = 0;
+  return new Promise((resolve, reject) => {
+    const next = (before: bigint): void => {
+      write(fd, block, 0, blockBytes, (writes % slots) * blockBytes, (error) => {
+        if (error !== null) return reject(error);
+        const now = process.hrtime.bigint();
+        latency.record(elapsedMicros(before, now));
+        writes += 1;
+        if (now < endNanos) return next(now);
+        const cpu = process.cpuUsage(cpuStart);
+        const measured = Number(now - startNanos) / 1e9;
+        resolve({
+          blockBytes,
+          seconds: measured,
+          writes,
+          writesPerSecond: writes / measured,
+          latencyMicros: latency.summary(),
+          cpuMicrosPerWrite: (cpu.user + cpu.system) / writes,
+          systemMicrosPerWrite: cpu.system / writes,
+        });
+      });
+    };
+    next(startNanos);
+  });
 }
 
 /** Preallocated 4 KiB write + fdatasync at queue depth 1 for `seconds`, in a file under `dir`. */

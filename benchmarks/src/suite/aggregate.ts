@@ -38,6 +38,9 @@ export interface CeilingSummary {
   readonly syncedCpuMicros: Spread | null;
   readonly appendingWritesPerSecond: Spread;
   readonly sequentialMegabytesPerSecond: Spread;
+  /** A bare async O_DSYNC 4 KiB write loop (one appender's practical ceiling); null in older results. */
+  readonly asyncDsyncWritesPerSecond: Spread | null;
+  readonly asyncDsyncP99Micros: Spread | null;
 }
 
 export function summarizeCell(
@@ -94,5 +97,7 @@ export function summarizeCeilings(ceilings: readonly DeviceCeiling[]): CeilingSu
     ),
     appendingWritesPerSecond: of((c) => c.appendingWrites.writesPerSecond),
     sequentialMegabytesPerSecond: of((c) => c.sequential.megabytesPerSecond),
+    asyncDsyncWritesPerSecond: spreadOf(ceilings.flatMap((c) => (c.asyncDsyncWrites === undefined ? [] : [c.asyncDsyncWrites.writesPerSecond]))),
+    asyncDsyncP99Micros: spreadOf(ceilings.flatMap((c) => (c.asyncDsyncWrites === undefined ? [] : [c.asyncDsyncWrites.latencyMicros.p99]))),
   };
 }

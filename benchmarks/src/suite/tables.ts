@@ -154,6 +154,10 @@ export function renderCeiling(ceiling: CeilingSummary | null): string {
         ...(c.syncedCpuMicros === null ? [] : [['  CPU per write + fdatasync (µs, user + system)', ...triple(c.syncedCpuMicros, formatMicros)]]),
         ['appending 4 KiB write + fdatasync, QD1 (writes/s)', ...triple(c.appendingWritesPerSecond, formatCount)],
         ['sequential 1 MiB buffered writes + one fsync (MB/s)', ...triple(c.sequentialMegabytesPerSecond, (v) => v.toFixed(0))],
+        ...(c.asyncDsyncWritesPerSecond === null
+          ? []
+          : [['bare async loop: 4 KiB pwrite on O_DSYNC, QD1 (writes/s)', ...triple(c.asyncDsyncWritesPerSecond, formatCount)]]),
+        ...(c.asyncDsyncP99Micros === null ? [] : [['  latency p99 (µs)', ...triple(c.asyncDsyncP99Micros, formatMicros)]]),
       ],
     ),
   ].join('\n');

@@ -7,7 +7,7 @@
  * large sequential reads, not one per batch; scan-window.ts), and allocates per batch only its
  * header object, never per record.
  */
-import { readLimits } from '@seglog/types';
+import { limits, readLimits } from '@seglog/types';
 import { BATCH_HEADER_BYTES, BATCH_HEADER_BYTES_MIN, batchBytes } from './batch.js';
 import type { BatchHeader } from './batch.js';
 import { peekBatchHeader, stepBatch } from './batch-decode.js';
@@ -37,6 +37,12 @@ export interface ScanStart {
   readonly seedEntries?: readonly IndexEntry[];
 }
 
+/** A valid batch the scan passed: where it starts and its header. */
+export interface PassedBatch {
+  readonly positionBytes: number;
+  readonly header: BatchHeader;
+}
+
 export interface ChainScan {
   /** Byte position just past the last valid batch: where the chain stops. */
   readonly endPositionBytes: number;
@@ -45,6 +51,11 @@ export interface ChainScan {
   readonly batches: number;
   /** Byte position of the last valid batch passed, or null when none was. */
   readonly lastBatchPositionBytes: number | null;
+  /**
+   * The last batches passed, oldest first, at most `limits.batchesInFlightCountMax`: enough to
+   * reach back past every batch a writer can have had in flight behind the last one.
+   */
+  readonly recent: readonly PassedBatch[];
   /** Index entries for the batches passed, sparse by `indexIntervalBytes`. */
   readonly entries: IndexEntry[];
   /** Why the chain stops at `endPositionBytes`; `end-of-bytes` when it ran to the end of the file. */
@@ -54,6 +65,8 @@ export interface ChainScan {
 export interface BatchBeyond {
   readonly positionBytes: number;
   readonly header: BatchHeader;
+  /** Bytes the batch occupies, padding included: the next one cannot start before its end. */
+  readonly spanBytes: number;
 }
 
 /** Follows the chain from `start`, each batch starting where the span of the one before ends. */
@@ -70,11 +83,15 @@ export async function scanChain(
   let offset = start.offset;
   let batches = 0;
   let lastBatchPositionBytes: number | null = null;
+  const recent: PassedBatch[] = [];
   for (;;) {
     const step = await stepAt(window, file, position, offset);
     if (step.kind === 'break') {
-      return { endPositionBytes: position, endOffset: offset, batches, lastBatchPositionBytes, entries, stop: step };
+      const end = { endPositionBytes: position, endOffset: offset };
+      return { ...end, batches, lastBatchPositionBytes, recent, entries, stop: step };
     }
+    if (recent.length === limits.batchesInFlightCountMax) recent.shift();
+    recent.push({ positionBytes: position, header: step.header });
     if (position - lastIndexedBytes >= start.indexIntervalBytes) {
       entries.push({ firstOffset: offset, blockNumber: position / file.blockBytes });
       lastIndexedBytes = position;
@@ -101,7 +118,9 @@ export async function findBatchBeyond(
   const window = new ScanWindow(file.source, file.sizeBytes, windowBytes);
   for (let position = fromBytes; position + BATCH_HEADER_BYTES_MIN <= file.sizeBytes; position += file.blockBytes) {
     const step = await stepAt(window, file, position, null);
-    if (step.kind === 'batch' && step.header.firstOffset >= minOffset) return { positionBytes: position, header: step.header };
+    if (step.kind === 'batch' && step.header.firstOffset >= minOffset) {
+      return { positionBytes: position, header: step.header, spanBytes: step.spanBytes };
+    }
   }
   return null;
 }

@@ -24,6 +24,7 @@ interface SoakSummary extends CaseStats {
   seedFrom: number;
   seedTo: number;
   acks: number;
+  reorderedCompletions: number;
   faultOps: string[];
   elapsedSeconds: number;
   failures: Array<{ seed: number; message: string }>;
@@ -94,6 +95,8 @@ function printSummary(summary: SoakSummary): void {
   console.log(`  segments created  ${summary.filesCreated}`);
   console.log(`  injected faults   ${summary.faults} failed the log (ops: ${summary.faultOps.join(', ') || 'none'})`);
   console.log(`  acknowledged      ${summary.acks} appends`);
+  console.log(`  reordered calls   ${summary.reorderedCompletions} completed before a call issued earlier`);
+  console.log(`  acked records lost ${summary.failures.length === 0 ? 0 : 'see failures'}`);
   console.log(`  elapsed           ${summary.elapsedSeconds.toFixed(1)} s`);
   console.log(`  failures          ${summary.failures.length}`);
   for (const failure of summary.failures) console.log(`    seed ${failure.seed}: ${failure.message}`);
@@ -109,6 +112,7 @@ async function main(): Promise<void> {
     seedFrom: args.seedFrom,
     seedTo: args.seedFrom,
     acks: 0,
+    reorderedCompletions: 0,
     ...emptyCaseStats(),
     faultOps: [...args.faultOps],
     elapsedSeconds: 0,
@@ -122,6 +126,7 @@ async function main(): Promise<void> {
       const result = await runCrashCase(seed >>> 0, storeCrashSystem, { faultOps: args.faultOps });
       summary.points += result.crashPoints;
       summary.acks += result.acks;
+      summary.reorderedCompletions += result.reorderedCompletions;
       addCaseStats(summary, result);
     } catch (error) {
       // A failing case still counts the seed; its crash points are not counted as passed.

@@ -3,10 +3,12 @@
  *
  * Appenders frame their records into the open batch synchronously (their buffers are free as soon
  * as `append` returns). When the disk is idle and the commit window has passed, the open batch is
- * sealed and handed to the segment writer: one durable write (see syncMethod). While that batch is in the
- * kernel the next one fills ("two-stage drop-off"); batches that fill up in the meantime wait,
- * sealed, in order. Only one batch is ever being written, so at a crash at most one
- * unacknowledged batch can be torn, which is what recovery relies on.
+ * sealed and handed to the commit pipeline (commit-pipeline.ts), which keeps up to
+ * `maxBatchesInFlight` batches in the kernel at once and hands them back durable in offset order.
+ * While batches are in flight the next one fills; batches that fill up when no slot is free wait,
+ * sealed, in order. Several unacknowledged batches can be torn at a crash, so each header records
+ * the durable end when it was issued (`ackedOffset`), which recovery uses to tell their remains from
+ * damaged acknowledged data.
  *
  * Backpressure: payload bytes not yet durable are capped by `maxInFlightBytes`, and batch buffers
  * by the pool's cap. Past either, appends queue (copying their payload, since the caller may
@@ -23,10 +25,12 @@
 import { ErrorCodes, SeglogError, assert, limits } from '@seglog/types';
 import type { Clock } from '@seglog/types';
 import type { BufferPool } from '@seglog/bufpool';
-import { recordFrameBytes } from '@seglog/format';
+import { BATCH_HEADER_BYTES, batchSpanBytes, recordFrameBytes } from '@seglog/format';
 import { publishBatch, publishError } from './diagnostics.js';
 import { OpenBatch } from './open-batch.js';
 import type { AppendWaiter } from './open-batch.js';
+import { CommitPipeline } from './commit-pipeline.js';
+import type { PipelineBatch } from './commit-pipeline.js';
 import type { SegmentWriter } from './segment-writer.js';
 import type { SealReason, Telemetry } from './telemetry.js';
 import type { WindowPolicy } from './window-policy.js';
@@ -44,6 +48,8 @@ export interface GroupCommitConfig {
   readonly writer: SegmentWriter;
   readonly telemetry: Telemetry;
   readonly window: WindowPolicy;
+  /** Batches in flight at most (`maxBatchesInFlight`). */
+  readonly depth: number;
   /** Told the new durable end after each acknowledged batch (the HEAD checkpoint listens). */
   readonly onDurable?: (durableOffset: number) => void;
 }
@@ -79,7 +85,6 @@ export class GroupCommit {
   readonly #small: QueuedAppend[] = [];
   readonly #large: QueuedAppend[] = [];
   #largeTurn = false;
-  #writing = false;
   #flushScheduled = false;
   #idleSinceMicros: number;
   #inFlightBytes = 0;
@@ -87,16 +92,28 @@ export class GroupCommit {
   /** Payload bytes held as copies by queued appends: what `maxQueuedBytes` caps. */
   #queuedBytes = 0;
   #pendingRecords = 0;
+  /** Most records pending since the last acknowledgement, and its smoothed value over acks. */
+  #pendingPeak = 0;
+  #pendingSmoothed = 0;
   #failure: SeglogError | null = null;
-  /** A failure reported while a batch was in the kernel; it takes effect once that batch completes. */
+  /** A failure reported while batches were in the kernel; it takes effect once they complete. */
   #poisoned: SeglogError | null = null;
   #nextOffset: number;
   #durableOffset: number;
   #lastAppendTimeMs = 0;
   readonly #idleWaiters: Array<() => void> = [];
+  readonly #pipeline: CommitPipeline;
 
   constructor(config: GroupCommitConfig, nextOffset: number) {
     this.#config = config;
+    this.#pipeline = new CommitPipeline({
+      writer: config.writer,
+      depth: config.depth,
+      onDurable: (done) => this.#acknowledge(done),
+      onFailure: (error, batch) => this.#fail(error, batch),
+      onProgress: () => this.#guarded(() => this.#progress()),
+      release: (batch) => config.pool.release(batch.buffer),
+    });
     this.#smallRecordBytesMax = Math.floor(config.maxBatchBytes / limits.largeRecordBatchDivisorCount);
     this.#nextOffset = nextOffset;
     this.#durableOffset = nextOffset;
@@ -135,6 +152,7 @@ export class GroupCommit {
       const entry: QueuedAppend = { payloads, startedMicros, resolve, reject, admitted: 0, firstOffset: -1 };
       if (this.#small.length === 0 && this.#large.length === 0) this.#admit(entry);
       if (entry.admitted < payloads.length) this.#enqueue(entry);
+      else this.#sealAtShare();
       this.#scheduleFlush();
     });
   }
@@ -197,6 +215,7 @@ export class GroupCommit {
       entry.admitted++;
       this.#nextOffset++;
       this.#pendingRecords++;
+      if (this.#pendingRecords > this.#pendingPeak) this.#pendingPeak = this.#pendingRecords;
       this.#inFlightBytes += frameBytes;
     }
     // Framed: the batch holds the bytes now, so the payloads may go.
@@ -223,6 +242,31 @@ export class GroupCommit {
     this.#sealed.push({ batch, reason, windowMicros });
   }
 
+  /**
+   * With more than one batch in flight: seals and issues the open batch, without waiting for the
+   * end of this turn, once it holds its share of the records in flight (their smoothed count per
+   * acknowledgement, divided by the depth) and the pipeline has room. Closed-loop appenders then
+   * fall into `depth` cohorts whose batches alternate on the disk: one is written while the event
+   * loop resolves and refills another, instead of the disk idling through that JavaScript. A lone
+   * appender's batch is issued at once, one event-loop hop sooner. Only while the commit window is
+   * 0: a window asks to wait for company instead.
+   */
+  #sealAtShare(): void {
+    const open = this.#open;
+    const { depth, window, blockBytes } = this.#config;
+    if (open === null || depth === 1 || this.#sealed.length > 0 || this.#pendingSmoothed === 0) return;
+    if (open.recordCount < Math.ceil(this.#pendingSmoothed / depth) || window.windowMicros > 0) return;
+    if (!this.#pipeline.canIssue(batchSpanBytes(open.framedBytes - BATCH_HEADER_BYTES, blockBytes))) return;
+    // Runs inside append: whatever breaks here is the sticky failure, not an escape into the caller.
+    try {
+      this.#seal(open, 'idle', 0);
+      this.#open = null;
+      this.#issueSealed();
+    } catch (error) {
+      this.#fail(error, null);
+    }
+  }
+
   /** Admits queued appends, small and large queues in turn, until room runs out. */
   #drainQueues(): void {
     while (this.#small.length > 0 || this.#large.length > 0) {
@@ -247,7 +291,7 @@ export class GroupCommit {
   }
 
   #scheduleFlush(): void {
-    if (this.#writing || this.#flushScheduled) return;
+    if (this.#flushScheduled || !this.#pipeline.hasSlot) return;
     this.#flushScheduled = true;
     // setImmediate lets every append issued in this turn of the event loop join the batch.
     setImmediate(() => this.#guarded(() => this.#flushWhenDue()));
@@ -265,28 +309,32 @@ export class GroupCommit {
     }
   }
 
-  /** Seals and writes when the window has passed; otherwise waits for the rest of it. */
+  /**
+   * Issues sealed batches while the pipeline has room; then seals and issues the open batch once
+   * the window has passed since it opened or since a slot last came free, else waits for the rest
+   * of the window.
+   */
   #flushWhenDue(): void {
     this.#flushScheduled = false;
-    if (this.#writing || this.#failure !== null) return;
-    if (this.#sealed.length === 0) {
-      const open = this.#open;
-      if (open === null || open.recordCount === 0) return;
-      const windowMicros = this.#config.window.windowMicros;
-      const dueMicros = Math.max(open.openedMicros, this.#idleSinceMicros) + windowMicros;
-      const waitMicros = dueMicros - this.#config.clock.nowMicros();
-      if (waitMicros > 0) {
-        this.#flushScheduled = true;
-        // Timers have millisecond resolution; shorter waits re-check on the next loop turn.
-        const check = (): void => this.#guarded(() => this.#flushWhenDue());
-        if (waitMicros >= 1000) setTimeout(check, Math.floor(waitMicros / 1000));
-        else setImmediate(check);
-        return;
-      }
-      this.#seal(open, windowMicros > 0 ? 'window' : 'idle', windowMicros);
-      this.#open = null;
+    if (this.#failure !== null || this.#poisoned !== null) return;
+    this.#issueSealed();
+    if (this.#sealed.length > 0 || !this.#pipeline.hasSlot) return;
+    const open = this.#open;
+    if (open === null || open.recordCount === 0) return;
+    const windowMicros = this.#config.window.windowMicros;
+    const dueMicros = Math.max(open.openedMicros, this.#idleSinceMicros) + windowMicros;
+    const waitMicros = dueMicros - this.#config.clock.nowMicros();
+    if (waitMicros > 0) {
+      this.#flushScheduled = true;
+      // Timers have millisecond resolution; shorter waits re-check on the next loop turn.
+      const check = (): void => this.#guarded(() => this.#flushWhenDue());
+      if (waitMicros >= 1000) setTimeout(check, Math.floor(waitMicros / 1000));
+      else setImmediate(check);
+      return;
     }
-    this.#startWrite();
+    this.#seal(open, windowMicros > 0 ? 'window' : 'idle', windowMicros);
+    this.#open = null;
+    this.#issueSealed();
   }
 
   /**
@@ -299,53 +347,62 @@ export class GroupCommit {
     return this.#lastAppendTimeMs;
   }
 
-  /** Writes the next sealed batch; a failure anywhere in it (a bug included) is the sticky failure. */
-  #startWrite(): void {
-    this.#writeNext().catch((error: unknown) => this.#fail(error, null));
+  /**
+   * Finishes and issues sealed batches, oldest first, while the pipeline takes them. Each header
+   * records the durable end at this moment (`ackedOffset`): every batch still in flight is past
+   * it, which is how recovery tells their torn remains from damaged acknowledged data.
+   */
+  #issueSealed(): void {
+    const { logId, blockBytes } = this.#config;
+    while (this.#sealed.length > 0) {
+      const sealed = this.#sealed[0]!;
+      const { batch } = sealed;
+      if (!this.#pipeline.canIssue(batchSpanBytes(batch.framedBytes - BATCH_HEADER_BYTES, blockBytes))) return;
+      this.#sealed.shift();
+      const bytes = batch.finish(logId, blockBytes, { ackedOffset: this.#durableOffset, appendTimeMs: this.#appendTimeMs() });
+      this.#pipeline.issue({ ...sealed, bytes, writeMicros: 0, flushMicros: 0 });
+    }
   }
 
-  async #writeNext(): Promise<void> {
-    const sealed = this.#sealed.shift();
-    if (sealed === undefined) return;
-    const { batch } = sealed;
-    this.#writing = true;
-    const { writer, telemetry, logId, blockBytes, clock, window } = this.#config;
-    let timings;
-    let bytes;
-    try {
-      bytes = batch.finish(logId, blockBytes, { ackedOffset: this.#durableOffset, appendTimeMs: this.#appendTimeMs() });
-      timings = await writer.writeBatch(bytes, batch.firstOffset);
-    } catch (error) {
-      this.#fail(error, batch);
-      return;
-    }
+  /** The pipeline acknowledges a durable batch, in offset order. */
+  #acknowledge(done: PipelineBatch): void {
+    const { telemetry, clock, window } = this.#config;
+    const { batch } = done;
     const now = clock.nowMicros();
     const record = {
       records: batch.recordCount,
       payloadBytes: batch.payloadBytes,
       framedBytes: batch.framedBytes,
-      spanBytes: bytes.length,
-      ...timings,
+      spanBytes: done.bytes.length,
+      writeMicros: done.writeMicros,
+      flushMicros: done.flushMicros,
     };
     telemetry.recordBatch(record, now);
-    window.observe(timings.flushMicros, now);
+    window.observe(done.flushMicros, now);
     publishBatch(() => ({
       dir: this.#config.dir,
       firstOffset: batch.firstOffset,
-      windowMicros: sealed.windowMicros,
-      sealReason: sealed.reason,
+      windowMicros: done.windowMicros,
+      sealReason: done.reason,
       ...record,
     }));
     this.#complete(batch, now);
-    this.#writing = false;
-    this.#idleSinceMicros = now;
-    if (this.#poisoned !== null) {
-      this.#fail(this.#poisoned, null);
+  }
+
+  /** After the pipeline moved: refill it, or fail a poisoned log once it has drained, or report idle. */
+  #progress(): void {
+    if (this.#failure !== null) {
+      this.#notifyIdle();
       return;
     }
+    if (this.#poisoned !== null) {
+      if (this.#pipeline.inFlightCount === 0) this.#fail(this.#poisoned, null);
+      return;
+    }
+    if (this.#pipeline.hasSlot) this.#idleSinceMicros = this.#config.clock.nowMicros();
     this.#drainQueues();
-    if (this.#sealed.length > 0) this.#startWrite();
-    else if (this.#open !== null && this.#open.recordCount > 0) this.#scheduleFlush();
+    this.#issueSealed();
+    if (this.#open !== null && this.#open.recordCount > 0) this.#scheduleFlush();
     else this.#notifyIdle();
   }
 
@@ -353,7 +410,9 @@ export class GroupCommit {
     assert(batch.firstOffset === this.#durableOffset, 'batches become durable in offset order');
     this.#durableOffset = batch.nextOffset;
     this.#config.onDurable?.(this.#durableOffset);
+    this.#pendingSmoothed += limits.recordsInFlightSmoothingFraction * (this.#pendingPeak - this.#pendingSmoothed);
     this.#pendingRecords -= batch.recordCount;
+    this.#pendingPeak = this.#pendingRecords;
     this.#inFlightBytes -= batch.framesBytes;
     this.#config.pool.release(batch.buffer);
     this.#config.window.noteAcknowledged();
@@ -365,14 +424,15 @@ export class GroupCommit {
 
   /**
    * Sticky failure: reject everything pending with one error; refuse all later appends. `failed`
-   * is the batch being written, or null when the failure came from elsewhere (a timer, HEAD).
-   * A second failure changes nothing: the first is what every caller has been told.
+   * is the batch whose write or flush failed, or null when the failure came from elsewhere (a
+   * timer, HEAD). A second failure changes nothing: the first is what every caller has been told.
+   * Batches still in the kernel are abandoned: their appends reject now (one of them may turn out
+   * durable, which a failed append is allowed to be), their buffers return as their writes do.
    */
   #fail(cause: unknown, failed: OpenBatch | null): void {
-    if (this.#failure !== null && failed === null) return;
+    if (this.#failure !== null) return;
     const error = cause instanceof SeglogError ? cause : SeglogError.io('write', 'segment', cause);
     this.#failure = error;
-    this.#writing = false;
     this.#config.telemetry.errors++;
     publishError(() => ({
       dir: this.#config.dir,
@@ -380,14 +440,12 @@ export class GroupCommit {
       records: failed?.recordCount ?? 0,
       error,
     }));
-    const batches = [
-      ...(failed === null ? [] : [failed]),
-      ...this.#sealed.splice(0).map((sealed) => sealed.batch),
-      ...(this.#open === null ? [] : [this.#open]),
-    ];
+    const inFlight = this.#pipeline.abandon();
+    const waiting = this.#sealed.splice(0).map((sealed) => sealed.batch);
+    if (this.#open !== null) waiting.push(this.#open);
     this.#open = null;
-    for (const batch of batches) {
-      this.#config.pool.release(batch.buffer);
+    for (const batch of waiting) this.#config.pool.release(batch.buffer);
+    for (const batch of [...inFlight, ...waiting]) {
       for (const waiter of batch.waiters) waiter.reject(error);
     }
     this.#rejectQueued(error);
@@ -404,19 +462,21 @@ export class GroupCommit {
 
   /**
    * Fails the log from outside the write path (a HEAD checkpoint write that failed): pending and
-   * later appends reject with `cause` as they would after a failed batch write. A batch already
-   * in the kernel finishes and is acknowledged normally; it is durable.
+   * later appends reject with `cause` as they would after a failed batch write. Batches already in
+   * the kernel finish and are acknowledged normally (they are durable); nothing new is issued, and
+   * the failure takes effect once they are done.
    */
   poison(cause: unknown): void {
     const error = cause instanceof SeglogError ? cause : SeglogError.io('write', 'HEAD', cause);
-    if (this.#writing) this.#poisoned ??= error;
+    if (this.#pipeline.inFlightCount > 0) this.#poisoned ??= error;
     else this.#fail(error, null);
   }
 
   #idle(): boolean {
     const openEmpty = this.#open === null || this.#open.recordCount === 0;
     const nothingQueued = this.#small.length === 0 && this.#large.length === 0;
-    return !this.#writing && this.#sealed.length === 0 && openEmpty && nothingQueued;
+    const nothingSealed = this.#sealed.length === 0 || this.#failure !== null;
+    return this.#pipeline.idle && nothingSealed && openEmpty && nothingQueued;
   }
 
   /** Resolves when nothing is pending: every admitted append is durable or has failed. */

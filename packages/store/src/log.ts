@@ -226,7 +226,7 @@ function poolBytesCap(options: ResolvedOptions): number {
   let buffers = 0;
   buffers += 2 * batchesFullOfInFlight; // sealed batches, each at least half full when records alternate in size
   buffers += 1; // the open batch
-  buffers += 1; // the batch in the kernel
+  buffers += options.maxBatchesInFlight; // the batches in the kernel
   return buffers * options.maxBatchBytes;
 }
 
@@ -315,16 +315,17 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
   try {
     if (recovered === null) await writer.createFirst(0);
     else {
-      await writer.resume(
-        recovered.segments[recovered.segments.length - 1]!.baseOffset,
-        recovered.tailPositionBytes,
-        recovered.tailIndex,
-        recovered.tailLastBatchPositionBytes,
-        recovered.tailFormatVersion,
-      );
+      await writer.resume({
+        baseOffset: recovered.segments[recovered.segments.length - 1]!.baseOffset,
+        positionBytes: recovered.tailPositionBytes,
+        index: recovered.tailIndex,
+        rewriteFromBytes: recovered.tailRewriteFromBytes,
+        staleEndBytes: recovered.tailStaleEndBytes,
+        formatVersion: recovered.tailFormatVersion,
+      });
     }
-    // Only now is everything up to nextOffset durable (resume rewrote the last batch), so only
-    // now may a fresh HEAD say so.
+    // Only now is everything up to nextOffset durable (resume rewrote the batches that may not
+    // have been), so only now may a fresh HEAD say so.
     const headConfig = {
       io: effective.io,
       clock: effective.clock,
@@ -362,6 +363,7 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
       writer,
       telemetry,
       window,
+      depth: effective.maxBatchesInFlight,
       onDurable: (durableOffset) => {
         checkpoint.advance(durableOffset);
         durableListeners.notify(durableOffset);

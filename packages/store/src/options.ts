@@ -20,6 +20,7 @@ export interface ResolvedOptions {
   readonly maxRecordBytes: number;
   readonly maxBatchBytes: number;
   readonly maxInFlightBytes: number;
+  readonly maxBatchesInFlight: number;
   readonly commitWindow: WindowMode;
   readonly maxBatchRecords: number;
   readonly recentIntervalMicros: number;
@@ -36,7 +37,7 @@ export interface ResolvedOptions {
 
 const KNOWN = new Set([
   'dir', 'io', 'clock', 'segmentBytes', 'blockBytes', 'maxRecordBytes', 'maxBatchBytes',
-  'maxInFlightBytes', 'commitWindow', 'preallocate', 'indexIntervalBytes', 'maxBatchRecords',
+  'maxInFlightBytes', 'maxBatchesInFlight', 'commitWindow', 'preallocate', 'indexIntervalBytes', 'maxBatchRecords',
   'recentIntervalMillis', 'syncMethod', 'logId', 'maxQueuedBytes', 'fileMode', 'dirMode', 'acceptDataLoss',
 ]);
 
@@ -174,6 +175,7 @@ export function resolveOptions(options: LogOptions): ResolvedOptions {
     maxRecordBytes,
     maxBatchBytes,
     maxInFlightBytes,
+    maxBatchesInFlight: integer('maxBatchesInFlight', options.maxBatchesInFlight, limits.batchesInFlightCountDefault, 1, limits.batchesInFlightCountMax),
     commitWindow: commitWindow(options.commitWindow),
     maxBatchRecords: integer('maxBatchRecords', options.maxBatchRecords, limits.batchRecordsMaxDefault, 1, limits.batchRecordsMaxMax),
     recentIntervalMicros: 1000 * integer('recentIntervalMillis', options.recentIntervalMillis, limits.recentIntervalMillisDefault, limits.recentIntervalMillisMin, limits.recentIntervalMillisMax),

@@ -4,10 +4,12 @@
  * For each segment, in offset order: check its header (magic, version, CRC, base offset = name,
  * same log id and block size as the others), then follow its batches. Sealed segments start from
  * the last index entry that verifies (their earlier batches are checked by every read); the last
- * segment is scanned whole. Where the chain stops, any valid batch further on means acknowledged
- * data follows damage: SEGLOG_CORRUPT with file and position. Otherwise the rest is a torn tail of
- * the one unacknowledged batch in flight at the crash, and the log continues where the chain
- * stopped. Between segments the next base must equal the offset where the previous one ended.
+ * segment is scanned whole. Where the chain stops, a valid batch further on means acknowledged
+ * data follows damage (SEGLOG_CORRUPT with file and position), unless it is in the last segment and
+ * its header says it was issued before the stop was acknowledged (`unacknowledgedBeyond`): then it
+ * and the lost batch were in flight together at the crash, never acknowledged, and all of it is a
+ * torn tail, which the writer zeroes. The log continues where the chain stopped. Between segments
+ * the next base must equal the offset where the previous one ended.
  */
 import { join } from 'node:path';
 import { limits, readLimits, SeglogError } from '@seglog/types';
@@ -25,7 +27,7 @@ import {
   readFully,
   scanChain,
 } from '@seglog/format';
-import type { ChainFile, IndexEntry, SegmentExpectation, SegmentHeader } from '@seglog/format';
+import type { ChainFile, ChainScan, IndexEntry, PassedBatch, SegmentExpectation, SegmentHeader } from '@seglog/format';
 import { wrapIo } from './io-errors.js';
 
 export interface SegmentRef {
@@ -50,8 +52,17 @@ export interface RecoveredLog {
   readonly tailPositionBytes: number;
   /** Index entries of the last segment, rebuilt by the scan. */
   readonly tailIndex: IndexEntry[];
-  /** Byte position of the last batch of the last segment, or null when it holds none. */
-  readonly tailLastBatchPositionBytes: number | null;
+  /**
+   * Byte position in the last segment where the batches that may not be durable begin (see
+   * `unsettledFromBytes`), or null when it holds no batch. The writer rewrites and flushes them.
+   */
+  readonly tailRewriteFromBytes: number | null;
+  /**
+   * End of the remains of unacknowledged batches found past the end of the last segment's chain
+   * (batches that were in flight with the torn one); `tailPositionBytes` when there are none. The
+   * writer zeroes them before appending.
+   */
+  readonly tailStaleEndBytes: number;
   /** Format version of the last segment's header: an older one takes no new batches (segment-writer.ts). */
   readonly tailFormatVersion: number;
   readonly report: RecoveryReport;
@@ -128,7 +139,8 @@ interface SegmentEnd {
   readonly entries: IndexEntry[];
   readonly rebuiltIndex: boolean;
   readonly tornTailAt: number | null;
-  readonly lastBatchPositionBytes: number | null;
+  readonly rewriteFromBytes: number | null;
+  readonly staleEndBytes: number;
 }
 
 async function scanSegment(io: FileIO, segment: SegmentRef, isLast: boolean, indexIntervalBytes: number, log: SegmentExpectation['log']): Promise<SegmentEnd> {
@@ -147,14 +159,10 @@ async function scanSegment(io: FileIO, segment: SegmentRef, isLast: boolean, ind
         seedEntries: seed.slice(0, -1),
       }),
     );
-    const beyond = await wrapIo('read', segment.path, () => findBatchBeyond(file, scan.endPositionBytes, scan.endOffset));
-    if (beyond !== null) {
-      throw SeglogError.corrupt(
-        `${segment.path}: damaged batch at byte ${scan.endPositionBytes} (offset ${scan.endOffset}, ${scan.stop.reason}) is followed by valid data at byte ${beyond.positionBytes}; refusing to drop acknowledged records`,
-        { file: segment.path, positionBytes: scan.endPositionBytes, offset: scan.endOffset },
-      );
-    }
-    const torn = isLast && (await wrapIo('read', segment.path, () => blockHoldsData(file, scan.endPositionBytes)));
+    const staleEndBytes = await wrapIo('read', segment.path, () => unacknowledgedBeyond(file, scan, isLast, segment.path));
+    // Torn: bytes at the stop that are not a batch, or remains of batches in flight past it.
+    const stale = staleEndBytes > scan.endPositionBytes;
+    const torn = isLast && (stale || (await wrapIo('read', segment.path, () => blockHoldsData(file, scan.endPositionBytes))));
     return {
       header,
       endOffset: scan.endOffset,
@@ -164,11 +172,63 @@ async function scanSegment(io: FileIO, segment: SegmentRef, isLast: boolean, ind
       entries: scan.entries,
       rebuiltIndex: isLast || seed.length === 0,
       tornTailAt: torn ? scan.endPositionBytes : null,
-      lastBatchPositionBytes: scan.lastBatchPositionBytes,
+      rewriteFromBytes: unsettledFromBytes(scan.recent),
+      staleEndBytes,
     };
   } finally {
     await handle.close().catch(() => undefined);
   }
+}
+
+/**
+ * The valid batches past where a segment's chain stops, if they can only be the remains of batches
+ * that were in flight with the one lost at the stop; returns where they end (the stop itself when
+ * there are none). The rule (docs/format.md, "Finding the end of the log"): a writer keeps at most
+ * `limits.batchesInFlightCountMax` batches in flight, acknowledges them in offset order, and writes
+ * in each header how far the log was acknowledged when it issued the batch (`ackedOffset`). So a
+ * valid batch past the stop whose `ackedOffset` is at or below the stop's offset was issued before
+ * the lost batch was acknowledged, and since acknowledgements go in order, none after it was
+ * either: a torn tail. Any other valid batch there (one issued after the stop was acknowledged, a
+ * version-1 batch, which a one-at-a-time writer wrote, too many of them, or any in a sealed segment,
+ * which a roll leaves only once everything in it is acknowledged) means acknowledged data follows
+ * damage: SEGLOG_CORRUPT.
+ */
+async function unacknowledgedBeyond(file: ChainFile, scan: ChainScan, isLast: boolean, path: string): Promise<number> {
+  let staleEndBytes = scan.endPositionBytes;
+  let fromBytes = scan.endPositionBytes;
+  for (let found = 1; ; found++) {
+    const beyond = await findBatchBeyond(file, fromBytes, scan.endOffset);
+    if (beyond === null) return staleEndBytes;
+    const ackedOffset = beyond.header.ackedOffset;
+    const inFlightTogether = isLast && ackedOffset !== undefined && ackedOffset <= scan.endOffset;
+    if (!inFlightTogether || found >= limits.batchesInFlightCountMax) {
+      const issued = ackedOffset === undefined ? 'a version-1 batch' : `issued when offsets below ${ackedOffset} were acknowledged`;
+      throw SeglogError.corrupt(
+        `${path}: damaged batch at byte ${scan.endPositionBytes} (offset ${scan.endOffset}, ${scan.stop.reason}) is followed by valid data at byte ${beyond.positionBytes} (${issued}); refusing to drop acknowledged records`,
+        { file: path, positionBytes: scan.endPositionBytes, offset: scan.endOffset },
+      );
+    }
+    staleEndBytes = beyond.positionBytes + beyond.spanBytes;
+    fromBytes = staleEndBytes;
+  }
+}
+
+
+/**
+ * Where the batches that may not be durable begin, among the last ones a scan passed. After a
+ * failed flush Linux marks the pages clean (fsyncgate), so a reopen in the same boot reads from the
+ * page cache batches the disk may never get: those in flight when the log failed. Every batch that
+ * ends at or below the last batch's `ackedOffset` was acknowledged, hence durable; the rest may not
+ * be (at most `limits.batchesInFlightCountMax`, all within `recent`). A version-1 batch was written
+ * one at a time: only it. The writer rewrites them unchanged, so a torn rewrite changes no sector.
+ */
+function unsettledFromBytes(recent: readonly PassedBatch[]): number | null {
+  const last = recent[recent.length - 1];
+  if (last === undefined) return null;
+  const ackedOffset = last.header.ackedOffset;
+  if (ackedOffset === undefined) return last.positionBytes;
+  const first = recent.find((batch) => batch.header.firstOffset + batch.header.recordCount > ackedOffset);
+  return (first ?? last).positionBytes;
 }
 
 export function indexPathOf(segment: SegmentRef): string {
@@ -212,7 +272,8 @@ export async function recoverLog(options: RecoveryOptions): Promise<RecoveredLog
     nextOffset: tail.endOffset,
     tailPositionBytes: tail.endPositionBytes,
     tailIndex: tail.entries,
-    tailLastBatchPositionBytes: tail.lastBatchPositionBytes,
+    tailRewriteFromBytes: tail.rewriteFromBytes,
+    tailStaleEndBytes: tail.staleEndBytes,
     tailFormatVersion: tail.header.version,
     report: { segments: segments.length, batchesScanned, tornTailAt: tail.tornTailAt },
   };

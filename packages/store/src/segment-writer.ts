@@ -40,10 +40,25 @@ export interface SegmentWriterConfig {
   readonly onRoll?: () => Promise<void>;
 }
 
-/** Under `open_datasync` the write is the flush: its whole time is `flushMicros`, `writeMicros` is 0. */
-export interface BatchTimings {
-  readonly writeMicros: number;
-  readonly flushMicros: number;
+/** Where recovery left the last segment, and what the writer must settle before appending to it. */
+export interface ResumePoint {
+  readonly baseOffset: number;
+  /** Where the next batch goes: the end of the valid chain. */
+  readonly positionBytes: number;
+  /** Index entries of the segment, rebuilt by recovery. */
+  readonly index: readonly IndexEntry[];
+  /** Start of the batches that may not be durable (rewritten and flushed), or null when none. */
+  readonly rewriteFromBytes: number | null;
+  /** End of the remains of unacknowledged batches past `positionBytes` (zeroed); no more than it when none. */
+  readonly staleEndBytes: number;
+  /** Format version of the segment's header; default today's. */
+  readonly formatVersion?: number;
+}
+
+interface RewriteSpan {
+  readonly fromBytes: number;
+  readonly toBytes: number;
+  readonly zeroToBytes: number;
 }
 
 interface ActiveSegment {
@@ -72,31 +87,30 @@ export class SegmentWriter {
 
   /**
    * Continues the last segment found by recovery at `positionBytes`. The bytes from
-   * `lastBatchPositionBytes` to there (the last batch) are first written again, unchanged, and
-   * fdatasynced: after a failed fdatasync (fsyncgate) Linux marks the pages clean, so a reopen in the
-   * same boot reads a batch from the page cache that the disk may never get, and no later fsync
-   * would send it. Rewriting dirties the pages so this fdatasync really sends them; the bytes are
-   * identical, so a torn rewrite cannot change what a sector holds.
+   * `rewriteFromBytes` to there (the batches that may have been in flight when the log stopped)
+   * are first written again, unchanged, and fdatasynced: after a failed fdatasync (fsyncgate) Linux
+   * marks the pages clean, so a reopen in the same boot reads batches from the page cache that the
+   * disk may never get, and no later fsync would send them. Rewriting dirties the pages so this
+   * fdatasync really sends them; the bytes are identical, so a torn rewrite cannot change what a
+   * sector holds. In the same write, the remains of unacknowledged batches recovery found past the
+   * end (up to `staleEndBytes`) are zeroed: a new chain written there must never run into them.
    *
    * A last segment of an older `formatVersion` (a v1 log opened by this code) takes no new batch:
    * the first batch rolls to a new segment of today's version, so each segment's header says what
    * its batches are. When that old segment holds no batch, the new one has the same base offset
    * and its rename atomically replaces it (docs/format.md, "Version 1 and version 2 in one log").
    */
-  async resume(
-    baseOffset: number,
-    positionBytes: number,
-    index: readonly IndexEntry[],
-    lastBatchPositionBytes: number | null,
-    formatVersion: number = FORMAT_VERSION,
-  ): Promise<void> {
+  async resume(tail: ResumePoint): Promise<void> {
+    const { baseOffset, positionBytes, index, rewriteFromBytes, staleEndBytes } = tail;
+    const formatVersion = tail.formatVersion ?? FORMAT_VERSION;
     const { io, dir, blockBytes, indexIntervalBytes } = this.#config;
     const path = join(dir, segmentFileName(baseOffset));
     const handle = await wrapIo('open', path, () => io.open(path, this.#writeMode));
     let indexHandle: FileHandle;
     try {
-      if (lastBatchPositionBytes !== null) {
-        await this.#rewriteDurably(handle, path, lastBatchPositionBytes, positionBytes);
+      if (rewriteFromBytes !== null || staleEndBytes > positionBytes) {
+        const span = { fromBytes: rewriteFromBytes ?? positionBytes, toBytes: positionBytes, zeroToBytes: staleEndBytes };
+        await this.#rewriteDurably(handle, path, span);
       }
       const indexPath = join(dir, indexFileName(baseOffset));
       indexHandle = await wrapIo('open', indexPath, () => io.open(indexPath, 'write'));
@@ -116,12 +130,15 @@ export class SegmentWriter {
     this.#active = { path, handle, index: indexWriter, formatVersion, positionBytes };
   }
 
-  async #rewriteDurably(handle: FileHandle, path: string, fromBytes: number, toBytes: number): Promise<void> {
-    assert(fromBytes < toBytes && fromBytes % this.#config.blockBytes === 0, 'the last batch is a whole, aligned span');
+  async #rewriteDurably(handle: FileHandle, path: string, span: RewriteSpan): Promise<void> {
+    const { fromBytes, toBytes, zeroToBytes } = span;
+    assert(fromBytes % this.#config.blockBytes === 0, 'the rewrite starts on a block');
+    assert(fromBytes <= toBytes && fromBytes < Math.max(toBytes, zeroToBytes), 'the rewrite covers something');
     // The file may end inside the batch's padding (padding is not checksummed, so a torn or cut
-    // tail can lose it while the batch still verifies); the buffer's zeros stand in for it.
-    const bytes = new Uint8Array(toBytes - fromBytes);
-    await wrapIo('read', path, () => readFully(handle, bytes, fromBytes));
+    // tail can lose it while the batch still verifies); the buffer's zeros stand in for it, and
+    // for the stale bytes past the end.
+    const bytes = new Uint8Array(Math.max(toBytes, zeroToBytes) - fromBytes);
+    await wrapIo('read', path, () => readFully(handle, bytes.subarray(0, toBytes - fromBytes), fromBytes));
     await wrapIo('writev', path, () => handle.writev([bytes], fromBytes));
     await wrapIo('fdatasync', path, () => handle.datasync());
     this.#config.telemetry.writes++;
@@ -141,25 +158,60 @@ export class SegmentWriter {
     return active.positionBytes + spanBytes <= this.#config.segmentBytes;
   }
 
-  /** Writes one finished batch durably. Rolls first when it does not fit. */
-  async writeBatch(bytes: Uint8Array, firstOffset: number): Promise<BatchTimings> {
-    const { clock, blockBytes, segmentBytes } = this.#config;
+  /** True when batches are written through an O_DSYNC handle: each write is its own flush. */
+  get writesAreDurable(): boolean {
+    return this.#writeMode === 'write-dsync';
+  }
+
+  /**
+   * Starts one finished batch's write at the next aligned position and resolves when it is done:
+   * durable under `open_datasync`, in the page cache under `fdatasync` (then `flush` makes it
+   * durable). Rolls first when the batch does not fit; the caller lets no other write or flush be
+   * in flight then, so a segment is left only once everything in it is acknowledged.
+   *
+   * Several writes may be in flight at once: each takes its position synchronously, before its
+   * first await, so positions follow call order whatever order the writes complete in.
+   */
+  writeBatch(bytes: Uint8Array, firstOffset: number): Promise<number> {
+    const { blockBytes, segmentBytes } = this.#config;
     assert(bytes.length % blockBytes === 0, 'a batch is whole blocks');
     assert(bytes.length <= segmentBytes - blockBytes, 'a batch fits in an empty segment');
-    if (!this.fits(bytes.length)) await this.#roll(firstOffset);
-    const active = this.#active!;
+    if (!this.fits(bytes.length)) return this.#rollThenWrite(bytes, firstOffset);
+    return this.#writeAt(this.#active!, bytes, firstOffset);
+  }
+
+  async #rollThenWrite(bytes: Uint8Array, firstOffset: number): Promise<number> {
+    await this.#roll(firstOffset);
+    return this.#writeAt(this.#active!, bytes, firstOffset);
+  }
+
+  async #writeAt(active: ActiveSegment, bytes: Uint8Array, firstOffset: number): Promise<number> {
+    const { clock, telemetry } = this.#config;
     const position = active.positionBytes;
-    const started = clock.nowMicros();
-    await wrapIo('writev', active.path, () => active.handle.writev([bytes], position));
-    const dsync = this.#writeMode === 'write-dsync';
-    // Under O_DSYNC the writev was the flush, so its time counts as flush time.
-    const written = dsync ? started : clock.nowMicros();
-    if (!dsync) await wrapIo('fdatasync', active.path, () => active.handle.datasync());
-    const flushed = clock.nowMicros();
     active.positionBytes += bytes.length;
     active.index.noteBatch(firstOffset, position);
     this.#preparer.noteBatch(bytes.length, active.positionBytes);
-    return { writeMicros: written - started, flushMicros: flushed - written };
+    const started = clock.nowMicros();
+    await wrapIo('writev', active.path, () => active.handle.writev([bytes], position));
+    telemetry.writes++;
+    if (this.writesAreDurable) telemetry.flushes++;
+    return clock.nowMicros() - started;
+  }
+
+  /**
+   * fdatasync of the active segment (under `fdatasync`): makes durable every write that completed
+   * before it was called. The caller runs at most one at a time, so a writeback error is reported
+   * to exactly the flush the caller is waiting on (Linux reports it to one fdatasync of the file,
+   * whichever checks first). Resolves with its duration in microseconds.
+   */
+  async flush(): Promise<number> {
+    const { clock, telemetry } = this.#config;
+    const active = this.#active;
+    assert(active !== null, 'flush has a segment');
+    const started = clock.nowMicros();
+    await wrapIo('fdatasync', active.path, () => active.handle.datasync());
+    telemetry.flushes++;
+    return clock.nowMicros() - started;
   }
 
   async #roll(baseOffset: number): Promise<void> {

@@ -60,10 +60,9 @@ export class Telemetry {
     this.#appendLatencyMicros.record(micros, nowMicros);
   }
 
+  /** One acknowledged batch. Its writes and flushes are counted where they happen (segment-writer.ts). */
   recordBatch(batch: BatchRecord, nowMicros: number): void {
     this.batches++;
-    this.writes++;
-    this.flushes++;
     this.appends += batch.records;
     this.bytesAppended += batch.payloadBytes;
     this.bytesWritten += batch.spanBytes;

@@ -11,12 +11,13 @@ import { openLog } from '@seglog/store';
 import type { Log } from '@seglog/store';
 import { errorCode, waitTurns } from '@seglog/testkit';
 import { isSeglogError } from '@seglog/types';
-import type { LogOptions } from '@seglog/types';
+import type { FileIO, LogOptions } from '@seglog/types';
 import type { SimBootIO } from '@seglog/testkit';
 import { LOG_DIR, payloadOf, readAll, settle, simMachine, usedBytes } from './helpers/sim-fault-fixtures.js';
 import { NthCallFailingIO } from './helpers/sim-faulty-io.js';
+import { SegmentFlushIO } from './helpers/segment-flush-io.js';
 
-function optionsFor(io: SimBootIO, extra: Partial<LogOptions> = {}): LogOptions {
+function optionsFor(io: FileIO, extra: Partial<LogOptions> = {}): LogOptions {
   return {
     dir: LOG_DIR,
     io,
@@ -96,21 +97,51 @@ for (const op of ['writev', 'datasync'] as const) {
 
 test('fsyncgate: after a failed fdatasync the log never calls fdatasync again and never acknowledges that data', async (t) => {
   const { sim, io } = await simMachine(12);
-  const log = await openLog(optionsFor(io));
+  // Segment flushes only: HEAD's timed flush (at most once a second) would blur the count.
+  const flushes = new SegmentFlushIO(io);
+  // One batch in flight, so exactly one flush can have been issued when the failure comes back.
+  const log = await openLog(optionsFor(flushes.io, { maxBatchesInFlight: 1 }));
   await appendAll(log, range(20));
-  const callsBefore = sim.counters.datasyncCalls;
+  const callsBefore = flushes.calls;
   sim.faults.failNext('datasync', { code: 'EIO', path: SEGMENT_PATH });
   const { offsets, errors } = await settle(range(50, 20).map((index) => log.append(payloadOf(index))));
   t.is(offsets.size, 0);
   t.is(errors.size, 50);
-  t.is(sim.counters.datasyncCalls, callsBefore + 1, 'exactly one fdatasync: the one that failed');
+  t.is(flushes.calls, callsBefore + 1, 'exactly one fdatasync: the one that failed');
   await settle(range(10, 70).map((index) => log.append(payloadOf(index))));
   await waitTurns(50);
   await log.close();
-  t.is(sim.counters.datasyncCalls, callsBefore + 1, 'no fdatasync after the failure, close included');
+  t.is(flushes.calls, callsBefore + 1, 'no fdatasync after the failure, close included');
   t.is(log.durableOffset, 20);
   t.is(log.metrics().appends, 20, 'only what was durable before the fault was acknowledged');
 });
+
+for (const syncMethod of ['fdatasync', 'open_datasync'] as const) {
+  test(`fsyncgate with 4 batches in flight (${syncMethod}): flushes already issued may finish, none is issued after the failure, nothing later is acknowledged`, async (t) => {
+    const { sim, io } = await simMachine(14);
+    const flushes = new SegmentFlushIO(io);
+    const log = await openLog(optionsFor(flushes.io, { maxBatchesInFlight: 4, syncMethod }));
+    await appendAll(log, range(20));
+    const callsBefore = flushes.calls;
+    sim.faults.failNext('datasync', { code: 'EIO', path: SEGMENT_PATH });
+    // Many small appends in separate turns, so several batches are in flight when the flush fails.
+    const pending: Promise<number>[] = [];
+    for (let turn = 0; turn < 40; turn++) {
+      pending.push(log.append(payloadOf(20 + turn)));
+      await waitTurns(1);
+    }
+    const { offsets, errors } = await settle(pending);
+    const callsAtFailure = flushes.calls;
+    t.true(callsAtFailure - callsBefore <= 4, `at most one flush per batch in flight (${callsAtFailure - callsBefore})`);
+    t.true(errors.size > 0, 'the failed flush failed appends');
+    for (const offset of offsets.values()) t.true(offset < log.durableOffset);
+    await settle(range(10, 70).map((index) => log.append(payloadOf(index))));
+    await waitTurns(50);
+    await log.close();
+    t.is(flushes.calls, callsAtFailure, 'no flush after the failure was seen, close included');
+    t.is(log.metrics().appends, log.durableOffset, 'every acknowledged append is below the durable end');
+  });
+}
 
 test('ENOSPC while writing a batch: SEGLOG_IO, nothing acknowledged lost, appends continue after reopen once space returns', async (t) => {
   const { sim, io } = await simMachine(13);

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { openSync, writeSync, closeSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { isSeglogError } from '@seglog/types';
+import { isSeglogError, limits } from '@seglog/types';
 import { openLog } from '../src/index.js';
 import { payloadFor, readAll, tempDir } from './helpers/temp-log.js';
 
@@ -171,7 +171,9 @@ test('the pool stops allocating in steady state', async (t) => {
   const warm = log.metrics().pool;
   await Promise.all(Array.from({ length: 16 }, (_, id) => appender(60, id)));
   const steady = log.metrics().pool;
-  t.is(steady.misses, warm.misses, 'no new buffer after warm-up');
+  // Batches alive at once: the open one and the ones in flight (default maxBatchesInFlight 2).
+  // Which of them the warm-up happened to need depends on the disk's timing; none beyond them.
+  t.true(steady.misses <= 1 + limits.batchesInFlightCountDefault, `a buffer per batch alive at once at most (${steady.misses})`);
   t.true(steady.hits > warm.hits, 'buffers were reused');
   t.true(steady.buffersAllocated * steady.bufferBytes <= steady.bytesCap);
   await log.close();

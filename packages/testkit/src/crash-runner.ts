@@ -73,6 +73,8 @@ export interface CrashCaseResult extends CaseStats {
   readonly writes: number;
   readonly bytesWritten: number;
   readonly datasyncs: number;
+  /** Calls that completed before one issued earlier (the simulator's out-of-order completions). */
+  readonly reorderedCompletions: number;
 }
 
 /** What a case may do besides power cuts. */
@@ -253,6 +255,9 @@ export async function runCrashCase(
 ): Promise<CrashCaseResult> {
   const prng = new Prng(seed);
   const sim = new SimFileIO({ seed: prng.nextU32() });
+  // Most cases let calls complete out of issue order: writes and flushes of batches in flight
+  // together then land, and are cut by the crash, in any order.
+  sim.faults.completionJitterTurns = prng.pick([0, 1, 3]);
   const model = new LogModel(seed);
   const kase = system.drawCase(prng, seed);
   const maxRecordBytes = kase.maxRecordBytes;
@@ -270,7 +275,7 @@ export async function runCrashCase(
     if (error instanceof CrashCheckFailure) throw error;
     throw model.fail(`unexpected error: ${describeError(error)}`, error);
   }
-  const { writes, bytesWritten, datasyncs } = sim.counters;
-  const counters = { writes, bytesWritten, datasyncs };
+  const { writes, bytesWritten, datasyncs, reorderedCompletions } = sim.counters;
+  const counters = { writes, bytesWritten, datasyncs, reorderedCompletions };
   return { seed, crashPoints: crashes, ...stats, acks: model.acks, records: model.ackedEnd, ...counters };
 }

@@ -1,6 +1,7 @@
 /**
  * One job: the faults a test arms on a SimFileIO: "fail the next N matching calls with EIO or
- * ENOSPC", a full disk (`spaceBytes`) and slow syncs (`datasyncDelayMs`).
+ * ENOSPC", a full disk (`spaceBytes`), slow syncs (`datasyncDelayMs`) and calls that complete out
+ * of issue order (`completionJitterTurns`).
  *
  * Rules are matched in the order they were armed; a call consumes one failure from the first
  * rule that matches its operation and (if the rule names one) its path. A rule without `path`
@@ -33,6 +34,11 @@ export interface SimFaultSettings {
   readonly datasyncDelayMs?: number;
   /** Writes that would grow the files' total size past this fail with ENOSPC. Default: unlimited. */
   readonly spaceBytes?: number;
+  /**
+   * Every call completes after 0 to this many extra event-loop turns, drawn from the PRNG, so calls
+   * in flight together complete in any order (two writes, a write and a flush). Default 0: in order.
+   */
+  readonly completionJitterTurns?: number;
 }
 
 function matchesPath(pattern: string | RegExp | undefined, paths: readonly string[]): boolean {
@@ -45,11 +51,14 @@ export class SimFaults {
   datasyncDelayMs: number;
   /** Cap on the total size of all files; writes past it persist what fits and fail ENOSPC. */
   spaceBytes: number;
+  /** Most extra turns a call waits before completing: calls in flight together finish in any order. */
+  completionJitterTurns: number;
   #rules: FaultRule[] = [];
 
   constructor(settings: SimFaultSettings = {}) {
     this.datasyncDelayMs = settings.datasyncDelayMs ?? 0;
     this.spaceBytes = settings.spaceBytes ?? Number.POSITIVE_INFINITY;
+    this.completionJitterTurns = settings.completionJitterTurns ?? 0;
   }
 
   /** Makes the next `count` calls of `op` (on `path`, if given) reject with `code`. */

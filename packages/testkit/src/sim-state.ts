@@ -3,7 +3,10 @@
  * handles: the tree, the boot epoch, the issue sequence, locks, counters, and the passage of turns.
  *
  * Every call completes on a later event-loop turn, as a real system call does on the libuv
- * thread pool, and takes effect only then. A call still in flight when power is lost never takes
+ * thread pool, and takes effect only then. With `completionJitterTurns` set, each call waits a
+ * random number of extra turns, so calls in flight together complete (and take effect) in any
+ * order, as they do on a thread pool: a later write may land before an earlier one, a flush may
+ * return before a write issued ahead of it. A call still in flight when power is lost never takes
  * effect: it rejects with EBADF, like any later call on a handle opened before the crash.
  */
 import { systemError } from './sim-errors.js';
@@ -27,6 +30,8 @@ export interface SimCounters {
   /** Bytes written by successful writev calls. */
   bytesWritten: number;
   crashes: number;
+  /** Calls that completed before a call issued earlier did (only with `completionJitterTurns`). */
+  reorderedCompletions: number;
 }
 
 function nextTurn(): Promise<void> {
@@ -48,6 +53,7 @@ export class SimState {
     syncDirs: 0,
     bytesWritten: 0,
     crashes: 0,
+    reorderedCompletions: 0,
   };
   /** Open handles, by the file they hold: an unlinked file still takes space while open. */
   readonly openFiles = new Set<{ readonly file: SimFile }>();
@@ -60,6 +66,11 @@ export class SimState {
   /** Bumped by every crash; handles and in-flight calls of an older epoch are dead. */
   epoch = 0;
   #seq = 0;
+  /** Calls issued (each turn() is one call), and the latest issue number that has completed. */
+  #callsIssued = 0;
+  #latestCompletedCall = 0;
+  /** Draws the jitter, forked from the machine's PRNG on first use so runs without it are unchanged. */
+  #jitterPrng: Prng | null = null;
 
   constructor(prng: Prng, faults: SimFaults) {
     this.prng = prng;
@@ -93,8 +104,19 @@ export class SimState {
    * since `epoch`, so the call takes no effect.
    */
   async turn(epoch: number, syscall: string, path: string, delayMs = 0): Promise<void> {
+    const call = ++this.#callsIssued;
     await (delayMs > 0 ? sleep(delayMs) : nextTurn());
+    for (let extra = this.#jitterTurns(); extra > 0; extra--) await nextTurn();
+    if (call < this.#latestCompletedCall) this.counters.reorderedCompletions++;
+    this.#latestCompletedCall = Math.max(this.#latestCompletedCall, call);
     this.assertEpoch(epoch, syscall, path);
+  }
+
+  #jitterTurns(): number {
+    const most = this.faults.completionJitterTurns;
+    if (most <= 0) return 0;
+    this.#jitterPrng ??= this.prng.fork();
+    return this.#jitterPrng.int(0, most + 1);
   }
 
   assertEpoch(epoch: number, syscall: string, path: string): void {

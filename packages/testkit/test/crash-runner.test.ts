@@ -89,6 +89,9 @@ class ToyLog implements CrashTarget {
     try {
       // Cut the torn tail off for good before anything is appended after it.
       if (endBytes < bytes.length) await io('truncate', () => handle.truncate(endBytes));
+      // After a failed fdatasync (fsyncgate) the page cache may show records the disk never got:
+      // write them again so this fdatasync really sends them (the bytes are the same).
+      if (endBytes > 0) await io('writev', () => handle.writev([bytes.subarray(0, endBytes)], 0));
       await io('fdatasync', () => handle.datasync());
       if (created) await io('fsync', () => fileIo.syncDir('/data'));
     } catch (error) {

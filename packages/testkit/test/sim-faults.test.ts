@@ -139,3 +139,39 @@ test('datasyncCalls and syncCalls count every call made, failed ones too; datasy
   await rejectsWithCode(t, handle.datasync(), 'EBADF');
   t.is(sim.counters.datasyncCalls, 2, 'a call on a closed handle is refused before it is made');
 });
+
+/** Issues eight writes at once and returns the order they completed in. */
+async function completionOrder(seed: number, jitterTurns: number): Promise<number[]> {
+  const sim = await simWithDurableDir(seed);
+  sim.faults.completionJitterTurns = jitterTurns;
+  const handle = await sim.open('/d/f', 'create');
+  const order: number[] = [];
+  const write = (i: number): Promise<number> => handle.writev([bytesOf(String(i))], i).then(() => order.push(i));
+  await Promise.all(Array.from({ length: 8 }, (_, i) => write(i)));
+  return order;
+}
+
+test('completionJitterTurns: calls in flight together complete in any order, the same order for the same seed', async (t) => {
+  t.deepEqual(await completionOrder(5, 0), [0, 1, 2, 3, 4, 5, 6, 7], 'without jitter calls complete in issue order');
+  const orders = new Set<string>();
+  for (const seed of seedsFor(10)) {
+    const order = await completionOrder(seed, 3);
+    t.deepEqual([...order].sort(), [0, 1, 2, 3, 4, 5, 6, 7]);
+    t.deepEqual(await completionOrder(seed, 3), order, replay(seed));
+    orders.add(order.join(','));
+  }
+  if (seedsFor(10).length > 1) t.true(orders.size > 2, `orders seen: ${[...orders].join(' | ')}`);
+});
+
+test('completionJitterTurns: a datasync covers the writes completed before it was called, not one still in flight', async (t) => {
+  const sim = await simWithDurableDir(9);
+  sim.faults.completionJitterTurns = 3;
+  const handle = await sim.open('/d/f', 'create');
+  await sim.syncDir('/d');
+  await handle.writev([bytesOf('ab')], 0);
+  const late = handle.writev([bytesOf('cd')], 2);
+  await handle.datasync();
+  await late;
+  sim.crash({ unsynced: 'drop' });
+  t.is(textOf(sim.readFileSync('/d/f')), 'ab', 'the completed write is durable, the racing one is not');
+});

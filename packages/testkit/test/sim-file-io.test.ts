@@ -114,6 +114,7 @@ test('counters count successful calls and bytes', async (t) => {
   await handle.sync();
   sim.crash();
   t.deepEqual(sim.counters, {
+    reorderedCompletions: 0,
     writes: 2,
     datasyncs: 1,
     syncs: 1,

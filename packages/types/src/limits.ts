@@ -54,6 +54,18 @@ export const limits = {
    */
   largeRecordBatchDivisorCount: 16,
   /**
+   * Default `maxBatchesInFlight`: batches written (and being flushed) at once, acknowledged in
+   * offset order. Chosen by measurement (docs/benchmarks.md, "Batches in flight").
+   */
+  batchesInFlightCountDefault: 2,
+  /** Largest `maxBatchesInFlight`: past a few, batches only get smaller and the disk no faster. */
+  batchesInFlightCountMax: 8,
+  /**
+   * Weight of the newest figure in the smoothed count of records in flight per acknowledgement
+   * (the appenders in a closed loop), from which a batch's share is `count / maxBatchesInFlight`.
+   */
+  recordsInFlightSmoothingFraction: 0.25,
+  /**
    * Target size of a chunk of a version-2 batch: a run of whole records with its own CRC, so a get
    * reads and verifies about this much (or its one record, when bigger) instead of the whole batch.
    * docs/format.md ("Chunks, and why") has the measurements behind it.
@@ -141,6 +153,8 @@ assert(limits.segmentBlocksMin * limits.blockBytesMax <= limits.segmentBytesMax,
 assert(limits.batchBytesMaxDefault < limits.segmentBytesDefault, 'a default batch fits in a default segment');
 assert(limits.recordBytesMaxDefault < limits.batchBytesMaxDefault, 'a default record fits in a default batch');
 assert(limits.inFlightBytesMaxDefault >= 2 * limits.batchBytesMaxDefault, 'two batches can be in flight');
+assert(limits.batchesInFlightCountDefault >= 1, 'at least one batch can be in flight');
+assert(limits.batchesInFlightCountDefault <= limits.batchesInFlightCountMax, 'default batches in flight in range');
 assert(limits.inFlightBytesMaxDefault <= limits.inFlightBytesMaxMax, 'default in-flight bytes in range');
 assert(limits.queuedBytesMaxDefault >= limits.recordBytesMaxDefault, 'a default-sized record can wait under the default queue cap');
 assert((limits.fileModeDefault & 0o600) === 0o600 && (limits.dirModeDefault & 0o700) === 0o700, 'seglog can use what it creates');

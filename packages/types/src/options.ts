@@ -37,6 +37,12 @@ export interface LogOptions {
   readonly maxBatchBytes?: number;
   /** Payload bytes accepted but not yet durable; past this, appends wait. Default 64 MiB. */
   readonly maxInFlightBytes?: number;
+  /**
+   * Batches in the kernel at once: the next sealed batch is written while earlier ones are still
+   * being written or flushed, and appends still resolve strictly in offset order. 1 is the old
+   * one-batch-at-a-time commit. Default 2 (measured: docs/benchmarks.md), at most 8.
+   */
+  readonly maxBatchesInFlight?: number;
   /** Default `'adaptive'`. `{ fixedMicros: N }` pins it. */
   readonly commitWindow?: CommitWindow;
   /** Most records in one batch. Default 65536. */

@@ -2,7 +2,8 @@
  * One job: the store as a system for testkit's crash runner (runCrashCase). A case draws a log
  * shape that stays fixed (a log keeps its block size): small segments, 512-byte blocks, 2-8 KiB
  * batches, an in-flight cap. Each open draws what may change between opens: the clock's pace, the
- * commit window, preallocation, and the sync method (so one log's segments see both). The log id
+ * commit window, preallocation, the sync method (so one log's segments see both) and how many
+ * batches may be in flight. The log id
  * is derived from the case seed, so a replay writes the same bytes. What survived is read back
  * with testkit's readLog, through @seglog/format alone.
  */
@@ -59,6 +60,7 @@ function drawOpenOptions(prng: Prng, shape: LogShape, io: FileIO, logId: Uint8Ar
     commitWindow: drawCommitWindow(prng),
     preallocate: prng.pick([true, false, 'auto'] as const),
     syncMethod: prng.pick(['fdatasync', 'open_datasync'] as const),
+    maxBatchesInFlight: prng.pick([1, 2, 3, 4]),
   };
 }
 

@@ -125,6 +125,10 @@ function childConfig(options: Kill9Options, prng: Prng, salt: number): Kill9Chil
       blockBytes: options.blockBytes,
       preallocate: prng.bool(0.75),
       commitWindow: { fixedMicros: prng.pick([0, 0, 100, 1000]) },
+      // Several batches in flight: a kill between their writes leaves a lost batch followed by
+      // written later ones, which recovery must take as a torn tail (their ackedOffset says so).
+      maxBatchesInFlight: prng.pick([1, 2, 4]),
+      syncMethod: prng.pick(['open_datasync', 'fdatasync'] as const),
       // Sometimes a tight in-flight cap, so appends also queue (backpressure) when the kill lands.
       ...(prng.bool(0.3) ? { maxInFlightBytes: 2 * Math.min(maxBatchBytes, 4 * 1024 * 1024) } : {}),
     },
