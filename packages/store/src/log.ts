@@ -320,6 +320,7 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
         recovered.tailPositionBytes,
         recovered.tailIndex,
         recovered.tailLastBatchPositionBytes,
+        { ...recovered.tailSeal },
       );
     }
     // Only now is everything up to nextOffset durable (resume rewrote the last batch), so only
@@ -377,7 +378,7 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
     telemetry,
     window,
     firstOffset,
-    recovery: recovered?.report ?? { segments: 0, batchesScanned: 0, tornTailAt: null },
+    recovery: recovered?.report ?? { segments: 0, trailersRead: 0, sealedScanned: 0, batchesScanned: 0, tornTailAt: null },
     head: checkpoint,
     durableListeners,
     lostRecords: checked.lost,
