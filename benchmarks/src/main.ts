@@ -20,6 +20,7 @@ import { preallocateCommand } from './commands/preallocate.js';
 import { probeCommand } from './commands/probe.js';
 import { quickstartCommand } from './commands/quickstart.js';
 import { straceCommand } from './commands/strace.js';
+import { tailsCommand } from './commands/tails.js';
 import { suiteCommand } from './commands/suite.js';
 import { windowShapesCommand } from './commands/window-shapes.js';
 
@@ -35,6 +36,7 @@ const commands: readonly Command[] = [
   followCommand,
   followReaderCommand,
   openTimeCommand,
+  tailsCommand,
   openTimeFillCommand,
   openTimeOpenCommand,
   deviceCommand,

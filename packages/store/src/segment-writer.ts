@@ -193,10 +193,31 @@ export class SegmentWriter {
     const previous = this.#active;
     assert(previous !== null, 'roll has a segment to leave');
     assert(baseOffset > previous.baseOffset, 'a roll leaves a segment holding records');
-    await Promise.all([this.#config.onRoll?.(), this.#writeTrailer(previous, baseOffset), previous.index.seal()]);
+    const prepared = await this.#preparer.take();
+    // The next segment's header goes into its temporary file at the same time: that file has no
+    // name a reader or recovery looks at until the rename below, so its flush need not wait.
+    const steps = await Promise.allSettled([
+      this.#config.onRoll?.(),
+      this.#writeTrailer(previous, baseOffset),
+      previous.index.seal(),
+      this.#writeHeader(prepared, baseOffset),
+    ]);
+    const failed = steps.find((step) => step.status === 'rejected');
+    if (failed !== undefined) {
+      await closeAbandoned(prepared.handle);
+      throw failed.reason;
+    }
     this.#active = null;
     await closeFlushed(previous.handle);
-    await this.#createSegment(baseOffset, await this.#preparer.take(), previous.seal.segmentSeq + 1);
+    await this.#createSegment(baseOffset, prepared, previous.seal.segmentSeq + 1, true);
+  }
+
+  /** The segment header, written into the prepared file and flushed (before it gets its name). */
+  async #writeHeader(prepared: PreparedFile, baseOffset: number): Promise<void> {
+    const { logId, blockBytes } = this.#config;
+    const { handle, path } = prepared;
+    await wrapIo('writev', path, () => handle.writev([encodeSegmentHeader({ blockBytes, baseOffset, logId })], 0));
+    await wrapIo('fdatasync', path, () => handle.datasync());
   }
 
   /**
@@ -236,13 +257,12 @@ export class SegmentWriter {
   }
 
   /** Header, fdatasync, rename, directory fsync: only then may records go into the segment. */
-  async #createSegment(baseOffset: number, prepared: PreparedFile, segmentSeq: number): Promise<void> {
+  async #createSegment(baseOffset: number, prepared: PreparedFile, segmentSeq: number, headerWritten = false): Promise<void> {
     const { handle, path: tmp } = prepared;
-    const { io, dir, logId, blockBytes, indexIntervalBytes, telemetry } = this.#config;
+    const { io, dir, blockBytes, indexIntervalBytes, telemetry } = this.#config;
     const path = join(dir, segmentFileName(baseOffset));
     try {
-      await wrapIo('writev', tmp, () => handle.writev([encodeSegmentHeader({ blockBytes, baseOffset, logId })], 0));
-      await wrapIo('fdatasync', tmp, () => handle.datasync());
+      if (!headerWritten) await this.#writeHeader(prepared, baseOffset);
       await wrapIo('rename', tmp, () => io.rename(tmp, path));
       await wrapIo('fsync', dir, () => io.syncDir(dir));
     } catch (error) {
