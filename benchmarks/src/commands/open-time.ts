@@ -94,7 +94,11 @@ export function renderOpenTime(rows: readonly OpenTimeRow[]): string {
   return lines.join('\n');
 }
 
-export async function openTimeRows(gib: number, segmentSizesMiB: readonly number[], rounds: number): Promise<OpenTimeRow[]> {
+export async function openTimeRows(
+  gib: number,
+  segmentSizesMiB: readonly number[],
+  rounds: number,
+): Promise<OpenTimeRow[]> {
   const rows: OpenTimeRow[] = [];
   for (const segmentMiB of segmentSizesMiB) rows.push(await measureSize(gib, segmentMiB, rounds));
   return rows;

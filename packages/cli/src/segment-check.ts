@@ -237,7 +237,13 @@ export async function sealedView(file: ChainFile): Promise<{ file: ChainFile; tr
 }
 
 /** A trailer that says something the scan did not find (another end, another batch count) is damage. */
-function trailerClaimProblem(segment: SegmentFile, trailer: SegmentTrailer, scan: ChainScan, chainEndOffset: number, quick: boolean): Problem | null {
+function trailerClaimProblem(
+  segment: SegmentFile,
+  trailer: SegmentTrailer,
+  scan: ChainScan,
+  chainEndOffset: number,
+  quick: boolean,
+): Problem | null {
   const wrong: string[] = [];
   if (trailer.endOffset !== chainEndOffset) wrong.push(`end offset ${trailer.endOffset}, the chain ends at ${chainEndOffset}`);
   if (trailer.chainEndBytes !== scan.endPositionBytes) wrong.push(`chain end at byte ${trailer.chainEndBytes}, found ${scan.endPositionBytes}`);

@@ -147,6 +147,6 @@ test('requireSegmentTrailer returns a matching trailer and names the file for a 
     const error = await t.throwsAsync(requireSegmentTrailer(sourceOf(bytes), 'a.seg', LOG_ID, wanted));
     t.true(isSeglogError(error, 'SEGLOG_CORRUPT'), String(error));
     t.like(error, { file: 'a.seg', positionBytes: file.length - BLOCK });
-    t.regex((error as Error).message, message);
+    t.regex(error.message, message);
   }
 });

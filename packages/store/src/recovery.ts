@@ -201,7 +201,12 @@ async function scanSegment(io: FileIO, segment: SegmentRef, isLast: boolean, ind
  * Whether the block at `positionBytes` is this segment's trailer for a chain ending at `endOffset`:
  * a roll that wrote it and was cut short before the next segment was named. Not a torn tail.
  */
-async function sealsChain(file: ChainFile, segment: SegmentRef, endOffset: number, positionBytes: number): Promise<boolean> {
+async function sealsChain(
+  file: ChainFile,
+  segment: SegmentRef,
+  endOffset: number,
+  positionBytes: number,
+): Promise<boolean> {
   const decoded = decodeSegmentTrailer(await readAt(file.source, positionBytes, file.blockBytes), file.logId);
   return decoded.kind === 'trailer' && decoded.trailer.baseOffset === segment.baseOffset && decoded.trailer.endOffset === endOffset;
 }
@@ -209,6 +214,15 @@ async function sealsChain(file: ChainFile, segment: SegmentRef, endOffset: numbe
 export function indexPathOf(segment: SegmentRef): string {
   return segment.path.replace(/[^/\\]+$/, indexFileName(segment.baseOffset));
 }
+
+/** The report of an open that found no segment (a new log). */
+export const emptyRecoveryReport: RecoveryReport = {
+  segments: 0,
+  trailersRead: 0,
+  sealedScanned: 0,
+  batchesScanned: 0,
+  tornTailAt: null,
+};
 
 /** Recovers the log in `dir`; null when it holds no segment yet. */
 export async function recoverLog(options: RecoveryOptions): Promise<RecoveredLog | null> {
@@ -269,7 +283,8 @@ async function trustSealed(io: FileIO, segments: readonly SegmentRef[]): Promise
   if (count === 1) return { log: null, lastSealedSeq: null, trailersRead: 0, scanned: 0, batchesScanned: 0 };
   const first = await readSealedHead(io, segments[0]!, segments[1]!.baseOffset, null);
   const log = { logId: first.header.logId, blockBytes: first.header.blockBytes, path: segments[0]!.path };
-  const penult = count === 2 ? first : await readSealedHead(io, segments[count - 2]!, segments[count - 1]!.baseOffset, log);
+  const penultRef = segments[count - 2]!;
+  const penult = count === 2 ? first : await readSealedHead(io, penultRef, segments[count - 1]!.baseOffset, log);
   const trailersRead = count === 2 ? 1 : 2;
   if (first.trailer === null || penult.trailer === null) return null;
   if (penult.trailer.segmentSeq - first.trailer.segmentSeq !== count - 2) return null;
@@ -281,7 +296,11 @@ async function trustSealed(io: FileIO, segments: readonly SegmentRef[]): Promise
  * scanned as before trailers (from its last index entry that verifies). Each segment must end where
  * the next one's name says it starts, which names the first broken link exactly.
  */
-async function walkSealed(io: FileIO, segments: readonly SegmentRef[], indexIntervalBytes: number): Promise<SealedPart> {
+async function walkSealed(
+  io: FileIO,
+  segments: readonly SegmentRef[],
+  indexIntervalBytes: number,
+): Promise<SealedPart> {
   let log: SegmentExpectation['log'] = null;
   let seq: number | null = null;
   let trailersRead = 0;
@@ -330,13 +349,21 @@ async function readSealedHead(
 }
 
 /** The last segment's trailer fields as its scan found them, with the append times of its end batches. */
-async function tailSealOf(io: FileIO, segment: SegmentRef, tail: SegmentEnd, lastSealedSeq: number | null): Promise<TailSeal> {
+async function tailSealOf(
+  io: FileIO,
+  segment: SegmentRef,
+  tail: SegmentEnd,
+  lastSealedSeq: number | null,
+): Promise<TailSeal> {
   const segmentSeq = lastSealedSeq === null ? 0 : lastSealedSeq + 1;
   const seal = { segmentSeq, batches: tail.batches, lastBatchPositionBytes: tail.lastBatchPositionBytes };
-  if (tail.lastBatchPositionBytes === null) return { ...seal, firstAppendTimeMs: undefined, lastAppendTimeMs: undefined };
+  if (tail.lastBatchPositionBytes === null) {
+    return { ...seal, firstAppendTimeMs: undefined, lastAppendTimeMs: undefined };
+  }
   const handle = await wrapIo('open', segment.path, () => io.open(segment.path, 'read'));
   try {
-    const file: ChainFile = { source: handle, sizeBytes: tail.sizeBytes, logId: tail.header.logId, blockBytes: tail.header.blockBytes };
+    const { logId, blockBytes } = tail.header;
+    const file: ChainFile = { source: handle, sizeBytes: tail.sizeBytes, logId, blockBytes };
     const firstAppendTimeMs = await appendTimeAt(file, segment.path, tail.header.blockBytes);
     const lastAppendTimeMs = await appendTimeAt(file, segment.path, tail.lastBatchPositionBytes);
     return { ...seal, firstAppendTimeMs, lastAppendTimeMs };

@@ -1,10 +1,11 @@
 /**
  * One job: the file the next segment will be made from (etcd's file_pipeline.go is the model).
  * It is opened as `next.seg.tmp` and, when the policy says so, zero-filled to full size and
- * flushed (in steps of `limits.zeroFillStepBytes`), in the background while the active segment fills, so a roll costs a header write and a
- * rename instead of a zero fill. Overwriting allocated blocks makes each later flush cheaper (no
- * block allocation or size change to journal); for large batches writing every byte twice costs
- * more than that saves, so `'auto'` zero-fills only while the average batch is small.
+ * flushed (in steps of `limits.zeroFillStepBytes`), in the background while the active segment
+ * fills, so a roll costs a header write and a rename instead of a zero fill. Overwriting allocated
+ * blocks makes each later flush cheaper (no block allocation or size change to journal); for large
+ * batches writing every byte twice costs more than that saves, so `'auto'` zero-fills only while
+ * the average batch is small.
  *
  * The temporary file holds no record until the segment writer renames it, so losing it (a crash,
  * a failed preparation) loses nothing: the next open deletes a leftover `next.seg.tmp`.

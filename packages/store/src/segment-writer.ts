@@ -257,7 +257,12 @@ export class SegmentWriter {
   }
 
   /** Header, fdatasync, rename, directory fsync: only then may records go into the segment. */
-  async #createSegment(baseOffset: number, prepared: PreparedFile, segmentSeq: number, headerWritten = false): Promise<void> {
+  async #createSegment(
+    baseOffset: number,
+    prepared: PreparedFile,
+    segmentSeq: number,
+    headerWritten = false,
+  ): Promise<void> {
     const { handle, path: tmp } = prepared;
     const { io, dir, blockBytes, indexIntervalBytes, telemetry } = this.#config;
     const path = join(dir, segmentFileName(baseOffset));

@@ -57,7 +57,12 @@ interface Run {
 }
 
 /** Appends RECORDS one at a time through an io that crashes after call `crashAt` (never, if past the end). */
-async function runUntilCrash(sim: SimFileIO, crashAt: number, fate: (typeof FATES)[number], variant: Variant): Promise<Run> {
+async function runUntilCrash(
+  sim: SimFileIO,
+  crashAt: number,
+  fate: (typeof FATES)[number],
+  variant: Variant,
+): Promise<Run> {
   let calls = 0;
   let crashed = false;
   const io = crashingIo(sim.boot(), () => {
@@ -68,9 +73,8 @@ async function runUntilCrash(sim: SimFileIO, crashAt: number, fate: (typeof FATE
     }
   });
   let acked = 0;
-  let log: Log | null = null;
   try {
-    log = await openLog({ dir: DIR, io, ...OPTIONS, ...variant });
+    const log: Log = await openLog({ dir: DIR, io, ...OPTIONS, ...variant });
     for (let i = 0; i < RECORDS; i++) {
       if ((await log.append(payloadOf(i))) !== i) throw new Error(`record ${i} got another offset`);
       acked++;

@@ -128,7 +128,8 @@ export function expectationFor(base: BaseLog, files: LogFiles): Expectation {
       // Recovery may start this sealed segment at its last index entry, past the damage: then only
       // a read finds it. But it always checks past the segment's end for valid later batches.
       if (first !== null) readMustFail = true;
-      if (validBatchBeyond(damaged, logId, blockBytes, chainEndBytes(segment, blockBytes), segment.endOffset)) mayRefuse = true;
+      const chainEnd = chainEndBytes(segment, blockBytes);
+      if (validBatchBeyond(damaged, logId, blockBytes, chainEnd, segment.endOffset)) mayRefuse = true;
       continue;
     }
     const breakBytes = first === null ? chainEndBytes(segment, blockBytes) : first.positionBytes;
