@@ -21,6 +21,7 @@ import { probeCommand } from './commands/probe.js';
 import { quickstartCommand } from './commands/quickstart.js';
 import { straceCommand } from './commands/strace.js';
 import { tailsCommand } from './commands/tails.js';
+import { zeroFillProbeCommand } from './commands/zero-fill-probe.js';
 import { suiteCommand } from './commands/suite.js';
 import { windowShapesCommand } from './commands/window-shapes.js';
 
@@ -37,6 +38,7 @@ const commands: readonly Command[] = [
   followReaderCommand,
   openTimeCommand,
   tailsCommand,
+  zeroFillProbeCommand,
   openTimeFillCommand,
   openTimeOpenCommand,
   deviceCommand,
