@@ -321,6 +321,7 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
         recovered.tailPositionBytes,
         recovered.tailIndex,
         recovered.tailLastBatchPositionBytes,
+        recovered.tailFormatVersion,
         { ...recovered.tailSeal },
       );
     }

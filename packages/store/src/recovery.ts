@@ -70,6 +70,8 @@ export interface RecoveredLog {
   readonly tailLastBatchPositionBytes: number | null;
   /** What the last segment's trailer will say when a roll seals it, as its scan found it. */
   readonly tailSeal: TailSeal;
+  /** Format version of the last segment's header: an older one takes no new batches (segment-writer.ts). */
+  readonly tailFormatVersion: number;
   readonly report: RecoveryReport;
 }
 
@@ -246,6 +248,7 @@ export async function recoverLog(options: RecoveryOptions): Promise<RecoveredLog
     tailPositionBytes: tail.endPositionBytes,
     tailIndex: tail.entries,
     tailLastBatchPositionBytes: tail.lastBatchPositionBytes,
+    tailFormatVersion: tail.header.version,
     tailSeal: await tailSealOf(io, lastRef, tail, sealed.lastSealedSeq),
     report: {
       segments: segments.length,

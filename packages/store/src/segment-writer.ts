@@ -19,7 +19,14 @@
 import { join } from 'node:path';
 import { assert } from '@seglog/types';
 import type { Clock, FileHandle, FileIO, SyncMethod } from '@seglog/types';
-import { encodeSegmentHeader, encodeSegmentTrailer, indexFileName, peekBatchHeader, segmentFileName } from '@seglog/format';
+import {
+  FORMAT_VERSION,
+  encodeSegmentHeader,
+  encodeSegmentTrailer,
+  indexFileName,
+  peekBatchHeader,
+  segmentFileName,
+} from '@seglog/format';
 import type { IndexEntry, SegmentTrailer } from '@seglog/format';
 import { readFully } from '@seglog/format';
 import { IndexWriter } from './index-writer.js';
@@ -71,6 +78,8 @@ interface ActiveSegment {
   readonly index: IndexWriter;
   readonly baseOffset: number;
   readonly seal: SealState;
+  /** The segment header's version: batches go only into a segment of today's `FORMAT_VERSION`. */
+  readonly formatVersion: number;
   positionBytes: number;
 }
 
@@ -96,12 +105,18 @@ export class SegmentWriter {
    * same boot reads a batch from the page cache that the disk may never get, and no later fsync
    * would send it. Rewriting dirties the pages so this fdatasync really sends them; the bytes are
    * identical, so a torn rewrite cannot change what a sector holds.
+   *
+   * A last segment of an older `formatVersion` (a v1 log opened by this code) takes no new batch:
+   * the first batch rolls to a new segment of today's version, so each segment's header says what
+   * its batches are. When that old segment holds no batch, the new one has the same base offset
+   * and its rename atomically replaces it (docs/format.md, "Version 1 and version 2 in one log").
    */
   async resume(
     baseOffset: number,
     positionBytes: number,
     index: readonly IndexEntry[],
     lastBatchPositionBytes: number | null,
+    formatVersion: number,
     seal: SealState,
   ): Promise<void> {
     const { io, dir, blockBytes, indexIntervalBytes } = this.#config;
@@ -127,7 +142,7 @@ export class SegmentWriter {
       entriesWritten: index.length,
       lastIndexedPositionBytes,
     });
-    this.#active = { path, handle, index: indexWriter, baseOffset, seal: { ...seal }, positionBytes };
+    this.#active = { path, handle, index: indexWriter, baseOffset, formatVersion, seal: { ...seal }, positionBytes };
   }
 
   async #rewriteDurably(handle: FileHandle, path: string, fromBytes: number, toBytes: number): Promise<void> {
@@ -156,7 +171,7 @@ export class SegmentWriter {
    */
   fits(spanBytes: number): boolean {
     const active = this.#active;
-    if (active === null) return false;
+    if (active === null || active.formatVersion !== FORMAT_VERSION) return false;
     const { blockBytes, segmentBytes } = this.#config;
     const firstBatch = active.positionBytes === blockBytes;
     return active.positionBytes + spanBytes <= (firstBatch ? segmentBytes : segmentBytes - blockBytes);
@@ -192,13 +207,16 @@ export class SegmentWriter {
   async #roll(baseOffset: number): Promise<void> {
     const previous = this.#active;
     assert(previous !== null, 'roll has a segment to leave');
-    assert(baseOffset > previous.baseOffset, 'a roll leaves a segment holding records');
+    // A segment without a batch (a v1 last segment left empty) gets no trailer: the new segment has
+    // its base offset, replaces it by rename, and takes its ordinal.
+    const sealed = previous.seal.batches > 0;
+    assert(sealed ? baseOffset > previous.baseOffset : baseOffset === previous.baseOffset, 'a roll moves past its records');
     const prepared = await this.#preparer.take();
     // The next segment's header goes into its temporary file at the same time: that file has no
     // name a reader or recovery looks at until the rename below, so its flush need not wait.
     const steps = await Promise.allSettled([
       this.#config.onRoll?.(),
-      this.#writeTrailer(previous, baseOffset),
+      sealed ? this.#writeTrailer(previous, baseOffset) : undefined,
       previous.index.seal(),
       this.#writeHeader(prepared, baseOffset),
     ]);
@@ -209,7 +227,7 @@ export class SegmentWriter {
     }
     this.#active = null;
     await closeFlushed(previous.handle);
-    await this.#createSegment(baseOffset, prepared, previous.seal.segmentSeq + 1, true);
+    await this.#createSegment(baseOffset, prepared, previous.seal.segmentSeq + (sealed ? 1 : 0), true);
   }
 
   /** The segment header, written into the prepared file and flushed (before it gets its name). */
@@ -302,7 +320,15 @@ export class SegmentWriter {
       firstAppendTimeMs: undefined,
       lastAppendTimeMs: undefined,
     };
-    this.#active = { path, handle: writeHandle, index, baseOffset, seal, positionBytes: blockBytes };
+    this.#active = {
+      path,
+      handle: writeHandle,
+      index,
+      baseOffset,
+      formatVersion: FORMAT_VERSION,
+      seal,
+      positionBytes: blockBytes,
+    };
   }
 
   /**
