@@ -15,11 +15,14 @@ import { checksumCostCommand } from './commands/checksum-cost.js';
 import type { Command } from './commands/command.js';
 import { deviceCommand } from './commands/device.js';
 import { followCommand, followReaderCommand } from './commands/follow.js';
+import { openTimeCommand, openTimeFillCommand, openTimeOpenCommand } from './commands/open-time.js';
 import { optionsAbCommand } from './commands/options-ab.js';
 import { preallocateCommand } from './commands/preallocate.js';
 import { probeCommand } from './commands/probe.js';
 import { quickstartCommand } from './commands/quickstart.js';
 import { straceCommand } from './commands/strace.js';
+import { tailsCommand } from './commands/tails.js';
+import { zeroFillProbeCommand } from './commands/zero-fill-probe.js';
 import { suiteCommand } from './commands/suite.js';
 import { windowShapesCommand } from './commands/window-shapes.js';
 
@@ -35,6 +38,11 @@ const commands: readonly Command[] = [
   checksumCostCommand,
   followCommand,
   followReaderCommand,
+  openTimeCommand,
+  tailsCommand,
+  zeroFillProbeCommand,
+  openTimeFillCommand,
+  openTimeOpenCommand,
   deviceCommand,
   cellCommand,
 ];

@@ -120,6 +120,20 @@ test('targets compare seglog with the best durable peer, leaving out engines tha
   t.is(byStart('1 appender: appends/s').status, 'PASS');
   t.is(byStart("1 appender: p99").measured, '1.20x');
   t.is(byStart('16 x 128 B').status, 'n/a');
+  t.is(byStart('64 x 128 B: worst latency').status, 'n/a', 'no max latency in these summaries');
+});
+
+test("the worst-latency targets divide seglog's max by LMDB's at 64 and 256 appenders", (t) => {
+  const summaries = [
+    summary('seglog', 64, 50_000, 1000, { maxMicros: spreadOf([30_000]) }),
+    summary('lmdb', 64, 9_000, 2000, { maxMicros: spreadOf([12_000]) }),
+    summary('seglog', 256, 90_000, 1000, { maxMicros: spreadOf([15_000]) }),
+    summary('lmdb', 256, 40_000, 2000, { maxMicros: spreadOf([12_000]) }),
+  ];
+  const checks = checkTargets(summaries, ceiling);
+  const byStart = (prefix: string) => checks.find((c) => c.target.startsWith(prefix))!;
+  t.like(byStart('64 x 128 B: worst latency'), { required: '<= 1.5x', measured: '2.50x', status: 'MISS' });
+  t.like(byStart('256 x 128 B: worst latency'), { measured: '1.25x', status: 'PASS' });
 });
 
 test('durability verdicts come from flushes per append at one appender', (t) => {

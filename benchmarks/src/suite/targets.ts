@@ -93,6 +93,12 @@ export function checkTargets(summaries: readonly CellSummary[], ceiling: Ceiling
     check('1 appender: appends/s vs a bare async O_DSYNC write loop', '>= 90%', ratio(at1?.appendsPerSecond?.median, ceiling?.asyncDsyncWritesPerSecond?.median), 0.9, true, percent),
     check("1 appender: p99 vs device's p99", '<= 1.3x', ratio(at1?.p99Micros?.median, ceiling?.syncedP99Micros.median), 1.3, false, times),
   );
+  // Issue 11 item 4: the worst latency at many appenders, against LMDB's in the same run.
+  for (const appenders of [64, 256]) {
+    const seglog = uniform(summaries, 'seglog', 128, appenders)?.maxMicros?.median;
+    const lmdb = uniform(summaries, 'lmdb', 128, appenders)?.maxMicros?.median;
+    checks.push(check(`${appenders} x 128 B: worst latency vs LMDB's`, '<= 1.5x', ratio(seglog, lmdb), 1.5, false, times));
+  }
   for (const recordBytes of [1024, 65536]) {
     const cell = uniform(summaries, 'seglog', recordBytes, 256);
     const label = recordBytes === 1024 ? '1 KiB' : '64 KiB';

@@ -21,9 +21,20 @@ import {
   INDEX_ENTRY_BYTES,
   SEGMENT_HEADER_BYTES,
   readFully,
+  readSegmentTrailer,
   scanChain,
 } from '@seglog/format';
-import type { BatchBeyond, BatchBreak, ByteSource, ChainScan, ChainFile, IndexEntry, SegmentExpectation, SegmentHeader } from '@seglog/format';
+import type {
+  BatchBeyond,
+  BatchBreak,
+  ByteSource,
+  ChainScan,
+  ChainFile,
+  IndexEntry,
+  SegmentExpectation,
+  SegmentHeader,
+  SegmentTrailer,
+} from '@seglog/format';
 import { nodeFileIO } from '@seglog/io';
 import type { SegmentFile } from './log-dir.js';
 import { readWholeFile } from './durable-files.js';
@@ -33,7 +44,17 @@ export type Severity = 'warning' | 'data' | 'error';
 export interface Problem {
   /** A `SeglogError` code, or a CLI code from the same vocabulary. */
   readonly code: string;
-  readonly kind: 'header' | 'damage' | 'torn-tail' | 'stray-bytes' | 'gap' | 'missing-segment' | 'lost-acknowledged' | 'index' | 'head';
+  readonly kind:
+    | 'header'
+    | 'damage'
+    | 'torn-tail'
+    | 'stray-bytes'
+    | 'gap'
+    | 'missing-segment'
+    | 'lost-acknowledged'
+    | 'index'
+    | 'head'
+    | 'trailer';
   readonly severity: Severity;
   readonly segment: string | null;
   readonly offset: number | null;
@@ -127,7 +148,8 @@ async function checkOpenSegment(
     problems.push(problem(error.code, 'header', severity, segment, null, error.positionBytes ?? 0, null, null, error.message));
     return emptyCheck(segment, problems, checkedBytes);
   }
-  const file: ChainFile = { source, sizeBytes: segment.sizeBytes, logId: header.logId, blockBytes: header.blockBytes };
+  const whole: ChainFile = { source, sizeBytes: segment.sizeBytes, logId: header.logId, blockBytes: header.blockBytes };
+  const { file, trailer } = await sealedView(whole);
   const fromBlockOne = { firstOffset: segment.baseOffset, blockNumber: 1, stale: false };
   const start = options.quick ? await quickStart(file, segment, header) : fromBlockOne;
   // Interval 1: the scan lists every batch start, which the index check and rebuild compare against.
@@ -160,6 +182,10 @@ async function checkOpenSegment(
     const dataEnd = await dataEndBytes(file, scan.endPositionBytes);
     tornTail = { okUpTo: scan.endPositionBytes, bytes: dataEnd - scan.endPositionBytes };
     problems.push(tornProblem(segment, scan, tornTail.bytes, options.isLast));
+  }
+  if (trailer !== null) {
+    const claim = trailerClaimProblem(segment, trailer, scan, offset, options.quick);
+    if (claim !== null) problems.push(claim);
   }
   if (stop !== null && stop.reason === 'zero') stop = null;
   const index = await checkIndex(segment, options.quick ? null : batchStarts, damagedBlocks, start.stale);
@@ -197,6 +223,34 @@ async function quickStart(
     entries.pop();
   }
   return { firstOffset: segment.baseOffset, blockNumber: 1, stale: entries.length > 0 };
+}
+
+/**
+ * The segment as the chain scans see it: a sealed segment's trailer (its last block, format v2)
+ * is not part of the chain, so the view ends where the trailer starts, and the trailer is returned
+ * for its claims to be checked. A file without a trailer that verifies is seen whole.
+ */
+export async function sealedView(file: ChainFile): Promise<{ file: ChainFile; trailer: SegmentTrailer | null }> {
+  const decoded = await readSegmentTrailer(file.source, file.sizeBytes, file.logId, file.blockBytes);
+  if (decoded.kind !== 'trailer' || decoded.trailer.positionBytes !== file.sizeBytes - file.blockBytes) return { file, trailer: null };
+  return { file: { ...file, sizeBytes: decoded.trailer.positionBytes }, trailer: decoded.trailer };
+}
+
+/** A trailer that says something the scan did not find (another end, another batch count) is damage. */
+function trailerClaimProblem(
+  segment: SegmentFile,
+  trailer: SegmentTrailer,
+  scan: ChainScan,
+  chainEndOffset: number,
+  quick: boolean,
+): Problem | null {
+  const wrong: string[] = [];
+  if (trailer.endOffset !== chainEndOffset) wrong.push(`end offset ${trailer.endOffset}, the chain ends at ${chainEndOffset}`);
+  if (trailer.chainEndBytes !== scan.endPositionBytes) wrong.push(`chain end at byte ${trailer.chainEndBytes}, found ${scan.endPositionBytes}`);
+  if (!quick && trailer.batches !== scan.batches) wrong.push(`${trailer.batches} batches, found ${scan.batches}`);
+  if (wrong.length === 0) return null;
+  const message = `${segment.path}: the trailer at byte ${trailer.positionBytes} disagrees with the segment: ${wrong.join('; ')}`;
+  return problem('SEGLOG_CORRUPT', 'trailer', 'data', segment, trailer.endOffset, trailer.positionBytes, null, null, message);
 }
 
 export async function readIndexEntries(segment: SegmentFile): Promise<IndexEntry[]> {

@@ -11,7 +11,7 @@ import { batchPayloads, blockHoldsData, dataEndBytes, findBatchBeyond, readBatch
 import type { BatchBreak, BatchHeader, ChainFile, SegmentHeader } from '@seglog/format';
 import { nodeFileIO } from '@seglog/io';
 import type { SegmentFile } from './log-dir.js';
-import { readSegmentHeader } from './segment-check.js';
+import { readSegmentHeader, sealedView } from './segment-check.js';
 
 export type WalkItem =
   | { readonly kind: 'batch'; readonly positionBytes: number; readonly header: BatchHeader; readonly spanBytes: number; readonly payloads: Uint8Array[] }
@@ -28,7 +28,9 @@ export async function openSegment(segment: SegmentFile): Promise<OpenSegment> {
   const handle = await nodeFileIO.open(segment.path, 'read');
   try {
     const header = await readSegmentHeader(handle, segment, null);
-    const file = { source: handle, sizeBytes: segment.sizeBytes, logId: header.logId, blockBytes: header.blockBytes };
+    const whole = { source: handle, sizeBytes: segment.sizeBytes, logId: header.logId, blockBytes: header.blockBytes };
+    // A sealed segment's trailer is not a batch: the walk ends where it starts.
+    const { file } = await sealedView(whole);
     return { handle, header, file };
   } catch (error) {
     await handle.close().catch(() => undefined);
@@ -43,6 +45,8 @@ export async function* walkSegment(open: OpenSegment, signal: AbortSignal): Asyn
   let offset = header.baseOffset;
   for (;;) {
     signal.throwIfAborted();
+    // The end of the file, or of a sealed segment's chain (`file` stops where its trailer starts).
+    if (position >= file.sizeBytes) return;
     const bytes = await readBatchBytes(file.source, position, readLimits.batchProbeBytes, offset, () => file.sizeBytes);
     const step = stepBatch(file.logId, bytes, 0, file.blockBytes, offset);
     if (step.kind === 'batch') {

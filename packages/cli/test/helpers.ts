@@ -62,8 +62,11 @@ export function payloadOf(i: number): Uint8Array {
   return new TextEncoder().encode(JSON.stringify({ n: i, pad: 'x'.repeat(i % 50) }));
 }
 
-/** A log of `records` records in batches of 10, rolled every `segmentBytes`. */
-export async function makeLog(records: number, segmentBytes = 64 * 1024, dir?: string): Promise<string> {
+/**
+ * A closed log of `records`, appended 10 at a time: one 4 KiB batch each, 15 batches (150 records)
+ * per segment: the header block, 15 batch blocks, and the last block kept for the trailer.
+ */
+export async function makeLog(records: number, segmentBytes = 68 * 1024, dir?: string): Promise<string> {
   const target = dir ?? (await tempDir('log'));
   const log = await openLog({ dir: target, segmentBytes });
   for (let i = 0; i < records; i += 10) {

@@ -18,4 +18,5 @@ export * from './crc32c.js';
 export * from './index-entry.js';
 export * from './segment-header.js';
 export * from './segment-name.js';
+export * from './segment-trailer.js';
 export * from './head-record.js';

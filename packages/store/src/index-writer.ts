@@ -3,10 +3,9 @@
  * batch went; one entry is kept per `indexIntervalBytes` of segment, buffered, and written
  * `limits.indexWriteEntriesCount` at a time (one 4 KiB write) without fsync.
  *
- * The index is a hint: every entry carries its own CRC, recovery trusts only the longest prefix of
- * a closed segment's index that verifies (and scans on from there), and it rebuilds the index of
- * the last segment. So a failed or torn index write is never a failed append, and nothing here is
- * flushed.
+ * The index is a hint: every entry carries its own CRC, readers trust only what verifies, and
+ * recovery rebuilds the index of the last segment. So a failed or torn index write is never a
+ * failed append. Nothing here is flushed except at a roll (`seal`), once per segment.
  */
 import { limits } from '@seglog/types';
 import type { FileHandle } from '@seglog/types';
@@ -67,6 +66,21 @@ export class IndexWriter {
     } catch {
       // Dropped on purpose: see the doc comment.
     }
+  }
+
+  /**
+   * At a roll: writes the buffered entries, flushes the file and closes it. Recovery no longer scans
+   * a sealed segment (its trailer stands in), so nothing would rebuild a sealed index that a power
+   * cut shortened; readers would only walk further. A failed flush is dropped, as a failed write is.
+   */
+  async seal(): Promise<void> {
+    await this.flush();
+    try {
+      await this.#handle.datasync();
+    } catch {
+      // Dropped on purpose: see flush().
+    }
+    await closeFlushed(this.#handle);
   }
 
   /** Flushes the buffer and closes the file. */

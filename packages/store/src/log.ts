@@ -20,6 +20,7 @@ import { wrapIo } from './io-errors.js';
 import { resolveOptions } from './options.js';
 import type { ResolvedOptions } from './options.js';
 import { recoverLog } from './recovery.js';
+import { emptyRecoveryReport } from './recovery.js';
 import type { RecoveryReport } from './recovery.js';
 import { SegmentWriter } from './segment-writer.js';
 import { Telemetry } from './telemetry.js';
@@ -322,6 +323,7 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
         rewriteFromBytes: recovered.tailRewriteFromBytes,
         staleEndBytes: recovered.tailStaleEndBytes,
         formatVersion: recovered.tailFormatVersion,
+        seal: { ...recovered.tailSeal },
       });
     }
     // Only now is everything up to nextOffset durable (resume rewrote the batches that may not
@@ -380,7 +382,7 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
     telemetry,
     window,
     firstOffset,
-    recovery: recovered?.report ?? { segments: 0, batchesScanned: 0, tornTailAt: null },
+    recovery: recovered?.report ?? emptyRecoveryReport,
     head: checkpoint,
     durableListeners,
     lostRecords: checked.lost,

@@ -1,33 +1,53 @@
 /**
  * One job: on open, find the end of the valid log and prove nothing acknowledged is missing.
  *
- * For each segment, in offset order: check its header (magic, version, CRC, base offset = name,
- * same log id and block size as the others), then follow its batches. Sealed segments start from
- * the last index entry that verifies (their earlier batches are checked by every read); the last
- * segment is scanned whole. Where the chain stops, a valid batch further on means acknowledged
- * data follows damage (SEGLOG_CORRUPT with file and position), unless it is in the last segment and
- * its header says it was issued before the stop was acknowledged (`unacknowledgedBeyond`): then it
- * and the lost batch were in flight together at the crash, never acknowledged, and all of it is a
- * torn tail, which the writer zeroes. The log continues where the chain stopped. Between segments
- * the next base must equal the offset where the previous one ended.
+ * Sealed segments (every one but the last) are not read: a roll left a trailer in each (format's
+ * segment-trailer.ts), and open reads only two of them, the first segment's and the second-to-last's,
+ * with their headers. Each trailer must agree with the names around it (its own base, and the next
+ * segment's base as its end), and their ordinals must be as far apart as the names between them
+ * are many, so a segment missing from the middle is still noticed; the cost does not grow with the
+ * number of segments. Damage inside a sealed segment is found when it is read (every batch is
+ * verified) and by `seglog verify`. When the two trailers do not vouch for the rest (a v1 log, a
+ * log sealed before trailers, a trailer damaged or disagreeing), every sealed segment is checked
+ * one by one: its trailer if it has a good one, otherwise a scan from the last index entry that
+ * verifies, as before trailers. That walk reports exactly which link is broken.
+ *
+ * The last segment is always scanned whole. Where its chain stops, a valid batch further on means
+ * acknowledged data follows damage (SEGLOG_CORRUPT with file and position), unless its header says
+ * it was issued before the stop was acknowledged (`unacknowledgedBeyond`): then it and the lost
+ * batch were in flight together at the crash, never acknowledged, and all of it is a torn tail,
+ * which the writer zeroes. A trailer found at the stop is a roll cut short by the crash, not a torn
+ * tail. The log continues where the chain stopped.
  */
 import { join } from 'node:path';
 import { limits, readLimits, SeglogError } from '@seglog/types';
 import type { FileHandle, FileIO } from '@seglog/types';
 import {
   NEXT_SEGMENT_TMP,
-  batchAt,
   blockHoldsData,
   checkSegmentHeader,
   decodeIndexEntries,
   encodeIndexEntries,
+  batchAt,
+  decodeSegmentTrailer,
   findBatchBeyond,
   indexFileName,
   parseSegmentFileName,
+  readAt,
   readFully,
+  readSegmentTrailer,
   scanChain,
+  trailerMismatch,
 } from '@seglog/format';
-import type { ChainFile, ChainScan, IndexEntry, PassedBatch, SegmentExpectation, SegmentHeader } from '@seglog/format';
+import type {
+  ChainFile,
+  ChainScan,
+  IndexEntry,
+  PassedBatch,
+  SegmentExpectation,
+  SegmentHeader,
+  SegmentTrailer,
+} from '@seglog/format';
 import { wrapIo } from './io-errors.js';
 
 export interface SegmentRef {
@@ -37,6 +57,10 @@ export interface SegmentRef {
 
 export interface RecoveryReport {
   readonly segments: number;
+  /** Sealed segments whose trailer was read (2 at most, unless a trailer did not vouch for the rest). */
+  readonly trailersRead: number;
+  /** Sealed segments scanned because they had no trailer to trust (a v1 log, damage). */
+  readonly sealedScanned: number;
   readonly batchesScanned: number;
   /** Byte position in the last segment where a torn (non-zero, invalid) tail was dropped, or null. */
   readonly tornTailAt: number | null;
@@ -63,9 +87,20 @@ export interface RecoveredLog {
    * writer zeroes them before appending.
    */
   readonly tailStaleEndBytes: number;
+  /** What the last segment's trailer will say when a roll seals it, as its scan found it. */
+  readonly tailSeal: TailSeal;
   /** Format version of the last segment's header: an older one takes no new batches (segment-writer.ts). */
   readonly tailFormatVersion: number;
   readonly report: RecoveryReport;
+}
+
+/** The active segment's trailer fields known at open (segment-writer.ts `SealState`). */
+export interface TailSeal {
+  readonly segmentSeq: number;
+  readonly batches: number;
+  readonly lastBatchPositionBytes: number | null;
+  readonly firstAppendTimeMs: number | undefined;
+  readonly lastAppendTimeMs: number | undefined;
 }
 
 export interface RecoveryOptions {
@@ -141,6 +176,8 @@ interface SegmentEnd {
   readonly tornTailAt: number | null;
   readonly rewriteFromBytes: number | null;
   readonly staleEndBytes: number;
+  /** Byte position of the segment's last valid batch, or null when it holds none. */
+  readonly lastBatchPositionBytes: number | null;
 }
 
 async function scanSegment(io: FileIO, segment: SegmentRef, isLast: boolean, indexIntervalBytes: number, log: SegmentExpectation['log']): Promise<SegmentEnd> {
@@ -162,7 +199,11 @@ async function scanSegment(io: FileIO, segment: SegmentRef, isLast: boolean, ind
     const staleEndBytes = await wrapIo('read', segment.path, () => unacknowledgedBeyond(file, scan, isLast, segment.path));
     // Torn: bytes at the stop that are not a batch, or remains of batches in flight past it.
     const stale = staleEndBytes > scan.endPositionBytes;
-    const torn = isLast && (stale || (await wrapIo('read', segment.path, () => blockHoldsData(file, scan.endPositionBytes))));
+    const holdsData = isLast && (stale || (await wrapIo('read', segment.path, () => blockHoldsData(file, scan.endPositionBytes))));
+    // A trailer at the stop is a roll that a crash cut short before the next segment was named.
+    const sealed = (): Promise<boolean> =>
+      wrapIo('read', segment.path, () => sealsChain(file, segment, scan.endOffset, scan.endPositionBytes));
+    const torn = holdsData && (stale || !(await sealed()));
     return {
       header,
       endOffset: scan.endOffset,
@@ -174,6 +215,7 @@ async function scanSegment(io: FileIO, segment: SegmentRef, isLast: boolean, ind
       tornTailAt: torn ? scan.endPositionBytes : null,
       rewriteFromBytes: unsettledFromBytes(scan.recent),
       staleEndBytes,
+      lastBatchPositionBytes: scan.lastBatchPositionBytes,
     };
   } finally {
     await handle.close().catch(() => undefined);
@@ -231,9 +273,32 @@ function unsettledFromBytes(recent: readonly PassedBatch[]): number | null {
   return (first ?? last).positionBytes;
 }
 
+/**
+ * Whether the block at `positionBytes` is this segment's trailer for a chain ending at `endOffset`:
+ * a roll that wrote it and was cut short before the next segment was named. Not a torn tail.
+ */
+async function sealsChain(
+  file: ChainFile,
+  segment: SegmentRef,
+  endOffset: number,
+  positionBytes: number,
+): Promise<boolean> {
+  const decoded = decodeSegmentTrailer(await readAt(file.source, positionBytes, file.blockBytes), file.logId);
+  return decoded.kind === 'trailer' && decoded.trailer.baseOffset === segment.baseOffset && decoded.trailer.endOffset === endOffset;
+}
+
 export function indexPathOf(segment: SegmentRef): string {
   return segment.path.replace(/[^/\\]+$/, indexFileName(segment.baseOffset));
 }
+
+/** The report of an open that found no segment (a new log). */
+export const emptyRecoveryReport: RecoveryReport = {
+  segments: 0,
+  trailersRead: 0,
+  sealedScanned: 0,
+  batchesScanned: 0,
+  tornTailAt: null,
+};
 
 /** Recovers the log in `dir`; null when it holds no segment yet. */
 export async function recoverLog(options: RecoveryOptions): Promise<RecoveredLog | null> {
@@ -243,30 +308,14 @@ export async function recoverLog(options: RecoveryOptions): Promise<RecoveredLog
   // Recovery builds on the names it sees, and a writer that failed between a rename and its
   // directory fsync may have left one that is not durable yet: make them all durable first.
   await wrapIo('fsync', dir, () => io.syncDir(dir));
-  let log: SegmentExpectation['log'] = null;
-  let batchesScanned = 0;
-  let last: SegmentEnd | null = null;
-  for (const [i, segment] of segments.entries()) {
-    const isLast = i === segments.length - 1;
-    if (last !== null && segment.baseOffset !== last.endOffset) {
-      const previous = segments[i - 1]!;
-      throw SeglogError.corrupt(
-        `${previous.path} ends at offset ${last.endOffset} (byte ${last.endPositionBytes}) but the next segment starts at ${segment.baseOffset}; records are missing`,
-        { file: previous.path, positionBytes: last.endPositionBytes, offset: last.endOffset },
-      );
-    }
-    const end = await scanSegment(io, segment, isLast, indexIntervalBytes, log);
-    log ??= { logId: end.header.logId, blockBytes: end.header.blockBytes, path: segment.path };
-    if (end.rebuiltIndex) {
-      await writeIndexFile(io, indexPathOf(segment), encodeIndexEntries(end.entries));
-    }
-    batchesScanned += end.batches;
-    last = end;
-  }
-  const tail = last!;
+  const lastRef = segments[segments.length - 1]!;
+  const sealed = (await trustSealed(io, segments)) ?? (await walkSealed(io, segments, indexIntervalBytes));
+  const tail = await scanSegment(io, lastRef, true, indexIntervalBytes, sealed.log);
+  const log = sealed.log ?? { logId: tail.header.logId, blockBytes: tail.header.blockBytes, path: lastRef.path };
+  await writeIndexFile(io, indexPathOf(lastRef), encodeIndexEntries(tail.entries));
   return {
-    logId: log!.logId,
-    blockBytes: log!.blockBytes,
+    logId: log.logId,
+    blockBytes: log.blockBytes,
     segments,
     firstOffset: segments[0]!.baseOffset,
     nextOffset: tail.endOffset,
@@ -275,6 +324,136 @@ export async function recoverLog(options: RecoveryOptions): Promise<RecoveredLog
     tailRewriteFromBytes: tail.rewriteFromBytes,
     tailStaleEndBytes: tail.staleEndBytes,
     tailFormatVersion: tail.header.version,
-    report: { segments: segments.length, batchesScanned, tornTailAt: tail.tornTailAt },
+    tailSeal: await tailSealOf(io, lastRef, tail, sealed.lastSealedSeq),
+    report: {
+      segments: segments.length,
+      trailersRead: sealed.trailersRead,
+      sealedScanned: sealed.scanned,
+      batchesScanned: sealed.batchesScanned + tail.batches,
+      tornTailAt: tail.tornTailAt,
+    },
   };
+}
+
+/** What recovery learned about the sealed segments (all but the last). */
+interface SealedPart {
+  /** The first segment's log id and block size, which every other must match; null for one segment. */
+  readonly log: SegmentExpectation['log'];
+  /** The second-to-last segment's ordinal, or null when there is none. */
+  readonly lastSealedSeq: number | null;
+  readonly trailersRead: number;
+  readonly scanned: number;
+  readonly batchesScanned: number;
+}
+
+/** A sealed segment's header, and its trailer when it agrees with the names around it. */
+interface SealedHead {
+  readonly header: SegmentHeader;
+  readonly trailer: SegmentTrailer | null;
+}
+
+/**
+ * The constant-time path: the first and the second-to-last segment's trailers, when both are
+ * trusted and their ordinals differ by exactly the number of names between them. Null otherwise.
+ */
+async function trustSealed(io: FileIO, segments: readonly SegmentRef[]): Promise<SealedPart | null> {
+  const count = segments.length;
+  if (count === 1) return { log: null, lastSealedSeq: null, trailersRead: 0, scanned: 0, batchesScanned: 0 };
+  const first = await readSealedHead(io, segments[0]!, segments[1]!.baseOffset, null);
+  const log = { logId: first.header.logId, blockBytes: first.header.blockBytes, path: segments[0]!.path };
+  const penultRef = segments[count - 2]!;
+  const penult = count === 2 ? first : await readSealedHead(io, penultRef, segments[count - 1]!.baseOffset, log);
+  const trailersRead = count === 2 ? 1 : 2;
+  if (first.trailer === null || penult.trailer === null) return null;
+  if (penult.trailer.segmentSeq - first.trailer.segmentSeq !== count - 2) return null;
+  return { log, lastSealedSeq: penult.trailer.segmentSeq, trailersRead, scanned: 0, batchesScanned: 0 };
+}
+
+/**
+ * The walk over every sealed segment: a trusted trailer stands in for a segment, any other is
+ * scanned as before trailers (from its last index entry that verifies). Each segment must end where
+ * the next one's name says it starts, which names the first broken link exactly.
+ */
+async function walkSealed(
+  io: FileIO,
+  segments: readonly SegmentRef[],
+  indexIntervalBytes: number,
+): Promise<SealedPart> {
+  let log: SegmentExpectation['log'] = null;
+  let seq: number | null = null;
+  let trailersRead = 0;
+  let scanned = 0;
+  let batchesScanned = 0;
+  for (const [i, segment] of segments.slice(0, -1).entries()) {
+    const next = segments[i + 1]!;
+    const head = await readSealedHead(io, segment, next.baseOffset, log);
+    log ??= { logId: head.header.logId, blockBytes: head.header.blockBytes, path: segment.path };
+    trailersRead++;
+    seq = head.trailer?.segmentSeq ?? (seq === null ? 0 : seq + 1);
+    if (head.trailer !== null) continue;
+    const end = await scanSegment(io, segment, false, indexIntervalBytes, log);
+    if (end.rebuiltIndex) await writeIndexFile(io, indexPathOf(segment), encodeIndexEntries(end.entries));
+    scanned++;
+    batchesScanned += end.batches;
+    if (next.baseOffset !== end.endOffset) {
+      throw SeglogError.corrupt(
+        `${segment.path} ends at offset ${end.endOffset} (byte ${end.endPositionBytes}) but the next segment starts at ${next.baseOffset}; records are missing`,
+        { file: segment.path, positionBytes: end.endPositionBytes, offset: end.endOffset },
+      );
+    }
+  }
+  return { log, lastSealedSeq: seq, trailersRead, scanned, batchesScanned };
+}
+
+/** Reads a sealed segment's header (checked against its name and the log) and its trailer. */
+async function readSealedHead(
+  io: FileIO,
+  segment: SegmentRef,
+  nextBaseOffset: number,
+  log: SegmentExpectation['log'],
+): Promise<SealedHead> {
+  const handle = await wrapIo('open', segment.path, () => io.open(segment.path, 'read'));
+  try {
+    const sizeBytes = await wrapIo('stat', segment.path, () => handle.sizeBytes());
+    const header = await readHeader(handle, segment.path, sizeBytes, { baseOffset: segment.baseOffset, log });
+    const { logId, blockBytes } = header;
+    const decoded = await wrapIo('read', segment.path, () => readSegmentTrailer(handle, sizeBytes, logId, blockBytes));
+    if (decoded.kind !== 'trailer') return { header, trailer: null };
+    const expected = { baseOffset: segment.baseOffset, nextBaseOffset, sizeBytes, blockBytes };
+    return { header, trailer: trailerMismatch(decoded.trailer, expected) === null ? decoded.trailer : null };
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+/** The last segment's trailer fields as its scan found them, with the append times of its end batches. */
+async function tailSealOf(
+  io: FileIO,
+  segment: SegmentRef,
+  tail: SegmentEnd,
+  lastSealedSeq: number | null,
+): Promise<TailSeal> {
+  const segmentSeq = lastSealedSeq === null ? 0 : lastSealedSeq + 1;
+  const seal = { segmentSeq, batches: tail.batches, lastBatchPositionBytes: tail.lastBatchPositionBytes };
+  if (tail.lastBatchPositionBytes === null) {
+    return { ...seal, firstAppendTimeMs: undefined, lastAppendTimeMs: undefined };
+  }
+  const handle = await wrapIo('open', segment.path, () => io.open(segment.path, 'read'));
+  try {
+    const { logId, blockBytes } = tail.header;
+    const file: ChainFile = { source: handle, sizeBytes: tail.sizeBytes, logId, blockBytes };
+    const firstAppendTimeMs = await appendTimeAt(file, segment.path, tail.header.blockBytes);
+    const lastAppendTimeMs = await appendTimeAt(file, segment.path, tail.lastBatchPositionBytes);
+    return { ...seal, firstAppendTimeMs, lastAppendTimeMs };
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+/** The v2 append time of the batch at `positionBytes`; undefined for a v1 batch. */
+async function appendTimeAt(file: ChainFile, path: string, positionBytes: number): Promise<number | undefined> {
+  const step = await wrapIo('read', path, () => batchAt(file, positionBytes, null));
+  if (step.kind !== 'batch') return undefined;
+  const appendTimeMs = 'appendTimeMs' in step.header ? step.header.appendTimeMs : undefined;
+  return typeof appendTimeMs === 'number' ? appendTimeMs : undefined;
 }

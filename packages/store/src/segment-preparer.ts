@@ -1,10 +1,11 @@
 /**
  * One job: the file the next segment will be made from (etcd's file_pipeline.go is the model).
  * It is opened as `next.seg.tmp` and, when the policy says so, zero-filled to full size and
- * flushed, in the background while the active segment fills, so a roll costs a header write and a
- * rename instead of a zero fill. Overwriting allocated blocks makes each later flush cheaper (no
- * block allocation or size change to journal); for large batches writing every byte twice costs
- * more than that saves, so `'auto'` zero-fills only while the average batch is small.
+ * flushed (in steps of `limits.zeroFillStepBytes`), in the background while the active segment
+ * fills, so a roll costs a header write and a rename instead of a zero fill. Overwriting allocated
+ * blocks makes each later flush cheaper (no block allocation or size change to journal); for large
+ * batches writing every byte twice costs more than that saves, so `'auto'` zero-fills only while
+ * the average batch is small.
  *
  * The temporary file holds no record until the segment writer renames it, so losing it (a crash,
  * a failed preparation) loses nothing: the next open deletes a leftover `next.seg.tmp`.
@@ -102,18 +103,31 @@ export class SegmentPreparer {
     const path = this.#path;
     const handle = await wrapIo('open', path, () => io.open(path, 'truncate', { fileMode: this.#config.fileMode }));
     try {
-      if (zeroFill) {
-        const zeros = new Uint8Array(Math.min(limits.zeroFillChunkBytes, segmentBytes));
-        for (let position = 0; position < segmentBytes; position += zeros.length) {
-          const chunk = zeros.subarray(0, Math.min(zeros.length, segmentBytes - position));
-          await wrapIo('preallocate', path, () => handle.writev([chunk], position));
-        }
-        await wrapIo('fdatasync', path, () => handle.datasync());
-      }
+      if (zeroFill) await zeroFillInSteps(handle, path, segmentBytes);
       return { handle, path, zeroFilled: zeroFill };
     } catch (error) {
       await closeAbandoned(handle);
       throw error;
+    }
+  }
+}
+
+/**
+ * Writes `sizeBytes` of zeros, flushing after every `limits.zeroFillStepBytes`. One flush at the end
+ * would put a whole segment of zeros in front of the disk at once, and the batches flushed while it
+ * drains wait behind it: that was the worst latency at many appenders (issue 11 item 4). In steps,
+ * a batch waits behind one step at most.
+ */
+async function zeroFillInSteps(handle: FileHandle, path: string, sizeBytes: number): Promise<void> {
+  const zeros = new Uint8Array(Math.min(limits.zeroFillChunkBytes, sizeBytes));
+  let unflushedBytes = 0;
+  for (let position = 0; position < sizeBytes; position += zeros.length) {
+    const chunk = zeros.subarray(0, Math.min(zeros.length, sizeBytes - position));
+    await wrapIo('preallocate', path, () => handle.writev([chunk], position));
+    unflushedBytes += chunk.length;
+    if (unflushedBytes >= limits.zeroFillStepBytes || position + chunk.length >= sizeBytes) {
+      await wrapIo('fdatasync', path, () => handle.datasync());
+      unflushedBytes = 0;
     }
   }
 }

@@ -9,12 +9,25 @@
  * written and fdatasynced, it is renamed to `<base>.seg`, and the directory is fsynced, all before
  * the first batch in it is written, so no acknowledgement ever depends on a directory entry that
  * could vanish.
+ *
+ * A roll first seals the segment it leaves: its trailer (format's segment-trailer.ts: where the
+ * chain ends, at which offset, the segment's ordinal) goes into its last block and is flushed,
+ * together with HEAD and the sparse index, before the next segment gets its name. So every segment
+ * that is not the last has a durable trailer, which the next open trusts instead of reading the
+ * segment (recovery.ts), and a crash anywhere in a roll leaves the old segment last, scanned whole.
  */
 import { join } from 'node:path';
 import { assert } from '@seglog/types';
 import type { Clock, FileHandle, FileIO, SyncMethod } from '@seglog/types';
-import { FORMAT_VERSION, encodeSegmentHeader, indexFileName, segmentFileName } from '@seglog/format';
-import type { IndexEntry } from '@seglog/format';
+import {
+  FORMAT_VERSION,
+  encodeSegmentHeader,
+  encodeSegmentTrailer,
+  indexFileName,
+  peekBatchHeader,
+  segmentFileName,
+} from '@seglog/format';
+import type { IndexEntry, SegmentTrailer } from '@seglog/format';
 import { readFully } from '@seglog/format';
 import { IndexWriter } from './index-writer.js';
 import { closeAbandoned, closeFlushed, wrapIo } from './io-errors.js';
@@ -53,6 +66,8 @@ export interface ResumePoint {
   readonly staleEndBytes: number;
   /** Format version of the segment's header; default today's. */
   readonly formatVersion?: number;
+  /** What the segment's trailer will say when a roll seals it, as recovery's scan found it. */
+  readonly seal: SealState;
 }
 
 interface RewriteSpan {
@@ -61,10 +76,25 @@ interface RewriteSpan {
   readonly zeroToBytes: number;
 }
 
+/**
+ * What the active segment's trailer will say, kept up to date batch by batch. A resumed segment
+ * starts from what recovery's scan of it found.
+ */
+export interface SealState {
+  /** The segment's ordinal in the log (the previous segment's plus one). */
+  readonly segmentSeq: number;
+  batches: number;
+  lastBatchPositionBytes: number | null;
+  firstAppendTimeMs: number | undefined;
+  lastAppendTimeMs: number | undefined;
+}
+
 interface ActiveSegment {
   readonly path: string;
   readonly handle: FileHandle;
   readonly index: IndexWriter;
+  readonly baseOffset: number;
+  readonly seal: SealState;
   /** The segment header's version: batches go only into a segment of today's `FORMAT_VERSION`. */
   readonly formatVersion: number;
   positionBytes: number;
@@ -101,7 +131,7 @@ export class SegmentWriter {
    * and its rename atomically replaces it (docs/format.md, "Version 1 and version 2 in one log").
    */
   async resume(tail: ResumePoint): Promise<void> {
-    const { baseOffset, positionBytes, index, rewriteFromBytes, staleEndBytes } = tail;
+    const { baseOffset, positionBytes, index, rewriteFromBytes, staleEndBytes, seal } = tail;
     const formatVersion = tail.formatVersion ?? FORMAT_VERSION;
     const { io, dir, blockBytes, indexIntervalBytes } = this.#config;
     const path = join(dir, segmentFileName(baseOffset));
@@ -127,7 +157,7 @@ export class SegmentWriter {
       entriesWritten: index.length,
       lastIndexedPositionBytes,
     });
-    this.#active = { path, handle, index: indexWriter, formatVersion, positionBytes };
+    this.#active = { path, handle, index: indexWriter, baseOffset, formatVersion, seal: { ...seal }, positionBytes };
   }
 
   async #rewriteDurably(handle: FileHandle, path: string, span: RewriteSpan): Promise<void> {
@@ -148,14 +178,21 @@ export class SegmentWriter {
   /** Creates the first segment of an empty log. */
   async createFirst(baseOffset: number): Promise<void> {
     assert(this.#active === null, 'createFirst runs on an empty log');
-    await this.#createSegment(baseOffset, await this.#preparer.take());
+    await this.#createSegment(baseOffset, await this.#preparer.take(), 0);
   }
 
-  /** Whether a batch of `spanBytes` fits in the current segment without rolling. */
+  /**
+   * Whether a batch of `spanBytes` fits in the current segment without rolling. The segment's last
+   * block is kept for its trailer, so sealing a preallocated file overwrites zeros instead of
+   * growing the file (a size change costs the flush a journal commit); only a segment's first batch
+   * may use it, since a batch as large as a segment allows must fit somewhere.
+   */
   fits(spanBytes: number): boolean {
     const active = this.#active;
     if (active === null || active.formatVersion !== FORMAT_VERSION) return false;
-    return active.positionBytes + spanBytes <= this.#config.segmentBytes;
+    const { blockBytes, segmentBytes } = this.#config;
+    const firstBatch = active.positionBytes === blockBytes;
+    return active.positionBytes + spanBytes <= (firstBatch ? segmentBytes : segmentBytes - blockBytes);
   }
 
   /** True when batches are written through an O_DSYNC handle: each write is its own flush. */
@@ -190,6 +227,7 @@ export class SegmentWriter {
     const position = active.positionBytes;
     active.positionBytes += bytes.length;
     active.index.noteBatch(firstOffset, position);
+    noteSealedBatch(active.seal, bytes, position);
     this.#preparer.noteBatch(bytes.length, active.positionBytes);
     const started = clock.nowMicros();
     await wrapIo('writev', active.path, () => active.handle.writev([bytes], position));
@@ -214,23 +252,93 @@ export class SegmentWriter {
     return clock.nowMicros() - started;
   }
 
+  /**
+   * Seals the active segment (its trailer, HEAD and its index flushed side by side: three files,
+   * one wait) and only then creates the next, so the next segment's name never becomes durable
+   * before the trailer that open will trust in its place.
+   */
   async #roll(baseOffset: number): Promise<void> {
     const previous = this.#active;
     assert(previous !== null, 'roll has a segment to leave');
-    await this.#config.onRoll?.();
+    // A segment without a batch (a v1 last segment left empty) gets no trailer: the new segment has
+    // its base offset, replaces it by rename, and takes its ordinal.
+    const sealed = previous.seal.batches > 0;
+    assert(sealed ? baseOffset > previous.baseOffset : baseOffset === previous.baseOffset, 'a roll moves past its records');
+    const prepared = await this.#preparer.take();
+    // The next segment's header goes into its temporary file at the same time: that file has no
+    // name a reader or recovery looks at until the rename below, so its flush need not wait.
+    const steps = await Promise.allSettled([
+      this.#config.onRoll?.(),
+      sealed ? this.#writeTrailer(previous, baseOffset) : undefined,
+      previous.index.seal(),
+      this.#writeHeader(prepared, baseOffset),
+    ]);
+    const failed = steps.find((step) => step.status === 'rejected');
+    if (failed !== undefined) {
+      await closeAbandoned(prepared.handle);
+      throw failed.reason;
+    }
     this.#active = null;
-    await Promise.all([previous.index.close(), closeFlushed(previous.handle)]);
-    await this.#createSegment(baseOffset, await this.#preparer.take());
+    await closeFlushed(previous.handle);
+    await this.#createSegment(baseOffset, prepared, previous.seal.segmentSeq + (sealed ? 1 : 0), true);
+  }
+
+  /** The segment header, written into the prepared file and flushed (before it gets its name). */
+  async #writeHeader(prepared: PreparedFile, baseOffset: number): Promise<void> {
+    const { logId, blockBytes } = this.#config;
+    const { handle, path } = prepared;
+    await wrapIo('writev', path, () => handle.writev([encodeSegmentHeader({ blockBytes, baseOffset, logId })], 0));
+    await wrapIo('fdatasync', path, () => handle.datasync());
+  }
+
+  /**
+   * Writes the trailer into the last block of the file, or right after the chain when the file
+   * ends there (not preallocated), and makes it durable. Batches never start in a preallocated
+   * file's last block unless they reach its end, so the trailer overwrites zeros, never a batch.
+   */
+  async #writeTrailer(active: ActiveSegment, endOffset: number): Promise<void> {
+    const { blockBytes, logId } = this.#config;
+    const { seal } = active;
+    assert(seal.lastBatchPositionBytes !== null && seal.batches > 0, 'a sealed segment holds a batch');
+    const sizeBytes = await wrapIo('stat', active.path, () => active.handle.sizeBytes());
+    const positionBytes = Math.max(active.positionBytes, alignDown(sizeBytes, blockBytes) - blockBytes);
+    const trailer: SegmentTrailer = {
+      baseOffset: active.baseOffset,
+      endOffset,
+      batches: seal.batches,
+      positionBytes,
+      chainEndBytes: active.positionBytes,
+      lastBatchPositionBytes: seal.lastBatchPositionBytes,
+      segmentSeq: seal.segmentSeq,
+      firstAppendTimeMs: seal.firstAppendTimeMs,
+      lastAppendTimeMs: seal.lastAppendTimeMs,
+    };
+    const block = encodeSegmentTrailer(trailer, logId, blockBytes);
+    await wrapIo('writev', active.path, () => active.handle.writev([block], positionBytes));
+    // Bytes past the trailer can only be a torn write's tail that ends inside a block (a crash
+    // tears at sectors): they are cut, so the trailer is the file's last block, where open looks.
+    if (sizeBytes > positionBytes + blockBytes) {
+      await wrapIo('truncate', active.path, () => active.handle.truncate(positionBytes + blockBytes));
+    }
+    // Under O_DSYNC the write was durable as it returned, but a truncation still needs the flush.
+    const dsync = this.#writeMode === 'write-dsync';
+    if (!dsync || sizeBytes > positionBytes + blockBytes) await wrapIo('fdatasync', active.path, () => active.handle.datasync());
+    this.#config.telemetry.writes++;
+    this.#config.telemetry.flushes++;
   }
 
   /** Header, fdatasync, rename, directory fsync: only then may records go into the segment. */
-  async #createSegment(baseOffset: number, prepared: PreparedFile): Promise<void> {
+  async #createSegment(
+    baseOffset: number,
+    prepared: PreparedFile,
+    segmentSeq: number,
+    headerWritten = false,
+  ): Promise<void> {
     const { handle, path: tmp } = prepared;
-    const { io, dir, logId, blockBytes, indexIntervalBytes, telemetry } = this.#config;
+    const { io, dir, blockBytes, indexIntervalBytes, telemetry } = this.#config;
     const path = join(dir, segmentFileName(baseOffset));
     try {
-      await wrapIo('writev', tmp, () => handle.writev([encodeSegmentHeader({ blockBytes, baseOffset, logId })], 0));
-      await wrapIo('fdatasync', tmp, () => handle.datasync());
+      if (!headerWritten) await this.#writeHeader(prepared, baseOffset);
       await wrapIo('rename', tmp, () => io.rename(tmp, path));
       await wrapIo('fsync', dir, () => io.syncDir(dir));
     } catch (error) {
@@ -258,7 +366,22 @@ export class SegmentWriter {
       entriesWritten: 0,
       lastIndexedPositionBytes: -Infinity,
     });
-    this.#active = { path, handle: writeHandle, index, formatVersion: FORMAT_VERSION, positionBytes: blockBytes };
+    const seal: SealState = {
+      segmentSeq,
+      batches: 0,
+      lastBatchPositionBytes: null,
+      firstAppendTimeMs: undefined,
+      lastAppendTimeMs: undefined,
+    };
+    this.#active = {
+      path,
+      handle: writeHandle,
+      index,
+      baseOffset,
+      formatVersion: FORMAT_VERSION,
+      seal,
+      positionBytes: blockBytes,
+    };
   }
 
   /**
@@ -286,4 +409,20 @@ export class SegmentWriter {
     if (active !== null) await Promise.all([active.index.close(), closeFlushed(active.handle)]);
     await this.#preparer.close();
   }
+}
+
+/** Counts a batch written at `positionBytes` into what the segment's trailer will say. */
+function noteSealedBatch(seal: SealState, bytes: Uint8Array, positionBytes: number): void {
+  seal.batches++;
+  seal.lastBatchPositionBytes = positionBytes;
+  const header = peekBatchHeader(bytes, 0);
+  // v2 batch headers carry the wall-clock ms they were sealed at; v1 headers have no such field.
+  const appendTimeMs = header !== null && 'appendTimeMs' in header ? header.appendTimeMs : undefined;
+  if (typeof appendTimeMs !== 'number') return;
+  seal.firstAppendTimeMs ??= appendTimeMs;
+  seal.lastAppendTimeMs = appendTimeMs;
+}
+
+function alignDown(value: number, blockBytes: number): number {
+  return value - (value % blockBytes);
 }

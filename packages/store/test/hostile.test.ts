@@ -20,7 +20,8 @@ import { openLog } from '../src/index.js';
 import { tempDir } from './helpers/temp-log.js';
 
 /** 512-byte blocks, 3 batch blocks per segment: 100-byte records appended one by one give segments 0, 3, 6. */
-const tiny = { blockBytes: 512, segmentBytes: 2048, commitWindow: { fixedMicros: 0 }, preallocate: false } as const;
+// 5 blocks: the header, three one-block batches, and the block kept for the trailer.
+const tiny = { blockBytes: 512, segmentBytes: 2560, commitWindow: { fixedMicros: 0 }, preallocate: false } as const;
 const seg = (base: number): string => `${String(base).padStart(20, '0')}.seg`;
 
 /** A closed log of `count` 100-byte records appended one at a time (so its layout is deterministic). */
@@ -193,11 +194,24 @@ test('a missing middle segment is SEGLOG_CORRUPT naming the segment before the g
   t.is(typeof (error as { positionBytes?: unknown }).positionBytes, 'number');
 });
 
-for (const [where, base] of [['the last', 9], ['a middle', 3], ['the only', 0]] as const) {
+// Open reads the first, the second-to-last and the last segment; the ones between are vouched for
+// by trailers (docs/format.md, "Sealed-segment trailer"), and damage there is found on read.
+test('an empty (0-byte) .seg file as a middle segment is SEGLOG_CORRUPT naming it, on read', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.teardown(cleanup);
+  await smallLog(dir, 10);
+  writeFileSync(join(dir, seg(3)), new Uint8Array(0));
+  const log = await openLog({ dir, ...tiny });
+  t.is(log.recovery.sealedScanned, 0, 'open trusted the trailers');
+  await log.close();
+  await expectCode(t, readLog(nodeFileIO, dir), 'SEGLOG_CORRUPT', { file: join(dir, seg(3)), positioned: true });
+});
+
+for (const [where, base] of [['the last', 9], ['the first', 0], ['the second-to-last', 6], ['the only', 0]] as const) {
   test(`an empty (0-byte) .seg file as ${where} segment is SEGLOG_CORRUPT naming it`, async (t) => {
     const { dir, cleanup } = tempDir();
     t.teardown(cleanup);
-    await smallLog(dir, base === 0 ? 2 : 10);
+    await smallLog(dir, where === 'the only' ? 2 : 10);
     writeFileSync(join(dir, seg(base)), new Uint8Array(0));
     await expectCode(t, openLog({ dir, ...tiny }), 'SEGLOG_CORRUPT', { file: join(dir, seg(base)), positioned: true });
   });

@@ -96,6 +96,13 @@ export const limits = {
   /** Zero fill is written in chunks of this size, so it never holds a whole segment of zeros. */
   zeroFillChunkBytes: 1 * MiB,
   /**
+   * Zero fill is flushed after every this many bytes, not once at the end: a flush of a whole
+   * segment of zeros (64 MiB) occupies the disk for tens of milliseconds, and every batch flushed
+   * meanwhile waits behind it (issue 11 item 4; `main.js tails` in benchmarks/). Bounded steps keep
+   * what a batch can wait behind to one step.
+   */
+  zeroFillStepBytes: 1 * MiB,
+  /**
    * Under `preallocate: 'auto'`, the next segment is zero-filled only while the average batch is
    * smaller than this (`main.js preallocate` in benchmarks/; docs/benchmarks.md has the figures): an
    * overwrite of allocated blocks makes small flushes cheaper, while for large batches writing
@@ -164,6 +171,7 @@ assert(limits.batchBytesMaxDefault / limits.largeRecordBatchDivisorCount < limit
 assert(limits.indexIntervalBytesDefault >= limits.blockBytesDefault, 'an index interval spans at least one block');
 assert(limits.indexIntervalBytesDefault <= limits.segmentBytesDefault, 'a default segment gets index entries');
 assert(limits.zeroFillChunkBytes % limits.blockBytesMax === 0, 'zero-fill chunks are whole blocks');
+assert(limits.zeroFillStepBytes % limits.zeroFillChunkBytes === 0, 'a zero-fill step is whole chunks');
 assert(limits.autoZeroFillBatchBytesMax < limits.batchBytesMaxDefault, "'auto' can see batches on both sides of its threshold");
 assert(limits.averageBatchBytesSmoothingFraction > 0 && limits.averageBatchBytesSmoothingFraction <= 1, 'smoothing weight in (0, 1]');
 assert(limits.prepareNextSegmentFullFraction > 0 && limits.prepareNextSegmentFullFraction < 1, 'the next segment is prepared before the roll');

@@ -49,9 +49,9 @@ function codedError(ctx: CaseContext, error: unknown, allowed: ReadonlySet<Error
 function checkRefusal(ctx: CaseContext, error: unknown): void {
   const coded = codedError(ctx, error, OPEN_CODES, 'openLog');
   const { expect } = ctx;
-  // A damaged earlier (no longer active) segment may be caught at open (if the damage lies past
-  // its last index entry) or on read.
-  const mayRefuse = expect.mustRefuse !== null || expect.readMustFail;
+  // A damaged earlier (no longer active) segment may be caught at open (when open reads it: no
+  // trailer to trust, or its header is one open reads) or on read.
+  const mayRefuse = expect.mustRefuse !== null || expect.readMustFail || expect.mayRefuse;
   if (!mayRefuse) ctx.fail(`openLog refused a log it must open: ${coded.message}`, coded);
   if (coded.code === ErrorCodes.UNSUPPORTED_FORMAT && !expect.headerDamaged) ctx.fail(`SEGLOG_UNSUPPORTED_FORMAT with no header damaged: ${coded.message}`);
   if (expect.corruptAt !== null) {

@@ -2,16 +2,20 @@
  * One job: compare a damaged copy of a log with the original, byte by byte, and say what the store
  * must then do. The rules follow docs/format.md ("Finding the end of the log"):
  *
- * - Segments that no longer continue each other (a deleted middle segment), or a damaged segment
- *   header while other segments remain: open refuses (SEGLOG_CORRUPT or SEGLOG_UNSUPPORTED_FORMAT).
+ * - Segments that no longer continue each other (a deleted middle segment), or a damaged header of
+ *   a segment open reads (the first, the second-to-last, the last) while other segments remain:
+ *   open refuses (SEGLOG_CORRUPT or SEGLOG_UNSUPPORTED_FORMAT). Open trusts the trailers instead of
+ *   reading the sealed segments between them, so a damaged header there may be caught at open or
+ *   on read: open refuses or a full read ends in SEGLOG_CORRUPT.
  * - In the last segment, a damaged batch followed by a valid batch at or past its offset (an
  *   undamaged later batch, or a copy of one moved by a splice): open refuses with SEGLOG_CORRUPT
  *   naming that segment and the damaged batch's byte position.
  * - In the last segment, damage with nothing valid after it: a torn tail; open succeeds and the
  *   log ends exactly at the first damaged batch (the documented limit of the design).
- * - A damaged batch in an earlier (closed) segment: open may not see it (recovery starts closed
- *   segments at their last index entry), so open refuses or a full read ends in SEGLOG_CORRUPT.
- *   A valid batch at or past a closed segment's end offset lying after its end: open refuses.
+ * - A damaged batch in an earlier (closed) segment: open may not see it (it trusts the trailers of
+ *   closed segments), so open refuses or a full read ends in SEGLOG_CORRUPT. A valid batch at or
+ *   past a closed segment's end offset lying after its end: open may refuse (when it scans that
+ *   segment), or succeed with every record (reads never go past a closed segment's end).
  * - The log, read as above, ends below the durable end in HEAD (a cut or zeroed tail of the last
  *   segment, a deleted last segment): acknowledged records are missing, so open refuses with
  *   SEGLOG_CORRUPT naming the last segment and the byte where it ends (issue 9 item 6).
@@ -38,6 +42,8 @@ export interface Expectation {
   readonly readMustFail: boolean;
   /** Offsets below this (and at or above firstOffset) were not touched and must stay readable. */
   readonly intactBelow: number;
+  /** Open may refuse though the log reads back whole (stray valid batches after a closed segment's end). */
+  readonly mayRefuse: boolean;
 }
 
 function differs(original: Uint8Array, damaged: Uint8Array, from: number, to: number): boolean {
@@ -99,6 +105,9 @@ export function expectationFor(base: BaseLog, files: LogFiles): Expectation {
 
   let headerDamaged = false;
   let readMustFail = false;
+  let mayRefuse = false;
+  // The segments whose headers open reads: the first, the second-to-last and the last.
+  const readAtOpen = new Set([remaining[0], remaining[remaining.length - 2], last]);
   let corruptAt: Expectation['corruptAt'] = null;
   let tailEnd = last.endOffset;
   let tailBytes = chainEndBytes(last, base.options.blockBytes);
@@ -108,7 +117,8 @@ export function expectationFor(base: BaseLog, files: LogFiles): Expectation {
     if (differs(original, damaged, 0, SEGMENT_HEADER_BYTES)) {
       headerDamaged = true;
       lose(segment.baseOffset);
-      if (remaining.length > 1) reasons.push(`header of ${segment.name} damaged`);
+      if (remaining.length > 1 && readAtOpen.has(segment)) reasons.push(`header of ${segment.name} damaged`);
+      else if (remaining.length > 1) readMustFail = true;
     }
     const touched = touchedBatches(segment, original, damaged);
     const first = touched.length > 0 ? segment.batches[touched[0]!]! : null;
@@ -118,9 +128,8 @@ export function expectationFor(base: BaseLog, files: LogFiles): Expectation {
       // Recovery may start this sealed segment at its last index entry, past the damage: then only
       // a read finds it. But it always checks past the segment's end for valid later batches.
       if (first !== null) readMustFail = true;
-      if (validBatchBeyond(damaged, logId, blockBytes, chainEndBytes(segment, blockBytes), segment.endOffset)) {
-        reasons.push(`a valid batch at or past offset ${segment.endOffset} lies after the end of ${segment.name}`);
-      }
+      const chainEnd = chainEndBytes(segment, blockBytes);
+      if (validBatchBeyond(damaged, logId, blockBytes, chainEnd, segment.endOffset)) mayRefuse = true;
       continue;
     }
     const breakBytes = first === null ? chainEndBytes(segment, blockBytes) : first.positionBytes;
@@ -142,11 +151,12 @@ export function expectationFor(base: BaseLog, files: LogFiles): Expectation {
   const onlyTailCorruption = corruptAt !== null && reasons.length === 1;
   return {
     mustRefuse: reasons.length > 0 ? reasons.join('; ') : null,
-    corruptAt: onlyTailCorruption && !readMustFail && !headerDamaged ? corruptAt : null,
+    corruptAt: onlyTailCorruption && !readMustFail && !headerDamaged && !mayRefuse ? corruptAt : null,
     headerDamaged,
     firstOffset: remaining[0]!.baseOffset,
     nextOffset: reasons.length > 0 || headerDamaged ? null : tailEnd,
     readMustFail,
     intactBelow,
+    mayRefuse,
   };
 }
