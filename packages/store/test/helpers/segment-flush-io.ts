@@ -1,41 +1,45 @@
 /**
  * One job: a FileIO over a simulated boot that watches the fdatasyncs of segment files (by any of
  * their names, next.seg.tmp included; a write through an O_DSYNC handle counts as one): how many
- * were called, and how many were in flight at once.
+ * were called, and how many of one open file were in flight at once. Flushes of two files may
+ * overlap (a roll flushes the old segment's trailer beside the next one's header); two of one file
+ * may not, since Linux reports a writeback error to only one of them. Counted per handle, because a
+ * handle keeps the name it was opened by (next.seg.tmp) after its rename.
  * Other files (HEAD, indexes) pass through uncounted, so a timed HEAD flush cannot blur a count.
  */
 import type { SimBootIO } from '@seglog/testkit';
 import type { FileHandle, FileIO } from '@seglog/types';
 
-/** Counts the datasync calls on segment files, and how many were in flight at once. */
+/** Counts the datasync calls on segment files, and how many of one file were in flight at once. */
 export class SegmentFlushIO {
   readonly io: FileIO;
   calls = 0;
-  inFlight = 0;
+  readonly #inFlight = new Map<FileHandle, number>();
   mostInFlight = 0;
 
   constructor(inner: SimBootIO) {
     const counter = this;
-    const flush = async (run: () => Promise<void>): Promise<void> => {
+    const flush = async (file: FileHandle, run: () => Promise<void>): Promise<void> => {
       counter.calls++;
-      counter.inFlight++;
-      counter.mostInFlight = Math.max(counter.mostInFlight, counter.inFlight);
+      const inFlight = (counter.#inFlight.get(file) ?? 0) + 1;
+      counter.#inFlight.set(file, inFlight);
+      counter.mostInFlight = Math.max(counter.mostInFlight, inFlight);
       try {
         await run();
       } finally {
-        counter.inFlight--;
+        counter.#inFlight.set(file, counter.#inFlight.get(file)! - 1);
       }
     };
     // A write through an O_DSYNC handle is a flush too (open_datasync).
     const wrap = (handle: FileHandle, dsync: boolean): FileHandle => ({
       path: handle.path,
-      writev: (buffers, position) => (dsync ? flush(() => handle.writev(buffers, position)) : handle.writev(buffers, position)),
+      writev: (buffers, position) => (dsync ? flush(handle, () => handle.writev(buffers, position)) : handle.writev(buffers, position)),
       read: (buffer, position) => handle.read(buffer, position),
       sync: () => handle.sync(),
       truncate: (length) => handle.truncate(length),
       sizeBytes: () => handle.sizeBytes(),
       close: () => handle.close(),
-      datasync: () => flush(() => handle.datasync()),
+      datasync: () => flush(handle, () => handle.datasync()),
     });
     this.io = {
       open: async (path, mode) => {
