@@ -197,9 +197,7 @@ export class Retention {
       }
       const target = planRetention(facts, policy, Date.now());
       if (target !== null && target > this.#firstOffset) {
-        const before = this.#firstOffset;
-        const result = await this.#config.raise(target);
-        this.noteRaise(result, before);
+        await this.#config.raise(target); // counted by the log's raise path (noteRaise)
         for (const segment of facts) if (segment.baseOffset < target) this.#appendTimes.delete(segment.baseOffset);
       }
       await this.measure();
