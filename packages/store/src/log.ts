@@ -519,6 +519,7 @@ async function openParts(options: ResolvedOptions, shared: SharedParts | null): 
         recovered.tailPositionBytes,
         recovered.tailIndex,
         recovered.tailLastBatchPositionBytes,
+        recovered.tailFormatVersion,
       );
     }
     // Only now is everything up to nextOffset durable (resume rewrote the last batch), so only
