@@ -17,6 +17,7 @@ import { dropSegmentsBelow } from './segment-dropper.js';
 import { raiseLowWater } from './low-water.js';
 import type { TruncateBeforeResult } from './low-water.js';
 import { Retention } from './retention.js';
+import { segmentLastAppendMs } from './segment-age.js';
 import type { LostRecords } from './head-check.js';
 import { HeadCheckpoint, readHead } from './head-checkpoint.js';
 import type { FoundHead } from './head-checkpoint.js';
@@ -110,7 +111,7 @@ export class Log {
         dir: parts.options.dir,
         policy: parts.options.retention,
         raise: (offset) => this.#raise(offset, false),
-        lastAppendMs: () => Promise.resolve(undefined),
+        lastAppendMs: (segment) => segmentLastAppendMs(parts.options.io, parts.options.dir, segment),
       },
       parts.firstOffset,
     );

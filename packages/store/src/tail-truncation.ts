@@ -70,7 +70,15 @@ async function readHeader(handle: FileHandle, path: string): Promise<SegmentHead
 
 /** Where the chain of `file` meets `offset`: a batch starting at or holding it, or the chain's end. */
 type Meeting =
-  | { readonly kind: 'batch'; readonly positionBytes: number; readonly firstOffset: number; readonly payloads: Uint8Array[] }
+  | {
+      readonly kind: 'batch';
+      readonly positionBytes: number;
+      readonly firstOffset: number;
+      readonly payloads: Uint8Array[];
+      /** The batch's stamp (v2), carried over to the batch of kept records; undefined in v1. */
+      readonly ackedOffset: number | undefined;
+      readonly appendTimeMs: number | undefined;
+    }
   | { readonly kind: 'end'; readonly positionBytes: number; readonly endOffset: number };
 
 async function meet(file: ChainFile, path: string, baseOffset: number, offset: number): Promise<Meeting> {
@@ -92,7 +100,8 @@ async function meet(file: ChainFile, path: string, baseOffset: number, offset: n
       const probeBytes = readLimits.batchProbeBytes;
       const bytes = await readBatchBytes(file.source, position, probeBytes, expected, () => file.sizeBytes);
       const payloads = batchPayloads(bytes, 0, step.header).slice(0, offset - expected);
-      return { kind: 'batch', positionBytes: position, firstOffset: expected, payloads };
+      const { ackedOffset, appendTimeMs } = step.header;
+      return { kind: 'batch', positionBytes: position, firstOffset: expected, payloads, ackedOffset, appendTimeMs };
     }
     expected += step.header.recordCount;
     position += step.spanBytes;
@@ -117,15 +126,18 @@ async function writeKept(
   io: FileIO,
   dir: string,
   header: SegmentHeader,
-  kept: { readonly firstOffset: number; readonly payloads: Uint8Array[] },
+  kept: Extract<Meeting, { kind: 'batch' }>,
   fileMode: number,
 ): Promise<void> {
   const tmp = join(dir, TRUNCATE_TMP_NAME);
   const { blockBytes, logId } = header;
   const { firstOffset, payloads } = kept;
+  // A v1 batch has no stamp: the kept batch (v2) says everything before it was acknowledged and
+  // takes the time of the truncation as its append time.
+  const stamp = { ackedOffset: kept.ackedOffset ?? firstOffset, appendTimeMs: kept.appendTimeMs ?? Date.now() };
   const bytes = [
     encodeSegmentHeader({ blockBytes, baseOffset: firstOffset, logId }),
-    encodeBatch(logId, firstOffset, payloads, blockBytes),
+    encodeBatch(logId, firstOffset, payloads, blockBytes, stamp),
   ];
   const handle = await wrapIo('open', tmp, () => io.open(tmp, 'truncate', { fileMode }));
   try {

@@ -4,11 +4,11 @@
  * from the file's mtime for segments without append times, and bad `retention` options.
  */
 import test from 'ava';
-import { utimesSync } from 'node:fs';
+import { cpSync, utimesSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseSegmentFileName } from '@seglog/format';
-import { SimFileIO } from '@seglog/testkit';
+import { SimFileIO, V1_LOG_FIXTURE } from '@seglog/testkit';
 import { ErrorCodes, isSeglogError } from '@seglog/types';
 import { openLog, planRetention, setRetentionHold, type Log, type SegmentFacts } from '../src/index.js';
 import { tempDir } from './helpers/temp-log.js';
@@ -97,22 +97,24 @@ test('the background pass runs every intervalMs and stops at close', async (t) =
   const passes = log.metrics().retention.passes;
   await new Promise((resolve) => setTimeout(resolve, 50));
   t.is(log.metrics().retention.passes, passes, 'no pass after close');
-  t.is((await bases(io, '/bg')).length, 1, 'maxBytes 0 keeps only the last segment');
+  t.is((await bases(io, '/bg')).length, 1, `maxBytes 0 keeps only the last segment (${JSON.stringify(log.metrics().retention)})`);
 });
 
-test('maxAgeMs drops sealed segments by their last write time when the batches carry none (mtime)', async (t) => {
+test('maxAgeMs ages v1 segments (no append times) by their mtime, and v2 segments by their batches', async (t) => {
   const { dir, cleanup } = tempDir();
   t.teardown(cleanup);
+  cpSync(V1_LOG_FIXTURE.dir, dir, { recursive: true });
+  // The fixture's v1 segments were last written two hours ago; the log then goes on in v2.
+  const old = (Date.now() - 7_200_000) / 1000;
+  for (const base of V1_LOG_FIXTURE.segmentBases) utimesSync(join(dir, `${String(base).padStart(20, '0')}.seg`), old, old);
   const retention = { maxAgeMs: 3_600_000, intervalMs: 86_400_000 };
-  const log = await openLog({ dir, blockBytes: 512, segmentBytes: 4096, retention });
+  const log = await openLog({ dir, blockBytes: 512, segmentBytes: 8192, retention });
   await fill(log, 40);
   const all = await bases({ readdir: (d) => readdir(d) }, dir);
-  t.true(all.length > 4);
-  // The three oldest segments were last written two hours ago.
-  const old = (Date.now() - 7_200_000) / 1000;
-  for (const base of all.slice(0, 3)) utimesSync(join(dir, `${String(base).padStart(20, '0')}.seg`), old, old);
+  t.true(all.length > V1_LOG_FIXTURE.segmentBases.length + 1, 'v2 segments follow the v1 ones');
   await log.applyRetention();
-  t.is(log.firstOffset, all[3]!);
+  // The last v1 segment was the one the writer resumed: written (and stamped) now, so it stays.
+  t.is(log.firstOffset, V1_LOG_FIXTURE.segmentBases[3], 'the old v1 segments went, no newer one');
   t.is(log.metrics().retention.segmentsDropped, 3);
   await log.close();
 });
