@@ -72,10 +72,16 @@ export function openReader(options: ReaderOptions): Promise<Reader> {
 }
 
 export class Reader {
-  readonly #catalog: SegmentCatalog;
-  readonly #handles: HandlePool;
-  readonly #batches: BatchReader;
-  readonly #walker: LogWalker;
+  // Rebuilt when the writer reused offsets (a new truncateEpoch): cached batches, indexes and open
+  // files may describe bytes a truncation cut or replaced.
+  #catalog: SegmentCatalog;
+  #handles: HandlePool;
+  #batches: BatchReader;
+  #walker: LogWalker;
+  readonly #cacheBatches: number;
+  readonly #cacheHandles: number;
+  /** The truncateEpoch the caches belong to. */
+  #cachesEpoch: number | undefined;
   readonly #end: VisibleEnd;
   readonly #io: FileIO;
   readonly #dir: string;
@@ -93,6 +99,45 @@ export class Reader {
     this.#io = options.io;
     this.#dir = options.dir;
     this.#durable = options.durable;
+    this.#cacheBatches = options.cacheBatches;
+    this.#cacheHandles = options.cacheHandles;
+  }
+
+  /**
+   * Learns the visible end anew (`VisibleEnd.refresh`); when the writer reused offsets since the
+   * caches were filled, drops them all (files, batches, indexes, the segment list) first.
+   */
+  async #learnEnd(): Promise<number | undefined> {
+    const visible = await this.#end.refresh();
+    const epoch = this.#end.epoch;
+    if (this.#cachesEpoch === undefined) this.#cachesEpoch = epoch;
+    else if (epoch !== this.#cachesEpoch) {
+      this.#cachesEpoch = epoch;
+      const handles = this.#handles;
+      this.#handles = new HandlePool(this.#io, this.#cacheHandles);
+      this.#catalog = new SegmentCatalog(this.#io, this.#dir, this.#handles);
+      this.#batches = new BatchReader(this.#handles, this.#cacheBatches);
+      this.#walker = new LogWalker(this.#io, this.#catalog, this.#batches, this.#end);
+      await handles.close();
+      await this.#catalog.refresh();
+    }
+    return visible;
+  }
+
+  /**
+   * After the end was learned: SEGLOG_TRUNCATED when an iteration that returned [from, offset)
+   * saw the epoch move past `seenEpoch` and returned records the truncation took back. Records
+   * from `truncatedAt` on were taken back; an epoch that moved by more than one (or an unknown
+   * `truncatedAt`) says nothing about where, so any record returned counts.
+   */
+  #checkReuse(from: number, offset: number, seenEpoch: number | undefined): void {
+    const epoch = this.#end.epoch;
+    if (seenEpoch === undefined || epoch === undefined || epoch === seenEpoch) return;
+    const at = this.#end.truncatedAt;
+    const known = epoch - seenEpoch === 1 && at > 0;
+    const end = Math.min(known ? at : Number.POSITIVE_INFINITY, this.#end.known ?? Number.POSITIVE_INFINITY);
+    const tookBack = offset > from && (!known || offset > at);
+    if (tookBack) throw SeglogError.truncated(offset, Number.isFinite(end) ? end : from);
   }
 
   /** The same as `openReader`. */
@@ -112,7 +157,7 @@ export class Reader {
     checkOffset('get offset', offset);
     this.#assertOpen();
     let visible = this.#end.known;
-    if (visible === undefined || offset >= visible) visible = await this.#end.refresh();
+    if (visible === undefined || offset >= visible) visible = await this.#learnEnd();
     if (offset < this.#end.retainedFrom) throw SeglogError.behindRetention(offset, this.#end.retainedFrom);
     const first = await this.#first();
     if (offset < first || (visible !== undefined && offset >= visible)) throw await this.#outOfRange(offset);
@@ -148,7 +193,7 @@ export class Reader {
   /** The offset of the oldest record in the log (0 for a log with no segment yet). */
   async firstOffset(): Promise<number> {
     this.#assertOpen();
-    await this.#end.refresh();
+    await this.#learnEnd();
     return this.#first();
   }
 
@@ -178,13 +223,13 @@ export class Reader {
         const found = await walk(offset);
         // Below the first segment: dropped by retention (if the mark says so), or never in the log.
         if (found.kind === 'end' && found.endOffset > offset && attempt === 0) {
-          await this.#end.refresh();
+          await this.#learnEnd();
           if (offset < this.#end.retainedFrom) continue;
         }
         return { offset, found };
       } catch (error) {
         if (attempt > 0) throw error;
-        await this.#end.refresh();
+        await this.#learnEnd();
         await this.#catalog.refresh();
         if (offset >= this.#end.retainedFrom) throw error;
       }
@@ -194,7 +239,7 @@ export class Reader {
   /** One past the last visible record. */
   async endOffset(): Promise<number> {
     this.#assertOpen();
-    const visible = await this.#end.refresh();
+    const visible = await this.#learnEnd();
     return clamp(await this.#walker.end(), visible);
   }
 
@@ -220,7 +265,8 @@ export class Reader {
   ): AsyncGenerator<LogRecord> {
     signal?.throwIfAborted();
     this.#assertOpen();
-    let visible = await this.#end.refresh();
+    let visible = await this.#learnEnd();
+    let seenEpoch = this.#end.epoch;
     let { offset, found } = await this.#locate(from, policy, (at) => this.#walker.find(at));
     const first = await this.#first();
     if (offset < first) throw await this.#outOfRange(offset);
@@ -228,7 +274,9 @@ export class Reader {
     let wakeUps: WakeUps | null = null;
     try {
       for (;;) {
-        while (offset < clamp(to ?? Number.POSITIVE_INFINITY, visible) && found.kind === 'batch') {
+        // A reuse of offsets learned meanwhile (by this iteration or another one of this reader, or
+        // at once from the writer's Log) stops the walk: the caches behind `found` are stale.
+        while (offset < clamp(to ?? Number.POSITIVE_INFINITY, visible) && found.kind === 'batch' && this.#end.epoch === seenEpoch) {
           if (follow && this.#closed) return; // close() ends a follow; a bounded read rejects SEGLOG_CLOSED
           const { position, batch } = found.cursor;
           if (offset >= position.expectedOffset + batch.header.recordCount) {
@@ -245,7 +293,16 @@ export class Reader {
         }
         if (to !== undefined && offset >= to) return;
         // At the end as last learned: more may have become durable since.
-        const learned = await this.#end.refresh();
+        const learned = await this.#learnEnd();
+        if (this.#end.epoch !== seenEpoch) {
+          // The writer reused offsets: fail if this read returned any it took back, else go on
+          // from the same position in the rebuilt caches.
+          this.#checkReuse(from, offset, seenEpoch);
+          seenEpoch = this.#end.epoch;
+          visible = learned;
+          ({ offset, found } = await this.#locate(offset, policy, (at) => this.#walker.find(at)));
+          continue;
+        }
         const moved = learned !== visible;
         visible = learned;
         if (moved && found.kind === 'batch') continue;
