@@ -27,7 +27,8 @@ import { ErrorCodes, readLimits, SeglogError, type DurableSource, type FileIO, t
 import { BatchReader } from './batch-cache.js';
 import { HandlePool } from './handle-pool.js';
 import { LogWalker, type Found } from './log-walker.js';
-import { SegmentCatalog } from './segment-catalog.js';
+import { SegmentCatalog, type SegmentInfo } from './segment-catalog.js';
+import { findOffsetForTime } from './time-search.js';
 import { HeadVisibleEnd, LogVisibleEnd, type VisibleEnd } from './visible-end.js';
 import { WakeUps } from './wake-ups.js';
 
@@ -188,6 +189,28 @@ export class Reader {
     if (range.onBehind !== undefined && range.onBehind !== 'error' && range.onBehind !== 'skip') throw badArgument('read range onBehind', `must be 'error' or 'skip', got ${describe(range.onBehind)}`);
     if (range.onGap !== undefined && typeof range.onGap !== 'function') throw badArgument('read range onGap', `must be a function, got ${describe(range.onGap)}`);
     return this.#iterate(range.from, range.to, range.follow === true && range.to === undefined, range.signal, range);
+  }
+
+  /**
+   * The first offset appended at or after wall-clock time `ms` (ms since the epoch) that is
+   * readable now (at or above the first offset, below the visible end), or undefined when none is.
+   * A binary search over the batches' append times (time-search.ts), not a scan: O(log segments +
+   * log index entries) batch reads and a walk of at most one index interval. Records in format v1
+   * segments have no time and are never the answer.
+   */
+  async offsetForTime(ms: number): Promise<number | undefined> {
+    if (typeof ms !== 'number' || Number.isNaN(ms)) throw badArgument('offsetForTime ms', `must be a number, got ${describe(ms)}`);
+    this.#assertOpen();
+    const visible = await this.#learnEnd();
+    await this.#catalog.refresh();
+    const segments: SegmentInfo[] = [];
+    for (let segment = this.#catalog.first; segment !== undefined; segment = this.#catalog.after(segment)) {
+      segments.push(segment);
+    }
+    const found = await findOffsetForTime(this.#io, segments, ms);
+    if (found === null) return undefined;
+    const answer = Math.max(found, await this.#first());
+    return visible !== undefined && answer >= visible ? undefined : answer;
   }
 
   /** The offset of the oldest record in the log (0 for a log with no segment yet). */
