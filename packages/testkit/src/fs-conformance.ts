@@ -166,7 +166,8 @@ const cases: Record<string, Case> = {
     t.is(await io.stat(`${dir}/missing`), null);
     await writeFile(io, `${dir}/a`, 'abcde');
     const file = await io.stat(`${dir}/a`);
-    t.deepEqual({ ...file, modifiedMs: undefined }, { isFile: true, isDirectory: false, sizeBytes: 5, modifiedMs: undefined });
+    const expected = { isFile: true, isDirectory: false, sizeBytes: 5, modifiedMs: undefined };
+    t.deepEqual({ ...file, modifiedMs: undefined }, expected);
     // modifiedMs is optional (retention's age for v1 segments); when given, it is the wall clock of the write.
     if (file?.modifiedMs !== undefined) t.true(Math.abs(file.modifiedMs - Date.now()) < 60_000, `mtime ${file.modifiedMs}`);
     const stat = await io.stat(dir);
