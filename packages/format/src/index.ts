@@ -20,3 +20,4 @@ export * from './segment-header.js';
 export * from './segment-name.js';
 export * from './segment-trailer.js';
 export * from './head-record.js';
+export * from './hold-record.js';

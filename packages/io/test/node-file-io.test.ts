@@ -160,7 +160,8 @@ test('stat tells files from directories and resolves null when nothing is there'
   const dir = tempDir(t);
   const file = path.join(dir, 's.seg');
   fs.writeFileSync(file, Buffer.alloc(123));
-  t.deepEqual(await io.stat(file), { isFile: true, isDirectory: false, sizeBytes: 123 });
+  const stat = await io.stat(file);
+  t.deepEqual(stat, { isFile: true, isDirectory: false, sizeBytes: 123, modifiedMs: fs.statSync(file).mtimeMs });
   const dirStat = await io.stat(dir);
   t.true(dirStat?.isDirectory === true && dirStat.isFile === false);
   t.is(await io.stat(path.join(dir, 'nothing')), null);

@@ -151,6 +151,20 @@ export const limits = {
   // ---- Directory lock ----
   /** Each attempt publishes, meets a live holder, or clears one stale file; racing openers bound it. */
   lockAttemptsMax: 5,
+
+  // ---- Retention and holds (issue 12) ----
+  /** Default `retention.intervalMs`: how often the background pass looks for segments to drop. */
+  retentionIntervalMsDefault: 60_000,
+  /** Smallest `retention.intervalMs`: a pass lists the directory and stats files, so not a busy loop. */
+  retentionIntervalMsMin: 10,
+  /** Largest `retention.intervalMs` (one day). */
+  retentionIntervalMsMax: 86_400_000,
+  /**
+   * How long `setRetentionHold` waits for a writer's drop intent (HEAD `pendingTruncation`) above
+   * its offset to be committed. A live writer commits within one HEAD flush; an intent older than
+   * this was left by a writer that died, and the next open clears it without dropping.
+   */
+  holdIntentWaitMs: 5_000,
 } as const;
 
 assert(limits.blockBytesMin <= limits.blockBytesDefault && limits.blockBytesDefault <= limits.blockBytesMax, 'default block in range');
@@ -219,9 +233,14 @@ export const readLimits = {
   recoveryIndexTriesMax: 8,
   /**
    * Reads of HEAD in a row that find no valid slot before a reader gives up (SEGLOG_CORRUPT). A
-   * slot being rewritten fails its CRC but the other slot stays valid, so one retry covers a race.
+   * slot being rewritten fails its CRC but the other slot stays valid, so a read sees no valid slot
+   * only when it copied the two slots across a HEAD flush (the writer moved on to the other slot
+   * meanwhile): its thread was descheduled mid-copy on a loaded machine. Retries back off
+   * (`headReadRetryMs`, doubling) so they do not meet the same burst of writes.
    */
-  headReadAttempts: 3,
+  headReadAttempts: 6,
+  /** The first wait before a HEAD read is retried; doubles each time (1, 2, 4, 8, 16 ms). */
+  headReadRetryMs: 1,
   /**
    * A follower's safety-net poll of the durable end when no wake-up came: starts at this delay,
    * doubles up to `followPollMaxMs`, and starts over whenever the end moved. Wake-ups (the log's
