@@ -16,8 +16,16 @@ import { verify } from './commands/verify.js';
 import { dump } from './commands/dump.js';
 import { repair } from './commands/repair.js';
 import { rebuildIndex } from './commands/index-rebuild.js';
+import { tail, TAIL_LAST_DEFAULT } from './commands/tail.js';
+import { PAYLOAD_FORMATS } from './record-output.js';
+import type { PayloadFormat } from './record-output.js';
 
 type Action = (ctx: Context) => Promise<number>;
+
+interface RunHow {
+  /** SIGINT is the normal way to stop this command (`tail -f`): exit 0, not 32. */
+  readonly sigintEnds?: boolean;
+}
 
 const EXIT_HELP = `
 Exit codes add up, as fsck's do:
@@ -30,8 +38,8 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   const onSigint = (): void => controller.abort();
   process.on('SIGINT', onSigint);
   let exitCode = Exit.clean as number;
-  const run = async (flags: FormatFlags, action: Action): Promise<void> => {
-    exitCode = await runAction(flags, controller.signal, action);
+  const run = async (flags: FormatFlags, action: Action, how: RunHow = {}): Promise<void> => {
+    exitCode = await runAction(flags, controller.signal, action, how);
   };
   const program = buildProgram(run);
   try {
@@ -45,7 +53,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   return exitCode;
 }
 
-async function runAction(flags: FormatFlags, signal: AbortSignal, action: Action): Promise<number> {
+async function runAction(flags: FormatFlags, signal: AbortSignal, action: Action, how: RunHow): Promise<number> {
   let out: Output;
   try {
     out = new Output(formatOf(flags));
@@ -56,7 +64,7 @@ async function runAction(flags: FormatFlags, signal: AbortSignal, action: Action
   }
   try {
     const code = await action({ out, signal });
-    return signal.aborted ? code | Exit.cancelled : code;
+    return signal.aborted && how.sigintEnds !== true ? code | Exit.cancelled : code;
   } catch (error) {
     const failure = classify(error);
     const exitCode = signal.aborted ? failure.exitCode | Exit.cancelled : failure.exitCode;
@@ -74,9 +82,9 @@ function withFormat(command: Command, ndjson: boolean): Command {
   return command;
 }
 
-function buildProgram(run: (flags: FormatFlags, action: Action) => Promise<void>): Command {
+function buildProgram(run: (flags: FormatFlags, action: Action, how?: RunHow) => Promise<void>): Command {
   const program = new Command('seglog')
-    .description('Inspect, verify, dump and repair a seglog directory.\nRead commands take no lock and read only what is durable (HEAD); they are safe beside a running writer.')
+    .description('Inspect, verify, dump, follow and repair a seglog directory.\nRead commands take no lock and read only what is durable (HEAD); they are safe beside a running writer.')
     .version('0.1.0')
     .exitOverride()
     .showHelpAfterError()
@@ -86,6 +94,7 @@ Examples:
   $ seglog stat /var/lib/app/log
   $ seglog verify /var/lib/app/log --json
   $ seglog dump /var/lib/app/log --last 10 --payload json
+  $ seglog tail -f /var/lib/app/log --ndjson
   $ seglog repair /var/lib/app/log            # prints the plan, changes nothing
 ${EXIT_HELP}`);
 
@@ -115,10 +124,10 @@ ${EXIT_HELP}`);
     .option('--to <offset>', 'one past the last offset')
     .option('--count <n>', 'at most this many records')
     .option('--last <n>', 'the last n records')
-    .addOption(new Option('--payload <how>', 'how to print payloads').choices(['utf8', 'hex', 'base64', 'json', 'none']).default('utf8'))
+    .addOption(payloadOption())
     .option('--raw', 'the framing view: one line per batch with its position and checksums')
     .addHelpText('after', '\nExamples:\n  $ seglog dump ./data/log --from 100 --count 5\n  $ seglog dump ./data/log --last 1 --payload json --ndjson\n  $ seglog dump ./data/log/00000000000000000000.seg --raw\n  $ seglog dump ./data/log | head -1        # ends quietly')
-    .action((target: string, flags: FormatFlags & { from?: string; to?: string; count?: string; last?: string; payload: 'utf8' | 'hex' | 'base64' | 'json' | 'none'; raw?: boolean }) =>
+    .action((target: string, flags: FormatFlags & { from?: string; to?: string; count?: string; last?: string; payload: PayloadFormat; raw?: boolean }) =>
       run(flags, (ctx) =>
         dump(ctx, target, {
           from: parseCount('--from', flags.from),
@@ -128,6 +137,31 @@ ${EXIT_HELP}`);
           payload: flags.payload,
           raw: flags.raw === true,
         }),
+      ),
+    );
+
+  // A follow never ends, so one JSON document cannot hold it: --ndjson only.
+  program.command('tail').argument('<dir>', 'log directory')
+    .option('--ndjson', 'one JSON object per record on stdout')
+    .description('the last records (default 10), and with -f every record as it becomes durable, until Ctrl-C')
+    .option('-f, --follow', 'keep printing records as the writer acknowledges them (SIGINT ends it: exit 0)')
+    .option('--from <offset>', 'start at this offset instead of the last records')
+    .option('--last <n>', `start with the last n records (default ${TAIL_LAST_DEFAULT})`)
+    .addOption(payloadOption())
+    .addHelpText('after', [
+      '\nExamples:',
+      '  $ seglog tail ./data/log',
+      '  $ seglog tail -f ./data/log --payload json',
+      '  $ seglog tail -f ./data/log --from 0 --ndjson | jq .payload',
+    ].join('\n'))
+    .action((dir: string, flags: FormatFlags & { follow?: boolean; from?: string; last?: string; payload: PayloadFormat }) =>
+      run(flags, (ctx) =>
+        tail(ctx, dir, {
+          follow: flags.follow === true,
+          from: parseCount('--from', flags.from),
+          last: parseCount('--last', flags.last),
+          payload: flags.payload,
+        }), { sigintEnds: true },
       ),
     );
 
@@ -150,6 +184,10 @@ ${EXIT_HELP}`);
       run(flags, (ctx) => rebuildIndex(ctx, dir, { intervalBytes: flags.intervalBytes === undefined ? undefined : positive('--interval-bytes', flags.intervalBytes) })),
     );
   return program;
+}
+
+function payloadOption(): Option {
+  return new Option('--payload <how>', 'how to print payloads').choices(PAYLOAD_FORMATS).default('utf8');
 }
 
 function positive(flag: string, value: string): number {
