@@ -22,6 +22,10 @@ import type { PayloadFormat } from './record-output.js';
 
 type Action = (ctx: Context) => Promise<number>;
 
+type RangeFlags = FormatFlags & { from?: string; to?: string; count?: string; last?: string; payload: PayloadFormat };
+type DumpCommandFlags = RangeFlags & { raw?: boolean };
+type TailCommandFlags = RangeFlags & { follow?: boolean };
+
 interface RunHow {
   /** SIGINT is the normal way to stop this command (`tail -f`): exit 0, not 32. */
   readonly sigintEnds?: boolean;
@@ -127,7 +131,7 @@ ${EXIT_HELP}`);
     .addOption(payloadOption())
     .option('--raw', 'the framing view: one line per batch with its position and checksums')
     .addHelpText('after', '\nExamples:\n  $ seglog dump ./data/log --from 100 --count 5\n  $ seglog dump ./data/log --last 1 --payload json --ndjson\n  $ seglog dump ./data/log/00000000000000000000.seg --raw\n  $ seglog dump ./data/log | head -1        # ends quietly')
-    .action((target: string, flags: FormatFlags & { from?: string; to?: string; count?: string; last?: string; payload: PayloadFormat; raw?: boolean }) =>
+    .action((target: string, flags: DumpCommandFlags) =>
       run(flags, (ctx) =>
         dump(ctx, target, {
           from: parseCount('--from', flags.from),
@@ -154,7 +158,7 @@ ${EXIT_HELP}`);
       '  $ seglog tail -f ./data/log --payload json',
       '  $ seglog tail -f ./data/log --from 0 --ndjson | jq .payload',
     ].join('\n'))
-    .action((dir: string, flags: FormatFlags & { follow?: boolean; from?: string; last?: string; payload: PayloadFormat }) =>
+    .action((dir: string, flags: TailCommandFlags) =>
       run(flags, (ctx) =>
         tail(ctx, dir, {
           follow: flags.follow === true,
