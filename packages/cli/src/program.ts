@@ -17,6 +17,7 @@ import { dump } from './commands/dump.js';
 import { repair } from './commands/repair.js';
 import { rebuildIndex } from './commands/index-rebuild.js';
 import { tail, TAIL_LAST_DEFAULT } from './commands/tail.js';
+import { bench } from './commands/bench.js';
 import { PAYLOAD_FORMATS } from './record-output.js';
 import type { PayloadFormat } from './record-output.js';
 
@@ -25,6 +26,14 @@ type Action = (ctx: Context) => Promise<number>;
 type RangeFlags = FormatFlags & { from?: string; to?: string; count?: string; last?: string; payload: PayloadFormat };
 type DumpCommandFlags = RangeFlags & { raw?: boolean };
 type TailCommandFlags = RangeFlags & { follow?: boolean };
+type BenchCommandFlags = FormatFlags & {
+  probe?: boolean;
+  quick?: boolean;
+  seconds?: string;
+  warmupMs?: string;
+  dir?: string;
+  thresholdUs?: string;
+};
 
 interface RunHow {
   /** SIGINT is the normal way to stop this command (`tail -f`): exit 0, not 32. */
@@ -100,6 +109,7 @@ Examples:
   $ seglog dump /var/lib/app/log --last 10 --payload json
   $ seglog tail -f /var/lib/app/log --ndjson
   $ seglog repair /var/lib/app/log            # prints the plan, changes nothing
+  $ seglog bench --probe --dir /var/lib/app   # is this disk fast enough for a log?
 ${EXIT_HELP}`);
 
   withFormat(program.command('stat').argument('<dir>', 'log directory'), false)
@@ -179,6 +189,33 @@ ${EXIT_HELP}`);
       run(flags, (ctx) => repair(ctx, dir, { ...flags, apply: flags.apply === true })),
     );
 
+  withFormat(program.command('bench'), false)
+    .description("group commit against one write + fdatasync per record on temporary logs; --probe: this disk's flush latency")
+    .option('--probe', 'measure the flush latency, print the adaptive commit window for it and PASS/FAIL (exit 2 on FAIL)')
+    .option('--dir <dir>', 'run on the disk behind <dir> (temporary directories inside it; default: the OS temp dir)')
+    .option('--seconds <s>', 'measured seconds per cell (default 3; --quick 1), or of the probe (default 2)')
+    .option('--quick', '1 s per cell and a shorter warm-up')
+    .option('--warmup-ms <ms>', 'warm-up before each measured cell (default 1500; --quick 1000)')
+    .option('--threshold-us <us>', 'with --probe: PASS when the flush p99 is at most this many µs (default 10000)')
+    .addHelpText('after', [
+      '\nExamples:',
+      '  $ seglog bench --quick',
+      '  $ seglog bench --probe --dir /var/lib/app        # the disk the log will live on',
+      '  $ seglog bench --probe --threshold-us 2000 --json',
+    ].join('\n'))
+    .action((flags: BenchCommandFlags) =>
+      run(flags, (ctx) =>
+        bench(ctx, {
+          probe: flags.probe === true,
+          quick: flags.quick === true,
+          seconds: decimal('--seconds', flags.seconds, false),
+          warmupMs: parseCount('--warmup-ms', flags.warmupMs),
+          dir: flags.dir,
+          thresholdMicros: decimal('--threshold-us', flags.thresholdUs, true),
+        }),
+      ),
+    );
+
   const index = program.command('index').description('sparse offset indexes (.idx)');
   withFormat(index.command('rebuild').argument('<dir>', 'log directory'), false)
     .description('rebuild every segment index from its batches (takes the writer lock)')
@@ -192,6 +229,16 @@ ${EXIT_HELP}`);
 
 function payloadOption(): Option {
   return new Option('--payload <how>', 'how to print payloads').choices(PAYLOAD_FORMATS).default('utf8');
+}
+
+/** A decimal number flag: positive, or with `zeroOk` non-negative; a usage error otherwise. */
+function decimal(flag: string, value: string | undefined, zeroOk: boolean): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = /^\d+(\.\d+)?$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isFinite(parsed) || (!zeroOk && parsed === 0)) {
+    throw CliError.usage(`${flag} must be a ${zeroOk ? 'non-negative' : 'positive'} number, got '${value}'`);
+  }
+  return parsed;
 }
 
 function positive(flag: string, value: string): number {
