@@ -3,6 +3,9 @@
  * failure to the exit bits of exit-codes.ts. Commander's own errors (an unknown flag, a missing
  * argument) are usage errors, 16, not commander's default 1. SIGINT aborts the one AbortController
  * every command reads through; a command stopped by it exits 32.
+ *
+ * Each command's module is imported when that command runs, so `verify` never loads the writer
+ * or the reader (and `bench` alone loads the benchmarks): start-up is part of verify's speed.
  */
 import { Command, CommanderError, Option } from 'commander';
 import { classify, CliError } from './cli-error.js';
@@ -10,18 +13,13 @@ import { formatOf, parseCount } from './context.js';
 import type { Context, FormatFlags } from './context.js';
 import { Exit, statusOf } from './exit-codes.js';
 import { JSON_VERSION, Output } from './output.js';
-import { stat } from './commands/stat.js';
-import { segments } from './commands/segments.js';
-import { verify } from './commands/verify.js';
-import { dump } from './commands/dump.js';
-import { repair } from './commands/repair.js';
-import { rebuildIndex } from './commands/index-rebuild.js';
-import { tail, TAIL_LAST_DEFAULT } from './commands/tail.js';
-import { bench } from './commands/bench.js';
 import { PAYLOAD_FORMATS } from './record-output.js';
 import type { PayloadFormat } from './record-output.js';
 
 type Action = (ctx: Context) => Promise<number>;
+
+/** Records `tail` prints before it follows when neither --from nor --last says otherwise, as tail(1). */
+const TAIL_LAST_DEFAULT = 10;
 
 type RangeFlags = FormatFlags & { from?: string; to?: string; count?: string; last?: string; payload: PayloadFormat };
 type DumpCommandFlags = RangeFlags & { raw?: boolean };
@@ -115,12 +113,12 @@ ${EXIT_HELP}`);
   withFormat(program.command('stat').argument('<dir>', 'log directory'), false)
     .description('format, segments and bytes, first/durable/next offsets, HEAD, writer lock, free disk')
     .addHelpText('after', '\nExamples:\n  $ seglog stat ./data/log\n  $ seglog stat ./data/log --json | jq .offsets')
-    .action((dir: string, flags: FormatFlags) => run(flags, (ctx) => stat(ctx, dir)));
+    .action((dir: string, flags: FormatFlags) => run(flags, async (ctx) => (await import('./commands/stat.js')).stat(ctx, dir)));
 
   withFormat(program.command('segments').alias('ls').argument('<dir>', 'log directory'), true)
     .description('one row per segment: base, last offset, records, bytes, state, index')
     .addHelpText('after', '\nExamples:\n  $ seglog segments ./data/log\n  $ seglog segments ./data/log --ndjson')
-    .action((dir: string, flags: FormatFlags) => run(flags, (ctx) => segments(ctx, dir)));
+    .action((dir: string, flags: FormatFlags) => run(flags, async (ctx) => (await import('./commands/segments.js')).segments(ctx, dir)));
 
   withFormat(program.command('verify').argument('<dir>', 'log directory'), false)
     .description('check every checksum, the chain within and between segments, the indexes and HEAD')
@@ -129,7 +127,7 @@ ${EXIT_HELP}`);
     .addOption(new Option('--progress <when>', 'progress bar on stderr').choices(['auto', 'always', 'never']).default('auto'))
     .addHelpText('after', `\nExamples:\n  $ seglog verify ./data/log\n  $ seglog verify ./data/log --quick\n  $ seglog verify ./data/log --json --max-errors 10\n${EXIT_HELP}`)
     .action((dir: string, flags: FormatFlags & { quick?: boolean; maxErrors: string; progress: 'auto' | 'always' | 'never' }) =>
-      run(flags, (ctx) => verify(ctx, dir, { quick: flags.quick === true, maxErrors: positive('--max-errors', flags.maxErrors), progress: flags.progress })),
+      run(flags, async (ctx) => (await import('./commands/verify.js')).verify(ctx, dir, { quick: flags.quick === true, maxErrors: positive('--max-errors', flags.maxErrors), progress: flags.progress })),
     );
 
   withFormat(program.command('dump').argument('<target>', 'log directory, or one segment file (*.seg)'), true)
@@ -142,8 +140,8 @@ ${EXIT_HELP}`);
     .option('--raw', 'the framing view: one line per batch with its position and checksums')
     .addHelpText('after', '\nExamples:\n  $ seglog dump ./data/log --from 100 --count 5\n  $ seglog dump ./data/log --last 1 --payload json --ndjson\n  $ seglog dump ./data/log/00000000000000000000.seg --raw\n  $ seglog dump ./data/log | head -1        # ends quietly')
     .action((target: string, flags: DumpCommandFlags) =>
-      run(flags, (ctx) =>
-        dump(ctx, target, {
+      run(flags, async (ctx) =>
+        (await import('./commands/dump.js')).dump(ctx, target, {
           from: parseCount('--from', flags.from),
           to: parseCount('--to', flags.to),
           count: parseCount('--count', flags.count),
@@ -169,11 +167,11 @@ ${EXIT_HELP}`);
       '  $ seglog tail -f ./data/log --from 0 --ndjson | jq .payload',
     ].join('\n'))
     .action((dir: string, flags: TailCommandFlags) =>
-      run(flags, (ctx) =>
-        tail(ctx, dir, {
+      run(flags, async (ctx) =>
+        (await import('./commands/tail.js')).tail(ctx, dir, {
           follow: flags.follow === true,
           from: parseCount('--from', flags.from),
-          last: parseCount('--last', flags.last),
+          last: parseCount('--last', flags.last) ?? (flags.from === undefined ? TAIL_LAST_DEFAULT : undefined),
           payload: flags.payload,
         }), { sigintEnds: true },
       ),
@@ -186,7 +184,7 @@ ${EXIT_HELP}`);
     .option('--salvage <newdir>', 'copy every valid record into a new log in <newdir> (mid-log damage; never in place)')
     .addHelpText('after', `\nExamples:\n  $ seglog repair ./data/log                       # the plan; changes nothing\n  $ seglog repair ./data/log --apply\n  $ seglog repair ./data/log --salvage ./data/log-salvaged\n${EXIT_HELP}`)
     .action((dir: string, flags: FormatFlags & { apply?: boolean; backupDir?: string; salvage?: string }) =>
-      run(flags, (ctx) => repair(ctx, dir, { ...flags, apply: flags.apply === true })),
+      run(flags, async (ctx) => (await import('./commands/repair.js')).repair(ctx, dir, { ...flags, apply: flags.apply === true })),
     );
 
   withFormat(program.command('bench'), false)
@@ -204,8 +202,8 @@ ${EXIT_HELP}`);
       '  $ seglog bench --probe --threshold-us 2000 --json',
     ].join('\n'))
     .action((flags: BenchCommandFlags) =>
-      run(flags, (ctx) =>
-        bench(ctx, {
+      run(flags, async (ctx) =>
+        (await import('./commands/bench.js')).bench(ctx, {
           probe: flags.probe === true,
           quick: flags.quick === true,
           seconds: decimal('--seconds', flags.seconds, false),
@@ -222,7 +220,7 @@ ${EXIT_HELP}`);
     .option('--interval-bytes <n>', 'one entry per this many segment bytes (the writer\'s indexIntervalBytes)')
     .addHelpText('after', '\nExamples:\n  $ seglog index rebuild ./data/log\n  $ seglog index rebuild ./data/log --json')
     .action((dir: string, flags: FormatFlags & { intervalBytes?: string }) =>
-      run(flags, (ctx) => rebuildIndex(ctx, dir, { intervalBytes: flags.intervalBytes === undefined ? undefined : positive('--interval-bytes', flags.intervalBytes) })),
+      run(flags, async (ctx) => (await import('./commands/index-rebuild.js')).rebuildIndex(ctx, dir, { intervalBytes: flags.intervalBytes === undefined ? undefined : positive('--interval-bytes', flags.intervalBytes) })),
     );
   return program;
 }

@@ -15,12 +15,10 @@ import { readLogDir } from '../log-dir.js';
 import { recordObject, recordText } from '../record-output.js';
 import type { PayloadFormat } from '../record-output.js';
 
-/** Records printed before following when neither --from nor --last says otherwise, as tail(1). */
-export const TAIL_LAST_DEFAULT = 10;
-
 export interface TailFlags {
   readonly follow: boolean;
   readonly from: number | undefined;
+  /** Start with the last this many records (the command line defaults it to 10 without --from). */
   readonly last: number | undefined;
   readonly payload: PayloadFormat;
 }
@@ -32,7 +30,7 @@ export async function tail(ctx: Context, dir: string, flags: TailFlags): Promise
   try {
     const end = await reader.endOffset();
     const first = await reader.firstOffset();
-    const from = flags.from ?? Math.max(first, end - (flags.last ?? TAIL_LAST_DEFAULT));
+    const from = flags.from ?? Math.max(first, end - (flags.last ?? 0));
     const records = reader.read({
       from,
       follow: flags.follow,
