@@ -187,6 +187,21 @@ ${EXIT_HELP}`);
       run(flags, async (ctx) => (await import('./commands/repair.js')).repair(ctx, dir, { ...flags, apply: flags.apply === true })),
     );
 
+  withFormat(program.command('truncate').argument('<dir>', 'log directory'), false)
+    .description('drop every record below an offset (whole segments are deleted); a dry run unless --apply')
+    .requiredOption('--before <offset>', 'the new first offset: records below it are dropped')
+    .option('--apply', 'do it: opens the log as its writer (takes the writer lock), truncates, closes')
+    .addHelpText('after', [
+      '\nExamples:',
+      '  $ seglog truncate ./data/log --before 1000000            # the plan; changes nothing',
+      '  $ seglog truncate ./data/log --before 1000000 --apply',
+    ].join('\n'))
+    .action((dir: string, flags: FormatFlags & { before: string; apply?: boolean }) =>
+      run(flags, async (ctx) =>
+        (await import('./commands/truncate.js')).truncate(ctx, dir, { before: parseCount('--before', flags.before)!, apply: flags.apply === true }),
+      ),
+    );
+
   withFormat(program.command('bench'), false)
     .description("group commit against one write + fdatasync per record on temporary logs; --probe: this disk's flush latency")
     .option('--probe', 'measure the flush latency, print the adaptive commit window for it and PASS/FAIL (exit 2 on FAIL)')

@@ -69,9 +69,9 @@ function rangeOf(flags: DumpFlags, first: number, end: number): Range {
 }
 
 async function dumpDirectory(ctx: Context, dir: string, flags: DumpFlags, printer: RecordPrinter): Promise<number> {
-  const logDir = await readLogDir(dir);
-  const durable = logDir.head === null ? undefined : { durableOffset: logDir.head.durableOffset };
-  const reader = await openReader({ dir, durable });
+  await readLogDir(dir); // SEGLOG_NOT_A_LOG before the reader says something less clear
+  // The reader takes the durable end and the low-water mark from HEAD itself.
+  const reader = await openReader({ dir });
   try {
     const range = rangeOf(flags, await reader.firstOffset(), await reader.endOffset());
     if (range.from >= range.to) return Exit.clean;

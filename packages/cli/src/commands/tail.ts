@@ -36,7 +36,7 @@ export async function tail(ctx: Context, dir: string, flags: TailFlags): Promise
       follow: flags.follow,
       signal: ctx.signal,
       onBehind: 'skip',
-      onGap: (gap) => ctx.out.warn(`offsets ${gap.fromOffset}..${gap.toOffset - 1} were dropped by retention before they were read`),
+      onGap: (gap) => ctx.out.warn(`offsets ${gap.fromOffset}..${gap.toOffset - 1} were dropped (retention or truncate --before) before they were read`),
     });
     for await (const record of records) {
       if (ctx.out.format === 'text') await ctx.out.line(recordText(record.offset, record.payload, flags.payload));
