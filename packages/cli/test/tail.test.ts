@@ -93,3 +93,25 @@ test('tail -f prints records as a live writer acknowledges them, across a roll; 
   t.is(rows[total - 2]!.payload, decoder.decode(payloadOf(total - 1)));
   t.false(hasAnsi(stdout + stderr));
 });
+
+test('tail -f | head -1: the follow ends quietly (exit 0) once stdout has no reader', async (t) => {
+  const dir = await tempDir('follow-epipe');
+  const log = await openLog({ dir });
+  await log.append(payloadOf(0));
+  const child = spawn(process.execPath, [BIN, 'tail', '-f', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  // The reader of stdout takes one line and goes away, as `head -1` does.
+  await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+  child.stdout.destroy();
+  let exited = false;
+  void closed.then(() => (exited = true));
+  for (let i = 1; i < 200 && !exited; i++) {
+    await log.append(payloadOf(i));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await log.close();
+  t.is(await closed, 0, stderr);
+  t.false(/error/i.test(stderr), stderr);
+});
