@@ -11,6 +11,7 @@ import { isSeglogError } from '@seglog/types';
 import { withoutSeparator } from './lib/args.js';
 import { appendCpuCommand } from './commands/append-cpu.js';
 import { cellCommand } from './commands/cell.js';
+import { checksumCostCommand } from './commands/checksum-cost.js';
 import type { Command } from './commands/command.js';
 import { deviceCommand } from './commands/device.js';
 import { followCommand, followReaderCommand } from './commands/follow.js';
@@ -31,6 +32,7 @@ const commands: readonly Command[] = [
   preallocateCommand,
   optionsAbCommand,
   appendCpuCommand,
+  checksumCostCommand,
   followCommand,
   followReaderCommand,
   deviceCommand,

@@ -27,7 +27,7 @@ test('stat --json reports the log as it is on disk', async (t) => {
   let bytes = 0;
   for (const name of names) bytes += (await fs.stat(path.join(dir, name))).size;
   t.is(stat.version, 1);
-  t.is(stat.formatVersion, 1);
+  t.is(stat.formatVersion, 2);
   t.is(stat.segments, names.length);
   t.is(stat.bytes, bytes);
   t.deepEqual(stat.offsets, { first: 0, durable: 400, next: 400 });
@@ -130,7 +130,7 @@ test('dump of one segment file works when the directory is damaged, and says whe
   t.is(whole.code, 4, 'the reader stops at the gap with SEGLOG_CORRUPT');
   t.regex(whole.stderr, /SEGLOG_CORRUPT/);
   const file = path.join(dir, names[0]!);
-  await flipByte(file, 4096 + 40);
+  await flipByte(file, 4096 + 56); // a payload byte of the first batch
   const result = await seglog(['dump', file, '--ndjson', '--payload', 'none']);
   t.is(result.code, 4, 'valid data after damage: a data problem');
   const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { type?: string; offset: number; reason?: string; storedCrc?: string; computedCrc?: string });

@@ -66,7 +66,7 @@ test('a torn tail is a warning: exit 2, with the torn bytes reported', async (t)
 test('a flipped byte mid-log is a data problem: exit 4, naming the segment, offset, position and both CRCs', async (t) => {
   const dir = await makeLog(500);
   const first = (await segmentNames(dir))[0]!;
-  await flipByte(path.join(dir, first), 4096 + 40);
+  await flipByte(path.join(dir, first), 4096 + 56); // a payload byte of the first batch
   const result = await seglog(['verify', dir, '--json']);
   t.is(result.code, 4, result.stderr);
   const parsed = report(result.stdout);

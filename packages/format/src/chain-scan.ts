@@ -8,7 +8,7 @@
  * header object, never per record.
  */
 import { readLimits } from '@seglog/types';
-import { BATCH_HEADER_BYTES } from './batch.js';
+import { BATCH_HEADER_BYTES, BATCH_HEADER_BYTES_MIN, batchBytes } from './batch.js';
 import type { BatchHeader } from './batch.js';
 import { peekBatchHeader, stepBatch } from './batch-decode.js';
 import type { BatchBreak, BatchStep } from './batch-decode.js';
@@ -99,7 +99,7 @@ export async function findBatchBeyond(
   windowBytes: number = readLimits.scanWindowBytes,
 ): Promise<BatchBeyond | null> {
   const window = new ScanWindow(file.source, file.sizeBytes, windowBytes);
-  for (let position = fromBytes; position + BATCH_HEADER_BYTES <= file.sizeBytes; position += file.blockBytes) {
+  for (let position = fromBytes; position + BATCH_HEADER_BYTES_MIN <= file.sizeBytes; position += file.blockBytes) {
     const step = await stepAt(window, file, position, null);
     if (step.kind === 'batch' && step.header.firstOffset >= minOffset) return { positionBytes: position, header: step.header };
   }
@@ -133,7 +133,7 @@ export async function readBatchBytes(
   const bytes = await readAt(source, positionBytes, probeBytes);
   const header = peekBatchHeader(bytes, 0);
   if (header === null || (expectedOffset !== null && header.firstOffset !== expectedOffset)) return bytes;
-  const neededBytes = BATCH_HEADER_BYTES + header.bodyBytes;
+  const neededBytes = batchBytes(header);
   if (neededBytes <= bytes.length || bytes.length < probeBytes) return bytes;
   if (positionBytes + neededBytes > (await sizeBytes())) return bytes;
   return readAt(source, positionBytes, neededBytes);

@@ -7,6 +7,9 @@
  */
 export * from './align.js';
 export * from './batch.js';
+export * from './batch-chunks.js';
+export * from './batch-partial.js';
+export * from './batch-v1.js';
 export * from './batch-decode.js';
 export * from './byte-source.js';
 export { equalBytes } from './bytes.js';

@@ -6,7 +6,10 @@ import { isPowerOfTwo } from './align.js';
 import { equalBytes, readU64, view, writeU64 } from './bytes.js';
 import { crc32c } from './crc32c.js';
 
-export const FORMAT_VERSION = 1;
+/** The version new segments are written in: their batches are version 2 (SGB2). */
+export const FORMAT_VERSION = 2;
+/** The oldest version still read: version-1 segments hold SGB1 batches. */
+export const FORMAT_VERSION_MIN = 1;
 export const SEGMENT_HEADER_BYTES = 44;
 export const LOG_ID_BYTES = 16;
 const MAGIC = new TextEncoder().encode('SEGLOGv1');
@@ -18,15 +21,20 @@ export interface SegmentHeader {
   readonly logId: Uint8Array;
 }
 
-/** Encodes a header into a zeroed block of `blockBytes`. */
-export function encodeSegmentHeader(header: Omit<SegmentHeader, 'version'>): Uint8Array {
+/**
+ * Encodes a header into a zeroed block of `blockBytes`, in `FORMAT_VERSION` unless `version` says
+ * otherwise (tests and fixtures build version-1 segments).
+ */
+export function encodeSegmentHeader(header: Omit<SegmentHeader, 'version'> & { readonly version?: number }): Uint8Array {
   assert(isPowerOfTwo(header.blockBytes), 'blockBytes is a power of two');
   assert(header.blockBytes >= limits.blockBytesMin && header.blockBytes <= limits.blockBytesMax, 'blockBytes is one the decoder accepts');
   assert(header.logId.length === LOG_ID_BYTES, 'log id is 16 bytes');
   const block = new Uint8Array(header.blockBytes);
   const dv = view(block);
   block.set(MAGIC, 0);
-  dv.setUint16(8, FORMAT_VERSION, true);
+  const version = header.version ?? FORMAT_VERSION;
+  assert(version >= FORMAT_VERSION_MIN && version <= FORMAT_VERSION, 'a version this code writes');
+  dv.setUint16(8, version, true);
   dv.setUint32(12, header.blockBytes, true);
   writeU64(dv, 16, header.baseOffset);
   block.set(header.logId, 24);
@@ -55,7 +63,7 @@ export function decodeSegmentHeader(bytes: Uint8Array, file: string): SegmentHea
     throw SeglogError.corrupt(`${file}: segment header checksum mismatch`, { file, positionBytes: 0 });
   }
   if (version > FORMAT_VERSION) throw SeglogError.unsupportedFormat(file, version, FORMAT_VERSION);
-  if (version < FORMAT_VERSION) throw SeglogError.corrupt(`${file}: segment header has no valid version (${version})`, { file, positionBytes: 0 });
+  if (version < FORMAT_VERSION_MIN) throw SeglogError.corrupt(`${file}: segment header has no valid version (${version})`, { file, positionBytes: 0 });
   const blockBytes = dv.getUint32(12, true);
   const baseOffset = readU64(dv, 16);
   const blockBytesValid =

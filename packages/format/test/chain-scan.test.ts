@@ -148,7 +148,7 @@ test('each way a chain stops is reported with where and why', async (t) => {
   const preallocated = concatBytes([built.bytes, new Uint8Array(4096)]);
   const cut = built.bytes.subarray(0, built.positions[2]! + BATCH_HEADER_BYTES + 10);
   const flipped = built.bytes.slice();
-  flipped[built.positions[1]! + 40]! ^= 4;
+  flipped[built.positions[1]! + BATCH_HEADER_BYTES + 8]! ^= 4; // a payload byte
   const skipped = concatBytes([built.bytes, encodeBatch(LOG_ID, 9, [patternBytes(5, 1)], 512)]);
   const cases: [string, Uint8Array, BreakReason, number][] = [
     ['preallocated zeros', preallocated, 'zero', 3],

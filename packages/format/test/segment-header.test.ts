@@ -99,28 +99,35 @@ test('every byte of 0..44 XORed with every mask gives exactly the expected code,
 
 test('a flipped version byte that reads as a newer version is SEGLOG_UNSUPPORTED_FORMAT', (t) => {
   const block = goodHeader();
-  block[9] = block[9]! ^ 0x01; // version 1 + 256 = 257
+  block[9] = block[9]! ^ 0x01; // version 2 + 256 = 258
   t.is(decodeError(block)?.code, 'SEGLOG_UNSUPPORTED_FORMAT');
   const other = goodHeader();
-  other[8] = other[8]! ^ 0x02; // version 3
+  other[8] = other[8]! ^ 0x01; // version 3
   t.is(decodeError(other)?.code, 'SEGLOG_UNSUPPORTED_FORMAT');
 });
 
 // Regression for a bug in decodeSegmentHeader: with a bad CRC it reports any version other than
-// 1 as a newer format, so one flipped bit that turns version 1 into 0 tells the operator to
-// upgrade seglog instead of reporting a damaged file. No format version 0 exists.
+// the current one as a newer format, so one flipped bit that turns the version into 0 tells the
+// operator to upgrade seglog instead of reporting a damaged file. No format version 0 exists.
 test('a header whose version reads 0 is SEGLOG_CORRUPT, not a newer format', (t) => {
   const flipped = goodHeader();
-  flipped[8] = flipped[8]! ^ 0x01; // one bit: version 1 -> 0, CRC now wrong
+  flipped[8] = flipped[8]! ^ 0x02; // one bit: version 2 -> 0, CRC now wrong
   t.is(decodeError(flipped)?.code, 'SEGLOG_CORRUPT');
   const resealedZero = goodHeader();
   resealedZero[8] = 0;
   t.is(decodeError(resealed(resealedZero))?.code, 'SEGLOG_CORRUPT');
 });
 
-test('a version 2 header with a valid CRC is SEGLOG_UNSUPPORTED_FORMAT naming the file', (t) => {
+test('a version 1 header still decodes, and says version 1', (t) => {
+  const block = encodeSegmentHeader({ blockBytes: 4096, baseOffset: 4096, logId: LOG_ID, version: 1 });
+  const header = decodeSegmentHeader(block, FILE);
+  t.is(header.version, 1);
+  t.is(header.baseOffset, 4096);
+});
+
+test('a version 3 header with a valid CRC is SEGLOG_UNSUPPORTED_FORMAT naming the file', (t) => {
   const block = goodHeader();
-  new DataView(block.buffer).setUint16(8, 2, true);
+  new DataView(block.buffer).setUint16(8, 3, true);
   const error = decodeError(resealed(block));
   t.is(error?.code, 'SEGLOG_UNSUPPORTED_FORMAT');
   t.is(error?.file, FILE);

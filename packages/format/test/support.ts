@@ -4,6 +4,7 @@
  * take their seed from SEGLOG_SEED so any failure fast-check reports can be replayed exactly.
  */
 import type { Parameters } from 'fast-check';
+import { crc32cPortable } from '../src/index.js';
 
 /** Hex of `bytes`; views and copies of the same bytes give the same string. */
 export function hex(bytes: Uint8Array): string {
@@ -66,4 +67,29 @@ export function propertyParams<Ts>(numRuns: number): Parameters<Ts> {
   const seedText = process.env['SEGLOG_SEED'];
   if (seedText === undefined || seedText === '') return { numRuns };
   return { numRuns, seed: Number(seedText) };
+}
+
+/**
+ * True when the batch at the start of `bytes` passes its CRC checks, recomputed here with the
+ * portable CRC-32C and the layout of docs/format.md (not the decoder's code): v1, the one CRC over
+ * log id, header and body; v2, the header CRC over log id, header and table, then every chunk's.
+ */
+export function independentlyValid(logId: Uint8Array, bytes: Uint8Array): boolean {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const magic = String.fromCharCode(...bytes.subarray(0, 4));
+  const bodyBytes = dv.getUint32(20, true);
+  if (magic === 'SGB1') return crc32cPortable(bytes.subarray(8, 32 + bodyBytes), crc32cPortable(logId)) === dv.getUint32(4, true);
+  if (magic !== 'SGB2') return false;
+  const chunkCount = dv.getUint32(40, true);
+  const tableAt = 48 + bodyBytes - 12 * chunkCount;
+  const table = bytes.subarray(tableAt, 48 + bodyBytes);
+  const headerCrc = crc32cPortable(table, crc32cPortable(bytes.subarray(8, 48), crc32cPortable(logId)));
+  if (headerCrc !== dv.getUint32(4, true)) return false;
+  let from = 48;
+  for (let i = 0; i < chunkCount; i++) {
+    const to = 48 + dv.getUint32(tableAt + 12 * i + 4, true);
+    if (crc32cPortable(bytes.subarray(from, to)) !== dv.getUint32(tableAt + 12 * i + 8, true)) return false;
+    from = to;
+  }
+  return true;
 }

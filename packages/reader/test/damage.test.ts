@@ -66,7 +66,7 @@ for (const index of ['every', 'none'] as const) {
     const log = await twoSegments(io, index);
     const [first] = log.segments;
     const bad = first!.batches[3]!;
-    await flipByte(io, first!.path, bad.positionBytes + 40);
+    await flipByte(io, first!.path, bad.positionBytes + 56); // the second word of the first payload
     const reader = await openReader({ dir: log.dir, io });
     if (index === 'none') await corruptError(t, reader.get(30)); // a scan to 30 must cross the damage
     else t.deepEqual(await reader.get(30), log.payloads.get(30)); // a verified index entry skips it

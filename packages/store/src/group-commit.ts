@@ -23,7 +23,7 @@
 import { ErrorCodes, SeglogError, assert, limits } from '@seglog/types';
 import type { Clock } from '@seglog/types';
 import type { BufferPool } from '@seglog/bufpool';
-import { BATCH_HEADER_BYTES, recordFrameBytes } from '@seglog/format';
+import { recordFrameBytes } from '@seglog/format';
 import { publishBatch, publishError } from './diagnostics.js';
 import { OpenBatch } from './open-batch.js';
 import type { AppendWaiter } from './open-batch.js';
@@ -92,6 +92,7 @@ export class GroupCommit {
   #poisoned: SeglogError | null = null;
   #nextOffset: number;
   #durableOffset: number;
+  #lastAppendTimeMs = 0;
   readonly #idleWaiters: Array<() => void> = [];
 
   constructor(config: GroupCommitConfig, nextOffset: number) {
@@ -288,6 +289,16 @@ export class GroupCommit {
     this.#startWrite();
   }
 
+  /**
+   * The append time stamped into the next batch: wall-clock ms, never below the previous batch's,
+   * so append times rise with offsets within one open even if the system clock steps back.
+   */
+  #appendTimeMs(): number {
+    const wall = this.#config.clock.wallMillis?.() ?? Date.now();
+    this.#lastAppendTimeMs = Math.max(this.#lastAppendTimeMs, Math.floor(wall));
+    return this.#lastAppendTimeMs;
+  }
+
   /** Writes the next sealed batch; a failure anywhere in it (a bug included) is the sticky failure. */
   #startWrite(): void {
     this.#writeNext().catch((error: unknown) => this.#fail(error, null));
@@ -302,7 +313,7 @@ export class GroupCommit {
     let timings;
     let bytes;
     try {
-      bytes = batch.finish(logId, blockBytes);
+      bytes = batch.finish(logId, blockBytes, { ackedOffset: this.#durableOffset, appendTimeMs: this.#appendTimeMs() });
       timings = await writer.writeBatch(bytes, batch.firstOffset);
     } catch (error) {
       this.#fail(error, batch);
@@ -343,7 +354,7 @@ export class GroupCommit {
     this.#durableOffset = batch.nextOffset;
     this.#config.onDurable?.(this.#durableOffset);
     this.#pendingRecords -= batch.recordCount;
-    this.#inFlightBytes -= batch.framedBytes - BATCH_HEADER_BYTES;
+    this.#inFlightBytes -= batch.framesBytes;
     this.#config.pool.release(batch.buffer);
     this.#config.window.noteAcknowledged();
     for (const waiter of batch.waiters) {

@@ -320,6 +320,7 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
         recovered.tailPositionBytes,
         recovered.tailIndex,
         recovered.tailLastBatchPositionBytes,
+        recovered.tailFormatVersion,
       );
     }
     // Only now is everything up to nextOffset durable (resume rewrote the last batch), so only

@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { limits, SeglogError } from '@seglog/types';
 import type { Clock, FileIO, LogOptions, SyncMethod } from '@seglog/types';
-import { BATCH_HEADER_BYTES, LOG_ID_BYTES, RECORD_FRAME_BYTES, isPowerOfTwo } from '@seglog/format';
+import { BATCH_HEADER_BYTES, CHUNK_ENTRY_BYTES, LOG_ID_BYTES, RECORD_FRAME_BYTES, isPowerOfTwo } from '@seglog/format';
 import { nodeFileIO, systemClock } from '@seglog/io';
 import type { WindowMode } from './window-policy.js';
 
@@ -154,7 +154,8 @@ export function resolveOptions(options: LogOptions): ResolvedOptions {
   if (maxBatchBytes % blockBytes !== 0) {
     throw SeglogError.invalidOption('maxBatchBytes', `must be a multiple of blockBytes (${blockBytes}), got ${maxBatchBytes}`);
   }
-  const recordMax = maxBatchBytes - BATCH_HEADER_BYTES - RECORD_FRAME_BYTES;
+  // One record alone: the header, its frame and one chunk-table entry.
+  const recordMax = maxBatchBytes - BATCH_HEADER_BYTES - RECORD_FRAME_BYTES - CHUNK_ENTRY_BYTES;
   const maxRecordBytes = integer('maxRecordBytes', options.maxRecordBytes, Math.min(limits.recordBytesMaxDefault, recordMax), 0, recordMax);
   const maxInFlightBytes = integer('maxInFlightBytes', options.maxInFlightBytes, Math.max(limits.inFlightBytesMaxDefault, 2 * maxBatchBytes), maxBatchBytes, limits.inFlightBytesMaxMax);
   const indexIntervalBytes = integer('indexIntervalBytes', options.indexIntervalBytes, limits.indexIntervalBytesDefault, blockBytes, segmentBytes);

@@ -52,6 +52,8 @@ export interface RecoveredLog {
   readonly tailIndex: IndexEntry[];
   /** Byte position of the last batch of the last segment, or null when it holds none. */
   readonly tailLastBatchPositionBytes: number | null;
+  /** Format version of the last segment's header: an older one takes no new batches (segment-writer.ts). */
+  readonly tailFormatVersion: number;
   readonly report: RecoveryReport;
 }
 
@@ -211,6 +213,7 @@ export async function recoverLog(options: RecoveryOptions): Promise<RecoveredLog
     tailPositionBytes: tail.endPositionBytes,
     tailIndex: tail.entries,
     tailLastBatchPositionBytes: tail.lastBatchPositionBytes,
+    tailFormatVersion: tail.header.version,
     report: { segments: segments.length, batchesScanned, tornTailAt: tail.tornTailAt },
   };
 }

@@ -13,7 +13,7 @@
 import { join } from 'node:path';
 import { assert } from '@seglog/types';
 import type { Clock, FileHandle, FileIO, SyncMethod } from '@seglog/types';
-import { encodeSegmentHeader, indexFileName, segmentFileName } from '@seglog/format';
+import { FORMAT_VERSION, encodeSegmentHeader, indexFileName, segmentFileName } from '@seglog/format';
 import type { IndexEntry } from '@seglog/format';
 import { readFully } from '@seglog/format';
 import { IndexWriter } from './index-writer.js';
@@ -50,6 +50,8 @@ interface ActiveSegment {
   readonly path: string;
   readonly handle: FileHandle;
   readonly index: IndexWriter;
+  /** The segment header's version: batches go only into a segment of today's `FORMAT_VERSION`. */
+  readonly formatVersion: number;
   positionBytes: number;
 }
 
@@ -75,12 +77,18 @@ export class SegmentWriter {
    * same boot reads a batch from the page cache that the disk may never get, and no later fsync
    * would send it. Rewriting dirties the pages so this fdatasync really sends them; the bytes are
    * identical, so a torn rewrite cannot change what a sector holds.
+   *
+   * A last segment of an older `formatVersion` (a v1 log opened by this code) takes no new batch:
+   * the first batch rolls to a new segment of today's version, so each segment's header says what
+   * its batches are. When that old segment holds no batch, the new one has the same base offset
+   * and its rename atomically replaces it (docs/format.md, "Version 1 and version 2 in one log").
    */
   async resume(
     baseOffset: number,
     positionBytes: number,
     index: readonly IndexEntry[],
     lastBatchPositionBytes: number | null,
+    formatVersion: number = FORMAT_VERSION,
   ): Promise<void> {
     const { io, dir, blockBytes, indexIntervalBytes } = this.#config;
     const path = join(dir, segmentFileName(baseOffset));
@@ -105,7 +113,7 @@ export class SegmentWriter {
       entriesWritten: index.length,
       lastIndexedPositionBytes,
     });
-    this.#active = { path, handle, index: indexWriter, positionBytes };
+    this.#active = { path, handle, index: indexWriter, formatVersion, positionBytes };
   }
 
   async #rewriteDurably(handle: FileHandle, path: string, fromBytes: number, toBytes: number): Promise<void> {
@@ -129,7 +137,8 @@ export class SegmentWriter {
   /** Whether a batch of `spanBytes` fits in the current segment without rolling. */
   fits(spanBytes: number): boolean {
     const active = this.#active;
-    return active !== null && active.positionBytes + spanBytes <= this.#config.segmentBytes;
+    if (active === null || active.formatVersion !== FORMAT_VERSION) return false;
+    return active.positionBytes + spanBytes <= this.#config.segmentBytes;
   }
 
   /** Writes one finished batch durably. Rolls first when it does not fit. */
@@ -197,7 +206,7 @@ export class SegmentWriter {
       entriesWritten: 0,
       lastIndexedPositionBytes: -Infinity,
     });
-    this.#active = { path, handle: writeHandle, index, positionBytes: blockBytes };
+    this.#active = { path, handle: writeHandle, index, formatVersion: FORMAT_VERSION, positionBytes: blockBytes };
   }
 
   /**

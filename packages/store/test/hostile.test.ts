@@ -48,8 +48,9 @@ test('a record of exactly maxRecordBytes is stored; one byte more is SEGLOG_RECO
   for (const options of [{ maxRecordBytes: 1000 }, {}]) {
     const io = new SimFileIO({ seed: 1 });
     const log = await openLog({ dir: '/max', io, ...tiny, ...options });
-    // Without the option the cap is what fits one batch: maxBatchBytes (segment minus header block) - 36.
-    const maxRecordBytes = options.maxRecordBytes ?? tiny.segmentBytes - tiny.blockBytes - 36;
+    // Without the option the cap is what fits one batch: maxBatchBytes (segment minus header block) - 64
+    // (header 48, frame 4, one chunk entry 12).
+    const maxRecordBytes = options.maxRecordBytes ?? tiny.segmentBytes - tiny.blockBytes - 64;
     const largest = new Uint8Array(maxRecordBytes).fill(5);
     t.is(await log.append(largest), 0);
     await expectCode(t, log.append(new Uint8Array(maxRecordBytes + 1)), 'SEGLOG_RECORD_TOO_LARGE');
@@ -107,7 +108,7 @@ const ranges: Array<[string, Partial<LogOptions>[], Record<string, unknown>[]]> 
   ['blockBytes', [{ blockBytes: 512, segmentBytes: 2048 }, { blockBytes: 65536, segmentBytes: 262144 }], [{ blockBytes: 256 }, { blockBytes: 131072 }, { blockBytes: 768 }, { blockBytes: 4096.5 }, { blockBytes: '4096' }, { blockBytes: Number.NaN }]],
   ['segmentBytes', [{ blockBytes: 512, segmentBytes: 2048 }, { blockBytes: 512, segmentBytes: 2 ** 31 }], [{ blockBytes: 512, segmentBytes: 1536 }, { blockBytes: 512, segmentBytes: 2 ** 31 + 512 }, { blockBytes: 512, segmentBytes: 2049 }]],
   ['maxBatchBytes', [{ blockBytes: 512, segmentBytes: 8192, maxBatchBytes: 512 }, { blockBytes: 512, segmentBytes: 8192, maxBatchBytes: 7680 }], [{ blockBytes: 512, segmentBytes: 8192, maxBatchBytes: 256 }, { blockBytes: 512, segmentBytes: 8192, maxBatchBytes: 8192 }, { blockBytes: 512, segmentBytes: 8192, maxBatchBytes: 1000 }]],
-  ['maxRecordBytes', [{ blockBytes: 512, segmentBytes: 8192, maxBatchBytes: 4096, maxRecordBytes: 0 }, { blockBytes: 512, segmentBytes: 8192, maxBatchBytes: 4096, maxRecordBytes: 4060 }], [{ blockBytes: 512, segmentBytes: 8192, maxBatchBytes: 4096, maxRecordBytes: -1 }, { blockBytes: 512, segmentBytes: 8192, maxBatchBytes: 4096, maxRecordBytes: 4061 }]],
+  ['maxRecordBytes', [{ blockBytes: 512, segmentBytes: 8192, maxBatchBytes: 4096, maxRecordBytes: 0 }, { blockBytes: 512, segmentBytes: 8192, maxBatchBytes: 4096, maxRecordBytes: 4032 }], [{ blockBytes: 512, segmentBytes: 8192, maxBatchBytes: 4096, maxRecordBytes: -1 }, { blockBytes: 512, segmentBytes: 8192, maxBatchBytes: 4096, maxRecordBytes: 4033 }]],
   ['maxInFlightBytes', [{ blockBytes: 512, segmentBytes: 8192, maxBatchBytes: 4096, maxInFlightBytes: 4096 }, { maxInFlightBytes: 2 ** 40 }], [{ blockBytes: 512, segmentBytes: 8192, maxBatchBytes: 4096, maxInFlightBytes: 4095 }, { maxInFlightBytes: 2 ** 40 + 1 }]],
   ['indexIntervalBytes', [{ blockBytes: 512, segmentBytes: 8192, indexIntervalBytes: 512 }, { blockBytes: 512, segmentBytes: 8192, indexIntervalBytes: 8192 }], [{ blockBytes: 512, segmentBytes: 8192, indexIntervalBytes: 511 }, { blockBytes: 512, segmentBytes: 8192, indexIntervalBytes: 8193 }]],
   ['maxBatchRecords', [{ maxBatchRecords: 1 }, { maxBatchRecords: 2 ** 32 - 1 }], [{ maxBatchRecords: 0 }, { maxBatchRecords: 2 ** 32 }]],
@@ -152,7 +153,7 @@ test('a segment of a newer format version is SEGLOG_UNSUPPORTED_FORMAT naming it
   t.teardown(cleanup);
   await smallLog(dir, 7);
   const path = join(dir, seg(6));
-  writeFileSync(path, withFormatVersion(readFileSync(path), 2));
+  writeFileSync(path, withFormatVersion(readFileSync(path), 3));
   await openRefuses(t, dir, 'SEGLOG_UNSUPPORTED_FORMAT', path);
 });
 
@@ -228,7 +229,9 @@ test('an injected logId makes a replay byte-exact; an existing log keeps its id'
   const logId = Uint8Array.from({ length: 16 }, (_, i) => 0xa0 + i);
   const write = async (): Promise<{ files: Map<string, Uint8Array>; head: HeadState | null }> => {
     const sim = new SimFileIO({ seed: 9 });
-    const log = await openLog({ dir: '/id', io: sim, ...tiny, logId });
+    // Batches carry their append time (format v2), so the replay fixes the wall clock.
+    const clock = { nowMicros: () => performance.now() * 1000, wallMillis: () => 1_765_000_000_000 };
+    const log = await openLog({ dir: '/id', io: sim, ...tiny, logId, clock });
     for (let i = 0; i < 12; i++) await log.append(new Uint8Array(100).fill(i));
     await log.close();
     // HEAD is compared by what it says, not by its write history: it carries the wall-clock time

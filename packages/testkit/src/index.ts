@@ -36,3 +36,4 @@ export { copyFiles, damageLog, withFormatVersion } from './log-damage.js';
 export type { LogFiles, LogImage } from './log-damage.js';
 export { expectCode } from './expect-code.js';
 export type { ExpectedErrorFields } from './expect-code.js';
+export { V1_LOG_FIXTURE, v1FixturePayload } from './v1-log-fixture.js';

@@ -5,7 +5,7 @@
  * readLog (read-log.ts) builds on it, and so do corruption tests, which need to know which bytes
  * hold which records.
  */
-import { BATCH_HEADER_BYTES, decodeBatch, decodeSegmentHeader, indexFileName, parseSegmentFileName } from '@seglog/format';
+import { batchBytes, decodeBatch, decodeSegmentHeader, indexFileName, parseSegmentFileName } from '@seglog/format';
 
 export interface BatchLayout {
   readonly positionBytes: number;
@@ -52,7 +52,7 @@ export function layoutSegment(name: string, bytes: Uint8Array, file = name): Seg
   for (;;) {
     const batch = decodeBatch(header.logId, bytes, position, header.blockBytes, offset);
     if (batch === null) break;
-    const endBytes = position + BATCH_HEADER_BYTES + batch.header.bodyBytes;
+    const endBytes = position + batchBytes(batch.header);
     const { recordCount } = batch.header;
     batches.push({ positionBytes: position, endBytes, firstOffset: offset, recordCount, payloads: batch.payloads });
     position += batch.spanBytes;

@@ -98,8 +98,13 @@ export interface DirWatch {
   close(): void;
 }
 
-/** Monotonic time, injectable so simulations can replay. */
+/** Monotonic time, and optionally wall-clock time, injectable so simulations can replay. */
 export interface Clock {
   /** Monotonic microseconds (fractional allowed). */
   nowMicros(): number;
+  /**
+   * Wall-clock milliseconds since the epoch, stamped into each batch as its append time (format
+   * v2). `Date.now()` when absent; a replay that must be byte-exact injects a fixed one.
+   */
+  wallMillis?(): number;
 }

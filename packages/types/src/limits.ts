@@ -53,6 +53,12 @@ export const limits = {
    * queue when it must wait, so a flood of large records cannot starve small appenders of room.
    */
   largeRecordBatchDivisorCount: 16,
+  /**
+   * Target size of a chunk of a version-2 batch: a run of whole records with its own CRC, so a get
+   * reads and verifies about this much (or its one record, when bigger) instead of the whole batch.
+   * docs/format.md ("Chunks, and why") has the measurements behind it.
+   */
+  batchChunkBytes: 16 * KiB,
 
   // ---- Files and directories ----
   /**
@@ -138,6 +144,7 @@ assert(limits.inFlightBytesMaxDefault >= 2 * limits.batchBytesMaxDefault, 'two b
 assert(limits.inFlightBytesMaxDefault <= limits.inFlightBytesMaxMax, 'default in-flight bytes in range');
 assert(limits.queuedBytesMaxDefault >= limits.recordBytesMaxDefault, 'a default-sized record can wait under the default queue cap');
 assert((limits.fileModeDefault & 0o600) === 0o600 && (limits.dirModeDefault & 0o700) === 0o700, 'seglog can use what it creates');
+assert(limits.batchChunkBytes >= 1 && limits.batchChunkBytes <= limits.batchBytesMaxDefault, 'a chunk is at most a batch');
 assert(limits.batchRecordsMaxDefault <= limits.batchRecordsMaxMax, 'default batch records in range');
 assert(limits.batchBytesMaxDefault / limits.largeRecordBatchDivisorCount < limits.recordBytesMaxDefault, 'under the defaults, records can be large');
 assert(limits.indexIntervalBytesDefault >= limits.blockBytesDefault, 'an index interval spans at least one block');

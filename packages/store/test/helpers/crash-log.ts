@@ -7,6 +7,7 @@
  * with testkit's readLog, through @seglog/format alone.
  */
 import type { CrashCase, CrashSystem, CrashTarget } from '@seglog/testkit';
+import { BATCH_HEADER_BYTES, CHUNK_ENTRY_BYTES, RECORD_FRAME_BYTES } from '@seglog/format';
 import { Prng, readLog, steppingClock } from '@seglog/testkit';
 import type { CommitWindow, FileIO, LogOptions } from '@seglog/types';
 import { openLog } from '../../src/index.js';
@@ -16,8 +17,8 @@ export const CRASH_LOG_DIR = '/data/log';
 const KIB = 1024;
 /** Mixed into the case seed for the log id, so the id's stream differs from the case's own. */
 const LOG_ID_SALT = 0x10c1d;
-/** Batch header (32 bytes) and one record frame (4 bytes): what a record of a full batch leaves. */
-const BATCH_OVERHEAD_BYTES = 36;
+/** Batch header (48 bytes), one record frame (4) and one chunk entry (12): what a record of a full batch leaves. */
+const BATCH_OVERHEAD_BYTES = BATCH_HEADER_BYTES + RECORD_FRAME_BYTES + CHUNK_ENTRY_BYTES;
 
 /** The sizes of one case's log. */
 export interface LogShape {
