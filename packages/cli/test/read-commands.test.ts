@@ -21,7 +21,7 @@ test('stat --json reports the log as it is on disk', async (t) => {
     offsets: unknown;
     lock: unknown;
     freeDiskBytes: number;
-    appendTimeMs: { first: number | null };
+    appendTimeMs: { first: number | null; last: number | null };
   };
   const names = await segmentNames(dir);
   let bytes = 0;
@@ -33,7 +33,8 @@ test('stat --json reports the log as it is on disk', async (t) => {
   t.deepEqual(stat.offsets, { first: 0, durable: 400, next: 400 });
   t.deepEqual(stat.lock, { held: false, pid: null, alive: false, holder: 'nobody' });
   t.true(stat.freeDiskBytes > 0);
-  t.is(stat.appendTimeMs.first, null, 'v1 batches carry no time; never guessed');
+  t.true(stat.appendTimeMs.first !== null && stat.appendTimeMs.last !== null, 'v2 batches carry their append time');
+  t.true(stat.appendTimeMs.first! <= stat.appendTimeMs.last!);
   const text = await seglog(['stat', dir]);
   t.is(text.code, 0);
   t.regex(text.stdout, /durable 400, next 400/);
