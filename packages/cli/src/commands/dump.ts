@@ -155,10 +155,19 @@ class RecordPrinter {
 
   async batch(segment: string, item: WalkItem & { kind: 'batch' }): Promise<void> {
     const { positionBytes, spanBytes } = item;
-    const { firstOffset, recordCount: records, bodyBytes, crc } = item.header;
-    const row = { type: 'batch', segment, positionBytes, firstOffset, records, bodyBytes, spanBytes, storedCrc: hex(crc), computedCrc: hex(crc), crcOk: true };
+    const { version, firstOffset, recordCount: records, bodyBytes, crc, chunkCount: chunks } = item.header;
+    // v2 headers also say what was acknowledged when the batch was sealed, and when (null for v1).
+    const ackedOffset = item.header.ackedOffset ?? null;
+    const appendTimeMs = item.header.appendTimeMs ?? null;
+    const stored = hex(crc);
+    const row = {
+      type: 'batch', segment, positionBytes, version, firstOffset, records, bodyBytes, spanBytes, chunks, ackedOffset, appendTimeMs,
+      storedCrc: stored, computedCrc: stored, crcOk: true,
+    };
     if (this.#ctx.out.format === 'text') {
-      await this.#ctx.out.line(`batch  ${segment} @${positionBytes}  offsets ${firstOffset}..${firstOffset + records - 1}  body ${bodyBytes} span ${spanBytes}  crc ${row.storedCrc} ok`);
+      const v2 = appendTimeMs === null ? '' : `  acked ${ackedOffset} time ${new Date(appendTimeMs).toISOString()} chunks ${chunks}`;
+      const offsets = `offsets ${firstOffset}..${firstOffset + records - 1}`;
+      await this.#ctx.out.line(`batch v${version} ${segment} @${positionBytes}  ${offsets}  body ${bodyBytes} span ${spanBytes}${v2}  crc ${stored} ok`);
       return;
     }
     await this.#emit(row);
