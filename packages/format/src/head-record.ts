@@ -43,6 +43,12 @@ export interface HeadState {
   /** Bumped by every truncation after an offset and every accepted loss: offsets were reused. */
   readonly truncateEpoch: number;
   readonly pendingTruncation: PendingTruncation | null;
+  /**
+   * Where the newest reuse of offsets began: the offset of the last `truncateAfter` or accepted
+   * loss (0 before any). A reader that saw `truncateEpoch` move by one and had read up to this
+   * offset has seen nothing that was taken back.
+   */
+  readonly truncatedAt: number;
   /** Wall-clock time of the write, ms since the epoch (for people; nothing depends on it). */
   readonly writtenAtMs: number;
 }
@@ -50,8 +56,9 @@ export interface HeadState {
 /**
  * Layout (little-endian): 0 magic "SEGLHEAD" (8), 8 version u16, 10 pending kind u8, 11 reserved
  * (5, zero), 16 seq u64, 24 log id (16), 40 durableOffset u64, 48 firstOffset u64,
- * 56 truncateEpoch u64, 64 pending offset u64, 72 writtenAtMs u64, 80..507 zero, 508 CRC-32C of
- * bytes 0..507.
+ * 56 truncateEpoch u64, 64 pending offset u64, 72 writtenAtMs u64, 80 truncatedAt u64, 88..507
+ * zero, 508 CRC-32C of bytes 0..507. (truncatedAt was zero before issue 12 wrote it; 0 reads as
+ * "unknown where", which readers treat as "everything after the last offset they knew".)
  */
 export function encodeHeadSlot(state: HeadState): Uint8Array {
   assert(state.logId.length === LOG_ID_BYTES, 'log id is 16 bytes');
@@ -68,6 +75,7 @@ export function encodeHeadSlot(state: HeadState): Uint8Array {
   writeU64(dv, 56, state.truncateEpoch);
   writeU64(dv, 64, state.pendingTruncation?.offset ?? 0);
   writeU64(dv, 72, Math.max(0, Math.floor(state.writtenAtMs)));
+  writeU64(dv, 80, state.truncatedAt);
   dv.setUint32(CRC_AT, crc32c(slot.subarray(0, CRC_AT)), true);
   return slot;
 }
@@ -84,14 +92,15 @@ export function decodeHeadSlot(slot: Uint8Array, file: string): HeadState | null
   const version = dv.getUint16(8, true);
   if (version > HEAD_VERSION) throw SeglogError.unsupportedFormat(file, version, HEAD_VERSION);
   const kind = dv.getUint8(10);
-  const fields = [16, 40, 48, 56, 64, 72].map((at) => readU64(dv, at));
-  const [seq, durableOffset, firstOffset, truncateEpoch, pendingOffset, writtenAtMs] = fields as [
-    number, number, number, number, number, number,
+  const fields = [16, 40, 48, 56, 64, 72, 80].map((at) => readU64(dv, at));
+  const [seq, durableOffset, firstOffset, truncateEpoch, pendingOffset, writtenAtMs, truncatedAt] = fields as [
+    number, number, number, number, number, number, number,
   ];
   // A whole slot with impossible fields was written by something else: not ours to trust.
   if (version < 1 || fields.some((value) => value < 0) || kind > 2 || firstOffset > durableOffset) return null;
   const pendingTruncation = kind === 0 ? null : { kind: kind as 1 | 2, offset: pendingOffset };
-  return { seq, logId: slot.slice(24, 40), durableOffset, firstOffset, truncateEpoch, pendingTruncation, writtenAtMs };
+  const logId = slot.slice(24, 40);
+  return { seq, logId, durableOffset, firstOffset, truncateEpoch, pendingTruncation, writtenAtMs, truncatedAt };
 }
 
 /** The valid slot with the highest seq in a HEAD file's bytes, or null when neither is valid. */

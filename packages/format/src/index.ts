@@ -19,3 +19,4 @@ export * from './index-entry.js';
 export * from './segment-header.js';
 export * from './segment-name.js';
 export * from './head-record.js';
+export * from './hold-record.js';

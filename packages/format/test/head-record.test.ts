@@ -10,6 +10,7 @@ const state = (seq: number, durableOffset: number): HeadState => ({
   durableOffset,
   firstOffset: 0,
   truncateEpoch: 3,
+  truncatedAt: 0,
   pendingTruncation: null,
   writtenAtMs: 1_700_000_000_000,
 });

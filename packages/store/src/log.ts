@@ -14,8 +14,14 @@ import { GroupCommit } from './group-commit.js';
 import { checkHead } from './head-check.js';
 import { DurableListeners } from './durable-listeners.js';
 import { dropSegmentsBelow } from './segment-dropper.js';
+import { raiseLowWater } from './low-water.js';
+import type { TruncateBeforeResult } from './low-water.js';
+import { Retention } from './retention.js';
+import { segmentLastAppendMs } from './segment-age.js';
 import type { LostRecords } from './head-check.js';
 import { HeadCheckpoint, readHead } from './head-checkpoint.js';
+import type { FoundHead } from './head-checkpoint.js';
+import { truncateTailOnDisk } from './tail-truncation.js';
 import { wrapIo } from './io-errors.js';
 import { resolveOptions } from './options.js';
 import type { ResolvedOptions } from './options.js';
@@ -27,11 +33,45 @@ import { WindowPolicy } from './window-policy.js';
 
 type State = 'open' | 'closing' | 'closed';
 
-/** What `truncateBefore` did: the new first offset and the whole segments it unlinked. */
-export interface TruncateBeforeResult {
-  readonly firstOffset: number;
-  readonly segmentsDropped: number;
-  readonly bytesDropped: number;
+/** What a Log is made of; `truncateAfter` replaces the writing side (writer, commit, head). */
+interface LogParts {
+  options: ResolvedOptions;
+  lock: DirLock;
+  pool: BufferPool;
+  writer: SegmentWriter;
+  commit: GroupCommit;
+  telemetry: Telemetry;
+  window: WindowPolicy;
+  firstOffset: number;
+  recovery: RecoveryReport;
+  head: HeadCheckpoint;
+  durableListeners: DurableListeners;
+  lostRecords: LostRecords | null;
+}
+
+/** The parts a reopen of the writing side keeps, so metrics and followers' hooks carry on. */
+type SharedParts = Pick<LogParts, 'pool' | 'telemetry' | 'window' | 'durableListeners'>;
+
+/** What `truncateAfter` did. */
+export interface TruncateAfterResult {
+  /** The log's end now: `nextOffset` and `durableOffset` (the offset truncated at). */
+  readonly nextOffset: number;
+  /** Acknowledged records dropped (their offsets are handed out again). */
+  readonly recordsDropped: number;
+  /** HEAD's `truncateEpoch` now, bumped by the truncation (0 records dropped: unchanged). */
+  readonly truncateEpoch: number;
+}
+
+export type { TruncateBeforeResult } from './low-water.js';
+
+/** Options of `truncateBefore`. */
+export interface TruncateBeforeOptions {
+  /**
+   * Drop past retention holds too. The result's `overriddenHolds` names the holds whose records
+   * went; their holders get SEGLOG_BEHIND_RETENTION when they read there. Default false: the mark
+   * stops at the lowest hold, and `heldBy` says which.
+   */
+  readonly force?: boolean;
 }
 
 export class Log {
@@ -43,14 +83,20 @@ export class Log {
    */
   readonly lostRecords: LostRecords | null;
   readonly #options: ResolvedOptions;
-  readonly #head: HeadCheckpoint;
+  #head: HeadCheckpoint;
   readonly #lock: DirLock;
   readonly #pool: BufferPool;
-  readonly #writer: SegmentWriter;
-  readonly #commit: GroupCommit;
+  // Replaced by truncateAfter, which closes the writing side and opens it again on the cut log.
+  #writer: SegmentWriter;
+  #commit: GroupCommit;
+  /** While truncateAfter runs: appends wait for it (copies of their payloads). */
+  #gate: Promise<void> | null = null;
+  /** Set when a truncateAfter failed after closing the writing side: the log must be reopened. */
+  #broken: Error | null = null;
   readonly #telemetry: Telemetry;
   readonly #window: WindowPolicy;
   readonly #durableListeners: DurableListeners;
+  readonly #retention: Retention;
   #firstOffset: number;
   /** Truncations run one at a time, in call order. */
   #truncating: Promise<unknown> = Promise.resolve();
@@ -58,20 +104,17 @@ export class Log {
   #closing: Promise<void> | null = null;
 
   /** @internal Use openLog. */
-  constructor(parts: {
-    options: ResolvedOptions;
-    lock: DirLock;
-    pool: BufferPool;
-    writer: SegmentWriter;
-    commit: GroupCommit;
-    telemetry: Telemetry;
-    window: WindowPolicy;
-    firstOffset: number;
-    recovery: RecoveryReport;
-    head: HeadCheckpoint;
-    durableListeners: DurableListeners;
-    lostRecords: LostRecords | null;
-  }) {
+  constructor(parts: LogParts) {
+    this.#retention = new Retention(
+      {
+        io: parts.options.io,
+        dir: parts.options.dir,
+        policy: parts.options.retention,
+        raise: (offset) => this.#raise(offset, false),
+        lastAppendMs: (segment) => segmentLastAppendMs(parts.options.io, parts.options.dir, segment),
+      },
+      parts.firstOffset,
+    );
     this.dir = parts.options.dir;
     this.#options = parts.options;
     this.#lock = parts.lock;
@@ -98,27 +141,129 @@ export class Log {
   /**
    * Drops every record below `offset`: raises the low-water mark to `offset` durably (HEAD,
    * flushed) first, then unlinks the segments that hold only records below it, then fsyncs the
-   * directory. A crash anywhere in between is finished by the next open. `offset` must be within
-   * [firstOffset, durableOffset]; a mark at or below the current one changes nothing. Resolves with
-   * the new first offset and how many whole segments (and bytes) were dropped. O(1) per segment.
+   * directory (low-water.ts). A crash anywhere in between is finished by the next open. `offset`
+   * must be within [firstOffset, durableOffset]; a mark at or below the current one changes
+   * nothing. Retention holds below `offset` stop the mark at the lowest of them unless
+   * `{ force: true }`. Resolves with the new first offset, the whole segments (and bytes) dropped,
+   * and the holds that stopped it (`heldBy`) or that a forced drop went past (`overriddenHolds`).
+   * O(1) per segment.
    */
-  truncateBefore(offset: number): Promise<TruncateBeforeResult> {
+  truncateBefore(offset: number, options: TruncateBeforeOptions = {}): Promise<TruncateBeforeResult> {
     if (this.#state !== 'open') return Promise.reject(SeglogError.closed(`log ${this.dir}`));
     if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) {
       return Promise.reject(SeglogError.invalidOption('truncateBefore offset', `must be a non-negative safe integer, got ${String(offset)}`));
     }
+    if (typeof options !== 'object' || options === null || (options.force !== undefined && typeof options.force !== 'boolean')) {
+      return Promise.reject(SeglogError.invalidOption('truncateBefore options', 'must be { force?: boolean }'));
+    }
     if (offset > this.durableOffset) {
       return Promise.reject(SeglogError.outOfRange(offset, this.#firstOffset, this.durableOffset));
     }
+    return this.#raise(offset, options.force === true);
+  }
+
+  /**
+   * Drops the records at `offset` and after (to roll back what a failed transaction appended):
+   * waits for the appends in flight, records the truncation in HEAD (flushed), cuts the segments
+   * on disk (tail-truncation.ts) and reopens the writing side on the cut log. `nextOffset` and
+   * `durableOffset` become `offset`, and those offsets are handed out again to later appends:
+   * a reader in any process that had read past `offset` gets SEGLOG_TRUNCATED. A crash at any
+   * point is finished by the next open. Appends made while it runs wait and then follow it.
+   * `offset` must be within [firstOffset, durableOffset] once the appends in flight are durable
+   * (SEGLOG_OUT_OF_RANGE otherwise); at `durableOffset` nothing changes. Runs one at a time with
+   * `truncateBefore` and retention passes.
+   */
+  truncateAfter(offset: number): Promise<TruncateAfterResult> {
+    if (this.#state !== 'open') return Promise.reject(SeglogError.closed(`log ${this.dir}`));
+    if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) {
+      const problem = `must be a non-negative safe integer, got ${String(offset)}`;
+      return Promise.reject(SeglogError.invalidOption('truncateAfter offset', problem));
+    }
+    let release = (): void => undefined;
+    // Appends from now on follow the truncation, also while an earlier one still runs.
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    this.#gate = gate;
     const run = this.#truncating.then(async () => {
-      if (offset <= this.#firstOffset) return { firstOffset: this.#firstOffset, segmentsDropped: 0, bytesDropped: 0 };
-      await this.#head.raiseFirstOffset(offset);
-      this.#firstOffset = offset;
-      const dropped = await dropSegmentsBelow(this.#options.io, this.dir, offset);
-      return { firstOffset: offset, segmentsDropped: dropped.segments, bytesDropped: dropped.bytes };
+      try {
+        return await this.#truncateAfter(offset);
+      } finally {
+        if (this.#gate === gate) this.#gate = null;
+        release();
+      }
     });
     this.#truncating = run.catch(() => undefined);
     return run;
+  }
+
+  async #truncateAfter(offset: number): Promise<TruncateAfterResult> {
+    await this.#commit.whenIdle();
+    const failure = this.#broken ?? this.#commit.failure;
+    if (failure !== null) throw failure;
+    const end = this.durableOffset;
+    if (offset < this.#firstOffset || offset > end) throw SeglogError.outOfRange(offset, this.#firstOffset, end);
+    if (offset === end) return { nextOffset: end, recordsDropped: 0, truncateEpoch: this.#head.state.truncateEpoch };
+    await this.#head.markTruncateAfter(offset);
+    try {
+      // Close the writing side (the lock stays), then open it again: the open finishes the
+      // truncation HEAD records, exactly as after a crash.
+      this.#commit.abort(SeglogError.closed(`log ${this.dir}`));
+      await this.#head.close(true);
+      await this.#writer.close();
+      const shared: SharedParts = {
+        pool: this.#pool,
+        telemetry: this.#telemetry,
+        window: this.#window,
+        durableListeners: this.#durableListeners,
+      };
+      const parts = await openParts(this.#options, shared);
+      this.#writer = parts.writer;
+      this.#commit = parts.commit;
+      this.#head = parts.head;
+      this.#firstOffset = parts.firstOffset;
+    } catch (error) {
+      this.#broken = error instanceof Error ? error : SeglogError.io('truncateAfter', this.dir, error);
+      throw this.#broken;
+    }
+    this.#retention.noteTruncateAfter(end - offset, this.#firstOffset);
+    await this.#retention.measure();
+    this.#durableListeners.notify(this.durableOffset);
+    return { nextOffset: offset, recordsDropped: end - offset, truncateEpoch: this.#head.state.truncateEpoch };
+  }
+
+  /** Bumped by every `truncateAfter` and every accepted loss: offsets from `truncatedAt` on were reused. */
+  get truncateEpoch(): number {
+    return this.#head.state.truncateEpoch;
+  }
+
+  /** Where the newest reuse of offsets began (see `truncateEpoch`); 0 before any. */
+  get truncatedAt(): number {
+    return this.#head.state.truncatedAt;
+  }
+
+  /** Runs one automatic retention pass now (it also runs every `retention.intervalMs`). */
+  async applyRetention(): Promise<void> {
+    if (this.#state !== 'open') throw SeglogError.closed(`log ${this.dir}`);
+    await this.#retention.runPass();
+  }
+
+  /** The one path that raises the low-water mark: calls run one at a time, in call order. */
+  #raise(offset: number, force: boolean): Promise<TruncateBeforeResult> {
+    const run = this.#truncating.then(async () => {
+      const before = this.#firstOffset;
+      const { io } = this.#options;
+      const result = await raiseLowWater({ io, dir: this.dir, head: this.#head, current: before, offset, force });
+      this.#firstOffset = result.firstOffset;
+      this.#retention.noteRaise(result, before);
+      if (result.segmentsDropped > 0) await this.#retention.measure();
+      return result;
+    });
+    this.#truncating = run.catch(() => undefined);
+    return run;
+  }
+
+  /** @internal Starts background retention; openLog calls it once the log is whole. */
+  startRetention(): Promise<void> {
+    return this.#retention.start();
   }
 
   /** The offset the next append will get. Readable after close (the end the log was left at). */
@@ -146,7 +291,7 @@ export class Log {
    */
   append(payload: Uint8Array): Promise<number> {
     const payloads = [payload];
-    return this.#refuse(payloads) ?? this.#commit.submit(payloads);
+    return this.#refuse(payloads) ?? this.#submit(payloads);
   }
 
   /** Appends a contiguous run; resolves with the first offset once all of it is durable. */
@@ -154,12 +299,19 @@ export class Log {
     if (!Array.isArray(payloads) || payloads.length === 0) {
       return Promise.reject(new TypeError('appendMany needs a non-empty array of Uint8Array'));
     }
-    return this.#refuse(payloads) ?? this.#commit.submit(payloads);
+    return this.#refuse(payloads) ?? this.#submit(payloads);
+  }
+
+  /** Submits now, or, while truncateAfter runs, after it (copies: the caller may reuse its buffers). */
+  #submit(payloads: readonly Uint8Array[]): Promise<number> {
+    if (this.#gate === null) return this.#commit.submit(payloads);
+    const copies = payloads.map((payload) => payload.slice());
+    return this.#gate.then(() => this.#refuse(copies) ?? this.#commit.submit(copies));
   }
 
   #refuse(payloads: readonly Uint8Array[]): Promise<never> | null {
     if (this.#state !== 'open') return Promise.reject(SeglogError.closed(`log ${this.dir}`));
-    const failure = this.#commit.failure;
+    const failure = this.#broken ?? this.#commit.failure;
     if (failure !== null) return Promise.reject(failure);
     for (const payload of payloads) {
       if (!(payload instanceof Uint8Array)) return Promise.reject(new TypeError('payload must be a Uint8Array'));
@@ -171,13 +323,14 @@ export class Log {
   }
 
   metrics(): LogMetrics {
-    return this.#telemetry.snapshot({
+    const snapshot = this.#telemetry.snapshot({
       nowMicros: this.#options.clock.nowMicros(),
       queueDepth: this.#commit.queueDepth,
       inFlightBytes: this.#commit.inFlightBytes,
       commitWindow: this.#window.snapshot(),
       pool: this.#pool.metrics(),
     });
+    return { ...snapshot, retention: this.#retention.snapshot() };
   }
 
   /**
@@ -190,6 +343,9 @@ export class Log {
     if (this.#closing !== null) return this.#closing;
     this.#state = 'closing';
     this.#closing = (async () => {
+      // A truncation or retention pass in progress finishes first (truncateAfter swaps the writer).
+      await this.#retention.stop().catch(() => undefined);
+      await this.#truncating;
       await this.#commit.whenIdle();
       // After a failed write nothing more is flushed (fsyncgate): HEAD keeps what it has.
       const healthy = this.#commit.failure === null;
@@ -203,6 +359,7 @@ export class Log {
           first.failure ??= error instanceof Error ? error : SeglogError.io('close', this.dir, error);
         });
       };
+      await step(() => this.#retention.stop()); // no pass starts after this; one in progress finishes
       await step(() => this.#truncating.then(() => undefined)); // a truncation in progress finishes first
       await step(() => this.#head.close(healthy));
       await step(() => this.#writer.close());
@@ -264,15 +421,56 @@ async function ensureDirectory({ io, dir, dirMode }: ResolvedOptions): Promise<v
   }
 }
 
-/** Recovers, checks HEAD, then opens the pieces in order; on failure closes what it opened. */
+/** Opens the parts under the lock, then the Log, then starts its background retention. */
 async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log> {
+  const parts = await openParts(options, null);
+  const log = new Log({ ...parts, lock });
+  try {
+    await log.startRetention();
+  } catch (error) {
+    await log.close().catch(() => undefined);
+    throw error;
+  }
+  return log;
+}
+
+/**
+ * A truncation after an offset that HEAD records as pending (kind 1) is carried out on disk
+ * before recovery looks at the segments; HEAD then continues in its other slot (so a torn write
+ * leaves the pending one, and the truncation is simply finished again) with the end at the offset,
+ * the epoch bumped and `truncatedAt` set.
+ */
+async function finishPendingTruncation(options: ResolvedOptions, found: FoundHead): Promise<FoundHead> {
+  if (found.kind !== 'valid' || found.state.pendingTruncation?.kind !== 1) return found;
+  const { state } = found;
+  const offset = state.pendingTruncation!.offset;
+  await truncateTailOnDisk({ io: options.io, dir: options.dir, offset, fileMode: options.fileMode });
+  return {
+    kind: 'valid',
+    state: {
+      ...state,
+      seq: state.seq + 1,
+      durableOffset: Math.min(state.durableOffset, offset),
+      firstOffset: Math.min(state.firstOffset, offset),
+      truncateEpoch: state.truncateEpoch + 1,
+      truncatedAt: offset,
+      pendingTruncation: null,
+    },
+  };
+}
+
+/**
+ * Recovers, checks HEAD, then opens the pieces in order; on failure closes what it opened.
+ * `shared` (from truncateAfter) keeps the pool, telemetry, window and durable listeners.
+ */
+async function openParts(options: ResolvedOptions, shared: SharedParts | null): Promise<Omit<LogParts, 'lock'>> {
   const { io, dir } = options;
+  const found = await finishPendingTruncation(options, await readHead(io, dir));
   const recovered = await recoverLog({ io, dir, indexIntervalBytes: options.indexIntervalBytes });
   if (recovered !== null && options.blockBytesExplicit && recovered.blockBytes !== options.blockBytes) {
     const problem = `is ${options.blockBytes} but the log in ${dir} uses ${recovered.blockBytes}`;
     throw SeglogError.invalidOption('blockBytes', problem);
   }
-  const found = await readHead(io, dir);
   const nextOffset = recovered?.nextOffset ?? 0;
   const lastSegment = recovered?.segments[recovered.segments.length - 1];
   const tail =
@@ -302,10 +500,12 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
     throw SeglogError.invalidOption('logId', problem);
   }
   const logId = recovered?.logId ?? options.logId ?? new Uint8Array(randomBytes(LOG_ID_BYTES));
-  const telemetry = new Telemetry({
-    maxBatchBytes: effective.maxBatchBytes,
-    recentIntervalMicros: effective.recentIntervalMicros,
-  });
+  const telemetry =
+    shared?.telemetry ??
+    new Telemetry({
+      maxBatchBytes: effective.maxBatchBytes,
+      recentIntervalMicros: effective.recentIntervalMicros,
+    });
   // The writer flushes HEAD at each roll; HEAD is opened after the writer (see below), hence the
   // late binding.
   let head: HeadCheckpoint | null = null;
@@ -332,10 +532,19 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
       fileMode: effective.fileMode,
       onError: (error: unknown) => commit?.poison(error),
     };
+    // A drop intent (kind 2) left by a crash is cleared, not carried out: the holds are read again
+    // by the next pass or call (low-water.ts).
+    const continued = checked.continueFrom;
+    const clearIntent = continued?.pendingTruncation?.kind === 2;
+    const resumed = clearIntent ? { ...continued, seq: continued.seq + 1, pendingTruncation: null } : continued;
     head =
-      checked.continueFrom !== null
-        ? await HeadCheckpoint.open(headConfig, checked.continueFrom)
-        : await HeadCheckpoint.create(headConfig, freshHead(found.kind === 'valid' ? found.state.seq + 1 : 0, logId, firstOffset, nextOffset, checked.truncateEpoch));
+      resumed !== null
+        ? await HeadCheckpoint.open(headConfig, resumed)
+        : await HeadCheckpoint.create(headConfig, {
+            ...freshHead(found.kind === 'valid' ? found.state.seq + 1 : 0, logId, firstOffset, nextOffset, checked.truncateEpoch),
+            // After an accepted loss the offsets from the recovered end on are handed out again.
+            truncatedAt: checked.lost !== null ? nextOffset : found.kind === 'valid' ? found.state.truncatedAt : 0,
+          });
     // Recovery may find acknowledged records that HEAD's last write missed (a crash between a
     // flush and its HEAD write): they are durable, so readers in other processes may see them now.
     head.advance(nextOffset);
@@ -344,10 +553,11 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
     await writer.close().catch(() => undefined);
     throw error;
   }
-  const pool = new BufferPool({ bufferBytes: effective.maxBatchBytes, bytesCap: poolBytesCap(effective) });
-  const window = new WindowPolicy(effective.commitWindow, effective.clock.nowMicros());
+  const poolSize = { bufferBytes: effective.maxBatchBytes, bytesCap: poolBytesCap(effective) };
+  const pool = shared?.pool ?? new BufferPool(poolSize);
+  const window = shared?.window ?? new WindowPolicy(effective.commitWindow, effective.clock.nowMicros());
   const checkpoint = head;
-  const durableListeners = new DurableListeners();
+  const durableListeners = shared?.durableListeners ?? new DurableListeners();
   commit = new GroupCommit(
     {
       dir: effective.dir,
@@ -369,9 +579,8 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
     },
     nextOffset,
   );
-  return new Log({
+  return {
     options: effective,
-    lock,
     pool,
     writer,
     commit,
@@ -382,7 +591,7 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
     head: checkpoint,
     durableListeners,
     lostRecords: checked.lost,
-  });
+  };
 }
 
 function freshHead(
@@ -392,5 +601,7 @@ function freshHead(
   durableOffset: number,
   truncateEpoch: number,
 ): HeadState {
-  return { seq, logId, durableOffset, firstOffset, truncateEpoch, pendingTruncation: null, writtenAtMs: Date.now() };
+  const writtenAtMs = Date.now();
+  const pendingTruncation = null;
+  return { seq, logId, durableOffset, firstOffset, truncateEpoch, pendingTruncation, writtenAtMs, truncatedAt: 0 };
 }
