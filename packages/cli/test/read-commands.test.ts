@@ -156,7 +156,8 @@ test('dump --raw shows every batch with stored and computed CRC', async (t) => {
   // v2 headers: each batch was sealed when the one before it was acknowledged (makeLog awaits each).
   const v2 = batches as unknown as { version: number; ackedOffset: number; appendTimeMs: number; chunks: number }[];
   t.deepEqual(v2.map((batch) => batch.ackedOffset), [0, 10, 20, 30, 40]);
-  const inOrder = (batch: (typeof v2)[number], i: number): boolean => batch.appendTimeMs >= (v2[i - 1]?.appendTimeMs ?? 0);
+  const inOrder = (batch: (typeof v2)[number], i: number): boolean =>
+    batch.appendTimeMs >= (v2[i - 1]?.appendTimeMs ?? 0);
   t.true(v2.every((batch, i) => batch.version === 2 && batch.chunks >= 1 && inOrder(batch, i)));
   const text = await seglog(['dump', dir, '--raw']);
   t.regex(text.stdout, /^batch v2 00000000000000000000\.seg @4096 {2}offsets 0\.\.9 {2}body \d+ span \d+ {2}acked 0 time \S+Z chunks 1/);
