@@ -24,6 +24,7 @@ const TAIL_LAST_DEFAULT = 10;
 type RangeFlags = FormatFlags & { from?: string; to?: string; count?: string; last?: string; payload: PayloadFormat };
 type DumpCommandFlags = RangeFlags & { raw?: boolean };
 type TailCommandFlags = RangeFlags & { follow?: boolean };
+type TruncateCommandFlags = FormatFlags & { before?: string; after?: string; force?: boolean; apply?: boolean };
 type BenchCommandFlags = FormatFlags & {
   probe?: boolean;
   quick?: boolean;
@@ -188,17 +189,25 @@ ${EXIT_HELP}`);
     );
 
   withFormat(program.command('truncate').argument('<dir>', 'log directory'), false)
-    .description('drop every record below an offset (whole segments are deleted); a dry run unless --apply')
-    .requiredOption('--before <offset>', 'the new first offset: records below it are dropped')
+    .description('drop the records below an offset (--before) or from an offset on (--after); a dry run unless --apply')
+    .option('--before <offset>', 'the new first offset: records below it are dropped (whole segments are deleted)')
+    .option('--after <offset>', 'the new end: records at it and after are dropped, and their offsets reused')
+    .option('--force', 'with --before: drop past retention holds too (the plan names them)')
     .option('--apply', 'do it: opens the log as its writer (takes the writer lock), truncates, closes')
     .addHelpText('after', [
       '\nExamples:',
       '  $ seglog truncate ./data/log --before 1000000            # the plan; changes nothing',
       '  $ seglog truncate ./data/log --before 1000000 --apply',
+      '  $ seglog truncate ./data/log --after 5000 --apply --json # roll back what came after 4999',
     ].join('\n'))
-    .action((dir: string, flags: FormatFlags & { before: string; apply?: boolean }) =>
+    .action((dir: string, flags: TruncateCommandFlags) =>
       run(flags, async (ctx) =>
-        (await import('./commands/truncate.js')).truncate(ctx, dir, { before: parseCount('--before', flags.before)!, apply: flags.apply === true }),
+        (await import('./commands/truncate.js')).truncate(ctx, dir, {
+          before: parseCount('--before', flags.before),
+          after: parseCount('--after', flags.after),
+          force: flags.force === true,
+          apply: flags.apply === true,
+        }),
       ),
     );
 
