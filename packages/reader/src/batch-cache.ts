@@ -1,16 +1,39 @@
 /**
  * One job: turn "the batch that must start at block B with first offset X" into a verified batch
- * or a plain "no", with as few reads as possible.
+ * (or its verified head) or a plain "no", with as few reads as possible, and keep what was verified
+ * within the reader's `cacheBytes`.
  *
- * Every batch comes out of `decodeBatch`, so its CRC (log id, offset, count, lengths, payloads) is
- * checked before anything is cached or returned. A verified batch never changes on disk (design
- * invariant 2), so it is cached by segment and block. A "no" is never cached: at the tail of a live
- * log it only means "not written yet". Reads are chunks of `readLimits.readerChunkBytes`; a walk hands the previous
+ * Two depths of verification, both through @seglog/format:
+ * - `read`: the whole batch (`stepBatch`: every CRC), decoded into payloads. `reader.read` walks these.
+ * - `readHead`: for a v2 batch, only its header and chunk table (`readChunkTable`: the header CRC
+ *   over log id, header fields and table). That proves where the batch is and what it holds as well
+ *   as a whole read does; `reader.get` then reads and verifies the one chunk it needs
+ *   (`readRecord`). A v1 batch has no chunks, so its head is the whole decoded batch.
+ * A verified batch never changes on disk (design invariant 2), so both are cached by segment and
+ * block, in one LRU bounded in bytes: a decoded batch costs the buffer its payloads lie in, a head
+ * its table plus a fixed overhead. A "no" is never cached: at the tail of a live log it only means
+ * "not written yet". Reads are chunks of `readLimits.readerChunkBytes`; a walk hands the previous
  * chunk back in, so scanning small batches costs one read per chunk, not one per batch.
  */
 import { LRUCache } from 'lru-cache';
-import { batchPayloads, decodeBatch, readBatchBytes, stepBatch, type BreakReason, type DecodedBatch } from '@seglog/format';
-import { readLimits } from '@seglog/types';
+import {
+  BATCH_HEADER_BYTES,
+  batchBytes,
+  batchPayloads,
+  batchSpanBytes,
+  chunkPayload,
+  chunkTableRange,
+  decodeBatch,
+  readAt,
+  readBatchBytes,
+  readBatchHeader,
+  readChunkTable,
+  stepBatch,
+  type BreakReason,
+  type ChunkTable,
+  type DecodedBatch,
+} from '@seglog/format';
+import { readLimits, SeglogError } from '@seglog/types';
 import type { HandlePool } from './handle-pool.js';
 import type { SegmentInfo } from './segment-catalog.js';
 
@@ -27,6 +50,17 @@ export interface Chunk {
   readonly bytes: Uint8Array;
 }
 
+/** What the chain needs of a verified batch: its header and the bytes it spans. */
+export type BatchSpan = Pick<DecodedBatch, 'header' | 'spanBytes'>;
+
+/** A batch verified as far as a get needs: its header, and its chunk table or (v1) all of it. */
+export interface BatchHead extends BatchSpan {
+  /** v2: the verified chunk table; null when `decoded` holds the whole batch. */
+  readonly table: ChunkTable | null;
+  /** The whole decoded batch: always for v1, and for v2 when it was cached whole anyway. */
+  readonly decoded: DecodedBatch | null;
+}
+
 export interface BatchRead {
   readonly batch: DecodedBatch | null;
   /** Why there is no batch (format's break class), when `batch` is null. */
@@ -35,25 +69,48 @@ export interface BatchRead {
   readonly chunk: Chunk | undefined;
 }
 
+export interface HeadRead {
+  readonly head: BatchHead | null;
+  readonly reason: BreakReason | null;
+  /** The chunk to hand to the next read of the same walk (and to `readRecord`). */
+  readonly chunk: Chunk | undefined;
+}
+
+type Cached =
+  | { readonly kind: 'batch'; readonly batch: DecodedBatch }
+  | { readonly kind: 'head'; readonly head: BatchHead }
+  /** One verified chunk of a v2 batch, copied out of the read it came in. */
+  | { readonly kind: 'chunk'; readonly bytes: Uint8Array };
+
 export function positionBytes(segment: SegmentInfo, position: Position): number {
   return position.blockNumber * segment.blockBytes;
 }
 
 /** Where the batch after `batch` (read at `position`) must start. */
-export function nextPosition(segment: SegmentInfo, position: Position, batch: DecodedBatch): Position {
+export function nextPosition(segment: SegmentInfo, position: Position, batch: BatchSpan): Position {
   return {
     blockNumber: position.blockNumber + batch.spanBytes / segment.blockBytes,
     expectedOffset: position.expectedOffset + batch.header.recordCount,
   };
 }
 
+export interface BatchCacheLimits {
+  readonly cacheBytes: number;
+  /** A count bound on top of the bytes; undefined for none. */
+  readonly cacheBatches: number | undefined;
+}
+
 export class BatchReader {
   readonly #handles: HandlePool;
-  readonly #cache: LRUCache<string, DecodedBatch>;
+  readonly #cache: LRUCache<string, Cached>;
 
-  constructor(handles: HandlePool, cacheBatches: number) {
+  constructor(handles: HandlePool, limits: BatchCacheLimits) {
     this.#handles = handles;
-    this.#cache = new LRUCache<string, DecodedBatch>({ max: cacheBatches });
+    this.#cache = new LRUCache<string, Cached>({
+      maxSize: limits.cacheBytes,
+      sizeCalculation: cachedBytes,
+      ...(limits.cacheBatches === undefined ? {} : { max: limits.cacheBatches }),
+    });
   }
 
   /**
@@ -62,11 +119,11 @@ export class BatchReader {
    * never from `chunk` alone, so a batch written since the chunk was read is seen.
    */
   async read(segment: SegmentInfo, position: Position, chunk?: Chunk): Promise<BatchRead> {
-    const key = `${segment.baseOffset}:${position.blockNumber}`;
+    const key = keyOf(segment, position);
     const cached = this.#cache.get(key);
-    if (cached !== undefined) {
-      const matches = cached.header.firstOffset === position.expectedOffset;
-      return { batch: matches ? cached : null, reason: matches ? null : 'offset-mismatch', chunk };
+    if (cached?.kind === 'batch') {
+      const matches = cached.batch.header.firstOffset === position.expectedOffset;
+      return { batch: matches ? cached.batch : null, reason: matches ? null : 'offset-mismatch', chunk };
     }
     const atBytes = positionBytes(segment, position);
     if (chunk !== undefined && chunk.segment.baseOffset === segment.baseOffset && atBytes >= chunk.startBytes) {
@@ -82,6 +139,105 @@ export class BatchReader {
     return { batch: this.#remember(key, batch), reason: null, chunk: fresh };
   }
 
+  /**
+   * The batch at `position` verified as far as a get needs (header and chunk table; a v1 batch
+   * whole), or null with the reason, as `read` says. Reads a chunk of `readerChunkBytes` at the
+   * header (or reuses `chunk`, as a walk hands it on) and the table when it lies beyond; nothing
+   * when cached. As for `read`, a null always comes from a fresh disk read.
+   */
+  async readHead(segment: SegmentInfo, position: Position, chunk?: Chunk): Promise<HeadRead> {
+    const key = keyOf(segment, position);
+    const cached = this.#cache.get(key);
+    const known = cached?.kind === 'head' ? cached.head : cached?.kind === 'batch' ? wholeHead(cached.batch) : undefined;
+    if (known !== undefined) {
+      const matches = known.header.firstOffset === position.expectedOffset;
+      return matches ? { head: known, reason: null, chunk } : { head: null, reason: 'offset-mismatch', chunk };
+    }
+    const atBytes = positionBytes(segment, position);
+    let found: BatchHead | BreakReason | 'v1' | null = null;
+    if (chunk !== undefined && covers(chunk, segment, atBytes, BATCH_HEADER_BYTES)) {
+      found = await this.#headIn(segment, position, chunk);
+    }
+    if (found === null || (typeof found === 'string' && found !== 'v1')) {
+      chunk = await this.#readChunk(segment, atBytes);
+      found = await this.#headIn(segment, position, chunk);
+    }
+    if (found === 'v1') {
+      const whole = await this.read(segment, position, chunk);
+      if (whole.batch === null) return { head: null, reason: whole.reason, chunk };
+      return { head: wholeHead(whole.batch), reason: null, chunk };
+    }
+    if (typeof found === 'string') return { head: null, reason: found, chunk };
+    this.#cache.set(key, { kind: 'head', head: found });
+    return { head: found, reason: null, chunk };
+  }
+
+  /**
+   * A copy of the payload of `offset`, which lies in the batch `head` at `position`: for a v2
+   * batch, its chunk (from `chunk` when the walk's last read holds it, else one read), verified
+   * by the chunk's CRC and frames. Damage there is SEGLOG_CORRUPT naming the file, the chunk's
+   * byte position and the offset.
+   */
+  async readRecord(
+    segment: SegmentInfo,
+    position: Position,
+    head: BatchHead,
+    offset: number,
+    chunk?: Chunk,
+  ): Promise<Uint8Array> {
+    if (head.table === null) return head.decoded!.payloads[offset - head.header.firstOffset]!.slice();
+    const entry = head.table.entryFor(offset);
+    const atBytes = positionBytes(segment, position) + head.header.headerBytes + entry.fromBytes;
+    const key = `${keyOf(segment, position)}:${entry.index}`;
+    const cached = this.#cache.get(key);
+    if (cached?.kind === 'chunk') return (chunkPayload(cached.bytes, entry, offset) as Uint8Array).slice();
+    const lengthBytes = entry.toBytes - entry.fromBytes;
+    const bytes =
+      chunk !== undefined && covers(chunk, segment, atBytes, lengthBytes)
+        ? chunk.bytes.subarray(atBytes - chunk.startBytes, atBytes - chunk.startBytes + lengthBytes)
+        : await this.#handles.use(segment.path, (handle) => readAt(handle, atBytes, lengthBytes));
+    const payload = chunkPayload(bytes, entry, offset);
+    if (typeof payload !== 'string') {
+      this.#cache.set(key, { kind: 'chunk', bytes: bytes.slice() });
+      return payload.slice();
+    }
+    const file = segment.path;
+    const what = `chunk ${entry.index} (offsets ${entry.firstOffset}..${entry.endOffset - 1}, ${lengthBytes} bytes)`;
+    const problem = payload === 'crc-mismatch' ? 'fails its CRC' : 'has frames that do not add up';
+    throw SeglogError.corrupt(`${file}: ${what} at byte ${atBytes} ${problem}`, { file, positionBytes: atBytes, offset });
+  }
+
+  /** The head at `position` from `chunk` (which holds its header), reading the table if beyond it. */
+  async #headIn(segment: SegmentInfo, position: Position, chunk: Chunk): Promise<BatchHead | BreakReason | 'v1'> {
+    const atBytes = positionBytes(segment, position);
+    const bytes = chunk.bytes.subarray(atBytes - chunk.startBytes);
+    const header = readBatchHeader(bytes, 0);
+    if (typeof header === 'string') return header;
+    if (header.version === 1) return 'v1';
+    const range = chunkTableRange(header);
+    let table: Uint8Array;
+    if (range.toBytes <= bytes.length) table = bytes.subarray(range.fromBytes, range.toBytes);
+    else {
+      table = await this.#handles.use(segment.path, async (handle) => {
+        // Not verified yet, so bounded by the file first: garbage claiming 2 GiB must not read 2 GiB.
+        if (atBytes + batchBytes(header) > (await handle.sizeBytes())) return null;
+        return readAt(handle, atBytes + range.fromBytes, range.toBytes - range.fromBytes);
+      }) ?? new Uint8Array(0);
+      if (table.length !== range.toBytes - range.fromBytes) return 'truncated';
+    }
+    const verified = readChunkTable(segment.logId, bytes, header, table);
+    if (typeof verified === 'string') return verified;
+    if (header.firstOffset !== position.expectedOffset) return 'offset-mismatch';
+    const spanBytes = batchSpanBytes(header.bodyBytes, segment.blockBytes, header.headerBytes);
+    return { header, spanBytes, table: verified, decoded: null };
+  }
+
+  async #readChunk(segment: SegmentInfo, atBytes: number): Promise<Chunk> {
+    const lengthBytes = Math.max(readLimits.readerChunkBytes, segment.blockBytes);
+    const bytes = await this.#handles.use(segment.path, (handle) => readAt(handle, atBytes, lengthBytes));
+    return { segment, startBytes: atBytes, bytes };
+  }
+
   /** Reads a chunk at `position`, or the whole batch there when it claims to be bigger than a chunk. */
   async #readBatchBytes(segment: SegmentInfo, position: Position): Promise<Uint8Array> {
     const chunkBytes = Math.max(readLimits.readerChunkBytes, segment.blockBytes);
@@ -93,7 +249,35 @@ export class BatchReader {
   }
 
   #remember(key: string, batch: DecodedBatch): DecodedBatch {
-    this.#cache.set(key, batch);
+    this.#cache.set(key, { kind: 'batch', batch });
     return batch;
   }
 }
+
+/** True when `chunk` holds `lengthBytes` of `segment` from `atBytes`. */
+function covers(chunk: Chunk, segment: SegmentInfo, atBytes: number, lengthBytes: number): boolean {
+  const from = atBytes - chunk.startBytes;
+  return chunk.segment.baseOffset === segment.baseOffset && from >= 0 && from + lengthBytes <= chunk.bytes.length;
+}
+
+function keyOf(segment: SegmentInfo, position: Position): string {
+  return `${segment.baseOffset}:${position.blockNumber}`;
+}
+
+function wholeHead(batch: DecodedBatch): BatchHead {
+  return { header: batch.header, spanBytes: batch.spanBytes, table: null, decoded: batch };
+}
+
+/**
+ * What an entry keeps alive. A decoded batch's payloads are views of the buffer they were read in,
+ * which may hold neighbouring batches too: the whole buffer is charged, an upper bound, so the
+ * cache never holds more than `cacheBytes` of buffers even when several batches share one.
+ */
+function cachedBytes(entry: Cached): number {
+  const overhead = readLimits.readerCachedHeadOverheadBytes;
+  if (entry.kind === 'head') return overhead + (entry.head.table?.sizeBytes ?? 0);
+  if (entry.kind === 'chunk') return overhead + entry.bytes.length;
+  const first = entry.batch.payloads[0];
+  return overhead + (first === undefined ? 0 : first.buffer.byteLength);
+}
+

@@ -12,7 +12,7 @@
 import { LRUCache } from 'lru-cache';
 import type { BreakReason, DecodedBatch } from '@seglog/format';
 import { assert, readLimits, SeglogError, type FileIO } from '@seglog/types';
-import { nextPosition, positionBytes, type BatchReader, type Chunk, type Position } from './batch-cache.js';
+import { nextPosition, positionBytes, type BatchHead, type BatchReader, type Chunk, type Position } from './batch-cache.js';
 import type { SegmentCatalog, SegmentInfo } from './segment-catalog.js';
 import { SegmentIndex } from './segment-index.js';
 import type { VisibleEnd } from './visible-end.js';
@@ -26,6 +26,17 @@ export interface Cursor {
 
 /** A verified batch, or the visible end of the chain (not clamped to `durable`). */
 export type Found = { readonly kind: 'batch'; readonly cursor: Cursor } | { readonly kind: 'end'; readonly endOffset: number };
+
+/** A batch head verified for a get (batch-cache.ts `readHead`), or the visible end of the chain. */
+export type FoundHead =
+  | {
+      readonly kind: 'batch';
+      readonly segment: SegmentInfo;
+      readonly position: Position;
+      readonly head: BatchHead;
+      readonly chunk: Chunk | undefined;
+    }
+  | { readonly kind: 'end'; readonly endOffset: number };
 
 type Resolution = 'end' | 'next' | 'retry';
 
@@ -55,6 +66,23 @@ export class LogWalker {
       if (step.kind === 'batch') {
         return { kind: 'batch', cursor: { segment, position: step.position, batch: step.batch, chunk: step.chunk } };
       }
+      const resolution = await this.#resolveBreak(segment, index, step.position);
+      if (resolution === 'end') return { kind: 'end', endOffset: step.position.expectedOffset };
+    }
+  }
+
+  /**
+   * `find` for a get: the head of the batch holding `offset` (header and chunk table verified, no
+   * payload read), or the end before it. Breaks mean the same as for `find`.
+   */
+  async findHead(offset: number): Promise<FoundHead> {
+    for (;;) {
+      if (this.#catalog.count === 0) await this.#catalog.refresh();
+      const segment = this.#catalog.find(offset);
+      if (segment === undefined) return { kind: 'end', endOffset: this.#catalog.first?.baseOffset ?? 0 };
+      const index = await this.#indexFor(segment);
+      const step = await index.seekHead(offset);
+      if (step.kind === 'batch') return { kind: 'batch', segment, position: step.position, head: step.head, chunk: step.chunk };
       const resolution = await this.#resolveBreak(segment, index, step.position);
       if (resolution === 'end') return { kind: 'end', endOffset: step.position.expectedOffset };
     }

@@ -32,7 +32,7 @@ import { HeadVisibleEnd, LogVisibleEnd, type VisibleEnd } from './visible-end.js
 import { WakeUps } from './wake-ups.js';
 
 /** The options `openReader` accepts; anything else is SEGLOG_INVALID_OPTION, as for `openLog`. */
-const KNOWN_OPTIONS = ['dir', 'io', 'durable', 'visibility', 'cacheBatches', 'cacheHandles'] as const;
+const KNOWN_OPTIONS = ['dir', 'io', 'durable', 'visibility', 'cacheBytes', 'cacheBatches', 'cacheHandles'] as const;
 /** What an injected `io` must provide: every FileIO method a reader calls. */
 const READER_IO_METHODS = ['open', 'readdir', 'stat'] as const;
 
@@ -87,7 +87,8 @@ export class Reader {
   private constructor(options: ResolvedReaderOptions) {
     this.#handles = new HandlePool(options.io, options.cacheHandles);
     this.#catalog = new SegmentCatalog(options.io, options.dir, this.#handles);
-    this.#batches = new BatchReader(this.#handles, options.cacheBatches);
+    const { cacheBytes, cacheBatches } = options;
+    this.#batches = new BatchReader(this.#handles, { cacheBytes, cacheBatches });
     this.#end = options.durable === undefined ? new HeadVisibleEnd(options.io, options.dir) : new LogVisibleEnd(options.durable, options.visibility === 'written');
     this.#walker = new LogWalker(options.io, this.#catalog, this.#batches, this.#end);
     this.#io = options.io;
@@ -107,7 +108,11 @@ export class Reader {
     return reader;
   }
 
-  /** The payload of the record at `offset`: a fresh copy the caller owns. */
+  /**
+   * The payload of the record at `offset`: a fresh copy the caller owns. Reads and verifies only
+   * the batch's header and chunk table (cached) and the one chunk holding the record (format v2;
+   * a v1 batch is read whole): docs/format.md "Reading one record".
+   */
   async get(offset: number): Promise<Uint8Array> {
     checkOffset('get offset', offset);
     this.#assertOpen();
@@ -116,10 +121,9 @@ export class Reader {
     if (offset < this.#end.retainedFrom) throw SeglogError.behindRetention(offset, this.#end.retainedFrom);
     const first = await this.#first();
     if (offset < first || (visible !== undefined && offset >= visible)) throw await this.#outOfRange(offset);
-    const found = await this.#walker.find(offset);
+    const found = await this.#walker.findHead(offset);
     if (found.kind === 'end') throw SeglogError.outOfRange(offset, first, clamp(found.endOffset, visible));
-    const { position, batch } = found.cursor;
-    return batch.payloads[offset - position.expectedOffset]!.slice();
+    return this.#batches.readRecord(found.segment, found.position, found.head, offset, found.chunk);
   }
 
   /**
@@ -240,7 +244,8 @@ export class Reader {
           }
           signal?.throwIfAborted();
           this.#assertOpen();
-          yield { offset, payload: batch.payloads[offset - position.expectedOffset]!.slice() };
+          const payload = batch.payloads[offset - position.expectedOffset]!.slice();
+          yield { offset, payload, appendTimeMs: batch.header.appendTimeMs };
           offset++;
         }
         if (to !== undefined && offset >= to) return;
@@ -311,7 +316,8 @@ interface ResolvedReaderOptions {
   readonly io: FileIO;
   readonly durable: DurableSource | undefined;
   readonly visibility: ReaderVisibility;
-  readonly cacheBatches: number;
+  readonly cacheBytes: number;
+  readonly cacheBatches: number | undefined;
   readonly cacheHandles: number;
 }
 
@@ -339,7 +345,8 @@ function resolveReaderOptions(options: ReaderOptions): ResolvedReaderOptions {
     io: readerIo(options.io),
     durable: options.durable,
     visibility,
-    cacheBatches: positiveInteger('cacheBatches', options.cacheBatches, readLimits.readerCachedBatchesDefault),
+    cacheBytes: boundedInteger('cacheBytes', options.cacheBytes, readLimits.readerCacheBytesDefault, readLimits.readerCacheBytesMax),
+    cacheBatches: options.cacheBatches === undefined ? undefined : positiveInteger('cacheBatches', options.cacheBatches, 1),
     cacheHandles: positiveInteger('cacheHandles', options.cacheHandles, readLimits.readerOpenHandlesDefault),
   };
 }
@@ -351,6 +358,13 @@ function readerIo(io: unknown): FileIO {
     throw SeglogError.invalidOption('io', `must be a FileIO with ${READER_IO_METHODS.join(', ')} methods, got ${describe(io)}${missing.length > 0 && typeof io === 'object' && io !== null ? ` missing ${missing.join(', ')}` : ''}`);
   }
   return io as FileIO;
+}
+
+/** An integer in [1, max], or `fallback` when not given. */
+function boundedInteger(name: string, value: unknown, fallback: number, max: number): number {
+  const resolved = positiveInteger(name, value, fallback);
+  if (resolved > max) throw SeglogError.invalidOption(name, `must be at most ${max}, got ${describe(value)}`);
+  return resolved;
 }
 
 function positiveInteger(name: string, value: unknown, fallback: number): number {

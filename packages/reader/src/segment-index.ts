@@ -15,7 +15,15 @@
  */
 import { decodeIndexEntries, findIndexEntry, readAt, type DecodedBatch, type IndexEntry } from '@seglog/format';
 import { assert, limits, SeglogError, type FileIO } from '@seglog/types';
-import { nextPosition, positionBytes, type BatchReader, type Chunk, type Position } from './batch-cache.js';
+import {
+  nextPosition,
+  positionBytes,
+  type BatchHead,
+  type BatchReader,
+  type BatchSpan,
+  type Chunk,
+  type Position,
+} from './batch-cache.js';
 import type { SegmentInfo } from './segment-catalog.js';
 
 interface Entry {
@@ -30,6 +38,11 @@ const indexIntervalBytes = limits.indexIntervalBytesDefault;
 
 export type Step =
   | { readonly kind: 'batch'; readonly position: Position; readonly batch: DecodedBatch; readonly chunk: Chunk | undefined }
+  | { readonly kind: 'break'; readonly position: Position };
+
+/** A step of a get's walk: batch heads only (header and chunk table), no payloads read. */
+export type HeadStep =
+  | { readonly kind: 'batch'; readonly position: Position; readonly head: BatchHead; readonly chunk: Chunk | undefined }
   | { readonly kind: 'break'; readonly position: Position };
 
 /** Where a walk starts, with the chunk that proved it when one was just read. */
@@ -72,6 +85,24 @@ export class SegmentIndex {
     }
   }
 
+  /**
+   * The head of the batch holding `offset`, or the break before it: the walk of a get, which
+   * verifies each batch's header and chunk table and reads no payload (batch-cache.ts `readHead`).
+   */
+  async seekHead(offset: number): Promise<HeadStep> {
+    let { position, chunk } = await this.#startFor(offset);
+    for (;;) {
+      const read = await this.#batches.readHead(this.segment, position, chunk);
+      if (read.head === null) return { kind: 'break', position };
+      this.#note(position, read.head);
+      const next = nextPosition(this.segment, position, read.head);
+      if (offset < next.expectedOffset) return { kind: 'batch', position, head: read.head, chunk: read.chunk };
+      assert(next.blockNumber > position.blockNumber, 'a walk moves forward');
+      position = next;
+      chunk = read.chunk;
+    }
+  }
+
   /** Reads the one batch at `position`, which must be a trusted chain position. */
   async step(position: Position, chunk?: Chunk): Promise<Step> {
     const read = await this.#batches.read(this.segment, position, chunk);
@@ -109,20 +140,23 @@ export class SegmentIndex {
     }
   }
 
-  /** Trusts `entry` if its batch verifies, else drops it and every unverified hint after it. */
+  /**
+   * Trusts `entry` if its batch's head verifies (header CRC over log id, fields and chunk table; a
+   * v1 batch whole), else drops it and every unverified hint after it.
+   */
   async #verifyHint(entry: Entry): Promise<Start | null> {
     const position = toPosition(entry);
-    const read = await this.#batches.read(this.segment, position);
-    if (read.batch === null) {
+    const read = await this.#batches.readHead(this.segment, position);
+    if (read.head === null) {
       this.#dropHintsFrom(entry);
       return null;
     }
-    this.#note(position, read.batch);
+    this.#note(position, read.head);
     return { position, chunk: read.chunk };
   }
 
   /** Records what a verified batch at `position` proves: the tail, a sparse entry, wrong hints. */
-  #note(position: Position, batch: DecodedBatch): void {
+  #note(position: Position, batch: BatchSpan): void {
     const next = nextPosition(this.segment, position, batch);
     if (next.expectedOffset > this.#tail.expectedOffset) this.#tail = next;
     const i = findIndexEntry(this.#entries, position.expectedOffset);

@@ -61,12 +61,12 @@ for (const [name, spoil] of [
 }
 
 for (const index of ['every', 'none'] as const) {
-  test(`a bad batch inside a non-last segment is SEGLOG_CORRUPT at its byte (index: ${index})`, async (t) => {
+  test(`a bad batch header inside a non-last segment is SEGLOG_CORRUPT at its byte (index: ${index})`, async (t) => {
     const io = new CountingIO();
     const log = await twoSegments(io, index);
     const [first] = log.segments;
     const bad = first!.batches[3]!;
-    await flipByte(io, first!.path, bad.positionBytes + 56); // the second word of the first payload
+    await flipByte(io, first!.path, bad.positionBytes + 32); // the append time: the header CRC fails
     const reader = await openReader({ dir: log.dir, io });
     if (index === 'none') await corruptError(t, reader.get(30)); // a scan to 30 must cross the damage
     else t.deepEqual(await reader.get(30), log.payloads.get(30)); // a verified index entry skips it
@@ -81,6 +81,33 @@ for (const index of ['every', 'none'] as const) {
     })());
     t.deepEqual(streamed, Array.from({ length: 12 }, (_, i) => i), 'every record before the damage, then the error');
     t.deepEqual(await reader.get(45), log.payloads.get(45), 'the next segment is still readable');
+    await reader.close();
+  });
+
+  // A get verifies only what it returns (the header and chunk table on its way, then its chunk), so
+  // payload damage is reported by the gets of the records in the damaged chunk, and by a read.
+  test(`a bad payload inside a non-last segment fails the gets of its chunk and any read across it (index: ${index})`, async (t) => {
+    const io = new CountingIO();
+    const log = await twoSegments(io, index);
+    const [first] = log.segments;
+    const bad = first!.batches[3]!;
+    await flipByte(io, first!.path, bad.positionBytes + 56); // the second word of the first payload
+    const reader = await openReader({ dir: log.dir, io });
+    t.deepEqual(await reader.get(30), log.payloads.get(30), 'the headers on the way verify');
+    for (const offset of [12, 13, 14, 15]) {
+      const error = await corruptError(t, reader.get(offset));
+      t.is(error.file, first!.path);
+      t.is(error.positionBytes, bad.positionBytes + 48, 'the byte where the damaged chunk starts');
+      t.is(error.offset, offset);
+      t.regex(error.message, /chunk 0 \(offsets 12\.\.15, \d+ bytes\) at byte \d+ fails its CRC/);
+    }
+    t.deepEqual(await reader.get(11), log.payloads.get(11));
+    const streamed: number[] = [];
+    const error = await corruptError(t, (async () => {
+      for await (const record of reader.read({ from: 0 })) streamed.push(record.offset);
+    })());
+    t.regex(error.message, /\(crc-mismatch\)/);
+    t.deepEqual(streamed, Array.from({ length: 12 }, (_, i) => i), 'every record before the damage, then the error');
     await reader.close();
   });
 }
@@ -176,7 +203,7 @@ test('damage in the last segment before a batch that an index entry proves is SE
   const io = new CountingIO();
   const log = await buildLog(io, { segments: [{ batches: batchesFrom(0, 10, 4), index: 'none' }] });
   const [segment] = log.segments;
-  await flipByte(io, segment!.path, segment!.batches[4]!.positionBytes + 50);
+  await flipByte(io, segment!.path, segment!.batches[4]!.positionBytes + 20); // the body size: header CRC fails
   const entry = { firstOffset: 32, blockNumber: segment!.batches[8]!.blockNumber };
   await writeAt(io, segment!.indexPath, 0, encodeIndexEntries([entry]));
   const reader = await openReader({ dir: log.dir, io });

@@ -35,13 +35,16 @@ test('an unknown option is SEGLOG_INVALID_OPTION naming it, the type received an
   const error = invalid(await t.throwsAsync(openReader({ dir, cacheBatchs: 5 } as unknown as ReaderOptions)));
   t.regex(error.message, /cacheBatchs/);
   t.regex(error.message, /number 5/);
-  t.regex(error.message, /allowed: dir, io, durable, visibility, cacheBatches, cacheHandles/);
+  t.regex(error.message, /allowed: dir, io, durable, visibility, cacheBytes, cacheBatches, cacheHandles/);
 });
 
 test('ill-typed options name the option and the type received, before any file is opened', async (t) => {
   const dir = await logDir(t);
   const cases: [ReaderOptions, RegExp][] = [
     [{ dir, cacheBatches: '64' as unknown as number }, /cacheBatches .*string "64"/],
+    [{ dir, cacheBytes: 0 }, /cacheBytes must be an integer >= 1, got number 0/],
+    [{ dir, cacheBytes: 2 ** 41 }, /cacheBytes must be at most 1099511627776, got number 2199023255552/],
+    [{ dir, cacheBytes: 1.5 }, /cacheBytes .*number 1.5/],
     [{ dir, cacheHandles: 0 }, /cacheHandles .*number 0/],
     [{ dir: 5 as unknown as string }, /dir .*number 5/],
     [{ dir, io: {} as never }, /io .*missing open, readdir, stat/],

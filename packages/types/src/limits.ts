@@ -189,8 +189,20 @@ export const readLimits = {
   batchProbeBytes: 64 * 1024,
   /** One read of the reader, handed from batch to batch along a walk. */
   readerChunkBytes: 64 * 1024,
-  /** Verified batches a reader caches by default (`cacheBatches`). */
-  readerCachedBatchesDefault: 64,
+  /**
+   * Bytes of verified batches (decoded ones, and headers with chunk tables) a reader caches by
+   * default (`cacheBytes`). A reader doing random gets stays within this plus its fixed costs.
+   */
+  readerCacheBytesDefault: 32 * 1024 * 1024,
+  /** The largest `cacheBytes` accepted: a reader's cache is memory, not a second copy of the log. */
+  readerCacheBytesMax: 2 ** 40,
+  /** What a cached batch head (header, position, bookkeeping) costs beyond its chunk table. */
+  readerCachedHeadOverheadBytes: 256,
+  /**
+   * First read of a batch head for a get: the header's block, or this much when a block is smaller,
+   * so the chunk table of a batch of a few blocks comes in the same read.
+   */
+  readerHeadProbeBytes: 4096,
   /** Open segment handles a reader keeps by default (`cacheHandles`). */
   readerOpenHandlesDefault: 16,
   /** Segment indexes a reader keeps in memory; each holds one entry per index interval at most. */

@@ -117,7 +117,13 @@ export interface ReaderOptions {
    * records whose write completed but whose flush has not, which a power loss can take back.
    */
   readonly visibility?: ReaderVisibility;
-  /** Decoded batches kept in memory. Default 64. */
+  /**
+   * Bytes of verified batch data a reader keeps in memory: decoded batches (for `read`) and batch
+   * headers with their chunk tables (for `get`). Default 32 MiB (`readLimits.readerCacheBytesDefault`);
+   * docs/tuning.md.
+   */
+  readonly cacheBytes?: number;
+  /** At most this many batches cached, on top of `cacheBytes`. Default: only `cacheBytes` bounds. */
   readonly cacheBatches?: number;
   /** Open segment handles kept. Default 16. */
   readonly cacheHandles?: number;
@@ -141,4 +147,9 @@ export interface DurableSource {
 export interface LogRecord {
   readonly offset: number;
   readonly payload: Uint8Array;
+  /**
+   * Wall-clock milliseconds when the record's batch was sealed (format v2's batch header);
+   * undefined for records in format-v1 segments, which do not carry it.
+   */
+  readonly appendTimeMs: number | undefined;
 }

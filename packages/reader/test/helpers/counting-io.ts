@@ -14,12 +14,14 @@ export interface IoCounters {
   closes: number;
   /** FileHandle.read calls on `.seg` files. */
   segmentReads: number;
+  /** Bytes those calls returned. */
+  segmentReadBytes: number;
   readdirs: number;
 }
 
 export class CountingIO implements FileIO {
   readonly sim: SimFileIO;
-  readonly counters: IoCounters = { opens: 0, closes: 0, segmentReads: 0, readdirs: 0 };
+  readonly counters: IoCounters = { opens: 0, closes: 0, segmentReads: 0, segmentReadBytes: 0, readdirs: 0 };
 
   constructor(sim: SimFileIO = new SimFileIO()) {
     this.sim = sim;
@@ -74,9 +76,13 @@ export class CountingIO implements FileIO {
     return {
       path: handle.path,
       writev: (buffers, positionBytes) => handle.writev(buffers, positionBytes),
-      read: (buffer, positionBytes) => {
-        if (isSegment) counters.segmentReads++;
-        return handle.read(buffer, positionBytes);
+      read: async (buffer, positionBytes) => {
+        const readBytes = await handle.read(buffer, positionBytes);
+        if (isSegment) {
+          counters.segmentReads++;
+          counters.segmentReadBytes += readBytes;
+        }
+        return readBytes;
       },
       datasync: () => handle.datasync(),
       sync: () => handle.sync(),
