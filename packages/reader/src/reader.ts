@@ -27,7 +27,8 @@ import { ErrorCodes, readLimits, SeglogError, type DurableSource, type FileIO, t
 import { BatchReader } from './batch-cache.js';
 import { HandlePool } from './handle-pool.js';
 import { LogWalker, type Found } from './log-walker.js';
-import { SegmentCatalog } from './segment-catalog.js';
+import { SegmentCatalog, type SegmentInfo } from './segment-catalog.js';
+import { findOffsetForTime } from './time-search.js';
 import { HeadVisibleEnd, LogVisibleEnd, type VisibleEnd } from './visible-end.js';
 import { WakeUps } from './wake-ups.js';
 
@@ -72,10 +73,16 @@ export function openReader(options: ReaderOptions): Promise<Reader> {
 }
 
 export class Reader {
-  readonly #catalog: SegmentCatalog;
-  readonly #handles: HandlePool;
-  readonly #batches: BatchReader;
-  readonly #walker: LogWalker;
+  // Rebuilt when the writer reused offsets (a new truncateEpoch): cached batches, indexes and open
+  // files may describe bytes a truncation cut or replaced.
+  #catalog: SegmentCatalog;
+  #handles: HandlePool;
+  #batches: BatchReader;
+  #walker: LogWalker;
+  readonly #cacheBatches: number;
+  readonly #cacheHandles: number;
+  /** The truncateEpoch the caches belong to. */
+  #cachesEpoch: number | undefined;
   readonly #end: VisibleEnd;
   readonly #io: FileIO;
   readonly #dir: string;
@@ -94,6 +101,45 @@ export class Reader {
     this.#io = options.io;
     this.#dir = options.dir;
     this.#durable = options.durable;
+    this.#cacheBatches = options.cacheBatches;
+    this.#cacheHandles = options.cacheHandles;
+  }
+
+  /**
+   * Learns the visible end anew (`VisibleEnd.refresh`); when the writer reused offsets since the
+   * caches were filled, drops them all (files, batches, indexes, the segment list) first.
+   */
+  async #learnEnd(): Promise<number | undefined> {
+    const visible = await this.#end.refresh();
+    const epoch = this.#end.epoch;
+    if (this.#cachesEpoch === undefined) this.#cachesEpoch = epoch;
+    else if (epoch !== this.#cachesEpoch) {
+      this.#cachesEpoch = epoch;
+      const handles = this.#handles;
+      this.#handles = new HandlePool(this.#io, this.#cacheHandles);
+      this.#catalog = new SegmentCatalog(this.#io, this.#dir, this.#handles);
+      this.#batches = new BatchReader(this.#handles, this.#cacheBatches);
+      this.#walker = new LogWalker(this.#io, this.#catalog, this.#batches, this.#end);
+      await handles.close();
+      await this.#catalog.refresh();
+    }
+    return visible;
+  }
+
+  /**
+   * After the end was learned: SEGLOG_TRUNCATED when an iteration that returned [from, offset)
+   * saw the epoch move past `seenEpoch` and returned records the truncation took back. Records
+   * from `truncatedAt` on were taken back; an epoch that moved by more than one (or an unknown
+   * `truncatedAt`) says nothing about where, so any record returned counts.
+   */
+  #checkReuse(from: number, offset: number, seenEpoch: number | undefined): void {
+    const epoch = this.#end.epoch;
+    if (seenEpoch === undefined || epoch === undefined || epoch === seenEpoch) return;
+    const at = this.#end.truncatedAt;
+    const known = epoch - seenEpoch === 1 && at > 0;
+    const end = Math.min(known ? at : Number.POSITIVE_INFINITY, this.#end.known ?? Number.POSITIVE_INFINITY);
+    const tookBack = offset > from && (!known || offset > at);
+    if (tookBack) throw SeglogError.truncated(offset, Number.isFinite(end) ? end : from);
   }
 
   /** The same as `openReader`. */
@@ -117,7 +163,7 @@ export class Reader {
     checkOffset('get offset', offset);
     this.#assertOpen();
     let visible = this.#end.known;
-    if (visible === undefined || offset >= visible) visible = await this.#end.refresh();
+    if (visible === undefined || offset >= visible) visible = await this.#learnEnd();
     if (offset < this.#end.retainedFrom) throw SeglogError.behindRetention(offset, this.#end.retainedFrom);
     const first = await this.#first();
     if (offset < first || (visible !== undefined && offset >= visible)) throw await this.#outOfRange(offset);
@@ -149,10 +195,32 @@ export class Reader {
     return this.#iterate(range.from, range.to, range.follow === true && range.to === undefined, range.signal, range);
   }
 
+  /**
+   * The first offset appended at or after wall-clock time `ms` (ms since the epoch) that is
+   * readable now (at or above the first offset, below the visible end), or undefined when none is.
+   * A binary search over the batches' append times (time-search.ts), not a scan: O(log segments +
+   * log index entries) batch reads and a walk of at most one index interval. Records in format v1
+   * segments have no time and are never the answer.
+   */
+  async offsetForTime(ms: number): Promise<number | undefined> {
+    if (typeof ms !== 'number' || Number.isNaN(ms)) throw badArgument('offsetForTime ms', `must be a number, got ${describe(ms)}`);
+    this.#assertOpen();
+    const visible = await this.#learnEnd();
+    await this.#catalog.refresh();
+    const segments: SegmentInfo[] = [];
+    for (let segment = this.#catalog.first; segment !== undefined; segment = this.#catalog.after(segment)) {
+      segments.push(segment);
+    }
+    const found = await findOffsetForTime(this.#io, segments, ms);
+    if (found === null) return undefined;
+    const answer = Math.max(found, await this.#first());
+    return visible !== undefined && answer >= visible ? undefined : answer;
+  }
+
   /** The offset of the oldest record in the log (0 for a log with no segment yet). */
   async firstOffset(): Promise<number> {
     this.#assertOpen();
-    await this.#end.refresh();
+    await this.#learnEnd();
     return this.#first();
   }
 
@@ -182,13 +250,13 @@ export class Reader {
         const found = await walk(offset);
         // Below the first segment: dropped by retention (if the mark says so), or never in the log.
         if (found.kind === 'end' && found.endOffset > offset && attempt === 0) {
-          await this.#end.refresh();
+          await this.#learnEnd();
           if (offset < this.#end.retainedFrom) continue;
         }
         return { offset, found };
       } catch (error) {
         if (attempt > 0) throw error;
-        await this.#end.refresh();
+        await this.#learnEnd();
         await this.#catalog.refresh();
         if (offset >= this.#end.retainedFrom) throw error;
       }
@@ -198,7 +266,7 @@ export class Reader {
   /** One past the last visible record. */
   async endOffset(): Promise<number> {
     this.#assertOpen();
-    const visible = await this.#end.refresh();
+    const visible = await this.#learnEnd();
     return clamp(await this.#walker.end(), visible);
   }
 
@@ -224,7 +292,8 @@ export class Reader {
   ): AsyncGenerator<LogRecord> {
     signal?.throwIfAborted();
     this.#assertOpen();
-    let visible = await this.#end.refresh();
+    let visible = await this.#learnEnd();
+    let seenEpoch = this.#end.epoch;
     let { offset, found } = await this.#locate(from, policy, (at) => this.#walker.find(at));
     const first = await this.#first();
     if (offset < first) throw await this.#outOfRange(offset);
@@ -232,7 +301,9 @@ export class Reader {
     let wakeUps: WakeUps | null = null;
     try {
       for (;;) {
-        while (offset < clamp(to ?? Number.POSITIVE_INFINITY, visible) && found.kind === 'batch') {
+        // A reuse of offsets learned meanwhile (by this iteration or another one of this reader, or
+        // at once from the writer's Log) stops the walk: the caches behind `found` are stale.
+        while (offset < clamp(to ?? Number.POSITIVE_INFINITY, visible) && found.kind === 'batch' && this.#end.epoch === seenEpoch) {
           if (follow && this.#closed) return; // close() ends a follow; a bounded read rejects SEGLOG_CLOSED
           const { position, batch } = found.cursor;
           if (offset >= position.expectedOffset + batch.header.recordCount) {
@@ -250,7 +321,16 @@ export class Reader {
         }
         if (to !== undefined && offset >= to) return;
         // At the end as last learned: more may have become durable since.
-        const learned = await this.#end.refresh();
+        const learned = await this.#learnEnd();
+        if (this.#end.epoch !== seenEpoch) {
+          // The writer reused offsets: fail if this read returned any it took back, else go on
+          // from the same position in the rebuilt caches.
+          this.#checkReuse(from, offset, seenEpoch);
+          seenEpoch = this.#end.epoch;
+          visible = learned;
+          ({ offset, found } = await this.#locate(offset, policy, (at) => this.#walker.find(at)));
+          continue;
+        }
         const moved = learned !== visible;
         visible = learned;
         if (moved && found.kind === 'batch') continue;

@@ -13,7 +13,10 @@
  * because a writer replaces it by rename (a new log, an accepted loss), and a held descriptor would
  * keep reading the old file. A read that meets a slot being rewritten fails that slot's CRC and
  * falls back to the other slot (an older, still valid lower bound); a read with no valid slot is
- * tried again, then SEGLOG_CORRUPT. A directory with no HEAD (a v1 log, or one no writer has opened
+ * tried again after a short, doubling wait (see `readLimits.headReadAttempts` for why it happens),
+ * then SEGLOG_CORRUPT. A pending truncation after an offset (HEAD's pending kind 1) ends the
+ * visible log at its offset at once and counts as the next `truncateEpoch`.
+ * A directory with no HEAD (a v1 log, or one no writer has opened
  * since) has no durable end to learn: the reader then sees every batch that verifies.
  */
 import { join } from 'node:path';
@@ -27,6 +30,13 @@ export interface VisibleEnd {
   readonly proof: number | undefined;
   /** The low-water mark as last learned (0 when none is known): offsets below it were dropped by retention. */
   readonly retainedFrom: number;
+  /**
+   * HEAD's `truncateEpoch` as last learned (undefined: none known). It moves when the writer
+   * reused offsets (`truncateAfter`, an accepted loss): records from `truncatedAt` on were taken back.
+   */
+  readonly epoch: number | undefined;
+  /** Where the newest reuse of offsets began, as last learned (0: unknown, or none). */
+  readonly truncatedAt: number;
   /** Learns the end (and the low-water mark) anew (HEAD re-read) and returns the end. */
   refresh(): Promise<number | undefined>;
 }
@@ -53,6 +63,14 @@ export class LogVisibleEnd implements VisibleEnd {
     return this.#log.firstOffset ?? 0;
   }
 
+  get epoch(): number | undefined {
+    return this.#log.truncateEpoch;
+  }
+
+  get truncatedAt(): number {
+    return this.#log.truncatedAt ?? 0;
+  }
+
   refresh(): Promise<number | undefined> {
     return Promise.resolve(this.known);
   }
@@ -64,6 +82,7 @@ export class HeadVisibleEnd implements VisibleEnd {
   readonly #path: string;
   #known: number | undefined;
   #epoch: number | undefined;
+  #truncatedAt = 0;
   #retainedFrom = 0;
   #refreshing: Promise<number | undefined> | null = null;
 
@@ -84,6 +103,14 @@ export class HeadVisibleEnd implements VisibleEnd {
     return this.#retainedFrom;
   }
 
+  get epoch(): number | undefined {
+    return this.#epoch;
+  }
+
+  get truncatedAt(): number {
+    return this.#truncatedAt;
+  }
+
   /** Concurrent callers share one read. */
   refresh(): Promise<number | undefined> {
     this.#refreshing ??= this.#learn().finally(() => {
@@ -98,17 +125,25 @@ export class HeadVisibleEnd implements VisibleEnd {
       if (bytes === null) return this.#known; // no HEAD (yet): keep what was learned, if anything
       const state = decodeHead(bytes, this.#path);
       if (state !== null) {
-        // The end only grows, except when the writer reused offsets (a new truncateEpoch).
-        const reused = state.truncateEpoch !== this.#epoch;
-        const grown = this.#known === undefined || state.durableOffset > this.#known || reused;
-        if (grown) this.#known = state.durableOffset;
-        this.#epoch = state.truncateEpoch;
+        // A truncation after an offset in progress (pending kind 1): nothing from its offset on
+        // is visible any more, even before it is finished.
+        const pending = state.pendingTruncation;
+        const end = pending?.kind === 1 ? Math.min(pending.offset, state.durableOffset) : state.durableOffset;
+        // The end only grows, except when the writer reuses offsets (a new truncateEpoch, or one pending).
+        const reused = state.truncateEpoch !== this.#epoch || pending?.kind === 1;
+        const grown = this.#known === undefined || end > this.#known || reused;
+        if (grown) this.#known = end;
+        this.#epoch = state.truncateEpoch + (pending?.kind === 1 ? 1 : 0);
+        this.#truncatedAt = pending?.kind === 1 ? pending.offset : state.truncatedAt;
         this.#retainedFrom = Math.max(this.#retainedFrom, state.firstOffset);
         return this.#known;
       }
       if (attempt >= readLimits.headReadAttempts) {
-        throw SeglogError.corrupt(`${this.#path} has no valid slot after ${attempt} reads: the durable end cannot be learned`, { file: this.#path, positionBytes: 0 });
+        const problem = `${this.#path} has no valid slot after ${attempt} reads: the durable end cannot be learned`;
+        throw SeglogError.corrupt(problem, { file: this.#path, positionBytes: 0 });
       }
+      const delayMs = readLimits.headReadRetryMs * 2 ** (attempt - 1);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
   }
 

@@ -36,6 +36,12 @@ export const ErrorCodes = {
    * resume from there, or read with `onBehind: 'skip'`.
    */
   BEHIND_RETENTION: 'SEGLOG_BEHIND_RETENTION',
+  /**
+   * A read or follow had returned records that `log.truncateAfter` (or an open that accepted a
+   * loss) took back: their offsets now belong to other records. `endOffset` carries where the
+   * truncation cut the log; resume from there (or from an earlier position you trust).
+   */
+  TRUNCATED: 'SEGLOG_TRUNCATED',
   /** A segment was written by a newer format version than this code understands. */
   UNSUPPORTED_FORMAT: 'SEGLOG_UNSUPPORTED_FORMAT',
   /** An internal invariant broke: a bug in seglog. */
@@ -59,6 +65,8 @@ export interface SeglogErrorDetails {
   readonly offset?: number;
   /** The log's first (oldest readable) offset, for SEGLOG_BEHIND_RETENTION. */
   readonly firstOffset?: number;
+  /** Where a truncation cut the log, for SEGLOG_TRUNCATED. */
+  readonly endOffset?: number;
 }
 
 export class SeglogError extends Error {
@@ -68,6 +76,8 @@ export class SeglogError extends Error {
   readonly offset: number | undefined;
   /** The log's first offset when the error is SEGLOG_BEHIND_RETENTION. */
   readonly firstOffset: number | undefined;
+  /** Where a truncation cut the log when the error is SEGLOG_TRUNCATED. */
+  readonly endOffset: number | undefined;
 
   constructor(code: ErrorCode, message: string, details: SeglogErrorDetails = {}) {
     super(`${code}: ${message}`, details.cause === undefined ? undefined : { cause: details.cause });
@@ -77,6 +87,7 @@ export class SeglogError extends Error {
     this.positionBytes = details.positionBytes;
     this.offset = details.offset;
     this.firstOffset = details.firstOffset;
+    this.endOffset = details.endOffset;
   }
 
   static locked(dir: string, holder: string): SeglogError {
@@ -120,6 +131,14 @@ export class SeglogError extends Error {
       ErrorCodes.BEHIND_RETENTION,
       `offset ${offset} is below the log's first offset ${firstOffset}: retention dropped it (resume from ${firstOffset}, or read with onBehind: 'skip')`,
       { offset, firstOffset },
+    );
+  }
+
+  static truncated(position: number, endOffset: number): SeglogError {
+    return new SeglogError(
+      ErrorCodes.TRUNCATED,
+      `records up to offset ${position} were returned, but the log was truncated at ${endOffset} since: those from ${endOffset} on were taken back and their offsets are reused (resume from ${endOffset})`,
+      { offset: position, endOffset },
     );
   }
 

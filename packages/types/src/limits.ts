@@ -211,9 +211,14 @@ export const readLimits = {
   recoveryIndexTriesMax: 8,
   /**
    * Reads of HEAD in a row that find no valid slot before a reader gives up (SEGLOG_CORRUPT). A
-   * slot being rewritten fails its CRC but the other slot stays valid, so one retry covers a race.
+   * slot being rewritten fails its CRC but the other slot stays valid, so a read sees no valid slot
+   * only when it copied the two slots across a HEAD flush (the writer moved on to the other slot
+   * meanwhile): its thread was descheduled mid-copy on a loaded machine. Retries back off
+   * (`headReadRetryMs`, doubling) so they do not meet the same burst of writes.
    */
-  headReadAttempts: 3,
+  headReadAttempts: 6,
+  /** The first wait before a HEAD read is retried; doubles each time (1, 2, 4, 8, 16 ms). */
+  headReadRetryMs: 1,
   /**
    * A follower's safety-net poll of the durable end when no wake-up came: starts at this delay,
    * doubles up to `followPollMaxMs`, and starts over whenever the end moved. Wake-ups (the log's

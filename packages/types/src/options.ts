@@ -142,6 +142,10 @@ export interface DurableSource {
   onDurable?(listener: (durableOffset: number) => void): () => void;
   /** Optional: the low-water mark (a `Log`'s `firstOffset`); offsets below it were dropped by retention. */
   readonly firstOffset?: number;
+  /** Optional: bumped by every `truncateAfter` (a `Log`'s `truncateEpoch`): offsets were reused. */
+  readonly truncateEpoch?: number;
+  /** Optional: where the newest reuse of offsets began (a `Log`'s `truncatedAt`). */
+  readonly truncatedAt?: number;
 }
 
 export interface LogRecord {
