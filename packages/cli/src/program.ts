@@ -178,6 +178,21 @@ ${EXIT_HELP}`);
       ),
     );
 
+  withFormat(program.command('offsets').argument('<dir>', 'log directory'), false)
+    .description('the first offset appended at or after a time (a binary search over the batches\' append times)')
+    .requiredOption('--time <when>', 'an ISO 8601 time (2026-12-06T20:00:00Z) or ms since the epoch')
+    .addHelpText('after', [
+      '\nExamples:',
+      '  $ seglog offsets ./data/log --time 2026-12-06T20:00:00Z',
+      '  $ seglog dump ./data/log --from "$(seglog offsets ./data/log --time 2026-12-06T20:00:00Z | cut -d\' \' -f1)"',
+    ].join('\n'))
+    .action((dir: string, flags: FormatFlags & { time: string }) =>
+      run(flags, async (ctx) => {
+        const command = await import('./commands/offsets.js');
+        return command.offsets(ctx, dir, command.parseWhen('--time', flags.time));
+      }),
+    );
+
   withFormat(program.command('repair').argument('<dir>', 'log directory'), false)
     .description('plan (default) or apply the repair of a torn tail; copy every valid record of a damaged log into a new one')
     .option('--apply', 'change the log: back up what changes, fsync the backup, then cut the torn tail (takes the writer lock)')
