@@ -1,9 +1,31 @@
 #!/bin/sh
-# seglog verify vs cat into /dev/null, warm cache, alternating runs; wall seconds per run.
-DIR=$1; RUNS=${2:-9}
-cat $DIR/*.seg > /dev/null
-i=0; while [ $i -lt $RUNS ]; do
-  /usr/bin/time -f "cat %e" sh -c "cat $DIR/*.seg > /dev/null"
-  /usr/bin/time -f "verify %e" node "$(dirname "$0")/../bin/seglog.js" verify $DIR > /dev/null
+# seglog verify against cat into /dev/null on the same files, warm page cache, runs alternating,
+# wall seconds of the whole process (start-up included). Run it under the benchmark lock:
+#   flock /tmp/seglog-bench.lock packages/cli/bench/verify-vs-cat.sh <dir> [runs] [baseline-bin]
+# With a third argument (another build's bin/seglog.js) that build's verify runs in the same
+# rounds, for a before/after in one run. Prints every run, then medians and verify / cat speed.
+DIR=$1; RUNS=${2:-9}; BASELINE=$3
+BIN="$(dirname "$0")/../bin/seglog.js"
+OUT=$(mktemp)
+cat "$DIR"/*.seg > /dev/null
+node "$BIN" verify "$DIR" > /dev/null
+i=0; while [ "$i" -lt "$RUNS" ]; do
+  /usr/bin/time -a -o "$OUT" -f "cat %e %U %S" sh -c "cat $DIR/*.seg > /dev/null"
+  /usr/bin/time -a -o "$OUT" -f "verify %e %U %S" node "$BIN" verify "$DIR" > /dev/null
+  if [ -n "$BASELINE" ]; then
+    /usr/bin/time -a -o "$OUT" -f "baseline %e %U %S" node "$BASELINE" verify "$DIR" > /dev/null
+  fi
   i=$((i+1))
 done
+cat "$OUT"
+median() { grep "^$1 " "$OUT" | awk "{print \$$2}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+cpu() { grep "^$1 " "$OUT" | awk '{print $3 + $4}' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+for what in cat verify baseline; do
+  grep -q "^$what " "$OUT" || continue
+  echo "$what: median wall $(median $what 2) s, median CPU $(cpu $what) s"
+done
+echo "verify / cat speed: $(echo "$(median cat 2) $(median verify 2)" | awk '{printf "%.0f%%", 100 * $1 / $2}')"
+if [ -n "$BASELINE" ]; then
+  echo "baseline / cat speed: $(echo "$(median cat 2) $(median baseline 2)" | awk '{printf "%.0f%%", 100 * $1 / $2}')"
+fi
+rm -f "$OUT"

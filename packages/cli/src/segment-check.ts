@@ -85,6 +85,8 @@ export interface SegmentCheck {
   /** Offset after the last valid record of the segment, past any damage: where the next segment must start. */
   readonly chainEndOffset: number;
   readonly batches: number;
+  /** Byte position of the last valid batch of the chain (past damage too), or null when none. */
+  readonly lastBatchPositionBytes: number | null;
   /** Valid records in the segment, past damage too. */
   readonly records: number;
   /** Where the chain stopped first, and why. */
@@ -163,6 +165,7 @@ async function checkOpenSegment(
   let stop: BatchBreak | null = scan.stop.reason === 'end-of-bytes' ? null : scan.stop;
   let currentStop = scan.stop;
   let validRecords = scan.endOffset - segment.baseOffset;
+  let lastBatchPositionBytes = scan.lastBatchPositionBytes;
   const damagedBlocks = new Set<number>();
   for (;;) {
     const beyond = await findBatchBeyond(file, position, offset);
@@ -176,6 +179,7 @@ async function checkOpenSegment(
     position = resumed.endPositionBytes;
     offset = resumed.endOffset;
     validRecords += resumed.endOffset - beyond.header.firstOffset;
+    lastBatchPositionBytes = resumed.lastBatchPositionBytes ?? lastBatchPositionBytes;
     currentStop = resumed.stop;
   }
   if (problems.length === 0 && (await blockHoldsData(file, scan.endPositionBytes))) {
@@ -199,6 +203,7 @@ async function checkOpenSegment(
     endPositionBytes: scan.endPositionBytes,
     chainEndOffset: offset,
     batches: scan.batches,
+    lastBatchPositionBytes,
     records: validRecords,
     stop,
     batchStarts,
@@ -322,6 +327,7 @@ function emptyCheck(segment: SegmentFile, problems: Problem[], checkedBytes: num
     endPositionBytes: 0,
     chainEndOffset: segment.baseOffset,
     batches: 0,
+    lastBatchPositionBytes: null,
     records: 0,
     stop: null,
     batchStarts: [],

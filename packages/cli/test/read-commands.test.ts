@@ -21,7 +21,7 @@ test('stat --json reports the log as it is on disk', async (t) => {
     offsets: unknown;
     lock: unknown;
     freeDiskBytes: number;
-    appendTimeMs: { first: number | null };
+    appendTimeMs: { first: number | null; last: number | null };
   };
   const names = await segmentNames(dir);
   let bytes = 0;
@@ -33,7 +33,8 @@ test('stat --json reports the log as it is on disk', async (t) => {
   t.deepEqual(stat.offsets, { first: 0, durable: 400, next: 400 });
   t.deepEqual(stat.lock, { held: false, pid: null, alive: false, holder: 'nobody' });
   t.true(stat.freeDiskBytes > 0);
-  t.is(stat.appendTimeMs.first, null, 'v1 batches carry no time; never guessed');
+  t.true(stat.appendTimeMs.first !== null && stat.appendTimeMs.last !== null, 'v2 batches carry their append time');
+  t.true(stat.appendTimeMs.first! <= stat.appendTimeMs.last!);
   const text = await seglog(['stat', dir]);
   t.is(text.code, 0);
   t.regex(text.stdout, /durable 400, next 400/);
@@ -152,6 +153,12 @@ test('dump --raw shows every batch with stored and computed CRC', async (t) => {
   t.deepEqual(batches.map((batch) => batch.firstOffset), [0, 10, 20, 30, 40]);
   t.deepEqual(batches.map((batch) => batch.positionBytes), [4096, 8192, 12288, 16384, 20480]);
   for (const batch of batches) t.true(batch.crcOk && batch.storedCrc === batch.computedCrc);
+  // v2 headers: each batch was sealed when the one before it was acknowledged (makeLog awaits each).
+  const v2 = batches as unknown as { version: number; ackedOffset: number; appendTimeMs: number; chunks: number }[];
+  t.deepEqual(v2.map((batch) => batch.ackedOffset), [0, 10, 20, 30, 40]);
+  const inOrder = (batch: (typeof v2)[number], i: number): boolean =>
+    batch.appendTimeMs >= (v2[i - 1]?.appendTimeMs ?? 0);
+  t.true(v2.every((batch, i) => batch.version === 2 && batch.chunks >= 1 && inOrder(batch, i)));
   const text = await seglog(['dump', dir, '--raw']);
-  t.regex(text.stdout, /^batch {2}00000000000000000000\.seg @4096 {2}offsets 0\.\.9/);
+  t.regex(text.stdout, /^batch v2 00000000000000000000\.seg @4096 {2}offsets 0\.\.9 {2}body \d+ span \d+ {2}acked 0 time \S+Z chunks 1/);
 });

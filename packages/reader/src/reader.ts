@@ -24,7 +24,7 @@
  */
 import { nodeFileIO } from '@seglog/io';
 import { ErrorCodes, readLimits, SeglogError, type DurableSource, type FileIO, type LogRecord, type ReaderOptions, type ReaderVisibility } from '@seglog/types';
-import { BatchReader } from './batch-cache.js';
+import { BatchReader, type BatchCacheLimits } from './batch-cache.js';
 import { HandlePool } from './handle-pool.js';
 import { LogWalker, type Found } from './log-walker.js';
 import { SegmentCatalog, type SegmentInfo } from './segment-catalog.js';
@@ -79,7 +79,7 @@ export class Reader {
   #handles: HandlePool;
   #batches: BatchReader;
   #walker: LogWalker;
-  readonly #cacheBatches: number;
+  readonly #cacheLimits: BatchCacheLimits;
   readonly #cacheHandles: number;
   /** The truncateEpoch the caches belong to. */
   #cachesEpoch: number | undefined;
@@ -95,13 +95,13 @@ export class Reader {
     this.#handles = new HandlePool(options.io, options.cacheHandles);
     this.#catalog = new SegmentCatalog(options.io, options.dir, this.#handles);
     const { cacheBytes, cacheBatches } = options;
-    this.#batches = new BatchReader(this.#handles, { cacheBytes, cacheBatches });
+    this.#cacheLimits = { cacheBytes, cacheBatches };
+    this.#batches = new BatchReader(this.#handles, this.#cacheLimits);
     this.#end = options.durable === undefined ? new HeadVisibleEnd(options.io, options.dir) : new LogVisibleEnd(options.durable, options.visibility === 'written');
     this.#walker = new LogWalker(options.io, this.#catalog, this.#batches, this.#end);
     this.#io = options.io;
     this.#dir = options.dir;
     this.#durable = options.durable;
-    this.#cacheBatches = options.cacheBatches;
     this.#cacheHandles = options.cacheHandles;
   }
 
@@ -118,7 +118,7 @@ export class Reader {
       const handles = this.#handles;
       this.#handles = new HandlePool(this.#io, this.#cacheHandles);
       this.#catalog = new SegmentCatalog(this.#io, this.#dir, this.#handles);
-      this.#batches = new BatchReader(this.#handles, this.#cacheBatches);
+      this.#batches = new BatchReader(this.#handles, this.#cacheLimits);
       this.#walker = new LogWalker(this.#io, this.#catalog, this.#batches, this.#end);
       await handles.close();
       await this.#catalog.refresh();

@@ -17,8 +17,9 @@ import type { SegmentFile } from '../log-dir.js';
 import { openSegment, walkSegment } from '../segment-walk.js';
 import type { WalkItem } from '../segment-walk.js';
 import { io } from '../durable-files.js';
+import { recordObject, recordText } from '../record-output.js';
+import type { PayloadFormat } from '../record-output.js';
 
-export type PayloadFormat = 'utf8' | 'hex' | 'base64' | 'json' | 'none';
 
 export interface DumpFlags {
   readonly from: number | undefined;
@@ -68,9 +69,9 @@ function rangeOf(flags: DumpFlags, first: number, end: number): Range {
 }
 
 async function dumpDirectory(ctx: Context, dir: string, flags: DumpFlags, printer: RecordPrinter): Promise<number> {
-  const logDir = await readLogDir(dir);
-  const durable = logDir.head === null ? undefined : { durableOffset: logDir.head.durableOffset };
-  const reader = await openReader({ dir, durable });
+  await readLogDir(dir); // SEGLOG_NOT_A_LOG before the reader says something less clear
+  // The reader takes the durable end and the low-water mark from HEAD itself.
+  const reader = await openReader({ dir });
   try {
     const range = rangeOf(flags, await reader.firstOffset(), await reader.endOffset());
     if (range.from >= range.to) return Exit.clean;
@@ -148,22 +149,25 @@ class RecordPrinter {
   }
 
   async record(offset: number, payload: Uint8Array): Promise<void> {
-    const rendered = renderPayload(payload, this.#payload);
-    if (this.#ctx.out.format === 'text') {
-      await this.#ctx.out.line(this.#payload === 'none' ? `${offset}\t${payload.length}` : `${offset}\t${payload.length}\t${typeof rendered === 'string' ? rendered : JSON.stringify(rendered)}`);
-      return;
-    }
-    const row: Record<string, unknown> = { offset, size: payload.length };
-    if (this.#payload !== 'none') row.payload = rendered;
-    await this.#emit(row);
+    if (this.#ctx.out.format === 'text') await this.#ctx.out.line(recordText(offset, payload, this.#payload));
+    else await this.#emit(recordObject(offset, payload, this.#payload));
   }
 
   async batch(segment: string, item: WalkItem & { kind: 'batch' }): Promise<void> {
     const { positionBytes, spanBytes } = item;
-    const { firstOffset, recordCount: records, bodyBytes, crc } = item.header;
-    const row = { type: 'batch', segment, positionBytes, firstOffset, records, bodyBytes, spanBytes, storedCrc: hex(crc), computedCrc: hex(crc), crcOk: true };
+    const { version, firstOffset, recordCount: records, bodyBytes, crc, chunkCount: chunks } = item.header;
+    // v2 headers also say what was acknowledged when the batch was sealed, and when (null for v1).
+    const ackedOffset = item.header.ackedOffset ?? null;
+    const appendTimeMs = item.header.appendTimeMs ?? null;
+    const stored = hex(crc);
+    const row = {
+      type: 'batch', segment, positionBytes, version, firstOffset, records, bodyBytes, spanBytes, chunks, ackedOffset, appendTimeMs,
+      storedCrc: stored, computedCrc: stored, crcOk: true,
+    };
     if (this.#ctx.out.format === 'text') {
-      await this.#ctx.out.line(`batch  ${segment} @${positionBytes}  offsets ${firstOffset}..${firstOffset + records - 1}  body ${bodyBytes} span ${spanBytes}  crc ${row.storedCrc} ok`);
+      const v2 = appendTimeMs === null ? '' : `  acked ${ackedOffset} time ${new Date(appendTimeMs).toISOString()} chunks ${chunks}`;
+      const offsets = `offsets ${firstOffset}..${firstOffset + records - 1}`;
+      await this.#ctx.out.line(`batch v${version} ${segment} @${positionBytes}  ${offsets}  body ${bodyBytes} span ${spanBytes}${v2}  crc ${stored} ok`);
       return;
     }
     await this.#emit(row);
@@ -191,24 +195,4 @@ class RecordPrinter {
 
 function hex(crc: number): string {
   return `0x${(crc >>> 0).toString(16).padStart(8, '0')}`;
-}
-
-export function renderPayload(payload: Uint8Array, format: PayloadFormat): unknown {
-  const buffer = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-  switch (format) {
-    case 'hex':
-      return buffer.toString('hex');
-    case 'base64':
-      return buffer.toString('base64');
-    case 'none':
-      return null;
-    case 'json':
-      try {
-        return JSON.parse(buffer.toString('utf8'));
-      } catch {
-        return { notJson: buffer.toString('base64') };
-      }
-    default:
-      return buffer.toString('utf8');
-  }
 }
