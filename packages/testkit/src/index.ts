@@ -36,3 +36,5 @@ export { copyFiles, damageLog, withFormatVersion } from './log-damage.js';
 export type { LogFiles, LogImage } from './log-damage.js';
 export { expectCode } from './expect-code.js';
 export type { ExpectedErrorFields } from './expect-code.js';
+export { NatsCluster } from './nats-cluster.js';
+export type { NatsClusterOptions, NatsNode } from './nats-cluster.js';
