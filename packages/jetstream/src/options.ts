@@ -35,6 +35,8 @@ export interface ShipOptions extends StreamOptions {
   readonly maxInFlightBytes?: number;
   /** How long a publish waits for its acknowledgement before the shipper re-syncs. Default 5000. */
   readonly publishTimeoutMillis?: number;
+  /** How long `ship()` keeps trying while the cluster does not answer (no server, an election). Default 60000. */
+  readonly startTimeoutMillis?: number;
   /**
    * When records that are not shipped yet were dropped from the log (retention forced past the
    * shipper's hold): `'fail'` (default) stops with SEGLOG_JETSTREAM_GAP; `'skip'` goes on at the
@@ -67,6 +69,7 @@ export interface ResolvedShipOptions {
   readonly maxInFlight: number;
   readonly maxInFlightBytes: number;
   readonly publishTimeoutMillis: number;
+  readonly startTimeoutMillis: number;
   readonly onBehind: BehindPolicy;
   readonly onSkip: ((range: { readonly fromOffset: number; readonly toOffset: number }) => void) | undefined;
   readonly holdRetention: boolean;
@@ -132,6 +135,7 @@ export function resolveShipOptions(options: ShipOptions): ResolvedShipOptions {
     maxInFlight: count('maxInFlight', options.maxInFlight, shipLimits.inFlightCountDefault, 1, shipLimits.inFlightCountMax),
     maxInFlightBytes: count('maxInFlightBytes', options.maxInFlightBytes, shipLimits.inFlightBytesDefault, 1, 2 ** 40),
     publishTimeoutMillis: count('publishTimeoutMillis', options.publishTimeoutMillis, shipLimits.publishTimeoutMillisDefault, 1, 600_000),
+    startTimeoutMillis: count('startTimeoutMillis', options.startTimeoutMillis, shipLimits.startTimeoutMillisDefault, 0, 3_600_000),
     onBehind,
     onSkip: callback('onSkip', options.onSkip),
     holdRetention: flag('holdRetention', options.holdRetention, true),

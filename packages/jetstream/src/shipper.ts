@@ -37,17 +37,34 @@ export interface HoldWriter {
 /** How often the shipper re-reads the log's durable end for its lag figures, when nothing else moves it. */
 const END_REFRESH_MILLIS = 250;
 
-/** Starts shipping `options.dir` to `options.stream`; resolves once the stream is checked and shipping has begun. */
+/**
+ * Starts shipping `options.dir` to `options.stream`; resolves once the stream is checked and
+ * shipping has begun. While the cluster cannot answer (no server up, a leader election) it keeps
+ * trying for `startTimeoutMillis`; divergence, a gap and bad options reject at once.
+ */
 export async function ship(options: ShipOptions): Promise<Shipper> {
   const resolved = resolveShipOptions(options);
   const head = await readLogHead(resolved.io, resolved.dir);
-  const held = await holdConnection(resolved.connection, resolved.servers, `seglog-shipper ${resolved.stream}`);
+  const deadline = Date.now() + resolved.startTimeoutMillis;
+  for (let backoff: number = shipLimits.retryMillisMin; ; backoff = Math.min(2 * backoff, shipLimits.retryMillisMax)) {
+    try {
+      return await startShipper(resolved, logIdHexOf(head.logId));
+    } catch (error) {
+      if (!isSeglogError(error, ErrorCodes.JETSTREAM_UNAVAILABLE) || Date.now() + backoff > deadline) throw error;
+      resolved.onError?.(error);
+      await pause(backoff, new AbortController().signal);
+    }
+  }
+}
+
+async function startShipper(options: ResolvedShipOptions, logIdHex: string): Promise<Shipper> {
+  const held = await holdConnection(options.connection, options.servers, `seglog-shipper ${options.stream}`);
   let reader: Reader | null = null;
   try {
-    const stream = await Stream.attach(held.connection, { ...resolved, duplicateWindowMillis: shipLimits.duplicateWindowMillisDefault });
-    await stream.ensure(resolved.createStream);
-    reader = await openReader({ dir: resolved.dir, io: resolved.io, ...(resolved.log === undefined ? {} : { durable: resolved.log }) });
-    const shipper = new Shipper({ options: resolved, held, stream, reader, logIdHex: logIdHexOf(head.logId), hold: null });
+    const stream = await Stream.attach(held.connection, { ...options, duplicateWindowMillis: shipLimits.duplicateWindowMillisDefault });
+    await stream.ensure(options.createStream);
+    reader = await openReader({ dir: options.dir, io: options.io, ...(options.log === undefined ? {} : { durable: options.log }) });
+    const shipper = new Shipper({ options, held, stream, reader, logIdHex, hold: null });
     await shipper.start();
     return shipper;
   } catch (error) {

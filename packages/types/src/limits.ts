@@ -208,6 +208,8 @@ export const shipLimits = {
   inFlightBytesDefault: 16 * 1024 * 1024,
   /** How long one publish waits for its acknowledgement before the shipper re-syncs with the stream. */
   publishTimeoutMillisDefault: 5000,
+  /** How long `ship()` keeps trying to reach the stream before it gives up (an election takes ~5 s). */
+  startTimeoutMillisDefault: 60_000,
   /**
    * How often the shipped position is written to the retention hold while it moves. Each write is
    * a small file written and flushed, so not per acknowledgement; the stream, not the hold, decides
