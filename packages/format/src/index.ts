@@ -16,3 +16,4 @@ export * from './index-entry.js';
 export * from './segment-header.js';
 export * from './segment-name.js';
 export * from './head-record.js';
+export * from './hold-record.js';

@@ -184,7 +184,10 @@ export class NodeFileIO implements FileIO {
       fs.stat(path, (error, stats) => {
         if (error?.code === 'ENOENT') resolve(null);
         else if (error) reject(error);
-        else resolve({ isFile: stats.isFile(), isDirectory: stats.isDirectory(), sizeBytes: stats.size });
+        else {
+          const { size: sizeBytes, mtimeMs: modifiedMs } = stats;
+          resolve({ isFile: stats.isFile(), isDirectory: stats.isDirectory(), sizeBytes, modifiedMs });
+        }
       });
     });
   }

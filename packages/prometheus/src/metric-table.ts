@@ -59,6 +59,13 @@ export const counterSpecs: readonly CounterSpec[] = [
   { name: 'pool_hits_total', help: 'Batch buffers handed out from the pool free list.', read: (m) => m.pool.hits },
   { name: 'pool_misses_total', help: 'Batch buffers the pool had to allocate while growing toward its cap.', read: (m) => m.pool.misses },
   { name: 'pool_waits_total', help: 'Requests for a batch buffer refused because the pool was at its cap; the appends behind them waited for a batch to complete.', read: (m) => m.pool.waits },
+  { name: 'retention_passes_total', help: 'Background retention passes run since the log was opened.', read: (m) => m.retention.passes },
+  { name: 'retention_segments_dropped_total', help: 'Whole segments unlinked below the low-water mark (retention and truncateBefore).', read: (m) => m.retention.segmentsDropped },
+  { name: 'retention_dropped_bytes_total', help: 'Bytes of segment and index files unlinked below the low-water mark.', read: (m) => m.retention.bytesDropped },
+  { name: 'retention_dropped_records_total', help: 'Records made unreadable by raising the low-water mark.', read: (m) => m.retention.recordsDropped },
+  { name: 'retention_held_back_total', help: 'Retention passes and truncateBefore calls that a retention hold kept from dropping all they would have.', read: (m) => m.retention.heldBack },
+  { name: 'retention_errors_total', help: 'Background retention passes that failed.', read: (m) => m.retention.errors },
+  { name: 'truncated_records_total', help: 'Records dropped from the tail by truncateAfter.', read: (m) => m.retention.recordsTruncated },
 ];
 
 /** One counter family, one series per reason. */
@@ -69,6 +76,9 @@ export const sealReasonsSpec = {
 };
 
 export const gaugeSpecs: readonly GaugeSpec[] = [
+  { name: 'log_bytes', help: 'Bytes of segment and index files in the log, as of open and the last retention pass or truncation.', read: (m) => m.retention.logBytes },
+  { name: 'log_segments', help: 'Segment files in the log, as of open and the last retention pass or truncation.', read: (m) => m.retention.logSegments },
+  { name: 'first_offset', help: 'The low-water mark: the oldest readable offset.', read: (m) => m.retention.firstOffset },
   { name: 'queue_depth', help: 'Appends accepted but not yet acknowledged, plus those waiting for room.', read: (m) => m.queueDepth },
   { name: 'in_flight_bytes', help: 'Payload bytes accepted but not yet durable.', read: (m) => m.inFlightBytes },
   { name: 'commit_window_seconds', help: 'The commit window currently applied.', read: (m) => seconds(m.commitWindow.micros) },

@@ -161,11 +161,39 @@ export class HeadCheckpoint {
   async raiseFirstOffset(firstOffset: number): Promise<void> {
     await this.#enqueue(async () => {
       const durableOffset = Math.max(this.#wantedDurableOffset, this.#state.durableOffset);
-      if (firstOffset <= this.#state.firstOffset) return;
-      await this.#writeSlot(durableOffset, firstOffset);
+      const pending = this.#state.pendingTruncation?.kind === 2 ? null : this.#state.pendingTruncation;
+      if (firstOffset <= this.#state.firstOffset && pending === this.#state.pendingTruncation) return;
+      await this.#writeSlot(durableOffset, Math.max(firstOffset, this.#state.firstOffset), pending);
       await this.#sync();
     });
     await this.flush(); // rejects if HEAD failed; nothing left to write otherwise
+  }
+
+  /**
+   * Records, flushed, that a drop below `offset` is about to be decided (`pendingTruncation` kind
+   * 2). Retention holds are read only after this, and a hold setter that sees the intent waits for
+   * `raiseFirstOffset` to commit it (retention-holds.ts says why this closes the race).
+   */
+  async markDropIntent(offset: number): Promise<void> {
+    await this.#enqueue(async () => {
+      const durableOffset = Math.max(this.#wantedDurableOffset, this.#state.durableOffset);
+      await this.#writeSlot(durableOffset, this.#state.firstOffset, { kind: 2, offset });
+      await this.#sync();
+    });
+    if (this.#failure !== null) throw this.#failure;
+  }
+
+  /**
+   * Records, flushed, that the records at `offset` and after are being dropped (`truncateAfter`,
+   * `pendingTruncation` kind 1): from here on an open finishes the truncation.
+   */
+  async markTruncateAfter(offset: number): Promise<void> {
+    await this.#enqueue(async () => {
+      const durableOffset = Math.max(this.#wantedDurableOffset, this.#state.durableOffset);
+      await this.#writeSlot(durableOffset, Math.min(this.#state.firstOffset, offset), { kind: 1, offset });
+      await this.#sync();
+    });
+    if (this.#failure !== null) throw this.#failure;
   }
 
   /** Flushes (when `flush`: not after a failed write), then closes the file. HEAD is not written after this. */
@@ -204,11 +232,16 @@ export class HeadCheckpoint {
     return this.#config.syncIntervalMicros ?? limits.headSyncIntervalMicros;
   }
 
-  async #writeSlot(durableOffset: number, firstOffset = this.#state.firstOffset): Promise<void> {
+  async #writeSlot(
+    durableOffset: number,
+    firstOffset = this.#state.firstOffset,
+    pendingTruncation = this.#state.pendingTruncation,
+  ): Promise<void> {
     // Off the flushed slot: right after a flush the other slot (seq + 1), else the same scratch slot (seq + 2).
     const step = this.#state.seq === this.#flushedSeq ? 1 : 2;
     const seq = this.#state.seq + step;
-    const next: HeadState = { ...this.#state, seq, durableOffset, firstOffset, writtenAtMs: Date.now() };
+    const writtenAtMs = Date.now();
+    const next: HeadState = { ...this.#state, seq, durableOffset, firstOffset, pendingTruncation, writtenAtMs };
     await wrapIo('writev', this.#path, () => this.#handle.writev([encodeHeadSlot(next)], headSlotPosition(next.seq)));
     this.#state = next;
   }

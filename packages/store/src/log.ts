@@ -14,6 +14,9 @@ import { GroupCommit } from './group-commit.js';
 import { checkHead } from './head-check.js';
 import { DurableListeners } from './durable-listeners.js';
 import { dropSegmentsBelow } from './segment-dropper.js';
+import { raiseLowWater } from './low-water.js';
+import type { TruncateBeforeResult } from './low-water.js';
+import { Retention } from './retention.js';
 import type { LostRecords } from './head-check.js';
 import { HeadCheckpoint, readHead } from './head-checkpoint.js';
 import { wrapIo } from './io-errors.js';
@@ -27,11 +30,16 @@ import { WindowPolicy } from './window-policy.js';
 
 type State = 'open' | 'closing' | 'closed';
 
-/** What `truncateBefore` did: the new first offset and the whole segments it unlinked. */
-export interface TruncateBeforeResult {
-  readonly firstOffset: number;
-  readonly segmentsDropped: number;
-  readonly bytesDropped: number;
+export type { TruncateBeforeResult } from './low-water.js';
+
+/** Options of `truncateBefore`. */
+export interface TruncateBeforeOptions {
+  /**
+   * Drop past retention holds too. The result's `overriddenHolds` names the holds whose records
+   * went; their holders get SEGLOG_BEHIND_RETENTION when they read there. Default false: the mark
+   * stops at the lowest hold, and `heldBy` says which.
+   */
+  readonly force?: boolean;
 }
 
 export class Log {
@@ -51,6 +59,7 @@ export class Log {
   readonly #telemetry: Telemetry;
   readonly #window: WindowPolicy;
   readonly #durableListeners: DurableListeners;
+  readonly #retention: Retention;
   #firstOffset: number;
   /** Truncations run one at a time, in call order. */
   #truncating: Promise<unknown> = Promise.resolve();
@@ -72,6 +81,16 @@ export class Log {
     durableListeners: DurableListeners;
     lostRecords: LostRecords | null;
   }) {
+    this.#retention = new Retention(
+      {
+        io: parts.options.io,
+        dir: parts.options.dir,
+        policy: parts.options.retention,
+        raise: (offset) => this.#raise(offset, false),
+        lastAppendMs: () => Promise.resolve(undefined),
+      },
+      parts.firstOffset,
+    );
     this.dir = parts.options.dir;
     this.#options = parts.options;
     this.#lock = parts.lock;
@@ -98,27 +117,51 @@ export class Log {
   /**
    * Drops every record below `offset`: raises the low-water mark to `offset` durably (HEAD,
    * flushed) first, then unlinks the segments that hold only records below it, then fsyncs the
-   * directory. A crash anywhere in between is finished by the next open. `offset` must be within
-   * [firstOffset, durableOffset]; a mark at or below the current one changes nothing. Resolves with
-   * the new first offset and how many whole segments (and bytes) were dropped. O(1) per segment.
+   * directory (low-water.ts). A crash anywhere in between is finished by the next open. `offset`
+   * must be within [firstOffset, durableOffset]; a mark at or below the current one changes
+   * nothing. Retention holds below `offset` stop the mark at the lowest of them unless
+   * `{ force: true }`. Resolves with the new first offset, the whole segments (and bytes) dropped,
+   * and the holds that stopped it (`heldBy`) or that a forced drop went past (`overriddenHolds`).
+   * O(1) per segment.
    */
-  truncateBefore(offset: number): Promise<TruncateBeforeResult> {
+  truncateBefore(offset: number, options: TruncateBeforeOptions = {}): Promise<TruncateBeforeResult> {
     if (this.#state !== 'open') return Promise.reject(SeglogError.closed(`log ${this.dir}`));
     if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) {
       return Promise.reject(SeglogError.invalidOption('truncateBefore offset', `must be a non-negative safe integer, got ${String(offset)}`));
     }
+    if (typeof options !== 'object' || options === null || (options.force !== undefined && typeof options.force !== 'boolean')) {
+      return Promise.reject(SeglogError.invalidOption('truncateBefore options', 'must be { force?: boolean }'));
+    }
     if (offset > this.durableOffset) {
       return Promise.reject(SeglogError.outOfRange(offset, this.#firstOffset, this.durableOffset));
     }
+    return this.#raise(offset, options.force === true);
+  }
+
+  /** Runs one automatic retention pass now (it also runs every `retention.intervalMs`). */
+  async applyRetention(): Promise<void> {
+    if (this.#state !== 'open') throw SeglogError.closed(`log ${this.dir}`);
+    await this.#retention.runPass();
+  }
+
+  /** The one path that raises the low-water mark: calls run one at a time, in call order. */
+  #raise(offset: number, force: boolean): Promise<TruncateBeforeResult> {
     const run = this.#truncating.then(async () => {
-      if (offset <= this.#firstOffset) return { firstOffset: this.#firstOffset, segmentsDropped: 0, bytesDropped: 0 };
-      await this.#head.raiseFirstOffset(offset);
-      this.#firstOffset = offset;
-      const dropped = await dropSegmentsBelow(this.#options.io, this.dir, offset);
-      return { firstOffset: offset, segmentsDropped: dropped.segments, bytesDropped: dropped.bytes };
+      const before = this.#firstOffset;
+      const { io } = this.#options;
+      const result = await raiseLowWater({ io, dir: this.dir, head: this.#head, current: before, offset, force });
+      this.#firstOffset = result.firstOffset;
+      this.#retention.noteRaise(result, before);
+      if (result.segmentsDropped > 0) await this.#retention.measure();
+      return result;
     });
     this.#truncating = run.catch(() => undefined);
     return run;
+  }
+
+  /** @internal Starts background retention; openLog calls it once the log is whole. */
+  startRetention(): Promise<void> {
+    return this.#retention.start();
   }
 
   /** The offset the next append will get. Readable after close (the end the log was left at). */
@@ -171,13 +214,14 @@ export class Log {
   }
 
   metrics(): LogMetrics {
-    return this.#telemetry.snapshot({
+    const snapshot = this.#telemetry.snapshot({
       nowMicros: this.#options.clock.nowMicros(),
       queueDepth: this.#commit.queueDepth,
       inFlightBytes: this.#commit.inFlightBytes,
       commitWindow: this.#window.snapshot(),
       pool: this.#pool.metrics(),
     });
+    return { ...snapshot, retention: this.#retention.snapshot() };
   }
 
   /**
@@ -203,6 +247,7 @@ export class Log {
           first.failure ??= error instanceof Error ? error : SeglogError.io('close', this.dir, error);
         });
       };
+      await step(() => this.#retention.stop()); // no pass starts after this; one in progress finishes
       await step(() => this.#truncating.then(() => undefined)); // a truncation in progress finishes first
       await step(() => this.#head.close(healthy));
       await step(() => this.#writer.close());
@@ -331,9 +376,13 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
       fileMode: effective.fileMode,
       onError: (error: unknown) => commit?.poison(error),
     };
+    // A drop intent (kind 2) left by a crash is cleared, not carried out: the holds are read again
+    // by the next pass or call (low-water.ts).
+    const continued = checked.continueFrom;
+    const resumed = continued?.pendingTruncation?.kind === 2 ? { ...continued, pendingTruncation: null } : continued;
     head =
-      checked.continueFrom !== null
-        ? await HeadCheckpoint.open(headConfig, checked.continueFrom)
+      resumed !== null
+        ? await HeadCheckpoint.open(headConfig, resumed)
         : await HeadCheckpoint.create(headConfig, freshHead(found.kind === 'valid' ? found.state.seq + 1 : 0, logId, firstOffset, nextOffset, checked.truncateEpoch));
     // Recovery may find acknowledged records that HEAD's last write missed (a crash between a
     // flush and its HEAD write): they are durable, so readers in other processes may see them now.
@@ -368,7 +417,7 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
     },
     nextOffset,
   );
-  return new Log({
+  const log = new Log({
     options: effective,
     lock,
     pool,
@@ -382,6 +431,13 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
     durableListeners,
     lostRecords: checked.lost,
   });
+  try {
+    await log.startRetention();
+  } catch (error) {
+    await log.close().catch(() => undefined);
+    throw error;
+  }
+  return log;
 }
 
 function freshHead(

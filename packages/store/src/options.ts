@@ -32,12 +32,21 @@ export interface ResolvedOptions {
   readonly acceptDataLoss: boolean;
   /** The id to create a new log with; null draws a random one. */
   readonly logId: Uint8Array | null;
+  /** Automatic retention, or null when off. */
+  readonly retention: ResolvedRetention | null;
+}
+
+export interface ResolvedRetention {
+  readonly maxBytes: number | null;
+  readonly maxAgeMs: number | null;
+  readonly intervalMs: number;
 }
 
 const KNOWN = new Set([
   'dir', 'io', 'clock', 'segmentBytes', 'blockBytes', 'maxRecordBytes', 'maxBatchBytes',
   'maxInFlightBytes', 'commitWindow', 'preallocate', 'indexIntervalBytes', 'maxBatchRecords',
   'recentIntervalMillis', 'syncMethod', 'logId', 'maxQueuedBytes', 'fileMode', 'dirMode', 'acceptDataLoss',
+  'retention',
 ]);
 
 /** The methods an injected engine must have; checked before any file is opened. */
@@ -184,7 +193,26 @@ export function resolveOptions(options: LogOptions): ResolvedOptions {
     dirMode: permissionMode('dirMode', options.dirMode, limits.dirModeDefault, 0o700),
     acceptDataLoss: boolean('acceptDataLoss', options.acceptDataLoss, false),
     logId: logIdOption(options.logId),
+    retention: retentionOption(options.retention),
   };
+}
+
+const RETENTION_KEYS = ['maxBytes', 'maxAgeMs', 'intervalMs'] as const;
+
+function retentionOption(option: unknown): ResolvedRetention | null {
+  if (option === undefined) return null;
+  if (!isPlainObject(option)) {
+    throw SeglogError.invalidOption('retention', `must be an object { maxBytes?, maxAgeMs?, intervalMs? }, got ${describeValue(option)}`);
+  }
+  refuseUnknownKeys('retention', option, RETENTION_KEYS);
+  const big = Number.MAX_SAFE_INTEGER;
+  const maxBytes = option.maxBytes === undefined ? null : integer('retention.maxBytes', option.maxBytes, 0, 0, big);
+  const maxAgeMs = option.maxAgeMs === undefined ? null : integer('retention.maxAgeMs', option.maxAgeMs, 0, 0, big);
+  if (maxBytes === null && maxAgeMs === null) {
+    throw SeglogError.invalidOption('retention', 'needs maxBytes or maxAgeMs (or leave retention out)');
+  }
+  const intervalMs = integer('retention.intervalMs', option.intervalMs, limits.retentionIntervalMsDefault, limits.retentionIntervalMsMin, limits.retentionIntervalMsMax);
+  return { maxBytes, maxAgeMs, intervalMs };
 }
 
 function logIdOption(option: unknown): Uint8Array | null {

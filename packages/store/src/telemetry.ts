@@ -81,7 +81,7 @@ export class Telemetry {
     inFlightBytes: number;
     commitWindow: CommitWindowState;
     pool: PoolMetrics;
-  }): LogMetrics {
+  }): Omit<LogMetrics, 'retention'> {
     const now = live.nowMicros;
     const recentRecords = this.#batchRecords.merged(now);
     const intervalSeconds = this.#batchRecords.intervalMicros / 1e6;

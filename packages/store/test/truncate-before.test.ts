@@ -42,7 +42,7 @@ test('truncateBefore drops whole segments below the mark, moves firstOffset insi
   t.is(log.firstOffset, mark);
   t.deepEqual(await segmentBases(io, '/tb'), before.slice(3), 'the segments wholly below the mark are gone');
   t.false((await io.readdir('/tb')).some((name) => name === `${String(before[0]).padStart(20, '0')}.idx`), 'their indexes too');
-  t.deepEqual(await log.truncateBefore(mark - 1), { firstOffset: mark, segmentsDropped: 0, bytesDropped: 0 }, 'a lower mark changes nothing');
+  t.deepEqual(await log.truncateBefore(mark - 1), { firstOffset: mark, segmentsDropped: 0, bytesDropped: 0, heldBy: [], overriddenHolds: [] }, 'a lower mark changes nothing');
   const end = log.nextOffset;
   await log.close();
   const again = await openLog({ dir: '/tb', io, blockBytes: 512 });
@@ -66,7 +66,7 @@ test('truncateBefore past the durable end is SEGLOG_OUT_OF_RANGE, a bad offset S
     const error = await t.throwsAsync(log.truncateBefore(bad as number));
     t.true(isSeglogError(error) && error.code === ErrorCodes.INVALID_OPTION);
   }
-  t.deepEqual(await log.truncateBefore(4), { firstOffset: 4, segmentsDropped: 0, bytesDropped: 0 }, 'everything truncated: the last segment stays');
+  t.deepEqual(await log.truncateBefore(4), { firstOffset: 4, segmentsDropped: 0, bytesDropped: 0, heldBy: [], overriddenHolds: [] }, 'everything truncated: the last segment stays');
   await log.close();
   const closed = await t.throwsAsync(log.truncateBefore(4));
   t.true(isSeglogError(closed) && closed.code === ErrorCodes.CLOSED);

@@ -44,6 +44,11 @@ export interface FileStat {
   readonly isFile: boolean;
   readonly isDirectory: boolean;
   readonly sizeBytes: number;
+  /**
+   * Optional: wall-clock ms of the last change to the file's data (mtime). Retention falls back to
+   * it for the age of a segment without append times (format v1); an engine without it leaves it out.
+   */
+  readonly modifiedMs?: number;
 }
 
 /** A held single-writer lock on a directory. */

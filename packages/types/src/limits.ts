@@ -126,6 +126,20 @@ export const limits = {
   // ---- Directory lock ----
   /** Each attempt publishes, meets a live holder, or clears one stale file; racing openers bound it. */
   lockAttemptsMax: 5,
+
+  // ---- Retention and holds (issue 12) ----
+  /** Default `retention.intervalMs`: how often the background pass looks for segments to drop. */
+  retentionIntervalMsDefault: 60_000,
+  /** Smallest `retention.intervalMs`: a pass lists the directory and stats files, so not a busy loop. */
+  retentionIntervalMsMin: 10,
+  /** Largest `retention.intervalMs` (one day). */
+  retentionIntervalMsMax: 86_400_000,
+  /**
+   * How long `setRetentionHold` waits for a writer's drop intent (HEAD `pendingTruncation`) above
+   * its offset to be committed. A live writer commits within one HEAD flush; an intent older than
+   * this was left by a writer that died, and the next open clears it without dropping.
+   */
+  holdIntentWaitMs: 5_000,
 } as const;
 
 assert(limits.blockBytesMin <= limits.blockBytesDefault && limits.blockBytesDefault <= limits.blockBytesMax, 'default block in range');

@@ -84,6 +84,31 @@ export interface LogMetrics {
   /** The same distributions over the recent sliding interval only. */
   readonly recent: RecentMetrics;
   readonly pool: PoolMetrics;
+  /** The log's size and what retention and truncation dropped (issue 12). */
+  readonly retention: RetentionMetrics;
+}
+
+/** Counters of the low-water mark: automatic retention passes and `truncateBefore` calls together. */
+export interface RetentionMetrics {
+  /** Bytes of segment and index files, as of open and the last pass or truncation. */
+  readonly logBytes: number;
+  /** Segment files in the log, as of open and the last pass or truncation. */
+  readonly logSegments: number;
+  /** The low-water mark (the log's `firstOffset`). */
+  readonly firstOffset: number;
+  /** Background retention passes run. */
+  readonly passes: number;
+  /** Whole segments unlinked below the low-water mark, and their bytes (index files included). */
+  readonly segmentsDropped: number;
+  readonly bytesDropped: number;
+  /** Records made unreadable by raising the low-water mark. */
+  readonly recordsDropped: number;
+  /** Passes and calls that a retention hold kept from dropping what they would have. */
+  readonly heldBack: number;
+  /** Records dropped from the tail by `truncateAfter`. */
+  readonly recordsTruncated: number;
+  /** Background passes that failed (each is also published on the error channel). */
+  readonly errors: number;
 }
 
 export interface SealReasons {

@@ -85,6 +85,22 @@ export interface LogOptions {
    * id: a different one here is SEGLOG_INVALID_OPTION.
    */
   readonly logId?: Uint8Array;
+  /**
+   * Automatic retention, applied in the background (docs/retention.md): whole sealed segments are
+   * dropped, oldest first, while the log is over `maxBytes` or while their newest record is older
+   * than `maxAgeMs`; the segment being appended to is never dropped, and retention holds are
+   * honoured. Checked every `intervalMs` (default 60 s). Off when not given.
+   */
+  readonly retention?: RetentionOptions;
+}
+
+export interface RetentionOptions {
+  /** Keep the segment and index files of the log at or under this many bytes (whole segments). */
+  readonly maxBytes?: number;
+  /** Drop a sealed segment once its last append is older than this. */
+  readonly maxAgeMs?: number;
+  /** How often the background pass runs, ms. Default `limits.retentionIntervalMsDefault`. */
+  readonly intervalMs?: number;
 }
 
 export interface ReaderOptions {
