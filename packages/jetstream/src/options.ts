@@ -3,6 +3,7 @@
  * SEGLOG_INVALID_OPTION naming the option; the limits come from `shipLimits` in @seglog/types.
  */
 import type { NatsConnection } from 'nats';
+import { isHoldName } from '@seglog/format';
 import { nodeFileIO } from '@seglog/io';
 import { SeglogError, shipLimits, type DurableSource, type FileIO, type LogOptions } from '@seglog/types';
 import type { BehindPolicy } from './resume-point.js';
@@ -139,9 +140,16 @@ export function resolveShipOptions(options: ShipOptions): ResolvedShipOptions {
     onBehind,
     onSkip: callback('onSkip', options.onSkip),
     holdRetention: flag('holdRetention', options.holdRetention, true),
-    holdName: options.holdName ?? `jetstream.${stream}`,
+    holdName: holdNameOf(options.holdName ?? `jetstream.${stream}`),
     onError: callback('onError', options.onError),
   };
+}
+
+function holdNameOf(name: string): string {
+  if (!isHoldName(name)) {
+    throw SeglogError.invalidOption('holdName', `must be 1-64 of A-Z a-z 0-9 . _ - (not starting with '.'), got ${JSON.stringify(name)} (give a shorter holdName for a long stream name)`);
+  }
+  return name;
 }
 
 function count(name: string, value: number | undefined, fallback: number, min: number, max: number): number {

@@ -17,6 +17,7 @@
  * at most every `holdIntervalMillis`: records stay in the log until the stream holds them.
  */
 import { openReader, type Reader } from '@seglog/reader';
+import { setRetentionHold } from '@seglog/store';
 import { ErrorCodes, isSeglogError, SeglogError, shipLimits } from '@seglog/types';
 import { holdConnection, type HeldConnection } from './connection.js';
 import { readLogHead } from './log-identity.js';
@@ -64,7 +65,7 @@ async function startShipper(options: ResolvedShipOptions, logIdHex: string): Pro
     const stream = await Stream.attach(held.connection, { ...options, duplicateWindowMillis: shipLimits.duplicateWindowMillisDefault });
     await stream.ensure(options.createStream);
     reader = await openReader({ dir: options.dir, io: options.io, ...(options.log === undefined ? {} : { durable: options.log }) });
-    const shipper = new Shipper({ options, held, stream, reader, logIdHex, hold: null });
+    const shipper = new Shipper({ options, held, stream, reader, logIdHex, hold: options.holdRetention ? retentionHold(options) : null });
     await shipper.start();
     return shipper;
   } catch (error) {
@@ -72,6 +73,15 @@ async function startShipper(options: ResolvedShipOptions, logIdHex: string): Pro
     await held.release();
     throw error;
   }
+}
+
+/** The shipper's retention hold in the log directory (@seglog/store's holds: one durable file, any process). */
+function retentionHold(options: ResolvedShipOptions): HoldWriter {
+  return {
+    set: async (offset) => {
+      await setRetentionHold({ dir: options.dir, io: options.io, name: options.holdName, offset });
+    },
+  };
 }
 
 export class Shipper {

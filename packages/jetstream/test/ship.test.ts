@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { join } from 'node:path';
-import { openLog } from '@seglog/store';
+import { listRetentionHolds, openLog } from '@seglog/store';
 import { openReader } from '@seglog/reader';
 import { isSeglogError } from '@seglog/types';
 import { ship, restore } from '../src/index.js';
@@ -88,4 +88,41 @@ test('a stream that holds another log is refused with SEGLOG_JETSTREAM_DIVERGED'
   await shipper.close();
   const error = await t.throwsAsync(ship({ dir: second, servers, stream: 'B' }));
   t.true(isSeglogError(error, 'SEGLOG_JETSTREAM_DIVERGED'), String(error));
+});
+
+test('the retention hold keeps unshipped records; a forced drop past it is a gap, or is skipped and reported', async (t) => {
+  const servers = fixture.cluster.servers;
+  const dir = join(fixture.root, 'log-c');
+  const log = await openLog({ dir, segmentBytes: 64 * 1024 });
+  await appendRange(log, 0, 1000);
+  let shipper = await ship({ dir, servers, stream: 'C', log });
+  await shippedTo(shipper, 1000);
+  await shipper.close();
+  t.deepEqual((await listRetentionHolds({ dir })).map(({ name, offset }) => ({ name, offset })), [{ name: 'jetstream.C', offset: 1000 }]);
+
+  await appendRange(log, 1000, 2000); // not shipped: no shipper runs
+  const held = await log.truncateBefore(1500);
+  t.is(held.firstOffset, 1000, 'retention stops at the shipper\'s hold');
+  t.deepEqual(held.heldBy.map((hold) => hold.name), ['jetstream.C']);
+  const forced = await log.truncateBefore(1500, { force: true });
+  t.is(forced.firstOffset, 1500);
+
+  const gap = await t.throwsAsync(ship({ dir, servers, stream: 'C', log }));
+  t.true(isSeglogError(gap, 'SEGLOG_JETSTREAM_GAP'), String(gap));
+  t.is((gap as { offset?: number }).offset, 1000);
+
+  const skipped: { fromOffset: number; toOffset: number }[] = [];
+  shipper = await ship({ dir, servers, stream: 'C', log, onBehind: 'skip', onSkip: (range) => skipped.push({ ...range }) });
+  await shippedTo(shipper, 2000);
+  t.is(shipper.metrics().skippedRecords, 500);
+  await shipper.close();
+  t.deepEqual(skipped, [{ fromOffset: 1000, toOffset: 1500 }]);
+  t.is((await listRetentionHolds({ dir }))[0]?.offset, 2000, 'the hold follows the shipped position');
+  await log.close();
+
+  const offsets = (await dumpStream(servers, 'C')).map((message) => message.offset);
+  t.is(offsets.length, 1500);
+  t.deepEqual(offsets.slice(998, 1002), [998, 999, 1500, 1501]);
+  const refused = await t.throwsAsync(restore({ dir: join(fixture.root, 'restored-c'), servers, stream: 'C' }));
+  t.true(isSeglogError(refused, 'SEGLOG_JETSTREAM_GAP'), String(refused));
 });
