@@ -1,7 +1,7 @@
 // The import half of `pnpm check:layers`: dependency-cruiser follows every import (type-only ones
 // too, and relative paths that cross into another package) and fails on one against the layers in
 // layers.mjs. Run from the repository root (paths below are relative to it).
-import { allPackages, allowedForSource, allowedForTests, fsAllowed } from './layers.mjs';
+import { allPackages, allowedForSource, allowedForTests, fsAllowed, sourceMayAlsoUse } from './layers.mjs';
 
 /** `^packages/<anything but these>/` */
 function packagesOtherThan(/** @type {string[]} */ names) {
@@ -37,6 +37,14 @@ const layerRules = allPackages.flatMap((name) => [
 export default {
   forbidden: [
     ...layerRules,
+    {
+      name: 'benchmarks only where layers.mjs allows',
+      comment: 'The benchmarks are a private package at the top: only the packages named in layers.mjs ' +
+        `sourceMayAlsoUse (${Object.keys(sourceMayAlsoUse).join(', ')}) may use them.`,
+      severity: 'error',
+      from: { path: packagesOtherThan(Object.keys(sourceMayAlsoUse).filter((name) => sourceMayAlsoUse[name].includes('benchmarks'))) },
+      to: { path: '^benchmarks/' },
+    },
     {
       name: 'node:fs only in packages/io',
       comment: 'Only @seglog/io touches the file system; other product code takes a FileIO (design.md).',

@@ -16,8 +16,29 @@ import { verify } from './commands/verify.js';
 import { dump } from './commands/dump.js';
 import { repair } from './commands/repair.js';
 import { rebuildIndex } from './commands/index-rebuild.js';
+import { tail, TAIL_LAST_DEFAULT } from './commands/tail.js';
+import { bench } from './commands/bench.js';
+import { PAYLOAD_FORMATS } from './record-output.js';
+import type { PayloadFormat } from './record-output.js';
 
 type Action = (ctx: Context) => Promise<number>;
+
+type RangeFlags = FormatFlags & { from?: string; to?: string; count?: string; last?: string; payload: PayloadFormat };
+type DumpCommandFlags = RangeFlags & { raw?: boolean };
+type TailCommandFlags = RangeFlags & { follow?: boolean };
+type BenchCommandFlags = FormatFlags & {
+  probe?: boolean;
+  quick?: boolean;
+  seconds?: string;
+  warmupMs?: string;
+  dir?: string;
+  thresholdUs?: string;
+};
+
+interface RunHow {
+  /** SIGINT is the normal way to stop this command (`tail -f`): exit 0, not 32. */
+  readonly sigintEnds?: boolean;
+}
 
 const EXIT_HELP = `
 Exit codes add up, as fsck's do:
@@ -30,8 +51,8 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   const onSigint = (): void => controller.abort();
   process.on('SIGINT', onSigint);
   let exitCode = Exit.clean as number;
-  const run = async (flags: FormatFlags, action: Action): Promise<void> => {
-    exitCode = await runAction(flags, controller.signal, action);
+  const run = async (flags: FormatFlags, action: Action, how: RunHow = {}): Promise<void> => {
+    exitCode = await runAction(flags, controller.signal, action, how);
   };
   const program = buildProgram(run);
   try {
@@ -45,7 +66,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   return exitCode;
 }
 
-async function runAction(flags: FormatFlags, signal: AbortSignal, action: Action): Promise<number> {
+async function runAction(flags: FormatFlags, signal: AbortSignal, action: Action, how: RunHow): Promise<number> {
   let out: Output;
   try {
     out = new Output(formatOf(flags));
@@ -56,7 +77,7 @@ async function runAction(flags: FormatFlags, signal: AbortSignal, action: Action
   }
   try {
     const code = await action({ out, signal });
-    return signal.aborted ? code | Exit.cancelled : code;
+    return signal.aborted && how.sigintEnds !== true ? code | Exit.cancelled : code;
   } catch (error) {
     const failure = classify(error);
     const exitCode = signal.aborted ? failure.exitCode | Exit.cancelled : failure.exitCode;
@@ -74,9 +95,9 @@ function withFormat(command: Command, ndjson: boolean): Command {
   return command;
 }
 
-function buildProgram(run: (flags: FormatFlags, action: Action) => Promise<void>): Command {
+function buildProgram(run: (flags: FormatFlags, action: Action, how?: RunHow) => Promise<void>): Command {
   const program = new Command('seglog')
-    .description('Inspect, verify, dump and repair a seglog directory.\nRead commands take no lock and read only what is durable (HEAD); they are safe beside a running writer.')
+    .description('Inspect, verify, dump, follow and repair a seglog directory.\nRead commands take no lock and read only what is durable (HEAD); they are safe beside a running writer.')
     .version('0.1.0')
     .exitOverride()
     .showHelpAfterError()
@@ -86,7 +107,9 @@ Examples:
   $ seglog stat /var/lib/app/log
   $ seglog verify /var/lib/app/log --json
   $ seglog dump /var/lib/app/log --last 10 --payload json
+  $ seglog tail -f /var/lib/app/log --ndjson
   $ seglog repair /var/lib/app/log            # prints the plan, changes nothing
+  $ seglog bench --probe --dir /var/lib/app   # is this disk fast enough for a log?
 ${EXIT_HELP}`);
 
   withFormat(program.command('stat').argument('<dir>', 'log directory'), false)
@@ -115,10 +138,10 @@ ${EXIT_HELP}`);
     .option('--to <offset>', 'one past the last offset')
     .option('--count <n>', 'at most this many records')
     .option('--last <n>', 'the last n records')
-    .addOption(new Option('--payload <how>', 'how to print payloads').choices(['utf8', 'hex', 'base64', 'json', 'none']).default('utf8'))
+    .addOption(payloadOption())
     .option('--raw', 'the framing view: one line per batch with its position and checksums')
     .addHelpText('after', '\nExamples:\n  $ seglog dump ./data/log --from 100 --count 5\n  $ seglog dump ./data/log --last 1 --payload json --ndjson\n  $ seglog dump ./data/log/00000000000000000000.seg --raw\n  $ seglog dump ./data/log | head -1        # ends quietly')
-    .action((target: string, flags: FormatFlags & { from?: string; to?: string; count?: string; last?: string; payload: 'utf8' | 'hex' | 'base64' | 'json' | 'none'; raw?: boolean }) =>
+    .action((target: string, flags: DumpCommandFlags) =>
       run(flags, (ctx) =>
         dump(ctx, target, {
           from: parseCount('--from', flags.from),
@@ -128,6 +151,31 @@ ${EXIT_HELP}`);
           payload: flags.payload,
           raw: flags.raw === true,
         }),
+      ),
+    );
+
+  // A follow never ends, so one JSON document cannot hold it: --ndjson only.
+  program.command('tail').argument('<dir>', 'log directory')
+    .option('--ndjson', 'one JSON object per record on stdout')
+    .description('the last records (default 10), and with -f every record as it becomes durable, until Ctrl-C')
+    .option('-f, --follow', 'keep printing records as the writer acknowledges them (SIGINT ends it: exit 0)')
+    .option('--from <offset>', 'start at this offset instead of the last records')
+    .option('--last <n>', `start with the last n records (default ${TAIL_LAST_DEFAULT})`)
+    .addOption(payloadOption())
+    .addHelpText('after', [
+      '\nExamples:',
+      '  $ seglog tail ./data/log',
+      '  $ seglog tail -f ./data/log --payload json',
+      '  $ seglog tail -f ./data/log --from 0 --ndjson | jq .payload',
+    ].join('\n'))
+    .action((dir: string, flags: TailCommandFlags) =>
+      run(flags, (ctx) =>
+        tail(ctx, dir, {
+          follow: flags.follow === true,
+          from: parseCount('--from', flags.from),
+          last: parseCount('--last', flags.last),
+          payload: flags.payload,
+        }), { sigintEnds: true },
       ),
     );
 
@@ -141,6 +189,33 @@ ${EXIT_HELP}`);
       run(flags, (ctx) => repair(ctx, dir, { ...flags, apply: flags.apply === true })),
     );
 
+  withFormat(program.command('bench'), false)
+    .description("group commit against one write + fdatasync per record on temporary logs; --probe: this disk's flush latency")
+    .option('--probe', 'measure the flush latency, print the adaptive commit window for it and PASS/FAIL (exit 2 on FAIL)')
+    .option('--dir <dir>', 'run on the disk behind <dir> (temporary directories inside it; default: the OS temp dir)')
+    .option('--seconds <s>', 'measured seconds per cell (default 3; --quick 1), or of the probe (default 2)')
+    .option('--quick', '1 s per cell and a shorter warm-up')
+    .option('--warmup-ms <ms>', 'warm-up before each measured cell (default 1500; --quick 1000)')
+    .option('--threshold-us <us>', 'with --probe: PASS when the flush p99 is at most this many µs (default 10000)')
+    .addHelpText('after', [
+      '\nExamples:',
+      '  $ seglog bench --quick',
+      '  $ seglog bench --probe --dir /var/lib/app        # the disk the log will live on',
+      '  $ seglog bench --probe --threshold-us 2000 --json',
+    ].join('\n'))
+    .action((flags: BenchCommandFlags) =>
+      run(flags, (ctx) =>
+        bench(ctx, {
+          probe: flags.probe === true,
+          quick: flags.quick === true,
+          seconds: decimal('--seconds', flags.seconds, false),
+          warmupMs: parseCount('--warmup-ms', flags.warmupMs),
+          dir: flags.dir,
+          thresholdMicros: decimal('--threshold-us', flags.thresholdUs, true),
+        }),
+      ),
+    );
+
   const index = program.command('index').description('sparse offset indexes (.idx)');
   withFormat(index.command('rebuild').argument('<dir>', 'log directory'), false)
     .description('rebuild every segment index from its batches (takes the writer lock)')
@@ -150,6 +225,20 @@ ${EXIT_HELP}`);
       run(flags, (ctx) => rebuildIndex(ctx, dir, { intervalBytes: flags.intervalBytes === undefined ? undefined : positive('--interval-bytes', flags.intervalBytes) })),
     );
   return program;
+}
+
+function payloadOption(): Option {
+  return new Option('--payload <how>', 'how to print payloads').choices(PAYLOAD_FORMATS).default('utf8');
+}
+
+/** A decimal number flag: positive, or with `zeroOk` non-negative; a usage error otherwise. */
+function decimal(flag: string, value: string | undefined, zeroOk: boolean): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = /^\d+(\.\d+)?$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isFinite(parsed) || (!zeroOk && parsed === 0)) {
+    throw CliError.usage(`${flag} must be a ${zeroOk ? 'non-negative' : 'positive'} number, got '${value}'`);
+  }
+  return parsed;
 }
 
 function positive(flag: string, value: string): number {

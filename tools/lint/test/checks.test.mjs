@@ -37,6 +37,10 @@ test('check:layers imports: reports each kind of violation, and only those', (t)
     'packages/store/src/c1.ts': "import { c2 } from './c2.js';\nexport const c1 = () => c2;\n",
     'packages/store/src/c2.ts': "import { c1 } from './c1.js';\nexport const c2 = () => c1;\n",
     'packages/store/test/store.test.ts': "import { f } from '../../format/src/index.js';\nexport const st = f;\n",
+    // layers.mjs sourceMayAlsoUse: the CLI may use the benchmarks; nothing else may.
+    'benchmarks/src/index.ts': 'export const b = 1;\n',
+    'packages/cli/src/index.ts': "import { b } from '../../../benchmarks/src/index.js';\nexport const c = b;\n",
+    'packages/reader/src/bench.ts': "import { b } from '../../../benchmarks/src/index.js';\nexport const rb = b;\n",
   });
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const run = spawnSync(bin('depcruise'),
@@ -46,6 +50,7 @@ test('check:layers imports: reports each kind of violation, and only those', (t)
     .map((v) => `${v.rule.name}: ${v.from} -> ${v.to}`)
     .sort();
   assert.deepEqual(violations, [
+    'benchmarks only where layers.mjs allows: packages/reader/src/bench.ts -> benchmarks/src/index.ts',
     'layers: packages/io/src: packages/io/src/index.ts -> packages/testkit/src/index.ts',
     'layers: packages/store/src: packages/store/src/index.ts -> packages/reader/src/index.ts',
     'layers: packages/types/src: packages/types/src/up.ts -> packages/store/src/index.ts',
@@ -56,7 +61,7 @@ test('check:layers imports: reports each kind of violation, and only those', (t)
   // The err reporter CI uses fails the run on them.
   const err = spawnSync(bin('depcruise'), ['--config', join(tools, 'depcruise.config.mjs'), 'packages'],
     { cwd: root, encoding: 'utf8' });
-  assert.equal(err.status, 6); // dependency-cruiser exits with the number of violations
+  assert.equal(err.status, 7); // dependency-cruiser exits with the number of violations
 });
 
 test('check:layers manifests: wrong, upward, same-layer, unused and unlayered dependencies', (t) => {
@@ -78,6 +83,11 @@ test('check:layers manifests: wrong, upward, same-layer, unused and unlayered de
     'packages/bufpool/package.json': manifest({}, { '@seglog/format': 'workspace:*' }),
     'packages/bufpool/test/a.test.ts': "import '@seglog/format';\n",
     'packages/types2/package.json': manifest(),
+    // layers.mjs sourceMayAlsoUse: the CLI's src may depend on the benchmarks; the reader's may not.
+    'packages/cli/package.json': manifest({ '@seglog/benchmarks': 'workspace:*' }),
+    'packages/cli/src/bench.ts': "await import('@seglog/benchmarks');\n",
+    'packages/queue/package.json': manifest({ '@seglog/benchmarks': 'workspace:*' }),
+    'packages/queue/src/index.ts': "import '@seglog/benchmarks';\n",
   });
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const run = spawnSync(process.execPath, [join(tools, 'check-manifests.mjs'), '--root', root], { encoding: 'utf8' });
@@ -87,6 +97,7 @@ test('check:layers manifests: wrong, upward, same-layer, unused and unlayered de
       '(tests may use lower layers, test support and what tools/lint/layers.mjs allows sideways only)',
     'error manifest: packages/format/package.json: depends on @seglog/types, but src/ never imports it: ' +
       'drop it (or move it to devDependencies if only tests use it)',
+    'error manifest: packages/queue/package.json: depends on @seglog/benchmarks, which is not in a layer below queue',
     'error manifest: packages/store/package.json: @seglog/testkit is test support: list it in devDependencies, ' +
       'not dependencies',
     'error manifest: packages/types2/package.json: packages/types2 has no layer; add it to tools/lint/layers.mjs',

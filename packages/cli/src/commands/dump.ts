@@ -17,8 +17,9 @@ import type { SegmentFile } from '../log-dir.js';
 import { openSegment, walkSegment } from '../segment-walk.js';
 import type { WalkItem } from '../segment-walk.js';
 import { io } from '../durable-files.js';
+import { recordObject, recordText } from '../record-output.js';
+import type { PayloadFormat } from '../record-output.js';
 
-export type PayloadFormat = 'utf8' | 'hex' | 'base64' | 'json' | 'none';
 
 export interface DumpFlags {
   readonly from: number | undefined;
@@ -148,14 +149,8 @@ class RecordPrinter {
   }
 
   async record(offset: number, payload: Uint8Array): Promise<void> {
-    const rendered = renderPayload(payload, this.#payload);
-    if (this.#ctx.out.format === 'text') {
-      await this.#ctx.out.line(this.#payload === 'none' ? `${offset}\t${payload.length}` : `${offset}\t${payload.length}\t${typeof rendered === 'string' ? rendered : JSON.stringify(rendered)}`);
-      return;
-    }
-    const row: Record<string, unknown> = { offset, size: payload.length };
-    if (this.#payload !== 'none') row.payload = rendered;
-    await this.#emit(row);
+    if (this.#ctx.out.format === 'text') await this.#ctx.out.line(recordText(offset, payload, this.#payload));
+    else await this.#emit(recordObject(offset, payload, this.#payload));
   }
 
   async batch(segment: string, item: WalkItem & { kind: 'batch' }): Promise<void> {
@@ -191,24 +186,4 @@ class RecordPrinter {
 
 function hex(crc: number): string {
   return `0x${(crc >>> 0).toString(16).padStart(8, '0')}`;
-}
-
-export function renderPayload(payload: Uint8Array, format: PayloadFormat): unknown {
-  const buffer = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-  switch (format) {
-    case 'hex':
-      return buffer.toString('hex');
-    case 'base64':
-      return buffer.toString('base64');
-    case 'none':
-      return null;
-    case 'json':
-      try {
-        return JSON.parse(buffer.toString('utf8'));
-      } catch {
-        return { notJson: buffer.toString('base64') };
-      }
-    default:
-      return buffer.toString('utf8');
-  }
 }
