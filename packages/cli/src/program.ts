@@ -16,6 +16,7 @@ import { verify } from './commands/verify.js';
 import { dump } from './commands/dump.js';
 import { repair } from './commands/repair.js';
 import { rebuildIndex } from './commands/index-rebuild.js';
+import { addJetstreamCommands } from './commands/jetstream.js';
 import { tail, TAIL_LAST_DEFAULT } from './commands/tail.js';
 import { bench } from './commands/bench.js';
 import { PAYLOAD_FORMATS } from './record-output.js';
@@ -224,6 +225,7 @@ ${EXIT_HELP}`);
     .action((dir: string, flags: FormatFlags & { intervalBytes?: string }) =>
       run(flags, (ctx) => rebuildIndex(ctx, dir, { intervalBytes: flags.intervalBytes === undefined ? undefined : positive('--interval-bytes', flags.intervalBytes) })),
     );
+  addJetstreamCommands(program, run);
   return program;
 }
 

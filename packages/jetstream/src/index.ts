@@ -19,3 +19,4 @@ export {
 } from './message-headers.js';
 export { restore, restoreFromJetStream, type RestoreResult } from './restore.js';
 export type { RestoreOptions } from './options.js';
+export { shipStatus, type ShipStatus, type ShipStatusOptions } from './ship-status.js';
