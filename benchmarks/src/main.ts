@@ -14,6 +14,7 @@ import { cellCommand } from './commands/cell.js';
 import type { Command } from './commands/command.js';
 import { deviceCommand } from './commands/device.js';
 import { followCommand, followReaderCommand } from './commands/follow.js';
+import { jetstreamShipCommand } from './commands/jetstream-ship.js';
 import { optionsAbCommand } from './commands/options-ab.js';
 import { preallocateCommand } from './commands/preallocate.js';
 import { probeCommand } from './commands/probe.js';
@@ -33,6 +34,7 @@ const commands: readonly Command[] = [
   appendCpuCommand,
   followCommand,
   followReaderCommand,
+  jetstreamShipCommand,
   deviceCommand,
   cellCommand,
 ];
