@@ -50,7 +50,9 @@ function untilShipped(shipper: Shipper, target: number): Promise<void> {
 
 async function fill(log: Log, records: number, payload: Uint8Array): Promise<void> {
   const batch = Array.from({ length: 1000 }, () => payload);
-  for (let at = 0; at < records; at += batch.length) await log.appendMany(batch.slice(0, Math.min(batch.length, records - at)));
+  for (let at = 0; at < records; at += batch.length) {
+    await log.appendMany(batch.slice(0, Math.min(batch.length, records - at)));
+  }
 }
 
 /** Bare client: `records` publishes of `payloadBytes`, at most 2048 in flight, as the shipper keeps. */
@@ -59,7 +61,8 @@ async function baseline(cluster: NatsCluster, payloadBytes: number, records: num
   const connection = await nats.connect({ servers: cluster.servers });
   try {
     const stream = `BASE${payloadBytes}`;
-    await (await connection.jetstreamManager()).streams.add({ name: stream, subjects: [stream], storage: nats.StorageType.File, num_replicas: 3 });
+    const config = { name: stream, subjects: [stream], storage: nats.StorageType.File, num_replicas: 3 };
+    await (await connection.jetstreamManager()).streams.add(config);
     const js = connection.jetstream();
     const payload = payloadOf(payloadBytes);
     const inFlight: Promise<unknown>[] = [];
@@ -94,7 +97,13 @@ async function throughput(cluster: NatsCluster, root: string, payloadBytes: numb
   return `${String(payloadBytes).padStart(6)} B ${String(records).padStart(8)} ${seconds.toFixed(2).padStart(7)} s ${rates}  ${ratio}  resyncs ${resyncs - 1}, errors ${errors}`;
 }
 
-async function steadyLag(cluster: NatsCluster, root: string, rate: number, seconds: number, payloadBytes: number): Promise<string[]> {
+async function steadyLag(
+  cluster: NatsCluster,
+  root: string,
+  rate: number,
+  seconds: number,
+  payloadBytes: number,
+): Promise<string[]> {
   const dir = join(root, `lag-${rate}`);
   const log = await openLog({ dir });
   const shipper = await ship({ dir, log, servers: cluster.servers, stream: `LAG${rate}` });
@@ -154,8 +163,12 @@ export const jetstreamShipCommand: Command = {
       try {
         console.log('nats-server 2.9.10 x3 on loopback, file storage, R3; one shipper (maxInFlight 2048)');
         console.log(' payload  records    time     shipped to the stream (acknowledged)   same run, same cluster');
-        for (const bytes of [128, 1024]) console.log(await throughput(cluster, root, bytes, bytes === 128 ? records : Math.ceil(records / 2)));
-        for (const rate of rates) for (const line of await steadyLag(cluster, root, rate, seconds, 128)) console.log(line);
+        for (const bytes of [128, 1024]) {
+          console.log(await throughput(cluster, root, bytes, bytes === 128 ? records : Math.ceil(records / 2)));
+        }
+        for (const rate of rates) {
+          for (const line of await steadyLag(cluster, root, rate, seconds, 128)) console.log(line);
+        }
       } finally {
         await cluster.stop();
       }

@@ -11,9 +11,14 @@ export interface HeldConnection {
   release(): Promise<void>;
 }
 
-export async function holdConnection(given: NatsConnection | undefined, servers: readonly string[], name: string): Promise<HeldConnection> {
+export async function holdConnection(
+  given: NatsConnection | undefined,
+  servers: readonly string[],
+  name: string,
+): Promise<HeldConnection> {
   if (given !== undefined) return { connection: given, release: () => Promise.resolve() };
-  const connection = await connect({ servers: [...servers], name, maxReconnectAttempts: -1, reconnectTimeWait: 250 }).catch((error: unknown) => {
+  const options = { servers: [...servers], name, maxReconnectAttempts: -1, reconnectTimeWait: 250 };
+  const connection = await connect(options).catch((error: unknown) => {
     throw unavailable(`connecting to ${servers.join(', ')}`, error);
   });
   return {

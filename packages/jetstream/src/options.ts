@@ -110,11 +110,11 @@ export function resolveServers(options: StreamOptions): readonly string[] {
     }
     return [];
   }
-  const list = typeof servers === 'string' ? [servers] : servers;
+  const list: readonly unknown[] | undefined = typeof servers === 'string' ? [servers] : servers;
   if (!Array.isArray(list) || list.length === 0 || !list.every((server) => typeof server === 'string' && server.length > 0)) {
     throw SeglogError.invalidOption('servers', 'must be a non-empty string or array of strings (host:port), or give connection');
   }
-  return list;
+  return list as readonly string[];
 }
 
 export function resolveShipOptions(options: ShipOptions): ResolvedShipOptions {

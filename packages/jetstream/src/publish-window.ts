@@ -135,7 +135,8 @@ export class PublishWindow {
   #settle(entry: Entry, outcome: 'acked' | 'duplicate' | Error): void {
     if (outcome instanceof Error) {
       entry.state = 'failed';
-      // Later publishes fail after an earlier one did (their expected sequence cannot match); the first failure is the one that counts.
+      // Later publishes fail after an earlier one did (their expected sequence cannot match):
+      // the first failure is the one that counts.
       if (this.#failure === null) {
         this.#failure = outcome;
         this.#onFailure(outcome);

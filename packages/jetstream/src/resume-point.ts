@@ -42,7 +42,12 @@ export type BehindPolicy = 'fail' | 'skip';
  * `streamLastSeq` is the stream's last sequence, used when the subject is empty: the stream holds
  * only the log's subject, so it is 0 unless the stream was purged.
  */
-export function resumePoint(tail: StreamTail | null, streamLastSeq: number, local: LocalRange, onBehind: BehindPolicy): ResumePoint {
+export function resumePoint(
+  tail: StreamTail | null,
+  streamLastSeq: number,
+  local: LocalRange,
+  onBehind: BehindPolicy,
+): ResumePoint {
   if (tail === null) return { fromOffset: local.firstOffset, lastSeq: streamLastSeq, skipped: null };
   const meta = tail.meta;
   if (meta === null) {
@@ -65,7 +70,8 @@ export function resumePoint(tail: StreamTail | null, streamLastSeq: number, loca
   }
   if (next >= local.firstOffset) return { fromOffset: next, lastSeq: tail.seq, skipped: null };
   if (onBehind === 'skip') {
-    return { fromOffset: local.firstOffset, lastSeq: tail.seq, skipped: { fromOffset: next, toOffset: local.firstOffset } };
+    const skipped = { fromOffset: next, toOffset: local.firstOffset };
+    return { fromOffset: local.firstOffset, lastSeq: tail.seq, skipped };
   }
   throw new SeglogError(
     ErrorCodes.JETSTREAM_GAP,

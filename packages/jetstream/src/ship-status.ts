@@ -53,7 +53,8 @@ export async function shipStatus(options: ShipStatusOptions): Promise<ShipStatus
   const hold = (await listRetentionHolds({ dir: options.dir, io })).find((candidate) => candidate.name === holdName);
   const held = await holdConnection(options.connection, servers, `seglog-status ${stream}`);
   try {
-    const target = await Stream.attach(held.connection, { stream, subject, replicas: 1, duplicateWindowMillis: shipLimits.duplicateWindowMillisDefault });
+    const spec = { stream, subject, replicas: 1, duplicateWindowMillis: shipLimits.duplicateWindowMillisDefault };
+    const target = await Stream.attach(held.connection, spec);
     const tail = await target.tail();
     const ours = tail?.meta?.logIdHex === logIdHex ? tail.meta : null;
     const streamOffset = ours === null ? null : ours.offset + 1;

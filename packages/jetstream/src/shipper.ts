@@ -62,10 +62,13 @@ async function startShipper(options: ResolvedShipOptions, logIdHex: string): Pro
   const held = await holdConnection(options.connection, options.servers, `seglog-shipper ${options.stream}`);
   let reader: Reader | null = null;
   try {
-    const stream = await Stream.attach(held.connection, { ...options, duplicateWindowMillis: shipLimits.duplicateWindowMillisDefault });
+    const spec = { ...options, duplicateWindowMillis: shipLimits.duplicateWindowMillisDefault };
+    const stream = await Stream.attach(held.connection, spec);
     await stream.ensure(options.createStream);
-    reader = await openReader({ dir: options.dir, io: options.io, ...(options.log === undefined ? {} : { durable: options.log }) });
-    const shipper = new Shipper({ options, held, stream, reader, logIdHex, hold: options.holdRetention ? retentionHold(options) : null });
+    const durable = options.log === undefined ? {} : { durable: options.log };
+    reader = await openReader({ dir: options.dir, io: options.io, ...durable });
+    const hold = options.holdRetention ? retentionHold(options) : null;
+    const shipper = new Shipper({ options, held, stream, reader, logIdHex, hold });
     await shipper.start();
     return shipper;
   } catch (error) {
@@ -113,7 +116,14 @@ export class Shipper {
   #closing: Promise<void> | null = null;
 
   /** @internal Use ship(). */
-  constructor(parts: { options: ResolvedShipOptions; held: HeldConnection; stream: Stream; reader: Reader; logIdHex: string; hold: HoldWriter | null }) {
+  constructor(parts: {
+    options: ResolvedShipOptions;
+    held: HeldConnection;
+    stream: Stream;
+    reader: Reader;
+    logIdHex: string;
+    hold: HoldWriter | null;
+  }) {
     this.#options = parts.options;
     this.#held = parts.held;
     this.#stream = parts.stream;
@@ -266,7 +276,8 @@ export class Shipper {
     this.#endOffset = Math.max(this.#endOffset, durableOffset);
     const tail = await this.#stream.tail();
     const streamLastSeq = tail === null ? await this.#stream.lastSeq() : tail.seq;
-    const point = resumePoint(tail, streamLastSeq, { logIdHex: this.logIdHex, firstOffset, durableOffset }, this.#options.onBehind);
+    const local = { logIdHex: this.logIdHex, firstOffset, durableOffset };
+    const point = resumePoint(tail, streamLastSeq, local, this.#options.onBehind);
     if (point.skipped !== null) this.#skip(point.skipped);
     this.#shipped = point.fromOffset;
     this.#readOffset = point.fromOffset;
@@ -345,9 +356,11 @@ export class Shipper {
       () => undefined,
     );
     const now = Date.now();
-    if (now - this.#heldAtMs >= shipLimits.holdIntervalMillisDefault && (this.#heldOffset === null || this.#shipped > this.#heldOffset)) {
+    const moved = this.#heldOffset === null || this.#shipped > this.#heldOffset;
+    if (moved && now - this.#heldAtMs >= shipLimits.holdIntervalMillisDefault) {
       this.#heldAtMs = now;
-      this.#holding = this.#holding.then(() => this.#raiseHold(this.#shipped)).catch((error: unknown) => this.#note(asError(error)));
+      const raise = (): Promise<void> => this.#raiseHold(this.#shipped);
+      this.#holding = this.#holding.then(raise).catch((error: unknown) => this.#note(asError(error)));
     }
   }
 

@@ -48,11 +48,16 @@ export class Stream {
     } catch (error) {
       if (apiErrorCode(error) !== JsErr.streamNotFound) throw unavailable(`reading stream ${stream}`, error);
       if (!create) throw SeglogError.invalidOption('stream', `names ${stream}, which does not exist (and createStream is false)`);
-      await this.#manager.streams
-        .add({ name: stream, subjects: [subject], storage: StorageType.File, num_replicas: replicas, duplicate_window: nanos(duplicateWindowMillis) })
-        .catch((failure: unknown) => {
-          throw unavailable(`creating stream ${stream}`, failure);
-        });
+      const config = {
+        name: stream,
+        subjects: [subject],
+        storage: StorageType.File,
+        num_replicas: replicas,
+        duplicate_window: nanos(duplicateWindowMillis),
+      };
+      await this.#manager.streams.add(config).catch((failure: unknown) => {
+        throw unavailable(`creating stream ${stream}`, failure);
+      });
       return;
     }
     if (subjects.length !== 1 || subjects[0] !== subject) {

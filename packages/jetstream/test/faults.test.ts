@@ -96,7 +96,9 @@ async function waitShipped(servers: string[], stream: string, offset: number, wh
 async function writeSteadily(log: Log, perSecond: number): Promise<void> {
   for (let at = 0; at < RECORDS; at += 500) {
     const payloads = [];
-    for (let offset = at; offset < Math.min(RECORDS, at + 500); offset++) payloads.push(payloadFor(offset, PAYLOAD_BYTES));
+    for (let offset = at; offset < Math.min(RECORDS, at + 500); offset++) {
+      payloads.push(payloadFor(offset, PAYLOAD_BYTES));
+    }
     await log.appendMany(payloads);
     await sleep(Math.round((500 / perSecond) * 1000));
   }

@@ -22,7 +22,7 @@ test('bad ship options are coded errors naming the option', async (t) => {
     [{ onSkip: 3 }, 'onSkip'],
   ];
   for (const [patch, name] of cases) {
-    const error = await t.throwsAsync(ship({ ...base, ...patch } as ShipOptions));
+    const error = await t.throwsAsync(ship({ ...base, ...patch }));
     t.true(isSeglogError(error, 'SEGLOG_INVALID_OPTION') && error.message.includes(name), `${JSON.stringify(patch)}: ${String(error)}`);
   }
 });

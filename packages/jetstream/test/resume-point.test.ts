@@ -5,7 +5,10 @@ import { resumePoint } from '../src/resume-point.js';
 
 const ours = 'a'.repeat(32);
 const local = { logIdHex: ours, firstOffset: 0, durableOffset: 100 };
-const tailAt = (offset: number, seq: number, logIdHex = ours) => ({ seq, meta: { logIdHex, offset, appendTimeMs: undefined } });
+const tailAt = (offset: number, seq: number, logIdHex = ours) => ({
+  seq,
+  meta: { logIdHex, offset, appendTimeMs: undefined },
+});
 
 test('an empty subject starts at the log\'s first offset, following the stream\'s last sequence', (t) => {
   t.deepEqual(resumePoint(null, 0, local, 'fail'), { fromOffset: 0, lastSeq: 0, skipped: null });

@@ -20,7 +20,9 @@ test.after.always(async () => {
   await fixture?.dispose();
 });
 
-async function appendRange(log: Awaited<ReturnType<typeof openLog>>, from: number, to: number, size = 128): Promise<void> {
+type OpenedLog = Awaited<ReturnType<typeof openLog>>;
+
+async function appendRange(log: OpenedLog, from: number, to: number, size = 128): Promise<void> {
   for (let at = from; at < to; at += 500) {
     const payloads = [];
     for (let offset = at; offset < Math.min(to, at + 500); offset++) payloads.push(payloadFor(offset, size));
@@ -28,7 +30,12 @@ async function appendRange(log: Awaited<ReturnType<typeof openLog>>, from: numbe
   }
 }
 
-function shippedTo(shipper: { shippedOffset: number; onShipped(l: (o: number) => void): () => void }, target: number): Promise<void> {
+interface Progress {
+  readonly shippedOffset: number;
+  onShipped(listener: (offset: number) => void): () => void;
+}
+
+function shippedTo(shipper: Progress, target: number): Promise<void> {
   if (shipper.shippedOffset >= target) return Promise.resolve();
   return new Promise((resolve) => {
     const off = shipper.onShipped((offset) => {

@@ -75,7 +75,10 @@ export interface ShipperRegistration {
 }
 
 /** Registers a shipper's metrics; several shippers (of different streams) may share a registry. */
-export function registerShipperMetrics(shipper: ShipperSource, options: ShipperRegisterOptions = {}): ShipperRegistration {
+export function registerShipperMetrics(
+  shipper: ShipperSource,
+  options: ShipperRegisterOptions = {},
+): ShipperRegistration {
   if (typeof shipper !== 'object' || shipper === null || typeof shipper.metrics !== 'function' || typeof shipper.stream !== 'string') {
     throw new TypeError('registerShipperMetrics needs a shipper with a stream and a metrics() method');
   }

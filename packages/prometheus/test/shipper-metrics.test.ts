@@ -6,7 +6,8 @@ import { parseExposition, samplesOf, valueOf } from './helpers/exposition.js';
 
 const snapshot: ShipperSnapshot = {
   state: 'shipping', shippedOffset: 900, endOffset: 1000, lagRecords: 100, lagBytes: 12_800, oldestUnshippedAgeMs: 250,
-  inFlight: 64, inFlightBytes: 8192, shippedRecords: 900, shippedBytes: 115_200, duplicates: 3, resyncs: 2, errors: 1, skippedRecords: 0,
+  inFlight: 64, inFlightBytes: 8192, shippedRecords: 900, shippedBytes: 115_200,
+  duplicates: 3, resyncs: 2, errors: 1, skippedRecords: 0,
 };
 
 function shipperOf(stream: string, current: ShipperSnapshot) {

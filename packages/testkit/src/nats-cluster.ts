@@ -75,7 +75,8 @@ export class NatsCluster {
     this.#binary = options.binary ?? '/usr/sbin/nats-server';
     this.#clusterName = options.name ?? 'seglog';
     this.#nodes = Array.from({ length: NODE_COUNT }, (_, i) => {
-      const ports = { client: options.portBase + i, route: options.portBase + NODE_COUNT + i, monitor: options.portBase + 2 * NODE_COUNT + i };
+      const base = options.portBase;
+      const ports = { client: base + i, route: base + NODE_COUNT + i, monitor: base + 2 * NODE_COUNT + i };
       return new Node(`n${i + 1}`, ports, join(options.dir, `n${i + 1}`));
     });
   }
@@ -134,7 +135,8 @@ export class NatsCluster {
     const deadline = Date.now() + READY_TIMEOUT_MILLIS;
     for (const node of this.#nodes) if (node.child !== null) await this.#waitHealthy(node, deadline);
     while (Date.now() < deadline) {
-      const leaders = await Promise.all(this.#nodes.filter((node) => node.child !== null).map((node) => metaLeaderOf(node)));
+      const up = this.#nodes.filter((node) => node.child !== null);
+      const leaders = await Promise.all(up.map((node) => metaLeaderOf(node)));
       if (leaders.every((leader) => leader !== null && leader === leaders[0])) return;
       await sleep(100);
     }
@@ -201,7 +203,7 @@ async function metaLeaderOf(node: Node): Promise<string | null> {
 async function fetchJson(url: string): Promise<unknown> {
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
-    return (await response.json()) as unknown;
+    return (await response.json());
   } catch {
     return null;
   }

@@ -12,7 +12,11 @@ import { formatOf, parseCount, type Context, type FormatFlags } from '../context
 import { Exit } from '../exit-codes.js';
 
 /** program.ts's runner: output, SIGINT, exit codes; `sigintEnds` makes SIGINT a clean end (exit 0). */
-type Run = (flags: FormatFlags, action: (ctx: Context) => Promise<number>, how?: { readonly sigintEnds?: boolean }) => Promise<void>;
+type Run = (
+  flags: FormatFlags,
+  action: (ctx: Context) => Promise<number>,
+  how?: { readonly sigintEnds?: boolean },
+) => Promise<void>;
 
 interface StreamFlags extends FormatFlags {
   readonly servers: string;
@@ -57,7 +61,8 @@ export function addJetstreamCommands(program: Command, run: Run): void {
     .description('write a new log from the stream: same log id, offsets and payloads')
     .addHelpText('after', '\nExamples:\n  $ seglog jetstream restore ./data/log-restored --servers 127.0.0.1:4222 --stream ORDERS')
     .action((dir: string, flags: StreamFlags) => run(flags, async (ctx) => {
-      const result = await restore({ dir, servers: servers(flags), stream: flags.stream, subject: flags.subject, signal: ctx.signal });
+      const { stream, subject } = flags;
+      const result = await restore({ dir, servers: servers(flags), stream, subject, signal: ctx.signal });
       if (ctx.out.format !== 'text') await ctx.out.document({ tool: 'seglog jetstream restore', ...result });
       else await ctx.out.line(`restored ${result.records} records (${result.payloadBytes} payload bytes) of log ${result.logIdHex} into ${result.dir}`);
       return Exit.changed;

@@ -31,7 +31,8 @@ export async function dumpStream(servers: string[], stream: string): Promise<Dum
     const messages = await consumer.consume({ max_messages: 1024 });
     for await (const message of messages) {
       const meta = parseShippedHeaders(message.headers);
-      out.push({ seq: message.seq, offset: meta?.offset ?? null, logIdHex: meta?.logIdHex ?? null, payload: message.data });
+      const { seq, data: payload } = message;
+      out.push({ seq, offset: meta?.offset ?? null, logIdHex: meta?.logIdHex ?? null, payload });
       if (message.seq >= info.state.last_seq) break;
     }
     messages.stop();
