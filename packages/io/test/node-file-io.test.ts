@@ -160,7 +160,9 @@ test('stat tells files from directories and resolves null when nothing is there'
   const dir = tempDir(t);
   const file = path.join(dir, 's.seg');
   fs.writeFileSync(file, Buffer.alloc(123));
-  t.deepEqual(await io.stat(file), { isFile: true, isDirectory: false, sizeBytes: 123 });
+  const { isFile, isDirectory, sizeBytes, modifiedMs } = (await io.stat(file))!;
+  t.deepEqual({ isFile, isDirectory, sizeBytes }, { isFile: true, isDirectory: false, sizeBytes: 123 });
+  t.true(Number.isFinite(modifiedMs), 'the real disk reports the modification time');
   const dirStat = await io.stat(dir);
   t.true(dirStat?.isDirectory === true && dirStat.isFile === false);
   t.is(await io.stat(path.join(dir, 'nothing')), null);
