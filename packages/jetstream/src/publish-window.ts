@@ -14,10 +14,15 @@
  * - At most `maxInFlight` publishes and `maxInFlightBytes` payload bytes are unacknowledged
  *   (one publish is always allowed, so a record larger than the byte cap still ships).
  */
-import type { PubAck } from 'nats';
+import type { MsgHdrs, PubAck } from 'nats';
 import { assert, ErrorCodes, SeglogError } from '@seglog/types';
 import { publishHeaders, type ShippedRecordMeta } from './message-headers.js';
-import type { Stream } from './stream.js';
+
+/** Where the window publishes: a `Stream` (stream.ts), or a stand-in in tests. */
+export interface Publisher {
+  readonly spec: { readonly stream: string };
+  publish(payload: Uint8Array, headers: MsgHdrs, timeoutMillis: number): Promise<PubAck>;
+}
 
 export interface WindowLimits {
   readonly maxInFlight: number;
@@ -45,7 +50,7 @@ interface Entry {
 }
 
 export class PublishWindow {
-  readonly #stream: Stream;
+  readonly #stream: Publisher;
   readonly #logIdHex: string;
   readonly #limits: WindowLimits;
   readonly #onShipped: (run: ShippedRun) => void;
@@ -60,7 +65,7 @@ export class PublishWindow {
   #wakeSettled: (() => void) | null = null;
 
   constructor(parts: {
-    stream: Stream;
+    stream: Publisher;
     logIdHex: string;
     lastSeq: number;
     limits: WindowLimits;

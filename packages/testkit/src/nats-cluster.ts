@@ -39,9 +39,27 @@ export interface NatsNode {
 const NODE_COUNT = 3;
 const READY_TIMEOUT_MILLIS = 30_000;
 const running = new Set<ChildProcess>();
-process.on('exit', () => {
+const endingSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+function killRunning(): void {
   for (const child of running) if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
-});
+}
+/**
+ * The nodes run in their own sessions, so a signal that ends this process (a test runner's SIGINT
+ * or SIGTERM) does not reach them. While any node runs, such a signal kills them first and is then
+ * raised again, doing what it would have done; no listener is left once the last node is gone.
+ */
+function onEndingSignal(signal: NodeJS.Signals): void {
+  killRunning();
+  unwatchSignals();
+  process.kill(process.pid, signal);
+}
+function watchSignals(): void {
+  if (running.size === 1) for (const signal of endingSignals) process.on(signal, onEndingSignal);
+}
+function unwatchSignals(): void {
+  for (const signal of endingSignals) process.off(signal, onEndingSignal);
+}
+process.on('exit', killRunning);
 
 class Node {
   readonly name: string;
@@ -177,8 +195,10 @@ export class NatsCluster {
     child.stderr?.on('data', keep);
     node.child = child;
     running.add(child);
+    watchSignals();
     node.exited = new Promise((resolve) => child.once('exit', () => {
       running.delete(child);
+      if (running.size === 0) unwatchSignals();
       resolve();
     }));
   }
