@@ -37,7 +37,8 @@ export interface NatsNode {
 }
 
 const NODE_COUNT = 3;
-const READY_TIMEOUT_MILLIS = 30_000;
+/** Generous: on a shared 2-core machine under heavy load, three servers electing a leader take a while. */
+const READY_TIMEOUT_MILLIS = 90_000;
 const running = new Set<ChildProcess>();
 const endingSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 function killRunning(): void {
@@ -222,7 +223,7 @@ async function metaLeaderOf(node: Node): Promise<string | null> {
 
 async function fetchJson(url: string): Promise<unknown> {
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+    const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
     return (await response.json());
   } catch {
     return null;
