@@ -3,20 +3,28 @@
  * payloads, append times aside (the new log stamps its own; the originals stay in the stream's
  * `Seglog-Append-Time-Ms` headers).
  *
- * It reads the stream in order through an ordered consumer created without options (with nats
- * 2.29 and nats-server 2.9, asking for `deliver_policy: all` explicitly makes the client send a
- * start sequence the server refuses, and the client retries forever), up to the stream's last
- * message when the restore began, and appends in batches of `shipLimits.restoreBatchCount`.
+ * It reads the stream in sequence order by direct gets (stream-read.ts says why not a consumer),
+ * up to the stream's last message when the restore began, and appends in batches of
+ * `shipLimits.restoreBatchCount`.
  */
 import { join } from 'node:path';
+import type { JetStreamManager } from 'nats';
 import { openLog } from '@seglog/store';
-import { ErrorCodes, SeglogError, shipLimits, type FileIO } from '@seglog/types';
+import { SeglogError, shipLimits, type FileIO } from '@seglog/types';
 import { nodeFileIO } from '@seglog/io';
 import { holdConnection } from './connection.js';
 import { logIdBytesOf, parseShippedHeaders } from './message-headers.js';
 import { apiErrorCode, JsErr, unavailable } from './nats-errors.js';
 import { resolveServers, resolveStreamNames, type RestoreOptions } from './options.js';
 import { RestoreCheck } from './restore-check.js';
+import { readStreamInOrder } from './stream-read.js';
+
+interface CopyOptions extends RestoreOptions {
+  readonly manager: JetStreamManager;
+  readonly subject: string;
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+}
 
 export interface RestoreResult {
   readonly dir: string;
@@ -47,7 +55,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
       },
     );
     if (state.messages === 0) throw SeglogError.invalidOption('stream', `${stream} holds no records to restore`);
-    return await copyStream({ ...options, connection: held.connection, stream, subject, lastSeq: state.last_seq });
+    return await copyStream({ ...options, manager, stream, subject, firstSeq: state.first_seq, lastSeq: state.last_seq });
   } finally {
     await held.release();
   }
@@ -56,38 +64,30 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
 /** The name the issue gives it; the same function. */
 export const restoreFromJetStream = restore;
 
-async function copyStream(options: RestoreOptions & { connection: NonNullable<RestoreOptions['connection']>; subject: string; lastSeq: number }): Promise<RestoreResult> {
-  const consumer = await options.connection.jetstream().consumers.get(options.stream).catch((error: unknown) => {
-    throw unavailable(`creating an ordered consumer on ${options.stream}`, error);
-  });
-  const messages = await consumer.consume({ max_messages: shipLimits.restoreBatchCount });
+async function copyStream(options: CopyOptions): Promise<RestoreResult> {
   const check = new RestoreCheck();
   let log: Awaited<ReturnType<typeof openLog>> | null = null;
   let batch: Uint8Array[] = [];
   let payloadBytes = 0;
-  let lastSeq = 0;
+  const range = { firstSeq: options.firstSeq, lastSeq: options.lastSeq, inFlight: shipLimits.restoreBatchCount };
   try {
-    for await (const message of messages) {
+    for await (const message of readStreamInOrder(options.manager, options.stream, range)) {
       options.signal?.throwIfAborted();
-      check.accept(message.seq, message.subject, options.subject, parseShippedHeaders(message.headers));
+      check.accept(message.seq, message.subject, options.subject, parseShippedHeaders(message.header));
       log ??= await openLog({ ...options.logOptions, dir: options.dir, logId: logIdBytesOf(check.logIdHex!) });
       batch.push(message.data);
       payloadBytes += message.data.length;
-      lastSeq = message.seq;
-      if (batch.length >= shipLimits.restoreBatchCount || message.seq >= options.lastSeq) {
+      if (batch.length >= shipLimits.restoreBatchCount) {
         await log.appendMany(batch);
         batch = [];
       }
-      if (message.seq >= options.lastSeq) break;
     }
+    if (log !== null && batch.length > 0) await log.appendMany(batch);
   } finally {
-    messages.stop();
     await log?.close();
   }
-  if (log === null || lastSeq < options.lastSeq) {
-    throw new SeglogError(ErrorCodes.JETSTREAM_UNAVAILABLE, `the stream ended at sequence ${lastSeq} before its last message ${options.lastSeq}`);
-  }
-  return { dir: options.dir, logIdHex: check.logIdHex!, records: check.nextOffset, payloadBytes, lastSeq };
+  if (log === null) throw SeglogError.invalidOption('stream', `${options.stream} holds no records to restore`);
+  return { dir: options.dir, logIdHex: check.logIdHex!, records: check.nextOffset, payloadBytes, lastSeq: options.lastSeq };
 }
 
 async function requireEmpty(io: FileIO, dir: string): Promise<void> {

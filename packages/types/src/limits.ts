@@ -233,10 +233,8 @@ export const shipLimits = {
   /** Backoff between attempts to reach the stream after a failure: starts here, doubles to the max. */
   retryMillisMin: 100,
   retryMillisMax: 5000,
-  /** Messages restore asks the stream for in one pull, and records it appends to the log at once. */
+  /** Direct gets restore keeps in flight, and records it appends to the log at once. */
   restoreBatchCount: 1024,
-  /** How long restore waits for the next message before it asks the stream whether it is done. */
-  restoreIdleMillis: 2000,
   /** Duplicate window of a stream `ship` creates (JetStream's default); exactly-once does not rely on it. */
   duplicateWindowMillisDefault: 120_000,
 } as const;

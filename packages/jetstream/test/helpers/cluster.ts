@@ -16,7 +16,13 @@ export interface ClusterFixture {
 
 export async function startCluster(portBase: number): Promise<ClusterFixture> {
   const root = await mkdtemp(join(tmpdir(), 'seglog-jetstream-'));
-  const cluster = await NatsCluster.start({ dir: join(root, 'nats'), portBase });
+  let cluster: NatsCluster;
+  try {
+    cluster = await NatsCluster.start({ dir: join(root, 'nats'), portBase });
+  } catch (error) {
+    await rm(root, { recursive: true, force: true });
+    throw error;
+  }
   return {
     cluster,
     root,

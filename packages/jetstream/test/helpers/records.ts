@@ -2,7 +2,7 @@
  * Test support: payloads that name their own offset (so a misplaced or duplicated record is seen
  * by content, not only by header), and a dump of every message a stream holds, in order.
  */
-import { connect, type NatsConnection } from 'nats';
+import { AckPolicy, connect, DeliverPolicy, nanos, type NatsConnection } from 'nats';
 import { parseShippedHeaders } from '../../src/index.js';
 
 /** `offset` as 8 bytes, then `size - 8` bytes derived from it. */
@@ -20,22 +20,32 @@ export interface DumpedMessage {
   readonly payload: Uint8Array;
 }
 
-/** Every message of `stream`, in stream order, read with the plain nats client as any consumer would. */
+/**
+ * Every message of `stream`, in stream order, read with the plain nats client as a consumer on
+ * another machine would: a pull consumer (no ack, explicit start), fetched in batches.
+ */
 export async function dumpStream(servers: string[], stream: string): Promise<DumpedMessage[]> {
   const connection: NatsConnection = await connect({ servers });
   try {
-    const info = await (await connection.jetstreamManager()).streams.info(stream);
+    const manager = await connection.jetstreamManager();
+    const { state } = await manager.streams.info(stream);
     const out: DumpedMessage[] = [];
-    if (info.state.messages === 0) return out;
-    const consumer = await connection.jetstream().consumers.get(stream);
-    const messages = await consumer.consume({ max_messages: 1024 });
-    for await (const message of messages) {
-      const meta = parseShippedHeaders(message.headers);
-      const { seq, data: payload } = message;
-      out.push({ seq, offset: meta?.offset ?? null, logIdHex: meta?.logIdHex ?? null, payload });
-      if (message.seq >= info.state.last_seq) break;
+    if (state.messages === 0) return out;
+    const info = await manager.consumers.add(stream, {
+      ack_policy: AckPolicy.None,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: state.first_seq,
+      inactive_threshold: nanos(60_000),
+    });
+    const consumer = await connection.jetstream().consumers.get(stream, info.name);
+    while (out.length === 0 || out[out.length - 1]!.seq < state.last_seq) {
+      for await (const message of await consumer.fetch({ max_messages: 1000, expires: 5000 })) {
+        const meta = parseShippedHeaders(message.headers);
+        const { seq, data: payload } = message;
+        out.push({ seq, offset: meta?.offset ?? null, logIdHex: meta?.logIdHex ?? null, payload });
+      }
     }
-    messages.stop();
+    await manager.consumers.delete(stream, info.name);
     return out;
   } finally {
     await connection.close();
