@@ -55,7 +55,8 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
       },
     );
     if (state.messages === 0) throw SeglogError.invalidOption('stream', `${stream} holds no records to restore`);
-    return await copyStream({ ...options, manager, stream, subject, firstSeq: state.first_seq, lastSeq: state.last_seq });
+    const { first_seq: firstSeq, last_seq: lastSeq } = state;
+    return await copyStream({ ...options, manager, stream, subject, firstSeq, lastSeq });
   } finally {
     await held.release();
   }
@@ -87,7 +88,8 @@ async function copyStream(options: CopyOptions): Promise<RestoreResult> {
     await log?.close();
   }
   if (log === null) throw SeglogError.invalidOption('stream', `${options.stream} holds no records to restore`);
-  return { dir: options.dir, logIdHex: check.logIdHex!, records: check.nextOffset, payloadBytes, lastSeq: options.lastSeq };
+  const { dir, lastSeq } = options;
+  return { dir, logIdHex: check.logIdHex!, records: check.nextOffset, payloadBytes, lastSeq };
 }
 
 async function requireEmpty(io: FileIO, dir: string): Promise<void> {
