@@ -16,6 +16,7 @@ import type { Command } from './commands/command.js';
 import { deviceCommand } from './commands/device.js';
 import { followCommand, followReaderCommand } from './commands/follow.js';
 import { openTimeCommand, openTimeFillCommand, openTimeOpenCommand } from './commands/open-time.js';
+import { jetstreamShipCommand } from './commands/jetstream-ship.js';
 import { optionsAbCommand } from './commands/options-ab.js';
 import { preallocateCommand } from './commands/preallocate.js';
 import { probeCommand } from './commands/probe.js';
@@ -43,6 +44,7 @@ const commands: readonly Command[] = [
   zeroFillProbeCommand,
   openTimeFillCommand,
   openTimeOpenCommand,
+  jetstreamShipCommand,
   deviceCommand,
   cellCommand,
 ];

@@ -12,7 +12,9 @@ export const layers = [
   ['format', 'bufpool', 'io'],
   ['store', 'reader', 'testkit'],
   ['queue'],
-  ['bullmq', 'jetstream', 'cli', 'prometheus'],
+  ['bullmq', 'jetstream', 'prometheus'],
+  // The CLI sits above the integrations: `seglog jetstream ship|restore|stat` runs @seglog/jetstream.
+  ['cli'],
 ];
 
 /** Test support: a devDependency only. Tests, scripts and examples may use it; product code never. */

@@ -13,6 +13,7 @@ import { formatOf, parseCount } from './context.js';
 import type { Context, FormatFlags } from './context.js';
 import { Exit, statusOf } from './exit-codes.js';
 import { JSON_VERSION, Output } from './output.js';
+import { addJetstreamCommands } from './commands/jetstream.js';
 import { PAYLOAD_FORMATS } from './record-output.js';
 import type { PayloadFormat } from './record-output.js';
 
@@ -261,6 +262,7 @@ ${EXIT_HELP}`);
     .action((dir: string, flags: FormatFlags & { intervalBytes?: string }) =>
       run(flags, async (ctx) => (await import('./commands/index-rebuild.js')).rebuildIndex(ctx, dir, { intervalBytes: flags.intervalBytes === undefined ? undefined : positive('--interval-bytes', flags.intervalBytes) })),
     );
+  addJetstreamCommands(program, run);
   return program;
 }
 

@@ -11,3 +11,5 @@ export type { Registration } from './register.js';
 export { defaultBuckets } from './options.js';
 export type { AnyRegistry, BucketOptions, RegisterOptions, ResolvedBuckets } from './options.js';
 export type { MetricsLog } from './metric-table.js';
+export { registerShipperMetrics } from './shipper-metrics.js';
+export type { ShipperRegisterOptions, ShipperRegistration, ShipperSnapshot, ShipperSource } from './shipper-metrics.js';

@@ -37,3 +37,5 @@ export type { LogFiles, LogImage } from './log-damage.js';
 export { expectCode } from './expect-code.js';
 export type { ExpectedErrorFields } from './expect-code.js';
 export { V1_LOG_FIXTURE, v1FixturePayload } from './v1-log-fixture.js';
+export { NatsCluster } from './nats-cluster.js';
+export type { NatsClusterOptions, NatsNode } from './nats-cluster.js';

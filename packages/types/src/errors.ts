@@ -51,6 +51,21 @@ export const ErrorCodes = {
    * was superseded by a later delivery; nothing was changed.
    */
   STALE_DELIVERY: 'SEGLOG_STALE_DELIVERY',
+  /**
+   * `@seglog/jetstream`: the stream and the local log disagree, so shipping (or restoring) cannot
+   * go on without losing or duplicating a record: the stream holds another log's records, or
+   * records past the log's durable end (the log was truncated or replaced), or a message the
+   * shipper did not publish. `offset` carries the local offset in question. Not retriable.
+   */
+  JETSTREAM_DIVERGED: 'SEGLOG_JETSTREAM_DIVERGED',
+  /**
+   * `@seglog/jetstream`: offsets would be missing. Shipping: the records after the stream's last
+   * one are no longer in the local log (forced retention dropped them). Restore: the stream's
+   * offsets are not dense from its first message. `offset` is the first missing offset.
+   */
+  JETSTREAM_GAP: 'SEGLOG_JETSTREAM_GAP',
+  /** `@seglog/jetstream`: the JetStream cluster could not be reached or did not answer in time; `cause` says why. */
+  JETSTREAM_UNAVAILABLE: 'SEGLOG_JETSTREAM_UNAVAILABLE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

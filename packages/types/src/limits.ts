@@ -256,3 +256,35 @@ assert(limits.indexIntervalBytesDefault % limits.blockBytesMin === 0, 'the reade
 assert(readLimits.batchProbeBytes >= limits.blockBytesMax, 'a probe read holds at least one block');
 assert(readLimits.readerChunkBytes >= limits.blockBytesMax, 'a reader chunk holds at least one block');
 assert(readLimits.scanWindowBytes >= readLimits.batchProbeBytes, 'a scan window holds a probe');
+
+// ---- Shipping to NATS JetStream (@seglog/jetstream, issue 16) ----
+
+export const shipLimits = {
+  /** Publishes awaiting their stream acknowledgement at once, by default (`maxInFlight`). */
+  inFlightCountDefault: 2048,
+  /** Largest `maxInFlight`: each in-flight publish holds a reply subscription entry in the client. */
+  inFlightCountMax: 65_536,
+  /** Payload bytes awaiting acknowledgement at once, by default (`maxInFlightBytes`). */
+  inFlightBytesDefault: 16 * 1024 * 1024,
+  /** How long one publish waits for its acknowledgement before the shipper re-syncs with the stream. */
+  publishTimeoutMillisDefault: 5000,
+  /** How long `ship()` keeps trying to reach the stream before it gives up (an election takes ~5 s). */
+  startTimeoutMillisDefault: 60_000,
+  /**
+   * How often the shipped position is written to the retention hold while it moves. Each write is
+   * a small file written and flushed, so not per acknowledgement; the stream, not the hold, decides
+   * where shipping resumes, so a hold that lags only keeps records on disk a little longer.
+   */
+  holdIntervalMillisDefault: 1000,
+  /** Backoff between attempts to reach the stream after a failure: starts here, doubles to the max. */
+  retryMillisMin: 100,
+  retryMillisMax: 5000,
+  /** Direct gets restore keeps in flight, and records it appends to the log at once. */
+  restoreBatchCount: 1024,
+  /** Duplicate window of a stream `ship` creates (JetStream's default); exactly-once does not rely on it. */
+  duplicateWindowMillisDefault: 120_000,
+} as const;
+
+assert(shipLimits.inFlightCountDefault <= shipLimits.inFlightCountMax, 'default in-flight count in range');
+assert(shipLimits.retryMillisMin < shipLimits.retryMillisMax, 'backoff can grow');
+assert(shipLimits.inFlightBytesDefault >= limits.recordBytesMaxDefault, 'a default-sized record can be in flight');

@@ -1,0 +1,94 @@
+/**
+ * `seglog jetstream ship|stat|restore` as an operator runs them, against a real single-node
+ * nats-server on loopback (port 14240, in the jetstream range): ship until caught up, stop with
+ * SIGINT, see no lag, restore an identical log.
+ */
+import test from 'ava';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createConnection } from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { openReader } from '@seglog/reader';
+import { makeLog, removeTempDirs, seglog, tempDir } from './helpers.js';
+
+const PORT = 14240;
+let server: ChildProcess | null = null;
+
+test.before(async () => {
+  const store = await tempDir('nats');
+  server = spawn('/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(PORT), '-js', '-sd', store], { stdio: 'ignore' });
+  for (let i = 0; i < 200 && !(await accepts(PORT)); i++) await sleep(50);
+});
+test.after.always(async () => {
+  if (server !== null && server.exitCode === null) {
+    const exited = new Promise((resolve) => server!.once('exit', resolve));
+    server.kill('SIGTERM');
+    await exited;
+  }
+  await removeTempDirs();
+});
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+const servers = `127.0.0.1:${PORT}`;
+
+test('ship until caught up, stop with SIGINT, stat shows no lag, restore rebuilds the log', async (t) => {
+  const dir = await makeLog(500);
+  const shipping = seglog(['jetstream', 'ship', dir, '--servers', servers, '--stream', 'CLI', '--replicas', '1', '--every', '0', '--json'], {
+    onStderr: {
+      waitFor: 'SIGINT stops',
+      then: (child) => {
+        void (async () => {
+          for (;;) {
+            const stat = await seglog(['jetstream', 'stat', dir, '--servers', servers, '--stream', 'CLI', '--json']);
+            if ((JSON.parse(stat.stdout) as { lagRecords: number }).lagRecords === 0) break;
+            await sleep(100);
+          }
+          child.kill('SIGINT');
+        })();
+      },
+    },
+  });
+  const shipped = await shipping;
+  t.is(shipped.code, 0, shipped.stderr);
+  const last = JSON.parse(shipped.stdout.trim().split('\n').at(-1)!) as { shippedOffset: number; state: string; heldOffset: number };
+  t.is(last.shippedOffset, 500);
+  t.is(last.state, 'closed');
+  t.is(last.heldOffset, 500);
+
+  const stat = await seglog(['jetstream', 'stat', dir, '--servers', servers, '--stream', 'CLI']);
+  t.is(stat.code, 0, stat.stderr);
+  t.regex(stat.stdout, /lag\s+0 records/);
+  t.regex(stat.stdout, /hold\s+500/);
+
+  const target = path.join(await tempDir('restored'), 'log');
+  const restored = await seglog(['jetstream', 'restore', target, '--servers', servers, '--stream', 'CLI', '--json']);
+  t.is(restored.code, 1, restored.stderr); // "changed": a log was written
+  t.is((JSON.parse(restored.stdout) as { records: number }).records, 500);
+  const original = await openReader({ dir });
+  const copy = await openReader({ dir: target });
+  for await (const record of copy.read({ from: 0 })) t.deepEqual(record.payload, await original.get(record.offset));
+  t.is(await copy.endOffset(), 500);
+  await original.close();
+  await copy.close();
+});
+
+test('bad flags are usage errors; an unreachable cluster is an operational error', async (t) => {
+  const dir = await makeLog(10);
+  const usage = await seglog(['jetstream', 'stat', dir, '--servers', servers]);
+  t.is(usage.code, 16, usage.stderr);
+  const badStream = await seglog(['jetstream', 'stat', dir, '--servers', servers, '--stream', 'no.dots']);
+  t.is(badStream.code, 16, badStream.stderr);
+  const down = await seglog(['jetstream', 'stat', dir, '--servers', '127.0.0.1:14249', '--stream', 'X']);
+  t.is(down.code, 8, down.stderr);
+  t.regex(down.stderr, /SEGLOG_JETSTREAM_UNAVAILABLE|connecting/);
+});
