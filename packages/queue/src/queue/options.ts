@@ -24,6 +24,8 @@ export const queueLimits = {
   deliveriesPerRecordMax: 1024,
   /** The timing wheel's resolution: deadlines fire at most this late. */
   wheelTickMs: 10,
+  /** How often `seglog:queue:stats` is published while someone subscribes. */
+  statsIntervalMsDefault: 1_000,
 } as const;
 
 /** Wall-clock time and timers, injectable so a simulation replays exactly. */
@@ -51,6 +53,8 @@ export interface QueueOptions {
   readonly snapshotEveryBytes?: number;
   /** Wall-clock time and timers (deadlines, delays, backoff). Default: Date.now and setTimeout. */
   readonly clock?: QueueClock;
+  /** How often stats go out on the `seglog:queue:stats` diagnostics channel (while subscribed). Default 1000. */
+  readonly statsIntervalMs?: number;
   /** Options of the underlying log (segment size, commit window, ...). */
   readonly log?: Omit<LogOptions, 'dir' | 'io'>;
 }
