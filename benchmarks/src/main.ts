@@ -18,6 +18,7 @@ import { optionsAbCommand } from './commands/options-ab.js';
 import { preallocateCommand } from './commands/preallocate.js';
 import { probeCommand } from './commands/probe.js';
 import { quickstartCommand } from './commands/quickstart.js';
+import { queueE2eCommand, queueE2eRunCommand } from './commands/queue-e2e.js';
 import { straceCommand } from './commands/strace.js';
 import { suiteCommand } from './commands/suite.js';
 import { windowShapesCommand } from './commands/window-shapes.js';
@@ -33,6 +34,7 @@ const commands: readonly Command[] = [
   appendCpuCommand,
   followCommand,
   followReaderCommand,
+  queueE2eCommand, queueE2eRunCommand,
   deviceCommand,
   cellCommand,
 ];

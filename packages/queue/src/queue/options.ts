@@ -26,6 +26,8 @@ export const queueLimits = {
   wheelTickMs: 10,
   /** How often `seglog:queue:stats` is published while someone subscribes. */
   statsIntervalMsDefault: 1_000,
+  /** Payloads enqueued in this process kept in memory for their delivery (0 turns the cache off). */
+  payloadCacheBytesDefault: 32 * 1024 * 1024,
 } as const;
 
 /** Wall-clock time and timers, injectable so a simulation replays exactly. */
@@ -53,6 +55,8 @@ export interface QueueOptions {
   readonly snapshotEveryBytes?: number;
   /** Wall-clock time and timers (deadlines, delays, backoff). Default: Date.now and setTimeout. */
   readonly clock?: QueueClock;
+  /** Bytes of payloads enqueued here kept in memory so their delivery skips a log read. Default 32 MiB. */
+  readonly payloadCacheBytes?: number;
   /** How often stats go out on the `seglog:queue:stats` diagnostics channel (while subscribed). Default 1000. */
   readonly statsIntervalMs?: number;
   /** Options of the underlying log (segment size, commit window, ...). */

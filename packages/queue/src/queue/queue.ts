@@ -13,6 +13,7 @@ import { decodeCommands } from './commands.js';
 import { publishQueueEvent, StatsPublisher } from './channels.js';
 import type { QueueStatsEvent } from './channels.js';
 import { Consumer } from './consumer.js';
+import { PayloadCache } from './payload-cache.js';
 import type { QueueMessage } from './message.js';
 import { checkEnqueueOptions, checkGroupName, checkPayload, integer, queueLimits, resolvePolicy, samePolicy, systemQueueClock } from './options.js';
 import type { ConsumerOptions, EnqueueOptions, QueueClock, QueueOptions } from './options.js';
@@ -67,7 +68,9 @@ export async function openQueue(options: QueueOptions): Promise<Queue> {
   const recordBytesMax = options.log?.maxRecordBytes ?? limits.recordBytesMaxDefault;
   const statsIntervalMs = integer('statsIntervalMs', options.statsIntervalMs, queueLimits.statsIntervalMsDefault, 1);
   const clock = options.clock ?? systemQueueClock;
-  return new Queue(machine, state, dedupWindowMs, clock, recordBytesMax, { dir: options.dir, statsIntervalMs });
+  const payloadCacheBytes = integer('payloadCacheBytes', options.payloadCacheBytes, queueLimits.payloadCacheBytesDefault, 0);
+  const extra = { dir: options.dir, statsIntervalMs, payloadCacheBytes };
+  return new Queue(machine, state, dedupWindowMs, clock, recordBytesMax, extra);
 }
 
 export class Queue implements RuntimeHost {
@@ -85,6 +88,8 @@ export class Queue implements RuntimeHost {
   #closing: Promise<void> | null = null;
   #payloadCache: { offset: number; commands: Promise<Command[]> } | null = null;
   readonly #stats: StatsPublisher;
+  /** Payloads enqueued in this process, so their delivery does not read the log. */
+  readonly #payloads: PayloadCache;
 
   /** The queue's directory (the `dir` of its diagnostics_channel events). */
   readonly dir: string;
@@ -98,9 +103,14 @@ export class Queue implements RuntimeHost {
     dedupWindowMs: number,
     clock: QueueClock,
     recordBytesMax: number,
-    extra: { dir: string; statsIntervalMs: number } = { dir: '', statsIntervalMs: queueLimits.statsIntervalMsDefault },
+    extra: { dir: string; statsIntervalMs: number; payloadCacheBytes: number } = {
+      dir: '',
+      statsIntervalMs: queueLimits.statsIntervalMsDefault,
+      payloadCacheBytes: queueLimits.payloadCacheBytesDefault,
+    },
   ) {
     this.#machine = machine;
+    this.#payloads = new PayloadCache(extra.payloadCacheBytes);
     this.dir = extra.dir;
     this.#stats = new StatsPublisher(extra.statsIntervalMs, () => this.#statsEvent());
     const halfRecord = Math.floor(recordBytesMax / 2);
@@ -243,6 +253,11 @@ export class Queue implements RuntimeHost {
     return result.results.filter((outcome) => 'seq' in outcome).length;
   }
 
+  /** Deliveries served from the in-memory payload cache (`hits`) and read from the log (`misses`). */
+  get payloadCache(): { readonly hits: number; readonly misses: number; readonly bytes: number } {
+    return { hits: this.#payloads.hits, misses: this.#payloads.misses, bytes: this.#payloads.bytes };
+  }
+
   /** Names of the groups the queue holds (dead-letter groups included), in creation order. */
   groupNames(): string[] {
     return [...this.state.groups.keys()];
@@ -303,6 +318,8 @@ export class Queue implements RuntimeHost {
   }
 
   async payload(loc: PayloadLocation): Promise<Uint8Array> {
+    const cached = this.#payloads.recall(loc);
+    if (cached !== undefined) return cached;
     const [offset, index] = loc;
     // The last record read, shared by concurrent hand-outs: deliveries come in offset order, and a
     // batch of them would otherwise read and decode the same enqueueMany record once each.
@@ -352,7 +369,8 @@ export class Queue implements RuntimeHost {
     const runtime = (group: GroupState): GroupRuntime | undefined => this.#runtimes.get(group.name);
     const dir = this.dir;
     return {
-      messageAdded: (message) => {
+      messageAdded: (message, payload) => {
+        if (payload !== undefined) this.#payloads.remember(message.loc, payload);
         if (message.dead !== undefined && message.target !== undefined) {
           const { target: group, seq: offset, dead } = message;
           publishQueueEvent(() => ({ dir, group, kind: 'dead-letter', offset, origin: dead.origin }));
@@ -377,6 +395,7 @@ export class Queue implements RuntimeHost {
         runtime(group)?.settled(message);
       },
       paused: (group) => runtime(group)?.pausedChanged(),
+      dropped: (message) => this.#payloads.forget(message.loc),
     };
   }
 
