@@ -21,6 +21,7 @@ import { optionsAbCommand } from './commands/options-ab.js';
 import { preallocateCommand } from './commands/preallocate.js';
 import { probeCommand } from './commands/probe.js';
 import { quickstartCommand } from './commands/quickstart.js';
+import { queueE2eCommand, queueE2eRunCommand } from './commands/queue-e2e.js';
 import { straceCommand } from './commands/strace.js';
 import { tailsCommand } from './commands/tails.js';
 import { zeroFillProbeCommand } from './commands/zero-fill-probe.js';
@@ -45,6 +46,7 @@ const commands: readonly Command[] = [
   openTimeFillCommand,
   openTimeOpenCommand,
   jetstreamShipCommand,
+  queueE2eCommand, queueE2eRunCommand,
   deviceCommand,
   cellCommand,
 ];

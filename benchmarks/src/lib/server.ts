@@ -83,9 +83,11 @@ export async function startServer(
   args: readonly string[],
   dir: string,
   port: number,
+  as: { readonly uid?: number; readonly gid?: number } = {},
 ): Promise<RunningServer> {
   const logFd = openSync(join(dir, 'server.log'), 'a');
-  const child = spawn(binary, [...args], { cwd: dir, stdio: ['ignore', logFd, logFd] });
+  // `as`: another user's ids, for a server that refuses to run as root (PostgreSQL).
+  const child = spawn(binary, [...args], { cwd: dir, stdio: ['ignore', logFd, logFd], ...as });
   closeSync(logFd);
   const pid = child.pid;
   if (pid === undefined) throw new Error(`could not start ${binary}`);

@@ -18,7 +18,10 @@ async function registeredFamilies(): Promise<Map<string, string>> {
 /** metric name -> type, from the first table of the "Prometheus" section. */
 async function documentedFamilies(): Promise<Map<string, string>> {
   const text = await readFile(new URL('../../../docs/observability.md', import.meta.url), 'utf8');
-  const section = text.slice(text.indexOf('\n## Prometheus\n'));
+  const start = text.indexOf('\n## Prometheus\n');
+  // Up to the next section: the queue's metrics have their own table and test (queue.test.ts).
+  const end = text.indexOf('\n## ', start + 1);
+  const section = text.slice(start, end === -1 ? undefined : end);
   const documented = new Map<string, string>();
   for (const match of section.matchAll(/^\| `(seglog_[a-z_]+)(?:\{[a-z]+\})?` \| (counter|gauge|histogram) \|/gm)) {
     documented.set(match[1] as string, match[2] as string);

@@ -8,6 +8,8 @@
 export { openQueue, Queue } from './queue/queue.js';
 export type { GroupStats, Receipt, Transaction } from './queue/queue.js';
 export { Consumer } from './queue/consumer.js';
+export { QUEUE_EVENT_CHANNEL, QUEUE_STATS_CHANNEL } from './queue/channels.js';
+export type { QueueEvent, QueueEventKind, QueueStatsEvent, QueueStatsEventGroup } from './queue/channels.js';
 export type { Handler } from './queue/consumer.js';
 export { QueueMessage } from './queue/message.js';
 export { queueLimits, systemQueueClock } from './queue/options.js';

@@ -349,11 +349,25 @@ test('a consumer with thousands of free slots gets every message, with records c
   await queue.close({ drainMs: 0 });
 });
 
+test('deliveries of messages enqueued here come from the payload cache; without it, from the log', async (t) => {
+  for (const payloadCacheBytes of [undefined, 0]) {
+    const { queue } = await simQueue(21, payloadCacheBytes === undefined ? {} : { payloadCacheBytes });
+    await queue.enqueueMany([{ payload: bytes('a') }, { payload: bytes('b') }]);
+    const consumer = queue.consumer('work', { concurrency: 2 });
+    const received = [await consumer.next(), await consumer.next()];
+    const texts = received.map((next) => text((next.value as QueueMessage).payload));
+    t.deepEqual(texts.sort(), ['a', 'b']);
+    t.deepEqual(queue.payloadCache.hits, payloadCacheBytes === 0 ? 0 : 2);
+    await queue.close({ drainMs: 0 });
+  }
+});
+
 // Regression: under load a lease lapsed while its payload was being read; the hand-out was dropped
 // but freed its consumer slot without asking for another delivery, so the consumer hung.
 test('a lease that lapses before its hand-out is redelivered, and the consumer does not stall', async (t) => {
   const clock = new VirtualClock(1_000_000);
-  const { queue } = await simQueue(20, { clock });
+  // No payload cache: the hand-out must read the log, which is when the lease can lapse.
+  const { queue } = await simQueue(20, { clock, payloadCacheBytes: 0 });
   await queue.enqueue(bytes('m'));
   const consumer = queue.consumer('work', { ackDeadlineMs: 5, backoff: { type: 'fixed', delayMs: 0 } });
   const pending = consumer.next();

@@ -26,6 +26,8 @@ export class Consumer implements AsyncIterable<QueueMessage> {
   readonly #buffer: QueueMessage[] = [];
   readonly #waiters: ((result: IteratorResult<QueueMessage>) => void)[] = [];
   #reserved = 0;
+  /** Held messages whose handler (in `process`) finished: their settle is on its way. */
+  readonly #settling = new Set<number>();
   #closed = false;
   /** Settle errors swallowed by `process` (stale settles after a lapse, a closing queue). */
   handlerErrors = 0;
@@ -48,7 +50,9 @@ export class Consumer implements AsyncIterable<QueueMessage> {
   /** How many deliveries the runtime may start for this consumer now. */
   wanted(): number {
     if (this.#closed) return 0;
-    const capacity = this.concurrency - this.#held.size - this.#reserved - this.#buffer.length;
+    // A message whose handler finished no longer takes a handler slot while its settle is written,
+    // so the next delivery can ride the same group commit as that settle.
+    const capacity = this.concurrency - (this.#held.size - this.#settling.size) - this.#reserved - this.#buffer.length;
     return Math.max(0, Math.min(capacity, this.#waiters.length - this.#reserved - this.#buffer.length));
   }
 
@@ -79,6 +83,7 @@ export class Consumer implements AsyncIterable<QueueMessage> {
   release(seq: number): boolean {
     const index = this.#buffer.findIndex((message) => message.offset === seq);
     if (index >= 0) this.#buffer.splice(index, 1);
+    this.#settling.delete(seq);
     return this.#held.delete(seq) || index >= 0;
   }
 
@@ -113,17 +118,21 @@ export class Consumer implements AsyncIterable<QueueMessage> {
   /**
    * Runs `handler` on up to `concurrency` messages at once until the consumer or queue closes. A
    * handler that returns without settling acks; one that throws naks (with the backoff policy).
+   * Each of the `concurrency` slots waits in `next()` while it is free, so the runtime sees every
+   * free slot at once and delivers to all of them in one record (one slot asking at a time would
+   * cost one durable delivery record, a whole group commit, per message).
    */
   async process(handler: Handler): Promise<void> {
-    const running = new Set<Promise<void>>();
-    for (;;) {
-      while (running.size >= this.concurrency) await Promise.race(running);
-      const next = await this.next();
-      if (next.done === true) break;
-      const task: Promise<void> = this.#run(handler, next.value).finally(() => running.delete(task));
-      running.add(task);
-    }
-    await Promise.all(running);
+    const settles = new Set<Promise<void>>();
+    const slot = async (): Promise<void> => {
+      for (let next = await this.next(); next.done !== true; next = await this.next()) {
+        const { settle } = await this.#run(handler, next.value);
+        settles.add(settle);
+        void settle.finally(() => settles.delete(settle));
+      }
+    };
+    await Promise.all(Array.from({ length: this.concurrency }, slot));
+    await Promise.all(settles);
   }
 
   /** Stops taking deliveries; pending `next()` calls end. Held messages stay settleable. */
@@ -135,19 +144,27 @@ export class Consumer implements AsyncIterable<QueueMessage> {
     this.#host.detach(this);
   }
 
-  async #run(handler: Handler, message: QueueMessage): Promise<void> {
+  /**
+   * Runs the handler, then starts the message's settle (ack, or nak if it threw) and returns that
+   * settle without waiting for it: the slot is free for its next message meanwhile.
+   */
+  async #run(handler: Handler, message: QueueMessage): Promise<{ settle: Promise<void> }> {
     let failed = false;
     try {
       await handler(message);
     } catch {
       failed = true;
     }
-    if (this.#held.get(message.offset) !== message) return;
-    try {
-      await (failed ? message.nak() : message.ack());
-    } catch (error) {
-      if (!isSeglogError(error)) throw error;
-      this.handlerErrors++;
-    }
+    if (this.#held.get(message.offset) !== message) return { settle: Promise.resolve() };
+    this.#settling.add(message.offset);
+    const settle = (failed ? message.nak() : message.ack()).then(
+      () => void this.#settling.delete(message.offset),
+      (error: unknown) => {
+        this.#settling.delete(message.offset);
+        if (!isSeglogError(error)) throw error;
+        this.handlerErrors++;
+      },
+    );
+    return { settle };
   }
 }

@@ -24,6 +24,10 @@ export const queueLimits = {
   deliveriesPerRecordMax: 1024,
   /** The timing wheel's resolution: deadlines fire at most this late. */
   wheelTickMs: 10,
+  /** How often `seglog:queue:stats` is published while someone subscribes. */
+  statsIntervalMsDefault: 1_000,
+  /** Payloads enqueued in this process kept in memory for their delivery (0 turns the cache off). */
+  payloadCacheBytesDefault: 32 * 1024 * 1024,
 } as const;
 
 /** Wall-clock time and timers, injectable so a simulation replays exactly. */
@@ -51,6 +55,10 @@ export interface QueueOptions {
   readonly snapshotEveryBytes?: number;
   /** Wall-clock time and timers (deadlines, delays, backoff). Default: Date.now and setTimeout. */
   readonly clock?: QueueClock;
+  /** Bytes of payloads enqueued here kept in memory so their delivery skips a log read. Default 32 MiB. */
+  readonly payloadCacheBytes?: number;
+  /** How often stats go out on the `seglog:queue:stats` diagnostics channel (while subscribed). Default 1000. */
+  readonly statsIntervalMs?: number;
   /** Options of the underlying log (segment size, commit window, ...). */
   readonly log?: Omit<LogOptions, 'dir' | 'io'>;
 }

@@ -10,7 +10,10 @@ import { openMachine, TimingWheel } from '../machine/index.js';
 import type { Machine, WheelTimer } from '../machine/index.js';
 import type { Command, EnqueueCommand, GroupFrom, PayloadLocation } from './commands.js';
 import { decodeCommands } from './commands.js';
+import { publishQueueEvent, StatsPublisher } from './channels.js';
+import type { QueueStatsEvent } from './channels.js';
 import { Consumer } from './consumer.js';
+import { PayloadCache } from './payload-cache.js';
 import type { QueueMessage } from './message.js';
 import { checkEnqueueOptions, checkGroupName, checkPayload, integer, queueLimits, resolvePolicy, samePolicy, systemQueueClock } from './options.js';
 import type { ConsumerOptions, EnqueueOptions, QueueClock, QueueOptions } from './options.js';
@@ -63,7 +66,11 @@ export async function openQueue(options: QueueOptions): Promise<Queue> {
     ...(options.log === undefined ? {} : { log: options.log }),
   });
   const recordBytesMax = options.log?.maxRecordBytes ?? limits.recordBytesMaxDefault;
-  return new Queue(machine, state, dedupWindowMs, options.clock ?? systemQueueClock, recordBytesMax);
+  const statsIntervalMs = integer('statsIntervalMs', options.statsIntervalMs, queueLimits.statsIntervalMsDefault, 1);
+  const clock = options.clock ?? systemQueueClock;
+  const payloadCacheBytes = integer('payloadCacheBytes', options.payloadCacheBytes, queueLimits.payloadCacheBytesDefault, 0);
+  const extra = { dir: options.dir, statsIntervalMs, payloadCacheBytes };
+  return new Queue(machine, state, dedupWindowMs, clock, recordBytesMax, extra);
 }
 
 export class Queue implements RuntimeHost {
@@ -80,6 +87,12 @@ export class Queue implements RuntimeHost {
   #keepAlive: NodeJS.Timeout | null = null;
   #closing: Promise<void> | null = null;
   #payloadCache: { offset: number; commands: Promise<Command[]> } | null = null;
+  readonly #stats: StatsPublisher;
+  /** Payloads enqueued in this process, so their delivery does not read the log. */
+  readonly #payloads: PayloadCache;
+
+  /** The queue's directory (the `dir` of its diagnostics_channel events). */
+  readonly dir: string;
 
   /** Records are packed to at most half the log's maxRecordBytes (estimated), leaving room for the header. */
   readonly recordBytesBudget: number;
@@ -90,8 +103,16 @@ export class Queue implements RuntimeHost {
     dedupWindowMs: number,
     clock: QueueClock,
     recordBytesMax: number,
+    extra: { dir: string; statsIntervalMs: number; payloadCacheBytes: number } = {
+      dir: '',
+      statsIntervalMs: queueLimits.statsIntervalMsDefault,
+      payloadCacheBytes: queueLimits.payloadCacheBytesDefault,
+    },
   ) {
     this.#machine = machine;
+    this.#payloads = new PayloadCache(extra.payloadCacheBytes);
+    this.dir = extra.dir;
+    this.#stats = new StatsPublisher(extra.statsIntervalMs, () => this.#statsEvent());
     const halfRecord = Math.floor(recordBytesMax / 2);
     this.recordBytesBudget = Math.max(1024, Math.min(queueLimits.enqueueManyRecordBytes, halfRecord));
     this.#clock = clock;
@@ -232,6 +253,21 @@ export class Queue implements RuntimeHost {
     return result.results.filter((outcome) => 'seq' in outcome).length;
   }
 
+  /** Deliveries served from the in-memory payload cache (`hits`) and read from the log (`misses`). */
+  get payloadCache(): { readonly hits: number; readonly misses: number; readonly bytes: number } {
+    return { hits: this.#payloads.hits, misses: this.#payloads.misses, bytes: this.#payloads.bytes };
+  }
+
+  /** Names of the groups the queue holds (dead-letter groups included), in creation order. */
+  groupNames(): string[] {
+    return [...this.state.groups.keys()];
+  }
+
+  /** Publishes `queue.stats()` of every group on `seglog:queue:stats` now, if anyone subscribes. */
+  publishStats(): void {
+    this.#stats.publishNow();
+  }
+
   /** Counters of `group`; all zero for a group whose first consumer's creation record is not yet durable. */
   stats(group: string): GroupStats {
     if (!this.state.groups.has(group) && this.#runtimes.has(group)) return { ...EMPTY_STATS };
@@ -282,6 +318,8 @@ export class Queue implements RuntimeHost {
   }
 
   async payload(loc: PayloadLocation): Promise<Uint8Array> {
+    const cached = this.#payloads.recall(loc);
+    if (cached !== undefined) return cached;
     const [offset, index] = loc;
     // The last record read, shared by concurrent hand-outs: deliveries come in offset order, and a
     // batch of them would otherwise read and decode the same enqueueMany record once each.
@@ -329,20 +367,47 @@ export class Queue implements RuntimeHost {
 
   #observer(): StateObserver {
     const runtime = (group: GroupState): GroupRuntime | undefined => this.#runtimes.get(group.name);
+    const dir = this.dir;
     return {
-      messageAdded: (message) => {
+      messageAdded: (message, payload) => {
+        if (payload !== undefined) this.#payloads.remember(message.loc, payload);
+        if (message.dead !== undefined && message.target !== undefined) {
+          const { target: group, seq: offset, dead } = message;
+          publishQueueEvent(() => ({ dir, group, kind: 'dead-letter', offset, origin: dead.origin }));
+        }
         for (const each of this.#runtimes.values()) each.messageAdded(message);
       },
       groupAdded: (group) => {
         const found = runtime(group);
         if (found !== undefined && !found.attached) found.attach(group);
       },
-      delivered: (group, seq, lease) => runtime(group)?.delivered(seq, lease),
+      delivered: (group, seq, lease) => {
+        publishQueueEvent(() => ({ dir, group: group.name, kind: 'deliver', offset: seq, attempt: lease.attempt }));
+        runtime(group)?.delivered(seq, lease);
+      },
       extended: (group, seq, lease) => runtime(group)?.extended(seq, lease),
-      naked: (group, seq, notBefore) => runtime(group)?.naked(seq, notBefore),
-      settled: (group, message) => runtime(group)?.settled(message),
+      naked: (group, seq, notBefore) => {
+        publishQueueEvent(() => ({ dir, group: group.name, kind: 'nak', offset: seq, notBeforeMs: notBefore }));
+        runtime(group)?.naked(seq, notBefore);
+      },
+      settled: (group, message) => {
+        publishQueueEvent(() => ({ dir, group: group.name, kind: 'settle', offset: message.seq }));
+        runtime(group)?.settled(message);
+      },
       paused: (group) => runtime(group)?.pausedChanged(),
+      dropped: (message) => this.#payloads.forget(message.loc),
     };
+  }
+
+  /** A lease lapsed in `group`'s runtime (RuntimeHost). */
+  lapsed(group: string, seq: number, attempt: number): void {
+    publishQueueEvent(() => ({ dir: this.dir, group, kind: 'lapse', offset: seq, attempt }));
+  }
+
+  #statsEvent(): QueueStatsEvent {
+    const groups: Record<string, GroupStats> = {};
+    for (const name of this.state.groups.keys()) groups[name] = this.stats(name);
+    return { dir: this.dir, atMs: this.nowMs(), groups };
   }
 
   #runtimeOf(message: QueueMessage): GroupRuntime {
@@ -382,6 +447,7 @@ export class Queue implements RuntimeHost {
       await new Promise((resolve) => setTimeout(resolve, Math.min(10, drainMs)));
     }
     for (const message of handed()) message.abort('the queue is closing');
+    this.#stats.stop();
     if (this.#keepAlive !== null) clearInterval(this.#keepAlive);
     this.#keepAlive = null;
     if (this.#timer !== null) this.#clock.clearTimer(this.#timer);

@@ -40,6 +40,8 @@ export interface RuntimeHost {
   schedule(event: WheelEvent, dueMs: number): WheelTimer<WheelEvent>;
   cancel(timer: WheelTimer<WheelEvent>): void;
   payload(loc: PayloadLocation): Promise<Uint8Array>;
+  /** A lease lapsed here (published on diagnostics_channel). */
+  lapsed(group: string, seq: number, attempt: number): void;
 }
 
 export class GroupRuntime implements ConsumerHost, SettleTarget {
@@ -151,6 +153,7 @@ export class GroupRuntime implements ConsumerHost, SettleTarget {
     this.#leaseTimers.delete(event.seq);
     if (message === undefined || group.leases.get(event.seq)?.attempt !== event.attempt) return;
     this.lapses++;
+    this.#host.lapsed(this.name, event.seq, event.attempt);
     const handed = this.#handed.get(event.seq);
     handed?.message.abort(`lease of message ${event.seq} delivery ${event.attempt} lapsed`);
     this.#unhand(event.seq);

@@ -66,7 +66,10 @@ export interface ApplyResult {
 
 /** Live reactions to applied changes (the consumers' runtime). Never called during replay. */
 export interface StateObserver {
-  messageAdded(message: MessageState): void;
+  /** `payload`: the enqueued bytes, for a new message (not a dead letter or redrive, which point at one). */
+  messageAdded(message: MessageState, payload: Uint8Array | undefined): void;
+  /** No group holds the message any more: it left the state. */
+  dropped(message: MessageState): void;
   groupAdded(group: GroupState): void;
   delivered(group: GroupState, seq: number, lease: Lease): void;
   extended(group: GroupState, seq: number, lease: Lease): void;
@@ -193,7 +196,7 @@ export class QueueState implements StateMachine<Command, ApplyResult> {
       this.dedup.set(command.dedup, { seq, until: command.dedupUntil });
       this.#dedupOrder.push({ id: command.dedup, until: command.dedupUntil });
     }
-    this.observer?.messageAdded(message);
+    this.observer?.messageAdded(message, command.ref === undefined ? command.payload : undefined);
     return { seq, duplicate: false };
   }
 
@@ -307,6 +310,7 @@ export class QueueState implements StateMachine<Command, ApplyResult> {
 
   #drop(message: MessageState): void {
     this.messages.delete(message.seq);
+    this.observer?.dropped(message);
     for (const group of this.groups.values()) {
       group.settled.delete(message.seq);
       this.#advanceFloor(group);

@@ -1,0 +1,178 @@
+/**
+ * One job: the end-to-end queue benchmark of issue 13 as a command: `queue-e2e` runs every peer
+ * (seglog, BullMQ on Redis with appendfsync always, pg-boss on PostgreSQL with synchronous_commit
+ * on) `--runs` times, interleaved, each run in a fresh child process (`queue-e2e-run`) with a fresh
+ * temporary directory and its own server, and prints medians of messages/s and of p99 latency,
+ * and whether seglog meets the target (>= 10x the faster peer's messages/s, lower p99).
+ *
+ * Run it alone: `flock /tmp/seglog-bench.lock node benchmarks/dist/main.js queue-e2e`.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { positiveInteger, positiveNumber } from '../lib/args.js';
+import { withTempDir } from '../lib/tmpdir.js';
+import { bullmqPeer } from '../queue/bullmq-peer.js';
+import { measureE2e } from '../queue/e2e-run.js';
+import type { E2eResult, E2eShape } from '../queue/e2e-run.js';
+import { pgBossPeer } from '../queue/pgboss-peer.js';
+import type { PeerDefinition } from '../queue/queue-peer.js';
+import { seglogPeer } from '../queue/seglog-peer.js';
+import type { Command } from './command.js';
+
+const mainScript = fileURLToPath(new URL('../main.js', import.meta.url));
+export const queuePeers: readonly PeerDefinition[] = [seglogPeer, bullmqPeer, pgBossPeer];
+
+export interface PeerSummary {
+  readonly peer: string;
+  readonly durability: string;
+  readonly skipped: string | null;
+  readonly runs: readonly E2eResult[];
+  readonly medianMessagesPerSecond: number;
+  readonly medianP50Ms: number;
+  readonly medianP99Ms: number;
+  readonly medianClientCpuMicrosPerMessage: number;
+}
+
+function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+function runChild(peer: string, shape: E2eShape): Promise<E2eResult> {
+  const args = [mainScript, 'queue-e2e-run', peer, JSON.stringify(shape)];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`queue-e2e-run ${peer} exited with ${code}`));
+      resolve(JSON.parse(stdout.trim().split('\n').at(-1)!) as E2eResult);
+    });
+  });
+}
+
+/** Runs every available peer `runs` times, interleaved (so load drifts hit all alike). */
+export async function runQueueE2e(shape: E2eShape, runs: number, names: readonly string[]): Promise<PeerSummary[]> {
+  const chosen = queuePeers.filter((peer) => names.includes(peer.name));
+  const skipped = new Map<string, string | null>();
+  for (const peer of chosen) skipped.set(peer.name, await peer.unavailableReason());
+  const results = new Map<string, E2eResult[]>(chosen.map((peer) => [peer.name, []]));
+  for (let run = 0; run < runs; run += 1) {
+    for (const peer of chosen) {
+      if (skipped.get(peer.name) !== null) continue;
+      const result = await runChild(peer.name, shape);
+      results.get(peer.name)!.push(result);
+      console.error(`  run ${run + 1}/${runs} ${peer.name}: ${Math.round(result.messagesPerSecond)} msg/s, p99 ${result.p99Ms.toFixed(1)} ms`);
+    }
+  }
+  return chosen.map((peer) => {
+    const list = results.get(peer.name)!;
+    return {
+      peer: peer.name,
+      durability: peer.durability,
+      skipped: skipped.get(peer.name) ?? null,
+      runs: list,
+      medianMessagesPerSecond: median(list.map((r) => r.messagesPerSecond)),
+      medianP50Ms: median(list.map((r) => r.p50Ms)),
+      medianP99Ms: median(list.map((r) => r.p99Ms)),
+      medianClientCpuMicrosPerMessage: median(list.map((r) => r.clientCpuMicrosPerMessage)),
+    };
+  });
+}
+
+/** The Markdown table and the target line. */
+export function renderQueueE2e(summaries: readonly PeerSummary[], shape: E2eShape, runs: number): string {
+  const lines = [
+    `End to end (durable enqueue -> handler -> durable ack), 128-byte messages, ${shape.producers} producers, ` +
+      `consumer concurrency ${shape.concurrency}, ${shape.seconds} s window after ${shape.warmupSeconds} s warm-up, medians of ${runs} runs:`,
+    '',
+    '| system | messages/s | p50 ms | p99 ms | client CPU µs/msg | durability |',
+    '| --- | ---: | ---: | ---: | ---: | --- |',
+  ];
+  for (const s of summaries) {
+    if (s.skipped !== null) {
+      lines.push(`| ${s.peer} | skipped: ${s.skipped} | | | | |`);
+      continue;
+    }
+    const cells = [
+      Math.round(s.medianMessagesPerSecond),
+      s.medianP50Ms.toFixed(1),
+      s.medianP99Ms.toFixed(1),
+      Math.round(s.medianClientCpuMicrosPerMessage),
+    ];
+    lines.push(`| ${s.peer} | ${cells.join(' | ')} | ${s.durability} |`);
+  }
+  const seglog = summaries.find((s) => s.peer === 'seglog' && s.skipped === null);
+  const peers = summaries.filter((s) => s.peer !== 'seglog' && s.skipped === null);
+  if (seglog !== undefined && peers.length > 0) {
+    const fastest = peers.reduce((a, b) => (b.medianMessagesPerSecond > a.medianMessagesPerSecond ? b : a));
+    const ratio = seglog.medianMessagesPerSecond / fastest.medianMessagesPerSecond;
+    const lowerP99 = peers.every((p) => seglog.medianP99Ms < p.medianP99Ms);
+    const met = ratio >= 10 && lowerP99;
+    lines.push('', `target (>= 10x the faster peer, ${fastest.peer}, with a lower p99): ${ratio.toFixed(1)}x, ` +
+      `p99 ${lowerP99 ? 'lower' : 'NOT lower'}: ${met ? 'met' : 'NOT met'}`);
+  }
+  return lines.join('\n');
+}
+
+export const queueE2eCommand: Command = {
+  name: 'queue-e2e',
+  summary: 'queue end to end: @seglog/queue vs BullMQ (Redis, appendfsync always) vs pg-boss (PostgreSQL, synchronous_commit on)',
+  usage: 'usage: main.js queue-e2e [--runs 3] [--seconds 5] [--warmup-seconds 2] [--producers 64] [--concurrency 64] [--peers seglog,bullmq,pg-boss] [--json FILE]',
+  async run(argv) {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: {
+        runs: { type: 'string' },
+        seconds: { type: 'string' },
+        'warmup-seconds': { type: 'string' },
+        producers: { type: 'string' },
+        concurrency: { type: 'string' },
+        peers: { type: 'string' },
+        json: { type: 'string' },
+      },
+    });
+    const shape: E2eShape = {
+      producers: positiveInteger(values.producers ?? '64', '--producers'),
+      concurrency: positiveInteger(values.concurrency ?? '64', '--concurrency'),
+      warmupSeconds: positiveNumber(values['warmup-seconds'], '--warmup-seconds', 2),
+      seconds: positiveNumber(values.seconds, '--seconds', 5),
+    };
+    const runs = positiveInteger(values.runs ?? '3', '--runs');
+    const names = (values.peers ?? queuePeers.map((p) => p.name).join(',')).split(',');
+    const summaries = await runQueueE2e(shape, runs, names);
+    console.log(renderQueueE2e(summaries, shape, runs));
+    if (values.json !== undefined) {
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(values.json, `${JSON.stringify({ shape, runs, summaries }, null, 2)}\n`);
+    }
+  },
+};
+
+/** The child: one run of one peer in a fresh temporary directory; prints the result as JSON. */
+export const queueE2eRunCommand: Command = {
+  name: 'queue-e2e-run',
+  summary: '(internal) one run of one peer for queue-e2e',
+  usage: 'usage: main.js queue-e2e-run <peer> <shape JSON>',
+  async run(argv) {
+    const [name, shapeText] = argv;
+    const definition = queuePeers.find((peer) => peer.name === name);
+    if (definition === undefined || shapeText === undefined) throw new TypeError(`unknown peer ${String(name)}`);
+    const shape = JSON.parse(shapeText) as E2eShape;
+    const result = await withTempDir(async (dir) => {
+      const peer = await definition.open(dir);
+      try {
+        return await measureE2e(peer, shape);
+      } finally {
+        await peer.close();
+      }
+    });
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    // Client libraries (ioredis, pg pools) may hold timers; the measurement is done.
+    process.exit(0);
+  },
+};

@@ -1,0 +1,60 @@
+/**
+ * One job: keep the payloads of messages enqueued in this process, up to a byte budget, so that
+ * delivering them does not read them back from the log. A message enqueued here is usually
+ * delivered soon after, and a read from the log (a pread plus a checksum of the batch around the
+ * record, then decoding the record) costs far more than holding 128 bytes for a while.
+ *
+ * Entries go in enqueue order and leave in that order when the budget is passed, or when the
+ * message is no longer held by any group (`forget`). A miss is not an error: the caller reads the
+ * log, which holds every payload. Keys are payload locations (record offset, index in it), which
+ * dead letters and redriven messages share with the original.
+ */
+import type { PayloadLocation } from './commands.js';
+
+const keyOf = (loc: PayloadLocation): string => `${loc[0]}:${loc[1]}`;
+
+export class PayloadCache {
+  readonly #budgetBytes: number;
+  readonly #entries = new Map<string, Uint8Array>();
+  #bytes = 0;
+  hits = 0;
+  misses = 0;
+
+  constructor(budgetBytes: number) {
+    this.#budgetBytes = budgetBytes;
+  }
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Keeps a copy of `payload` (the caller may reuse its buffer once its enqueue resolves). */
+  remember(loc: PayloadLocation, payload: Uint8Array): void {
+    if (payload.byteLength > this.#budgetBytes) return;
+    const key = keyOf(loc);
+    if (this.#entries.has(key)) return;
+    this.#entries.set(key, payload.slice());
+    this.#bytes += payload.byteLength;
+    for (const [oldest, bytes] of this.#entries) {
+      if (this.#bytes <= this.#budgetBytes) break;
+      this.#entries.delete(oldest);
+      this.#bytes -= bytes.byteLength;
+    }
+  }
+
+  /** A copy the caller owns, or undefined on a miss. */
+  recall(loc: PayloadLocation): Uint8Array | undefined {
+    const found = this.#entries.get(keyOf(loc));
+    if (found === undefined) this.misses++;
+    else this.hits++;
+    return found?.slice();
+  }
+
+  forget(loc: PayloadLocation): void {
+    const key = keyOf(loc);
+    const found = this.#entries.get(key);
+    if (found === undefined) return;
+    this.#entries.delete(key);
+    this.#bytes -= found.byteLength;
+  }
+}
