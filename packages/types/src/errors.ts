@@ -45,6 +45,11 @@ export const ErrorCodes = {
    * was superseded by a later delivery; nothing was changed.
    */
   STALE_DELIVERY: 'SEGLOG_STALE_DELIVERY',
+  /**
+   * An adapter (the BullMQ backend) was asked for an operation it does not implement yet; the
+   * message names the operation. Nothing was changed.
+   */
+  NOT_IMPLEMENTED: 'SEGLOG_NOT_IMPLEMENTED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

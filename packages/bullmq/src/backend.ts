@@ -1,0 +1,739 @@
+/**
+ * One job: BullMQ's `IQueueBackend` over a seglog log directory. Every method that changes state
+ * becomes one record of commands, proposed to the directory's shared state machine (hub.ts); it
+ * resolves only once the record is durable and applied, so BullMQ never sees a success that a
+ * crash could undo. Reads answer from the applied state (queries.ts) without a record. The
+ * blocking primitives (waitForJob, readEvents) wait on the hub's per-queue wake-ups.
+ *
+ * Instances are per Queue / Worker / QueueEvents (BullMQ's factory contract); they share the hub
+ * of their directory, so many queues share one log and one group commit.
+ */
+import { EventEmitter } from 'node:events';
+import type {
+  IQueueBackend,
+  JobJson,
+  JobProgress,
+  JobState,
+  JobType,
+  JobsOptions,
+  KeepJobs,
+  KeyPrefixOptions,
+  KeysMap,
+  MinimalJob,
+  MoveToDelayedOpts,
+  MoveToWaitingChildrenOpts,
+  ParentKeyOpts,
+  QueueBaseOptions,
+  RepeatableOptions,
+  RetryJobOpts,
+  RetryOptions,
+  StreamReadRaw,
+  WorkerOptions,
+} from 'bullmq';
+import { QueueKeys } from 'bullmq';
+import { finishedErrors } from './finished-errors.js';
+import type { Hub } from './hub.js';
+import { closedError } from './hub.js';
+import { keepJobs } from './keep-jobs.js';
+import { notYet } from './not-yet.js';
+import * as queries from './queries.js';
+import type { NextJobResult } from './state/apply-fetch.js';
+import { isRefused } from './state/commands.js';
+import type { AddCommand, BullCommand, FetchSpec } from './state/commands.js';
+import { lockHeld } from './state/locks.js';
+import type { QueueState } from './state/queue-state.js';
+import { waitForEvents, waitForJobAvailable } from './waits.js';
+
+/** Events handed to one readEvents call at most (XREAD COUNT). */
+const READ_EVENTS_BATCH = 1000;
+const LOCK_DURATION_DEFAULT = 30_000;
+const STALLED_INTERVAL_DEFAULT = 30_000;
+const MAX_STALLED_COUNT_DEFAULT = 1;
+
+export interface BackendRole {
+  readonly blocking?: boolean;
+  readonly withBlockingConnection?: boolean;
+}
+
+export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
+  readonly #hub: Hub;
+  readonly #name: string;
+  readonly #prefix: string;
+  readonly #opts: WorkerOptions;
+  readonly #owns: boolean;
+  readonly #ready: Promise<void>;
+  readonly #keys: KeysMap;
+  #closing: Promise<void> | undefined;
+  /** Cancels the blocked waitForJob / readEvents calls (close, disconnectBlocking). */
+  readonly #cancels = new Set<() => void>();
+  #blockingDisconnected = false;
+  /** The stream position that '$' means for this backend: the end when it became ready, then the last id it returned. */
+  #eventCursor: string | undefined;
+
+  constructor(hub: Hub, name: string, opts: QueueBaseOptions, role: BackendRole = {}, owns = true) {
+    super();
+    this.#hub = hub;
+    this.#name = name;
+    this.#prefix = (opts as KeyPrefixOptions).prefix ?? 'bull';
+    this.#opts = opts as WorkerOptions;
+    this.#owns = owns;
+    this.#keys = new QueueKeys(this.#prefix).getKeys(name);
+    this.#ready = owns ? this.#start(role) : Promise.resolve();
+    this.#ready.catch((error: unknown) => this.emit('error', error));
+  }
+
+  // ---- lifecycle ----
+
+  waitUntilReady(): Promise<void> {
+    return this.#ready;
+  }
+
+  get closing(): Promise<void> | undefined {
+    return this.#closing;
+  }
+
+  close(_force?: boolean): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async disconnect(): Promise<void> {
+    this.#cancelWaits();
+    await this.close();
+  }
+
+  async setName(name: string): Promise<void> {
+    await this.#ready;
+    this.#hub.setClientName(this, name);
+  }
+
+  get minimumBlockTimeout(): number {
+    return 0.001;
+  }
+
+  /** BullMQ >= 6.7 reads this; waits here are in-process wake-ups, so an hour is safe. */
+  get maximumBlockTimeout(): number {
+    return 3600;
+  }
+
+  forQueue(queueName: string, prefix?: string): IQueueBackend {
+    const opts: QueueBaseOptions & KeyPrefixOptions = { ...this.#opts, prefix: prefix ?? this.#prefix };
+    return new SeglogQueueBackend(this.#hub, queueName, opts, {}, false);
+  }
+
+  // ---- identity ----
+
+  get qualifiedName(): string {
+    return `${this.#prefix}:${this.#name}`;
+  }
+
+  get keys(): KeysMap {
+    return this.#keys;
+  }
+
+  toKey(type: string): string {
+    return `${this.qualifiedName}:${type}`;
+  }
+
+  parseNodeKey(key: string): { prefix: string; queueName: string; id: string } {
+    const last = key.lastIndexOf(':');
+    const first = key.indexOf(':');
+    return { prefix: key.slice(0, first), queueName: key.slice(first + 1, last), id: key.slice(last + 1) };
+  }
+
+  clientName(suffix = ''): string {
+    return `${this.#prefix}:${Buffer.from(this.#name).toString('base64')}${suffix}`;
+  }
+
+  // ---- adding jobs ----
+
+  async addJob(job: JobJson, jobId: string, parentKeyOpts?: ParentKeyOpts): Promise<string> {
+    const [id] = await this.#propose([this.#addCommand(job, jobId, parentKeyOpts)]);
+    return id as string;
+  }
+
+  async addJobs(entries: { job: JobJson; jobId: string; parentKeyOpts?: ParentKeyOpts }[]): Promise<string[]> {
+    if (entries.length === 0) return [];
+    const commands = entries.map((entry) => this.#addCommand(entry.job, entry.jobId, entry.parentKeyOpts));
+    return (await this.#propose(commands)) as string[];
+  }
+
+  addFlow(): Promise<[Error | null, string | number][]> {
+    return Promise.reject(notYet('addFlow (flows)'));
+  }
+
+  addJobScheduler(
+    _id: string,
+    _next: number,
+    _data: string,
+    _templateOpts: JobsOptions,
+    _opts: RepeatableOptions,
+  ): Promise<[string, number]> {
+    return Promise.reject(notYet('addJobScheduler (job schedulers)'));
+  }
+
+  // ---- moves ----
+
+  async moveToActive(token: string, name?: string): Promise<NextJobResult> {
+    const [result] = await this.#propose([{ t: 'fetch', ...this.#fetchSpec(token, name), q: this.qualifiedName, now: Date.now() }]);
+    return result as NextJobResult;
+  }
+
+  async moveToCompleted<T, R, N extends string>(
+    job: MinimalJob<T, R, N>,
+    returnValue: R,
+    removeOnComplete: boolean | number | KeepJobs,
+    token: string,
+    fetchNext: boolean,
+  ): Promise<{ result: void | unknown[]; finishedOn: number }> {
+    const value = JSON.stringify(returnValue) ?? 'null';
+    return this.#finish(job, 'completed', value, keepJobs(removeOnComplete, this.#opts.removeOnComplete), token, fetchNext);
+  }
+
+  async moveToFailed<T, R, N extends string>(
+    job: MinimalJob<T, R, N>,
+    failedReason: string,
+    removeOnFail: boolean | number | KeepJobs,
+    token: string,
+    fetchNext: boolean,
+    fieldsToUpdate?: Record<string, unknown>,
+  ): Promise<{ result: void | unknown[]; finishedOn: number }> {
+    const keep = keepJobs(removeOnFail, this.#opts.removeOnFail);
+    return this.#finish(job, 'failed', failedReason, keep, token, fetchNext, fieldsToUpdate);
+  }
+
+  async moveToDelayed(jobId: string, timestamp: number, delay: number, token = '0', opts: MoveToDelayedOpts = {}): Promise<void | unknown[]> {
+    const dueMs = delay > 0 ? timestamp + delay : timestamp;
+    const fetch = opts.fetchNext === true && this.#closing === undefined && token !== '0' ? this.#fetchSpec(token) : undefined;
+    const command: BullCommand = {
+      t: 'delay',
+      q: this.qualifiedName,
+      now: Date.now(),
+      id: jobId,
+      token,
+      dueMs,
+      delay,
+      skipAttempt: opts.skipAttempt === true,
+      ...fieldsOf(opts.fieldsToUpdate),
+      ...(fetch === undefined ? {} : { fetch }),
+    };
+    const [result] = await this.#propose([command]);
+    this.#throwIfRefused(result, jobId, 'moveToDelayed', 'active');
+    return Array.isArray(result) ? result : [];
+  }
+
+  async moveToWaitingChildren(jobId: string, token: string, _opts?: MoveToWaitingChildrenOpts): Promise<boolean> {
+    await this.#ready;
+    const queue = this.#queue();
+    const job = queue?.jobs.get(jobId);
+    const code = job === undefined ? -1 : lockCode(job, token) ?? (job.state === 'active' ? 0 : -3);
+    if (code < 0) throw finishedErrors({ code, jobId, command: 'moveToWaitingChildren', state: 'active' });
+    // No job of this backend has children (flows are not implemented), so there is never anything to wait for.
+    return false;
+  }
+
+  async moveJobFromActiveToWait(jobId: string, token = '0'): Promise<number> {
+    const [result] = await this.#propose([{ t: 'activeToWait', q: this.qualifiedName, now: Date.now(), id: jobId, token }]);
+    this.#throwIfRefused(result, jobId, 'moveJobFromActiveToWait');
+    return result as number;
+  }
+
+  async retryJob(jobId: string, lifo: boolean, token = '0', opts: RetryJobOpts = {}): Promise<void> {
+    const command: BullCommand = { t: 'retry', q: this.qualifiedName, now: Date.now(), id: jobId, token, lifo, ...fieldsOf(opts.fieldsToUpdate) };
+    const [result] = await this.#propose([command]);
+    this.#throwIfRefused(result, jobId, 'retryJob', 'active');
+  }
+
+  async retryFinishedJob<T, R, N extends string>(job: MinimalJob<T, R, N>, state: 'failed' | 'completed', opts: RetryOptions = {}): Promise<void> {
+    const command: BullCommand = {
+      t: 'reprocess',
+      q: this.qualifiedName,
+      now: Date.now(),
+      id: job.id ?? '',
+      state,
+      lifo: job.opts?.lifo === true,
+      resetAttemptsMade: opts.resetAttemptsMade === true,
+      resetAttemptsStarted: opts.resetAttemptsStarted === true,
+    };
+    const [result] = await this.#propose([command]);
+    this.#throwIfRefused(result, job.id ?? '', 'reprocessJob', state);
+  }
+
+  async promote(jobId: string): Promise<void> {
+    const [result] = await this.#propose([{ t: 'promote', q: this.qualifiedName, now: Date.now(), id: jobId }]);
+    this.#throwIfRefused(result, jobId, 'promote', 'delayed');
+  }
+
+  async moveStalledJobsToWait(): Promise<string[]> {
+    const command: BullCommand = {
+      t: 'stalled',
+      q: this.qualifiedName,
+      now: Date.now(),
+      maxStalledCount: this.#opts.maxStalledCount ?? MAX_STALLED_COUNT_DEFAULT,
+      stalledInterval: this.#opts.stalledInterval ?? STALLED_INTERVAL_DEFAULT,
+    };
+    const [result] = await this.#propose([command]);
+    return result as string[];
+  }
+
+  // ---- bulk admin ----
+
+  async retryFinishedJobs(state: 'completed' | 'failed' = 'failed', count = 1000, timestamp = Date.now()): Promise<number> {
+    const [result] = await this.#propose([{ t: 'retryFinished', q: this.qualifiedName, now: Date.now(), state, count, before: timestamp }]);
+    return result as number;
+  }
+
+  async promoteJobs(count = 1000): Promise<number> {
+    const [result] = await this.#propose([{ t: 'promoteAll', q: this.qualifiedName, now: Date.now(), count }]);
+    return result as number;
+  }
+
+  async pause(pause: boolean): Promise<void> {
+    await this.#propose([{ t: 'pause', q: this.qualifiedName, now: Date.now(), paused: pause }]);
+  }
+
+  async drain(delayed: boolean): Promise<void> {
+    await this.#propose([{ t: 'drain', q: this.qualifiedName, now: Date.now(), delayed }]);
+  }
+
+  async cleanJobsByState(state: string, timestamp: number, limit = 0): Promise<string[]> {
+    const [result] = await this.#propose([{ t: 'clean', q: this.qualifiedName, now: Date.now(), state, before: timestamp, limit }]);
+    return result as string[];
+  }
+
+  async obliterate(opts: { force: boolean; count: number }): Promise<number> {
+    await this.#ready;
+    if (this.#queue() === undefined) return 0;
+    const [result] = await this.#propose([{ t: 'obliterate', q: this.qualifiedName, now: Date.now(), force: opts.force, count: opts.count }]);
+    if (result === -1) throw new Error('Cannot obliterate non-paused queue');
+    if (result === -2) throw new Error('Cannot obliterate queue with active jobs');
+    return result as number;
+  }
+
+  /** A job and its state change in one record here, so a job can never be orphaned: nothing to remove. */
+  async removeOrphanedJobs(): Promise<number> {
+    await this.#ready;
+    return 0;
+  }
+
+  // ---- locks ----
+
+  async extendLock(jobId: string, token: string, duration: number): Promise<number> {
+    const failed = await this.extendLocks([jobId], [token], duration);
+    return failed.length === 0 ? 1 : 0;
+  }
+
+  async extendLocks(jobIds: string[], tokens: string[], duration: number): Promise<string[]> {
+    if (jobIds.length === 0) return [];
+    const [result] = await this.#propose([{ t: 'extendLocks', q: this.qualifiedName, now: Date.now(), ids: jobIds, tokens, duration }]);
+    return result as string[];
+  }
+
+  // ---- job mutations ----
+
+  async updateData<T, R, N extends string>(job: MinimalJob<T, R, N>, data: T): Promise<void> {
+    const id = job.id ?? '';
+    const [result] = await this.#propose([{ t: 'updateData', q: this.qualifiedName, now: Date.now(), id, data: JSON.stringify(data ?? {}) }]);
+    this.#throwIfRefused(result, id, 'updateData');
+  }
+
+  async updateProgress(jobId: string, progress: JobProgress): Promise<void> {
+    const [result] = await this.#propose([{ t: 'progress', q: this.qualifiedName, now: Date.now(), id: jobId, progress }]);
+    this.#throwIfRefused(result, jobId, 'updateProgress');
+  }
+
+  async addLog(jobId: string, logRow: string, keepLogs?: number): Promise<number> {
+    const [result] = await this.#propose([{ t: 'addLog', q: this.qualifiedName, now: Date.now(), id: jobId, row: logRow, keep: keepLogs ?? 0 }]);
+    this.#throwIfRefused(result, jobId, 'addLog');
+    return result as number;
+  }
+
+  async clearLogs(jobId: string, keepLogs?: number): Promise<void> {
+    await this.#propose([{ t: 'clearLogs', q: this.qualifiedName, now: Date.now(), id: jobId, keep: keepLogs ?? 0 }]);
+  }
+
+  async changeDelay(jobId: string, delay: number): Promise<void> {
+    const [result] = await this.#propose([{ t: 'changeDelay', q: this.qualifiedName, now: Date.now(), id: jobId, delay }]);
+    this.#throwIfRefused(result, jobId, 'changeDelay', 'delayed');
+  }
+
+  async changePriority(jobId: string, priority = 0, lifo = false): Promise<void> {
+    const [result] = await this.#propose([{ t: 'changePriority', q: this.qualifiedName, now: Date.now(), id: jobId, priority, lifo }]);
+    this.#throwIfRefused(result, jobId, 'changePriority');
+  }
+
+  async remove(jobId: string, removeChildren: boolean): Promise<number> {
+    const [result] = await this.#propose([{ t: 'remove', q: this.qualifiedName, now: Date.now(), id: jobId, removeChildren }]);
+    return result as number;
+  }
+
+  /** No job here has children (flows are not implemented): nothing to remove. */
+  async removeUnprocessedChildren(_jobId: string): Promise<void> {
+    await this.#ready;
+  }
+
+  async removeChildDependency(jobId: string, parentKey: string): Promise<boolean> {
+    await this.#ready;
+    if (this.#queue()?.jobs.get(jobId) === undefined) {
+      throw finishedErrors({ code: -1, jobId, parentKey, command: 'removeChildDependency' });
+    }
+    return false;
+  }
+
+  /** Deduplication keys are never stored (a job asking for deduplication is refused at add). */
+  async removeDeduplicationKey(_deduplicationId: string, _jobId: string): Promise<number> {
+    await this.#ready;
+    return 0;
+  }
+
+  async deleteDeduplicationKey(_deduplicationId: string): Promise<number> {
+    await this.#ready;
+    return 0;
+  }
+
+  // ---- job schedulers (not implemented: none can exist, so the reads are empty) ----
+
+  updateJobSchedulerNextMillis(): Promise<string | null> {
+    return Promise.reject(notYet('updateJobSchedulerNextMillis (job schedulers)'));
+  }
+
+  async removeJobScheduler(_id: string): Promise<number> {
+    await this.#ready;
+    return 0;
+  }
+
+  async getJobScheduler(_id: string): Promise<[unknown, string | null]> {
+    await this.#ready;
+    return [null, null];
+  }
+
+  async isJobScheduler(_id: string): Promise<boolean> {
+    await this.#ready;
+    return false;
+  }
+
+  async getJobSchedulerData(_key: string): Promise<Record<string, string>> {
+    await this.#ready;
+    return {};
+  }
+
+  async getJobSchedulersRange(): Promise<string[]> {
+    await this.#ready;
+    return [];
+  }
+
+  async getJobSchedulersCount(): Promise<number> {
+    await this.#ready;
+    return 0;
+  }
+
+  // ---- queries ----
+
+  async getState(jobId: string): Promise<JobState | 'unknown'> {
+    await this.#ready;
+    return queries.jobState(this.#queue(), jobId);
+  }
+
+  async isFinished(jobId: string, returnValue?: boolean): Promise<number | [number, string]> {
+    await this.#ready;
+    return queries.finished(this.#queue(), jobId, this.toKey(jobId), returnValue === true);
+  }
+
+  async isMaxed(): Promise<boolean> {
+    await this.#ready;
+    const queue = this.#queue();
+    return queue !== undefined && !queue.paused && queue.pausedOrMaxed;
+  }
+
+  async isJobInState(state: string, jobId: string): Promise<boolean> {
+    await this.#ready;
+    return queries.inState(this.#queue(), state, jobId);
+  }
+
+  async getJobData(jobId: string): Promise<JobJson | undefined> {
+    await this.#ready;
+    return queries.jobData(this.#queue(), jobId);
+  }
+
+  async getDeduplicationJobId(_deduplicationId: string): Promise<string | null> {
+    await this.#ready;
+    return null;
+  }
+
+  async getJobLogs(jobId: string, start: number, end: number, asc: boolean): Promise<{ logs: string[]; count: number }> {
+    await this.#ready;
+    return queries.logs(this.#queue(), jobId, start, end, asc);
+  }
+
+  async getRateLimitTtl(maxJobs?: number): Promise<number> {
+    await this.#ready;
+    return queries.rateLimitTtl(this.#queue(), maxJobs, Date.now());
+  }
+
+  async getCounts(types: JobType[], delayedTimestamp?: number): Promise<number[]> {
+    await this.#ready;
+    return queries.counts(this.#queue(), types, delayedTimestamp);
+  }
+
+  async getCountsPerPriority(priorities: number[]): Promise<number[]> {
+    await this.#ready;
+    return queries.countsPerPriority(this.#queue(), priorities);
+  }
+
+  async getRanges(types: JobType[], start = 0, end = -1, asc = false): Promise<[string][]> {
+    await this.#ready;
+    return queries.ranges(this.#queue(), types, start, end, asc) as unknown as [string][];
+  }
+
+  /** No job has children here (flows are not implemented), so every dependency count is 0. */
+  async getDependencyCounts(_jobId: string, types: string[]): Promise<number[]> {
+    await this.#ready;
+    return types.map(() => 0);
+  }
+
+  async getDependencies(): Promise<{ processed: Record<string, unknown>; unprocessed: string[]; ignored: Record<string, unknown>; failed: string[] }> {
+    await this.#ready;
+    return { processed: {}, unprocessed: [], ignored: {}, failed: [] };
+  }
+
+  async getProcessedChildrenValues(_jobId: string): Promise<Record<string, string>> {
+    await this.#ready;
+    return {};
+  }
+
+  async getIgnoredChildrenFailures(_jobId: string): Promise<Record<string, string>> {
+    await this.#ready;
+    return {};
+  }
+
+  async getMetrics(type: 'completed' | 'failed', start = 0, end = -1): Promise<[string[], string[], number]> {
+    await this.#ready;
+    return queries.metrics(this.#queue(), type, start, end);
+  }
+
+  async getClientList(): Promise<string[]> {
+    await this.#ready;
+    return [this.#hub.clientList()];
+  }
+
+  /** Only dependency keys are paginated by BullMQ's classes, and no job has dependencies here. */
+  async paginate(): Promise<{ cursor: string; items: { id: string; v?: unknown; err?: string }[]; total: number; jobs?: JobJson[] }> {
+    await this.#ready;
+    return { cursor: '0', items: [], total: 0, jobs: [] };
+  }
+
+  // ---- queue meta ----
+
+  async setQueueMeta(values: Record<string, string | number>): Promise<number> {
+    const strings = Object.fromEntries(Object.entries(values).map(([field, value]) => [field, String(value)]));
+    const [result] = await this.#propose([{ t: 'setMeta', q: this.qualifiedName, now: Date.now(), values: strings }]);
+    return result as number;
+  }
+
+  async getQueueMetaField(field: string): Promise<string | null> {
+    await this.#ready;
+    return this.#queue()?.meta.get(field) ?? null;
+  }
+
+  async getQueueMetaFields(fields: string[]): Promise<(string | null)[]> {
+    await this.#ready;
+    const meta = this.#queue()?.meta;
+    return fields.map((field) => meta?.get(field) ?? null);
+  }
+
+  async getQueueMeta(): Promise<Record<string, string>> {
+    await this.#ready;
+    return Object.fromEntries(this.#queue()?.meta ?? []);
+  }
+
+  async removeQueueMetaFields(fields: string[]): Promise<number> {
+    if (fields.length === 0) return 0;
+    const [result] = await this.#propose([{ t: 'removeMeta', q: this.qualifiedName, now: Date.now(), fields }]);
+    return result as number;
+  }
+
+  async hasQueueMetaField(field: string): Promise<boolean> {
+    await this.#ready;
+    return this.#queue()?.meta.has(field) ?? false;
+  }
+
+  async setRateLimit(expireTimeMs: number): Promise<void> {
+    await this.#propose([{ t: 'rateLimit', q: this.qualifiedName, now: Date.now(), expireMs: Math.max(1, expireTimeMs) }]);
+  }
+
+  async removeRateLimitKey(): Promise<number> {
+    const [result] = await this.#propose([{ t: 'rateLimit', q: this.qualifiedName, now: Date.now(), expireMs: 0 }]);
+    return result as number;
+  }
+
+  /** The legacy `priority` key never exists here. */
+  async removeDeprecatedPriorityKey(): Promise<number> {
+    await this.#ready;
+    return 0;
+  }
+
+  async trimEvents(maxLength: number): Promise<number> {
+    const [result] = await this.#propose([{ t: 'trimEvents', q: this.qualifiedName, now: Date.now(), maxLength }]);
+    return result as number;
+  }
+
+  // ---- events ----
+
+  async publishEvent(fields: Record<string, string | number>, maxEvents: number): Promise<string> {
+    const flat: string[] = [];
+    if (fields['event'] !== undefined) flat.push('event', String(fields['event']));
+    for (const [field, value] of Object.entries(fields)) if (field !== 'event') flat.push(field, String(value));
+    const [result] = await this.#propose([{ t: 'publish', q: this.qualifiedName, now: Date.now(), fields: flat, maxEvents }]);
+    return result as string;
+  }
+
+  async readEvents(id: string, blockTimeout: number): Promise<StreamReadRaw> {
+    if (this.#closing !== undefined) return null;
+    await this.#ready;
+    const cursor = id === '$' ? (this.#eventCursor ?? this.#queue()?.events.lastId ?? '0-0') : id;
+    const entries = await waitForEvents(this.#hub, this.qualifiedName, cursor, READ_EVENTS_BATCH, blockTimeout, this.#cancels);
+    if (entries === undefined || entries.length === 0 || this.#closing !== undefined) return null;
+    this.#eventCursor = (entries[entries.length - 1] as { id: string }).id;
+    return [[this.toKey('events'), entries.map((entry) => [entry.id, entry.fields])]] as unknown as StreamReadRaw;
+  }
+
+  // ---- the worker's blocking wait ----
+
+  async waitForJob(blockTimeout: number): Promise<{ member: string; score: number } | null> {
+    if (this.#closing !== undefined || this.#blockingDisconnected) return null;
+    await this.#ready;
+    if (this.#blockingDisconnected) return null;
+    return waitForJobAvailable(this.#hub, this.qualifiedName, blockTimeout * 1000, this.#cancels);
+  }
+
+  async disconnectBlocking(_wait?: boolean): Promise<void> {
+    this.#blockingDisconnected = true;
+    this.#cancelWaits();
+  }
+
+  async reconnectBlocking(): Promise<void> {
+    this.#blockingDisconnected = false;
+  }
+
+  // ---- internals ----
+
+  async #start(role: BackendRole): Promise<void> {
+    await this.#hub.acquire();
+    if (role.withBlockingConnection === true) {
+      const name = this.#opts.name;
+      this.#hub.setClientName(this, this.clientName(name === undefined ? '' : `:w:${name}`));
+    }
+    if (role.blocking === true) this.#eventCursor = this.#queue()?.events.lastId ?? '0-0';
+    setImmediate(() => this.emit('ready'));
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#cancelWaits();
+    if (!this.#owns) return;
+    this.#hub.removeClient(this);
+    await this.#ready.catch(() => undefined);
+    await this.#hub.release();
+    this.emit('close');
+  }
+
+  #cancelWaits(): void {
+    for (const cancel of [...this.#cancels]) cancel();
+  }
+
+  #queue(): QueueState | undefined {
+    return this.#hub.state.queue(this.qualifiedName);
+  }
+
+  async #propose(commands: BullCommand[]): Promise<unknown[]> {
+    if (this.#closing !== undefined && this.#owns) throw closedError();
+    await this.#ready;
+    return this.#hub.propose(commands);
+  }
+
+  #addCommand(job: JobJson, jobId: string, parentKeyOpts: ParentKeyOpts | undefined): AddCommand {
+    const opts = job.opts ?? {};
+    if (job.parent !== undefined || job.parentKey !== undefined || parentKeyOpts?.parentKey !== undefined) {
+      throw notYet('addJob with a parent (flows)');
+    }
+    const extra = opts as { deduplication?: unknown; debounce?: unknown; repeat?: unknown };
+    if (extra.deduplication !== undefined || extra.debounce !== undefined) throw notYet('addJob with deduplication');
+    if (job.repeatJobKey !== undefined || extra.repeat !== undefined) throw notYet('addJob with repeat (job schedulers)');
+    return {
+      t: 'add',
+      q: this.qualifiedName,
+      now: Date.now(),
+      id: jobId || job.id || '',
+      name: job.name,
+      data: job.data ?? '{}',
+      opts,
+      timestamp: job.timestamp ?? Date.now(),
+    };
+  }
+
+  #fetchSpec(token: string, name?: string): FetchSpec {
+    const limiter = this.#opts.limiter;
+    const workerName = name ?? this.#opts.name;
+    return {
+      token,
+      lockDuration: this.#opts.lockDuration ?? LOCK_DURATION_DEFAULT,
+      ...(workerName === undefined ? {} : { name: workerName }),
+      ...(limiter === undefined ? {} : { limiterMax: limiter.max, limiterDuration: limiter.duration }),
+    };
+  }
+
+  async #finish<T, R, N extends string>(
+    job: MinimalJob<T, R, N>,
+    target: 'completed' | 'failed',
+    value: string,
+    keep: ReturnType<typeof keepJobs>,
+    token: string,
+    fetchNext: boolean,
+    fieldsToUpdate?: Record<string, unknown>,
+  ): Promise<{ result: void | unknown[]; finishedOn: number }> {
+    const id = job.id ?? '';
+    const now = Date.now();
+    const maxMetrics = this.#opts.metrics?.maxDataPoints;
+    const command: BullCommand = {
+      t: 'finish',
+      q: this.qualifiedName,
+      now,
+      id,
+      token,
+      target,
+      value,
+      keep,
+      attempts: job.opts?.attempts ?? 1,
+      ...fieldsOf(fieldsToUpdate),
+      ...(fetchNext && this.#closing === undefined ? { fetch: this.#fetchSpec(token) } : {}),
+      ...(maxMetrics === undefined ? {} : { maxMetrics }),
+    };
+    const [result] = await this.#propose([command]);
+    this.#throwIfRefused(result, id, 'moveToFinished', 'active');
+    return { result: Array.isArray(result) ? result : undefined, finishedOn: now };
+  }
+
+  #throwIfRefused(result: unknown, jobId: string, command: string, state?: string): void {
+    if (isRefused(result)) {
+      throw finishedErrors({ code: result.code, jobId, command, ...(state === undefined ? {} : { state }) });
+    }
+  }
+}
+
+/** The lock check of a read-only move: undefined when the token holds the lock (or expects none). */
+function lockCode(job: { lock?: { token: string; untilMs: number } }, token: string): number | undefined {
+  if (token === '0') return undefined;
+  const held = lockHeld(job as Parameters<typeof lockHeld>[0], Date.now());
+  if (held === token) return undefined;
+  return held === undefined ? -2 : -6;
+}
+
+/** failedReason / stacktrace to set with a move, as strings (BullMQ sends the stacktrace as JSON text). */
+function fieldsOf(fields: Record<string, unknown> | undefined): { fields?: Record<string, string> } {
+  if (fields === undefined) return {};
+  const out: Record<string, string> = {};
+  for (const [field, value] of Object.entries(fields)) {
+    if (value === undefined || value === null) continue;
+    out[field] = typeof value === 'string' ? value : JSON.stringify(value);
+  }
+  return { fields: out };
+}
