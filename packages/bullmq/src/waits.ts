@@ -33,7 +33,8 @@ export function waitForJobAvailable(hub: Hub, queueName: string, timeoutMs: numb
       const queue = hub.state.queue(queueName);
       const due = queue?.nextDelayedMs();
       let wait = timeoutMs;
-      if (due !== undefined && !(queue?.paused ?? false)) wait = Math.min(wait, Math.max(0, due - Date.now()));
+      // Even on a paused queue: the worker's moveToActive is what promotes due delayed jobs.
+      if (due !== undefined) wait = Math.min(wait, Math.max(0, due - Date.now()));
       timer = setTimeout(cancel, Math.max(0, wait));
     };
     const stop = hub.onChange(queueName, () => {
