@@ -176,7 +176,9 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
 
   async moveToActive(token: string, name?: string): Promise<NextJobResult> {
     const [result] = await this.#propose([{ t: 'fetch', ...this.#fetchSpec(token, name), q: this.qualifiedName, now: Date.now() }]);
-    return result as NextJobResult;
+    const next = result as NextJobResult;
+    if (next[0] !== null) await handOver();
+    return next;
   }
 
   async moveToCompleted<T, R, N extends string>(
@@ -467,7 +469,7 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
 
   async getRateLimitTtl(maxJobs?: number): Promise<number> {
     await this.#ready;
-    return queries.rateLimitTtl(this.#queue(), maxJobs, Date.now());
+    return queries.rateLimitTtl(this.#queue(), maxJobs, serverTime());
   }
 
   async getCounts(types: JobType[], delayedTimestamp?: number): Promise<number[]> {
@@ -647,7 +649,8 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
   async #propose(commands: BullCommand[]): Promise<unknown[]> {
     if (this.#closing !== undefined && this.#owns) throw closedError();
     await this.#ready;
-    return this.#hub.propose(commands);
+    const serverNow = serverTime();
+    return this.#hub.propose(commands.map((command) => ({ ...command, serverNow })));
   }
 
   #addCommand(job: JobJson, jobId: string, parentKeyOpts: ParentKeyOpts | undefined): AddCommand {
@@ -709,6 +712,7 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
     };
     const [result] = await this.#propose([command]);
     this.#throwIfRefused(result, id, 'moveToFinished', 'active');
+    if (Array.isArray(result) && result[0] !== null) await handOver();
     return { result: Array.isArray(result) ? result : undefined, finishedOn: now };
   }
 
@@ -719,10 +723,29 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
   }
 }
 
+/**
+ * The clock of locks and the limiter (Redis's server clock): the real time, read from the
+ * monotonic performance clock so that an application faking `Date` (as BullMQ's own tests do with
+ * sinon) cannot make locks lapse or the limiter stick.
+ */
+export function serverTime(): number {
+  return Math.floor(performance.timeOrigin + performance.now());
+}
+
+/**
+ * Lets the callers resolved by the same durable batch run first. A job added and taken in one
+ * group commit resolves both calls in the same tick; on Redis the add's reply always comes first,
+ * and code (BullMQ's own tests among it) registers its listeners after `await queue.add(...)`
+ * and before the worker's `active` event. One macrotask restores that order.
+ */
+function handOver(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** The lock check of a read-only move: undefined when the token holds the lock (or expects none). */
 function lockCode(job: { lock?: { token: string; untilMs: number } }, token: string): number | undefined {
   if (token === '0') return undefined;
-  const held = lockHeld(job as Parameters<typeof lockHeld>[0], Date.now());
+  const held = lockHeld(job as Parameters<typeof lockHeld>[0], serverTime());
   if (held === token) return undefined;
   return held === undefined ? -2 : -6;
 }

@@ -25,6 +25,14 @@ export interface HubOptions {
 
 type Waiter = () => void;
 
+/**
+ * No commit window unless the caller sets one: appends that arrive while a write is in flight
+ * still share the next flush (natural group commit), and no append waits on a timer. BullMQ test
+ * suites fake `setTimeout` (sinon); the adaptive window's timer would then never fire and every
+ * append would hang.
+ */
+const COMMIT_WINDOW_DEFAULT = { fixedMicros: 0 } as const;
+
 export class Hub {
   readonly state = new BullMachine();
   readonly #options: HubOptions;
@@ -120,7 +128,7 @@ export class Hub {
       dir: options.dir,
       machine: this.state,
       ...(options.io === undefined ? {} : { io: options.io }),
-      ...(options.log === undefined ? {} : { log: options.log }),
+      log: { commitWindow: COMMIT_WINDOW_DEFAULT, ...options.log },
       ...(options.snapshotEveryRecords === undefined ? {} : { snapshotEveryRecords: options.snapshotEveryRecords }),
       ...(options.snapshotEveryBytes === undefined ? {} : { snapshotEveryBytes: options.snapshotEveryBytes }),
     });

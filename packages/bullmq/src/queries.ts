@@ -77,8 +77,9 @@ export function inState(queue: QueueState | undefined, state: string, id: string
   switch (state) {
     case 'wait':
     case 'waiting':
-    case 'paused':
       return job.state === 'wait';
+    case 'paused':
+      return job.state === 'wait' && queue?.paused === true;
     default:
       return job.state === state;
   }

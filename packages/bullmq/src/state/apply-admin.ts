@@ -16,7 +16,7 @@ import type {
   ReprocessCommand,
   RetryFinishedCommand,
 } from './commands.js';
-import { refused } from './commands.js';
+import { refused, serverClock } from './commands.js';
 import type { Refused } from './commands.js';
 import type { JobRecord } from './job-record.js';
 import { MISSING_JOB, NOT_IN_STATE, lockHeld } from './locks.js';
@@ -49,7 +49,7 @@ export function applyClean(queue: QueueState, command: CleanCommand): string[] {
     if (removed.length >= limit) break;
     const job = queue.jobs.get(id);
     if (job === undefined) continue;
-    if (command.state === 'active' && lockHeld(job, command.now) !== undefined) continue;
+    if (command.state === 'active' && lockHeld(job, serverClock(command)) !== undefined) continue;
     if (cleanTime(job, command.state) > command.before) continue;
     queue.removeJob(job);
     removed.push(id);
@@ -174,7 +174,7 @@ export function applyRetryFinished(queue: QueueState, command: RetryFinishedComm
 export function applyRemove(queue: QueueState, command: RemoveCommand): number {
   const job = queue.jobs.get(command.id);
   if (job === undefined) return 1;
-  if (lockHeld(job, command.now) !== undefined) return 0;
+  if (lockHeld(job, serverClock(command)) !== undefined) return 0;
   const prev = job.state === 'wait' ? 'waiting' : job.state;
   queue.removeJob(job);
   queue.event(command.now, 'removed', 'jobId', job.id, 'prev', prev);

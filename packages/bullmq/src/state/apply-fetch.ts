@@ -29,32 +29,32 @@ export function promoteDueJobs(queue: QueueState, now: number): void {
 }
 
 /** Limiter ms left when `maxJobs` jobs were already taken in the current window; 0 when open. */
-export function rateLimitTtl(queue: QueueState, maxJobs: number | undefined, now: number): number {
-  if (maxJobs === undefined || queue.limiter.untilMs <= now) return 0;
-  if (queue.limiter.count >= maxJobs) return queue.limiter.untilMs - now;
+export function rateLimitTtl(queue: QueueState, maxJobs: number | undefined, serverNow: number): number {
+  if (maxJobs === undefined || queue.limiter.untilMs <= serverNow) return 0;
+  if (queue.limiter.count >= maxJobs) return queue.limiter.untilMs - serverNow;
   return 0;
 }
 
 /** moveToActive: always a tuple ([null, '', 0, 0] when there is nothing to take or wait for). */
-export function fetchNext(queue: QueueState, spec: FetchSpec, now: number): NextJobResult {
-  return fetchNextJob(queue, spec, now) ?? [null, '', 0, 0];
+export function fetchNext(queue: QueueState, spec: FetchSpec, now: number, serverNow: number): NextJobResult {
+  return fetchNextJob(queue, spec, now, serverNow) ?? [null, '', 0, 0];
 }
 
 /**
  * fetchNextJob.lua: a job, or why not (limiter ttl, paused, next delayed due time); undefined when
  * there is nothing at all, which is when a finishing move emits `drained`.
  */
-export function fetchNextJob(queue: QueueState, spec: FetchSpec, now: number): NextJobResult | undefined {
+export function fetchNextJob(queue: QueueState, spec: FetchSpec, now: number, serverNow: number): NextJobResult | undefined {
   promoteDueJobs(queue, now);
   const metaMax = queue.meta.get('max');
   const maxJobs = metaMax !== undefined ? Number(metaMax) : spec.limiterMax;
-  const ttl = rateLimitTtl(queue, maxJobs, now);
+  const ttl = rateLimitTtl(queue, maxJobs, serverNow);
   if (ttl > 0) return [null, '', ttl, 0];
   if (queue.pausedOrMaxed) return [null, '', 0, 0];
   const metaDuration = queue.meta.get('duration');
   const duration = spec.limiterDuration ?? (metaDuration !== undefined ? Number(metaDuration) : undefined);
   const job = takeNext(queue);
-  if (job !== undefined) return [activate(queue, job, spec, maxJobs, duration, now), job.id, 0, 0];
+  if (job !== undefined) return [activate(queue, job, spec, { maxJobs, duration }, now, serverNow), job.id, 0, 0];
   const nextDelayed = queue.nextDelayedMs();
   return nextDelayed === undefined ? undefined : [null, '', 0, nextDelayed];
 }
@@ -72,14 +72,14 @@ function activate(
   queue: QueueState,
   job: JobRecord,
   spec: FetchSpec,
-  maxJobs: number | undefined,
-  duration: number | undefined,
+  limit: { maxJobs: number | undefined; duration: number | undefined },
   now: number,
+  serverNow: number,
 ): JobJson {
-  if (maxJobs !== undefined) countAgainstLimiter(queue, duration ?? 0, now);
+  if (limit.maxJobs !== undefined) countAgainstLimiter(queue, limit.duration ?? 0, serverNow);
   job.state = 'active';
   queue.active.pushLeft(job.id);
-  if (spec.token !== '0') job.lock = { token: spec.token, untilMs: now + spec.lockDuration };
+  if (spec.token !== '0') job.lock = { token: spec.token, untilMs: serverNow + spec.lockDuration };
   queue.event(now, 'active', 'jobId', job.id, 'prev', 'waiting');
   job.processedOn = now;
   if (spec.name !== undefined) job.processedBy = spec.name;

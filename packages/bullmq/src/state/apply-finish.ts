@@ -4,7 +4,7 @@
  * next job in the same record (fetchNext), as the Redis scripts do.
  */
 import type { ActiveToWaitCommand, DelayCommand, FinishCommand, KeepJobsSpec, RetryCommand } from './commands.js';
-import { refused } from './commands.js';
+import { refused, serverClock } from './commands.js';
 import type { Refused } from './commands.js';
 import { fetchNextJob, promoteDueJobs } from './apply-fetch.js';
 import type { NextJobResult } from './apply-fetch.js';
@@ -22,7 +22,7 @@ export function applyFinish(queue: QueueState, command: FinishCommand): MoveResu
   const { now, id } = command;
   const job = queue.jobs.get(id);
   if (job === undefined) return refused(MISSING_JOB);
-  const lock = releaseLock(queue, job, command.token, now);
+  const lock = releaseLock(queue, job, command.token, serverClock(command));
   if (lock < 0) return refused(lock);
   applyFields(job, command.fields);
   if (job.state !== 'active' || !queue.active.remove(id)) return refused(NOT_IN_STATE);
@@ -51,7 +51,7 @@ export function applyFinish(queue: QueueState, command: FinishCommand): MoveResu
     recordMetric(queue.metrics[command.target], command.maxMetrics, now);
   }
   if (command.fetch !== undefined) {
-    const next = fetchNextJob(queue, command.fetch, now);
+    const next = fetchNextJob(queue, command.fetch, now, serverClock(command));
     if (next !== undefined) return next;
   }
   if (queue.drained) queue.event(now, 'drained');
@@ -62,7 +62,7 @@ export function applyDelay(queue: QueueState, command: DelayCommand): MoveResult
   const { now, id } = command;
   const job = queue.jobs.get(id);
   if (job === undefined) return refused(MISSING_JOB);
-  const lock = releaseLock(queue, job, command.token, now);
+  const lock = releaseLock(queue, job, command.token, serverClock(command));
   if (lock < 0) return refused(lock);
   applyFields(job, command.fields);
   if (job.state !== 'active' || !queue.active.remove(id)) return refused(NOT_IN_STATE);
@@ -71,7 +71,7 @@ export function applyDelay(queue: QueueState, command: DelayCommand): MoveResult
   queue.addDelayed(job, command.dueMs);
   queue.event(now, 'delayed', 'jobId', id, 'delay', command.dueMs);
   if (command.fetch !== undefined) {
-    const next = fetchNextJob(queue, command.fetch, now);
+    const next = fetchNextJob(queue, command.fetch, now, serverClock(command));
     if (next !== undefined && next[0] !== null) return next;
   }
   return 0;
@@ -82,7 +82,7 @@ export function applyRetry(queue: QueueState, command: RetryCommand): MoveResult
   promoteDueJobs(queue, now);
   const job = queue.jobs.get(id);
   if (job === undefined) return refused(MISSING_JOB);
-  const lock = releaseLock(queue, job, command.token, now);
+  const lock = releaseLock(queue, job, command.token, serverClock(command));
   if (lock < 0) return refused(lock);
   applyFields(job, command.fields);
   if (job.state !== 'active' || !queue.active.remove(id)) return refused(NOT_IN_STATE);
@@ -97,7 +97,7 @@ export function applyActiveToWait(queue: QueueState, command: ActiveToWaitComman
   const { now, id } = command;
   const job = queue.jobs.get(id);
   if (job === undefined) return refused(MISSING_JOB);
-  const lock = releaseLock(queue, job, command.token, now);
+  const lock = releaseLock(queue, job, command.token, serverClock(command));
   if (lock < 0) return refused(lock);
   if (job.state === 'active' && queue.active.remove(id)) {
     if (job.priority > 0) queue.pushBackPrioritized(job);
@@ -107,7 +107,7 @@ export function applyActiveToWait(queue: QueueState, command: ActiveToWaitComman
     }
     queue.event(now, 'waiting', 'jobId', id, 'prev', 'active');
   }
-  return Math.max(0, queue.limiter.untilMs - now);
+  return Math.max(0, queue.limiter.untilMs - serverClock(command));
 }
 
 /** Fields BullMQ asks to set with a move (failedReason, stacktrace). */

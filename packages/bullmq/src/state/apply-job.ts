@@ -15,7 +15,7 @@ import type {
   TrimEventsCommand,
   UpdateDataCommand,
 } from './commands.js';
-import { refused } from './commands.js';
+import { refused, serverClock } from './commands.js';
 import type { Refused } from './commands.js';
 import { EVENTS_MAX_LENGTH_DEFAULT } from './event-stream.js';
 import type { JobRecord } from './job-record.js';
@@ -141,12 +141,13 @@ export function applyTrimEvents(queue: QueueState, command: TrimEventsCommand): 
 
 /** Queue.rateLimit / Worker.rateLimit: closes the limiter for `expireMs` (SET limiter MAX PX). */
 export function applyRateLimit(queue: QueueState, command: RateLimitCommand): number {
+  const serverNow = serverClock(command);
   if (command.expireMs <= 0) {
-    const had = queue.limiter.untilMs > command.now ? 1 : 0;
+    const had = queue.limiter.untilMs > serverNow ? 1 : 0;
     queue.limiter = { count: 0, untilMs: 0 };
     return had;
   }
-  queue.limiter = { count: Number.MAX_SAFE_INTEGER, untilMs: command.now + command.expireMs };
+  queue.limiter = { count: Number.MAX_SAFE_INTEGER, untilMs: serverNow + command.expireMs };
   return 1;
 }
 

@@ -4,6 +4,7 @@
  * previous run marked and that still hold no lock, then marks every active job again. A job whose
  * worker extends its lock (or finishes it) is unmarked, so a live job is never taken back.
  */
+import { serverClock } from './commands.js';
 import type { ExtendLocksCommand, StalledCommand } from './commands.js';
 import { extendLock, lockHeld } from './locks.js';
 import type { QueueState } from './queue-state.js';
@@ -13,7 +14,7 @@ export function applyExtendLocks(queue: QueueState, command: ExtendLocksCommand)
   const failed: string[] = [];
   command.ids.forEach((id, index) => {
     const token = command.tokens[index] ?? '';
-    if (!extendLock(queue, queue.jobs.get(id), token, command.duration, command.now)) failed.push(id);
+    if (!extendLock(queue, queue.jobs.get(id), token, command.duration, serverClock(command))) failed.push(id);
   });
   return failed;
 }
@@ -21,13 +22,14 @@ export function applyExtendLocks(queue: QueueState, command: ExtendLocksCommand)
 /** Returns the ids moved back to wait. */
 export function applyStalled(queue: QueueState, command: StalledCommand): string[] {
   const { now } = command;
-  if (queue.stalledCheckUntilMs > now) return [];
-  queue.stalledCheckUntilMs = now + command.stalledInterval;
+  const serverNow = serverClock(command);
+  if (queue.stalledCheckUntilMs > serverNow) return [];
+  queue.stalledCheckUntilMs = serverNow + command.stalledInterval;
   queue.events.trim(queue.events.maxLength);
   const moved: string[] = [];
   for (const id of queue.stalled) {
     const job = queue.jobs.get(id);
-    if (job === undefined || job.state !== 'active' || lockHeld(job, now) !== undefined) continue;
+    if (job === undefined || job.state !== 'active' || lockHeld(job, serverNow) !== undefined) continue;
     if (!queue.active.remove(id)) continue;
     job.stalledCounter++;
     if (job.stalledCounter > command.maxStalledCount && job.repeatJobKey === undefined) {

@@ -15,6 +15,7 @@ import { applyActiveToWait, applyDelay, applyFinish, applyRetry } from './apply-
 import { applyAdd, applyAddLog, applyClearLogs, applyProgress, applyPublish } from './apply-job.js';
 import { applyRateLimit, applyRemoveMeta, applySetMeta, applyTrimEvents, applyUpdateData } from './apply-job.js';
 import { applyExtendLocks, applyStalled } from './apply-stalled.js';
+import { serverClock } from './commands.js';
 import type { BullCommand } from './commands.js';
 import { QueueState } from './queue-state.js';
 import { restoreQueue, snapshotQueue } from './snapshot.js';
@@ -86,7 +87,7 @@ export class BullMachine implements StateMachine<BullCommand, unknown[]> {
       case 'add':
         return applyAdd(queue, command);
       case 'fetch':
-        return fetchNext(queue, command, command.now);
+        return fetchNext(queue, command, command.now, serverClock(command));
       case 'finish':
         return applyFinish(queue, command);
       case 'delay':

@@ -9,7 +9,18 @@ import type { JobsOptions } from 'bullmq';
 
 interface Base {
   readonly q: string;
+  /** The proposer's wall clock (Date.now): the times BullMQ sees (processedOn, finishedOn, delays). */
   readonly now: number;
+  /**
+   * The backend's own clock for lock and rate-limit expiry, the role Redis's server clock plays:
+   * real time even when the application fakes `Date` (BullMQ's tests do). Defaults to `now`.
+   */
+  readonly serverNow?: number;
+}
+
+/** The clock locks, the stalled check and the limiter run on. */
+export function serverClock(command: Base): number {
+  return command.serverNow ?? command.now;
 }
 
 export interface KeepJobsSpec {

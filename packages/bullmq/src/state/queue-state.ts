@@ -146,12 +146,15 @@ export class QueueState {
     this.jobs.delete(job.id);
   }
 
-  /** The collection holding jobs of a BullMQ state name (`waiting` and `paused` are the wait list). */
+  /**
+   * The collection holding jobs of a BullMQ state name. `waiting` is the wait list; `paused` is
+   * BullMQ 5's paused list, always empty in 6.x (a paused queue keeps its jobs in wait), so it has
+   * none.
+   */
   setOf(state: string): JobList | ScoredSet | undefined {
     switch (state) {
       case 'wait':
       case 'waiting':
-      case 'paused':
         return this.wait;
       case 'active':
         return this.active;
