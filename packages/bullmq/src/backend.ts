@@ -103,7 +103,7 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
   }
 
   async setName(name: string): Promise<void> {
-    await this.#ready;
+    await this.#turn();
     this.#hub.setClientName(this, name);
   }
 
@@ -225,7 +225,7 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
   }
 
   async moveToWaitingChildren(jobId: string, token: string, _opts?: MoveToWaitingChildrenOpts): Promise<boolean> {
-    await this.#ready;
+    await this.#turn();
     const queue = this.#queue();
     const job = queue?.jobs.get(jobId);
     const code = job === undefined ? -1 : lockCode(job, token) ?? (job.state === 'active' ? 0 : -3);
@@ -304,7 +304,7 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
   }
 
   async obliterate(opts: { force: boolean; count: number }): Promise<number> {
-    await this.#ready;
+    await this.#turn();
     if (this.#queue() === undefined) return 0;
     const [result] = await this.#propose([{ t: 'obliterate', q: this.qualifiedName, now: Date.now(), force: opts.force, count: opts.count }]);
     if (result === -1) throw new Error('Cannot obliterate non-paused queue');
@@ -314,7 +314,7 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
 
   /** A job and its state change in one record here, so a job can never be orphaned: nothing to remove. */
   async removeOrphanedJobs(): Promise<number> {
-    await this.#ready;
+    await this.#turn();
     return 0;
   }
 
@@ -371,11 +371,11 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
 
   /** No job here has children (flows are not implemented): nothing to remove. */
   async removeUnprocessedChildren(_jobId: string): Promise<void> {
-    await this.#ready;
+    await this.#turn();
   }
 
   async removeChildDependency(jobId: string, parentKey: string): Promise<boolean> {
-    await this.#ready;
+    await this.#turn();
     if (this.#queue()?.jobs.get(jobId) === undefined) {
       throw finishedErrors({ code: -1, jobId, parentKey, command: 'removeChildDependency' });
     }
@@ -384,12 +384,12 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
 
   /** Deduplication keys are never stored (a job asking for deduplication is refused at add). */
   async removeDeduplicationKey(_deduplicationId: string, _jobId: string): Promise<number> {
-    await this.#ready;
+    await this.#turn();
     return 0;
   }
 
   async deleteDeduplicationKey(_deduplicationId: string): Promise<number> {
-    await this.#ready;
+    await this.#turn();
     return 0;
   }
 
@@ -400,127 +400,127 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
   }
 
   async removeJobScheduler(_id: string): Promise<number> {
-    await this.#ready;
+    await this.#turn();
     return 0;
   }
 
   async getJobScheduler(_id: string): Promise<[unknown, string | null]> {
-    await this.#ready;
+    await this.#turn();
     return [null, null];
   }
 
   async isJobScheduler(_id: string): Promise<boolean> {
-    await this.#ready;
+    await this.#turn();
     return false;
   }
 
   async getJobSchedulerData(_key: string): Promise<Record<string, string>> {
-    await this.#ready;
+    await this.#turn();
     return {};
   }
 
   async getJobSchedulersRange(): Promise<string[]> {
-    await this.#ready;
+    await this.#turn();
     return [];
   }
 
   async getJobSchedulersCount(): Promise<number> {
-    await this.#ready;
+    await this.#turn();
     return 0;
   }
 
   // ---- queries ----
 
   async getState(jobId: string): Promise<JobState | 'unknown'> {
-    await this.#ready;
+    await this.#turn();
     return queries.jobState(this.#queue(), jobId);
   }
 
   async isFinished(jobId: string, returnValue?: boolean): Promise<number | [number, string]> {
-    await this.#ready;
+    await this.#turn();
     return queries.finished(this.#queue(), jobId, this.toKey(jobId), returnValue === true);
   }
 
   async isMaxed(): Promise<boolean> {
-    await this.#ready;
+    await this.#turn();
     const queue = this.#queue();
     return queue !== undefined && !queue.paused && queue.pausedOrMaxed;
   }
 
   async isJobInState(state: string, jobId: string): Promise<boolean> {
-    await this.#ready;
+    await this.#turn();
     return queries.inState(this.#queue(), state, jobId);
   }
 
   async getJobData(jobId: string): Promise<JobJson | undefined> {
-    await this.#ready;
+    await this.#turn();
     return queries.jobData(this.#queue(), jobId);
   }
 
   async getDeduplicationJobId(_deduplicationId: string): Promise<string | null> {
-    await this.#ready;
+    await this.#turn();
     return null;
   }
 
   async getJobLogs(jobId: string, start: number, end: number, asc: boolean): Promise<{ logs: string[]; count: number }> {
-    await this.#ready;
+    await this.#turn();
     return queries.logs(this.#queue(), jobId, start, end, asc);
   }
 
   async getRateLimitTtl(maxJobs?: number): Promise<number> {
-    await this.#ready;
+    await this.#turn();
     return queries.rateLimitTtl(this.#queue(), maxJobs, serverTime());
   }
 
   async getCounts(types: JobType[], delayedTimestamp?: number): Promise<number[]> {
-    await this.#ready;
+    await this.#turn();
     return queries.counts(this.#queue(), types, delayedTimestamp);
   }
 
   async getCountsPerPriority(priorities: number[]): Promise<number[]> {
-    await this.#ready;
+    await this.#turn();
     return queries.countsPerPriority(this.#queue(), priorities);
   }
 
   async getRanges(types: JobType[], start = 0, end = -1, asc = false): Promise<[string][]> {
-    await this.#ready;
+    await this.#turn();
     return queries.ranges(this.#queue(), types, start, end, asc) as unknown as [string][];
   }
 
   /** No job has children here (flows are not implemented), so every dependency count is 0. */
   async getDependencyCounts(_jobId: string, types: string[]): Promise<number[]> {
-    await this.#ready;
+    await this.#turn();
     return types.map(() => 0);
   }
 
   async getDependencies(): Promise<{ processed: Record<string, unknown>; unprocessed: string[]; ignored: Record<string, unknown>; failed: string[] }> {
-    await this.#ready;
+    await this.#turn();
     return { processed: {}, unprocessed: [], ignored: {}, failed: [] };
   }
 
   async getProcessedChildrenValues(_jobId: string): Promise<Record<string, string>> {
-    await this.#ready;
+    await this.#turn();
     return {};
   }
 
   async getIgnoredChildrenFailures(_jobId: string): Promise<Record<string, string>> {
-    await this.#ready;
+    await this.#turn();
     return {};
   }
 
   async getMetrics(type: 'completed' | 'failed', start = 0, end = -1): Promise<[string[], string[], number]> {
-    await this.#ready;
+    await this.#turn();
     return queries.metrics(this.#queue(), type, start, end);
   }
 
   async getClientList(): Promise<string[]> {
-    await this.#ready;
+    await this.#turn();
     return [this.#hub.clientList()];
   }
 
   /** Only dependency keys are paginated by BullMQ's classes, and no job has dependencies here. */
   async paginate(): Promise<{ cursor: string; items: { id: string; v?: unknown; err?: string }[]; total: number; jobs?: JobJson[] }> {
-    await this.#ready;
+    await this.#turn();
     return { cursor: '0', items: [], total: 0, jobs: [] };
   }
 
@@ -533,18 +533,18 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
   }
 
   async getQueueMetaField(field: string): Promise<string | null> {
-    await this.#ready;
+    await this.#turn();
     return this.#queue()?.meta.get(field) ?? null;
   }
 
   async getQueueMetaFields(fields: string[]): Promise<(string | null)[]> {
-    await this.#ready;
+    await this.#turn();
     const meta = this.#queue()?.meta;
     return fields.map((field) => meta?.get(field) ?? null);
   }
 
   async getQueueMeta(): Promise<Record<string, string>> {
-    await this.#ready;
+    await this.#turn();
     return Object.fromEntries(this.#queue()?.meta ?? []);
   }
 
@@ -555,7 +555,7 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
   }
 
   async hasQueueMetaField(field: string): Promise<boolean> {
-    await this.#ready;
+    await this.#turn();
     return this.#queue()?.meta.has(field) ?? false;
   }
 
@@ -570,7 +570,7 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
 
   /** The legacy `priority` key never exists here. */
   async removeDeprecatedPriorityKey(): Promise<number> {
-    await this.#ready;
+    await this.#turn();
     return 0;
   }
 
@@ -591,7 +591,7 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
 
   async readEvents(id: string, blockTimeout: number): Promise<StreamReadRaw> {
     if (this.#closing !== undefined) return null;
-    await this.#ready;
+    await this.#turn();
     const cursor = id === '$' ? (this.#eventCursor ?? this.#queue()?.events.lastId ?? '0-0') : id;
     const entries = await waitForEvents(this.#hub, this.qualifiedName, cursor, READ_EVENTS_BATCH, blockTimeout, this.#cancels);
     if (entries === undefined || entries.length === 0 || this.#closing !== undefined) return null;
@@ -603,7 +603,7 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
 
   async waitForJob(blockTimeout: number): Promise<{ member: string; score: number } | null> {
     if (this.#closing !== undefined || this.#blockingDisconnected) return null;
-    await this.#ready;
+    await this.#turn();
     if (this.#blockingDisconnected) return null;
     return waitForJobAvailable(this.#hub, this.qualifiedName, blockTimeout * 1000, this.#cancels);
   }
@@ -638,6 +638,17 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
     this.emit('close');
   }
 
+  /**
+   * What a read (and every call that is not a record) waits for: the backend to be open, then one
+   * macrotask. A datastore round trip gives the other work of the process a turn before the answer
+   * comes back; answering in the same tick would let a caller observe states Redis never shows
+   * (e.g. a worker's job `active` but not yet handed to its processor).
+   */
+  async #turn(): Promise<void> {
+    await this.#ready;
+    await handOver();
+  }
+
   #cancelWaits(): void {
     for (const cancel of [...this.#cancels]) cancel();
   }
@@ -648,7 +659,7 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
 
   async #propose(commands: BullCommand[]): Promise<unknown[]> {
     if (this.#closing !== undefined && this.#owns) throw closedError();
-    await this.#ready;
+    await this.#turn();
     const serverNow = serverTime();
     return this.#hub.propose(commands.map((command) => ({ ...command, serverNow })));
   }
