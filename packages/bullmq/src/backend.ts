@@ -666,9 +666,9 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
 
   #addCommand(job: JobJson, jobId: string, parentKeyOpts: ParentKeyOpts | undefined): AddCommand {
     const opts = job.opts ?? {};
-    if (job.parent !== undefined || job.parentKey !== undefined || parentKeyOpts?.parentKey !== undefined) {
-      throw notYet('addJob with a parent (flows)');
-    }
+    const parentKey = parentKeyOpts?.parentKey ?? job.parentKey;
+    if (parentKey !== undefined) this.#refuseParent(parentKey);
+    else if (job.parent !== undefined) throw notYet('addJob with a parent (flows)');
     const extra = opts as { deduplication?: unknown; debounce?: unknown; repeat?: unknown };
     if (extra.deduplication !== undefined || extra.debounce !== undefined) throw notYet('addJob with deduplication');
     if (job.repeatJobKey !== undefined || extra.repeat !== undefined) throw notYet('addJob with repeat (job schedulers)');
@@ -682,6 +682,14 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
       opts,
       timestamp: job.timestamp ?? Date.now(),
     };
+  }
+
+  /** A missing parent is BullMQ's own error (`Missing key for parent job ...`); an existing one needs flows. */
+  #refuseParent(parentKey: string): never {
+    const cut = parentKey.lastIndexOf(':');
+    const parent = this.#hub.state.queue(parentKey.slice(0, cut))?.jobs.get(parentKey.slice(cut + 1));
+    if (parent === undefined) throw finishedErrors({ code: -5, jobId: '', parentKey, command: 'addJob' });
+    throw notYet('addJob with a parent (flows)');
   }
 
   #fetchSpec(token: string, name?: string): FetchSpec {
