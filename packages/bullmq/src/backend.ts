@@ -22,6 +22,7 @@ import type {
   MinimalJob,
   MoveToDelayedOpts,
   MoveToWaitingChildrenOpts,
+  DependenciesOpts,
   ParentKeyOpts,
   QueueBaseOptions,
   RepeatableOptions,
@@ -36,11 +37,12 @@ import type { Hub } from './hub.js';
 import { closedError } from './hub.js';
 import { keepJobs } from './keep-jobs.js';
 import { notYet } from './not-yet.js';
+import * as dependencies from './dependencies.js';
 import * as queries from './queries.js';
+import type { ParentRef } from './state/job-record.js';
 import type { NextJobResult } from './state/apply-fetch.js';
 import { isRefused } from './state/commands.js';
 import type { AddCommand, BullCommand, FetchSpec } from './state/commands.js';
-import { lockHeld } from './state/locks.js';
 import type { QueueState } from './state/queue-state.js';
 import { waitForEvents, waitForJobAvailable } from './waits.js';
 
@@ -148,18 +150,36 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
   // ---- adding jobs ----
 
   async addJob(job: JobJson, jobId: string, parentKeyOpts?: ParentKeyOpts): Promise<string> {
-    const [id] = await this.#propose([this.#addCommand(job, jobId, parentKeyOpts)]);
+    const command = this.#addCommand(job, jobId, parentKeyOpts);
+    const [id] = await this.#propose([command]);
+    if (isRefused(id)) throw finishedErrors({ code: id.code, jobId, parentKey: command.parentKey ?? '', command: 'addJob' });
     return id as string;
   }
 
   async addJobs(entries: { job: JobJson; jobId: string; parentKeyOpts?: ParentKeyOpts }[]): Promise<string[]> {
     if (entries.length === 0) return [];
     const commands = entries.map((entry) => this.#addCommand(entry.job, entry.jobId, entry.parentKeyOpts));
-    return (await this.#propose(commands)) as string[];
+    const ids = await this.#propose(commands);
+    ids.forEach((id, index) => {
+      if (isRefused(id)) {
+        const parentKey = commands[index]?.parentKey ?? '';
+        throw finishedErrors({ code: id.code, jobId: commands[index]?.id ?? '', parentKey, command: 'addJob' });
+      }
+    });
+    return ids as string[];
   }
 
-  addFlow(): Promise<[Error | null, string | number][]> {
-    return Promise.reject(notYet('addFlow (flows)'));
+  /** The whole tree (roots first, across queues) is one record: all of it, or none. */
+  async addFlow(
+    entries: { jobData: JobJson; jobId: string; parentKeyOpts: ParentKeyOpts; prefix: string; queueName: string }[],
+  ): Promise<[Error | null, string | number][]> {
+    if (entries.length === 0) return [];
+    const commands = entries.map((entry) => {
+      const sibling = entry.queueName === this.#name && entry.prefix === this.#prefix ? this : this.#sibling(entry.queueName, entry.prefix);
+      return sibling.#addCommand(entry.jobData, entry.jobId, entry.parentKeyOpts);
+    });
+    const results = await this.#propose(commands);
+    return results.map((result) => [null, isRefused(result) ? result.code : (result as string)]);
   }
 
   addJobScheduler(
@@ -224,14 +244,12 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
     return Array.isArray(result) ? result : [];
   }
 
-  async moveToWaitingChildren(jobId: string, token: string, _opts?: MoveToWaitingChildrenOpts): Promise<boolean> {
-    await this.#turn();
-    const queue = this.#queue();
-    const job = queue?.jobs.get(jobId);
-    const code = job === undefined ? -1 : lockCode(job, token) ?? (job.state === 'active' ? 0 : -3);
-    if (code < 0) throw finishedErrors({ code, jobId, command: 'moveToWaitingChildren', state: 'active' });
-    // No job of this backend has children (flows are not implemented), so there is never anything to wait for.
-    return false;
+  async moveToWaitingChildren(jobId: string, token: string, opts: MoveToWaitingChildrenOpts = {}): Promise<boolean> {
+    const child = opts.child === undefined ? undefined : `${opts.child.queue}:${opts.child.id}`;
+    const command: BullCommand = { t: 'waitChildren', q: this.qualifiedName, now: Date.now(), id: jobId, token, ...(child === undefined ? {} : { child }) };
+    const [result] = await this.#propose([command]);
+    this.#throwIfRefused(result, jobId, 'moveToWaitingChildren', 'active');
+    return result === 0;
   }
 
   async moveJobFromActiveToWait(jobId: string, token = '0'): Promise<number> {
@@ -369,17 +387,14 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
     return result as number;
   }
 
-  /** No job here has children (flows are not implemented): nothing to remove. */
-  async removeUnprocessedChildren(_jobId: string): Promise<void> {
-    await this.#turn();
+  async removeUnprocessedChildren(jobId: string): Promise<void> {
+    await this.#propose([{ t: 'removeChildren', q: this.qualifiedName, now: Date.now(), id: jobId }]);
   }
 
   async removeChildDependency(jobId: string, parentKey: string): Promise<boolean> {
-    await this.#turn();
-    if (this.#queue()?.jobs.get(jobId) === undefined) {
-      throw finishedErrors({ code: -1, jobId, parentKey, command: 'removeChildDependency' });
-    }
-    return false;
+    const [result] = await this.#propose([{ t: 'removeDependency', q: this.qualifiedName, now: Date.now(), id: jobId, parentKey }]);
+    if (isRefused(result)) throw finishedErrors({ code: result.code, jobId, parentKey, command: 'removeChildDependency' });
+    return result === 0;
   }
 
   /** Deduplication keys are never stored (a job asking for deduplication is refused at add). */
@@ -487,25 +502,24 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
     return queries.ranges(this.#queue(), types, start, end, asc) as unknown as [string][];
   }
 
-  /** No job has children here (flows are not implemented), so every dependency count is 0. */
-  async getDependencyCounts(_jobId: string, types: string[]): Promise<number[]> {
+  async getDependencyCounts(jobId: string, types: string[]): Promise<number[]> {
     await this.#turn();
-    return types.map(() => 0);
+    return dependencies.counts(this.#queue()?.jobs.get(jobId), types);
   }
 
-  async getDependencies(): Promise<{ processed: Record<string, unknown>; unprocessed: string[]; ignored: Record<string, unknown>; failed: string[] }> {
+  async getDependencies(jobId: string, opts: DependenciesOpts = {}): Promise<dependencies.DependencyPages> {
     await this.#turn();
-    return { processed: {}, unprocessed: [], ignored: {}, failed: [] };
+    return dependencies.pages(this.#queue()?.jobs.get(jobId), opts);
   }
 
-  async getProcessedChildrenValues(_jobId: string): Promise<Record<string, string>> {
+  async getProcessedChildrenValues(jobId: string): Promise<Record<string, string>> {
     await this.#turn();
-    return {};
+    return { ...this.#queue()?.jobs.get(jobId)?.processed };
   }
 
-  async getIgnoredChildrenFailures(_jobId: string): Promise<Record<string, string>> {
+  async getIgnoredChildrenFailures(jobId: string): Promise<Record<string, string>> {
     await this.#turn();
-    return {};
+    return { ...this.#queue()?.jobs.get(jobId)?.ignored };
   }
 
   async getMetrics(type: 'completed' | 'failed', start = 0, end = -1): Promise<[string[], string[], number]> {
@@ -518,10 +532,10 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
     return [this.#hub.clientList()];
   }
 
-  /** Only dependency keys are paginated by BullMQ's classes, and no job has dependencies here. */
-  async paginate(): Promise<{ cursor: string; items: { id: string; v?: unknown; err?: string }[]; total: number; jobs?: JobJson[] }> {
+  /** BullMQ's classes paginate a parent's `<id>:dependencies` (pending) and `<id>:processed` keys. */
+  async paginate(key: string, opts: { start: number; end: number; fetchJobs?: boolean }): Promise<dependencies.Page> {
     await this.#turn();
-    return { cursor: '0', items: [], total: 0, jobs: [] };
+    return dependencies.paginate(this.#hub.state, key, opts);
   }
 
   // ---- queue meta ----
@@ -666,9 +680,7 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
 
   #addCommand(job: JobJson, jobId: string, parentKeyOpts: ParentKeyOpts | undefined): AddCommand {
     const opts = job.opts ?? {};
-    const parentKey = parentKeyOpts?.parentKey ?? job.parentKey;
-    if (parentKey !== undefined) this.#refuseParent(parentKey);
-    else if (job.parent !== undefined) throw notYet('addJob with a parent (flows)');
+    const parentKey = parentKeyOpts?.parentKey || job.parentKey || undefined;
     const extra = opts as { deduplication?: unknown; debounce?: unknown; repeat?: unknown };
     if (extra.deduplication !== undefined || extra.debounce !== undefined) throw notYet('addJob with deduplication');
     if (job.repeatJobKey !== undefined || extra.repeat !== undefined) throw notYet('addJob with repeat (job schedulers)');
@@ -681,15 +693,16 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
       data: job.data ?? '{}',
       opts,
       timestamp: job.timestamp ?? Date.now(),
+      ...(parentKey === undefined ? {} : { parentKey, asDependency: (parentKeyOpts?.parentDependenciesKey ?? '') !== '' || parentKeyOpts === undefined }),
+      ...(job.parent === undefined ? {} : { parent: job.parent as ParentRef }),
+      ...(parentKeyOpts?.addToWaitingChildren === true ? { waitChildren: true } : {}),
     };
   }
 
   /** A missing parent is BullMQ's own error (`Missing key for parent job ...`); an existing one needs flows. */
-  #refuseParent(parentKey: string): never {
-    const cut = parentKey.lastIndexOf(':');
-    const parent = this.#hub.state.queue(parentKey.slice(0, cut))?.jobs.get(parentKey.slice(cut + 1));
-    if (parent === undefined) throw finishedErrors({ code: -5, jobId: '', parentKey, command: 'addJob' });
-    throw notYet('addJob with a parent (flows)');
+  #sibling(queueName: string, prefix: string): SeglogQueueBackend {
+    const opts: QueueBaseOptions & KeyPrefixOptions = { ...this.#opts, prefix };
+    return new SeglogQueueBackend(this.#hub, queueName, opts, {}, false);
   }
 
   #fetchSpec(token: string, name?: string): FetchSpec {
@@ -759,14 +772,6 @@ export function serverTime(): number {
  */
 function handOver(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
-}
-
-/** The lock check of a read-only move: undefined when the token holds the lock (or expects none). */
-function lockCode(job: { lock?: { token: string; untilMs: number } }, token: string): number | undefined {
-  if (token === '0') return undefined;
-  const held = lockHeld(job as Parameters<typeof lockHeld>[0], serverTime());
-  if (held === token) return undefined;
-  return held === undefined ? -2 : -6;
 }
 
 /** failedReason / stacktrace to set with a move, as strings (BullMQ sends the stacktrace as JSON text). */

@@ -15,11 +15,16 @@ import type {
   RemoveCommand,
   ReprocessCommand,
   RetryFinishedCommand,
+  RemoveChildrenCommand,
+  RemoveDependencyCommand,
+  WaitChildrenCommand,
 } from './commands.js';
 import { refused, serverClock } from './commands.js';
 import type { Refused } from './commands.js';
 import type { JobRecord } from './job-record.js';
-import { MISSING_JOB, NOT_IN_STATE, lockHeld } from './locks.js';
+import { detachFromParent, findJob, pendingCount, removeHard } from './flows.js';
+import type { Universe } from './flows.js';
+import { FAILED_CHILDREN, MISSING_JOB, NOT_IN_STATE, PARENT_MISSING, lockHeld, releaseLock } from './locks.js';
 import type { QueueState } from './queue-state.js';
 
 /** pause-7.lua: the flag only; jobs stay in wait (and count as waiting). */
@@ -31,18 +36,19 @@ export function applyPause(queue: QueueState, command: PauseCommand): number {
 }
 
 /** drain-5.lua: removes waiting and prioritized jobs, and delayed ones when asked. */
-export function applyDrain(queue: QueueState, command: DrainCommand): number {
-  const ids = [...queue.wait.all(), ...queue.prioritized.range(0, -1)];
+export function applyDrain(universe: Universe, queue: QueueState, command: DrainCommand): number {
+  const ids = [...queue.wait.all()];
   if (command.delayed) ids.push(...queue.delayed.range(0, -1));
+  ids.push(...queue.prioritized.range(0, -1));
   for (const id of ids) {
     const job = queue.jobs.get(id);
-    if (job !== undefined) queue.removeJob(job);
+    if (job !== undefined) removeHard(universe, queue, job, command.now);
   }
   return 0;
 }
 
 /** cleanJobsInSet-3.lua: jobs of `state` older than `before`, at most `limit` (0 = all); returns their ids. */
-export function applyClean(queue: QueueState, command: CleanCommand): string[] {
+export function applyClean(universe: Universe, queue: QueueState, command: CleanCommand): string[] {
   const removed: string[] = [];
   const limit = command.limit > 0 ? command.limit : Number.POSITIVE_INFINITY;
   for (const id of candidates(queue, command.state)) {
@@ -51,7 +57,7 @@ export function applyClean(queue: QueueState, command: CleanCommand): string[] {
     if (job === undefined) continue;
     if (command.state === 'active' && lockHeld(job, serverClock(command)) !== undefined) continue;
     if (cleanTime(job, command.state) > command.before) continue;
-    queue.removeJob(job);
+    removeHard(universe, queue, job, command.now);
     removed.push(id);
   }
   queue.event(command.now, 'cleaned', 'count', removed.length);
@@ -79,7 +85,7 @@ function cleanTime(job: JobRecord, state: string): number {
 }
 
 /** obliterate-2.lua: -1 not paused, -2 active jobs without force; else removes up to `count` jobs, 1 = more left, 0 = done. */
-export function applyObliterate(queue: QueueState, command: ObliterateCommand, dropQueue: () => void): number {
+export function applyObliterate(universe: Universe, queue: QueueState, command: ObliterateCommand, dropQueue: () => void): number {
   if (!queue.paused) return -1;
   if (queue.active.length > 0 && !command.force) return -2;
   let budget = command.count;
@@ -89,7 +95,7 @@ export function applyObliterate(queue: QueueState, command: ObliterateCommand, d
     for (const id of ids) {
       if (budget <= 0) return 1;
       const job = queue.jobs.get(id);
-      if (job !== undefined) queue.removeJob(job);
+      if (job !== undefined) removeHard(universe, queue, job, command.now);
       else set.remove(id);
       budget--;
     }
@@ -170,15 +176,87 @@ export function applyRetryFinished(queue: QueueState, command: RetryFinishedComm
   return command.count - ids.length <= 0 ? 1 : 0;
 }
 
-/** removeJob-2.lua: 1 removed, 0 when the job is locked by a worker. A missing job counts as removed. */
-export function applyRemove(queue: QueueState, command: RemoveCommand): number {
+/**
+ * removeJob-2.lua: 1 removed, 0 when the job (or, with removeChildren, one of its children) is
+ * locked by a worker. A missing job counts as removed. Its parent stops waiting for it.
+ */
+export function applyRemove(universe: Universe, queue: QueueState, command: RemoveCommand): number {
   const job = queue.jobs.get(command.id);
   if (job === undefined) return 1;
-  if (lockHeld(job, serverClock(command)) !== undefined) return 0;
+  if (locked(universe, job, command.removeChildren, serverClock(command))) return 0;
+  removeWithChildren(universe, queue, job, command.removeChildren, command.now);
+  return 1;
+}
+
+function locked(universe: Universe, job: JobRecord, children: boolean, serverNow: number): boolean {
+  if (lockHeld(job, serverNow) !== undefined) return true;
+  if (!children) return false;
+  return childKeys(job).some((key) => {
+    const child = findJob(universe, key);
+    return child !== undefined && locked(universe, child.job, true, serverNow);
+  });
+}
+
+function childKeys(job: JobRecord): string[] {
+  return [...(job.deps ?? []), ...Object.keys(job.processed ?? {}), ...Object.keys(job.ignored ?? {}), ...Object.keys(job.unsuccessful ?? {})];
+}
+
+function removeWithChildren(universe: Universe, queue: QueueState, job: JobRecord, children: boolean, now: number): void {
+  if (children) {
+    for (const key of childKeys(job)) {
+      const child = findJob(universe, key);
+      if (child === undefined) continue;
+      delete child.job.parent;
+      delete child.job.parentKey;
+      removeWithChildren(universe, child.queue, child.job, true, now);
+    }
+  }
+  detachFromParent(universe, queue, job, false, now);
   const prev = job.state === 'wait' ? 'waiting' : job.state;
   queue.removeJob(job);
-  queue.event(command.now, 'removed', 'jobId', job.id, 'prev', prev);
-  return 1;
+  queue.event(now, 'removed', 'jobId', job.id, 'prev', prev);
+}
+
+/** removeUnprocessedChildren-2.lua: the pending children go (with their own children), locked ones stay. */
+export function applyRemoveChildren(universe: Universe, queue: QueueState, command: RemoveChildrenCommand): number {
+  const job = queue.jobs.get(command.id);
+  if (job === undefined) return 0;
+  for (const key of [...(job.deps ?? [])]) {
+    const child = findJob(universe, key);
+    if (child === undefined || locked(universe, child.job, true, serverClock(command))) continue;
+    removeWithChildren(universe, child.queue, child.job, true, command.now);
+  }
+  return 0;
+}
+
+/** removeChildDependency-1.lua: 0 when the dependency was removed, 1 when there was none; -1 / -5 refusals. */
+export function applyRemoveDependency(universe: Universe, queue: QueueState, command: RemoveDependencyCommand): Refused | number {
+  const job = queue.jobs.get(command.id);
+  if (job === undefined) return refused(MISSING_JOB);
+  if (findJob(universe, command.parentKey) === undefined) return refused(PARENT_MISSING);
+  const before = findJob(universe, command.parentKey)?.job.deps?.length ?? 0;
+  detachFromParent(universe, queue, job, false, command.now);
+  const after = findJob(universe, command.parentKey)?.job.deps?.length ?? 0;
+  if (after === before) return 1;
+  delete job.parent;
+  delete job.parentKey;
+  return 0;
+}
+
+/** moveToWaitingChildren-7.lua: 0 moved, 1 nothing to wait for, or a refusal. */
+export function applyWaitChildren(queue: QueueState, command: WaitChildrenCommand): Refused | number {
+  const job = queue.jobs.get(command.id);
+  if (job === undefined) return refused(MISSING_JOB);
+  if (Object.keys(job.unsuccessful ?? {}).length > 0) return refused(FAILED_CHILDREN);
+  const pending = command.child !== undefined ? (job.deps ?? []).includes(command.child) : pendingCount(job) > 0;
+  if (!pending) return 1;
+  const lock = releaseLock(queue, job, command.token, serverClock(command));
+  if (lock < 0) return refused(lock);
+  if (job.state !== 'active' || !queue.active.remove(job.id)) return refused(NOT_IN_STATE);
+  job.state = 'waiting-children';
+  queue.waitingChildren.add(job.id, command.now);
+  queue.event(command.now, 'waiting-children', 'jobId', job.id, 'prev', 'active');
+  return 0;
 }
 
 /** changeDelay-4.lua. */

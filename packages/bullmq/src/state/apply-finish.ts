@@ -9,7 +9,9 @@ import type { Refused } from './commands.js';
 import { fetchNextJob, promoteDueJobs } from './apply-fetch.js';
 import type { NextJobResult } from './apply-fetch.js';
 import type { JobRecord } from './job-record.js';
-import { MISSING_JOB, NOT_IN_STATE, releaseLock } from './locks.js';
+import { childCompleted, childFailed, detachFromParent, pendingCount } from './flows.js';
+import type { Universe } from './flows.js';
+import { FAILED_CHILDREN, MISSING_JOB, NOT_IN_STATE, PENDING_CHILDREN, releaseLock } from './locks.js';
 import type { QueueState } from './queue-state.js';
 import { recordMetric } from './metrics.js';
 
@@ -18,15 +20,21 @@ export type MoveResult = Refused | NextJobResult | 0;
 /** Removed by age at most this many at once, as Redis's keepJobs.limit default. */
 const KEEP_AGE_LIMIT_DEFAULT = 1000;
 
-export function applyFinish(queue: QueueState, command: FinishCommand): MoveResult {
+export function applyFinish(universe: Universe, queue: QueueState, command: FinishCommand): MoveResult {
   const { now, id } = command;
   const job = queue.jobs.get(id);
   if (job === undefined) return refused(MISSING_JOB);
+  if (command.target === 'completed') {
+    if (pendingCount(job) > 0) return refused(PENDING_CHILDREN);
+    if (Object.keys(job.unsuccessful ?? {}).length > 0) return refused(FAILED_CHILDREN);
+  }
   const lock = releaseLock(queue, job, command.token, serverClock(command));
   if (lock < 0) return refused(lock);
   applyFields(job, command.fields);
   if (job.state !== 'active' || !queue.active.remove(id)) return refused(NOT_IN_STATE);
   queue.events.trim(queue.events.maxLength);
+  if (command.target === 'completed') childCompleted(universe, queue, job, command.value, now);
+  else childFailed(universe, queue, job, command.value, now);
   job.attemptsMade++;
   const target = command.target === 'completed' ? queue.completed : queue.failed;
   if (command.keep.count !== 0) {
@@ -40,6 +48,7 @@ export function applyFinish(queue: QueueState, command: FinishCommand): MoveResu
     }
     trimFinished(queue, target, command.keep, now);
   } else {
+    detachFromParent(universe, queue, job, false, now);
     queue.removeJob(job);
   }
   const valueField = command.target === 'completed' ? 'returnvalue' : 'failedReason';

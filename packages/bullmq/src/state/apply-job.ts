@@ -19,14 +19,21 @@ import { refused, serverClock } from './commands.js';
 import type { Refused } from './commands.js';
 import { EVENTS_MAX_LENGTH_DEFAULT } from './event-stream.js';
 import type { JobRecord } from './job-record.js';
-import { MISSING_JOB } from './locks.js';
+import { addDependency, findJob } from './flows.js';
+import type { Universe } from './flows.js';
+import { MISSING_JOB, PARENT_MISSING } from './locks.js';
 import type { QueueState } from './queue-state.js';
 
 const MAX_EVENTS_META = 'opts.maxLenEvents';
 
-/** Returns the job's id (an existing job with the same custom id is kept, as Redis does). */
-export function applyAdd(queue: QueueState, command: AddCommand): string {
+/**
+ * Returns the job's id (an existing job with the same custom id is kept, as Redis does), or -5
+ * when the parent it names does not exist.
+ */
+export function applyAdd(universe: Universe, queue: QueueState, command: AddCommand): string | Refused {
   const { now } = command;
+  const parent = command.parentKey === undefined ? undefined : findJob(universe, command.parentKey);
+  if (command.parentKey !== undefined && parent === undefined) return refused(PARENT_MISSING);
   queue.idCounter++;
   ensureMaxEvents(queue);
   const id = command.id === '' ? String(queue.idCounter) : command.id;
@@ -37,7 +44,12 @@ export function applyAdd(queue: QueueState, command: AddCommand): string {
   const job = newJob(id, command);
   queue.jobs.set(id, job);
   queue.event(now, 'added', 'jobId', id, 'name', job.name);
-  if (job.delay > 0) {
+  if (parent !== undefined && command.asDependency === true) addDependency(parent.job, `${queue.name}:${id}`);
+  if (command.waitChildren === true) {
+    job.state = 'waiting-children';
+    queue.waitingChildren.add(id, command.timestamp);
+    queue.event(now, 'waiting-children', 'jobId', id);
+  } else if (job.delay > 0) {
     const due = job.timestamp + job.delay;
     queue.addDelayed(job, due);
     queue.event(now, 'delayed', 'jobId', id, 'delay', due);

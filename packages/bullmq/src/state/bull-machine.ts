@@ -9,7 +9,8 @@
 import type { StateMachine } from '@seglog/queue/machine';
 import { SeglogError } from '@seglog/types';
 import { applyChangeDelay, applyChangePriority, applyClean, applyDrain, applyObliterate, applyPause } from './apply-admin.js';
-import { applyPromote, applyPromoteAll, applyRemove, applyReprocess, applyRetryFinished } from './apply-admin.js';
+import { applyPromote, applyPromoteAll, applyRemove, applyReprocess, applyRetryFinished, applyWaitChildren } from './apply-admin.js';
+import { applyRemoveChildren, applyRemoveDependency } from './apply-admin.js';
 import { fetchNext } from './apply-fetch.js';
 import { applyActiveToWait, applyDelay, applyFinish, applyRetry } from './apply-finish.js';
 import { applyAdd, applyAddLog, applyClearLogs, applyProgress, applyPublish } from './apply-job.js';
@@ -85,11 +86,11 @@ export class BullMachine implements StateMachine<BullCommand, unknown[]> {
     const queue = this.#state(command.q);
     switch (command.t) {
       case 'add':
-        return applyAdd(queue, command);
+        return applyAdd(this, queue, command);
       case 'fetch':
         return fetchNext(queue, command, command.now, serverClock(command));
       case 'finish':
-        return applyFinish(queue, command);
+        return applyFinish(this, queue, command);
       case 'delay':
         return applyDelay(queue, command);
       case 'retry':
@@ -107,13 +108,13 @@ export class BullMachine implements StateMachine<BullCommand, unknown[]> {
       case 'pause':
         return applyPause(queue, command);
       case 'drain':
-        return applyDrain(queue, command);
+        return applyDrain(this, queue, command);
       case 'clean':
-        return applyClean(queue, command);
+        return applyClean(this, queue, command);
       case 'obliterate':
-        return applyObliterate(queue, command, () => this.queues.delete(command.q));
+        return applyObliterate(this, queue, command, () => this.queues.delete(command.q));
       case 'remove':
-        return applyRemove(queue, command);
+        return applyRemove(this, queue, command);
       case 'reprocess':
         return applyReprocess(queue, command);
       case 'retryFinished':
@@ -140,6 +141,12 @@ export class BullMachine implements StateMachine<BullCommand, unknown[]> {
         return applyTrimEvents(queue, command);
       case 'rateLimit':
         return applyRateLimit(queue, command);
+      case 'waitChildren':
+        return applyWaitChildren(queue, command);
+      case 'removeChildren':
+        return applyRemoveChildren(this, queue, command);
+      case 'removeDependency':
+        return applyRemoveDependency(this, queue, command);
     }
   }
 }

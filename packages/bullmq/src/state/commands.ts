@@ -6,6 +6,7 @@
  * A record holds one or more commands (addBulk is one record: all or nothing).
  */
 import type { JobsOptions } from 'bullmq';
+import type { ParentRef } from './job-record.js';
 
 interface Base {
   readonly q: string;
@@ -50,8 +51,31 @@ export interface AddCommand extends Base {
   readonly opts: JobsOptions;
   readonly timestamp: number;
   readonly parentKey?: string;
-  readonly parent?: { id: string; queueKey: string };
+  readonly parent?: ParentRef;
+  /** Register the job as a pending child of `parentKey` (BullMQ's parentDependenciesKey). */
+  readonly asDependency?: boolean;
+  /** A flow parent: it waits for its children in `waiting-children`. */
+  readonly waitChildren?: boolean;
   readonly repeatJobKey?: string;
+}
+
+export interface RemoveChildrenCommand extends Base {
+  readonly t: 'removeChildren';
+  readonly id: string;
+}
+
+export interface RemoveDependencyCommand extends Base {
+  readonly t: 'removeDependency';
+  readonly id: string;
+  readonly parentKey: string;
+}
+
+export interface WaitChildrenCommand extends Base {
+  readonly t: 'waitChildren';
+  readonly id: string;
+  readonly token: string;
+  /** Wait only if this child (`<queue>:<id>`) is still pending. */
+  readonly child?: string;
 }
 
 export interface FetchCommand extends Base, FetchSpec {
@@ -259,7 +283,10 @@ export type BullCommand =
   | RemoveMetaCommand
   | PublishCommand
   | TrimEventsCommand
-  | RateLimitCommand;
+  | RateLimitCommand
+  | WaitChildrenCommand
+  | RemoveChildrenCommand
+  | RemoveDependencyCommand;
 
 /** A transition that BullMQ reports as a negative code (`finishedErrors`): -1 missing job, -2 missing lock, ... */
 export interface Refused {

@@ -9,6 +9,15 @@ import type { JobJson, JobsOptions } from 'bullmq';
 
 export type JobStateName = 'wait' | 'prioritized' | 'delayed' | 'active' | 'completed' | 'failed' | 'waiting-children';
 
+export interface ParentRef {
+  id: string;
+  queueKey: string;
+  fpof?: boolean;
+  cpof?: boolean;
+  idof?: boolean;
+  rdof?: boolean;
+}
+
 export interface JobLock {
   token: string;
   /** Wall-clock ms when the lock lapses (Redis: the lock key's PX expiry). */
@@ -36,7 +45,16 @@ export interface JobRecord {
   processedBy?: string;
   deferredFailure?: string;
   parentKey?: string;
-  parent?: { id: string; queueKey: string };
+  /** The parent's id and queue, with the child's failure policy (fpof/cpof/idof/rdof), as BullMQ sends it. */
+  parent?: ParentRef;
+  /** A parent's pending children, as `<queue>:<id>` keys (Redis `:dependencies`). */
+  deps?: string[];
+  /** Completed children and their return values (JSON text) (Redis `:processed`). */
+  processed?: Record<string, string>;
+  /** Children whose failure was ignored or let the parent continue, with the reason (Redis `:failed`). */
+  ignored?: Record<string, string>;
+  /** Children that failed and fail the parent, with the time (Redis `:unsuccessful`). */
+  unsuccessful?: Record<string, number>;
   repeatJobKey?: string;
   deduplicationId?: string;
   logs: string[];
@@ -63,7 +81,7 @@ export function toJobJson(job: JobRecord): JobJson {
   if (job.finishedOn !== undefined) json.finishedOn = job.finishedOn;
   if (job.processedOn !== undefined) json.processedOn = job.processedOn;
   if (job.parentKey !== undefined) json.parentKey = job.parentKey;
-  if (job.parent !== undefined) json.parent = job.parent;
+  if (job.parent !== undefined) json.parent = job.parent as JobJson['parent'] & ParentRef;
   if (job.repeatJobKey !== undefined) json.repeatJobKey = job.repeatJobKey;
   if (job.deduplicationId !== undefined) json.deduplicationId = job.deduplicationId;
   if (job.deferredFailure !== undefined) json.deferredFailure = job.deferredFailure;

@@ -11,6 +11,7 @@ export const NOT_IN_STATE = -3;
 export const PENDING_CHILDREN = -4;
 export const PARENT_MISSING = -5;
 export const LOCK_MISMATCH = -6;
+export const FAILED_CHILDREN = -9;
 
 export function lockHeld(job: JobRecord, now: number): string | undefined {
   return job.lock !== undefined && job.lock.untilMs > now ? job.lock.token : undefined;
