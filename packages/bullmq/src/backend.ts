@@ -606,6 +606,8 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
   async readEvents(id: string, blockTimeout: number): Promise<StreamReadRaw> {
     if (this.#closing !== undefined) return null;
     await this.#turn();
+    // A close that came during the turn cancelled no wait yet: check again before blocking.
+    if (this.#closing !== undefined) return null;
     const cursor = id === '$' ? (this.#eventCursor ?? this.#queue()?.events.lastId ?? '0-0') : id;
     const entries = await waitForEvents(this.#hub, this.qualifiedName, cursor, READ_EVENTS_BATCH, blockTimeout, this.#cancels);
     if (entries === undefined || entries.length === 0 || this.#closing !== undefined) return null;
@@ -618,7 +620,7 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
   async waitForJob(blockTimeout: number): Promise<{ member: string; score: number } | null> {
     if (this.#closing !== undefined || this.#blockingDisconnected) return null;
     await this.#turn();
-    if (this.#blockingDisconnected) return null;
+    if (this.#closing !== undefined || this.#blockingDisconnected) return null;
     return waitForJobAvailable(this.#hub, this.qualifiedName, blockTimeout * 1000, this.#cancels);
   }
 
