@@ -37,12 +37,13 @@ import type { Hub } from './hub.js';
 import { closedError } from './hub.js';
 import { keepJobs } from './keep-jobs.js';
 import { notYet } from './not-yet.js';
+import { schedulerHash } from './state/schedulers.js';
 import * as dependencies from './dependencies.js';
 import * as queries from './queries.js';
 import type { ParentRef } from './state/job-record.js';
 import type { NextJobResult } from './state/apply-fetch.js';
 import { isRefused } from './state/commands.js';
-import type { AddCommand, BullCommand, FetchSpec } from './state/commands.js';
+import type { AddCommand, BullCommand, FetchSpec, SchedulerOpts } from './state/commands.js';
 import type { QueueState } from './state/queue-state.js';
 import { waitForEvents, waitForJobAvailable } from './waits.js';
 
@@ -182,14 +183,28 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
     return results.map((result) => [null, isRefused(result) ? result.code : (result as string)]);
   }
 
-  addJobScheduler(
-    _id: string,
-    _next: number,
-    _data: string,
-    _templateOpts: JobsOptions,
-    _opts: RepeatableOptions,
+  async addJobScheduler(
+    jobSchedulerId: string,
+    nextMillis: number,
+    templateData: string,
+    templateOpts: JobsOptions,
+    opts: RepeatableOptions,
+    delayedJobOpts: JobsOptions,
   ): Promise<[string, number]> {
-    return Promise.reject(notYet('addJobScheduler (job schedulers)'));
+    const command: BullCommand = {
+      t: 'addScheduler',
+      q: this.qualifiedName,
+      now: Date.now(),
+      id: jobSchedulerId,
+      nextMillis,
+      templateData: templateData || '{}',
+      templateOpts: templateOpts ?? {},
+      opts: schedulerOpts(opts),
+      jobOpts: delayedJobOpts ?? {},
+    };
+    const [result] = await this.#propose([command]);
+    this.#throwIfRefused(result, jobSchedulerId, 'addJobScheduler');
+    return result as [string, number];
   }
 
   // ---- moves ----
@@ -408,40 +423,63 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
     return 0;
   }
 
-  // ---- job schedulers (not implemented: none can exist, so the reads are empty) ----
+  // ---- job schedulers ----
 
-  updateJobSchedulerNextMillis(): Promise<string | null> {
-    return Promise.reject(notYet('updateJobSchedulerNextMillis (job schedulers)'));
+  async updateJobSchedulerNextMillis(
+    jobSchedulerId: string,
+    nextMillis: number,
+    _templateData: string,
+    delayedJobOpts: JobsOptions,
+    producerId?: string,
+  ): Promise<string | null> {
+    const command: BullCommand = {
+      t: 'updateScheduler',
+      q: this.qualifiedName,
+      now: Date.now(),
+      id: jobSchedulerId,
+      nextMillis,
+      jobOpts: delayedJobOpts ?? {},
+      ...(producerId === undefined ? {} : { producerId }),
+    };
+    const [result] = await this.#propose([command]);
+    return result as string | null;
   }
 
-  async removeJobScheduler(_id: string): Promise<number> {
-    await this.#turn();
-    return 0;
+  async removeJobScheduler(jobSchedulerId: string): Promise<number> {
+    const [result] = await this.#propose([{ t: 'removeScheduler', q: this.qualifiedName, now: Date.now(), id: jobSchedulerId }]);
+    return result as number;
   }
 
-  async getJobScheduler(_id: string): Promise<[unknown, string | null]> {
+  async getJobScheduler(id: string): Promise<[string[] | null, string | null]> {
     await this.#turn();
-    return [null, null];
+    const queue = this.#queue();
+    const scheduler = queue?.schedulers.get(id);
+    if (scheduler === undefined) return [null, null];
+    return [Object.entries(schedulerHash(scheduler)).flat(), String(queue?.repeat.score(id) ?? '')];
   }
 
-  async isJobScheduler(_id: string): Promise<boolean> {
+  async isJobScheduler(id: string): Promise<boolean> {
     await this.#turn();
-    return false;
+    return this.#queue()?.schedulers.has(id) ?? false;
   }
 
-  async getJobSchedulerData(_key: string): Promise<Record<string, string>> {
+  async getJobSchedulerData(key: string): Promise<Record<string, string>> {
     await this.#turn();
-    return {};
+    const scheduler = this.#queue()?.schedulers.get(key);
+    return scheduler === undefined ? {} : schedulerHash(scheduler);
   }
 
-  async getJobSchedulersRange(): Promise<string[]> {
+  /** `[id, nextMillis, id, nextMillis, ...]`, by next time. */
+  async getJobSchedulersRange(start: number, end: number, asc: boolean): Promise<string[]> {
     await this.#turn();
-    return [];
+    const repeat = this.#queue()?.repeat;
+    if (repeat === undefined) return [];
+    return repeat.range(start, end, asc).flatMap((id) => [id, String(repeat.score(id))]);
   }
 
   async getJobSchedulersCount(): Promise<number> {
     await this.#turn();
-    return 0;
+    return this.#queue()?.schedulers.size ?? 0;
   }
 
   // ---- queries ----
@@ -683,9 +721,8 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
   #addCommand(job: JobJson, jobId: string, parentKeyOpts: ParentKeyOpts | undefined): AddCommand {
     const opts = job.opts ?? {};
     const parentKey = parentKeyOpts?.parentKey || job.parentKey || undefined;
-    const extra = opts as { deduplication?: unknown; debounce?: unknown; repeat?: unknown };
+    const extra = opts as { deduplication?: unknown; debounce?: unknown };
     if (extra.deduplication !== undefined || extra.debounce !== undefined) throw notYet('addJob with deduplication');
-    if (job.repeatJobKey !== undefined || extra.repeat !== undefined) throw notYet('addJob with repeat (job schedulers)');
     return {
       t: 'add',
       q: this.qualifiedName,
@@ -698,6 +735,7 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
       ...(parentKey === undefined ? {} : { parentKey, asDependency: (parentKeyOpts?.parentDependenciesKey ?? '') !== '' || parentKeyOpts === undefined }),
       ...(job.parent === undefined ? {} : { parent: job.parent as ParentRef }),
       ...(parentKeyOpts?.addToWaitingChildren === true ? { waitChildren: true } : {}),
+      ...(job.repeatJobKey === undefined ? {} : { repeatJobKey: job.repeatJobKey }),
     };
   }
 
@@ -774,6 +812,16 @@ export function serverTime(): number {
  */
 function handOver(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** The scheduler fields the state keeps, from BullMQ's RepeatableOptions. */
+function schedulerOpts(opts: RepeatableOptions): SchedulerOpts {
+  const given = (opts ?? {}) as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const field of ['name', 'every', 'pattern', 'tz', 'limit', 'startDate', 'endDate', 'offset']) {
+    if (given[field] !== undefined && given[field] !== null) out[field] = given[field];
+  }
+  return out as SchedulerOpts;
 }
 
 /** failedReason / stacktrace to set with a move, as strings (BullMQ sends the stacktrace as JSON text). */

@@ -19,6 +19,7 @@ import { applyExtendLocks, applyStalled } from './apply-stalled.js';
 import { serverClock } from './commands.js';
 import type { BullCommand } from './commands.js';
 import { QueueState } from './queue-state.js';
+import { applyAddScheduler, applyRemoveScheduler, applyUpdateScheduler } from './schedulers.js';
 import { restoreQueue, snapshotQueue } from './snapshot.js';
 import type { QueueSnapshot } from './snapshot.js';
 
@@ -147,6 +148,12 @@ export class BullMachine implements StateMachine<BullCommand, unknown[]> {
         return applyRemoveChildren(this, queue, command);
       case 'removeDependency':
         return applyRemoveDependency(this, queue, command);
+      case 'addScheduler':
+        return applyAddScheduler(this, queue, command);
+      case 'updateScheduler':
+        return applyUpdateScheduler(queue, command);
+      case 'removeScheduler':
+        return applyRemoveScheduler(this, queue, command);
     }
   }
 }

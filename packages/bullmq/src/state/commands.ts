@@ -59,6 +59,41 @@ export interface AddCommand extends Base {
   readonly repeatJobKey?: string;
 }
 
+export interface SchedulerOpts {
+  readonly name?: string;
+  readonly every?: number;
+  readonly pattern?: string;
+  readonly tz?: string;
+  readonly limit?: number;
+  readonly startDate?: number;
+  readonly endDate?: number;
+  readonly offset?: number;
+}
+
+export interface AddSchedulerCommand extends Base {
+  readonly t: 'addScheduler';
+  readonly id: string;
+  readonly nextMillis: number;
+  readonly templateData: string;
+  readonly templateOpts: JobsOptions;
+  readonly opts: SchedulerOpts;
+  /** The iteration job's options (the template plus this iteration's repeat fields). */
+  readonly jobOpts: JobsOptions;
+}
+
+export interface UpdateSchedulerCommand extends Base {
+  readonly t: 'updateScheduler';
+  readonly id: string;
+  readonly nextMillis: number;
+  readonly jobOpts: JobsOptions;
+  readonly producerId?: string;
+}
+
+export interface RemoveSchedulerCommand extends Base {
+  readonly t: 'removeScheduler';
+  readonly id: string;
+}
+
 export interface RemoveChildrenCommand extends Base {
   readonly t: 'removeChildren';
   readonly id: string;
@@ -286,7 +321,10 @@ export type BullCommand =
   | RateLimitCommand
   | WaitChildrenCommand
   | RemoveChildrenCommand
-  | RemoveDependencyCommand;
+  | RemoveDependencyCommand
+  | AddSchedulerCommand
+  | UpdateSchedulerCommand
+  | RemoveSchedulerCommand;
 
 /** A transition that BullMQ reports as a negative code (`finishedErrors`): -1 missing job, -2 missing lock, ... */
 export interface Refused {

@@ -6,6 +6,7 @@
 import { EventStream } from './event-stream.js';
 import { JobList } from './job-list.js';
 import type { JobRecord, JobStateName } from './job-record.js';
+import type { SchedulerRecord } from './schedulers.js';
 import { ScoredSet } from './scored-set.js';
 
 /** Redis's priority score: priority in the high bits, an insertion counter below (FIFO per priority). */
@@ -45,6 +46,9 @@ export class QueueState {
   priorityCounter = 0;
   metrics: { completed: MetricsState; failed: MetricsState } = { completed: emptyMetrics(), failed: emptyMetrics() };
   limiter: RateLimiterState = { count: 0, untilMs: 0 };
+  /** Job schedulers by id, and their next times (Redis `repeat` sorted set). */
+  readonly schedulers = new Map<string, SchedulerRecord>();
+  readonly repeat = new ScoredSet();
 
   constructor(name: string) {
     this.name = name;

@@ -8,6 +8,7 @@ import type { JobRecord } from './job-record.js';
 import type { JobList } from './job-list.js';
 import { QueueState } from './queue-state.js';
 import type { MetricsState, RateLimiterState } from './queue-state.js';
+import type { SchedulerRecord } from './schedulers.js';
 import type { ScoredSet } from './scored-set.js';
 
 type Scored = [string, number][];
@@ -30,6 +31,8 @@ export interface QueueSnapshot {
   priorityCounter: number;
   metrics: { completed: MetricsState; failed: MetricsState };
   limiter: RateLimiterState;
+  schedulers?: SchedulerRecord[];
+  repeat?: Scored;
 }
 
 export function snapshotQueue(queue: QueueState): QueueSnapshot {
@@ -51,6 +54,8 @@ export function snapshotQueue(queue: QueueState): QueueSnapshot {
     priorityCounter: queue.priorityCounter,
     metrics: queue.metrics,
     limiter: queue.limiter,
+    schedulers: [...queue.schedulers.values()],
+    repeat: scored(queue.repeat),
   };
 }
 
@@ -72,6 +77,8 @@ export function restoreQueue(snapshot: QueueSnapshot): QueueState {
   queue.priorityCounter = snapshot.priorityCounter;
   queue.metrics = snapshot.metrics;
   queue.limiter = snapshot.limiter;
+  for (const scheduler of snapshot.schedulers ?? []) queue.schedulers.set(scheduler.id, scheduler);
+  fillSet(queue.repeat, snapshot.repeat ?? []);
   return queue;
 }
 
