@@ -37,6 +37,7 @@ import type { Hub } from './hub.js';
 import { closedError } from './hub.js';
 import { keepJobs } from './keep-jobs.js';
 import { notYet } from './not-yet.js';
+import { dedupHolder } from './state/dedup.js';
 import { schedulerHash } from './state/schedulers.js';
 import * as dependencies from './dependencies.js';
 import * as queries from './queries.js';
@@ -412,15 +413,14 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
     return result === 0;
   }
 
-  /** Deduplication keys are never stored (a job asking for deduplication is refused at add). */
-  async removeDeduplicationKey(_deduplicationId: string, _jobId: string): Promise<number> {
-    await this.#turn();
-    return 0;
+  async removeDeduplicationKey(deduplicationId: string, jobId: string): Promise<number> {
+    const [result] = await this.#propose([{ t: 'dropDedupKey', q: this.qualifiedName, now: Date.now(), dedupId: deduplicationId, jobId }]);
+    return result as number;
   }
 
-  async deleteDeduplicationKey(_deduplicationId: string): Promise<number> {
-    await this.#turn();
-    return 0;
+  async deleteDeduplicationKey(deduplicationId: string): Promise<number> {
+    const [result] = await this.#propose([{ t: 'dropDedupKey', q: this.qualifiedName, now: Date.now(), dedupId: deduplicationId }]);
+    return result as number;
   }
 
   // ---- job schedulers ----
@@ -510,9 +510,9 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
     return queries.jobData(this.#queue(), jobId);
   }
 
-  async getDeduplicationJobId(_deduplicationId: string): Promise<string | null> {
+  async getDeduplicationJobId(deduplicationId: string): Promise<string | null> {
     await this.#turn();
-    return null;
+    return dedupHolder(this.#queue(), deduplicationId, serverTime());
   }
 
   async getJobLogs(jobId: string, start: number, end: number, asc: boolean): Promise<{ logs: string[]; count: number }> {
@@ -721,8 +721,10 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
   #addCommand(job: JobJson, jobId: string, parentKeyOpts: ParentKeyOpts | undefined): AddCommand {
     const opts = job.opts ?? {};
     const parentKey = parentKeyOpts?.parentKey || job.parentKey || undefined;
-    const extra = opts as { deduplication?: unknown; debounce?: unknown };
-    if (extra.deduplication !== undefined || extra.debounce !== undefined) throw notYet('addJob with deduplication');
+    const extra = opts as { deduplication?: { keepLastIfActive?: boolean }; debounce?: { keepLastIfActive?: boolean } };
+    if (extra.deduplication?.keepLastIfActive === true || extra.debounce?.keepLastIfActive === true) {
+      throw notYet('deduplication with keepLastIfActive');
+    }
     return {
       t: 'add',
       q: this.qualifiedName,

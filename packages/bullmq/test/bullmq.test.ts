@@ -91,13 +91,31 @@ test('state survives a close and reopen of the directory (replay from the log an
   await second.idle();
 });
 
-test('operations this backend does not implement yet fail with a coded error naming them', async (t) => {
+test('what this backend does not implement yet fails with a coded error naming it, and adds nothing', async (t) => {
   const backend = seglogBackend({ dir: await freshDir() });
   const queue = new Queue('nope', { connection }, backend);
-  const dedup = await t.throwsAsync(queue.add('x', {}, { deduplication: { id: 'd' } }));
-  t.true(isSeglogError(dedup) && dedup.code === 'SEGLOG_NOT_IMPLEMENTED', String(dedup));
-  t.regex(String(dedup?.message), /deduplication/);
+  const error = await t.throwsAsync(queue.add('x', {}, { deduplication: { id: 'd', keepLastIfActive: true } }));
+  t.true(isSeglogError(error) && error.code === 'SEGLOG_NOT_IMPLEMENTED', String(error));
+  t.regex(String(error?.message), /keepLastIfActive/);
   t.is(await queue.count(), 0, 'nothing was added');
+  await queue.close();
+  await backend.idle();
+});
+
+test('deduplication: a second add with the same id adds nothing until the first job finishes', async (t) => {
+  const backend = seglogBackend({ dir: await freshDir() });
+  const queue = new Queue('dedup', { connection }, backend);
+  const first = await queue.add('x', { n: 1 }, { deduplication: { id: 'same' } });
+  const second = await queue.add('x', { n: 2 }, { deduplication: { id: 'same' } });
+  t.is(second.id, first.id);
+  t.is(await queue.count(), 1);
+  t.is(await queue.getDeduplicationJobId('same'), first.id);
+  const worker = new Worker('dedup', async () => 'ok', { connection }, backend);
+  await once<void>((resolve) => worker.on('completed', () => resolve()));
+  t.is(await queue.getDeduplicationJobId('same'), null, 'the key is released when its job completes');
+  const third = await queue.add('x', { n: 3 }, { deduplication: { id: 'same' } });
+  t.not(third.id, first.id);
+  await worker.close();
   await queue.close();
   await backend.idle();
 });

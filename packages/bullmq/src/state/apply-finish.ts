@@ -9,6 +9,7 @@ import type { Refused } from './commands.js';
 import { fetchNextJob, promoteDueJobs } from './apply-fetch.js';
 import type { NextJobResult } from './apply-fetch.js';
 import type { JobRecord } from './job-record.js';
+import { releaseOnFinish } from './dedup.js';
 import { childCompleted, childFailed, detachFromParent, pendingCount } from './flows.js';
 import type { Universe } from './flows.js';
 import { FAILED_CHILDREN, MISSING_JOB, NOT_IN_STATE, PENDING_CHILDREN, releaseLock } from './locks.js';
@@ -33,6 +34,7 @@ export function applyFinish(universe: Universe, queue: QueueState, command: Fini
   applyFields(job, command.fields);
   if (job.state !== 'active' || !queue.active.remove(id)) return refused(NOT_IN_STATE);
   queue.events.trim(queue.events.maxLength);
+  releaseOnFinish(queue, job, serverClock(command));
   if (command.target === 'completed') childCompleted(universe, queue, job, command.value, now);
   else childFailed(universe, queue, job, command.value, now);
   job.attemptsMade++;

@@ -19,6 +19,7 @@ import { refused, serverClock } from './commands.js';
 import type { Refused } from './commands.js';
 import { EVENTS_MAX_LENGTH_DEFAULT } from './event-stream.js';
 import type { JobRecord } from './job-record.js';
+import { dedupOptionsOf, deduplicate } from './dedup.js';
 import { addDependency, findJob } from './flows.js';
 import type { Universe } from './flows.js';
 import { MISSING_JOB, PARENT_MISSING } from './locks.js';
@@ -41,7 +42,13 @@ export function applyAdd(universe: Universe, queue: QueueState, command: AddComm
     queue.event(now, 'duplicated', 'jobId', id);
     return id;
   }
+  const dedup = dedupOptionsOf(command);
+  if (dedup !== undefined) {
+    const holder = deduplicate(queue, command, dedup, id);
+    if (holder !== undefined) return holder;
+  }
   const job = newJob(id, command);
+  if (dedup !== undefined) job.deduplicationId = dedup.id;
   queue.jobs.set(id, job);
   queue.event(now, 'added', 'jobId', id, 'name', job.name);
   if (parent !== undefined && command.asDependency === true) addDependency(parent.job, `${queue.name}:${id}`);

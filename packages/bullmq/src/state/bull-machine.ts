@@ -21,6 +21,7 @@ import type { BullCommand } from './commands.js';
 import { QueueState } from './queue-state.js';
 import { applyAddScheduler, applyRemoveScheduler, applyUpdateScheduler } from './schedulers.js';
 import { restoreQueue, snapshotQueue } from './snapshot.js';
+import { applyDropDedupKey } from './dedup.js';
 import type { QueueSnapshot } from './snapshot.js';
 
 const encoder = new TextEncoder();
@@ -154,6 +155,8 @@ export class BullMachine implements StateMachine<BullCommand, unknown[]> {
         return applyUpdateScheduler(queue, command);
       case 'removeScheduler':
         return applyRemoveScheduler(this, queue, command);
+      case 'dropDedupKey':
+        return applyDropDedupKey(queue, command);
     }
   }
 }

@@ -94,6 +94,13 @@ export interface RemoveSchedulerCommand extends Base {
   readonly id: string;
 }
 
+export interface DropDedupKeyCommand extends Base {
+  readonly t: 'dropDedupKey';
+  readonly dedupId: string;
+  /** Only if the key names this job (removeDeduplicationKey); absent = unconditionally. */
+  readonly jobId?: string;
+}
+
 export interface RemoveChildrenCommand extends Base {
   readonly t: 'removeChildren';
   readonly id: string;
@@ -324,7 +331,8 @@ export type BullCommand =
   | RemoveDependencyCommand
   | AddSchedulerCommand
   | UpdateSchedulerCommand
-  | RemoveSchedulerCommand;
+  | RemoveSchedulerCommand
+  | DropDedupKeyCommand;
 
 /** A transition that BullMQ reports as a negative code (`finishedErrors`): -1 missing job, -2 missing lock, ... */
 export interface Refused {

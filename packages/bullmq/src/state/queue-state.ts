@@ -6,6 +6,7 @@
 import { EventStream } from './event-stream.js';
 import { JobList } from './job-list.js';
 import type { JobRecord, JobStateName } from './job-record.js';
+import type { DedupKey } from './dedup.js';
 import type { SchedulerRecord } from './schedulers.js';
 import { ScoredSet } from './scored-set.js';
 
@@ -49,6 +50,8 @@ export class QueueState {
   /** Job schedulers by id, and their next times (Redis `repeat` sorted set). */
   readonly schedulers = new Map<string, SchedulerRecord>();
   readonly repeat = new ScoredSet();
+  /** Deduplication keys by id. */
+  readonly dedup = new Map<string, DedupKey>();
 
   constructor(name: string) {
     this.name = name;
@@ -144,10 +147,12 @@ export class QueueState {
     this.stalled.delete(job.id);
   }
 
-  /** Deletes a job and every trace of it. */
+  /** Deletes a job and every trace of it (a deduplication key it holds included). */
   removeJob(job: JobRecord): void {
     this.detach(job);
     this.jobs.delete(job.id);
+    const dedupId = job.deduplicationId;
+    if (dedupId !== undefined && this.dedup.get(dedupId)?.jobId === job.id) this.dedup.delete(dedupId);
   }
 
   /**

@@ -8,6 +8,7 @@ import type { JobRecord } from './job-record.js';
 import type { JobList } from './job-list.js';
 import { QueueState } from './queue-state.js';
 import type { MetricsState, RateLimiterState } from './queue-state.js';
+import type { DedupKey } from './dedup.js';
 import type { SchedulerRecord } from './schedulers.js';
 import type { ScoredSet } from './scored-set.js';
 
@@ -32,6 +33,7 @@ export interface QueueSnapshot {
   metrics: { completed: MetricsState; failed: MetricsState };
   limiter: RateLimiterState;
   schedulers?: SchedulerRecord[];
+  dedup?: [string, DedupKey][];
   repeat?: Scored;
 }
 
@@ -56,6 +58,7 @@ export function snapshotQueue(queue: QueueState): QueueSnapshot {
     limiter: queue.limiter,
     schedulers: [...queue.schedulers.values()],
     repeat: scored(queue.repeat),
+    dedup: [...queue.dedup.entries()],
   };
 }
 
@@ -79,6 +82,7 @@ export function restoreQueue(snapshot: QueueSnapshot): QueueState {
   queue.limiter = snapshot.limiter;
   for (const scheduler of snapshot.schedulers ?? []) queue.schedulers.set(scheduler.id, scheduler);
   fillSet(queue.repeat, snapshot.repeat ?? []);
+  for (const [id, key] of snapshot.dedup ?? []) queue.dedup.set(id, key);
   return queue;
 }
 
