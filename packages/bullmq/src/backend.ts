@@ -71,7 +71,7 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
   /** Cancels the blocked waitForJob / readEvents calls (close, disconnectBlocking). */
   readonly #cancels = new Set<() => void>();
   #blockingDisconnected = false;
-  /** The stream position that '$' means for this backend: the end when it became ready, then the last id it returned. */
+  /** What '$' means for this backend: the stream's end when it became ready, then the last id it returned. */
   #eventCursor: string | undefined;
 
   constructor(hub: Hub, name: string, opts: QueueBaseOptions, role: BackendRole = {}, owns = true) {
@@ -79,7 +79,7 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
     this.#hub = hub;
     this.#name = name;
     this.#prefix = (opts as KeyPrefixOptions).prefix ?? 'bull';
-    this.#opts = opts as WorkerOptions;
+    this.#opts = opts;
     this.#owns = owns;
     this.#keys = new QueueKeys(this.#prefix).getKeys(name);
     this.#ready = owns ? this.#start(role) : Promise.resolve();
@@ -177,7 +177,8 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
   ): Promise<[Error | null, string | number][]> {
     if (entries.length === 0) return [];
     const commands = entries.map((entry) => {
-      const sibling = entry.queueName === this.#name && entry.prefix === this.#prefix ? this : this.#sibling(entry.queueName, entry.prefix);
+      const own = entry.queueName === this.#name && entry.prefix === this.#prefix;
+      const sibling = own ? this : this.#sibling(entry.queueName, entry.prefix);
       return sibling.#addCommand(entry.jobData, entry.jobId, entry.parentKeyOpts);
     });
     const results = await this.#propose(commands);
@@ -257,7 +258,7 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
     };
     const [result] = await this.#propose([command]);
     this.#throwIfRefused(result, jobId, 'moveToDelayed', 'active');
-    return Array.isArray(result) ? result : [];
+    return Array.isArray(result) ? (result as unknown[]) : [];
   }
 
   async moveToWaitingChildren(jobId: string, token: string, opts: MoveToWaitingChildrenOpts = {}): Promise<boolean> {
@@ -515,7 +516,12 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
     return dedupHolder(this.#queue(), deduplicationId, serverTime());
   }
 
-  async getJobLogs(jobId: string, start: number, end: number, asc: boolean): Promise<{ logs: string[]; count: number }> {
+  async getJobLogs(
+    jobId: string,
+    start: number,
+    end: number,
+    asc: boolean,
+  ): Promise<{ logs: string[]; count: number }> {
     await this.#turn();
     return queries.logs(this.#queue(), jobId, start, end, asc);
   }
@@ -647,7 +653,8 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
     // A close that came during the turn cancelled no wait yet: check again before blocking.
     if (this.#closing !== undefined) return null;
     const cursor = id === '$' ? (this.#eventCursor ?? this.#queue()?.events.lastId ?? '0-0') : id;
-    const entries = await waitForEvents(this.#hub, this.qualifiedName, cursor, READ_EVENTS_BATCH, blockTimeout, this.#cancels);
+    const wait = { cursor, limit: READ_EVENTS_BATCH, blockMs: blockTimeout };
+    const entries = await waitForEvents(this.#hub, this.qualifiedName, wait, this.#cancels);
     if (entries === undefined || entries.length === 0 || this.#closing !== undefined) return null;
     this.#eventCursor = (entries[entries.length - 1] as { id: string }).id;
     return [[this.toKey('events'), entries.map((entry) => [entry.id, entry.fields])]] as unknown as StreamReadRaw;
@@ -823,7 +830,7 @@ function schedulerOpts(opts: RepeatableOptions): SchedulerOpts {
   for (const field of ['name', 'every', 'pattern', 'tz', 'limit', 'startDate', 'endDate', 'offset']) {
     if (given[field] !== undefined && given[field] !== null) out[field] = given[field];
   }
-  return out as SchedulerOpts;
+  return out;
 }
 
 /** failedReason / stacktrace to set with a move, as strings (BullMQ sends the stacktrace as JSON text). */

@@ -53,7 +53,8 @@ export function pages(job: JobRecord | undefined, opts: DependenciesOpts): Depen
   const unprocessed = [...(job?.deps ?? [])];
   const ignored = Object.entries(job?.ignored ?? {});
   const failed = Object.entries(job?.unsuccessful ?? {}).sort((a, b) => a[1] - b[1]).map(([key]) => key);
-  if (opts.processed === undefined && opts.unprocessed === undefined && opts.ignored === undefined && opts.failed === undefined) {
+  const asked = [opts.processed, opts.unprocessed, opts.ignored, opts.failed].some((kind) => kind !== undefined);
+  if (!asked) {
     return { processed: parsedValues(processed), unprocessed, ignored: Object.fromEntries(ignored), failed };
   }
   const result: DependencyPages = {};
@@ -101,7 +102,11 @@ function parseOr(value: string): unknown {
 }
 
 /** Queue.getDependencies: `<queue>:<id>:dependencies` or `<queue>:<id>:processed`, `start`..`end` inclusive. */
-export function paginate(universe: Universe, key: string, opts: { start: number; end: number; fetchJobs?: boolean }): Page {
+export function paginate(
+  universe: Universe,
+  key: string,
+  opts: { start: number; end: number; fetchJobs?: boolean },
+): Page {
   const processed = key.endsWith(':processed');
   const parentKey = key.slice(0, key.lastIndexOf(':'));
   const parent = findJob(universe, parentKey)?.job;

@@ -31,7 +31,8 @@ export function seglogBackend(options: SeglogBackendOptions): SeglogBackendFacto
   if (typeof options !== 'object' || options === null) throw SeglogError.invalidOption('options', 'must be an object');
   if (typeof options.dir !== 'string' || options.dir === '') throw SeglogError.invalidOption('dir', 'must be a non-empty string');
   const hub = new Hub(options);
-  const factory = (name: string, opts: QueueBaseOptions, role?: { blocking?: boolean; withBlockingConnection?: boolean }): IQueueBackend => {
+  type Role = { blocking?: boolean; withBlockingConnection?: boolean };
+  const factory = (name: string, opts: QueueBaseOptions, role?: Role): IQueueBackend => {
     // FlowProducer passes '' (it spans queues and asks forQueue for each one).
     if (typeof name !== 'string') throw SeglogError.invalidOption('queue name', 'must be a string');
     return new SeglogQueueBackend(hub, name, opts ?? {}, role ?? {});

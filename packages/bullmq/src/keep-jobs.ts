@@ -6,7 +6,10 @@
 import type { KeepJobs } from 'bullmq';
 import type { KeepJobsSpec } from './state/commands.js';
 
-export function keepJobs(own: boolean | number | KeepJobs | undefined, worker: boolean | number | KeepJobs | undefined): KeepJobsSpec {
+export function keepJobs(
+  own: boolean | number | KeepJobs | undefined,
+  worker: boolean | number | KeepJobs | undefined,
+): KeepJobsSpec {
   const chosen = own === undefined ? worker : own;
   if (chosen === undefined) return { count: -1 };
   if (typeof chosen === 'boolean') return { count: chosen ? 0 : -1 };

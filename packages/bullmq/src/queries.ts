@@ -8,7 +8,6 @@ import { DELAY_SCORE_SHIFT } from './state/queue-state.js';
 import type { QueueState } from './state/queue-state.js';
 import { toJobJson } from './state/job-record.js';
 import type { JobList } from './state/job-list.js';
-import type { ScoredSet } from './state/scored-set.js';
 
 const PRIORITY_SHIFT = 0x1_0000_0000;
 
@@ -33,12 +32,18 @@ export function countsPerPriority(queue: QueueState | undefined, priorities: rea
 }
 
 /** getRanges-1.lua: one id list per type. */
-export function ranges(queue: QueueState | undefined, types: readonly JobType[], start: number, end: number, asc: boolean): string[][] {
+export function ranges(
+  queue: QueueState | undefined,
+  types: readonly JobType[],
+  start: number,
+  end: number,
+  asc: boolean,
+): string[][] {
   return types.map((type) => {
     const set = queue?.setOf(type === 'waiting' ? 'wait' : type);
     if (set === undefined) return [];
     if ('pushLeft' in set) return listRange(set, start, end, asc);
-    return (set as ScoredSet).range(start, end, asc);
+    return (set).range(start, end, asc);
   });
 }
 
@@ -62,7 +67,12 @@ export function jobData(queue: QueueState | undefined, id: string): JobJson | un
 }
 
 /** isFinished-3.lua: 1 completed, 2 failed, 0 not finished, -1 missing. */
-export function finished(queue: QueueState | undefined, id: string, jobKey: string, withValue: boolean): number | [number, string] {
+export function finished(
+  queue: QueueState | undefined,
+  id: string,
+  jobKey: string,
+  withValue: boolean,
+): number | [number, string] {
   const job = queue?.jobs.get(id);
   if (job === undefined) return withValue ? [-1, `Missing key for job ${jobKey}. isFinished`] : -1;
   if (job.state === 'completed') return withValue ? [1, job.returnvalue ?? 'null'] : 1;
@@ -86,7 +96,13 @@ export function inState(queue: QueueState | undefined, state: string, id: string
 }
 
 /** LRANGE semantics over a job's log rows; `asc` false reads newest first. */
-export function logs(queue: QueueState | undefined, id: string, start: number, end: number, asc: boolean): { logs: string[]; count: number } {
+export function logs(
+  queue: QueueState | undefined,
+  id: string,
+  start: number,
+  end: number,
+  asc: boolean,
+): { logs: string[]; count: number } {
   const rows = queue?.jobs.get(id)?.logs ?? [];
   const ordered = asc ? rows : [...rows].reverse();
   const count = rows.length;

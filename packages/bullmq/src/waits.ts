@@ -17,7 +17,12 @@ import type { QueueState } from './state/queue-state.js';
 
 type Marker = { member: string; score: number };
 
-export function waitForJobAvailable(hub: Hub, queueName: string, timeoutMs: number, cancels: Set<() => void>): Promise<Marker | null> {
+export function waitForJobAvailable(
+  hub: Hub,
+  queueName: string,
+  timeoutMs: number,
+  cancels: Set<() => void>,
+): Promise<Marker | null> {
   if (jobAvailable(hub.state.queue(queueName))) return Promise.resolve({ member: '0', score: 0 });
   return new Promise((resolve) => {
     let timer: NodeJS.Timeout | undefined;
@@ -54,9 +59,7 @@ function jobAvailable(queue: QueueState | undefined): boolean {
 export function waitForEvents(
   hub: Hub,
   queueName: string,
-  cursor: string,
-  limit: number,
-  blockMs: number,
+  { cursor, limit, blockMs }: { cursor: string; limit: number; blockMs: number },
   cancels: Set<() => void>,
 ): Promise<StreamEntry[] | undefined> {
   const ready = (): StreamEntry[] => hub.state.queue(queueName)?.events.after(cursor, limit) ?? [];

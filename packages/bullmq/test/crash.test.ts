@@ -53,7 +53,9 @@ test('kill -9 under load: every acknowledged add is found, no acknowledged compl
   const stalled: string[] = [];
   worker.on('stalled', (id) => stalled.push(id));
   const deadline = Date.now() + 60_000;
-  while ((await queue.getCompletedCount()) < known && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  while ((await queue.getCompletedCount()) < known && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   t.is(await queue.getCompletedCount(), known, 'every job the log holds completes after the restart');
   if (counts.active > 0) t.true(stalled.length > 0, `${counts.active} jobs were active at the kill; they are recovered as stalled`);
   t.log(`added ${added.size}, completed before the kill ${completed.size}, active at the kill ${counts.active}, stalled recovered ${stalled.length}`);

@@ -84,12 +84,28 @@ function cleanTime(job: JobRecord, state: string): number {
   }
 }
 
-/** obliterate-2.lua: -1 not paused, -2 active jobs without force; else removes up to `count` jobs, 1 = more left, 0 = done. */
-export function applyObliterate(universe: Universe, queue: QueueState, command: ObliterateCommand, dropQueue: () => void): number {
+/**
+ * obliterate-2.lua: -1 not paused, -2 active jobs without force; else removes up to `count` jobs:
+ * 1 = more left, 0 = done (the queue is gone).
+ */
+export function applyObliterate(
+  universe: Universe,
+  queue: QueueState,
+  command: ObliterateCommand,
+  dropQueue: () => void,
+): number {
   if (!queue.paused) return -1;
   if (queue.active.length > 0 && !command.force) return -2;
   let budget = command.count;
-  const order = [queue.active, queue.delayed, queue.completed, queue.wait, queue.prioritized, queue.failed, queue.waitingChildren];
+  const order = [
+    queue.active,
+    queue.delayed,
+    queue.completed,
+    queue.wait,
+    queue.prioritized,
+    queue.failed,
+    queue.waitingChildren,
+  ];
   for (const set of order) {
     const ids = 'pushLeft' in set ? set.all() : set.range(0, -1);
     for (const id of ids) {
@@ -120,7 +136,7 @@ export function applyPromote(queue: QueueState, command: PromoteCommand): Refuse
   return 0;
 }
 
-/** moveJobsToWait-8.lua on `delayed` (Queue.promoteJobs): up to `count` delayed jobs to wait; 1 = the batch was full. */
+/** moveJobsToWait-8.lua on `delayed` (Queue.promoteJobs): up to `count` delayed jobs to wait; 1 = batch full. */
 export function applyPromoteAll(queue: QueueState, command: PromoteAllCommand): number {
   const ids = queue.delayed.range(0, command.count - 1);
   for (const id of ids) queue.event(command.now, 'waiting', 'jobId', id, 'prev', 'delayed');
@@ -198,10 +214,21 @@ function locked(universe: Universe, job: JobRecord, children: boolean, serverNow
 }
 
 function childKeys(job: JobRecord): string[] {
-  return [...(job.deps ?? []), ...Object.keys(job.processed ?? {}), ...Object.keys(job.ignored ?? {}), ...Object.keys(job.unsuccessful ?? {})];
+  return [
+    ...(job.deps ?? []),
+    ...Object.keys(job.processed ?? {}),
+    ...Object.keys(job.ignored ?? {}),
+    ...Object.keys(job.unsuccessful ?? {}),
+  ];
 }
 
-function removeWithChildren(universe: Universe, queue: QueueState, job: JobRecord, children: boolean, now: number): void {
+function removeWithChildren(
+  universe: Universe,
+  queue: QueueState,
+  job: JobRecord,
+  children: boolean,
+  now: number,
+): void {
   if (children) {
     for (const key of childKeys(job)) {
       const child = findJob(universe, key);
@@ -230,7 +257,11 @@ export function applyRemoveChildren(universe: Universe, queue: QueueState, comma
 }
 
 /** removeChildDependency-1.lua: 0 when the dependency was removed, 1 when there was none; -1 / -5 refusals. */
-export function applyRemoveDependency(universe: Universe, queue: QueueState, command: RemoveDependencyCommand): Refused | number {
+export function applyRemoveDependency(
+  universe: Universe,
+  queue: QueueState,
+  command: RemoveDependencyCommand,
+): Refused | number {
   const job = queue.jobs.get(command.id);
   if (job === undefined) return refused(MISSING_JOB);
   if (findJob(universe, command.parentKey) === undefined) return refused(PARENT_MISSING);

@@ -44,7 +44,12 @@ export function fetchNext(queue: QueueState, spec: FetchSpec, now: number, serve
  * fetchNextJob.lua: a job, or why not (limiter ttl, paused, next delayed due time); undefined when
  * there is nothing at all, which is when a finishing move emits `drained`.
  */
-export function fetchNextJob(queue: QueueState, spec: FetchSpec, now: number, serverNow: number): NextJobResult | undefined {
+export function fetchNextJob(
+  queue: QueueState,
+  spec: FetchSpec,
+  now: number,
+  serverNow: number,
+): NextJobResult | undefined {
   promoteDueJobs(queue, now);
   const metaMax = queue.meta.get('max');
   const maxJobs = metaMax !== undefined ? Number(metaMax) : spec.limiterMax;

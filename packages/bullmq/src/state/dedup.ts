@@ -12,12 +12,8 @@ import type { AddCommand, DropDedupKeyCommand } from './commands.js';
 import { serverClock } from './commands.js';
 import type { JobRecord } from './job-record.js';
 import type { QueueState } from './queue-state.js';
+import type { DedupKey } from './records.js';
 
-export interface DedupKey {
-  jobId: string;
-  /** Backend-clock ms when the key lapses; absent = until its job finishes or is removed. */
-  untilMs?: number;
-}
 
 export interface DedupOptions {
   readonly id: string;
@@ -52,7 +48,12 @@ function setKey(queue: QueueState, options: DedupOptions, jobId: string, serverN
  * Decides an add with deduplication options: the id of the job that already holds the key (the
  * add adds nothing), or undefined when the new job `newId` is to be added (and now holds the key).
  */
-export function deduplicate(queue: QueueState, command: AddCommand, options: DedupOptions, newId: string): string | undefined {
+export function deduplicate(
+  queue: QueueState,
+  command: AddCommand,
+  options: DedupOptions,
+  newId: string,
+): string | undefined {
   const { now } = command;
   const serverNow = serverClock(command);
   const current = liveKey(queue, options.id, serverNow);
@@ -75,7 +76,8 @@ export function deduplicate(queue: QueueState, command: AddCommand, options: Ded
     setKey(queue, options, newId, serverNow);
     return undefined;
   }
-  if (options.extend === true && options.ttl !== undefined && options.ttl > 0) setKey(queue, options, current.jobId, serverNow);
+  const extend = options.extend === true && options.ttl !== undefined && options.ttl > 0;
+  if (extend) setKey(queue, options, current.jobId, serverNow);
   queue.event(now, 'deduplicated', 'jobId', current.jobId, 'deduplicationId', options.id, 'deduplicatedJobId', newId);
   return current.jobId;
 }

@@ -34,7 +34,7 @@ export class EventStream {
   }
 
   append(nowMs: number, fields: string[]): string {
-    let ms = Math.max(Math.floor(nowMs), this.#lastMs);
+    const ms = Math.max(Math.floor(nowMs), this.#lastMs);
     let seq = ms === this.#lastMs ? this.#lastSeq + 1 : 0;
     if (this.#lastMs === 0 && this.#lastSeq === 0 && ms === 0) seq = 1;
     this.#lastMs = ms;

@@ -84,7 +84,13 @@ function moveParentIfWaiting(link: ParentLink, now: number): void {
 }
 
 /** updateParentDepsIfNeeded.lua, when a child completes. */
-export function childCompleted(universe: Universe, queue: QueueState, child: JobRecord, value: string, now: number): void {
+export function childCompleted(
+  universe: Universe,
+  queue: QueueState,
+  child: JobRecord,
+  value: string,
+  now: number,
+): void {
   const link = parentOf(universe, child);
   if (link === undefined) return;
   const key = childKeyOf(queue, child);
@@ -95,7 +101,13 @@ export function childCompleted(universe: Universe, queue: QueueState, child: Job
 }
 
 /** moveChildFromDependenciesIfNeeded.lua, when a child fails for good. */
-export function childFailed(universe: Universe, queue: QueueState, child: JobRecord, reason: string, now: number): void {
+export function childFailed(
+  universe: Universe,
+  queue: QueueState,
+  child: JobRecord,
+  reason: string,
+  now: number,
+): void {
   const link = parentOf(universe, child);
   const ref = child.parent;
   if (link === undefined || ref === undefined) return;
@@ -132,7 +144,13 @@ export function childFailed(universe: Universe, queue: QueueState, child: JobRec
  * one, the parent leaves waiting-children: removed too when `hard` (drain, clean) and it is in the
  * same queue, else moved to wait (with an event unless `hard`).
  */
-export function detachFromParent(universe: Universe, queue: QueueState, child: JobRecord, hard: boolean, now: number): void {
+export function detachFromParent(
+  universe: Universe,
+  queue: QueueState,
+  child: JobRecord,
+  hard: boolean,
+  now: number,
+): void {
   const link = parentOf(universe, child);
   if (link === undefined) return;
   if (!removeDependency(link.job, childKeyOf(queue, child))) return;

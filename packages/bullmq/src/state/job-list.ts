@@ -41,7 +41,7 @@ export class JobList {
     return true;
   }
 
-  /** Ids from index `start` to `end` inclusive, left to right; negative indexes count from the right end, as in LRANGE. */
+  /** Ids from index `start` to `end` inclusive, left to right; negative indexes count from the right, as LRANGE. */
   range(start: number, end: number): string[] {
     const length = this.length;
     const [from, to] = normalizeRange(start, end, length);

@@ -81,7 +81,7 @@ export function toJobJson(job: JobRecord): JobJson {
   if (job.finishedOn !== undefined) json.finishedOn = job.finishedOn;
   if (job.processedOn !== undefined) json.processedOn = job.processedOn;
   if (job.parentKey !== undefined) json.parentKey = job.parentKey;
-  if (job.parent !== undefined) json.parent = job.parent as JobJson['parent'] & ParentRef;
+  if (job.parent !== undefined) json.parent = job.parent;
   if (job.repeatJobKey !== undefined) json.repeatJobKey = job.repeatJobKey;
   if (job.deduplicationId !== undefined) json.deduplicationId = job.deduplicationId;
   if (job.deferredFailure !== undefined) json.deferredFailure = job.deferredFailure;

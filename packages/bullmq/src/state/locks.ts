@@ -30,7 +30,13 @@ export function releaseLock(queue: QueueState, job: JobRecord, token: string, no
 }
 
 /** Extends a lock the token still holds; true when extended. */
-export function extendLock(queue: QueueState, job: JobRecord | undefined, token: string, duration: number, now: number): boolean {
+export function extendLock(
+  queue: QueueState,
+  job: JobRecord | undefined,
+  token: string,
+  duration: number,
+  now: number,
+): boolean {
   if (job === undefined || lockHeld(job, now) !== token) return false;
   job.lock = { token, untilMs: now + duration };
   queue.stalled.delete(job.id);

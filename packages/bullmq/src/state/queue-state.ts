@@ -6,8 +6,7 @@
 import { EventStream } from './event-stream.js';
 import { JobList } from './job-list.js';
 import type { JobRecord, JobStateName } from './job-record.js';
-import type { DedupKey } from './dedup.js';
-import type { SchedulerRecord } from './schedulers.js';
+import type { DedupKey, SchedulerRecord } from './records.js';
 import { ScoredSet } from './scored-set.js';
 
 /** Redis's priority score: priority in the high bits, an insertion counter below (FIFO per priority). */

@@ -16,21 +16,8 @@ import { removeHard } from './flows.js';
 import type { Universe } from './flows.js';
 import type { JobRecord } from './job-record.js';
 import type { QueueState } from './queue-state.js';
+import type { SchedulerRecord } from './records.js';
 
-export interface SchedulerRecord {
-  id: string;
-  name: string;
-  every?: number;
-  pattern?: string;
-  tz?: string;
-  limit?: number;
-  startDate?: number;
-  endDate?: number;
-  offset?: number;
-  data?: string;
-  opts?: JobsOptions;
-  ic: number;
-}
 
 const SLOT_SCANS_MAX = 32;
 const COLLISION = -10;
@@ -41,7 +28,13 @@ export function iterationId(schedulerId: string, millis: number): string {
 }
 
 /** getJobSchedulerEveryNextMillis.lua. */
-function everyNext(prev: number | undefined, every: number, now: number, offset: number, startDate: number | undefined): [number, number] {
+function everyNext(
+  prev: number | undefined,
+  every: number,
+  now: number,
+  offset: number,
+  startDate: number | undefined,
+): [number, number] {
   let next: number;
   if (prev === undefined) {
     if (startDate !== undefined) next = Math.max(startDate, now);
@@ -61,7 +54,11 @@ function everyNext(prev: number | undefined, every: number, now: number, offset:
 }
 
 /** Returns [jobId, delay] or a refusal (-10 id collision, -11 every slot busy). */
-export function applyAddScheduler(universe: Universe, queue: QueueState, command: AddSchedulerCommand): [string, number] | Refused {
+export function applyAddScheduler(
+  universe: Universe,
+  queue: QueueState,
+  command: AddSchedulerCommand,
+): [string, number] | Refused {
   const { now, id, opts } = command;
   const prev = queue.repeat.score(id);
   const existing = queue.schedulers.get(id);
@@ -167,7 +164,15 @@ function schedulerOf(id: string, opts: AddSchedulerCommand['opts'], command: Add
 }
 
 /** addJobFromScheduler.lua: the iteration job, delayed until its time (or waiting when due). */
-function addIteration(queue: QueueState, scheduler: SchedulerRecord, millis: number, jobOpts: JobsOptions, data: string, delay: number, now: number): void {
+function addIteration(
+  queue: QueueState,
+  scheduler: SchedulerRecord,
+  millis: number,
+  jobOpts: JobsOptions,
+  data: string,
+  delay: number,
+  now: number,
+): void {
   const id = iterationId(scheduler.id, millis);
   const opts: JobsOptions = { ...jobOpts, delay, jobId: id };
   const job: JobRecord = {

@@ -8,8 +8,7 @@ import type { JobRecord } from './job-record.js';
 import type { JobList } from './job-list.js';
 import { QueueState } from './queue-state.js';
 import type { MetricsState, RateLimiterState } from './queue-state.js';
-import type { DedupKey } from './dedup.js';
-import type { SchedulerRecord } from './schedulers.js';
+import type { DedupKey, SchedulerRecord } from './records.js';
 import type { ScoredSet } from './scored-set.js';
 
 type Scored = [string, number][];
