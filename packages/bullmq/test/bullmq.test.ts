@@ -109,7 +109,7 @@ test('deduplication: a second add with the same id adds nothing until the first 
   const second = await queue.add('x', { n: 2 }, { deduplication: { id: 'same' } });
   t.is(second.id, first.id);
   t.is(await queue.count(), 1);
-  t.is(await queue.getDeduplicationJobId('same'), first.id);
+  t.is(await queue.getDeduplicationJobId('same'), first.id ?? 'missing id');
   const worker = new Worker('dedup', async () => 'ok', { connection }, backend);
   await once<void>((resolve) => worker.on('completed', () => resolve()));
   t.is(await queue.getDeduplicationJobId('same'), null, 'the key is released when its job completes');
