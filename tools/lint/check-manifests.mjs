@@ -30,7 +30,8 @@ function sourceFiles(dir) {
 
 /** Whether any of `files` imports `@seglog/<name>` (quoted exactly, as an import specifier). */
 function imports(files, name) {
-  const specifier = new RegExp(`['"]@seglog/${name}['"]`);
+  // A package's subpath exports (`@seglog/queue/machine`) count as importing it.
+  const specifier = new RegExp(`['"]@seglog/${name}(/[a-z-]+)?['"]`);
   return files.some((file) => specifier.test(readFileSync(file, 'utf8')));
 }
 

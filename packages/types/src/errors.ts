@@ -66,6 +66,11 @@ export const ErrorCodes = {
   JETSTREAM_GAP: 'SEGLOG_JETSTREAM_GAP',
   /** `@seglog/jetstream`: the JetStream cluster could not be reached or did not answer in time; `cause` says why. */
   JETSTREAM_UNAVAILABLE: 'SEGLOG_JETSTREAM_UNAVAILABLE',
+  /**
+   * An adapter (the BullMQ backend) was asked for an operation it does not implement yet; the
+   * message names the operation. Nothing was changed.
+   */
+  NOT_IMPLEMENTED: 'SEGLOG_NOT_IMPLEMENTED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -1,0 +1,15 @@
+// Backend module for BullMQ's conformance suite (shared/conformance/bullmq/run.sh): every Queue,
+// Worker and QueueEvents of a test file is built by one seglog BackendFactory over a fresh
+// directory, so the whole file shares one log and one group commit, as an application would.
+// `opts.connection` is the harness's inert placeholder and is ignored. Run it with
+// `pnpm --filter @seglog/bullmq conformance` (after `pnpm build`).
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { seglogBackend } from '../dist/index.js';
+
+export function createBackendFactory() {
+  const base = process.env.SEGLOG_BULLMQ_CONFORMANCE_DIR ?? tmpdir();
+  const dir = mkdtempSync(join(base, 'seglog-bullmq-'));
+  return seglogBackend({ dir });
+}

@@ -1,0 +1,144 @@
+import test from 'ava';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue, QueueEvents, Worker } from 'bullmq';
+import type { Job } from 'bullmq';
+import { isSeglogError } from '@seglog/types';
+import { seglogBackend } from '../src/index.js';
+
+const connection = {};
+
+async function freshDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'seglog-bullmq-test-'));
+}
+
+function once<T>(register: (resolve: (value: T) => void) => void): Promise<T> {
+  return new Promise<T>((resolve) => register(resolve));
+}
+
+test('a Worker processes what a Queue added; counts, return values and events follow', async (t) => {
+  const backend = seglogBackend({ dir: await freshDir() });
+  const queue = new Queue('mail', { connection }, backend);
+  const events = new QueueEvents('mail', { connection }, backend);
+  await events.waitUntilReady();
+  const completedIds: string[] = [];
+  const allCompleted = once<void>((resolve) =>
+    events.on('completed', ({ jobId }) => {
+      completedIds.push(jobId);
+      if (completedIds.length === 3) resolve();
+    }),
+  );
+  const added = await queue.addBulk([1, 2, 3].map((n) => ({ name: 'send', data: { n } })));
+  t.deepEqual(added.map((job) => job.id), ['1', '2', '3']);
+  t.is(await queue.getWaitingCount(), 3);
+  const worker = new Worker('mail', async (job: Job) => (job.data as { n: number }).n * 10, { connection }, backend);
+  await allCompleted;
+  t.deepEqual(completedIds, ['1', '2', '3']);
+  t.is(await queue.getCompletedCount(), 3);
+  const job = await queue.getJob('2');
+  t.is(job?.returnvalue, 20);
+  t.is(await job?.getState(), 'completed');
+  await worker.close();
+  await events.close();
+  await queue.close();
+  await backend.idle();
+});
+
+test('a failing job is retried with backoff until its attempts are used, then failed', async (t) => {
+  const backend = seglogBackend({ dir: await freshDir() });
+  const queue = new Queue('flaky', { connection }, backend);
+  let calls = 0;
+  const worker = new Worker(
+    'flaky',
+    async () => {
+      calls++;
+      throw new Error(`boom ${calls}`);
+    },
+    { connection },
+    backend,
+  );
+  const failed = once<Job>((resolve) => worker.on('failed', (job) => job !== undefined && job.attemptsMade === 3 && resolve(job)));
+  await queue.add('x', {}, { attempts: 3, backoff: { type: 'fixed', delay: 20 } });
+  const job = await failed;
+  t.is(calls, 3);
+  t.is(job.failedReason, 'boom 3');
+  t.is(await queue.getFailedCount(), 1);
+  await worker.close();
+  await queue.close();
+  await backend.idle();
+});
+
+test('state survives a close and reopen of the directory (replay from the log and snapshot)', async (t) => {
+  const dir = await freshDir();
+  const first = seglogBackend({ dir });
+  const queue = new Queue('keep', { connection }, first);
+  await queue.add('a', { v: 1 });
+  await queue.add('b', { v: 2 }, { delay: 60_000 });
+  await queue.add('c', { v: 3 }, { priority: 2 });
+  await queue.pause();
+  await queue.close();
+  await first.idle();
+
+  const second = seglogBackend({ dir });
+  const again = new Queue('keep', { connection }, second);
+  t.deepEqual(await again.getJobCounts('wait', 'delayed', 'prioritized'), { wait: 1, delayed: 1, prioritized: 1 });
+  t.true(await again.isPaused());
+  t.deepEqual((await again.getJob('2'))?.data, { v: 2 });
+  const next = await again.add('d', {});
+  t.is(next.id, '4', 'the id counter is part of the durable state');
+  await again.close();
+  await second.idle();
+});
+
+test('what this backend does not implement yet fails with a coded error naming it, and adds nothing', async (t) => {
+  const backend = seglogBackend({ dir: await freshDir() });
+  const queue = new Queue('nope', { connection }, backend);
+  const error = await t.throwsAsync(queue.add('x', {}, { deduplication: { id: 'd', keepLastIfActive: true } }));
+  t.true(isSeglogError(error) && error.code === 'SEGLOG_NOT_IMPLEMENTED', String(error));
+  t.regex(String(error?.message), /keepLastIfActive/);
+  t.is(await queue.count(), 0, 'nothing was added');
+  await queue.close();
+  await backend.idle();
+});
+
+test('deduplication: a second add with the same id adds nothing until the first job finishes', async (t) => {
+  const backend = seglogBackend({ dir: await freshDir() });
+  const queue = new Queue('dedup', { connection }, backend);
+  const first = await queue.add('x', { n: 1 }, { deduplication: { id: 'same' } });
+  const second = await queue.add('x', { n: 2 }, { deduplication: { id: 'same' } });
+  t.is(second.id, first.id);
+  t.is(await queue.count(), 1);
+  t.is(await queue.getDeduplicationJobId('same'), first.id ?? 'missing id');
+  const worker = new Worker('dedup', async () => 'ok', { connection }, backend);
+  await once<void>((resolve) => worker.on('completed', () => resolve()));
+  t.is(await queue.getDeduplicationJobId('same'), null, 'the key is released when its job completes');
+  const third = await queue.add('x', { n: 3 }, { deduplication: { id: 'same' } });
+  t.not(third.id, first.id);
+  await worker.close();
+  await queue.close();
+  await backend.idle();
+});
+
+test('a job scheduler adds its first iteration, and a worker taking it adds the next', async (t) => {
+  const backend = seglogBackend({ dir: await freshDir() });
+  const queue = new Queue('tick', { connection }, backend);
+  const first = await queue.upsertJobScheduler('every-hour', { every: 3_600_000 }, { name: 'tick', data: { n: 1 } });
+  t.regex(String(first?.id), /^repeat:every-hour:\d+$/);
+  t.is(await queue.getJobSchedulersCount(), 1);
+  const worker = new Worker('tick', async () => 'ok', { connection }, backend);
+  await once<void>((resolve) => worker.on('completed', () => resolve()));
+  t.is(await queue.getDelayedCount(), 1, 'the next iteration waits an hour');
+  const scheduler = await queue.getJobScheduler('every-hour');
+  t.is(scheduler?.every, 3_600_000);
+  t.is(await queue.removeJobScheduler('every-hour'), true);
+  t.is(await queue.getDelayedCount(), 0, 'removing the scheduler removes its waiting iteration');
+  await worker.close();
+  await queue.close();
+  await backend.idle();
+});
+
+test('bad options are refused with SEGLOG_INVALID_OPTION', (t) => {
+  const error = t.throws(() => seglogBackend({ dir: '' }));
+  t.true(isSeglogError(error) && error.code === 'SEGLOG_INVALID_OPTION');
+});

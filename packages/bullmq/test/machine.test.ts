@@ -1,0 +1,133 @@
+import test from 'ava';
+import { BullMachine } from '../src/state/bull-machine.js';
+import type { BullCommand, FetchSpec } from '../src/state/commands.js';
+
+const Q = 'bull:test';
+const fetchSpec: FetchSpec = { token: 'w1:0', lockDuration: 1000 };
+
+function add(now: number, extra: Partial<Extract<BullCommand, { t: 'add' }>> = {}): BullCommand {
+  return { t: 'add', q: Q, now, id: '', name: 'job', data: '{}', opts: {}, timestamp: now, ...extra };
+}
+
+function apply(machine: BullMachine, command: BullCommand): unknown {
+  return machine.apply([command])[0];
+}
+
+test('ids count from 1 per queue; custom ids are kept and a duplicate custom id adds nothing', (t) => {
+  const m = new BullMachine();
+  t.is(apply(m, add(1)), '1');
+  t.is(apply(m, add(2)), '2');
+  t.is(apply(m, add(3, { id: 'mine' })), 'mine');
+  t.is(apply(m, add(4, { id: 'mine', name: 'other' })), 'mine');
+  t.is(m.queue(Q)?.jobs.get('mine')?.name, 'job');
+  const events = m.queue(Q)?.events.after('0-0', 100).map((e) => e.fields[1]);
+  t.true(events?.includes('duplicated'));
+});
+
+test('fetch takes FIFO from wait, then by priority; a lifo job is taken next', (t) => {
+  const m = new BullMachine();
+  apply(m, add(1));
+  apply(m, add(2, { opts: { priority: 5 } }));
+  apply(m, add(3, { opts: { priority: 1 } }));
+  apply(m, add(4));
+  apply(m, add(5, { opts: { lifo: true } }));
+  const order: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const result = apply(m, { t: 'fetch', q: Q, now: 10, ...fetchSpec }) as [unknown, string];
+    order.push(result[1]);
+  }
+  t.deepEqual(order, ['5', '1', '4', '3', '2']);
+  const empty = apply(m, { t: 'fetch', q: Q, now: 10, ...fetchSpec }) as [unknown, string, number, number];
+  t.deepEqual(empty, [null, '', 0, 0]);
+});
+
+test('finish is fenced by the lock token: wrong token -6, lapsed lock -2, right token completes', (t) => {
+  const m = new BullMachine();
+  apply(m, add(1));
+  apply(m, { t: 'fetch', q: Q, now: 100, ...fetchSpec });
+  const finish = (token: string, now: number): unknown =>
+    apply(m, { t: 'finish', q: Q, now, id: '1', token, target: 'completed', value: '"ok"', keep: {}, attempts: 1 });
+  t.deepEqual(finish('other', 200), { code: -6 });
+  t.deepEqual(apply(m, { t: 'extendLocks', q: Q, now: 1050, ids: ['1'], tokens: [fetchSpec.token], duration: 1000 }), []);
+  t.deepEqual(finish(fetchSpec.token, 2051), { code: -2 }, 'the extended lock lapsed at 2050');
+  t.deepEqual(
+    apply(m, { t: 'extendLocks', q: Q, now: 2051, ids: ['1'], tokens: [fetchSpec.token], duration: 1000 }),
+    ['1'],
+    'a lapsed lock cannot be extended',
+  );
+  t.is(m.queue(Q)?.jobs.get('1')?.state, 'active');
+  t.is(finish('0', 2100), 0, "token '0' (a manual move) expects no lock");
+  const job = m.queue(Q)?.jobs.get('1');
+  t.is(job?.state, 'completed');
+  t.is(job?.returnvalue, '"ok"');
+  t.is(job?.attemptsMade, 1);
+});
+
+test('stalled check is two-phase: a job is moved only if its lock is gone at the second check', (t) => {
+  const m = new BullMachine();
+  apply(m, add(1));
+  apply(m, add(2));
+  apply(m, { t: 'fetch', q: Q, now: 0, ...fetchSpec });
+  apply(m, { t: 'fetch', q: Q, now: 0, ...fetchSpec, token: 'w2:0' });
+  const stalled = (now: number): unknown => apply(m, { t: 'stalled', q: Q, now, maxStalledCount: 1, stalledInterval: 10 });
+  t.deepEqual(stalled(0), [], 'the first check only marks');
+  apply(m, { t: 'extendLocks', q: Q, now: 900, ids: ['2'], tokens: ['w2:0'], duration: 5000 });
+  t.deepEqual(stalled(2000), ['1'], 'job 1 lost its lock at 1000; job 2 extended');
+  t.is(m.queue(Q)?.jobs.get('1')?.state, 'wait');
+  t.is(m.queue(Q)?.jobs.get('1')?.stalledCounter, 1);
+  t.is(m.queue(Q)?.jobs.get('2')?.state, 'active');
+  t.deepEqual(stalled(2005), [], 'no second check within stalledInterval');
+  apply(m, { t: 'fetch', q: Q, now: 3000, ...fetchSpec, token: 'w3:0' });
+  t.deepEqual(stalled(3000), []);
+  const moved = stalled(9000) as string[];
+  t.deepEqual([...moved].sort(), ['1', '2']);
+  t.is(m.queue(Q)?.jobs.get('1')?.deferredFailure, 'job stalled more than allowable limit');
+});
+
+test('a delayed job is promoted once due; fetch before that reports its due time', (t) => {
+  const m = new BullMachine();
+  apply(m, add(1000, { opts: { delay: 500 } }));
+  t.is(m.queue(Q)?.jobs.get('1')?.state, 'delayed');
+  t.deepEqual(apply(m, { t: 'fetch', q: Q, now: 1200, ...fetchSpec }), [null, '', 0, 1500]);
+  const taken = apply(m, { t: 'fetch', q: Q, now: 1500, ...fetchSpec }) as [unknown, string];
+  t.is(taken[1], '1');
+});
+
+test('event ids strictly increase, even when the clock goes back', (t) => {
+  const m = new BullMachine();
+  apply(m, add(5000));
+  apply(m, add(4000));
+  apply(m, add(5000));
+  const ids = m.queue(Q)?.events.after('0-0', 100).map((e) => e.id) ?? [];
+  t.true(ids.length >= 6);
+  for (let i = 1; i < ids.length; i++) {
+    const [ms0, s0] = (ids[i - 1] as string).split('-').map(Number) as [number, number];
+    const [ms1, s1] = (ids[i] as string).split('-').map(Number) as [number, number];
+    t.true(ms1 > ms0 || (ms1 === ms0 && s1 > s0), `${ids[i - 1]} < ${ids[i]}`);
+  }
+});
+
+test('a snapshot restores a state equal to the original, byte for byte', (t) => {
+  const m = new BullMachine();
+  for (let i = 0; i < 20; i++) apply(m, add(i, { opts: { priority: i % 3, delay: i % 4 === 0 ? 100 : 0 } }));
+  for (let i = 0; i < 5; i++) apply(m, { t: 'fetch', q: Q, now: 50, ...fetchSpec, token: `w:${i}` });
+  apply(m, { t: 'finish', q: Q, now: 60, id: '2', token: 'w:0', target: 'failed', value: 'boom', keep: {}, attempts: 1 });
+  apply(m, { t: 'pause', q: Q, now: 70, paused: true });
+  const bytes = m.snapshot();
+  const copy = new BullMachine();
+  copy.restore(bytes);
+  t.deepEqual(Buffer.from(copy.snapshot()), Buffer.from(bytes));
+});
+
+test('obliterate needs a paused queue and, without force, no active job; then the queue is gone', (t) => {
+  const m = new BullMachine();
+  apply(m, add(1));
+  apply(m, add(2));
+  apply(m, { t: 'fetch', q: Q, now: 1, ...fetchSpec });
+  t.is(apply(m, { t: 'obliterate', q: Q, now: 2, force: false, count: 1000 }), -1);
+  apply(m, { t: 'pause', q: Q, now: 3, paused: true });
+  t.is(apply(m, { t: 'obliterate', q: Q, now: 4, force: false, count: 1000 }), -2);
+  t.is(apply(m, { t: 'obliterate', q: Q, now: 5, force: true, count: 1 }), 1, 'one at a time: more left');
+  t.is(apply(m, { t: 'obliterate', q: Q, now: 6, force: true, count: 1000 }), 0);
+  t.is(m.queue(Q), undefined);
+});
