@@ -15,27 +15,19 @@ export class SegmentFlushIO {
   mostInFlight = 0;
 
   constructor(inner: SimBootIO) {
-    const counter = this;
-    const flush = async (run: () => Promise<void>): Promise<void> => {
-      counter.calls++;
-      counter.inFlight++;
-      counter.mostInFlight = Math.max(counter.mostInFlight, counter.inFlight);
-      try {
-        await run();
-      } finally {
-        counter.inFlight--;
-      }
-    };
     // A write through an O_DSYNC handle is a flush too (open_datasync).
     const wrap = (handle: FileHandle, dsync: boolean): FileHandle => ({
       path: handle.path,
-      writev: (buffers, position) => (dsync ? flush(() => handle.writev(buffers, position)) : handle.writev(buffers, position)),
+      writev: (buffers, position) => {
+        const write = (): Promise<void> => handle.writev(buffers, position);
+        return dsync ? this.#flush(write) : write();
+      },
       read: (buffer, position) => handle.read(buffer, position),
       sync: () => handle.sync(),
       truncate: (length) => handle.truncate(length),
       sizeBytes: () => handle.sizeBytes(),
       close: () => handle.close(),
-      datasync: () => flush(() => handle.datasync()),
+      datasync: () => this.#flush(() => handle.datasync()),
     });
     this.io = {
       open: async (path, mode) => {
@@ -51,5 +43,15 @@ export class SegmentFlushIO {
       lock: (dir) => inner.lock(dir),
     };
   }
-}
 
+  async #flush(run: () => Promise<void>): Promise<void> {
+    this.calls++;
+    this.inFlight++;
+    this.mostInFlight = Math.max(this.mostInFlight, this.inFlight);
+    try {
+      await run();
+    } finally {
+      this.inFlight--;
+    }
+  }
+}
