@@ -16,7 +16,8 @@ export const deviceCommand: Command = {
     const { values } = parseArgs({ args: [...argv], options: { seconds: { type: 'string' }, 'sequential-mib': { type: 'string' } } });
     const syncedSeconds = positiveNumber(values.seconds, '--seconds', 2);
     const sequentialBytes = positiveNumber(values['sequential-mib'], '--sequential-mib', 512) * 1024 * 1024;
-    const measure = (dir: string): Promise<DeviceCeiling> => measureDeviceCeiling({ dir, syncedSeconds, sequentialBytes });
+    const measure = (dir: string): Promise<DeviceCeiling> =>
+      measureDeviceCeiling({ dir, syncedSeconds, sequentialBytes });
     const ceiling = await withTempDir(measure);
     process.stdout.write(`${JSON.stringify(ceiling)}\n`);
   },

@@ -84,6 +84,8 @@ export function summarizeCell(
 export function summarizeCeilings(ceilings: readonly DeviceCeiling[]): CeilingSummary | null {
   if (ceilings.length === 0) return null;
   const of = (figure: (c: DeviceCeiling) => number): Spread => spreadOf(ceilings.map(figure))!;
+  // Absent from results written before it was measured (--report on an old file).
+  const asyncDsync = ceilings.flatMap((c) => (c.asyncDsyncWrites === undefined ? [] : [c.asyncDsyncWrites]));
   return {
     syncedWritesPerSecond: of((c) => c.syncedWrites.writesPerSecond),
     syncedP50Micros: of((c) => c.syncedWrites.latencyMicros.p50),
@@ -97,7 +99,7 @@ export function summarizeCeilings(ceilings: readonly DeviceCeiling[]): CeilingSu
     ),
     appendingWritesPerSecond: of((c) => c.appendingWrites.writesPerSecond),
     sequentialMegabytesPerSecond: of((c) => c.sequential.megabytesPerSecond),
-    asyncDsyncWritesPerSecond: spreadOf(ceilings.flatMap((c) => (c.asyncDsyncWrites === undefined ? [] : [c.asyncDsyncWrites.writesPerSecond]))),
-    asyncDsyncP99Micros: spreadOf(ceilings.flatMap((c) => (c.asyncDsyncWrites === undefined ? [] : [c.asyncDsyncWrites.latencyMicros.p99]))),
+    asyncDsyncWritesPerSecond: spreadOf(asyncDsync.map((figures) => figures.writesPerSecond)),
+    asyncDsyncP99Micros: spreadOf(asyncDsync.map((figures) => figures.latencyMicros.p99)),
   };
 }

@@ -114,10 +114,19 @@ export class CommitPipeline {
     if (rolls) this.#barrier = slot;
     const seq = this.#durableWrites ? this.#syncStarted() : 0;
     this.#kernelOps++;
-    this.#config.writer.writeBatch(batch.bytes, batch.batch.firstOffset).then(
+    this.#startWrite(batch).then(
       (micros) => this.#written(slot, seq, micros),
       (error: unknown) => this.#writeFailed(slot, seq, error),
     );
+  }
+
+  /** The write as a promise, even when the writer throws before it starts (an assertion). */
+  #startWrite(batch: PipelineBatch): Promise<number> {
+    try {
+      return this.#config.writer.writeBatch(batch.bytes, batch.batch.firstOffset);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   #syncStarted(): number {

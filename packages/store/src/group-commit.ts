@@ -359,7 +359,8 @@ export class GroupCommit {
       const { batch } = sealed;
       if (!this.#pipeline.canIssue(batchSpanBytes(batch.framedBytes - BATCH_HEADER_BYTES, blockBytes))) return;
       this.#sealed.shift();
-      const bytes = batch.finish(logId, blockBytes, { ackedOffset: this.#durableOffset, appendTimeMs: this.#appendTimeMs() });
+      const stamp = { ackedOffset: this.#durableOffset, appendTimeMs: this.#appendTimeMs() };
+      const bytes = batch.finish(logId, blockBytes, stamp);
       this.#pipeline.issue({ ...sealed, bytes, writeMicros: 0, flushMicros: 0 });
     }
   }

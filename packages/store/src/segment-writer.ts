@@ -139,7 +139,8 @@ export class SegmentWriter {
     let indexHandle: FileHandle;
     try {
       if (rewriteFromBytes !== null || staleEndBytes > positionBytes) {
-        const span = { fromBytes: rewriteFromBytes ?? positionBytes, toBytes: positionBytes, zeroToBytes: staleEndBytes };
+        const fromBytes = rewriteFromBytes ?? positionBytes;
+        const span = { fromBytes, toBytes: positionBytes, zeroToBytes: staleEndBytes };
         await this.#rewriteDurably(handle, path, span);
       }
       const indexPath = join(dir, indexFileName(baseOffset));

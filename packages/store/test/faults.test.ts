@@ -12,7 +12,6 @@ import type { Log } from '@seglog/store';
 import { errorCode, waitTurns } from '@seglog/testkit';
 import { isSeglogError } from '@seglog/types';
 import type { FileIO, LogOptions } from '@seglog/types';
-import type { SimBootIO } from '@seglog/testkit';
 import { LOG_DIR, payloadOf, readAll, settle, simMachine, usedBytes } from './helpers/sim-fault-fixtures.js';
 import { NthCallFailingIO } from './helpers/sim-faulty-io.js';
 import { SegmentFlushIO } from './helpers/segment-flush-io.js';

@@ -18,28 +18,19 @@ export class SegmentFlushIO {
   mostInFlight = 0;
 
   constructor(inner: SimBootIO) {
-    const counter = this;
-    const flush = async (file: FileHandle, run: () => Promise<void>): Promise<void> => {
-      counter.calls++;
-      const inFlight = (counter.#inFlight.get(file) ?? 0) + 1;
-      counter.#inFlight.set(file, inFlight);
-      counter.mostInFlight = Math.max(counter.mostInFlight, inFlight);
-      try {
-        await run();
-      } finally {
-        counter.#inFlight.set(file, counter.#inFlight.get(file)! - 1);
-      }
-    };
     // A write through an O_DSYNC handle is a flush too (open_datasync).
     const wrap = (handle: FileHandle, dsync: boolean): FileHandle => ({
       path: handle.path,
-      writev: (buffers, position) => (dsync ? flush(handle, () => handle.writev(buffers, position)) : handle.writev(buffers, position)),
+      writev: (buffers, position) => {
+        const write = (): Promise<void> => handle.writev(buffers, position);
+        return dsync ? this.#flush(handle, write) : write();
+      },
       read: (buffer, position) => handle.read(buffer, position),
       sync: () => handle.sync(),
       truncate: (length) => handle.truncate(length),
       sizeBytes: () => handle.sizeBytes(),
       close: () => handle.close(),
-      datasync: () => flush(handle, () => handle.datasync()),
+      datasync: () => this.#flush(handle, () => handle.datasync()),
     });
     this.io = {
       open: async (path, mode) => {
@@ -55,5 +46,16 @@ export class SegmentFlushIO {
       lock: (dir) => inner.lock(dir),
     };
   }
-}
 
+  async #flush(file: FileHandle, run: () => Promise<void>): Promise<void> {
+    this.calls++;
+    const inFlight = (this.#inFlight.get(file) ?? 0) + 1;
+    this.#inFlight.set(file, inFlight);
+    this.mostInFlight = Math.max(this.mostInFlight, inFlight);
+    try {
+      await run();
+    } finally {
+      this.#inFlight.set(file, this.#inFlight.get(file)! - 1);
+    }
+  }
+}
