@@ -59,7 +59,7 @@ test('every sealed segment ends with a trailer that matches the names, ordinals 
     }
     t.truthy(trailer, `segment ${base} has a trailer`);
     t.is(trailer!.baseOffset, base);
-    t.is(trailer!.endOffset, names[i + 1]);
+    t.is(trailer!.endOffset, names[i + 1]!);
     t.is(trailer!.segmentSeq, i);
     t.is(trailer!.batches, names[i + 1]! - base, 'one record per batch here');
     t.true(trailer!.firstAppendTimeMs !== undefined && trailer!.firstAppendTimeMs >= before - 1000, 'v2 append times');
