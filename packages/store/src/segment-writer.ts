@@ -200,8 +200,7 @@ export class SegmentWriter {
   }
 
   /**
-   * Seals the active segment (its trailer, HEAD and its index flushed side by side: three files,
-   * one wait) and only then creates the next, so the next segment's name never becomes durable
+   * Seals the active segment (its trailer and HEAD flushed, its index written, side by side) and only then creates the next, so the next segment's name never becomes durable
    * before the trailer that open will trust in its place.
    */
   async #roll(baseOffset: number): Promise<void> {
@@ -217,7 +216,7 @@ export class SegmentWriter {
     const steps = await Promise.allSettled([
       this.#config.onRoll?.(),
       sealed ? this.#writeTrailer(previous, baseOffset) : undefined,
-      previous.index.seal(),
+      previous.index.close(),
       this.#writeHeader(prepared, baseOffset),
     ]);
     const failed = steps.find((step) => step.status === 'rejected');
