@@ -200,8 +200,9 @@ export class SegmentWriter {
   }
 
   /**
-   * Seals the active segment (its trailer and HEAD flushed, its index written, side by side) and only then creates the next, so the next segment's name never becomes durable
-   * before the trailer that open will trust in its place.
+   * Seals the active segment (its trailer and HEAD flushed, its index written, side by side) and
+   * only then names the next, so the next segment's name never becomes durable before the trailer
+   * that open will trust in its place.
    */
   async #roll(baseOffset: number): Promise<void> {
     const previous = this.#active;
