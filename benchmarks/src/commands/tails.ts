@@ -17,7 +17,8 @@ import { lmdbEngine } from '../engines/lmdb.js';
 import { seglogEngineWith } from '../engines/seglog.js';
 import { parseCells, positiveInteger, positiveNumber } from '../lib/args.js';
 import type { Figure } from '../lib/compare.js';
-import { compareVariants, figures, renderComparison, type ComparisonRow, type Variant } from '../lib/compare.js';
+import { compareVariants, figures, medianFigure, renderComparison } from '../lib/compare.js';
+import type { ComparisonRow, Variant } from '../lib/compare.js';
 import { formatMicros } from '../report/table.js';
 import type { Command } from './command.js';
 
@@ -44,16 +45,14 @@ const p999Figure: Figure = {
   format: formatMicros,
 };
 
-/** `seglog max / lmdb max` per cell, from the medians: the issue's target is <= 1.5. */
+/** `seglog max / lmdb max` per cell, from the medians the table shows: the issue's target is <= 1.5. */
 export function tailRatios(rows: readonly ComparisonRow[]): string[] {
   const lines: string[] = [];
   const cells = [...new Set(rows.map((row) => `${row.cell.concurrency}x${row.cell.recordBytes}`))];
   for (const cell of cells) {
     const of = (variant: string): number | null => {
       const row = rows.find((r) => `${r.cell.concurrency}x${r.cell.recordBytes}` === cell && r.variant === variant);
-      if (row === undefined) return null;
-      const values = row.samples.map((r) => r.latencyMicros.max).sort((a, b) => a - b);
-      return values[Math.floor((values.length - 1) / 2)] ?? null;
+      return row === undefined ? null : medianFigure(row, maxFigure);
     };
     const seglog = of('seglog');
     const lmdb = of('lmdb');

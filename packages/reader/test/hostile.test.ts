@@ -15,7 +15,8 @@ import type { ErrorCode } from '@seglog/types';
 import { openReader } from '../src/index.js';
 
 /** 512-byte blocks, 3 batch blocks per segment: 100-byte records appended one by one give segments 0, 3, 6. */
-const tiny = { blockBytes: 512, segmentBytes: 2048, commitWindow: { fixedMicros: 0 }, preallocate: false } as const;
+// 5 blocks: the header, three one-block batches, and the block kept for the sealed-segment trailer.
+const tiny = { blockBytes: 512, segmentBytes: 2560, commitWindow: { fixedMicros: 0 }, preallocate: false } as const;
 const seg = (base: number): string => `${String(base).padStart(20, '0')}.seg`;
 
 function tempDir(t: ExecutionContext): string {

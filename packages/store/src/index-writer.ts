@@ -5,7 +5,9 @@
  *
  * The index is a hint: every entry carries its own CRC, readers trust only what verifies, and
  * recovery rebuilds the index of the last segment. So a failed or torn index write is never a
- * failed append. Nothing here is flushed except at a roll (`seal`), once per segment.
+ * failed append, and nothing here is flushed. A sealed segment's index is not rebuilt at open (open
+ * trusts the segment's trailer instead of scanning it): if a power cut shortens it, a reader walks
+ * the chain further from the last entry that verifies, adding entries as it goes.
  */
 import { limits } from '@seglog/types';
 import type { FileHandle } from '@seglog/types';
@@ -66,21 +68,6 @@ export class IndexWriter {
     } catch {
       // Dropped on purpose: see the doc comment.
     }
-  }
-
-  /**
-   * At a roll: writes the buffered entries, flushes the file and closes it. Recovery no longer scans
-   * a sealed segment (its trailer stands in), so nothing would rebuild a sealed index that a power
-   * cut shortened; readers would only walk further. A failed flush is dropped, as a failed write is.
-   */
-  async seal(): Promise<void> {
-    await this.flush();
-    try {
-      await this.#handle.datasync();
-    } catch {
-      // Dropped on purpose: see flush().
-    }
-    await closeFlushed(this.#handle);
   }
 
   /** Flushes the buffer and closes the file. */

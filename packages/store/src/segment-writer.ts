@@ -254,9 +254,9 @@ export class SegmentWriter {
   }
 
   /**
-   * Seals the active segment (its trailer, HEAD and its index flushed side by side: three files,
-   * one wait) and only then creates the next, so the next segment's name never becomes durable
-   * before the trailer that open will trust in its place.
+   * Seals the active segment (its trailer and HEAD flushed, its index written, side by side) and
+   * only then names the next, so the next segment's name never becomes durable before the trailer
+   * that open will trust in its place.
    */
   async #roll(baseOffset: number): Promise<void> {
     const previous = this.#active;
@@ -271,7 +271,7 @@ export class SegmentWriter {
     const steps = await Promise.allSettled([
       this.#config.onRoll?.(),
       sealed ? this.#writeTrailer(previous, baseOffset) : undefined,
-      previous.index.seal(),
+      previous.index.close(),
       this.#writeHeader(prepared, baseOffset),
     ]);
     const failed = steps.find((step) => step.status === 'rejected');

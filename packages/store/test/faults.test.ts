@@ -98,8 +98,10 @@ test('fsyncgate: after a failed fdatasync the log never calls fdatasync again an
   const { sim, io } = await simMachine(12);
   // Segment flushes only: HEAD's timed flush (at most once a second) would blur the count.
   const flushes = new SegmentFlushIO(io);
-  // One batch in flight, so exactly one flush can have been issued when the failure comes back.
-  const log = await openLog(optionsFor(flushes.io, { maxBatchesInFlight: 1 }));
+  // One batch in flight, so exactly one flush can have been issued when the failure comes back; no
+  // roll: a roll's flushes (HEAD, the trailer, the next header) run side by side, so a fault landing
+  // on one of them would count the others, which are not retries.
+  const log = await openLog(optionsFor(flushes.io, { maxBatchesInFlight: 1, segmentBytes: 256 * 1024 }));
   await appendAll(log, range(20));
   const callsBefore = flushes.calls;
   sim.faults.failNext('datasync', { code: 'EIO', path: SEGMENT_PATH });
@@ -119,7 +121,7 @@ for (const syncMethod of ['fdatasync', 'open_datasync'] as const) {
   test(`fsyncgate with 4 batches in flight (${syncMethod}): flushes already issued may finish, none is issued after the failure, nothing later is acknowledged`, async (t) => {
     const { sim, io } = await simMachine(14);
     const flushes = new SegmentFlushIO(io);
-    const log = await openLog(optionsFor(flushes.io, { maxBatchesInFlight: 4, syncMethod }));
+    const log = await openLog(optionsFor(flushes.io, { maxBatchesInFlight: 4, syncMethod, segmentBytes: 256 * 1024 }));
     await appendAll(log, range(20));
     const callsBefore = flushes.calls;
     sim.faults.failNext('datasync', { code: 'EIO', path: SEGMENT_PATH });
