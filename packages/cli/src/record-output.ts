@@ -1,7 +1,7 @@
 /**
  * One job: how one record is printed, the same way by `dump` and `tail`: text is
- * `offset<TAB>size<TAB>payload`, JSON and NDJSON are `{offset, size, payload}`, the payload in the
- * chosen rendering (utf8, hex, base64, json, or none).
+ * `offset<TAB>size<TAB>payload`, JSON and NDJSON are `{offset, size, appendTimeMs, payload}`, the
+ * payload in the chosen rendering (utf8, hex, base64, json, or none).
  */
 export type PayloadFormat = 'utf8' | 'hex' | 'base64' | 'json' | 'none';
 
@@ -14,9 +14,17 @@ export function recordText(offset: number, payload: Uint8Array, format: PayloadF
   return `${offset}\t${payload.length}\t${typeof rendered === 'string' ? rendered : JSON.stringify(rendered)}`;
 }
 
-/** The JSON object of a record; no `payload` field with `none`. */
-export function recordObject(offset: number, payload: Uint8Array, format: PayloadFormat): Record<string, unknown> {
-  const row: Record<string, unknown> = { offset, size: payload.length };
+/**
+ * The JSON object of a record; no `payload` field with `none`. `appendTimeMs`: when its batch was
+ * sealed (format v2), null for a v1 record.
+ */
+export function recordObject(
+  offset: number,
+  payload: Uint8Array,
+  format: PayloadFormat,
+  appendTimeMs: number | undefined,
+): Record<string, unknown> {
+  const row: Record<string, unknown> = { offset, size: payload.length, appendTimeMs: appendTimeMs ?? null };
   if (format !== 'none') row.payload = renderPayload(payload, format);
   return row;
 }

@@ -65,6 +65,9 @@ test('a v1 log has no append times: null, never guessed from file times', async 
   const rows = (JSON.parse((await seglog(['segments', V1_LOG, '--json'])).stdout) as { segments: Row[] }).segments;
   t.is(rows.length, 4);
   t.true(rows.every((row) => row.firstAppendTimeMs === null && row.lastAppendTimeMs === null));
+  const dump = await seglog(['dump', V1_LOG, '--count', '3', '--ndjson', '--payload', 'none']);
+  const records = dump.stdout.trim().split('\n').map((line) => JSON.parse(line) as { appendTimeMs: unknown });
+  t.deepEqual(records.map((record) => record.appendTimeMs), [null, null, null], 'dump rows of v1 records: null');
 });
 
 test('a first batch whose header does not verify gives no first time', async (t) => {

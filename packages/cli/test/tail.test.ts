@@ -15,6 +15,7 @@ const decoder = new TextDecoder();
 interface Row {
   offset: number;
   size: number;
+  appendTimeMs: number | null;
   payload?: unknown;
 }
 
@@ -40,6 +41,7 @@ test('tail --from and --last choose the start; --ndjson payloads match the log',
   const rows = rowsOf(from.stdout);
   t.deepEqual(rows.map((row) => row.offset), [42, 43, 44, 45, 46, 47, 48, 49]);
   t.deepEqual(rows[0]!.payload, JSON.parse(decoder.decode(payloadOf(42))));
+  t.true(rows.every((row) => typeof row.appendTimeMs === 'number'), 'each record carries its batch\'s append time');
   const last = await seglog(['tail', dir, '--last', '3', '--ndjson', '--payload', 'base64']);
   t.deepEqual(rowsOf(last.stdout).map((row) => row.offset), [47, 48, 49]);
   t.is(rowsOf(last.stdout)[2]!.payload, Buffer.from(payloadOf(49)).toString('base64'));

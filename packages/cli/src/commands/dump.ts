@@ -77,7 +77,7 @@ async function dumpDirectory(ctx: Context, dir: string, flags: DumpFlags, printe
     if (range.from >= range.to) return Exit.clean;
     for await (const record of reader.read(range)) {
       if (ctx.out.closed || ctx.signal.aborted) break;
-      await printer.record(record.offset, record.payload);
+      await printer.record(record.offset, record.payload, record.appendTimeMs);
     }
   } finally {
     await reader.close();
@@ -114,7 +114,8 @@ async function dumpSegmentFiles(
         }
         for (const [i, payload] of item.payloads.entries()) {
           const offset = first + i;
-          if (offset >= range.from && offset < range.to) await printer.record(offset, payload);
+          if (offset < range.from || offset >= range.to) continue;
+          await printer.record(offset, payload, item.header.appendTimeMs);
         }
       }
     } finally {
@@ -148,9 +149,9 @@ class RecordPrinter {
     this.#payload = payload;
   }
 
-  async record(offset: number, payload: Uint8Array): Promise<void> {
+  async record(offset: number, payload: Uint8Array, appendTimeMs: number | undefined): Promise<void> {
     if (this.#ctx.out.format === 'text') await this.#ctx.out.line(recordText(offset, payload, this.#payload));
-    else await this.#emit(recordObject(offset, payload, this.#payload));
+    else await this.#emit(recordObject(offset, payload, this.#payload, appendTimeMs));
   }
 
   async batch(segment: string, item: WalkItem & { kind: 'batch' }): Promise<void> {

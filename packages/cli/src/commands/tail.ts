@@ -40,7 +40,7 @@ export async function tail(ctx: Context, dir: string, flags: TailFlags): Promise
     });
     for await (const record of records) {
       if (ctx.out.format === 'text') await ctx.out.line(recordText(record.offset, record.payload, flags.payload));
-      else await ctx.out.object(recordObject(record.offset, record.payload, flags.payload));
+      else await ctx.out.object(recordObject(record.offset, record.payload, flags.payload, record.appendTimeMs));
       if (ctx.out.closed) break;
     }
   } catch (error) {
