@@ -29,10 +29,8 @@ export function applyFinish(universe: Universe, queue: QueueState, command: Fini
     if (pendingCount(job) > 0) return refused(PENDING_CHILDREN);
     if (Object.keys(job.unsuccessful ?? {}).length > 0) return refused(FAILED_CHILDREN);
   }
-  const lock = releaseLock(queue, job, command.token, serverClock(command));
-  if (lock < 0) return refused(lock);
-  applyFields(job, command.fields);
-  if (job.state !== 'active' || !queue.active.remove(id)) return refused(NOT_IN_STATE);
+  const taken = takeFromActive(queue, job, command);
+  if (taken !== undefined) return taken;
   queue.events.trim(queue.events.maxLength);
   releaseOnFinish(queue, job, serverClock(command));
   if (command.target === 'completed') childCompleted(universe, queue, job, command.value, now);
@@ -73,10 +71,8 @@ export function applyDelay(queue: QueueState, command: DelayCommand): MoveResult
   const { now, id } = command;
   const job = queue.jobs.get(id);
   if (job === undefined) return refused(MISSING_JOB);
-  const lock = releaseLock(queue, job, command.token, serverClock(command));
-  if (lock < 0) return refused(lock);
-  applyFields(job, command.fields);
-  if (job.state !== 'active' || !queue.active.remove(id)) return refused(NOT_IN_STATE);
+  const taken = takeFromActive(queue, job, command);
+  if (taken !== undefined) return taken;
   if (!command.skipAttempt) job.attemptsMade++;
   job.delay = command.delay;
   queue.addDelayed(job, command.dueMs);
@@ -93,10 +89,8 @@ export function applyRetry(queue: QueueState, command: RetryCommand): MoveResult
   promoteDueJobs(queue, now);
   const job = queue.jobs.get(id);
   if (job === undefined) return refused(MISSING_JOB);
-  const lock = releaseLock(queue, job, command.token, serverClock(command));
-  if (lock < 0) return refused(lock);
-  applyFields(job, command.fields);
-  if (job.state !== 'active' || !queue.active.remove(id)) return refused(NOT_IN_STATE);
+  const taken = takeFromActive(queue, job, command);
+  if (taken !== undefined) return taken;
   queue.enqueue(job, command.lifo);
   job.attemptsMade++;
   queue.event(now, 'waiting', 'jobId', id, 'prev', 'active');
@@ -119,6 +113,24 @@ export function applyActiveToWait(queue: QueueState, command: ActiveToWaitComman
     queue.event(now, 'waiting', 'jobId', id, 'prev', 'active');
   }
   return Math.max(0, queue.limiter.untilMs - serverClock(command));
+}
+
+/**
+ * The start of every move out of active, as the scripts do it: release the worker's lock (fenced
+ * by its token), set the fields the move carries, take the job out of the active list. Undefined
+ * when done; the refusal otherwise (the fields are set even if the job then proves not active, as
+ * on Redis).
+ */
+function takeFromActive(
+  queue: QueueState,
+  job: JobRecord,
+  command: FinishCommand | DelayCommand | RetryCommand,
+): Refused | undefined {
+  const lock = releaseLock(queue, job, command.token, serverClock(command));
+  if (lock < 0) return refused(lock);
+  applyFields(job, command.fields);
+  if (job.state !== 'active' || !queue.active.remove(job.id)) return refused(NOT_IN_STATE);
+  return undefined;
 }
 
 /** Fields BullMQ asks to set with a move (failedReason, stacktrace). */

@@ -19,6 +19,7 @@ import { refused, serverClock } from './commands.js';
 import type { Refused } from './commands.js';
 import { EVENTS_MAX_LENGTH_DEFAULT } from './event-stream.js';
 import type { JobRecord } from './job-record.js';
+import { newJobRecord } from './job-record.js';
 import { dedupOptionsOf, deduplicate } from './dedup.js';
 import { addDependency, findJob } from './flows.js';
 import type { Universe } from './flows.js';
@@ -68,29 +69,11 @@ export function applyAdd(universe: Universe, queue: QueueState, command: AddComm
 }
 
 function newJob(id: string, command: AddCommand): JobRecord {
-  const job: JobRecord = {
-    id,
-    name: command.name,
-    data: command.data,
-    opts: command.opts,
-    timestamp: command.timestamp,
-    delay: numberOr(command.opts.delay, 0),
-    priority: numberOr(command.opts.priority, 0),
-    progress: 0,
-    attemptsMade: 0,
-    attemptsStarted: 0,
-    stalledCounter: 0,
-    state: 'wait',
-    logs: [],
-  };
+  const job = newJobRecord(id, command.name, command.data, command.opts, command.timestamp);
   if (command.parentKey !== undefined) job.parentKey = command.parentKey;
   if (command.parent !== undefined) job.parent = command.parent;
   if (command.repeatJobKey !== undefined) job.repeatJobKey = command.repeatJobKey;
   return job;
-}
-
-function numberOr(value: unknown, fallback: number): number {
-  return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
 }
 
 function ensureMaxEvents(queue: QueueState): void {

@@ -61,6 +61,29 @@ export interface JobRecord {
   lock?: JobLock;
 }
 
+/** A job as an add creates it: no attempts yet, in wait until the caller places it. */
+export function newJobRecord(id: string, name: string, data: string, opts: JobsOptions, timestamp: number): JobRecord {
+  return {
+    id,
+    name,
+    data,
+    opts,
+    timestamp,
+    delay: numberOr(opts.delay, 0),
+    priority: numberOr(opts.priority, 0),
+    progress: 0,
+    attemptsMade: 0,
+    attemptsStarted: 0,
+    stalledCounter: 0,
+    state: 'wait',
+    logs: [],
+  };
+}
+
+function numberOr(value: unknown, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
+}
+
 export function toJobJson(job: JobRecord): JobJson {
   const json: JobJson = {
     id: job.id,

@@ -14,7 +14,7 @@ import { refused } from './commands.js';
 import type { Refused } from './commands.js';
 import { removeHard } from './flows.js';
 import type { Universe } from './flows.js';
-import type { JobRecord } from './job-record.js';
+import { newJobRecord } from './job-record.js';
 import type { QueueState } from './queue-state.js';
 import type { SchedulerRecord } from './records.js';
 
@@ -175,22 +175,9 @@ function addIteration(
 ): void {
   const id = iterationId(scheduler.id, millis);
   const opts: JobsOptions = { ...jobOpts, delay, jobId: id };
-  const job: JobRecord = {
-    id,
-    name: scheduler.name,
-    data,
-    opts,
-    timestamp: now,
-    delay,
-    priority: typeof opts.priority === 'number' ? opts.priority : 0,
-    progress: 0,
-    attemptsMade: 0,
-    attemptsStarted: 0,
-    stalledCounter: 0,
-    state: 'wait',
-    logs: [],
-    repeatJobKey: scheduler.id,
-  };
+  const job = newJobRecord(id, scheduler.name, data, opts, now);
+  job.delay = delay;
+  job.repeatJobKey = scheduler.id;
   queue.jobs.set(id, job);
   queue.event(now, 'added', 'jobId', id, 'name', job.name);
   if (delay > 0) {
