@@ -19,6 +19,7 @@ import { optionsAbCommand } from './commands/options-ab.js';
 import { preallocateCommand } from './commands/preallocate.js';
 import { probeCommand } from './commands/probe.js';
 import { quickstartCommand } from './commands/quickstart.js';
+import { randomGetCommand, randomGetReaderCommand } from './commands/random-get.js';
 import { straceCommand } from './commands/strace.js';
 import { suiteCommand } from './commands/suite.js';
 import { windowShapesCommand } from './commands/window-shapes.js';
@@ -35,6 +36,8 @@ const commands: readonly Command[] = [
   checksumCostCommand,
   followCommand,
   followReaderCommand,
+  randomGetCommand,
+  randomGetReaderCommand,
   deviceCommand,
   cellCommand,
 ];

@@ -192,13 +192,14 @@ export class BatchReader {
     const cached = this.#cache.get(key);
     if (cached?.kind === 'chunk') return (chunkPayload(cached.bytes, entry, offset) as Uint8Array).slice();
     const lengthBytes = entry.toBytes - entry.fromBytes;
+    // The chunk in a buffer of its own: a copy out of the walk's larger read, or one exact read.
     const bytes =
       chunk !== undefined && covers(chunk, segment, atBytes, lengthBytes)
-        ? chunk.bytes.subarray(atBytes - chunk.startBytes, atBytes - chunk.startBytes + lengthBytes)
+        ? chunk.bytes.slice(atBytes - chunk.startBytes, atBytes - chunk.startBytes + lengthBytes)
         : await this.#handles.use(segment.path, (handle) => readAt(handle, atBytes, lengthBytes));
     const payload = chunkPayload(bytes, entry, offset);
     if (typeof payload !== 'string') {
-      this.#cache.set(key, { kind: 'chunk', bytes: bytes.slice() });
+      this.#cache.set(key, { kind: 'chunk', bytes });
       return payload.slice();
     }
     const file = segment.path;
