@@ -22,6 +22,7 @@ import { preallocateCommand } from './commands/preallocate.js';
 import { probeCommand } from './commands/probe.js';
 import { quickstartCommand } from './commands/quickstart.js';
 import { queueE2eCommand, queueE2eRunCommand } from './commands/queue-e2e.js';
+import { randomGetCommand, randomGetReaderCommand } from './commands/random-get.js';
 import { straceCommand } from './commands/strace.js';
 import { tailsCommand } from './commands/tails.js';
 import { zeroFillProbeCommand } from './commands/zero-fill-probe.js';
@@ -47,6 +48,8 @@ const commands: readonly Command[] = [
   openTimeOpenCommand,
   jetstreamShipCommand,
   queueE2eCommand, queueE2eRunCommand,
+  randomGetCommand,
+  randomGetReaderCommand,
   deviceCommand,
   cellCommand,
 ];

@@ -32,6 +32,8 @@ import { renderReport, type ReportInput } from '../suite/report.js';
 import { ceilingCostSeconds, cellCostSeconds, runTimingPass, type TimingRun } from '../suite/run-cells.js';
 import { checkDurability, checkTargets } from '../suite/targets.js';
 import { straceUnavailableReason, traceCell, type TraceFigures } from '../suite/trace.js';
+import { runRandomGet, type RandomGetFigures } from '../lib/random-get.js';
+import { withTempDir } from '../lib/tmpdir.js';
 
 interface Skipped {
   readonly engine: EngineName;
@@ -92,6 +94,7 @@ async function runSuite(options: SuiteOptions): Promise<void> {
   progress.plan(options.repetitions, ceilingCostSeconds);
   progress.plan(cells.length * options.repetitions, cellCostSeconds(options.timing));
   if (options.trace !== null) progress.plan(traced.length, cellCostSeconds(options.trace) + 1);
+  if (options.randomGet !== null) progress.plan(1, 30);
   console.log(`seglog benchmark suite${options.quick ? ' (--quick)' : ''}`);
   console.log(describeHost(machine, sameFileSystemAsTmp(tempRoot)));
   for (const s of skipped) console.log(`skipped: ${s.engine}: ${s.reason}`);
@@ -100,6 +103,7 @@ async function runSuite(options: SuiteOptions): Promise<void> {
 
   const { runs, ceilings } = await runTimingPass(cells, options.repetitions, options.timing, ['--seconds', String(options.ceilingSeconds), '--sequential-mib', String(options.sequentialMiB)], progress);
   const traces = await runTracePass(traced, options, progress);
+  const randomGet = await runRandomGetCell(options, progress);
 
   const ceiling = summarizeCeilings(ceilings);
   const summaries: CellSummary[] = cells.map((cell) => {
@@ -118,7 +122,7 @@ async function runSuite(options: SuiteOptions): Promise<void> {
   };
   const infos = options.engines.map((engine) => engines[engine].info);
   const outDir = options.outDir ?? join(resultsDir, `suite-${fileTimestamp(startedAt)}`);
-  const raw: RawResults = { kind: 'suite', startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), options, environment, engines: infos, skipped, straceMissing, ceilings, ceiling, runs, traces: Object.fromEntries(traces), summaries };
+  const raw: RawResults = { kind: 'suite', startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), options, environment, engines: infos, skipped, straceMissing, ceilings, ceiling, runs, traces: Object.fromEntries(traces), summaries, randomGet };
   await mkdir(outDir, { recursive: true });
   progress.note(`\nfinished in ${formatDuration((finishedAt.getTime() - startedAt.getTime()) / 1000)}`);
   await writeOutputs(raw, outDir, options.docs);
@@ -139,6 +143,24 @@ interface RawResults {
   readonly runs: readonly TimingRun[];
   readonly traces: Record<string, TraceFigures | string>;
   readonly summaries: readonly CellSummary[];
+  /** The random-get cell's figures, or why it did not run (absent in results from before it). */
+  readonly randomGet?: RandomGetFigures | string | null;
+}
+
+/** The random-get and reader-memory cell (issue 11), after the engine cells; a failure is reported, not fatal. */
+async function runRandomGetCell(options: SuiteOptions, progress: Progress): Promise<RandomGetFigures | string | null> {
+  const settings = options.randomGet;
+  if (settings === null) return null;
+  progress.start(`random get: ${settings.logMiB} MiB log, ${settings.gets} gets`, 30);
+  try {
+    const figures = await withTempDir((dir) => runRandomGet(dir, settings));
+    progress.done(`warm p50 ${(figures.warm.p50Micros / 1000).toFixed(3)} ms`);
+    return figures;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    progress.done(`FAILED: ${message}`);
+    return message;
+  }
 }
 
 /** Targets, durability checks, charts, Markdown; writes them (and results.json) into `outDir`. */
@@ -159,6 +181,7 @@ async function writeOutputs(raw: RawResults, outDir: string, docs: boolean): Pro
     targets,
     durability,
     charts,
+    randomGet: raw.randomGet ?? null,
   });
   await writeFile(join(outDir, 'results.json'), `${JSON.stringify({ ...raw, targets, durability }, null, 2)}\n`);
   await writeFile(join(outDir, 'results.md'), `${markdown}\n`);

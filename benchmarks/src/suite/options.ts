@@ -7,6 +7,7 @@ import { listOf, nonNegativeInteger, positiveInteger, positiveNumber, withoutSep
 import { engineNames, type EngineName } from '../lib/cell.js';
 import { defaultEngines, quickDefaultEngines, quickShape, scenarioNames, standardShape, type PlanShape, type ScenarioName } from './plan.js';
 import type { RunSettings } from './run-cells.js';
+import type { RandomGetSettings } from '../lib/random-get.js';
 
 export interface SuiteOptions {
   readonly quick: boolean;
@@ -25,6 +26,8 @@ export interface SuiteOptions {
   readonly docs: boolean;
   /** --report FILE: run nothing, render the outputs again from this results.json. */
   readonly reportFrom: string | null;
+  /** The random-get and reader-memory cell (lib/random-get.ts); null with --no-get. */
+  readonly randomGet: RandomGetSettings | null;
 }
 
 export const usage = `usage: pnpm bench [-- options]     (node benchmarks/dist/main.js suite [options])
@@ -37,6 +40,7 @@ export const usage = `usage: pnpm bench [-- options]     (node benchmarks/dist/m
   --repetitions N         runs of every cell; medians and spread are reported (default 3, --quick 1)
   --trace-seconds S       window of the strace pass (default 0.8, --quick 0.5)
   --no-trace              skip the strace pass (no syscall columns)
+  --no-get                skip the random-get and reader-memory cell (a 1 GiB log; --quick: 128 MiB)
   --out DIR               output folder (default bench-results/suite-<time>/)
   --docs                  also write charts and tables into docs/benchmarks/
   --report FILE           run nothing: render tables, targets and charts again from a results.json
@@ -55,6 +59,7 @@ export function parseSuiteOptions(argv: readonly string[]): SuiteOptions {
       repetitions: { type: 'string' },
       'trace-seconds': { type: 'string' },
       'no-trace': { type: 'boolean', default: false },
+      'no-get': { type: 'boolean', default: false },
       out: { type: 'string' },
       docs: { type: 'boolean', default: false },
       report: { type: 'string' },
@@ -76,5 +81,13 @@ export function parseSuiteOptions(argv: readonly string[]): SuiteOptions {
     outDir: values.out === undefined ? null : resolve(values.out),
     docs: values.docs === true,
     reportFrom: values.report === undefined ? null : resolve(values.report),
+    randomGet: values['no-get'] === true ? null : randomGetShape(quick),
   };
+}
+
+/** issue 11's cell: 1 KiB records in 2 MiB batches, a 32 MiB reader cache; a smaller log for --quick. */
+function randomGetShape(quick: boolean): RandomGetSettings {
+  const shape = { recordBytes: 1000, batchMiB: 2, cacheMiB: 32 };
+  if (quick) return { ...shape, logMiB: 128, gets: 2000, coldGets: 100 };
+  return { ...shape, logMiB: 1024, gets: 20_000, coldGets: 500 };
 }

@@ -26,6 +26,7 @@ import {
   decodeBatch,
   readAt,
   readBatchBytes,
+  readFully,
   readBatchHeader,
   readChunkTable,
   stepBatch,
@@ -100,17 +101,35 @@ export interface BatchCacheLimits {
   readonly cacheBatches: number | undefined;
 }
 
+/**
+ * Evicted chunk buffers kept for the next chunk reads of the same size. Random gets evict one chunk
+ * per read once the cache is full; reading into the evicted buffer instead of a new one keeps the
+ * process from churning through (and the allocator from holding on to) a buffer per get.
+ */
+const SPARE_CHUNKS_MAX = 8;
+
 export class BatchReader {
   readonly #handles: HandlePool;
   readonly #cache: LRUCache<string, Cached>;
+  readonly #spares: Uint8Array[] = [];
 
   constructor(handles: HandlePool, limits: BatchCacheLimits) {
     this.#handles = handles;
     this.#cache = new LRUCache<string, Cached>({
       maxSize: limits.cacheBytes,
       sizeCalculation: cachedBytes,
+      // Nothing outside this class holds a cached chunk (a get returns a copy), so an evicted one is free.
+      dispose: (value, _key, reason) => {
+        if (value.kind === 'chunk' && reason === 'evict' && this.#spares.length < SPARE_CHUNKS_MAX) this.#spares.push(value.bytes);
+      },
       ...(limits.cacheBatches === undefined ? {} : { max: limits.cacheBatches }),
     });
+  }
+
+  /** A spare buffer of exactly `lengthBytes`, or a new one. */
+  #bufferOf(lengthBytes: number): Uint8Array {
+    const i = this.#spares.findIndex((spare) => spare.length === lengthBytes);
+    return i === -1 ? new Uint8Array(lengthBytes) : this.#spares.splice(i, 1)[0]!;
   }
 
   /**
@@ -192,13 +211,14 @@ export class BatchReader {
     const cached = this.#cache.get(key);
     if (cached?.kind === 'chunk') return (chunkPayload(cached.bytes, entry, offset) as Uint8Array).slice();
     const lengthBytes = entry.toBytes - entry.fromBytes;
+    // The chunk in a buffer of its own: a copy out of the walk's larger read, or one exact read.
     const bytes =
       chunk !== undefined && covers(chunk, segment, atBytes, lengthBytes)
-        ? chunk.bytes.subarray(atBytes - chunk.startBytes, atBytes - chunk.startBytes + lengthBytes)
-        : await this.#handles.use(segment.path, (handle) => readAt(handle, atBytes, lengthBytes));
+        ? chunk.bytes.slice(atBytes - chunk.startBytes, atBytes - chunk.startBytes + lengthBytes)
+        : await this.#readExact(segment, atBytes, lengthBytes);
     const payload = chunkPayload(bytes, entry, offset);
     if (typeof payload !== 'string') {
-      this.#cache.set(key, { kind: 'chunk', bytes: bytes.slice() });
+      this.#cache.set(key, { kind: 'chunk', bytes });
       return payload.slice();
     }
     const file = segment.path;
@@ -230,6 +250,13 @@ export class BatchReader {
     if (header.firstOffset !== position.expectedOffset) return 'offset-mismatch';
     const spanBytes = batchSpanBytes(header.bodyBytes, segment.blockBytes, header.headerBytes);
     return { header, spanBytes, table: verified, decoded: null };
+  }
+
+  /** `lengthBytes` at `atBytes` in a buffer of their own (shorter only at the end of the file). */
+  async #readExact(segment: SegmentInfo, atBytes: number, lengthBytes: number): Promise<Uint8Array> {
+    const buffer = this.#bufferOf(lengthBytes);
+    const count = await this.#handles.use(segment.path, (handle) => readFully(handle, buffer, atBytes));
+    return count === lengthBytes ? buffer : buffer.subarray(0, count);
   }
 
   async #readChunk(segment: SegmentInfo, atBytes: number): Promise<Chunk> {

@@ -14,8 +14,9 @@
  * A batch still being written fails its checksum and is not visible yet: the chain's end is the
  * first place where the chain of batches (each starting where the previous one ends, with the next
  * offset) stops in the last segment. The visible end only grows; records appended while `read`
- * iterates without `to` are returned when it gets to them, across segment rolls too. Every batch is
- * verified on every read from disk: a reader never returns bytes that fail their checksum and never
+ * iterates without `to` are returned when it gets to them, across segment rolls too. What it returns
+ * is verified on every read from disk (`read`: each batch whole; `get`: the headers and chunk tables
+ * it walks and its record's chunk): it never returns bytes that fail their checksum and never
  * skips a record. A stop that something proves is not the end (a verified batch after it in the same
  * segment, a next segment that does not start at the expected offset, or a durable end beyond it)
  * is SEGLOG_CORRUPT, naming the file and byte position. Known limit: damage in the last segment with

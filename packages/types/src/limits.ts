@@ -220,11 +220,7 @@ export const readLimits = {
   readerCacheBytesMax: 2 ** 40,
   /** What a cached batch head (header, position, bookkeeping) costs beyond its chunk table. */
   readerCachedHeadOverheadBytes: 256,
-  /**
-   * First read of a batch head for a get: the header's block, or this much when a block is smaller,
-   * so the chunk table of a batch of a few blocks comes in the same read.
-   */
-  readerHeadProbeBytes: 4096,
+
   /** Open segment handles a reader keeps by default (`cacheHandles`). */
   readerOpenHandlesDefault: 16,
   /** Segment indexes a reader keeps in memory; each holds one entry per index interval at most. */
