@@ -76,8 +76,8 @@ export const sealReasonsSpec = {
 };
 
 export const gaugeSpecs: readonly GaugeSpec[] = [
-  { name: 'log_bytes', help: 'Bytes of segment and index files in the log, as of open and the last retention pass or truncation.', read: (m) => m.retention.logBytes },
-  { name: 'log_segments', help: 'Segment files in the log, as of open and the last retention pass or truncation.', read: (m) => m.retention.logSegments },
+  { name: 'log_bytes', help: 'Bytes of segment and index files in the log, as of the last retention pass or truncation (and of open with retention on).', read: (m) => m.retention.logBytes },
+  { name: 'log_segments', help: 'Segment files in the log, as of the last retention pass or truncation (and of open with retention on).', read: (m) => m.retention.logSegments },
   { name: 'first_offset', help: 'The low-water mark: the oldest readable offset.', read: (m) => m.retention.firstOffset },
   { name: 'queue_depth', help: 'Appends accepted but not yet acknowledged, plus those waiting for room.', read: (m) => m.queueDepth },
   { name: 'in_flight_bytes', help: 'Payload bytes accepted but not yet durable.', read: (m) => m.inFlightBytes },

@@ -109,8 +109,13 @@ export class Retention {
     this.#firstOffset = firstOffset;
   }
 
-  /** Learns the log's size now and, with a policy, schedules the first pass. */
+  /**
+   * With a policy: learns the log's size now and schedules the first pass. Without one nothing is
+   * listed at open (a `stat` per segment would slow every open for a figure nobody asked for); the
+   * size is then measured at the first truncation.
+   */
   async start(): Promise<void> {
+    if (this.#config.policy === null) return;
     await this.measure();
     this.#schedule();
   }

@@ -77,7 +77,7 @@ test('a pass keeps the log within maxBytes plus one segment, honours a hold, and
   t.is(after[after.length - 1], before[before.length - 1], 'the segment being appended to stays');
   await fill(log, 2);
   await log.close();
-  const again = await openLog({ dir: '/r', io, blockBytes: 512 });
+  const again = await openLog({ dir: '/r', io, blockBytes: 512, retention });
   t.is(again.firstOffset, after[0]!);
   t.is(again.metrics().retention.logSegments, (await bases(io, '/r')).length, 'size is measured at open');
   await again.close();

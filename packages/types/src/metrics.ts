@@ -90,9 +90,9 @@ export interface LogMetrics {
 
 /** Counters of the low-water mark: automatic retention passes and `truncateBefore` calls together. */
 export interface RetentionMetrics {
-  /** Bytes of segment and index files, as of open and the last pass or truncation. */
+  /** Bytes of segment and index files, as of the last pass or truncation (and of open, with `retention` on). */
   readonly logBytes: number;
-  /** Segment files in the log, as of open and the last pass or truncation. */
+  /** Segment files in the log, as of the last pass or truncation (and of open, with `retention` on). */
   readonly logSegments: number;
   /** The low-water mark (the log's `firstOffset`). */
   readonly firstOffset: number;
