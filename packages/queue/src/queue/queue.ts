@@ -5,7 +5,9 @@
  * (runtime.ts), fed by the state's observer calls and by one timing wheel, driven by a timer only
  * while the wheel holds something.
  */
+import { nodeFileIO } from '@seglog/io';
 import { SeglogError, limits } from '@seglog/types';
+import type { FileIO } from '@seglog/types';
 import { openMachine, TimingWheel } from '../machine/index.js';
 import type { Machine, WheelTimer } from '../machine/index.js';
 import type { Command, EnqueueCommand, GroupFrom, PayloadLocation } from './commands.js';
@@ -69,7 +71,7 @@ export async function openQueue(options: QueueOptions): Promise<Queue> {
   const statsIntervalMs = integer('statsIntervalMs', options.statsIntervalMs, queueLimits.statsIntervalMsDefault, 1);
   const clock = options.clock ?? systemQueueClock;
   const payloadCacheBytes = integer('payloadCacheBytes', options.payloadCacheBytes, queueLimits.payloadCacheBytesDefault, 0);
-  const extra = { dir: options.dir, statsIntervalMs, payloadCacheBytes };
+  const extra = { dir: options.dir, statsIntervalMs, payloadCacheBytes, io: options.io ?? nodeFileIO };
   return new Queue(machine, state, dedupWindowMs, clock, recordBytesMax, extra);
 }
 
@@ -93,6 +95,8 @@ export class Queue implements RuntimeHost {
 
   /** The queue's directory (the `dir` of its diagnostics_channel events). */
   readonly dir: string;
+  /** The FileIO the queue's files go through. */
+  readonly io: FileIO;
 
   /** Records are packed to at most half the log's maxRecordBytes (estimated), leaving room for the header. */
   readonly recordBytesBudget: number;
@@ -103,8 +107,9 @@ export class Queue implements RuntimeHost {
     dedupWindowMs: number,
     clock: QueueClock,
     recordBytesMax: number,
-    extra: { dir: string; statsIntervalMs: number; payloadCacheBytes: number } = {
+    extra: { dir: string; statsIntervalMs: number; payloadCacheBytes: number; io: FileIO } = {
       dir: '',
+      io: nodeFileIO,
       statsIntervalMs: queueLimits.statsIntervalMsDefault,
       payloadCacheBytes: queueLimits.payloadCacheBytesDefault,
     },
@@ -112,6 +117,7 @@ export class Queue implements RuntimeHost {
     this.#machine = machine;
     this.#payloads = new PayloadCache(extra.payloadCacheBytes);
     this.dir = extra.dir;
+    this.io = extra.io;
     this.#stats = new StatsPublisher(extra.statsIntervalMs, () => this.#statsEvent());
     const halfRecord = Math.floor(recordBytesMax / 2);
     this.recordBytesBudget = Math.max(1024, Math.min(queueLimits.enqueueManyRecordBytes, halfRecord));
