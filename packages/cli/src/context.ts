@@ -27,3 +27,12 @@ export function parseCount(flag: string, value: string | undefined): number | un
   if (!Number.isSafeInteger(parsed)) throw CliError.usage(`${flag} must be a non-negative integer, got '${value}'`);
   return parsed;
 }
+
+/** `<when>`: milliseconds since the epoch, or a date and time `Date.parse` reads (ISO 8601). */
+export function parseWhen(flag: string, text: string): number {
+  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+  if (!Number.isSafeInteger(ms)) {
+    throw CliError.usage(`${flag} must be an ISO 8601 time (2026-12-06T20:00:00Z) or ms since the epoch, got '${text}'`);
+  }
+  return ms;
+}

@@ -9,7 +9,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { classify, CliError } from './cli-error.js';
-import { formatOf, parseCount } from './context.js';
+import { formatOf, parseCount, parseWhen } from './context.js';
 import type { Context, FormatFlags } from './context.js';
 import { Exit, statusOf } from './exit-codes.js';
 import { JSON_VERSION, Output } from './output.js';
@@ -23,7 +23,7 @@ type Action = (ctx: Context) => Promise<number>;
 const TAIL_LAST_DEFAULT = 10;
 
 type RangeFlags = FormatFlags & { from?: string; to?: string; count?: string; last?: string; payload: PayloadFormat };
-type DumpCommandFlags = RangeFlags & { raw?: boolean };
+type DumpCommandFlags = RangeFlags & { raw?: boolean; since?: string; until?: string };
 type TailCommandFlags = RangeFlags & { follow?: boolean };
 type TruncateCommandFlags = FormatFlags & { before?: string; after?: string; force?: boolean; apply?: boolean };
 type BenchCommandFlags = FormatFlags & {
@@ -138,6 +138,8 @@ ${EXIT_HELP}`);
     .option('--to <offset>', 'one past the last offset')
     .option('--count <n>', 'at most this many records')
     .option('--last <n>', 'the last n records')
+    .option('--since <when>', 'records appended at or after this time (ISO 8601 or ms since the epoch)')
+    .option('--until <when>', 'records appended before this time')
     .addOption(payloadOption())
     .option('--raw', 'the framing view: one line per batch with its position and checksums')
     .addHelpText('after', '\nExamples:\n  $ seglog dump ./data/log --from 100 --count 5\n  $ seglog dump ./data/log --last 1 --payload json --ndjson\n  $ seglog dump ./data/log/00000000000000000000.seg --raw\n  $ seglog dump ./data/log | head -1        # ends quietly')
@@ -148,6 +150,8 @@ ${EXIT_HELP}`);
           to: parseCount('--to', flags.to),
           count: parseCount('--count', flags.count),
           last: parseCount('--last', flags.last),
+          since: flags.since === undefined ? undefined : parseWhen('--since', flags.since),
+          until: flags.until === undefined ? undefined : parseWhen('--until', flags.until),
           payload: flags.payload,
           raw: flags.raw === true,
         }),

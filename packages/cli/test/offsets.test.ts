@@ -61,3 +61,29 @@ test('offsets: a time that does not parse, or none, is a usage error (16)', asyn
   t.is((await seglog(['offsets', dir, '--time', 'yesterday'])).code, 16);
   t.is((await seglog(['offsets', dir])).code, 16);
 });
+
+test('dump --since/--until: the records appended in a time range, by the same search as offsets --time', async (t) => {
+  const dir = await tempDir('dump-since');
+  const log = await openLog({ dir, segmentBytes: 32 * 1024 });
+  // Between phases: every record before was sealed at or before the mark, every one after later.
+  const marks: number[] = [];
+  for (let k = 0; k < 3; k++) {
+    await log.appendMany(Array.from({ length: 10 }, (_, j) => payloadOf(10 * k + j)));
+    await new Promise((resolve) => setTimeout(resolve, 6));
+    marks.push(Date.now());
+    await new Promise((resolve) => setTimeout(resolve, 6));
+  }
+  await log.close();
+  const offsetsOf = (stdout: string): number[] =>
+    stdout.trim().split('\n').filter((line) => line.length > 0).map((line) => (JSON.parse(line) as { offset: number }).offset);
+  const since = await seglog(['dump', dir, '--since', String(marks[0]), '--until', new Date(marks[1]!).toISOString(), '--ndjson']);
+  t.is(since.code, 0, since.stderr);
+  t.deepEqual(offsetsOf(since.stdout), Array.from({ length: 10 }, (_, i) => 10 + i), 'the second phase only');
+  const open = await seglog(['dump', dir, '--since', String(marks[1]), '--ndjson']);
+  t.deepEqual(offsetsOf(open.stdout), Array.from({ length: 10 }, (_, i) => 20 + i), 'from the third phase to the end');
+  const first = `${dir}/00000000000000000000.seg`;
+  const fromFile = await seglog(['dump', first, '--until', String(marks[0]), '--ndjson']);
+  t.deepEqual(offsetsOf(fromFile.stdout), Array.from({ length: 10 }, (_, i) => i), 'a segment file, by its batch times');
+  t.is((await seglog(['dump', dir, '--since', '0', '--from', '3'])).code, 16, '--since excludes --from');
+  t.is((await seglog(['dump', dir, '--until', 'soon'])).code, 16, 'a time that does not parse');
+});

@@ -9,6 +9,7 @@
 import path from 'node:path';
 import { parseSegmentFileName } from '@seglog/format';
 import { openReader } from '@seglog/reader';
+import type { Reader } from '@seglog/reader';
 import { CliError } from '../cli-error.js';
 import type { Context } from '../context.js';
 import { Exit } from '../exit-codes.js';
@@ -26,6 +27,10 @@ export interface DumpFlags {
   readonly to: number | undefined;
   readonly count: number | undefined;
   readonly last: number | undefined;
+  /** Wall-clock ms: records appended at or after it (by their batch's v2 append time). */
+  readonly since?: number | undefined;
+  /** Wall-clock ms: records appended before it. */
+  readonly until?: number | undefined;
   readonly payload: PayloadFormat;
   readonly raw: boolean;
 }
@@ -38,6 +43,10 @@ interface Range {
 export async function dump(ctx: Context, target: string, flags: DumpFlags): Promise<number> {
   if (flags.last !== undefined && (flags.from !== undefined || flags.count !== undefined)) throw CliError.usage('--last excludes --from and --count');
   if (flags.count !== undefined && flags.to !== undefined) throw CliError.usage('--count excludes --to');
+  if (flags.since !== undefined && (flags.from !== undefined || flags.last !== undefined)) {
+    throw CliError.usage('--since excludes --from and --last');
+  }
+  if (flags.until !== undefined && flags.to !== undefined) throw CliError.usage('--until excludes --to');
   const targetStat = await io.stat(target);
   if (targetStat === null) throw CliError.notALog(target, 'it does not exist');
   const printer = new RecordPrinter(ctx, flags.payload);
@@ -73,7 +82,7 @@ async function dumpDirectory(ctx: Context, dir: string, flags: DumpFlags, printe
   // The reader takes the durable end and the low-water mark from HEAD itself.
   const reader = await openReader({ dir });
   try {
-    const range = rangeOf(flags, await reader.firstOffset(), await reader.endOffset());
+    const range = rangeOf(await byTime(reader, flags), await reader.firstOffset(), await reader.endOffset());
     if (range.from >= range.to) return Exit.clean;
     for await (const record of reader.read(range)) {
       if (ctx.out.closed || ctx.signal.aborted) break;
@@ -83,6 +92,29 @@ async function dumpDirectory(ctx: Context, dir: string, flags: DumpFlags, printe
     await reader.close();
   }
   return Exit.clean;
+}
+
+/**
+ * `--since`/`--until` as offsets, with the reader's binary search over append times (the same
+ * answer as `seglog offsets --time`): since = the first offset appended at or after it, until =
+ * the first offset appended at or after it, taken as the exclusive end. No record that new: the end.
+ * v1 records carry no time and count as older than any time, as in offsetForTime.
+ */
+async function byTime(reader: Reader, flags: DumpFlags): Promise<DumpFlags> {
+  if (flags.since === undefined && flags.until === undefined) return flags;
+  const end = await reader.endOffset();
+  const at = async (ms: number): Promise<number> => (await reader.offsetForTime(ms)) ?? end;
+  return {
+    ...flags,
+    from: flags.since === undefined ? flags.from : await at(flags.since),
+    to: flags.until === undefined ? flags.to : await at(flags.until),
+  };
+}
+
+/** Whether a batch appended at `appendTimeMs` (undefined: format v1, older than any time) is in the time range. */
+function inTimeRange(flags: DumpFlags, appendTimeMs: number | undefined): boolean {
+  if (flags.since !== undefined && (appendTimeMs === undefined || appendTimeMs < flags.since)) return false;
+  return flags.until === undefined || appendTimeMs === undefined || appendTimeMs < flags.until;
 }
 
 async function dumpSegmentFiles(
@@ -108,6 +140,7 @@ async function dumpSegmentFiles(
         }
         const first = item.header.firstOffset;
         if (first + item.header.recordCount <= range.from || first >= range.to) continue;
+        if (!inTimeRange(flags, item.header.appendTimeMs)) continue;
         if (flags.raw) {
           await printer.batch(segment.name, item);
           continue;

@@ -7,19 +7,10 @@
  * wants "from then on" starts at the end.
  */
 import { openReader } from '@seglog/reader';
-import { CliError } from '../cli-error.js';
 import type { Context } from '../context.js';
+export { parseWhen } from '../context.js';
 import { Exit } from '../exit-codes.js';
 import { readLogDir } from '../log-dir.js';
-
-/** `<when>`: milliseconds since the epoch, or a date and time `Date.parse` reads (ISO 8601). */
-export function parseWhen(flag: string, text: string): number {
-  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
-  if (!Number.isSafeInteger(ms)) {
-    throw CliError.usage(`${flag} must be an ISO 8601 time (2026-12-06T20:00:00Z) or ms since the epoch, got '${text}'`);
-  }
-  return ms;
-}
 
 export async function offsets(ctx: Context, dir: string, timeMs: number): Promise<number> {
   await readLogDir(dir); // SEGLOG_NOT_A_LOG before the reader says something less clear
