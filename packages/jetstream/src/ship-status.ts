@@ -10,7 +10,6 @@ import { holdConnection } from './connection.js';
 import { readLogHead } from './log-identity.js';
 import { logIdHexOf } from './message-headers.js';
 import { resolveServers, resolveStreamNames, type StreamOptions } from './options.js';
-import { appendTimeOf } from './record-time.js';
 import { Stream } from './stream.js';
 import { nodeFileIO } from '@seglog/io';
 import { SeglogError, type FileIO } from '@seglog/types';
@@ -81,7 +80,7 @@ export async function shipStatus(options: ShipStatusOptions): Promise<ShipStatus
 async function appendTimeAt(dir: string, io: FileIO, offset: number): Promise<number | null> {
   const reader = await openReader({ dir, io });
   try {
-    for await (const record of reader.read({ from: offset, to: offset + 1 })) return appendTimeOf(record) ?? null;
+    for await (const record of reader.read({ from: offset, to: offset + 1 })) return record.appendTimeMs ?? null;
     return null;
   } finally {
     await reader.close();

@@ -25,7 +25,6 @@ import { logIdHexOf } from './message-headers.js';
 import { describe } from './nats-errors.js';
 import { resolveShipOptions, type ResolvedShipOptions, type ShipOptions } from './options.js';
 import { PublishWindow, type ShippedRun } from './publish-window.js';
-import { appendTimeOf } from './record-time.js';
 import { resumePoint, type ResumePoint } from './resume-point.js';
 import { lagOf, type ShipperMetrics, type ShipperState } from './shipper-metrics.js';
 import { Stream } from './stream.js';
@@ -310,7 +309,7 @@ export class Shipper {
       });
       for await (const record of records) {
         this.#readOffset = record.offset + 1;
-        await window.send(record.offset, record.payload, appendTimeOf(record), Date.now());
+        await window.send(record.offset, record.payload, record.appendTimeMs, Date.now());
       }
     } catch (error) {
       failure = window.failure ?? asError(error);
