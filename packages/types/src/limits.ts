@@ -55,9 +55,10 @@ export const limits = {
   largeRecordBatchDivisorCount: 16,
   /**
    * Default `maxBatchesInFlight`: batches written (and being flushed) at once, acknowledged in
-   * offset order. Chosen by measurement (docs/benchmarks.md, "Batches in flight").
+   * offset order. Chosen by measurement on a quiet machine: 1 beat 2 in every cell
+   * (docs/benchmarks.md, "Batches in flight").
    */
-  batchesInFlightCountDefault: 2,
+  batchesInFlightCountDefault: 1,
   /** Largest `maxBatchesInFlight`: past a few, batches only get smaller and the disk no faster. */
   batchesInFlightCountMax: 8,
   /**

@@ -40,7 +40,7 @@ export interface LogOptions {
   /**
    * Batches in the kernel at once: the next sealed batch is written while earlier ones are still
    * being written or flushed, and appends still resolve strictly in offset order. 1 is the old
-   * one-batch-at-a-time commit. Default 2 (measured: docs/benchmarks.md), at most 8.
+   * one-batch-at-a-time commit. Default 1 (measured: docs/benchmarks.md), at most 8.
    */
   readonly maxBatchesInFlight?: number;
   /** Default `'adaptive'`. `{ fixedMicros: N }` pins it. */
