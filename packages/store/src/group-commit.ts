@@ -52,6 +52,8 @@ export interface GroupCommitConfig {
   readonly depth: number;
   /** Told the new durable end after each acknowledged batch (the HEAD checkpoint listens). */
   readonly onDurable?: (durableOffset: number) => void;
+  /** The last append time already in the log (recovery.ts `lastAppendTimeMs`): no batch gets a smaller one. */
+  readonly appendTimeFloorMs?: number | undefined;
 }
 
 /**
@@ -118,6 +120,7 @@ export class GroupCommit {
     this.#nextOffset = nextOffset;
     this.#durableOffset = nextOffset;
     this.#idleSinceMicros = config.clock.nowMicros();
+    this.#lastAppendTimeMs = config.appendTimeFloorMs ?? 0;
   }
 
   get nextOffset(): number {
@@ -339,7 +342,8 @@ export class GroupCommit {
 
   /**
    * The append time stamped into the next batch: wall-clock ms, never below the previous batch's,
-   * so append times rise with offsets within one open even if the system clock steps back.
+   * so append times rise with offsets even if the system clock steps back, within one open and
+   * across opens (the floor starts at the last append time recovery found).
    */
   #appendTimeMs(): number {
     const wall = this.#config.clock.wallMillis?.() ?? Date.now();

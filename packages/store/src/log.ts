@@ -576,6 +576,7 @@ async function openParts(options: ResolvedOptions, shared: SharedParts | null): 
       telemetry,
       window,
       depth: effective.maxBatchesInFlight,
+      appendTimeFloorMs: recovered?.lastAppendTimeMs,
       onDurable: (durableOffset) => {
         checkpoint.advance(durableOffset);
         durableListeners.notify(durableOffset);

@@ -91,6 +91,13 @@ export interface RecoveredLog {
   readonly tailSeal: TailSeal;
   /** Format version of the last segment's header: an older one takes no new batches (segment-writer.ts). */
   readonly tailFormatVersion: number;
+  /**
+   * The append time of the log's last batch (the last segment's, or when it holds none the last
+   * sealed segment's trailer), undefined when unknown (v1 batches, no trusted trailer). The writer
+   * never stamps a smaller one, so append times rise with offsets across restarts even when the
+   * clock stepped back, which `offsetForTime`'s binary search relies on.
+   */
+  readonly lastAppendTimeMs: number | undefined;
   readonly report: RecoveryReport;
 }
 
@@ -313,6 +320,7 @@ export async function recoverLog(options: RecoveryOptions): Promise<RecoveredLog
   const tail = await scanSegment(io, lastRef, true, indexIntervalBytes, sealed.log);
   const log = sealed.log ?? { logId: tail.header.logId, blockBytes: tail.header.blockBytes, path: lastRef.path };
   await writeIndexFile(io, indexPathOf(lastRef), encodeIndexEntries(tail.entries));
+  const tailSeal = await tailSealOf(io, lastRef, tail, sealed.lastSealedSeq);
   return {
     logId: log.logId,
     blockBytes: log.blockBytes,
@@ -324,7 +332,8 @@ export async function recoverLog(options: RecoveryOptions): Promise<RecoveredLog
     tailRewriteFromBytes: tail.rewriteFromBytes,
     tailStaleEndBytes: tail.staleEndBytes,
     tailFormatVersion: tail.header.version,
-    tailSeal: await tailSealOf(io, lastRef, tail, sealed.lastSealedSeq),
+    tailSeal,
+    lastAppendTimeMs: tailSeal.lastAppendTimeMs ?? sealed.lastAppendTimeMs,
     report: {
       segments: segments.length,
       trailersRead: sealed.trailersRead,
@@ -341,6 +350,8 @@ interface SealedPart {
   readonly log: SegmentExpectation['log'];
   /** The second-to-last segment's ordinal, or null when there is none. */
   readonly lastSealedSeq: number | null;
+  /** The second-to-last segment's last append time, from its trailer; undefined when unknown. */
+  readonly lastAppendTimeMs: number | undefined;
   readonly trailersRead: number;
   readonly scanned: number;
   readonly batchesScanned: number;
@@ -358,7 +369,10 @@ interface SealedHead {
  */
 async function trustSealed(io: FileIO, segments: readonly SegmentRef[]): Promise<SealedPart | null> {
   const count = segments.length;
-  if (count === 1) return { log: null, lastSealedSeq: null, trailersRead: 0, scanned: 0, batchesScanned: 0 };
+  if (count === 1) {
+    const none = { trailersRead: 0, scanned: 0, batchesScanned: 0 };
+    return { log: null, lastSealedSeq: null, lastAppendTimeMs: undefined, ...none };
+  }
   const first = await readSealedHead(io, segments[0]!, segments[1]!.baseOffset, null);
   const log = { logId: first.header.logId, blockBytes: first.header.blockBytes, path: segments[0]!.path };
   const penultRef = segments[count - 2]!;
@@ -366,7 +380,8 @@ async function trustSealed(io: FileIO, segments: readonly SegmentRef[]): Promise
   const trailersRead = count === 2 ? 1 : 2;
   if (first.trailer === null || penult.trailer === null) return null;
   if (penult.trailer.segmentSeq - first.trailer.segmentSeq !== count - 2) return null;
-  return { log, lastSealedSeq: penult.trailer.segmentSeq, trailersRead, scanned: 0, batchesScanned: 0 };
+  const { segmentSeq, lastAppendTimeMs } = penult.trailer;
+  return { log, lastSealedSeq: segmentSeq, lastAppendTimeMs, trailersRead, scanned: 0, batchesScanned: 0 };
 }
 
 /**
@@ -381,6 +396,7 @@ async function walkSealed(
 ): Promise<SealedPart> {
   let log: SegmentExpectation['log'] = null;
   let seq: number | null = null;
+  let lastAppendTimeMs: number | undefined;
   let trailersRead = 0;
   let scanned = 0;
   let batchesScanned = 0;
@@ -390,6 +406,7 @@ async function walkSealed(
     log ??= { logId: head.header.logId, blockBytes: head.header.blockBytes, path: segment.path };
     trailersRead++;
     seq = head.trailer?.segmentSeq ?? (seq === null ? 0 : seq + 1);
+    lastAppendTimeMs = head.trailer?.lastAppendTimeMs;
     if (head.trailer !== null) continue;
     const end = await scanSegment(io, segment, false, indexIntervalBytes, log);
     if (end.rebuiltIndex) await writeIndexFile(io, indexPathOf(segment), encodeIndexEntries(end.entries));
@@ -402,7 +419,7 @@ async function walkSealed(
       );
     }
   }
-  return { log, lastSealedSeq: seq, trailersRead, scanned, batchesScanned };
+  return { log, lastSealedSeq: seq, lastAppendTimeMs, trailersRead, scanned, batchesScanned };
 }
 
 /** Reads a sealed segment's header (checked against its name and the log) and its trailer. */
