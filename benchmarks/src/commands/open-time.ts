@@ -156,7 +156,8 @@ export const openTimeOpenCommand: Command = {
     const started = performance.now();
     const log = await openLog({ dir: argv[0]! });
     const ms = performance.now() - started;
-    process.stdout.write(`${JSON.stringify({ ms, segments: log.recovery.segments })}\n`);
+    const { segments, batchesScanned, tailTrustedBytes } = log.recovery;
+    process.stdout.write(`${JSON.stringify({ ms, segments, batchesScanned, tailTrustedBytes })}\n`);
     process.kill(process.pid, 'SIGKILL');
     await new Promise(() => undefined);
   },

@@ -29,6 +29,7 @@ import { recoverLog } from './recovery.js';
 import { emptyRecoveryReport } from './recovery.js';
 import type { RecoveryReport } from './recovery.js';
 import { SegmentWriter } from './segment-writer.js';
+import { checkTailPrefix } from './tail-prefix-check.js';
 import { Telemetry } from './telemetry.js';
 import { WindowPolicy } from './window-policy.js';
 
@@ -467,7 +468,8 @@ async function finishPendingTruncation(options: ResolvedOptions, found: FoundHea
 async function openParts(options: ResolvedOptions, shared: SharedParts | null): Promise<Omit<LogParts, 'lock'>> {
   const { io, dir } = options;
   const found = await finishPendingTruncation(options, await readHead(io, dir));
-  const recovered = await recoverLog({ io, dir, indexIntervalBytes: options.indexIntervalBytes });
+  const vouch = found.kind === 'valid' ? { logId: found.state.logId, durableOffset: found.state.durableOffset } : null;
+  const recovered = await recoverLog({ io, dir, indexIntervalBytes: options.indexIntervalBytes, head: vouch });
   if (recovered !== null && options.blockBytesExplicit && recovered.blockBytes !== options.blockBytes) {
     const problem = `is ${options.blockBytes} but the log in ${dir} uses ${recovered.blockBytes}`;
     throw SeglogError.invalidOption('blockBytes', problem);
@@ -584,6 +586,16 @@ async function openParts(options: ResolvedOptions, shared: SharedParts | null): 
     },
     nextOffset,
   );
+  const trusted = recovered?.tailTrusted ?? null;
+  if (trusted !== null && lastSegment !== undefined) {
+    // Open did not scan the start of the last segment (HEAD vouches for it): verify it now, in the
+    // background. Damage there is acknowledged data damaged, so the log refuses writes from then on.
+    const target = { io, path: lastSegment.path, baseOffset: lastSegment.baseOffset, logId, blockBytes, trusted };
+    const counting = checkTailPrefix(target);
+    const failed = commit;
+    counting.catch((error: unknown) => failed.poison(error));
+    writer.countTrusted(counting);
+  }
   return {
     options: effective,
     pool,

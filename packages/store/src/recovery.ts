@@ -12,7 +12,16 @@
  * one by one: its trailer if it has a good one, otherwise a scan from the last index entry that
  * verifies, as before trailers. That walk reports exactly which link is broken.
  *
- * The last segment is always scanned whole. Where its chain stops, a valid batch further on means
+ * The last segment is scanned from the last batch that HEAD vouches for: its index's last entry
+ * that verifies and lies below HEAD's durable end (an acknowledged, hence durable, batch, so the
+ * chain before it was complete). What open then proves about the tail is unchanged, because every
+ * batch that a crash can have torn lies after that entry: batches are acknowledged in offset order
+ * and HEAD only ever records acknowledged ends. The part before the entry (at least
+ * `readLimits.recoveryTrustedPrefixBytesMin`, else it is scanned too) is verified after open, in
+ * the background (tail-prefix-check.ts), and on every read, like a sealed segment. Without a valid
+ * HEAD of this log, or an index entry to start from, the last segment is scanned whole.
+ *
+ * Where the last segment's chain stops, a valid batch further on means
  * acknowledged data follows damage (SEGLOG_CORRUPT with file and position), unless its header says
  * it was issued before the stop was acknowledged (`unacknowledgedBeyond`): then it and the lost
  * batch were in flight together at the crash, never acknowledged, and all of it is a torn tail,
@@ -30,6 +39,7 @@ import {
   encodeIndexEntries,
   batchAt,
   decodeSegmentTrailer,
+  equalBytes,
   findBatchBeyond,
   indexFileName,
   parseSegmentFileName,
@@ -62,6 +72,11 @@ export interface RecoveryReport {
   /** Sealed segments scanned because they had no trailer to trust (a v1 log, damage). */
   readonly sealedScanned: number;
   readonly batchesScanned: number;
+  /**
+   * Bytes at the start of the last segment that open did not scan because HEAD vouches for them
+   * (verified in the background after open, and on read); 0 when it scanned the segment whole.
+   */
+  readonly tailTrustedBytes: number;
   /** Byte position in the last segment where a torn (non-zero, invalid) tail was dropped, or null. */
   readonly tornTailAt: number | null;
 }
@@ -98,7 +113,26 @@ export interface RecoveredLog {
    * clock stepped back, which `offsetForTime`'s binary search relies on.
    */
   readonly lastAppendTimeMs: number | undefined;
+  /**
+   * The start of the last segment that open trusted instead of scanning: the chain from block 1
+   * must reach `positionBytes` carrying `offset` (tail-prefix-check.ts verifies it and counts its
+   * batches, which `tailSeal.batches` leaves out). Null when the segment was scanned whole.
+   */
+  readonly tailTrusted: TrustedPrefix | null;
   readonly report: RecoveryReport;
+}
+
+/** The part of the last segment before a batch HEAD vouches for: [block 1, positionBytes). */
+export interface TrustedPrefix {
+  readonly positionBytes: number;
+  /** The first offset of the batch at `positionBytes`: where the chain before it must end. */
+  readonly offset: number;
+}
+
+/** What HEAD says when it is valid: which log it belongs to and how far it was acknowledged. */
+export interface HeadVouch {
+  readonly logId: Uint8Array;
+  readonly durableOffset: number;
 }
 
 /** The active segment's trailer fields known at open (segment-writer.ts `SealState`). */
@@ -114,6 +148,8 @@ export interface RecoveryOptions {
   readonly io: FileIO;
   readonly dir: string;
   readonly indexIntervalBytes: number;
+  /** HEAD's claim (a valid HEAD after any pending truncation was finished), or null: scan whole. */
+  readonly head?: HeadVouch | null;
 }
 
 /** Bytes read for a segment header: its block, up to the largest block size. */
@@ -142,15 +178,24 @@ async function readHeader(
   return checkSegmentHeader(bytes.subarray(0, read), path, expected);
 }
 
-/** The longest verified prefix of a sealed segment's index, or [] when none verifies. */
-async function verifiedIndex(io: FileIO, file: ChainFile, path: string, indexPath: string): Promise<IndexEntry[]> {
+/**
+ * The longest verified prefix of a segment's index, or [] when none verifies. With `belowOffset`,
+ * only entries of batches starting below it count (for the last segment: below HEAD's durable end).
+ */
+async function verifiedIndex(
+  io: FileIO,
+  file: ChainFile,
+  path: string,
+  indexPath: string,
+  belowOffset = Number.POSITIVE_INFINITY,
+): Promise<IndexEntry[]> {
   const stat = await wrapIo('stat', indexPath, () => io.stat(indexPath));
   if (stat === null || !stat.isFile || stat.sizeBytes === 0) return [];
   const handle = await wrapIo('open', indexPath, () => io.open(indexPath, 'read'));
   try {
     const bytes = new Uint8Array(stat.sizeBytes);
     const read = await wrapIo('read', indexPath, () => readFully(handle, bytes, 0));
-    const entries = decodeIndexEntries(bytes.subarray(0, read));
+    const entries = decodeIndexEntries(bytes.subarray(0, read)).filter((entry) => entry.firstOffset < belowOffset);
     for (let tries = 0; tries < readLimits.recoveryIndexTriesMax && entries.length > 0; tries++) {
       const last = entries[entries.length - 1]!;
       const step = await wrapIo('read', path, () => batchAt(file, last.blockNumber * file.blockBytes, last.firstOffset));
@@ -185,19 +230,51 @@ interface SegmentEnd {
   readonly staleEndBytes: number;
   /** Byte position of the segment's last valid batch, or null when it holds none. */
   readonly lastBatchPositionBytes: number | null;
+  /** The last segment's start that was not scanned (HEAD vouches for it), or null. */
+  readonly trusted: TrustedPrefix | null;
 }
 
-async function scanSegment(io: FileIO, segment: SegmentRef, isLast: boolean, indexIntervalBytes: number, log: SegmentExpectation['log']): Promise<SegmentEnd> {
+/**
+ * Where the last segment's scan may start: its last index entry that verifies and starts below
+ * HEAD's durable end, when HEAD belongs to this log and the part before the entry is long enough
+ * to be worth skipping. [] (scan whole) otherwise.
+ */
+async function trustedTailSeed(
+  io: FileIO,
+  file: ChainFile,
+  segment: SegmentRef,
+  head: HeadVouch | null,
+): Promise<IndexEntry[]> {
+  if (head === null || !equalBytes(head.logId, file.logId) || head.durableOffset <= segment.baseOffset) return [];
+  const seed = await verifiedIndex(io, file, segment.path, indexPathOf(segment), head.durableOffset);
+  const start = seed[seed.length - 1];
+  const skippedBytes = start === undefined ? 0 : start.blockNumber * file.blockBytes;
+  const worthIt = skippedBytes >= readLimits.recoveryTrustedPrefixBytesMin;
+  return worthIt ? seed : [];
+}
+
+async function scanSegment(
+  io: FileIO,
+  segment: SegmentRef,
+  isLast: boolean,
+  indexIntervalBytes: number,
+  log: SegmentExpectation['log'],
+  head: HeadVouch | null = null,
+): Promise<SegmentEnd> {
   const handle = await wrapIo('open', segment.path, () => io.open(segment.path, 'read'));
   try {
     const sizeBytes = await wrapIo('stat', segment.path, () => handle.sizeBytes());
     const header = await readHeader(handle, segment.path, sizeBytes, { baseOffset: segment.baseOffset, log });
     const file: ChainFile = { source: handle, sizeBytes, logId: header.logId, blockBytes: header.blockBytes };
-    const seed = isLast ? [] : await verifiedIndex(io, file, segment.path, indexPathOf(segment));
+    const seed = isLast
+      ? await trustedTailSeed(io, file, segment, head)
+      : await verifiedIndex(io, file, segment.path, indexPathOf(segment));
     const start = seed.length > 0 ? seed[seed.length - 1]! : { firstOffset: segment.baseOffset, blockNumber: 1 };
+    const startBytes = start.blockNumber * header.blockBytes;
+    const trusted = isLast && seed.length > 0 ? { positionBytes: startBytes, offset: start.firstOffset } : null;
     const scan = await wrapIo('read', segment.path, () =>
       scanChain(file, {
-        positionBytes: start.blockNumber * header.blockBytes,
+        positionBytes: startBytes,
         offset: start.firstOffset,
         indexIntervalBytes,
         seedEntries: seed.slice(0, -1),
@@ -223,6 +300,7 @@ async function scanSegment(io: FileIO, segment: SegmentRef, isLast: boolean, ind
       rewriteFromBytes: unsettledFromBytes(scan.recent),
       staleEndBytes,
       lastBatchPositionBytes: scan.lastBatchPositionBytes,
+      trusted,
     };
   } finally {
     await handle.close().catch(() => undefined);
@@ -304,6 +382,7 @@ export const emptyRecoveryReport: RecoveryReport = {
   trailersRead: 0,
   sealedScanned: 0,
   batchesScanned: 0,
+  tailTrustedBytes: 0,
   tornTailAt: null,
 };
 
@@ -317,7 +396,7 @@ export async function recoverLog(options: RecoveryOptions): Promise<RecoveredLog
   await wrapIo('fsync', dir, () => io.syncDir(dir));
   const lastRef = segments[segments.length - 1]!;
   const sealed = (await trustSealed(io, segments)) ?? (await walkSealed(io, segments, indexIntervalBytes));
-  const tail = await scanSegment(io, lastRef, true, indexIntervalBytes, sealed.log);
+  const tail = await scanSegment(io, lastRef, true, indexIntervalBytes, sealed.log, options.head ?? null);
   const log = sealed.log ?? { logId: tail.header.logId, blockBytes: tail.header.blockBytes, path: lastRef.path };
   await writeIndexFile(io, indexPathOf(lastRef), encodeIndexEntries(tail.entries));
   const tailSeal = await tailSealOf(io, lastRef, tail, sealed.lastSealedSeq);
@@ -334,11 +413,13 @@ export async function recoverLog(options: RecoveryOptions): Promise<RecoveredLog
     tailFormatVersion: tail.header.version,
     tailSeal,
     lastAppendTimeMs: tailSeal.lastAppendTimeMs ?? sealed.lastAppendTimeMs,
+    tailTrusted: tail.trusted,
     report: {
       segments: segments.length,
       trailersRead: sealed.trailersRead,
       sealedScanned: sealed.scanned,
       batchesScanned: sealed.batchesScanned + tail.batches,
+      tailTrustedBytes: tail.trusted?.positionBytes ?? 0,
       tornTailAt: tail.tornTailAt,
     },
   };

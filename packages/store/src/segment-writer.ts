@@ -87,6 +87,8 @@ export interface SealState {
   lastBatchPositionBytes: number | null;
   firstAppendTimeMs: number | undefined;
   lastAppendTimeMs: number | undefined;
+  /** Batches open trusted instead of scanning, counted in the background (tail-prefix-check.ts). */
+  uncounted?: Promise<number>;
 }
 
 interface ActiveSegment {
@@ -254,6 +256,16 @@ export class SegmentWriter {
   }
 
   /**
+   * Hands over the background count of the batches at the start of the resumed segment that open
+   * did not scan (tail-prefix-check.ts): its trailer needs them, so a roll waits for it, and a
+   * close waits for the check to let go of the file.
+   */
+  countTrusted(batches: Promise<number>): void {
+    assert(this.#active !== null, 'a resumed segment to count');
+    this.#active.seal.uncounted = batches;
+  }
+
+  /**
    * Seals the active segment (its trailer and HEAD flushed, its index written, side by side) and
    * only then names the next, so the next segment's name never becomes durable before the trailer
    * that open will trust in its place.
@@ -301,12 +313,13 @@ export class SegmentWriter {
     const { blockBytes, logId } = this.#config;
     const { seal } = active;
     assert(seal.lastBatchPositionBytes !== null && seal.batches > 0, 'a sealed segment holds a batch');
+    const uncounted = seal.uncounted === undefined ? 0 : await seal.uncounted;
     const sizeBytes = await wrapIo('stat', active.path, () => active.handle.sizeBytes());
     const positionBytes = Math.max(active.positionBytes, alignDown(sizeBytes, blockBytes) - blockBytes);
     const trailer: SegmentTrailer = {
       baseOffset: active.baseOffset,
       endOffset,
-      batches: seal.batches,
+      batches: seal.batches + uncounted,
       positionBytes,
       chainEndBytes: active.positionBytes,
       lastBatchPositionBytes: seal.lastBatchPositionBytes,
@@ -407,7 +420,9 @@ export class SegmentWriter {
   async close(): Promise<void> {
     const active = this.#active;
     this.#active = null;
-    if (active !== null) await Promise.all([active.index.close(), closeFlushed(active.handle)]);
+    if (active === null) return this.#preparer.close();
+    const counted = active.seal.uncounted?.catch(() => 0);
+    await Promise.all([active.index.close(), closeFlushed(active.handle), counted]);
     await this.#preparer.close();
   }
 }

@@ -229,6 +229,13 @@ export const readLimits = {
   /** Index entries of a sealed segment that recovery tries, newest first, before a full scan. */
   recoveryIndexTriesMax: 8,
   /**
+   * Open scans the last segment from its last index entry that HEAD vouches for (a batch below
+   * HEAD's durable end) when the part before that entry is at least this long; a shorter part is
+   * scanned too, as it costs a few ms. The part left out is verified in the background after open
+   * and on every read (docs/reliability.md, "What open checks").
+   */
+  recoveryTrustedPrefixBytesMin: 4 * 1024 * 1024,
+  /**
    * Reads of HEAD in a row that find no valid slot before a reader gives up (SEGLOG_CORRUPT). A
    * slot being rewritten fails its CRC but the other slot stays valid, so a read sees no valid slot
    * only when it copied the two slots across a HEAD flush (the writer moved on to the other slot
