@@ -147,7 +147,8 @@ export class LogWalker {
   #indexFor(segment: SegmentInfo): Promise<SegmentIndex> {
     let loading = this.#indexes.get(segment.baseOffset);
     if (loading === undefined) {
-      loading = SegmentIndex.load(this.#io, segment, this.#batches);
+      // Nothing in a segment is read before its header was checked against its name and the log.
+      loading = this.#catalog.check(segment).then(() => SegmentIndex.load(this.#io, segment, this.#batches));
       this.#indexes.set(segment.baseOffset, loading);
     }
     return loading;

@@ -212,7 +212,8 @@ export class Reader {
     for (let segment = this.#catalog.first; segment !== undefined; segment = this.#catalog.after(segment)) {
       segments.push(segment);
     }
-    const found = await findOffsetForTime(this.#io, segments, ms);
+    const catalog = this.#catalog;
+    const found = await findOffsetForTime(this.#io, segments, ms, (segment) => catalog.check(segment));
     if (found === null) return undefined;
     const answer = Math.max(found, await this.#first());
     return visible !== undefined && answer >= visible ? undefined : answer;

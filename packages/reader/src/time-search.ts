@@ -112,7 +112,18 @@ async function readEntries(io: FileIO, segment: SegmentInfo): Promise<{ firstOff
   }
 }
 
-async function withFile<T>(io: FileIO, segment: SegmentInfo, use: (file: SegmentFile) => Promise<T>): Promise<T> {
+/** Checks a segment's header before anything in it is read (segment-catalog.ts `check`). */
+export type SegmentCheck = (segment: SegmentInfo) => Promise<void>;
+
+/** The segment files a search opens, each header checked before its first read. */
+interface Files {
+  readonly io: FileIO;
+  readonly check: SegmentCheck;
+}
+
+async function withFile<T>(files: Files, segment: SegmentInfo, use: (file: SegmentFile) => Promise<T>): Promise<T> {
+  await files.check(segment);
+  const { io } = files;
   const file = await SegmentFile.open(io, segment);
   try {
     return await use(file);
@@ -126,14 +137,16 @@ export async function findOffsetForTime(
   io: FileIO,
   segments: readonly SegmentInfo[],
   ms: number,
+  check: SegmentCheck,
 ): Promise<number | null> {
+  const files: Files = { io, check };
   // The last segment whose first batch is older than `ms` (segments with no batch count as newer).
   let low = 0;
   let high = segments.length - 1;
   let older = -1;
   while (low <= high) {
     const middle = (low + high) >>> 1;
-    const first = await withFile(io, segments[middle]!, (file) => file.first());
+    const first = await withFile(files, segments[middle]!, (file) => file.first());
     if (first !== null && first.timeMs < ms) {
       older = middle;
       low = middle + 1;
@@ -141,10 +154,11 @@ export async function findOffsetForTime(
   }
   if (older === -1) {
     const first = segments[0];
-    return first === undefined ? null : withFile(io, first, async (file) => (await file.first())?.firstOffset ?? null);
+    if (first === undefined) return null;
+    return withFile(files, first, async (file) => (await file.first())?.firstOffset ?? null);
   }
-  const inside = await withFile(io, segments[older]!, (file) => file.firstAtOrAfter(io, ms));
+  const inside = await withFile(files, segments[older]!, (file) => file.firstAtOrAfter(io, ms));
   if (inside !== null) return inside;
   const next = segments[older + 1];
-  return next === undefined ? null : withFile(io, next, async (file) => (await file.first())?.firstOffset ?? null);
+  return next === undefined ? null : withFile(files, next, async (file) => (await file.first())?.firstOffset ?? null);
 }

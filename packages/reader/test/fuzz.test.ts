@@ -175,6 +175,7 @@ function readerExpectation(log: StoreLog, files: LogFiles): ReaderExpectation {
   let intactBelow = log.total;
   let readMustFail = false;
   let headerDamaged = false;
+  let firstOrLastHeaderDamaged = false;
   const last = remaining[remaining.length - 1]!;
   let visibleEnd = last.endOffset;
   for (const [i, segment] of remaining.entries()) {
@@ -185,7 +186,16 @@ function readerExpectation(log: StoreLog, files: LogFiles): ReaderExpectation {
     }
     const original = log.files.get(segment.name)!;
     const damaged = files.get(segment.name)!;
-    headerDamaged ||= differs(original, damaged, 0, SEGMENT_HEADER_BYTES);
+    const thisHeader = differs(original, damaged, 0, SEGMENT_HEADER_BYTES);
+    headerDamaged ||= thisHeader;
+    // openReader reads the first and the last header (segment-catalog.ts); a middle one is checked
+    // before the first read of that segment, so a full read must stop there with an error.
+    if (thisHeader && i === 0) firstOrLastHeaderDamaged = true;
+    if (thisHeader && segment === last) firstOrLastHeaderDamaged = true;
+    if (thisHeader && i > 0 && segment !== last) {
+      readMustFail = true;
+      intactBelow = Math.min(intactBelow, segment.baseOffset);
+    }
     const touched = segment.batches.find((batch) => differs(original, damaged, batch.positionBytes, batch.endBytes));
     if (touched === undefined) continue;
     intactBelow = Math.min(intactBelow, touched.firstOffset);
@@ -193,7 +203,7 @@ function readerExpectation(log: StoreLog, files: LogFiles): ReaderExpectation {
     else readMustFail = true;
   }
   return {
-    openMustFail: headerDamaged && remaining.length > 1,
+    openMustFail: firstOrLastHeaderDamaged && remaining.length > 1,
     headerDamaged,
     firstOffset: remaining[0]!.baseOffset,
     readMustFail,
@@ -241,7 +251,7 @@ async function readerCase(log: StoreLog, seed: number): Promise<'refused' | 'cor
       }
     } catch (error) {
       if ((error as Error).message.startsWith('case seed')) throw error;
-      coded(error, [ErrorCodes.CORRUPT], `read (after ${next})`);
+      coded(error, [ErrorCodes.CORRUPT, ...(expect.headerDamaged ? [ErrorCodes.UNSUPPORTED_FORMAT] : [])], `read (after ${next})`);
       corrupt = true;
     }
     if (readable(next)) fail(`read stopped at ${next}; below ${expect.intactBelow} nothing is damaged`);
@@ -253,7 +263,9 @@ async function readerCase(log: StoreLog, seed: number): Promise<'refused' | 'cor
         if (!equalBytes(await reader.get(offset), storePayload(offset, log.salt))) fail(`get(${offset}) returned a wrong payload`);
       } catch (error) {
         if ((error as Error).message.startsWith('case seed')) throw error;
-        coded(error, [ErrorCodes.CORRUPT, ErrorCodes.OUT_OF_RANGE], `get(${offset})`);
+        const header = expect.headerDamaged ? [ErrorCodes.UNSUPPORTED_FORMAT] : [];
+        const allowed = [ErrorCodes.CORRUPT, ErrorCodes.OUT_OF_RANGE, ...header];
+        coded(error, allowed, `get(${offset})`);
         if (readable(offset)) fail(`get(${offset}) failed although nothing from ${first} below ${expect.intactBelow} is damaged`);
       }
     }
