@@ -102,16 +102,33 @@ export interface BatchCacheLimits {
 }
 
 /**
- * Evicted chunk buffers kept for the next chunk reads of the same size. Random gets evict one chunk
- * per read once the cache is full; reading into the evicted buffer instead of a new one keeps the
- * process from churning through (and the allocator from holding on to) a buffer per get.
+ * Evicted chunk buffers kept for the next chunk reads of the same size class. Random gets evict one
+ * chunk per read once the cache is full; reading into the evicted buffer instead of a new one keeps
+ * the process from churning through (and the allocator from holding on to) a buffer per get.
  */
 const SPARE_CHUNKS_MAX = 8;
+/**
+ * Chunk buffers are allocated in whole multiples of this (the cached chunk is a view of the first
+ * bytes): chunks of one log differ by a few record frames, and without size classes an evicted
+ * buffer rarely fits the next chunk exactly, so every get allocated a fresh ~16 KiB buffer that
+ * outlived the garbage around it. With them the cache recycles its buffers once full (measured:
+ * issue 11, docs/benchmarks.md "Random get and reader memory"). The waste, under 4 KiB per chunk,
+ * is charged to `cacheBytes`.
+ */
+const CHUNK_BUFFER_STEP_BYTES = 4096;
 
 export class BatchReader {
   readonly #handles: HandlePool;
   readonly #cache: LRUCache<string, Cached>;
   readonly #spares: Uint8Array[] = [];
+  /**
+   * Whether the last batch head read spanned more than a read chunk. Then the next head is read one
+   * block at a time (its header; the chunk table is at the batch's end, read on its own): a 64 KiB
+   * read would bring nothing else of use and only churn memory, 64 KiB per batch a get reaches
+   * first (issue 11: reader RSS). Small batches keep the chunk-sized read, which covers several
+   * heads (and often the record's chunk) at once. Only read sizes depend on it, never results.
+   */
+  #largeBatches = false;
 
   constructor(handles: HandlePool, limits: BatchCacheLimits) {
     this.#handles = handles;
@@ -120,16 +137,20 @@ export class BatchReader {
       sizeCalculation: cachedBytes,
       // Nothing outside this class holds a cached chunk (a get returns a copy), so an evicted one is free.
       dispose: (value, _key, reason) => {
-        if (value.kind === 'chunk' && reason === 'evict' && this.#spares.length < SPARE_CHUNKS_MAX) this.#spares.push(value.bytes);
+        if (value.kind === 'chunk' && reason === 'evict' && this.#spares.length < SPARE_CHUNKS_MAX) {
+          this.#spares.push(new Uint8Array(value.bytes.buffer));
+        }
       },
       ...(limits.cacheBatches === undefined ? {} : { max: limits.cacheBatches }),
     });
   }
 
-  /** A spare buffer of exactly `lengthBytes`, or a new one. */
+  /** `lengthBytes` at the start of a spare buffer of its size class, or of a new one. */
   #bufferOf(lengthBytes: number): Uint8Array {
-    const i = this.#spares.findIndex((spare) => spare.length === lengthBytes);
-    return i === -1 ? new Uint8Array(lengthBytes) : this.#spares.splice(i, 1)[0]!;
+    const capacity = Math.ceil(lengthBytes / CHUNK_BUFFER_STEP_BYTES) * CHUNK_BUFFER_STEP_BYTES;
+    const i = this.#spares.findIndex((spare) => spare.length === capacity);
+    const whole = i === -1 ? new Uint8Array(capacity) : this.#spares.splice(i, 1)[0]!;
+    return whole.subarray(0, lengthBytes);
   }
 
   /**
@@ -178,8 +199,10 @@ export class BatchReader {
       found = await this.#headIn(segment, position, chunk);
     }
     if (found === null || (typeof found === 'string' && found !== 'v1')) {
-      chunk = await this.#readChunk(segment, atBytes);
+      const readBytes = this.#largeBatches ? segment.blockBytes : readLimits.readerChunkBytes;
+      chunk = await this.#readChunk(segment, atBytes, readBytes);
       found = await this.#headIn(segment, position, chunk);
+      if (typeof found !== 'string') this.#largeBatches = found.spanBytes > readLimits.readerChunkBytes;
     }
     if (found === 'v1') {
       const whole = await this.read(segment, position, chunk);
@@ -212,10 +235,11 @@ export class BatchReader {
     if (cached?.kind === 'chunk') return (chunkPayload(cached.bytes, entry, offset) as Uint8Array).slice();
     const lengthBytes = entry.toBytes - entry.fromBytes;
     // The chunk in a buffer of its own: a copy out of the walk's larger read, or one exact read.
-    const bytes =
-      chunk !== undefined && covers(chunk, segment, atBytes, lengthBytes)
-        ? chunk.bytes.slice(atBytes - chunk.startBytes, atBytes - chunk.startBytes + lengthBytes)
-        : await this.#readExact(segment, atBytes, lengthBytes);
+    let bytes: Uint8Array;
+    if (chunk !== undefined && covers(chunk, segment, atBytes, lengthBytes)) {
+      bytes = this.#bufferOf(lengthBytes);
+      bytes.set(chunk.bytes.subarray(atBytes - chunk.startBytes, atBytes - chunk.startBytes + lengthBytes));
+    } else bytes = await this.#readExact(segment, atBytes, lengthBytes);
     const payload = chunkPayload(bytes, entry, offset);
     if (typeof payload !== 'string') {
       this.#cache.set(key, { kind: 'chunk', bytes });
@@ -259,8 +283,8 @@ export class BatchReader {
     return count === lengthBytes ? buffer : buffer.subarray(0, count);
   }
 
-  async #readChunk(segment: SegmentInfo, atBytes: number): Promise<Chunk> {
-    const lengthBytes = Math.max(readLimits.readerChunkBytes, segment.blockBytes);
+  async #readChunk(segment: SegmentInfo, atBytes: number, sizeBytes: number): Promise<Chunk> {
+    const lengthBytes = Math.max(sizeBytes, segment.blockBytes);
     const bytes = await this.#handles.use(segment.path, (handle) => readAt(handle, atBytes, lengthBytes));
     return { segment, startBytes: atBytes, bytes };
   }
@@ -303,7 +327,7 @@ function wholeHead(batch: DecodedBatch): BatchHead {
 function cachedBytes(entry: Cached): number {
   const overhead = readLimits.readerCachedHeadOverheadBytes;
   if (entry.kind === 'head') return overhead + (entry.head.table?.sizeBytes ?? 0);
-  if (entry.kind === 'chunk') return overhead + entry.bytes.length;
+  if (entry.kind === 'chunk') return overhead + entry.bytes.buffer.byteLength;
   const first = entry.batch.payloads[0];
   return overhead + (first === undefined ? 0 : first.buffer.byteLength);
 }

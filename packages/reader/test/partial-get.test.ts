@@ -135,3 +135,22 @@ test('a log of v1 segments followed by v2 segments reads as one sequence', async
   t.deepEqual(times, [undefined, undefined, ...added.map(() => WALL_MS)]);
   await reader.close();
 });
+
+test('once batches are known to be large, a batch head is read one block at a time, not 64 KiB', async (t) => {
+  const io = new CountingIO();
+  const dir = '/two';
+  const log = await openLog({ dir, io: io.sim, preallocate: false });
+  for (let run = 0; run < 2; run++) {
+    await log.appendMany(Array.from({ length: RECORDS }, (_, i) => payloadOf(run * RECORDS + i)));
+  }
+  t.is(log.metrics().batches, 2);
+  await log.close();
+  const reader = await openReader({ dir, io });
+  t.deepEqual(await reader.get(10), payloadOf(10));
+  const before = io.counters.segmentReadBytes;
+  t.deepEqual(await reader.get(RECORDS + 10), payloadOf(RECORDS + 10));
+  const read = io.counters.segmentReadBytes - before;
+  // One 4 KiB block for the header, the table (12 bytes per 16 KiB chunk), one chunk.
+  t.true(read <= 4 * KiB + 2 * KiB + limits.batchChunkBytes, `the second batch's first get read ${read} bytes`);
+  await reader.close();
+});
