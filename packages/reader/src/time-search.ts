@@ -10,8 +10,10 @@
  * 3. From there a walk of at most one index interval finds the first batch at or after `ms`; if
  *    the segment ends first, the answer is the next segment's first record.
  * Records in format v1 segments carry no time; they count as older than any time asked for, so
- * the answer is never one of them. A wall clock stepped back while appending breaks the order the
- * search relies on; it then returns one offset appended at or after `ms`, maybe not the first.
+ * the answer is never one of them. The writer keeps append times from going down, within one open
+ * and across restarts (it starts from the last time recovery found), even when the wall clock steps
+ * back; a log whose times still go down (written by another tool) gets one offset appended at or
+ * after `ms`, maybe not the first.
  */
 import { batchAt, decodeIndexEntries, readFully } from '@seglog/format';
 import type { ChainFile } from '@seglog/format';
