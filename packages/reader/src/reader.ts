@@ -334,6 +334,8 @@ export class Reader {
         }
         const moved = learned !== visible;
         visible = learned;
+        // Records are flowing: the poll (when it is all there is) starts again from its shortest delay.
+        if (moved) wakeUps?.progressed();
         if (moved && found.kind === 'batch') continue;
         if (!follow) break;
         if (this.#closed) return;
@@ -341,8 +343,7 @@ export class Reader {
           wakeUps = new WakeUps(this.#io, this.#dir, this.#durable);
           this.#followers.add(wakeUps);
         }
-        if (moved) wakeUps.progressed();
-        else await wakeUps.wait(signal);
+        if (!moved) await wakeUps.wait(signal);
         if (this.#closed) return;
         if (found.kind === 'end') ({ offset, found } = await this.#locate(offset, policy, (at) => this.#walker.find(at)));
       }
