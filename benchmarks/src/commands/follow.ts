@@ -9,6 +9,11 @@ import { openReader } from '@seglog/reader';
 import { SeglogError } from '@seglog/types';
 import type { FileIO } from '@seglog/types';
 import { listOf, positiveInteger, positiveNumber } from '../lib/args.js';
+
+/** `--warmup-seconds 0` is allowed (no warm-up). */
+function nonNegativeNumber(text: string | undefined, flag: string, fallback: number): number {
+  return text === '0' ? 0 : positiveNumber(text, flag, fallback);
+}
 import { renderFollowRows, runFollowLatency, wakeModes, type FollowReaderReport, type WakeMode } from '../lib/follow-latency.js';
 import type { Command } from './command.js';
 
@@ -17,17 +22,25 @@ const nowNanos = (): number => Number(process.hrtime.bigint());
 export const followCommand: Command = {
   name: 'follow',
   summary: 'follow latency: append acknowledged -> record received by a follower in another process; idle follower CPU',
-  usage: `usage: main.js follow [--rates 1000,100000] [--seconds 3] [--idle-seconds 3] [--wake ${wakeModes.join(',')}]
+  usage: `usage: main.js follow [--rates 1000,100000] [--seconds 3] [--warmup-seconds 1] [--idle-seconds 3]
+                     [--wake ${wakeModes.join(',')}]
   --wake LIST   the follower's wake-up sources, one run each (default push):
                 push   the writer's notify socket (+ watch while not connected, + poll)
                 watch  directory watch + poll (no socket)
                 poll   the backoff poll alone (as on NFS)`,
   async run(argv) {
-    const options = { rates: { type: 'string' }, seconds: { type: 'string' }, 'idle-seconds': { type: 'string' }, wake: { type: 'string' } } as const;
+    const options = {
+      rates: { type: 'string' },
+      seconds: { type: 'string' },
+      'warmup-seconds': { type: 'string' },
+      'idle-seconds': { type: 'string' },
+      wake: { type: 'string' },
+    } as const;
     const { values } = parseArgs({ args: [...argv], options });
     const settings = {
       rates: (values.rates ?? '1000,100000').split(',').map((text) => positiveInteger(text, '--rates')),
       seconds: positiveNumber(values.seconds, '--seconds', 3),
+      warmupSeconds: nonNegativeNumber(values['warmup-seconds'], '--warmup-seconds', 1),
       idleSeconds: positiveNumber(values['idle-seconds'], '--idle-seconds', 3),
       wakes: listOf(values.wake, wakeModes, '--wake') ?? (['push'] as WakeMode[]),
     };

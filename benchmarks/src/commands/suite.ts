@@ -155,7 +155,7 @@ interface RawResults {
 function followCostSeconds(options: SuiteOptions): number {
   const settings = options.follow;
   if (settings == null) return 0;
-  return settings.rates.length * settings.wakes.length * (settings.seconds + settings.idleSeconds + 1);
+  return settings.rates.length * settings.wakes.length * (settings.warmupSeconds + settings.seconds + settings.idleSeconds + 1);
 }
 
 /** The follow-latency cell (issue 12), after the random-get cell; a failure is reported, not fatal. */

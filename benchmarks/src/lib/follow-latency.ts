@@ -8,8 +8,10 @@
  * then appends open-loop at the rate (every millisecond the appends owed so far), noting when each
  * append resolves. The child notes when each record arrives. Both use process.hrtime
  * (CLOCK_MONOTONIC, the same clock in every process on the machine), so latency = arrival -
- * acknowledgement, per record. After the appends, the child stays following an idle log for
- * `idleSeconds` and reports its CPU (user + system) over that time.
+ * acknowledgement, per record. The first `warmupSeconds` of appends are not counted: the follower
+ * process starts cold (its reader code is not compiled yet), and a follower is a long-running
+ * process. After the appends, the child stays following an idle log for `idleSeconds` and reports
+ * its CPU (user + system) over that time.
  *
  * `wake` picks the follower's wake-up sources: 'push' (the default engine: the writer's socket, the
  * watch while it is not connected, the poll), 'watch' (no socket: directory watch and poll), 'poll'
@@ -26,6 +28,8 @@ export type WakeMode = (typeof wakeModes)[number];
 export interface FollowSettings {
   readonly rates: readonly number[];
   readonly seconds: number;
+  /** Appends at the rate before the measured ones (not counted). */
+  readonly warmupSeconds: number;
   readonly idleSeconds: number;
   readonly wakes: readonly WakeMode[];
 }
@@ -33,6 +37,7 @@ export interface FollowSettings {
 export interface FollowRow {
   readonly wake: WakeMode;
   readonly ratePerSecond: number;
+  /** Records measured (after the warm-up ones). */
   readonly records: number;
   readonly p50Millis: number;
   readonly p99Millis: number;
@@ -87,7 +92,8 @@ async function appendAtRate(log: Awaited<ReturnType<typeof openLog>>, rate: numb
 async function runOne(wake: WakeMode, rate: number, settings: FollowSettings): Promise<FollowRow> {
   return withTempDir(async (dir) => {
     const log = await openLog({ dir });
-    const total = Math.round(rate * settings.seconds);
+    const warmup = Math.round(rate * settings.warmupSeconds);
+    const total = warmup + Math.round(rate * settings.seconds);
     const args = [mainScript, 'follow-reader', dir, String(total), String(settings.idleSeconds), wake];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let stdout = '';
@@ -99,16 +105,17 @@ async function runOne(wake: WakeMode, rate: number, settings: FollowSettings): P
       const code = await exited;
       if (code !== 0) throw new Error(`follow-reader exited with ${code}`);
       const report = JSON.parse(stdout.slice(stdout.indexOf('\n') + 1)) as FollowReaderReport;
-      const latencies = report.arrivals.map((arrival, offset) => (arrival - acks[offset]!) / 1e6).sort((a, b) => a - b);
+      const measured = report.arrivals.slice(warmup);
+      const latencies = measured.map((arrival, index) => (arrival - acks[warmup + index]!) / 1e6).sort((a, b) => a - b);
       return {
         wake,
         ratePerSecond: rate,
-        records: total,
+        records: total - warmup,
         p50Millis: percentile(latencies, 0.5),
         p99Millis: percentile(latencies, 0.99),
         maxMillis: latencies[latencies.length - 1] ?? Number.NaN,
         idleCpuPercent: report.idleCpuPercent,
-        followCpuMicrosPerRecord: report.followCpuMicros / total,
+        followCpuMicrosPerRecord: report.followCpuMicros / total, // warm-up included: a cost, not a latency
       };
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');

@@ -100,5 +100,5 @@ function randomGetShape(quick: boolean): RandomGetSettings {
 
 /** issue 12's cell: the push wake-up at 1,000 and 100,000 appends/s, then an idle follower. */
 function followShape(quick: boolean): FollowSettings {
-  return { rates: [1000, 100_000], seconds: quick ? 1 : 3, idleSeconds: quick ? 1 : 3, wakes: ['push'] };
+  return { rates: [1000, 100_000], seconds: quick ? 1 : 3, warmupSeconds: quick ? 0.5 : 1, idleSeconds: quick ? 1 : 3, wakes: ['push'] };
 }
