@@ -155,7 +155,8 @@ interface RawResults {
 function followCostSeconds(options: SuiteOptions): number {
   const settings = options.follow;
   if (settings == null) return 0;
-  return settings.rates.length * settings.wakes.length * (settings.warmupSeconds + settings.seconds + settings.idleSeconds + 1);
+  const perRun = settings.warmupSeconds + settings.seconds + settings.idleSeconds + 1;
+  return settings.rates.length * settings.wakes.length * perRun;
 }
 
 /** The follow-latency cell (issue 12), after the random-get cell; a failure is reported, not fatal. */
