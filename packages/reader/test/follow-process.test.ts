@@ -176,7 +176,9 @@ test('a follower in another process across SIGKILLs, a deliberate truncateAfter 
   t.is(inLog.length, durableEnd);
   // The follower learns the end (and any cut of the interrupted truncation) at its next HEAD read.
   const settled = (): boolean => seen.length === inLog.length && seen.every((text, offset) => text === inLog[offset]);
-  for (let attempt = 0; attempt < 10_000 && !settled(); attempt++) await new Promise((resolve) => setTimeout(resolve, 2));
+  for (let attempt = 0; attempt < 10_000 && !settled(); attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
   controller.abort();
   t.is(((await stopped) as Error).name, 'AbortError');
   t.is(seen.length, inLog.length, 'the follower has every record of the log, once');
