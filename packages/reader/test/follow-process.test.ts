@@ -147,17 +147,27 @@ test('a follower in another process across SIGKILLs, a deliberate truncateAfter 
       }
     }
   })();
-  const stopped = follower.catch((error: unknown) => error);
+  let ended: unknown = null;
+  const stopped = follower.then(
+    () => (ended = 'ended'),
+    (error: unknown) => (ended = error),
+  );
+  /** Waits for the follower to hold `count` records; fails (instead of hanging) if it stopped. */
   const waitSeen = async (count: number): Promise<void> => {
-    while (seen.length < count) await new Promise((resolve) => setTimeout(resolve, 2));
+    const deadline = Date.now() + 50_000; // the writer child exits by itself after 60 s
+    while (seen.length < count) {
+      if (ended !== null) throw new Error(`the follower stopped at ${seen.length} records: ${String(ended)}`);
+      if (Date.now() > deadline) throw new Error(`the follower has ${seen.length} records, not ${count}, after 50 s`);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
   };
-  await waitSeen(400);
+  await waitSeen(200);
   first.child.kill('SIGKILL');
   t.is(await first.exited, 'SIGKILL');
   // A truncateAfter that completes: the follower, past the cut, gets SEGLOG_TRUNCATED.
-  const cutter = startWriter(t, dir, 'forever', 100);
+  const cutter = startWriter(t, dir, 'forever', 60);
   const cut = Number(await cutter.line('truncated'));
-  await waitSeen(cut + 200);
+  await waitSeen(cut + 100);
   t.true(cuts.includes(cut), `the follower was told of the cut at ${cut} (told: ${cuts.join(', ')})`);
   cutter.child.kill('SIGKILL');
   t.is(await cutter.exited, 'SIGKILL');
@@ -176,11 +186,12 @@ test('a follower in another process across SIGKILLs, a deliberate truncateAfter 
   t.is(inLog.length, durableEnd);
   // The follower learns the end (and any cut of the interrupted truncation) at its next HEAD read.
   const settled = (): boolean => seen.length === inLog.length && seen.every((text, offset) => text === inLog[offset]);
-  for (let attempt = 0; attempt < 10_000 && !settled(); attempt++) {
+  for (let attempt = 0; attempt < 10_000 && !settled() && ended === null; attempt++) {
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
   controller.abort();
-  t.is(((await stopped) as Error).name, 'AbortError');
+  await stopped;
+  t.is((ended as Error).name, 'AbortError', String(ended));
   t.is(seen.length, inLog.length, 'the follower has every record of the log, once');
   t.true(seen.every((text, offset) => text === inLog[offset]), 'and each one is the record the log holds now');
   t.log(`${seen.length} records; cuts the follower was told of: ${cuts.join(', ')}`);
