@@ -57,6 +57,7 @@ function startWriter(t: ExecutionContext, dir: string, count: number | 'forever'
 }
 
 const textOf = (payload: Uint8Array): string => new TextDecoder().decode(payload);
+const describeEnd = (ended: unknown): string => (ended instanceof Error ? ended.message : String(ended as string));
 
 test('a follower in another process than the writer gets every record once, in order, as it becomes durable', async (t) => {
   const dir = tempDir(t);
@@ -156,7 +157,7 @@ test('a follower in another process across SIGKILLs, a deliberate truncateAfter 
   const waitSeen = async (count: number): Promise<void> => {
     const deadline = Date.now() + 50_000; // the writer child exits by itself after 60 s
     while (seen.length < count) {
-      if (ended !== null) throw new Error(`the follower stopped at ${seen.length} records: ${String(ended)}`);
+      if (ended !== null) throw new Error(`the follower stopped at ${seen.length} records: ${describeEnd(ended)}`);
       if (Date.now() > deadline) throw new Error(`the follower has ${seen.length} records, not ${count}, after 50 s`);
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
@@ -191,7 +192,7 @@ test('a follower in another process across SIGKILLs, a deliberate truncateAfter 
   }
   controller.abort();
   await stopped;
-  t.is((ended as Error).name, 'AbortError', String(ended));
+  t.is((ended as Error).name, 'AbortError', describeEnd(ended));
   t.is(seen.length, inLog.length, 'the follower has every record of the log, once');
   t.true(seen.every((text, offset) => text === inLog[offset]), 'and each one is the record the log holds now');
   t.log(`${seen.length} records; cuts the follower was told of: ${cuts.join(', ')}`);
