@@ -57,7 +57,7 @@ function startWriter(t: ExecutionContext, dir: string, count: number | 'forever'
 }
 
 const textOf = (payload: Uint8Array): string => new TextDecoder().decode(payload);
-const describeEnd = (ended: unknown): string => (ended instanceof Error ? ended.message : String(ended as string));
+const describeEnd = (ended: unknown): string => (ended instanceof Error ? ended.message : typeof ended === 'string' ? ended : 'a non-Error value');
 
 test('a follower in another process than the writer gets every record once, in order, as it becomes durable', async (t) => {
   const dir = tempDir(t);
