@@ -1,105 +1,98 @@
 /**
- * One job: measure how long a follower in another process takes to receive a record after its
- * append was acknowledged (issue 12's targets: median under 2 ms, p99 under 10 ms, at 1,000 and
- * 100,000 appends/s), and what an idle follower costs.
- *
- * `follow` (this process) is the writer: for each rate it opens a fresh log, starts
- * `follow-reader` in a child process (a reader without `durable`: HEAD, the directory watch and
- * the poll), waits until it follows, then appends open-loop at the rate (every millisecond the
- * appends owed so far), noting when each append resolves. The child notes when each record arrives.
- * Both use process.hrtime (CLOCK_MONOTONIC, the same clock in every process on the machine), so
- * latency = arrival - acknowledgement, per record. After the appends, the child stays following an
- * idle log for `--idle-seconds` and reports its CPU (utime + stime from /proc) over that time.
+ * One job: the `follow` command (lib/follow-latency.ts measures) and its child, `follow-reader`,
+ * the follower process: it follows the log from offset 0 with the wake-up sources asked for,
+ * notes when each record arrives, then idles and reports its CPU.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { openLog } from '@seglog/store';
+import { nodeFileIO } from '@seglog/io';
 import { openReader } from '@seglog/reader';
-import { positiveInteger, positiveNumber } from '../lib/args.js';
-import { withTempDir } from '../lib/tmpdir.js';
+import { SeglogError } from '@seglog/types';
+import type { FileIO } from '@seglog/types';
+import { listOf, positiveInteger, positiveNumber } from '../lib/args.js';
+
+/** `--warmup-seconds 0` is allowed (no warm-up). */
+function nonNegativeNumber(text: string | undefined, flag: string, fallback: number): number {
+  return text === '0' ? 0 : positiveNumber(text, flag, fallback);
+}
+import { renderFollowRows, runFollowLatency, wakeModes, type FollowReaderReport, type WakeMode } from '../lib/follow-latency.js';
 import type { Command } from './command.js';
 
-const mainScript = fileURLToPath(new URL('../main.js', import.meta.url));
 const nowNanos = (): number => Number(process.hrtime.bigint());
-
-interface ReaderReport {
-  readonly arrivals: number[];
-  readonly idleCpuPercent: number;
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))] ?? Number.NaN;
-}
-
-async function runRate(rate: number, seconds: number, idleSeconds: number): Promise<string> {
-  return withTempDir(async (dir) => {
-    const log = await openLog({ dir });
-    const total = Math.round(rate * seconds);
-    const args = [mainScript, 'follow-reader', dir, String(total), String(idleSeconds)];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-    while (!stdout.includes('ready\n')) {
-      if (child.exitCode !== null) throw new Error('follow-reader exited before following');
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    const acks = new Array<number>(total).fill(0);
-    const payload = new Uint8Array(100).fill(7);
-    const start = nowNanos();
-    const pending: Promise<void>[] = [];
-    let issued = 0;
-    while (issued < total) {
-      const owed = Math.min(total, Math.floor(((nowNanos() - start) / 1e9) * rate) + 1);
-      const noteAck = (offset: number): void => void (acks[offset] = nowNanos());
-      for (; issued < owed; issued++) pending.push(log.append(payload).then(noteAck));
-      await new Promise((resolve) => setTimeout(resolve, 1));
-    }
-    await Promise.all(pending);
-    const code = await exited;
-    await log.close();
-    if (code !== 0) throw new Error(`follow-reader exited with ${code}`);
-    const report = JSON.parse(stdout.slice(stdout.indexOf('\n') + 1)) as ReaderReport;
-    const latencies = report.arrivals.map((arrival, offset) => (arrival - acks[offset]!) / 1e6).sort((a, b) => a - b);
-    const fmt = (ms: number): string => ms.toFixed(2).padStart(8);
-    return `${String(rate).padStart(8)}/s ${String(total).padStart(8)} ${fmt(percentile(latencies, 0.5))} ${fmt(percentile(latencies, 0.99))} ${fmt(latencies[latencies.length - 1]!)} ${report.idleCpuPercent.toFixed(3).padStart(10)}%`;
-  });
-}
 
 export const followCommand: Command = {
   name: 'follow',
   summary: 'follow latency: append acknowledged -> record received by a follower in another process; idle follower CPU',
-  usage: 'usage: main.js follow [--rates 1000,100000] [--seconds 3] [--idle-seconds 3]',
+  usage: `usage: main.js follow [--rates 1000,100000] [--seconds 3] [--warmup-seconds 1] [--idle-seconds 3]
+                     [--wake ${wakeModes.join(',')}]
+  --wake LIST   the follower's wake-up sources, one run each (default push):
+                push   the writer's notify socket (+ watch while not connected, + poll)
+                watch  directory watch + poll (no socket)
+                poll   the backoff poll alone (as on NFS)`,
   async run(argv) {
-    const { values } = parseArgs({ args: [...argv], options: { rates: { type: 'string' }, seconds: { type: 'string' }, 'idle-seconds': { type: 'string' } } });
-    const rates = (values.rates ?? '1000,100000').split(',').map((text) => positiveInteger(text, '--rates'));
-    const seconds = positiveNumber(values.seconds, '--seconds', 3);
-    const idleSeconds = positiveNumber(values['idle-seconds'], '--idle-seconds', 3);
-    console.log(`follower in another process (HEAD + directory watch + poll); latency in ms from acknowledgement to arrival`);
-    console.log(`    rate  records      p50      p99      max  idle CPU (of one core)`);
-    for (const rate of rates) console.log(await runRate(rate, seconds, idleSeconds));
+    const options = {
+      rates: { type: 'string' },
+      seconds: { type: 'string' },
+      'warmup-seconds': { type: 'string' },
+      'idle-seconds': { type: 'string' },
+      wake: { type: 'string' },
+    } as const;
+    const { values } = parseArgs({ args: [...argv], options });
+    const settings = {
+      rates: (values.rates ?? '1000,100000').split(',').map((text) => positiveInteger(text, '--rates')),
+      seconds: positiveNumber(values.seconds, '--seconds', 3),
+      warmupSeconds: nonNegativeNumber(values['warmup-seconds'], '--warmup-seconds', 1),
+      idleSeconds: positiveNumber(values['idle-seconds'], '--idle-seconds', 3),
+      wakes: listOf(values.wake, wakeModes, '--wake') ?? (['push'] as WakeMode[]),
+    };
+    console.log('follower in another process (reads HEAD); latency in ms from acknowledgement to arrival');
+    const rows = await runFollowLatency(settings, (row) => {
+      console.log(`  ${row.wake} ${row.ratePerSecond}/s: p50 ${row.p50Millis.toFixed(2)} p99 ${row.p99Millis.toFixed(2)} max ${row.maxMillis.toFixed(2)} ms`);
+    });
+    console.log(`\n${renderFollowRows(rows.rows)}`);
   },
 };
+
+/** The follower's I/O engine: the real one, less the sources `wake` leaves out. */
+function followerIo(wake: WakeMode): FileIO {
+  if (wake === 'push') return nodeFileIO;
+  const io: FileIO = {
+    open: (path, mode, modes) => nodeFileIO.open(path, mode, modes),
+    mkdirp: (dir, mode) => nodeFileIO.mkdirp(dir, mode),
+    readdir: (dir) => nodeFileIO.readdir(dir),
+    stat: (path) => nodeFileIO.stat(path),
+    rename: (source, target) => nodeFileIO.rename(source, target),
+    unlink: (path) => nodeFileIO.unlink(path),
+    syncDir: (dir) => nodeFileIO.syncDir(dir),
+    lock: (dir, modes) => nodeFileIO.lock(dir, modes),
+  };
+  return wake === 'watch' ? { ...io, watch: (dir, onChange) => nodeFileIO.watch(dir, onChange) } : io;
+}
 
 /** The child: follows `dir` until `total` records arrived, then idles `idleSeconds` and reports. */
 export const followReaderCommand: Command = {
   name: 'follow-reader',
   summary: '(internal) the follower process of `follow`',
-  usage: 'usage: main.js follow-reader <dir> <records> <idle-seconds>',
+  usage: `usage: main.js follow-reader <dir> <records> <idle-seconds> [${wakeModes.join('|')}]`,
   async run(argv) {
-    const [dir, totalText, idleText] = argv;
+    const [dir, totalText, idleText, wakeText] = argv;
     const total = positiveInteger(totalText, 'records');
     const idleSeconds = positiveNumber(idleText, 'idle-seconds');
-    const reader = await openReader({ dir: dir! });
+    const wake = (wakeText ?? 'push') as WakeMode;
+    if (!wakeModes.includes(wake)) throw SeglogError.invalidOption('wake', `must be one of ${wakeModes.join(', ')}, got ${wakeText}`);
+    const reader = await openReader({ dir: dir!, io: followerIo(wake) });
     const arrivals = new Array<number>(total).fill(0);
     const controller = new AbortController();
     let received = 0;
-    let idleStart: { cpu: NodeJS.CpuUsage; at: number } | null = null;
+    let followStart: NodeJS.CpuUsage | null = null;
+    let idleStart: { cpu: NodeJS.CpuUsage; at: number; followCpuMicros: number } | null = null;
     const follow = (async () => {
       for await (const record of reader.read({ from: 0, follow: true, signal: controller.signal })) {
         arrivals[record.offset] = nowNanos();
-        if (++received === total) idleStart = { cpu: process.cpuUsage(), at: nowNanos() };
+        followStart ??= process.cpuUsage();
+        if (++received === total) {
+          const used = process.cpuUsage(followStart);
+          idleStart = { cpu: process.cpuUsage(), at: nowNanos(), followCpuMicros: used.user + used.system };
+        }
       }
     })().catch((error: unknown) => {
       if ((error as Error).name !== 'AbortError') throw error;
@@ -107,12 +100,12 @@ export const followReaderCommand: Command = {
     process.stdout.write('ready\n');
     while (idleStart === null) await new Promise((resolve) => setTimeout(resolve, 20));
     await new Promise((resolve) => setTimeout(resolve, idleSeconds * 1000));
-    const { cpu, at } = idleStart as { cpu: NodeJS.CpuUsage; at: number };
+    const { cpu, at, followCpuMicros } = idleStart as { cpu: NodeJS.CpuUsage; at: number; followCpuMicros: number };
     const used = process.cpuUsage(cpu);
     const idleCpuPercent = ((used.user + used.system) / ((nowNanos() - at) / 1e3)) * 100;
     controller.abort();
     await follow;
     await reader.close();
-    process.stdout.write(`${JSON.stringify({ arrivals, idleCpuPercent } satisfies ReaderReport)}\n`);
+    process.stdout.write(`${JSON.stringify({ arrivals, idleCpuPercent, followCpuMicros } satisfies FollowReaderReport)}\n`);
   },
 };

@@ -30,10 +30,11 @@ import { isTracedCell, planCells, type CellSpec } from '../suite/plan.js';
 import { formatDuration, Progress } from '../suite/progress.js';
 import { renderReport, type ReportInput } from '../suite/report.js';
 import { ceilingCostSeconds, cellCostSeconds, runTimingPass, type TimingRun } from '../suite/run-cells.js';
-import { checkDurability, checkTargets } from '../suite/targets.js';
+import { checkDurability, checkFollowTargets, checkTargets } from '../suite/targets.js';
 import { straceUnavailableReason, traceCell, type TraceFigures } from '../suite/trace.js';
 import { runRandomGet, type RandomGetFigures } from '../lib/random-get.js';
 import { withTempDir } from '../lib/tmpdir.js';
+import { runFollowLatency, type FollowFigures } from '../lib/follow-latency.js';
 
 interface Skipped {
   readonly engine: EngineName;
@@ -95,6 +96,7 @@ async function runSuite(options: SuiteOptions): Promise<void> {
   progress.plan(cells.length * options.repetitions, cellCostSeconds(options.timing));
   if (options.trace !== null) progress.plan(traced.length, cellCostSeconds(options.trace) + 1);
   if (options.randomGet !== null) progress.plan(1, 30);
+  if (options.follow != null) progress.plan(1, followCostSeconds(options));
   console.log(`seglog benchmark suite${options.quick ? ' (--quick)' : ''}`);
   console.log(describeHost(machine, sameFileSystemAsTmp(tempRoot)));
   for (const s of skipped) console.log(`skipped: ${s.engine}: ${s.reason}`);
@@ -104,6 +106,7 @@ async function runSuite(options: SuiteOptions): Promise<void> {
   const { runs, ceilings } = await runTimingPass(cells, options.repetitions, options.timing, ['--seconds', String(options.ceilingSeconds), '--sequential-mib', String(options.sequentialMiB)], progress);
   const traces = await runTracePass(traced, options, progress);
   const randomGet = await runRandomGetCell(options, progress);
+  const follow = await runFollowCell(options, progress);
 
   const ceiling = summarizeCeilings(ceilings);
   const summaries: CellSummary[] = cells.map((cell) => {
@@ -122,7 +125,7 @@ async function runSuite(options: SuiteOptions): Promise<void> {
   };
   const infos = options.engines.map((engine) => engines[engine].info);
   const outDir = options.outDir ?? join(resultsDir, `suite-${fileTimestamp(startedAt)}`);
-  const raw: RawResults = { kind: 'suite', startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), options, environment, engines: infos, skipped, straceMissing, ceilings, ceiling, runs, traces: Object.fromEntries(traces), summaries, randomGet };
+  const raw: RawResults = { kind: 'suite', startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), options, environment, engines: infos, skipped, straceMissing, ceilings, ceiling, runs, traces: Object.fromEntries(traces), summaries, randomGet, follow };
   await mkdir(outDir, { recursive: true });
   progress.note(`\nfinished in ${formatDuration((finishedAt.getTime() - startedAt.getTime()) / 1000)}`);
   await writeOutputs(raw, outDir, options.docs);
@@ -145,6 +148,31 @@ interface RawResults {
   readonly summaries: readonly CellSummary[];
   /** The random-get cell's figures, or why it did not run (absent in results from before it). */
   readonly randomGet?: RandomGetFigures | string | null;
+  /** The follow-latency cell's figures, or why it did not run (absent in results from before it). */
+  readonly follow?: FollowFigures | string | null;
+}
+
+function followCostSeconds(options: SuiteOptions): number {
+  const settings = options.follow;
+  if (settings == null) return 0;
+  const perRun = settings.warmupSeconds + settings.seconds + settings.idleSeconds + 1;
+  return settings.rates.length * settings.wakes.length * perRun;
+}
+
+/** The follow-latency cell (issue 12), after the random-get cell; a failure is reported, not fatal. */
+async function runFollowCell(options: SuiteOptions, progress: Progress): Promise<FollowFigures | string | null> {
+  const settings = options.follow;
+  if (settings == null) return null;
+  progress.start(`follow latency: ${settings.rates.join(' and ')} appends/s`, followCostSeconds(options));
+  try {
+    const figures = await runFollowLatency(settings);
+    progress.done(figures.rows.map((row) => `${row.ratePerSecond}/s p99 ${row.p99Millis.toFixed(2)} ms`).join(', '));
+    return figures;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    progress.done(`FAILED: ${message}`);
+    return message;
+  }
 }
 
 /** The random-get and reader-memory cell (issue 11), after the engine cells; a failure is reported, not fatal. */
@@ -165,7 +193,7 @@ async function runRandomGetCell(options: SuiteOptions, progress: Progress): Prom
 
 /** Targets, durability checks, charts, Markdown; writes them (and results.json) into `outDir`. */
 async function writeOutputs(raw: RawResults, outDir: string, docs: boolean): Promise<void> {
-  const targets = checkTargets(raw.summaries, raw.ceiling);
+  const targets = [...checkTargets(raw.summaries, raw.ceiling), ...checkFollowTargets(raw.follow ?? null)];
   const durability = checkDurability(raw.summaries, raw.engines);
   const charts = await drawCharts(raw.summaries, raw.ceiling);
   const markdown = renderReport({
@@ -182,6 +210,7 @@ async function writeOutputs(raw: RawResults, outDir: string, docs: boolean): Pro
     durability,
     charts,
     randomGet: raw.randomGet ?? null,
+    follow: raw.follow ?? null,
   });
   await writeFile(join(outDir, 'results.json'), `${JSON.stringify({ ...raw, targets, durability }, null, 2)}\n`);
   await writeFile(join(outDir, 'results.md'), `${markdown}\n`);

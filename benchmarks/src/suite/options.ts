@@ -8,6 +8,7 @@ import { engineNames, type EngineName } from '../lib/cell.js';
 import { defaultEngines, quickDefaultEngines, quickShape, scenarioNames, standardShape, type PlanShape, type ScenarioName } from './plan.js';
 import type { RunSettings } from './run-cells.js';
 import type { RandomGetSettings } from '../lib/random-get.js';
+import type { FollowSettings } from '../lib/follow-latency.js';
 
 export interface SuiteOptions {
   readonly quick: boolean;
@@ -28,6 +29,8 @@ export interface SuiteOptions {
   readonly reportFrom: string | null;
   /** The random-get and reader-memory cell (lib/random-get.ts); null with --no-get. */
   readonly randomGet: RandomGetSettings | null;
+  /** The follow-latency cell (lib/follow-latency.ts, issue 12); null with --no-follow. */
+  readonly follow?: FollowSettings | null;
 }
 
 export const usage = `usage: pnpm bench [-- options]     (node benchmarks/dist/main.js suite [options])
@@ -41,6 +44,7 @@ export const usage = `usage: pnpm bench [-- options]     (node benchmarks/dist/m
   --trace-seconds S       window of the strace pass (default 0.8, --quick 0.5)
   --no-trace              skip the strace pass (no syscall columns)
   --no-get                skip the random-get and reader-memory cell (a 1 GiB log; --quick: 128 MiB)
+  --no-follow             skip the follow-latency cell (a follower in another process at 1,000 and 100,000 appends/s)
   --out DIR               output folder (default bench-results/suite-<time>/)
   --docs                  also write charts and tables into docs/benchmarks/
   --report FILE           run nothing: render tables, targets and charts again from a results.json
@@ -60,6 +64,7 @@ export function parseSuiteOptions(argv: readonly string[]): SuiteOptions {
       'trace-seconds': { type: 'string' },
       'no-trace': { type: 'boolean', default: false },
       'no-get': { type: 'boolean', default: false },
+      'no-follow': { type: 'boolean', default: false },
       out: { type: 'string' },
       docs: { type: 'boolean', default: false },
       report: { type: 'string' },
@@ -82,6 +87,7 @@ export function parseSuiteOptions(argv: readonly string[]): SuiteOptions {
     docs: values.docs === true,
     reportFrom: values.report === undefined ? null : resolve(values.report),
     randomGet: values['no-get'] === true ? null : randomGetShape(quick),
+    follow: values['no-follow'] === true ? null : followShape(quick),
   };
 }
 
@@ -90,4 +96,9 @@ function randomGetShape(quick: boolean): RandomGetSettings {
   const shape = { recordBytes: 1000, batchMiB: 2, cacheMiB: 32 };
   if (quick) return { ...shape, logMiB: 128, gets: 2000, coldGets: 100 };
   return { ...shape, logMiB: 1024, gets: 20_000, coldGets: 500 };
+}
+
+/** issue 12's cell: the push wake-up at 1,000 and 100,000 appends/s, then an idle follower. */
+function followShape(quick: boolean): FollowSettings {
+  return { rates: [1000, 100_000], seconds: quick ? 1 : 3, warmupSeconds: quick ? 0.5 : 1, idleSeconds: quick ? 1 : 3, wakes: ['push'] };
 }

@@ -10,6 +10,7 @@ import type { EngineInfo, EngineName } from '../lib/cell.js';
 import { ratio } from '../report/stats.js';
 import { renderMarkdownTable } from '../report/table.js';
 import type { CeilingSummary, CellSummary } from './aggregate.js';
+import type { FollowFigures } from '../lib/follow-latency.js';
 
 export type TargetStatus = 'PASS' | 'MISS' | 'n/a';
 
@@ -106,6 +107,29 @@ export function checkTargets(summaries: readonly CellSummary[], ceiling: Ceiling
       check(`256 x ${label}: MB/s vs sequential write bandwidth`, '>= 85%', ratio(cell?.megabytesPerSecond?.median, ceiling?.sequentialMegabytesPerSecond.median), 0.85, true, percent),
     );
   }
+  return checks;
+}
+
+/**
+ * Issue 12's follow targets, from the follow-latency cell: a follower in another process receives
+ * a record within 2 ms (median) and 10 ms (p99) of its acknowledgement at each rate, and an idle
+ * follower costs under 1% of a core. Measured with the default wake-ups (the writer's socket).
+ */
+export function checkFollowTargets(follow: FollowFigures | string | null): TargetCheck[] {
+  if (follow === null) return [];
+  const rows = typeof follow === 'string' ? [] : follow.rows.filter((row) => row.wake === 'push');
+  const checks: TargetCheck[] = [];
+  const ms = (v: number): string => `${v.toFixed(2)} ms`;
+  for (const rate of [1000, 100_000]) {
+    const row = rows.find((candidate) => candidate.ratePerSecond === rate);
+    const label = `follow in another process at ${rate.toLocaleString('en-US')} appends/s`;
+    checks.push(
+      check(`${label}: median ack -> received`, '<= 2 ms', row?.p50Millis, 2, false, ms),
+      check(`${label}: p99 ack -> received`, '<= 10 ms', row?.p99Millis, 10, false, ms),
+    );
+  }
+  const idle = rows.length === 0 ? undefined : Math.max(...rows.map((row) => row.idleCpuPercent));
+  checks.push(check('idle follower: CPU (of one core)', '< 1%', idle, 1, false, (v) => `${v.toFixed(3)}%`));
   return checks;
 }
 

@@ -11,7 +11,9 @@
 import fs from 'node:fs';
 import { limits } from '@seglog/types';
 import type { CreateModes, DirLock, DirWatch, FileHandle, FileIO, FileStat, OpenMode } from '@seglog/types';
+import type { NotifyPublisher, NotifySubscription } from '@seglog/types';
 import { watchDir } from './dir-watch.js';
+import { listenNotify, subscribeNotify } from './notify-socket.js';
 import { acquireDirLock } from './lock.js';
 
 /**
@@ -222,5 +224,13 @@ export class NodeFileIO implements FileIO {
 
   watch(dir: string, onChange: () => void): DirWatch | null {
     return watchDir(dir, onChange);
+  }
+
+  notifyListen(path: string, modes: CreateModes = {}): Promise<NotifyPublisher | null> {
+    return listenNotify(path, modes.fileMode ?? limits.fileModeDefault);
+  }
+
+  notifySubscribe(path: string, onHint: () => void, onEnd: () => void): NotifySubscription {
+    return subscribeNotify(path, onHint, onEnd);
   }
 }

@@ -82,8 +82,12 @@ export class Reader {
   #walker: LogWalker;
   readonly #cacheLimits: BatchCacheLimits;
   readonly #cacheHandles: number;
-  /** The truncateEpoch the caches belong to. */
-  #cachesEpoch: number | undefined;
+  /**
+   * The truncateEpoch the caches belong to, and whether that truncation was still pending then:
+   * caches filled while a truncation was announced but not yet carried out on disk describe
+   * files the next open cuts, under the same epoch, so they are dropped when it is finished too.
+   */
+  #cachesEpoch: string | undefined;
   readonly #end: VisibleEnd;
   readonly #io: FileIO;
   readonly #dir: string;
@@ -112,7 +116,7 @@ export class Reader {
    */
   async #learnEnd(): Promise<number | undefined> {
     const visible = await this.#end.refresh();
-    const epoch = this.#end.epoch;
+    const epoch = `${this.#end.epoch}${this.#end.cutPending ? ' pending' : ''}`;
     if (this.#cachesEpoch === undefined) this.#cachesEpoch = epoch;
     else if (epoch !== this.#cachesEpoch) {
       this.#cachesEpoch = epoch;
@@ -335,6 +339,8 @@ export class Reader {
         }
         const moved = learned !== visible;
         visible = learned;
+        // Records are flowing: the poll (when it is all there is) starts again from its shortest delay.
+        if (moved) wakeUps?.progressed();
         if (moved && found.kind === 'batch') continue;
         if (!follow) break;
         if (this.#closed) return;
@@ -342,8 +348,7 @@ export class Reader {
           wakeUps = new WakeUps(this.#io, this.#dir, this.#durable);
           this.#followers.add(wakeUps);
         }
-        if (moved) wakeUps.progressed();
-        else await wakeUps.wait(signal);
+        if (!moved) await wakeUps.wait(signal);
         if (this.#closed) return;
         if (found.kind === 'end') ({ offset, found } = await this.#locate(offset, policy, (at) => this.#walker.find(at)));
       }

@@ -37,6 +37,11 @@ export interface VisibleEnd {
   readonly epoch: number | undefined;
   /** Where the newest reuse of offsets began, as last learned (0: unknown, or none). */
   readonly truncatedAt: number;
+  /**
+   * True while that truncation is announced (HEAD's pending kind 1) but not yet carried out: the
+   * files still hold the records past the cut until the writer (or the next open) cuts them.
+   */
+  readonly cutPending: boolean;
   /** Learns the end (and the low-water mark) anew (HEAD re-read) and returns the end. */
   refresh(): Promise<number | undefined>;
 }
@@ -71,6 +76,11 @@ export class LogVisibleEnd implements VisibleEnd {
     return this.#log.truncatedAt ?? 0;
   }
 
+  /** The Log moves its epoch only once the cut is done. */
+  get cutPending(): boolean {
+    return false;
+  }
+
   refresh(): Promise<number | undefined> {
     return Promise.resolve(this.known);
   }
@@ -83,6 +93,7 @@ export class HeadVisibleEnd implements VisibleEnd {
   #known: number | undefined;
   #epoch: number | undefined;
   #truncatedAt = 0;
+  #cutPending = false;
   #retainedFrom = 0;
   #refreshing: Promise<number | undefined> | null = null;
 
@@ -111,6 +122,10 @@ export class HeadVisibleEnd implements VisibleEnd {
     return this.#truncatedAt;
   }
 
+  get cutPending(): boolean {
+    return this.#cutPending;
+  }
+
   /** Concurrent callers share one read. */
   refresh(): Promise<number | undefined> {
     this.#refreshing ??= this.#learn().finally(() => {
@@ -135,6 +150,7 @@ export class HeadVisibleEnd implements VisibleEnd {
         if (grown) this.#known = end;
         this.#epoch = state.truncateEpoch + (pending?.kind === 1 ? 1 : 0);
         this.#truncatedAt = pending?.kind === 1 ? pending.offset : state.truncatedAt;
+        this.#cutPending = pending?.kind === 1;
         this.#retainedFrom = Math.max(this.#retainedFrom, state.firstOffset);
         return this.#known;
       }

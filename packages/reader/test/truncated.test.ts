@@ -6,6 +6,7 @@
  */
 import test from 'ava';
 import { openLog, type Log } from '@seglog/store';
+import { HEAD_FILE_BYTES, HEAD_FILE_NAME, decodeHead, encodeHeadSlot, headSlotPosition } from '@seglog/format';
 import { SimFileIO } from '@seglog/testkit';
 import { ErrorCodes, isSeglogError, type LogRecord } from '@seglog/types';
 import { openReader } from '../src/index.js';
@@ -73,4 +74,43 @@ test('a bounded read and a new reader after a truncation see only the new record
   t.true(isSeglogError(late, ErrorCodes.OUT_OF_RANGE));
   await reader.close();
   await log.close();
+});
+
+// Regression: found by follow-process.test.ts (a writer SIGKILLed during a truncateAfter). A reader
+// that read HEAD while the truncation was only announced (pending kind 1) filled its caches from the
+// uncut files under the epoch the finished truncation keeps, so it never dropped them: the next open
+// cut the files and removed later segments, and the reader met SEGLOG_CORRUPT (or stale records).
+test('caches filled while a truncateAfter is announced but not carried out are dropped once it is', async (t) => {
+  const io = new SimFileIO({ seed: 63 });
+  const dir = '/pending';
+  const log = await openLog({ dir, io, blockBytes: 512, segmentBytes: 4096 });
+  await appendRange(log, 120, 0);
+  const end = log.nextOffset;
+  await log.close();
+  // What a writer killed right after step 1 of truncateAfter leaves: HEAD says "cut at 30", pending.
+  const cut = 30;
+  const headPath = `${dir}/${HEAD_FILE_NAME}`;
+  const handle = await io.open(headPath, 'write');
+  const bytes = new Uint8Array(HEAD_FILE_BYTES);
+  await handle.read(bytes, 0);
+  const state = decodeHead(bytes, headPath)!;
+  const pending = { ...state, seq: state.seq + 1, pendingTruncation: { kind: 1 as const, offset: cut } };
+  await handle.writev([encodeHeadSlot(pending)], headSlotPosition(pending.seq));
+  await handle.close();
+  const reader = await openReader({ dir, io });
+  t.teardown(() => reader.close());
+  t.is(await reader.endOffset(), cut, 'the announced cut ends the visible log at once');
+  const before = [];
+  for await (const record of reader.read({ from: 0 })) before.push(record.offset);
+  t.is(before.length, cut);
+  // The next open finishes the truncation; later appends reuse the offsets, in new segments.
+  const reopened = await openLog({ dir, io, blockBytes: 512, segmentBytes: 4096 });
+  t.is(reopened.nextOffset, cut);
+  await appendRange(reopened, end - cut + 40, 1);
+  t.is(await reader.endOffset(), end + 40, 'the end is learned from the cut files, not the cached ones');
+  for await (const record of reader.read({ from: cut - 2 })) {
+    const generation = record.offset < cut ? 0 : 1;
+    t.deepEqual(record.payload, payload(record.offset, generation), `offset ${record.offset}`);
+  }
+  await reopened.close();
 });

@@ -62,6 +62,8 @@ export interface HeadCheckpointConfig {
   /** Told once when a write or flush fails; the checkpoint stops writing. */
   readonly onError: (error: unknown) => void;
   readonly syncIntervalMicros?: number;
+  /** Told after each slot write completes (HEAD holds a new state): the push wake-up's poke. */
+  readonly onWritten?: () => void;
 }
 
 export class HeadCheckpoint {
@@ -244,6 +246,7 @@ export class HeadCheckpoint {
     const next: HeadState = { ...this.#state, seq, durableOffset, firstOffset, pendingTruncation, writtenAtMs };
     await wrapIo('writev', this.#path, () => this.#handle.writev([encodeHeadSlot(next)], headSlotPosition(next.seq)));
     this.#state = next;
+    this.#config.onWritten?.();
   }
 
   async #sync(): Promise<void> {

@@ -13,6 +13,7 @@ import type { HeadState } from '@seglog/format';
 import { GroupCommit } from './group-commit.js';
 import { checkHead } from './head-check.js';
 import { DurableListeners } from './durable-listeners.js';
+import { PushWakeUp } from './push-wake-up.js';
 import { dropSegmentsBelow } from './segment-dropper.js';
 import { raiseLowWater } from './low-water.js';
 import type { TruncateBeforeResult } from './low-water.js';
@@ -49,6 +50,7 @@ interface LogParts {
   head: HeadCheckpoint;
   durableListeners: DurableListeners;
   lostRecords: LostRecords | null;
+  pushWakeUp: PushWakeUp;
 }
 
 /** The parts a reopen of the writing side keeps, so metrics and followers' hooks carry on. */
@@ -98,6 +100,7 @@ export class Log {
   readonly #telemetry: Telemetry;
   readonly #window: WindowPolicy;
   readonly #durableListeners: DurableListeners;
+  readonly #pushWakeUp: PushWakeUp;
   readonly #retention: Retention;
   #firstOffset: number;
   /** Truncations run one at a time, in call order. */
@@ -130,6 +133,7 @@ export class Log {
     this.#head = parts.head;
     this.lostRecords = parts.lostRecords;
     this.#durableListeners = parts.durableListeners;
+    this.#pushWakeUp = parts.pushWakeUp;
   }
 
   /**
@@ -217,7 +221,7 @@ export class Log {
         window: this.#window,
         durableListeners: this.#durableListeners,
       };
-      const parts = await openParts(this.#options, shared);
+      const parts = await openParts(this.#options, shared, this.#pushWakeUp);
       this.#writer = parts.writer;
       this.#commit = parts.commit;
       this.#head = parts.head;
@@ -365,6 +369,7 @@ export class Log {
       await step(() => this.#truncating.then(() => undefined)); // a truncation in progress finishes first
       await step(() => this.#head.close(healthy));
       await step(() => this.#writer.close());
+      await step(() => this.#pushWakeUp.close()); // while the lock is held: the next writer's socket is its own
       this.#pool.close();
       await step(() => this.#lock.release());
       this.#state = 'closed';
@@ -425,8 +430,15 @@ async function ensureDirectory({ io, dir, dirMode }: ResolvedOptions): Promise<v
 
 /** Opens the parts under the lock, then the Log, then starts its background retention. */
 async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log> {
-  const parts = await openParts(options, null);
-  const log = new Log({ ...parts, lock });
+  const pushWakeUp = await PushWakeUp.start(options.io, options.dir, options.fileMode);
+  let parts: Omit<LogParts, 'lock' | 'pushWakeUp'>;
+  try {
+    parts = await openParts(options, null, pushWakeUp);
+  } catch (error) {
+    await pushWakeUp.close();
+    throw error;
+  }
+  const log = new Log({ ...parts, lock, pushWakeUp });
   try {
     await log.startRetention();
   } catch (error) {
@@ -465,7 +477,11 @@ async function finishPendingTruncation(options: ResolvedOptions, found: FoundHea
  * Recovers, checks HEAD, then opens the pieces in order; on failure closes what it opened.
  * `shared` (from truncateAfter) keeps the pool, telemetry, window and durable listeners.
  */
-async function openParts(options: ResolvedOptions, shared: SharedParts | null): Promise<Omit<LogParts, 'lock'>> {
+async function openParts(
+  options: ResolvedOptions,
+  shared: SharedParts | null,
+  pushWakeUp: PushWakeUp,
+): Promise<Omit<LogParts, 'lock' | 'pushWakeUp'>> {
   const { io, dir } = options;
   const found = await finishPendingTruncation(options, await readHead(io, dir));
   const vouch = found.kind === 'valid' ? { logId: found.state.logId, durableOffset: found.state.durableOffset } : null;
@@ -536,6 +552,7 @@ async function openParts(options: ResolvedOptions, shared: SharedParts | null): 
       dir: effective.dir,
       fileMode: effective.fileMode,
       onError: (error: unknown) => commit?.poison(error),
+      onWritten: () => pushWakeUp.poke(),
     };
     // A drop intent (kind 2) left by a crash is cleared, not carried out: the holds are read again
     // by the next pass or call (low-water.ts).

@@ -96,10 +96,40 @@ export interface FileIO {
    * cannot be watched here; the watch stops by itself on an error.
    */
   watch?(dir: string, onChange: () => void): DirWatch | null;
+  /**
+   * Optional, for the writer (the lock holder only): the push wake-up. Listens on a unix socket at
+   * `path`, replacing a socket file a crashed writer left there. Resolves null when no socket can
+   * be made here (a path too long for sun_path, a file system without sockets): followers then
+   * rely on their watch and poll. Never rejects. The socket gets `modes.fileMode` like every file
+   * of the log; connecting needs write permission on it, so a follower that may only read the
+   * log's files (a group-readable 0640 log) keeps its watch and poll.
+   */
+  notifyListen?(path: string, modes?: CreateModes): Promise<NotifyPublisher | null>;
+  /**
+   * Optional, for a follower: connects to the writer's socket at `path`. `onHint` runs at each
+   * poke (a hint: re-read what you rely on), `onEnd` once when the connection fails or ends (no
+   * writer, a stale file, the writer closed or died). Never throws.
+   */
+  notifySubscribe?(path: string, onHint: () => void, onEnd: () => void): NotifySubscription;
 }
 
 /** A running directory watch; `close` is idempotent. */
 export interface DirWatch {
+  close(): void;
+}
+
+/** The writer's end of the push wake-up. */
+export interface NotifyPublisher {
+  /** Followers connected now. */
+  readonly subscribers: number;
+  /** Wakes every follower; never blocks, never queues more than one poke per follower. */
+  poke(): void;
+  /** Disconnects the followers and removes the socket file; idempotent. */
+  close(): Promise<void>;
+}
+
+/** A follower's connection to the writer's socket; `close` is idempotent and calls no `onEnd`. */
+export interface NotifySubscription {
   close(): void;
 }
 

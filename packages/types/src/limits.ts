@@ -166,6 +166,14 @@ export const limits = {
    * this was left by a writer that died, and the next open clears it without dropping.
    */
   holdIntentWaitMs: 5_000,
+
+  // ---- Push wake-up (issue 12) ----
+  /**
+   * Followers the writer's notify socket serves at once. Each poke costs the writer one write
+   * system call per subscriber inside the acknowledgement path, so the fan-out is bounded; a
+   * follower beyond it is closed at once and keeps its directory watch and poll.
+   */
+  notifySubscribersMax: 64,
 } as const;
 
 assert(limits.blockBytesMin <= limits.blockBytesDefault && limits.blockBytesDefault <= limits.blockBytesMax, 'default block in range');
@@ -252,6 +260,12 @@ export const readLimits = {
    */
   followPollMinMs: 5,
   followPollMaxMs: 1000,
+  /**
+   * How often a follower without a connection to the writer's notify socket tries to connect
+   * again (no writer yet, a writer that crashed and restarts). A failed connect is one refused
+   * system call, so once a second costs nothing while it brings a restarted writer's pokes back.
+   */
+  notifyReconnectMs: 1000,
 } as const;
 
 // The reader adds in-memory index entries at the writer's default interval
