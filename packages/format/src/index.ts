@@ -21,3 +21,4 @@ export * from './segment-name.js';
 export * from './segment-trailer.js';
 export * from './head-record.js';
 export * from './hold-record.js';
+export * from './unacknowledged-tail.js';
