@@ -34,6 +34,7 @@ import type {
   IndexEntry,
   SegmentExpectation,
   SegmentHeader,
+  ScanWindowOptions,
   SegmentTrailer,
 } from '@seglog/format';
 import { nodeFileIO } from '@seglog/io';
@@ -123,6 +124,19 @@ export async function checkSegment(segment: SegmentFile, options: CheckOptions):
   }
 }
 
+/**
+ * The full check reads whole segments front to back: it reads through larger windows than the
+ * library's default, each read ahead while the one before is checked, so the kernel's copy (in
+ * libuv's pool) and the CRC (on the event loop) use two cores. 8 MiB holds two default 4 MiB
+ * batches, so the tail copied from one window to the next is small (scan-window.ts). Measured:
+ * docs/cli.md "Speed of verify". Quick mode reads a little of each segment: the library's default.
+ */
+const FULL_SCAN_WINDOW_BYTES = 8 * 1024 * 1024;
+
+function scanWindowFor(quick: boolean): [number, ScanWindowOptions] {
+  return quick ? [readLimits.scanWindowBytes, {}] : [FULL_SCAN_WINDOW_BYTES, { readAhead: true }];
+}
+
 /** A byte source that counts what it reads and stops at once when the signal fires. */
 export function watchedSource(handle: ByteSource, signal: AbortSignal, onBytes: (bytes: number) => void): ByteSource {
   return {
@@ -169,7 +183,7 @@ async function checkOpenSegment(
   // Interval 1: the scan lists every batch start, which the index check and rebuild compare against.
   const positionBytes = start.blockNumber * header.blockBytes;
   const scanStart = { positionBytes, offset: start.firstOffset, indexIntervalBytes: 1 };
-  const scan = await scanChain(file, scanStart);
+  const scan = await scanChain(file, scanStart, ...scanWindowFor(options.quick));
   const batchStarts = options.quick ? [] : [...scan.entries];
   let tornTail: SegmentCheck['tornTail'] = null;
   let position = scan.endPositionBytes;
@@ -190,7 +204,7 @@ async function checkOpenSegment(
     problems.push(damageProblem(segment, position, offset, currentStop, beyond));
     // Resume the chain at the valid batch beyond the damage, to find what else is wrong.
     const resumeAt = { positionBytes: beyond.positionBytes, offset: beyond.header.firstOffset, indexIntervalBytes: 1 };
-    const resumed = await scanChain(file, resumeAt);
+    const resumed = await scanChain(file, resumeAt, ...scanWindowFor(options.quick));
     if (!options.quick) batchStarts.push(...resumed.entries);
     position = resumed.endPositionBytes;
     offset = resumed.endOffset;

@@ -22,3 +22,4 @@ export * from './segment-trailer.js';
 export * from './head-record.js';
 export * from './hold-record.js';
 export * from './unacknowledged-tail.js';
+export type { ScanWindowOptions } from './scan-window.js';
