@@ -4,6 +4,9 @@
 #   flock /tmp/seglog-bench.lock packages/cli/bench/verify-vs-cat.sh <dir> [runs] [baseline-bin]
 # With a third argument (another build's bin/seglog.js) that build's verify runs in the same
 # rounds, for a before/after in one run. Prints every run, then medians and verify / cat speed.
+# The log: node bench/make-log.mjs <dir> (2.0 GB of 4 MB batches). On a machine other work keeps
+# busy, `chrt -f 50` in front of this script (root, while holding the benchmark lock) stands in for
+# a quiet machine: the measured processes get both cores, the other work waits a few seconds.
 DIR=$1; RUNS=${2:-9}; BASELINE=$3
 BIN="$(dirname "$0")/../bin/seglog.js"
 OUT=$(mktemp)

@@ -102,24 +102,29 @@ function buildProgram(run: (flags: FormatFlags, action: Action, how?: RunHow) =>
     .exitOverride()
     .showHelpAfterError()
     .configureOutput({ outputError: (text, write) => write(text) })
-    .addHelpText('after', `
-Examples:
-  $ seglog stat /var/lib/app/log
-  $ seglog verify /var/lib/app/log --json
-  $ seglog dump /var/lib/app/log --last 10 --payload json
-  $ seglog tail -f /var/lib/app/log --ndjson
-  $ seglog repair /var/lib/app/log            # prints the plan, changes nothing
-  $ seglog bench --probe --dir /var/lib/app   # is this disk fast enough for a log?
-${EXIT_HELP}`);
+    .addHelpText('after', examples(
+      'seglog stat /var/lib/app/log',
+      'seglog verify /var/lib/app/log --json',
+      'seglog dump /var/lib/app/log --last 10 --payload json',
+      'seglog tail -f /var/lib/app/log --ndjson',
+      'seglog repair /var/lib/app/log            # prints the plan, changes nothing',
+      'seglog bench --probe --dir /var/lib/app   # is this disk fast enough for a log?',
+    ) + `\n${EXIT_HELP}`);
 
   withFormat(program.command('stat').argument('<dir>', 'log directory'), false)
     .description('format, segments and bytes, first/durable/next offsets, HEAD, writer lock, free disk')
-    .addHelpText('after', '\nExamples:\n  $ seglog stat ./data/log\n  $ seglog stat ./data/log --json | jq .offsets')
+    .addHelpText('after', examples(
+      'seglog stat ./data/log',
+      'seglog stat ./data/log --json | jq .offsets',
+    ))
     .action((dir: string, flags: FormatFlags) => run(flags, async (ctx) => (await import('./commands/stat.js')).stat(ctx, dir)));
 
   withFormat(program.command('segments').alias('ls').argument('<dir>', 'log directory'), true)
     .description('one row per segment: base, last offset, records, bytes, state, index')
-    .addHelpText('after', '\nExamples:\n  $ seglog segments ./data/log\n  $ seglog segments ./data/log --ndjson')
+    .addHelpText('after', examples(
+      'seglog segments ./data/log',
+      'seglog segments ./data/log --ndjson',
+    ))
     .action((dir: string, flags: FormatFlags) => run(flags, async (ctx) => (await import('./commands/segments.js')).segments(ctx, dir)));
 
   withFormat(program.command('verify').argument('<dir>', 'log directory'), false)
@@ -127,7 +132,11 @@ ${EXIT_HELP}`);
     .option('--quick', 'read only what recovery reads: headers, indexes, each segment from its last index entry')
     .option('--max-errors <n>', 'stop listing after this many problems', '100')
     .addOption(new Option('--progress <when>', 'progress bar on stderr').choices(['auto', 'always', 'never']).default('auto'))
-    .addHelpText('after', `\nExamples:\n  $ seglog verify ./data/log\n  $ seglog verify ./data/log --quick\n  $ seglog verify ./data/log --json --max-errors 10\n${EXIT_HELP}`)
+    .addHelpText('after', examples(
+      'seglog verify ./data/log',
+      'seglog verify ./data/log --quick',
+      'seglog verify ./data/log --json --max-errors 10',
+    ) + `\n${EXIT_HELP}`)
     .action((dir: string, flags: FormatFlags & { quick?: boolean; maxErrors: string; progress: 'auto' | 'always' | 'never' }) =>
       run(flags, async (ctx) => (await import('./commands/verify.js')).verify(ctx, dir, { quick: flags.quick === true, maxErrors: positive('--max-errors', flags.maxErrors), progress: flags.progress })),
     );
@@ -142,7 +151,12 @@ ${EXIT_HELP}`);
     .option('--until <when>', 'records appended before this time')
     .addOption(payloadOption())
     .option('--raw', 'the framing view: one line per batch with its position and checksums')
-    .addHelpText('after', '\nExamples:\n  $ seglog dump ./data/log --from 100 --count 5\n  $ seglog dump ./data/log --last 1 --payload json --ndjson\n  $ seglog dump ./data/log/00000000000000000000.seg --raw\n  $ seglog dump ./data/log | head -1        # ends quietly')
+    .addHelpText('after', examples(
+      'seglog dump ./data/log --from 100 --count 5',
+      'seglog dump ./data/log --last 1 --payload json --ndjson',
+      'seglog dump ./data/log/00000000000000000000.seg --raw',
+      'seglog dump ./data/log | head -1        # ends quietly',
+    ))
     .action((target: string, flags: DumpCommandFlags) =>
       run(flags, async (ctx) =>
         (await import('./commands/dump.js')).dump(ctx, target, {
@@ -166,12 +180,11 @@ ${EXIT_HELP}`);
     .option('--from <offset>', 'start at this offset instead of the last records')
     .option('--last <n>', `start with the last n records (default ${TAIL_LAST_DEFAULT})`)
     .addOption(payloadOption())
-    .addHelpText('after', [
-      '\nExamples:',
-      '  $ seglog tail ./data/log',
-      '  $ seglog tail -f ./data/log --payload json',
-      '  $ seglog tail -f ./data/log --from 0 --ndjson | jq .payload',
-    ].join('\n'))
+    .addHelpText('after', examples(
+      'seglog tail ./data/log',
+      'seglog tail -f ./data/log --payload json',
+      'seglog tail -f ./data/log --from 0 --ndjson | jq .payload',
+    ))
     .action((dir: string, flags: TailCommandFlags) =>
       run(flags, async (ctx) =>
         (await import('./commands/tail.js')).tail(ctx, dir, {
@@ -186,11 +199,10 @@ ${EXIT_HELP}`);
   withFormat(program.command('offsets').argument('<dir>', 'log directory'), false)
     .description('the first offset appended at or after a time (a binary search over the batches\' append times)')
     .requiredOption('--time <when>', 'an ISO 8601 time (2026-12-06T20:00:00Z) or ms since the epoch')
-    .addHelpText('after', [
-      '\nExamples:',
-      '  $ seglog offsets ./data/log --time 2026-12-06T20:00:00Z',
-      '  $ seglog dump ./data/log --from "$(seglog offsets ./data/log --time 2026-12-06T20:00:00Z | cut -d\' \' -f1)"',
-    ].join('\n'))
+    .addHelpText('after', examples(
+      'seglog offsets ./data/log --time 2026-12-06T20:00:00Z',
+      'seglog dump ./data/log --from "$(seglog offsets ./data/log --time 2026-12-06T20:00:00Z | cut -d\' \' -f1)"',
+    ))
     .action((dir: string, flags: FormatFlags & { time: string }) =>
       run(flags, async (ctx) => {
         const command = await import('./commands/offsets.js');
@@ -203,7 +215,11 @@ ${EXIT_HELP}`);
     .option('--apply', 'change the log: back up what changes, fsync the backup, then cut the torn tail (takes the writer lock)')
     .option('--backup-dir <dir>', 'where --apply keeps its backup (default <dir>/.seglog-repair/<time>)')
     .option('--salvage <newdir>', 'copy every valid record into a new log in <newdir> (mid-log damage; never in place)')
-    .addHelpText('after', `\nExamples:\n  $ seglog repair ./data/log                       # the plan; changes nothing\n  $ seglog repair ./data/log --apply\n  $ seglog repair ./data/log --salvage ./data/log-salvaged\n${EXIT_HELP}`)
+    .addHelpText('after', examples(
+      'seglog repair ./data/log                       # the plan; changes nothing',
+      'seglog repair ./data/log --apply',
+      'seglog repair ./data/log --salvage ./data/log-salvaged',
+    ) + `\n${EXIT_HELP}`)
     .action((dir: string, flags: FormatFlags & { apply?: boolean; backupDir?: string; salvage?: string }) =>
       run(flags, async (ctx) => (await import('./commands/repair.js')).repair(ctx, dir, { ...flags, apply: flags.apply === true })),
     );
@@ -214,12 +230,11 @@ ${EXIT_HELP}`);
     .option('--after <offset>', 'the new end: records at it and after are dropped, and their offsets reused')
     .option('--force', 'with --before: drop past retention holds too (the plan names them)')
     .option('--apply', 'do it: opens the log as its writer (takes the writer lock), truncates, closes')
-    .addHelpText('after', [
-      '\nExamples:',
-      '  $ seglog truncate ./data/log --before 1000000            # the plan; changes nothing',
-      '  $ seglog truncate ./data/log --before 1000000 --apply',
-      '  $ seglog truncate ./data/log --after 5000 --apply --json # roll back what came after 4999',
-    ].join('\n'))
+    .addHelpText('after', examples(
+      'seglog truncate ./data/log --before 1000000            # the plan; changes nothing',
+      'seglog truncate ./data/log --before 1000000 --apply',
+      'seglog truncate ./data/log --after 5000 --apply --json # roll back what came after 4999',
+    ))
     .action((dir: string, flags: TruncateCommandFlags) =>
       run(flags, async (ctx) =>
         (await import('./commands/truncate.js')).truncate(ctx, dir, {
@@ -239,12 +254,11 @@ ${EXIT_HELP}`);
     .option('--quick', '1 s per cell and a shorter warm-up')
     .option('--warmup-ms <ms>', 'warm-up before each measured cell (default 1500; --quick 1000)')
     .option('--threshold-us <us>', 'with --probe: PASS when the flush p99 is at most this many µs (default 10000)')
-    .addHelpText('after', [
-      '\nExamples:',
-      '  $ seglog bench --quick',
-      '  $ seglog bench --probe --dir /var/lib/app        # the disk the log will live on',
-      '  $ seglog bench --probe --threshold-us 2000 --json',
-    ].join('\n'))
+    .addHelpText('after', examples(
+      'seglog bench --quick',
+      'seglog bench --probe --dir /var/lib/app        # the disk the log will live on',
+      'seglog bench --probe --threshold-us 2000 --json',
+    ))
     .action((flags: BenchCommandFlags) =>
       run(flags, async (ctx) =>
         (await import('./commands/bench.js')).bench(ctx, {
@@ -262,12 +276,20 @@ ${EXIT_HELP}`);
   withFormat(index.command('rebuild').argument('<dir>', 'log directory'), false)
     .description('rebuild every segment index from its batches (takes the writer lock)')
     .option('--interval-bytes <n>', 'one entry per this many segment bytes (the writer\'s indexIntervalBytes)')
-    .addHelpText('after', '\nExamples:\n  $ seglog index rebuild ./data/log\n  $ seglog index rebuild ./data/log --json')
+    .addHelpText('after', examples(
+      'seglog index rebuild ./data/log',
+      'seglog index rebuild ./data/log --json',
+    ))
     .action((dir: string, flags: FormatFlags & { intervalBytes?: string }) =>
       run(flags, async (ctx) => (await import('./commands/index-rebuild.js')).rebuildIndex(ctx, dir, { intervalBytes: flags.intervalBytes === undefined ? undefined : positive('--interval-bytes', flags.intervalBytes) })),
     );
   addJetstreamCommands(program, run);
   return program;
+}
+
+/** The help text after a command's options: an `Examples:` block, one `$ command` a line. */
+function examples(...commands: readonly string[]): string {
+  return ['\nExamples:', ...commands.map((command) => `  $ ${command}`)].join('\n');
 }
 
 function payloadOption(): Option {

@@ -19,6 +19,7 @@ import {
   decodeIndexEntries,
   findBatchBeyond,
   INDEX_ENTRY_BYTES,
+  judgePastChainEnd,
   SEGMENT_HEADER_BYTES,
   readFully,
   readSegmentTrailer,
@@ -33,6 +34,7 @@ import type {
   IndexEntry,
   SegmentExpectation,
   SegmentHeader,
+  ScanWindowOptions,
   SegmentTrailer,
 } from '@seglog/format';
 import { nodeFileIO } from '@seglog/io';
@@ -66,6 +68,13 @@ export interface Problem {
   readonly message: string;
 }
 
+export interface TornTail {
+  readonly okUpTo: number;
+  readonly bytes: number;
+  /** Complete batches in the torn bytes, issued before the torn one was acknowledged. */
+  readonly inFlightBatches: number;
+}
+
 export interface CheckOptions {
   readonly quick: boolean;
   readonly isLast: boolean;
@@ -94,8 +103,12 @@ export interface SegmentCheck {
   /** Start of every batch of the prefix in full mode (for index checks and rebuilds); [] in quick mode. */
   readonly batchStarts: IndexEntry[];
   readonly index: { readonly state: 'ok' | 'missing' | 'stale' | 'empty'; readonly entries: number };
-  /** Non-zero bytes after the chain's end with no valid batch beyond: a torn tail. */
-  readonly tornTail: { readonly okUpTo: number; readonly bytes: number } | null;
+  /**
+   * Non-zero bytes after the chain's end with no acknowledged batch beyond: a torn tail. It may
+   * hold complete batches that were in flight with the torn one (`inFlightBatches`, format's
+   * `judgePastChainEnd`), which recovery drops with it.
+   */
+  readonly tornTail: TornTail | null;
   readonly problems: Problem[];
   /** Bytes of the segment the check read. */
   readonly checkedBytes: number;
@@ -109,6 +122,19 @@ export async function checkSegment(segment: SegmentFile, options: CheckOptions):
   } finally {
     await handle.close().catch(() => undefined);
   }
+}
+
+/**
+ * The full check reads whole segments front to back: it reads through larger windows than the
+ * library's default, each read ahead while the one before is checked, so the kernel's copy (in
+ * libuv's pool) and the CRC (on the event loop) use two cores. 8 MiB holds two default 4 MiB
+ * batches, so the tail copied from one window to the next is small (scan-window.ts). Measured:
+ * docs/cli.md "Speed of verify". Quick mode reads a little of each segment: the library's default.
+ */
+const FULL_SCAN_WINDOW_BYTES = 8 * 1024 * 1024;
+
+function scanWindowFor(quick: boolean): [number, ScanWindowOptions] {
+  return quick ? [readLimits.scanWindowBytes, {}] : [FULL_SCAN_WINDOW_BYTES, { readAhead: true }];
 }
 
 /** A byte source that counts what it reads and stops at once when the signal fires. */
@@ -157,7 +183,7 @@ async function checkOpenSegment(
   // Interval 1: the scan lists every batch start, which the index check and rebuild compare against.
   const positionBytes = start.blockNumber * header.blockBytes;
   const scanStart = { positionBytes, offset: start.firstOffset, indexIntervalBytes: 1 };
-  const scan = await scanChain(file, scanStart);
+  const scan = await scanChain(file, scanStart, ...scanWindowFor(options.quick));
   const batchStarts = options.quick ? [] : [...scan.entries];
   let tornTail: SegmentCheck['tornTail'] = null;
   let position = scan.endPositionBytes;
@@ -167,25 +193,31 @@ async function checkOpenSegment(
   let validRecords = scan.endOffset - segment.baseOffset;
   let lastBatchPositionBytes = scan.lastBatchPositionBytes;
   const damagedBlocks = new Set<number>();
-  for (;;) {
+  // The library's rule: valid batches past the stop that were in flight with the lost one are
+  // part of a torn tail, as recovery sees them; anything else past it is damage.
+  let past = await judgePastChainEnd(file, scan, options.isLast);
+  while (past.kind === 'acknowledged') {
+    // Resume at the first valid batch past the stop (in flight or not): its records are valid.
     const beyond = await findBatchBeyond(file, position, offset);
     if (beyond === null) break;
     damagedBlocks.add(position / header.blockBytes);
     problems.push(damageProblem(segment, position, offset, currentStop, beyond));
     // Resume the chain at the valid batch beyond the damage, to find what else is wrong.
     const resumeAt = { positionBytes: beyond.positionBytes, offset: beyond.header.firstOffset, indexIntervalBytes: 1 };
-    const resumed = await scanChain(file, resumeAt);
+    const resumed = await scanChain(file, resumeAt, ...scanWindowFor(options.quick));
     if (!options.quick) batchStarts.push(...resumed.entries);
     position = resumed.endPositionBytes;
     offset = resumed.endOffset;
     validRecords += resumed.endOffset - beyond.header.firstOffset;
     lastBatchPositionBytes = resumed.lastBatchPositionBytes ?? lastBatchPositionBytes;
     currentStop = resumed.stop;
+    past = await judgePastChainEnd(file, { endPositionBytes: position, endOffset: offset }, options.isLast);
   }
-  if (problems.length === 0 && (await blockHoldsData(file, scan.endPositionBytes))) {
+  const inFlight = past.kind === 'unacknowledged' ? past.batches : 0;
+  if (problems.length === 0 && (inFlight > 0 || (await blockHoldsData(file, scan.endPositionBytes)))) {
     const dataEnd = await dataEndBytes(file, scan.endPositionBytes);
-    tornTail = { okUpTo: scan.endPositionBytes, bytes: dataEnd - scan.endPositionBytes };
-    problems.push(tornProblem(segment, scan, tornTail.bytes, options.isLast));
+    tornTail = { okUpTo: scan.endPositionBytes, bytes: dataEnd - scan.endPositionBytes, inFlightBatches: inFlight };
+    problems.push(tornProblem(segment, scan, tornTail, options.isLast));
   }
   if (trailer !== null) {
     const claim = trailerClaimProblem(segment, trailer, scan, offset, options.quick);
@@ -299,9 +331,12 @@ function damageProblem(
   return problem('SEGLOG_CORRUPT', 'damage', 'data', segment, offset, position, stop.header?.crc ?? null, stop.computedCrc, message);
 }
 
-function tornProblem(segment: SegmentFile, scan: ChainScan, bytes: number, isLast: boolean): Problem {
+function tornProblem(segment: SegmentFile, scan: ChainScan, torn: TornTail, isLast: boolean): Problem {
   const where = isLast ? 'torn tail' : 'stray bytes after the last batch of a sealed segment';
-  const message = `${segment.path}: ${where}: ${bytes} bytes from byte ${scan.endPositionBytes} (offset ${scan.endOffset}) hold no valid batch`;
+  const what = torn.inFlightBatches === 0
+    ? 'hold no valid batch'
+    : `hold ${torn.inFlightBatches} complete batches that were in flight with the torn one, never acknowledged`;
+  const message = `${segment.path}: ${where}: ${torn.bytes} bytes from byte ${scan.endPositionBytes} (offset ${scan.endOffset}) ${what}`;
   return problem('SEGLOG_TORN_TAIL', isLast ? 'torn-tail' : 'stray-bytes', 'warning', segment, scan.endOffset, scan.endPositionBytes, null, null, message);
 }
 

@@ -11,6 +11,24 @@ test.after.always(removeTempDirs);
 
 const V1_LOG = fileURLToPath(new URL('../../testkit/fixtures/v1-log/', import.meta.url));
 
+/**
+ * A log of `phases` batches of 10 records, acknowledged one after another with pauses; returns a
+ * time between each batch and the next: every record of batch k was sealed at or before mark k,
+ * and every record of batch k + 1 at least 5 ms after it.
+ */
+async function phasedLog(dir: string, phases: number): Promise<number[]> {
+  const log = await openLog({ dir, segmentBytes: 32 * 1024 });
+  const marks: number[] = [];
+  for (let k = 0; k < phases; k++) {
+    await log.appendMany(Array.from({ length: 10 }, (_, j) => payloadOf(10 * k + j)));
+    await new Promise((resolve) => setTimeout(resolve, 6));
+    marks.push(Date.now());
+    await new Promise((resolve) => setTimeout(resolve, 6));
+  }
+  await log.close();
+  return marks;
+}
+
 interface Report {
   version: number;
   offset: number | null;
@@ -20,16 +38,9 @@ interface Report {
 
 test('offsets --time finds the first batch appended at or after each time', async (t) => {
   const dir = await tempDir('offsets');
-  const log = await openLog({ dir, segmentBytes: 32 * 1024 });
-  // After batch k is acknowledged: every record of it was sealed at or before `between[k]`, and
-  // batch k + 1 is sealed at least 5 ms later, so the first offset at or after between[k] + 1 is 10(k + 1).
-  const between: number[] = [];
-  for (let k = 0; k < 12; k++) {
-    await log.appendMany(Array.from({ length: 10 }, (_, j) => payloadOf(10 * k + j)));
-    between.push(Date.now());
-    await new Promise((resolve) => setTimeout(resolve, 6));
-  }
-  await log.close();
+  // Every record of batch k was sealed at or before `between[k]`, and batch k + 1 is sealed at
+  // least 5 ms later, so the first offset at or after between[k] + 1 is 10(k + 1).
+  const between = await phasedLog(dir, 12);
   for (const k of [0, 4, 10]) {
     const result = await seglog(['offsets', dir, '--time', new Date(between[k]! + 1).toISOString(), '--json']);
     t.is(result.code, 0, result.stderr);
@@ -64,16 +75,7 @@ test('offsets: a time that does not parse, or none, is a usage error (16)', asyn
 
 test('dump --since/--until: the records appended in a time range, by the same search as offsets --time', async (t) => {
   const dir = await tempDir('dump-since');
-  const log = await openLog({ dir, segmentBytes: 32 * 1024 });
-  // Between phases: every record before was sealed at or before the mark, every one after later.
-  const marks: number[] = [];
-  for (let k = 0; k < 3; k++) {
-    await log.appendMany(Array.from({ length: 10 }, (_, j) => payloadOf(10 * k + j)));
-    await new Promise((resolve) => setTimeout(resolve, 6));
-    marks.push(Date.now());
-    await new Promise((resolve) => setTimeout(resolve, 6));
-  }
-  await log.close();
+  const marks = await phasedLog(dir, 3);
   const offsetsOf = (stdout: string): number[] =>
     stdout.trim().split('\n').filter((line) => line.length > 0).map((line) => (JSON.parse(line) as { offset: number }).offset);
   const since = await seglog(['dump', dir, '--since', String(marks[0]), '--until', new Date(marks[1]!).toISOString(), '--ndjson']);

@@ -14,7 +14,7 @@ interface VerifyReport {
   exitCode: number;
   bounds: { low: number; durable: number | null; written: number };
   summary: { segments: number; records: number; bytes: number; verifiedBytes: number };
-  tornTail: { segment: string; okUpTo: number; bytes: number } | null;
+  tornTail: { segment: string; okUpTo: number; bytes: number; inFlightBatches: number } | null;
   errors: {
     code: string;
     kind: string;
@@ -55,7 +55,7 @@ test('a torn tail is a warning: exit 2, with the torn bytes reported', async (t)
   t.is(result.code, 2, result.stderr);
   const parsed = report(result.stdout);
   t.is(parsed.status, 'warnings');
-  t.deepEqual(parsed.tornTail, { segment: path.basename(torn.file), okUpTo: torn.at, bytes: 100 });
+  t.deepEqual(parsed.tornTail, { segment: path.basename(torn.file), okUpTo: torn.at, bytes: 100, inFlightBatches: 0 });
   t.is(parsed.summary.records, 300, 'no acknowledged record is lost');
   const text = await seglog(['verify', dir]);
   t.is(text.code, 2);

@@ -16,6 +16,7 @@ import { readAt, readFully } from './byte-source.js';
 import type { ByteSource } from './byte-source.js';
 import type { IndexEntry } from './index-entry.js';
 import { ScanWindow } from './scan-window.js';
+import type { ScanWindowOptions } from './scan-window.js';
 
 
 /** One segment file as a scan sees it: where its bytes come from and how its batches are sealed. */
@@ -69,13 +70,27 @@ export interface BatchBeyond {
   readonly spanBytes: number;
 }
 
-/** Follows the chain from `start`, each batch starting where the span of the one before ends. */
+/**
+ * Follows the chain from `start`, each batch starting where the span of the one before ends.
+ * `readAhead` reads the next window while this one is checked (scan-window.ts): for a scan that
+ * reads a whole file, on a machine with a core to spare (`seglog verify`).
+ */
 export async function scanChain(
   file: ChainFile,
   start: ScanStart,
   windowBytes: number = readLimits.scanWindowBytes,
+  options: ScanWindowOptions = {},
 ): Promise<ChainScan> {
-  const window = new ScanWindow(file.source, file.sizeBytes, windowBytes);
+  const window = new ScanWindow(file.source, file.sizeBytes, windowBytes, options);
+  try {
+    return await followChain(window, file, start);
+  } finally {
+    // No read may outlive the scan: the caller closes the file next.
+    await window.close();
+  }
+}
+
+async function followChain(window: ScanWindow, file: ChainFile, start: ScanStart): Promise<ChainScan> {
   const entries = [...(start.seedEntries ?? [])];
   const seedLast = entries[entries.length - 1];
   let lastIndexedBytes = seedLast === undefined ? -Infinity : seedLast.blockNumber * file.blockBytes;

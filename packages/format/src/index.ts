@@ -22,3 +22,5 @@ export * from './segment-trailer.js';
 export * from './head-record.js';
 export * from './hold-record.js';
 export * from './notify-socket-name.js';
+export * from './unacknowledged-tail.js';
+export type { ScanWindowOptions } from './scan-window.js';

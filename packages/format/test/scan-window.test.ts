@@ -98,3 +98,74 @@ test('a failed read rejects with its error; the window still serves what it hold
   t.is(counted.inFlight, 0, 'no read outlives the call');
   t.deepEqual(await window.bytes(7000, 500), bytes.subarray(7000, 7500), 'the bytes kept before the failed read');
 });
+
+test('with read-ahead every view holds the file bytes, and close leaves no read in flight', async (t) => {
+  await t.notThrowsAsync(
+    fc.assert(
+      fc.asyncProperty(
+        fc.array(requestArb, { maxLength: 30 }),
+        fc.constantFrom(1, 100, 4096, 9000),
+        fc.constantFrom(Number.POSITIVE_INFINITY, 700, 4096),
+        async (requests, windowBytes, readMaxBytes) => {
+          const bytes = patternBytes(30_000, 11);
+          const counted = sourceOf(bytes, readMaxBytes);
+          const window = new ScanWindow(counted, bytes.length, windowBytes, { readAhead: true });
+          for (const { position, lengthBytes } of requests) {
+            const view = await window.bytes(position, lengthBytes);
+            const endBytes = Math.min(position + lengthBytes, bytes.length);
+            const expected = bytes.subarray(Math.min(position, bytes.length), endBytes);
+            if (Buffer.compare(view, expected) !== 0) return false;
+          }
+          await window.close();
+          return counted.inFlight === 0;
+        },
+      ),
+      propertyParams(200),
+    ),
+  );
+});
+
+test('a forward scan with read-ahead reads each byte once, one window ahead, with no read left in flight', async (t) => {
+  const logId = logIdOf(12);
+  const blockBytes = 512;
+  const parts: Uint8Array[] = [new Uint8Array(blockBytes)];
+  let offset = 0;
+  // Batches of 1-6 KiB through a 16 KiB window: most windows end inside a batch.
+  for (let i = 0; i < 60; i++) {
+    const sizes = Array.from({ length: 1 + (i % 6) }, (_, j) => 900 + ((i * 17 + j) % 80));
+    parts.push(encodeBatch(logId, offset, sizes.map((size, j) => patternBytes(size, offset + j)), blockBytes));
+    offset += sizes.length;
+  }
+  const bytes = concatBytes(parts);
+  const counted = sourceOf(bytes);
+  let overlapped = 0;
+  const watched: ByteSource = {
+    read: (buffer, positionBytes) => {
+      if (counted.inFlight > 0) overlapped++;
+      return counted.read(buffer, positionBytes);
+    },
+  };
+  const file = { source: watched, sizeBytes: bytes.length, logId, blockBytes };
+  const start = { positionBytes: blockBytes, offset: 0, indexIntervalBytes: 4096 };
+  const scan = await scanChain(file, start, 16 * 1024, { readAhead: true });
+  t.is(scan.endOffset, offset);
+  t.is(scan.stop.reason, 'end-of-bytes');
+  t.is(counted.timesRead.subarray(blockBytes).reduce((max, times) => Math.max(max, times), 0), 1, 'no byte read twice');
+  t.true(counted.timesRead.subarray(blockBytes).every((times) => times === 1), 'every byte read');
+  t.is(counted.inFlight, 0, 'no read outlives the scan');
+  t.is(overlapped, 0, 'never two reads at once: one window ahead');
+  t.true(counted.reads <= Math.ceil(bytes.length / (16 * 1024)) + 2, `${counted.reads} reads`);
+});
+
+test('a failed read-ahead rejects the request that needs it; the window still serves what it holds', async (t) => {
+  const bytes = patternBytes(20_000, 5);
+  const counted = sourceOf(bytes, Number.POSITIVE_INFINITY, 12_000);
+  const window = new ScanWindow(counted, bytes.length, 4096, { readAhead: true });
+  t.deepEqual(await window.bytes(0, 100), bytes.subarray(0, 100));
+  t.is(counted.inFlight, 1, 'the next window is being read while the caller checks this one');
+  t.deepEqual(await window.bytes(5000, 3000), bytes.subarray(5000, 8000));
+  await t.throwsAsync(window.bytes(7000, 6000), { message: 'EIO at 12000' });
+  t.deepEqual(await window.bytes(7000, 500), bytes.subarray(7000, 7500), 'the bytes kept before the failed read');
+  await window.close();
+  t.is(counted.inFlight, 0);
+});

@@ -40,7 +40,8 @@ import {
   batchAt,
   decodeSegmentTrailer,
   equalBytes,
-  findBatchBeyond,
+  describeAcknowledgedBeyond,
+  judgePastChainEnd,
   indexFileName,
   parseSegmentFileName,
   readAt,
@@ -310,34 +311,17 @@ async function scanSegment(
 /**
  * The valid batches past where a segment's chain stops, if they can only be the remains of batches
  * that were in flight with the one lost at the stop; returns where they end (the stop itself when
- * there are none). The rule (docs/format.md, "Finding the end of the log"): a writer keeps at most
- * `limits.batchesInFlightCountMax` batches in flight, acknowledges them in offset order, and writes
- * in each header how far the log was acknowledged when it issued the batch (`ackedOffset`). So a
- * valid batch past the stop whose `ackedOffset` is at or below the stop's offset was issued before
- * the lost batch was acknowledged, and since acknowledgements go in order, none after it was
- * either: a torn tail. Any other valid batch there (one issued after the stop was acknowledged, a
- * version-1 batch, which a one-at-a-time writer wrote, too many of them, or any in a sealed segment,
- * which a roll leaves only once everything in it is acknowledged) means acknowledged data follows
+ * there are none). The rule is format's `judgePastChainEnd` (unacknowledged-tail.ts), shared with
+ * `seglog verify` and `repair`; anything it judges acknowledged means acknowledged data follows
  * damage: SEGLOG_CORRUPT.
  */
 async function unacknowledgedBeyond(file: ChainFile, scan: ChainScan, isLast: boolean, path: string): Promise<number> {
-  let staleEndBytes = scan.endPositionBytes;
-  let fromBytes = scan.endPositionBytes;
-  for (let found = 1; ; found++) {
-    const beyond = await findBatchBeyond(file, fromBytes, scan.endOffset);
-    if (beyond === null) return staleEndBytes;
-    const ackedOffset = beyond.header.ackedOffset;
-    const inFlightTogether = isLast && ackedOffset !== undefined && ackedOffset <= scan.endOffset;
-    if (!inFlightTogether || found >= limits.batchesInFlightCountMax) {
-      const issued = ackedOffset === undefined ? 'a version-1 batch' : `issued when offsets below ${ackedOffset} were acknowledged`;
-      throw SeglogError.corrupt(
-        `${path}: damaged batch at byte ${scan.endPositionBytes} (offset ${scan.endOffset}, ${scan.stop.reason}) is followed by valid data at byte ${beyond.positionBytes} (${issued}); refusing to drop acknowledged records`,
-        { file: path, positionBytes: scan.endPositionBytes, offset: scan.endOffset },
-      );
-    }
-    staleEndBytes = beyond.positionBytes + beyond.spanBytes;
-    fromBytes = staleEndBytes;
-  }
+  const past = await judgePastChainEnd(file, scan, isLast);
+  if (past.kind === 'unacknowledged') return past.staleEndBytes;
+  throw SeglogError.corrupt(
+    `${path}: damaged batch at byte ${scan.endPositionBytes} (offset ${scan.endOffset}, ${scan.stop.reason}) is followed by valid data at byte ${past.beyond.positionBytes} (${describeAcknowledgedBeyond(past)}); refusing to drop acknowledged records`,
+    { file: path, positionBytes: scan.endPositionBytes, offset: scan.endOffset },
+  );
 }
 
 

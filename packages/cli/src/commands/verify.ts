@@ -21,7 +21,7 @@ export async function verify(ctx: Context, dir: string, flags: VerifyFlags): Pro
   const startedAt = new Date();
   const logDir = await readLogDir(dir);
   const totalBytes = logDir.segments.reduce((sum, segment) => sum + segment.sizeBytes, 0);
-  const progress = startProgress(flags.progress, ctx.out.format, totalBytes);
+  const progress = await startProgress(flags.progress, ctx.out.format, totalBytes);
   let check: LogCheck;
   try {
     const onBytes = (bytes: number): void => progress.add(bytes);
