@@ -81,7 +81,12 @@ async function copyStream(options: CopyOptions): Promise<RestoreResult> {
     for await (const message of readStreamInOrder(options.manager, options.stream, range)) {
       options.signal?.throwIfAborted();
       check.accept(message.seq, message.subject, options.subject, parseShippedHeaders(message.header));
-      log ??= await openLog({ ...options.logOptions, dir: options.dir, logId: logIdBytesOf(check.logIdHex!), firstOffset: check.firstOffset! });
+      log ??= await openLog({
+        ...options.logOptions,
+        dir: options.dir,
+        logId: logIdBytesOf(check.logIdHex!),
+        firstOffset: check.firstOffset!,
+      });
       batch.push(message.data);
       payloadBytes += message.data.length;
       if (batch.length >= shipLimits.restoreBatchCount) {
@@ -96,7 +101,8 @@ async function copyStream(options: CopyOptions): Promise<RestoreResult> {
   if (log === null) throw SeglogError.invalidOption('stream', `${options.stream} holds no records to restore`);
   const { dir, lastSeq } = options;
   const firstOffset = check.firstOffset!;
-  return { dir, logIdHex: check.logIdHex!, firstOffset, records: check.nextOffset - firstOffset, payloadBytes, lastSeq };
+  const records = check.nextOffset - firstOffset;
+  return { dir, logIdHex: check.logIdHex!, firstOffset, records, payloadBytes, lastSeq };
 }
 
 async function requireEmpty(io: FileIO, dir: string): Promise<void> {

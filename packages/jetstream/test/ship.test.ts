@@ -3,7 +3,7 @@
  * in order, byte for byte; the shipper resumes from the stream after a restart; restore rebuilds
  * an identical log.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { join } from 'node:path';
 import { connect } from 'nats';
 import { listRetentionHolds, openLog } from '@seglog/store';
@@ -136,7 +136,13 @@ test('the retention hold keeps unshipped records; a forced drop past it is a gap
 });
 
 /** A restored copy holds the original's records from `from` on, and nothing below. */
-async function assertRestoredFrom(t: import('ava').ExecutionContext, originalDir: string, copyDir: string, from: number, end: number): Promise<void> {
+async function assertRestoredFrom(
+  t: ExecutionContext,
+  originalDir: string,
+  copyDir: string,
+  from: number,
+  end: number,
+): Promise<void> {
   const original = await openReader({ dir: originalDir });
   const copy = await openReader({ dir: copyDir });
   t.is(await copy.firstOffset(), from, 'the restored log starts at the stream\'s first offset');
