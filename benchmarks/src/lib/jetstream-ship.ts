@@ -254,14 +254,17 @@ async function dropStream(connection: NatsConnection, stream: string): Promise<v
   await (await connection.jetstreamManager()).streams.delete(stream).catch(() => undefined);
 }
 
-async function throughputRound(bench: Bench, round: number, payloadBytes: number, records: number): Promise<VariantRun[]> {
+async function throughputRound(bench: Bench, round: number, shape: Omit<RunShape, 'stream'>): Promise<VariantRun[]> {
+  const { payloadBytes, records } = shape;
   const runs: VariantRun[] = [];
   const order = shipVariants.map((_, i) => shipVariants[(i + round) % shipVariants.length]!);
   for (const variant of order) {
     const stream = `TP${payloadBytes}R${round}${variant === 'shipper' ? 'S' : variant === 'client' ? 'C' : 'H'}`;
     const shape = { stream, payloadBytes, records };
     const withHeaders = variant === 'client+headers';
-    const timed = variant === 'shipper' ? await runShipper(bench, shape) : await runClient(bench, shape, withHeaders);
+    const timed = variant === 'shipper'
+      ? await runShipper(bench, shape)
+      : await runClient(bench, shape, withHeaders);
     await dropStream(bench.connection, stream);
     runs.push({
       variant,
@@ -356,7 +359,7 @@ export async function runShipBenchmark(
     for (let round = 0; round < settings.rounds; round++) {
       for (const bytes of settings.payloadSizes) {
         const records = bytes <= 128 ? settings.records : Math.ceil(settings.records / 2);
-        const runs = await throughputRound(bench, round, bytes, records);
+        const runs = await throughputRound(bench, round, { payloadBytes: bytes, records });
         throughput.push(...runs);
         for (const run of runs) onStep(describeVariantRun(run));
       }
