@@ -9,7 +9,8 @@ import { createConnection } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openReader } from '@seglog/reader';
-import { makeLog, removeTempDirs, seglog, tempDir } from './helpers.js';
+import { setRetentionHold } from '@seglog/store';
+import { makeLog, payloadOf, removeTempDirs, seglog, tempDir } from './helpers.js';
 
 const PORT = 14240;
 let server: ChildProcess | null = null;
@@ -69,6 +70,8 @@ test('ship until caught up, stop with SIGINT, stat shows no lag, restore rebuild
   t.is(stat.code, 0, stat.stderr);
   t.regex(stat.stdout, /lag\s+0 records/);
   t.regex(stat.stdout, /hold\s+500/);
+  const plain = await seglog(['stat', dir]);
+  t.regex(plain.stdout, /shipper\s+CLI: 0 records \(0 bytes\) behind its hold at 500/, 'the plain stat shows the caught-up shipper');
 
   const target = path.join(await tempDir('restored'), 'log');
   const restored = await seglog(['jetstream', 'restore', target, '--servers', servers, '--stream', 'CLI', '--json']);
@@ -91,4 +94,25 @@ test('bad flags are usage errors; an unreachable cluster is an operational error
   const down = await seglog(['jetstream', 'stat', dir, '--servers', '127.0.0.1:14249', '--stream', 'X']);
   t.is(down.code, 8, down.stderr);
   t.regex(down.stderr, /SEGLOG_JETSTREAM_UNAVAILABLE|connecting/);
+});
+
+test('seglog stat shows the lag behind each shipper hold, from the directory alone, and nothing without one', async (t) => {
+  const dir = await makeLog(500);
+  const none = await seglog(['stat', dir, '--json']);
+  t.deepEqual((JSON.parse(none.stdout) as { shippers: unknown[] }).shippers, []);
+  t.notRegex((await seglog(['stat', dir])).stdout, /shipper/);
+
+  await setRetentionHold({ dir, name: 'jetstream.ORDERS', offset: 200 });
+  await setRetentionHold({ dir, name: 'backup', offset: 100 }); // not a shipper: no row
+  const json = await seglog(['stat', dir, '--json']);
+  t.is(json.code, 0, json.stderr);
+  const { shippers } = JSON.parse(json.stdout) as { shippers: Record<string, unknown>[] };
+  let bytes = 0;
+  for (let i = 200; i < 500; i++) bytes += payloadOf(i).length;
+  t.is(shippers.length, 1);
+  t.like(shippers[0], { stream: 'ORDERS', heldOffset: 200, lagRecords: 300, lagBytes: bytes, lagBytesExact: true, droppedRecords: 0 });
+  const age = shippers[0]!.oldestUnshippedAgeMs;
+  t.true(typeof age === 'number' && age >= 0);
+  const text = await seglog(['stat', dir]);
+  t.regex(text.stdout, new RegExp(`shipper\\s+ORDERS: 300 records \\(${bytes} bytes\\) behind its hold at 200, written \\S+; oldest unshipped appended \\d+\\.\\d s ago`));
 });

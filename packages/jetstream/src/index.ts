@@ -20,3 +20,4 @@ export {
 export { restore, restoreFromJetStream, type RestoreResult } from './restore.js';
 export type { RestoreOptions } from './options.js';
 export { shipStatus, type ShipStatus, type ShipStatusOptions } from './ship-status.js';
+export { holdLag, SHIPPER_HOLD_PREFIX, type HoldLag, type HoldLagOptions } from './hold-lag.js';

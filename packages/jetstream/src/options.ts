@@ -81,8 +81,8 @@ export interface ResolvedShipOptions {
 export interface RestoreOptions extends StreamOptions {
   /** A new log directory (missing or empty): restore creates the log there. */
   readonly dir: string;
-  /** Options of the new log (segment size, block size, ...); `dir` and `logId` are restore's. */
-  readonly logOptions?: Omit<LogOptions, 'dir' | 'logId'>;
+  /** Options of the new log (segment size, block size, ...); `dir`, `logId` and `firstOffset` are restore's. */
+  readonly logOptions?: Omit<LogOptions, 'dir' | 'logId' | 'firstOffset'>;
   readonly signal?: AbortSignal;
 }
 

@@ -29,7 +29,13 @@ interface CopyOptions extends RestoreOptions {
 export interface RestoreResult {
   readonly dir: string;
   readonly logIdHex: string;
-  /** Records restored: offsets 0 .. records-1. */
+  /**
+   * The offset of the first record restored, where the new log starts: the stream's first record's
+   * offset, 0 unless shipping started after retention had dropped the log's start or the stream's
+   * limits dropped its oldest messages. Reads below it answer SEGLOG_BEHIND_RETENTION.
+   */
+  readonly firstOffset: number;
+  /** Records restored: offsets firstOffset .. firstOffset + records - 1. */
   readonly records: number;
   readonly payloadBytes: number;
   /** The stream sequence of the last message restored. */
@@ -75,7 +81,12 @@ async function copyStream(options: CopyOptions): Promise<RestoreResult> {
     for await (const message of readStreamInOrder(options.manager, options.stream, range)) {
       options.signal?.throwIfAborted();
       check.accept(message.seq, message.subject, options.subject, parseShippedHeaders(message.header));
-      log ??= await openLog({ ...options.logOptions, dir: options.dir, logId: logIdBytesOf(check.logIdHex!) });
+      log ??= await openLog({
+        ...options.logOptions,
+        dir: options.dir,
+        logId: logIdBytesOf(check.logIdHex!),
+        firstOffset: check.firstOffset!,
+      });
       batch.push(message.data);
       payloadBytes += message.data.length;
       if (batch.length >= shipLimits.restoreBatchCount) {
@@ -89,7 +100,9 @@ async function copyStream(options: CopyOptions): Promise<RestoreResult> {
   }
   if (log === null) throw SeglogError.invalidOption('stream', `${options.stream} holds no records to restore`);
   const { dir, lastSeq } = options;
-  return { dir, logIdHex: check.logIdHex!, records: check.nextOffset, payloadBytes, lastSeq };
+  const firstOffset = check.firstOffset!;
+  const records = check.nextOffset - firstOffset;
+  return { dir, logIdHex: check.logIdHex!, firstOffset, records, payloadBytes, lastSeq };
 }
 
 async function requireEmpty(io: FileIO, dir: string): Promise<void> {

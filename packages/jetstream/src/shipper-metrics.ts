@@ -1,5 +1,6 @@
 /**
- * One job: the shape of what a shipper reports, and how lag is worked out from its counters.
+ * One job: how a shipper's lag is worked out from its counters (the shape it reports,
+ * `ShipperMetrics`, is declared in @seglog/types because @seglog/prometheus reads it too).
  *
  * Lag has three measures (docs/jetstream.md, "Lag"):
  * - records: the log's durable end minus the shipped position, exact;
@@ -10,37 +11,7 @@
  *   for records in v1 segments, from when the shipper read it.
  */
 
-export type ShipperState = 'shipping' | 'resyncing' | 'failed' | 'closed';
-
-export interface ShipperMetrics {
-  readonly state: ShipperState;
-  readonly stream: string;
-  readonly subject: string;
-  /** One past the last offset the stream holds (acknowledged). */
-  readonly shippedOffset: number;
-  /** The log's durable end as the shipper last saw it. */
-  readonly endOffset: number;
-  readonly lagRecords: number;
-  readonly lagBytes: number;
-  /** Milliseconds since the oldest unshipped record was appended; 0 when nothing is behind. */
-  readonly oldestUnshippedAgeMs: number;
-  readonly inFlight: number;
-  readonly inFlightBytes: number;
-  /** Records (and payload bytes) acknowledged by the stream since this shipper started. */
-  readonly shippedRecords: number;
-  readonly shippedBytes: number;
-  /** Acknowledgements JetStream marked duplicate: a re-sent record it already held. */
-  readonly duplicates: number;
-  /** Times the shipper asked the stream where to resume after a failure. */
-  readonly resyncs: number;
-  /** Failures it recovered from by itself. */
-  readonly errors: number;
-  /** Records dropped from the log before they were shipped (`onBehind: 'skip'` only). */
-  readonly skippedRecords: number;
-  /** The retention hold's offset as last written, or null without a hold. */
-  readonly heldOffset: number | null;
-  readonly lastError: string | null;
-}
+export type { ShipperMetrics, ShipperState } from '@seglog/types';
 
 export interface LagInputs {
   readonly shippedOffset: number;

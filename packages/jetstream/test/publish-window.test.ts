@@ -19,7 +19,15 @@ interface Held {
 class HeldPublisher implements Publisher {
   readonly spec = { stream: 'S' };
   readonly held: Held[] = [];
+  /** Macrotask turns in which publish was called. */
+  turns = 0;
+  #turnCounted = false;
   publish(_payload: Uint8Array, headers: MsgHdrs): Promise<PubAck> {
+    if (!this.#turnCounted) {
+      this.#turnCounted = true;
+      this.turns += 1;
+      setImmediate(() => (this.#turnCounted = false));
+    }
     const expected = headers.has(HEADER_EXPECTED_SEQ) ? Number(headers.get(HEADER_EXPECTED_SEQ)) : 0;
     if (!headers.has(HEADER_EXPECTED_SEQ) && headers.get(HEADER_EXPECTED_SUBJECT_SEQ) !== '0') throw new Error('no expectation');
     const offset = Number(headers.get(HEADER_OFFSET));
@@ -49,7 +57,10 @@ test('each publish expects the one before it; the shipped position moves only ov
   const runs: ShippedRun[] = [];
   const window = windowOver(publisher, 10, runs, []);
   for (let offset = 100; offset < 104; offset++) await window.send(offset, new Uint8Array(8), undefined, 0);
+  t.is(publisher.held.length, 0, 'send queues; the window publishes on the next turn');
+  await tick();
   t.deepEqual(publisher.held.map((held) => held.expected), [10, 11, 12, 13]);
+  t.is(publisher.turns, 1, 'records queued in one turn are published in one synchronous run');
   publisher.ack(1);
   publisher.ack(2);
   await tick();
@@ -72,6 +83,7 @@ test('at most maxInFlight publishes wait for acknowledgement; send waits for roo
   t.is(publisher.held.length, 2);
   publisher.ack(0);
   await sending;
+  await tick();
   t.is(publisher.held.length, 3);
   t.is(publisher.held[2]!.expected, 2);
 });
@@ -82,6 +94,7 @@ test('an acknowledgement at another sequence diverges; the first failure stops t
   const window = windowOver(publisher, 5, [], failures);
   await window.send(0, new Uint8Array(1), undefined, 0);
   await window.send(1, new Uint8Array(1), undefined, 0);
+  await tick();
   publisher.ack(0, 9); // someone else's message took sequence 6
   publisher.held[1]!.reject(new Error('wrong last sequence'));
   await window.settled();
@@ -91,4 +104,18 @@ test('an acknowledgement at another sequence diverges; the first failure stops t
   t.is(window.failure, first!);
   const error = await t.throwsAsync(window.send(2, new Uint8Array(1), undefined, 0));
   t.is(error, first!);
+});
+
+test('records queued after a failure are never published: they fail with the window', async (t) => {
+  const publisher = new HeldPublisher();
+  const failures: Error[] = [];
+  const window = windowOver(publisher, 0, [], failures, 8);
+  await window.send(0, new Uint8Array(1), undefined, 0);
+  await tick();
+  await window.send(1, new Uint8Array(1), undefined, 0); // queued for the next turn
+  publisher.held[0]!.reject(new Error('timeout'));
+  await window.settled();
+  t.is(publisher.held.length, 1, 'the queued record was not published after the failure');
+  t.is(failures.length, 1);
+  t.is(window.inFlight, 2, 'nothing was acknowledged');
 });

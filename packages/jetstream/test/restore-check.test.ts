@@ -1,4 +1,4 @@
-/** RestoreCheck: a stream read in order must be one log's offsets, dense from 0. */
+/** RestoreCheck: a stream read in order must be one log's offsets, dense from the first message's. */
 import test from 'ava';
 import { isSeglogError } from '@seglog/types';
 import { RestoreCheck } from '../src/restore-check.js';
@@ -13,10 +13,18 @@ test('accepts dense offsets from 0 and learns the log id', (t) => {
   t.is(check.logIdHex, id);
 });
 
-test('a stream that starts past 0 or skips an offset is a gap naming the first missing offset', (t) => {
-  const late = t.throws(() => new RestoreCheck().accept(1, 's', 's', meta(3)));
-  t.true(isSeglogError(late, 'SEGLOG_JETSTREAM_GAP'));
-  t.is((late as { offset?: number }).offset, 0);
+test('a stream that starts past 0 starts the restored log there', (t) => {
+  const check = new RestoreCheck();
+  t.is(check.firstOffset, null);
+  for (let offset = 3; offset < 6; offset++) check.accept(offset - 2, 's', 's', meta(offset));
+  t.is(check.firstOffset, 3);
+  t.is(check.nextOffset, 6);
+  const hole = t.throws(() => check.accept(4, 's', 's', meta(7)));
+  t.true(isSeglogError(hole, 'SEGLOG_JETSTREAM_GAP'));
+  t.is((hole as { offset?: number }).offset, 6);
+});
+
+test('a stream that skips an offset is a gap naming the first missing offset', (t) => {
   const check = new RestoreCheck();
   check.accept(1, 's', 's', meta(0));
   const hole = t.throws(() => check.accept(2, 's', 's', meta(2)));

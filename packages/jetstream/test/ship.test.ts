@@ -3,8 +3,9 @@
  * in order, byte for byte; the shipper resumes from the stream after a restart; restore rebuilds
  * an identical log.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { join } from 'node:path';
+import { connect } from 'nats';
 import { listRetentionHolds, openLog } from '@seglog/store';
 import { openReader } from '@seglog/reader';
 import { isSeglogError } from '@seglog/types';
@@ -70,7 +71,7 @@ test('ships every record once, in order, resumes from the stream after a restart
   await log.close();
 
   const restored = await restore({ dir: join(fixture.root, 'restored-a'), servers, stream: 'A' });
-  t.is(restored.records, 8000);
+  t.like(restored, { firstOffset: 0, records: 8000 });
   const original = await openReader({ dir });
   const copy = await openReader({ dir: restored.dir });
   t.is(await copy.endOffset(), 8000);
@@ -132,4 +133,66 @@ test('the retention hold keeps unshipped records; a forced drop past it is a gap
   t.deepEqual(offsets.slice(998, 1002), [998, 999, 1500, 1501]);
   const refused = await t.throwsAsync(restore({ dir: join(fixture.root, 'restored-c'), servers, stream: 'C' }));
   t.true(isSeglogError(refused, 'SEGLOG_JETSTREAM_GAP'), String(refused));
+});
+
+/** A restored copy holds the original's records from `from` on, and nothing below. */
+async function assertRestoredFrom(
+  t: ExecutionContext,
+  originalDir: string,
+  copyDir: string,
+  from: number,
+  end: number,
+): Promise<void> {
+  const original = await openReader({ dir: originalDir });
+  const copy = await openReader({ dir: copyDir });
+  t.is(await copy.firstOffset(), from, 'the restored log starts at the stream\'s first offset');
+  t.is(await copy.endOffset(), end);
+  const below = await copy.get(from - 1).catch((error: unknown) => error);
+  t.true(isSeglogError(below, 'SEGLOG_BEHIND_RETENTION'), `below the start: ${String(below)}`);
+  let expected = from;
+  for await (const record of copy.read({ from })) {
+    t.is(record.offset, expected++);
+    t.deepEqual(record.payload, await original.get(record.offset));
+  }
+  t.is(expected, end);
+  await original.close();
+  await copy.close();
+}
+
+test('a stream that starts past offset 0 (shipping began after retention) restores to a log that starts there', async (t) => {
+  const servers = fixture.cluster.servers;
+  const dir = join(fixture.root, 'log-d');
+  const log = await openLog({ dir, segmentBytes: 64 * 1024 });
+  await appendRange(log, 0, 3000);
+  t.is((await log.truncateBefore(1200)).firstOffset, 1200, 'retention dropped the start before any shipper ran');
+  const shipper = await ship({ dir, servers, stream: 'D', log });
+  await shippedTo(shipper, 3000);
+  await shipper.close();
+  await log.close();
+  const restored = await restore({ dir: join(fixture.root, 'restored-d'), servers, stream: 'D' });
+  t.like(restored, { firstOffset: 1200, records: 1800 });
+  await assertRestoredFrom(t, dir, restored.dir, 1200, 3000);
+});
+
+test("a stream whose own limits dropped its oldest messages restores to a log that starts at the first one kept", async (t) => {
+  const servers = fixture.cluster.servers;
+  const dir = join(fixture.root, 'log-e');
+  const log = await openLog({ dir });
+  await appendRange(log, 0, 2000);
+  const shipper = await ship({ dir, servers, stream: 'E', log });
+  await shippedTo(shipper, 2000);
+  await shipper.close();
+  await log.close();
+  const connection = await connect({ servers });
+  try {
+    const manager = await connection.jetstreamManager();
+    const { config } = await manager.streams.info('E');
+    await manager.streams.update('E', { ...config, max_msgs: 500 });
+    t.is((await manager.streams.info('E')).state.messages, 500, 'the stream kept only its newest 500 messages');
+  } finally {
+    await connection.close();
+  }
+  const restored = await restore({ dir: join(fixture.root, 'restored-e'), servers, stream: 'E' });
+  t.like(restored, { firstOffset: 1500, records: 500 });
+  await assertRestoredFrom(t, dir, restored.dir, 1500, 2000);
 });

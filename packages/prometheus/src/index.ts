@@ -15,4 +15,5 @@ export { defaultBuckets } from './options.js';
 export type { AnyRegistry, BucketOptions, RegisterOptions, ResolvedBuckets } from './options.js';
 export type { MetricsLog } from './metric-table.js';
 export { registerShipperMetrics } from './shipper-metrics.js';
-export type { ShipperRegisterOptions, ShipperRegistration, ShipperSnapshot, ShipperSource } from './shipper-metrics.js';
+export type { ShipperRegisterOptions, ShipperRegistration, ShipperSource } from './shipper-metrics.js';
+export type { ShipperMetrics } from '@seglog/types';

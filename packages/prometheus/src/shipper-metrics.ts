@@ -2,35 +2,18 @@
  * One job: registerShipperMetrics: a @seglog/jetstream shipper's lag and progress as Prometheus
  * metrics, read from `shipper.metrics()` at scrape time (one snapshot per shipper per scrape).
  *
- * Why its own file and shape: the shipper is another package of the same layer, so this file
- * names only the fields it reads (`ShipperSource`), and the shipper satisfies it structurally.
+ * The shipper is another package of the same layer, so this file does not import it: the snapshot's
+ * shape, `ShipperMetrics`, comes from @seglog/types, and a shipper satisfies `ShipperSource`.
  * Every series carries a `stream` label, so several shippers may share one registry; the list of
  * metrics is in docs/jetstream.md ("Metrics") and docs/observability.md.
  */
 import { Counter, Gauge, register as globalRegistry } from 'prom-client';
+import type { ShipperMetrics } from '@seglog/types';
 import type { AnyRegistry } from './options.js';
-
-/** What a shipper reports (the fields of @seglog/jetstream's ShipperMetrics this file reads). */
-export interface ShipperSnapshot {
-  readonly state: string;
-  readonly shippedOffset: number;
-  readonly endOffset: number;
-  readonly lagRecords: number;
-  readonly lagBytes: number;
-  readonly oldestUnshippedAgeMs: number;
-  readonly inFlight: number;
-  readonly inFlightBytes: number;
-  readonly shippedRecords: number;
-  readonly shippedBytes: number;
-  readonly duplicates: number;
-  readonly resyncs: number;
-  readonly errors: number;
-  readonly skippedRecords: number;
-}
 
 export interface ShipperSource {
   readonly stream: string;
-  metrics(): ShipperSnapshot;
+  metrics(): ShipperMetrics;
 }
 
 export interface ShipperRegisterOptions {
@@ -39,7 +22,7 @@ export interface ShipperRegisterOptions {
   readonly prefix?: string;
 }
 
-type Read = (snapshot: ShipperSnapshot) => number;
+type Read = (snapshot: ShipperMetrics) => number;
 
 const gauges: readonly [string, string, Read][] = [
   ['jetstream_shipped_offset', 'One past the last log offset the stream has acknowledged.', (s) => s.shippedOffset],
@@ -115,8 +98,8 @@ function familyFor(registry: AnyRegistry, prefix: string): Family {
   if (existing !== undefined) return existing;
   const sources = new Set<ShipperSource>();
   /** One snapshot per shipper per scrape: every series of a scrape comes from the same instant. */
-  let snapshots: Map<ShipperSource, ShipperSnapshot> | null = null;
-  const snapshotsNow = (): Map<ShipperSource, ShipperSnapshot> => {
+  let snapshots: Map<ShipperSource, ShipperMetrics> | null = null;
+  const snapshotsNow = (): Map<ShipperSource, ShipperMetrics> => {
     if (snapshots === null) {
       snapshots = new Map([...sources].map((source) => [source, source.metrics()]));
       queueMicrotask(() => (snapshots = null));

@@ -1,16 +1,16 @@
 /** registerShipperMetrics: a shipper's lag and progress, one labelled series per stream. */
 import test from 'ava';
 import { Registry } from 'prom-client';
-import { registerShipperMetrics, type ShipperSnapshot } from '../src/index.js';
+import { registerShipperMetrics, type ShipperMetrics } from '../src/index.js';
 import { parseExposition, samplesOf, valueOf } from './helpers/exposition.js';
 
-const snapshot: ShipperSnapshot = {
-  state: 'shipping', shippedOffset: 900, endOffset: 1000, lagRecords: 100, lagBytes: 12_800, oldestUnshippedAgeMs: 250,
+const snapshot: ShipperMetrics = {
+  state: 'shipping', stream: 'A', subject: 'seglog.A', shippedOffset: 900, endOffset: 1000, lagRecords: 100, lagBytes: 12_800, oldestUnshippedAgeMs: 250,
   inFlight: 64, inFlightBytes: 8192, shippedRecords: 900, shippedBytes: 115_200,
-  duplicates: 3, resyncs: 2, errors: 1, skippedRecords: 0,
+  duplicates: 3, resyncs: 2, errors: 1, skippedRecords: 0, heldOffset: 900, lastError: null,
 };
 
-function shipperOf(stream: string, current: ShipperSnapshot) {
+function shipperOf(stream: string, current: ShipperMetrics) {
   return { stream, snapshots: 0, metrics() { this.snapshots += 1; return current; } };
 }
 

@@ -490,7 +490,7 @@ async function openParts(
     const problem = `is ${options.blockBytes} but the log in ${dir} uses ${recovered.blockBytes}`;
     throw SeglogError.invalidOption('blockBytes', problem);
   }
-  const nextOffset = recovered?.nextOffset ?? 0;
+  const nextOffset = recovered?.nextOffset ?? options.firstOffset;
   const lastSegment = recovered?.segments[recovered.segments.length - 1];
   const tail =
     recovered === null || lastSegment === undefined
@@ -506,11 +506,15 @@ async function openParts(
   });
   // HEAD's low-water mark above the first segment: a truncateBefore raised it and a crash may have
   // cut its unlinks short. Finish them; the mark itself holds either way.
-  let firstOffset = recovered?.firstOffset ?? 0;
+  let firstOffset = recovered?.firstOffset ?? options.firstOffset;
   const markedFirst = Math.min(checked.continueFrom?.firstOffset ?? 0, nextOffset);
   if (recovered !== null && markedFirst > firstOffset) {
     await dropSegmentsBelow(io, dir, markedFirst);
     firstOffset = markedFirst;
+  }
+  if (recovered !== null && options.firstOffset > firstOffset) {
+    const problem = `is ${options.firstOffset} but the log in ${dir} starts at ${firstOffset}; an existing log keeps its offsets`;
+    throw SeglogError.invalidOption('firstOffset', problem);
   }
   const blockBytes = recovered?.blockBytes ?? options.blockBytes;
   const effective: ResolvedOptions = { ...options, blockBytes };
@@ -532,7 +536,7 @@ async function openParts(
   const writer = new SegmentWriter({ ...effective, logId, telemetry, onRoll });
   let commit: GroupCommit | null = null;
   try {
-    if (recovered === null) await writer.createFirst(0);
+    if (recovered === null) await writer.createFirst(options.firstOffset);
     else {
       await writer.resume({
         baseOffset: recovered.segments[recovered.segments.length - 1]!.baseOffset,

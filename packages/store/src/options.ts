@@ -33,6 +33,8 @@ export interface ResolvedOptions {
   readonly acceptDataLoss: boolean;
   /** The id to create a new log with; null draws a random one. */
   readonly logId: Uint8Array | null;
+  /** The offset a new log starts at (its first record's); 0 unless given. */
+  readonly firstOffset: number;
   /** Automatic retention, or null when off. */
   readonly retention: ResolvedRetention | null;
 }
@@ -47,7 +49,7 @@ const KNOWN = new Set([
   'dir', 'io', 'clock', 'segmentBytes', 'blockBytes', 'maxRecordBytes', 'maxBatchBytes',
   'maxInFlightBytes', 'maxBatchesInFlight', 'commitWindow', 'preallocate', 'indexIntervalBytes', 'maxBatchRecords',
   'recentIntervalMillis', 'syncMethod', 'logId', 'maxQueuedBytes', 'fileMode', 'dirMode', 'acceptDataLoss',
-  'retention',
+  'retention', 'firstOffset',
 ]);
 
 /** The methods an injected engine must have; checked before any file is opened. */
@@ -196,6 +198,7 @@ export function resolveOptions(options: LogOptions): ResolvedOptions {
     dirMode: permissionMode('dirMode', options.dirMode, limits.dirModeDefault, 0o700),
     acceptDataLoss: boolean('acceptDataLoss', options.acceptDataLoss, false),
     logId: logIdOption(options.logId),
+    firstOffset: integer('firstOffset', options.firstOffset, 0, 0, limits.offsetMax),
     retention: retentionOption(options.retention),
   };
 }

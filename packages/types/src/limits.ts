@@ -301,6 +301,12 @@ export const shipLimits = {
   restoreBatchCount: 1024,
   /** Duplicate window of a stream `ship` creates (JetStream's default); exactly-once does not rely on it. */
   duplicateWindowMillisDefault: 120_000,
+  /**
+   * Payload bytes `holdLag` (and so `seglog stat`) reads to count the bytes behind a shipper's
+   * hold exactly; past them it estimates the rest from the mean record size read, so a shipper
+   * stopped for days does not make `stat` read the whole log.
+   */
+  holdLagReadBytesMax: 64 * 1024 * 1024,
 } as const;
 
 assert(shipLimits.inFlightCountDefault <= shipLimits.inFlightCountMax, 'default in-flight count in range');

@@ -92,6 +92,14 @@ export interface LogOptions {
    */
   readonly logId?: Uint8Array;
   /**
+   * The offset a new log's first record gets. Default 0. A log restored from a copy that had
+   * lost its start to retention (@seglog/jetstream's `restore`) keeps the original offsets this
+   * way: it opens empty at `firstOffset`, and reads below it answer SEGLOG_BEHIND_RETENTION as if
+   * retention had dropped them. An existing log keeps its offsets: a value above its first offset
+   * (so it cannot have been created with it) is SEGLOG_INVALID_OPTION.
+   */
+  readonly firstOffset?: number;
+  /**
    * Automatic retention, applied in the background (docs/retention.md): whole sealed segments are
    * dropped, oldest first, while the log is over `maxBytes` or while their newest record is older
    * than `maxAgeMs`; the segment being appended to is never dropped, and retention holds are

@@ -65,7 +65,11 @@ export function addJetstreamCommands(program: Command, run: Run): void {
       const { restore } = await import('@seglog/jetstream');
       const result = await restore({ dir, servers: servers(flags), stream, subject, signal: ctx.signal });
       if (ctx.out.format !== 'text') await ctx.out.document({ tool: 'seglog jetstream restore', ...result });
-      else await ctx.out.line(`restored ${result.records} records (${result.payloadBytes} payload bytes) of log ${result.logIdHex} into ${result.dir}`);
+      else {
+        const range = `offsets ${result.firstOffset}..${result.firstOffset + result.records - 1}`;
+        await ctx.out.line(`restored ${result.records} records, ${range} (${result.payloadBytes} payload bytes) of log ${result.logIdHex} into ${result.dir}`);
+        if (result.firstOffset > 0) await ctx.out.line(`the stream starts at offset ${result.firstOffset}: the restored log starts there too (records below it were not shipped or were dropped by the stream's limits)`);
+      }
       return Exit.changed;
     }));
   withStream(command.command('stat').argument('<dir>', 'log directory'))

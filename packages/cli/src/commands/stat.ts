@@ -11,6 +11,7 @@ import { statusOf } from '../exit-codes.js';
 import { appendTimesOf, isoOrDash } from '../append-times.js';
 import { readLogDir } from '../log-dir.js';
 import { checkLog } from '../log-check.js';
+import { shipperLagLines, shipperLagOf } from '../shipper-lag.js';
 import type { Context } from '../context.js';
 
 function headSummary(head: HeadState | null): { seq: number; writtenAt: string; truncateEpoch: number } | null {
@@ -29,6 +30,7 @@ export async function stat(ctx: Context, dir: string): Promise<number> {
     first: first === undefined ? null : (await appendTimesOf(first)).firstAppendTimeMs,
     last: last === undefined ? null : (await appendTimesOf(last)).lastAppendTimeMs,
   };
+  const shipperLag = await shipperLagOf(dir);
   const report = {
     tool: 'seglog stat',
     dir,
@@ -43,6 +45,8 @@ export async function stat(ctx: Context, dir: string): Promise<number> {
     head: headSummary(logDir.head),
     lock: logDir.lock,
     freeDiskBytes: await freeDiskBytes(dir),
+    // One entry per JetStream shipper hold (shipper-lag.ts); null when they could not be read.
+    shippers: shipperLag.lags,
     status: statusOf(check.exitCode),
     exitCode: check.exitCode,
     problems: check.problems,
@@ -61,6 +65,7 @@ export async function stat(ctx: Context, dir: string): Promise<number> {
     `HEAD           ${report.head === null ? 'none' : `seq ${report.head.seq}, written ${report.head.writtenAt}`}`,
     `writer lock    ${lock}`,
     `free disk      ${report.freeDiskBytes} bytes`,
+    ...shipperLagLines(shipperLag),
     `status         ${report.status}`,
   ];
   for (const line of lines) await ctx.out.line(line);
