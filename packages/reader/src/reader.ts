@@ -83,9 +83,8 @@ export class Reader {
   readonly #cacheLimits: BatchCacheLimits;
   readonly #cacheHandles: number;
   /**
-   * The truncateEpoch the caches belong to, and whether that truncation was still pending then:
-   * caches filled while a truncation was announced but not yet carried out on disk describe
-   * files the next open cuts, under the same epoch, so they are dropped when it is finished too.
+   * The truncation generation (VisibleEnd.epoch) the caches belong to. It moves also when an
+   * announced truncation is finished: caches filled in between describe the uncut files.
    */
   #cachesEpoch: string | undefined;
   readonly #end: VisibleEnd;
@@ -116,7 +115,7 @@ export class Reader {
    */
   async #learnEnd(): Promise<number | undefined> {
     const visible = await this.#end.refresh();
-    const epoch = `${this.#end.epoch}${this.#end.cutPending ? ' pending' : ''}`;
+    const epoch = `${this.#end.epoch}`; // moves also when an announced truncation is finished
     if (this.#cachesEpoch === undefined) this.#cachesEpoch = epoch;
     else if (epoch !== this.#cachesEpoch) {
       this.#cachesEpoch = epoch;
@@ -141,7 +140,10 @@ export class Reader {
     const epoch = this.#end.epoch;
     if (seenEpoch === undefined || epoch === undefined || epoch === seenEpoch) return;
     const at = this.#end.truncatedAt;
-    const known = epoch - seenEpoch === 1 && at > 0;
+    // One step (an announced truncation, or one finished) or one whole truncation (2 from a
+    // finished state): `truncatedAt` is where it cut. More than that says nothing about where.
+    const steps = epoch - seenEpoch;
+    const known = (steps === 1 || (steps === 2 && seenEpoch % 2 === 0)) && at > 0;
     const end = Math.min(known ? at : Number.POSITIVE_INFINITY, this.#end.known ?? Number.POSITIVE_INFINITY);
     const tookBack = offset > from && (!known || offset > at);
     if (tookBack) throw SeglogError.truncated(offset, Number.isFinite(end) ? end : from);
@@ -252,6 +254,7 @@ export class Reader {
   async #locate(offset: number, policy: BehindPolicy, walk: (offset: number) => Promise<Found>): Promise<Located> {
     for (let attempt = 0; ; attempt++) {
       if (offset < this.#end.retainedFrom) offset = this.#behind(offset, policy);
+      const cachesEpoch = this.#cachesEpoch;
       try {
         const found = await walk(offset);
         // Below the first segment: dropped by retention (if the mark says so), or never in the log.
@@ -263,6 +266,11 @@ export class Reader {
       } catch (error) {
         if (attempt > 0) throw error;
         await this.#learnEnd();
+        // The writer reused offsets since the caches were filled (a truncateAfter in another
+        // process, not learned yet): the walk met files cut and rewritten under its stale segment
+        // list. Not corruption: stop here, and the caller, seeing the new epoch, decides
+        // (SEGLOG_TRUNCATED, or on from the same offset in the rebuilt caches).
+        if (this.#cachesEpoch !== cachesEpoch) return { offset, found: { kind: 'end', endOffset: offset } };
         await this.#catalog.refresh();
         if (offset >= this.#end.retainedFrom) throw error;
       }

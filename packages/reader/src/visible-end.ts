@@ -15,7 +15,7 @@
  * falls back to the other slot (an older, still valid lower bound); a read with no valid slot is
  * tried again after a short, doubling wait (see `readLimits.headReadAttempts` for why it happens),
  * then SEGLOG_CORRUPT. A pending truncation after an offset (HEAD's pending kind 1) ends the
- * visible log at its offset at once and counts as the next `truncateEpoch`.
+ * visible log at its offset at once and counts as a step of the truncation generation (`epoch`).
  * A directory with no HEAD (a v1 log, or one no writer has opened
  * since) has no durable end to learn: the reader then sees every batch that verifies.
  */
@@ -31,17 +31,15 @@ export interface VisibleEnd {
   /** The low-water mark as last learned (0 when none is known): offsets below it were dropped by retention. */
   readonly retainedFrom: number;
   /**
-   * HEAD's `truncateEpoch` as last learned (undefined: none known). It moves when the writer
-   * reused offsets (`truncateAfter`, an accepted loss): records from `truncatedAt` on were taken back.
+   * The truncation generation as last learned (undefined: none known): 2 x HEAD's `truncateEpoch`,
+   * plus 1 while a truncation is announced (pending kind 1) but not yet carried out. It moves when
+   * the writer reused offsets (`truncateAfter`, an accepted loss): records from `truncatedAt` on
+   * were taken back. It moves again when an announced truncation is finished, because what was
+   * read from the files in between came from the uncut files: a walk must start over.
    */
   readonly epoch: number | undefined;
   /** Where the newest reuse of offsets began, as last learned (0: unknown, or none). */
   readonly truncatedAt: number;
-  /**
-   * True while that truncation is announced (HEAD's pending kind 1) but not yet carried out: the
-   * files still hold the records past the cut until the writer (or the next open) cuts them.
-   */
-  readonly cutPending: boolean;
   /** Learns the end (and the low-water mark) anew (HEAD re-read) and returns the end. */
   refresh(): Promise<number | undefined>;
 }
@@ -69,16 +67,12 @@ export class LogVisibleEnd implements VisibleEnd {
   }
 
   get epoch(): number | undefined {
-    return this.#log.truncateEpoch;
+    const epoch = this.#log.truncateEpoch;
+    return epoch === undefined ? undefined : 2 * epoch;
   }
 
   get truncatedAt(): number {
     return this.#log.truncatedAt ?? 0;
-  }
-
-  /** The Log moves its epoch only once the cut is done. */
-  get cutPending(): boolean {
-    return false;
   }
 
   refresh(): Promise<number | undefined> {
@@ -93,7 +87,6 @@ export class HeadVisibleEnd implements VisibleEnd {
   #known: number | undefined;
   #epoch: number | undefined;
   #truncatedAt = 0;
-  #cutPending = false;
   #retainedFrom = 0;
   #refreshing: Promise<number | undefined> | null = null;
 
@@ -122,10 +115,6 @@ export class HeadVisibleEnd implements VisibleEnd {
     return this.#truncatedAt;
   }
 
-  get cutPending(): boolean {
-    return this.#cutPending;
-  }
-
   /** Concurrent callers share one read. */
   refresh(): Promise<number | undefined> {
     this.#refreshing ??= this.#learn().finally(() => {
@@ -145,12 +134,12 @@ export class HeadVisibleEnd implements VisibleEnd {
         const pending = state.pendingTruncation;
         const end = pending?.kind === 1 ? Math.min(pending.offset, state.durableOffset) : state.durableOffset;
         // The end only grows, except when the writer reuses offsets (a new truncateEpoch, or one pending).
-        const reused = state.truncateEpoch !== this.#epoch || pending?.kind === 1;
+        const generation = 2 * state.truncateEpoch + (pending?.kind === 1 ? 1 : 0);
+        const reused = generation !== this.#epoch || pending?.kind === 1;
         const grown = this.#known === undefined || end > this.#known || reused;
         if (grown) this.#known = end;
-        this.#epoch = state.truncateEpoch + (pending?.kind === 1 ? 1 : 0);
+        this.#epoch = generation;
         this.#truncatedAt = pending?.kind === 1 ? pending.offset : state.truncatedAt;
-        this.#cutPending = pending?.kind === 1;
         this.#retainedFrom = Math.max(this.#retainedFrom, state.firstOffset);
         return this.#known;
       }
