@@ -8,7 +8,8 @@ function run(variant: VariantRun['variant'], round: number, recordsPerSecond: nu
   const records = 1000;
   const seconds = records / recordsPerSecond;
   const serverCpuMicros = 2 * clientCpuMicros;
-  return { variant, round, payloadBytes: 128, records, seconds, recordsPerSecond, clientCpuMicros, serverCpuMicros, resyncs: 0, errors: 0 };
+  const shape = { variant, round, payloadBytes: 128, records, seconds };
+  return { ...shape, recordsPerSecond, clientCpuMicros, serverCpuMicros, resyncs: 0, errors: 0 };
 }
 
 const latency = { p50: 12.5, p99: 40, max: 55 };
