@@ -35,6 +35,8 @@ import { straceUnavailableReason, traceCell, type TraceFigures } from '../suite/
 import { runRandomGet, type RandomGetFigures } from '../lib/random-get.js';
 import { withTempDir } from '../lib/tmpdir.js';
 import { runFollowLatency, type FollowFigures } from '../lib/follow-latency.js';
+import type { ShipFigures } from '../lib/jetstream-ship.js';
+import { jetstreamCellCostSeconds, runJetstreamCell } from '../suite/jetstream-cell.js';
 
 interface Skipped {
   readonly engine: EngineName;
@@ -97,6 +99,7 @@ async function runSuite(options: SuiteOptions): Promise<void> {
   if (options.trace !== null) progress.plan(traced.length, cellCostSeconds(options.trace) + 1);
   if (options.randomGet !== null) progress.plan(1, 30);
   if (options.follow != null) progress.plan(1, followCostSeconds(options));
+  if (options.jetstream != null) progress.plan(1, jetstreamCellCostSeconds(options.jetstream));
   console.log(`seglog benchmark suite${options.quick ? ' (--quick)' : ''}`);
   console.log(describeHost(machine, sameFileSystemAsTmp(tempRoot)));
   for (const s of skipped) console.log(`skipped: ${s.engine}: ${s.reason}`);
@@ -107,6 +110,7 @@ async function runSuite(options: SuiteOptions): Promise<void> {
   const traces = await runTracePass(traced, options, progress);
   const randomGet = await runRandomGetCell(options, progress);
   const follow = await runFollowCell(options, progress);
+  const jetstream = options.jetstream == null ? null : await runJetstreamCell(options.jetstream, progress);
 
   const ceiling = summarizeCeilings(ceilings);
   const summaries: CellSummary[] = cells.map((cell) => {
@@ -125,7 +129,7 @@ async function runSuite(options: SuiteOptions): Promise<void> {
   };
   const infos = options.engines.map((engine) => engines[engine].info);
   const outDir = options.outDir ?? join(resultsDir, `suite-${fileTimestamp(startedAt)}`);
-  const raw: RawResults = { kind: 'suite', startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), options, environment, engines: infos, skipped, straceMissing, ceilings, ceiling, runs, traces: Object.fromEntries(traces), summaries, randomGet, follow };
+  const raw: RawResults = { kind: 'suite', startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), options, environment, engines: infos, skipped, straceMissing, ceilings, ceiling, runs, traces: Object.fromEntries(traces), summaries, randomGet, follow, jetstream };
   await mkdir(outDir, { recursive: true });
   progress.note(`\nfinished in ${formatDuration((finishedAt.getTime() - startedAt.getTime()) / 1000)}`);
   await writeOutputs(raw, outDir, options.docs);
@@ -150,6 +154,8 @@ interface RawResults {
   readonly randomGet?: RandomGetFigures | string | null;
   /** The follow-latency cell's figures, or why it did not run (absent in results from before it). */
   readonly follow?: FollowFigures | string | null;
+  /** The JetStream shipping cell's figures, or why it did not run (absent in results from before it). */
+  readonly jetstream?: ShipFigures | string | null;
 }
 
 function followCostSeconds(options: SuiteOptions): number {
@@ -211,6 +217,7 @@ async function writeOutputs(raw: RawResults, outDir: string, docs: boolean): Pro
     charts,
     randomGet: raw.randomGet ?? null,
     follow: raw.follow ?? null,
+    jetstream: raw.jetstream ?? null,
   });
   await writeFile(join(outDir, 'results.json'), `${JSON.stringify({ ...raw, targets, durability }, null, 2)}\n`);
   await writeFile(join(outDir, 'results.md'), `${markdown}\n`);

@@ -9,6 +9,8 @@ import { defaultEngines, quickDefaultEngines, quickShape, scenarioNames, standar
 import type { RunSettings } from './run-cells.js';
 import type { RandomGetSettings } from '../lib/random-get.js';
 import type { FollowSettings } from '../lib/follow-latency.js';
+import type { ShipSettings } from '../lib/jetstream-ship.js';
+import { jetstreamCellSettings } from './jetstream-cell.js';
 
 export interface SuiteOptions {
   readonly quick: boolean;
@@ -31,6 +33,8 @@ export interface SuiteOptions {
   readonly randomGet: RandomGetSettings | null;
   /** The follow-latency cell (lib/follow-latency.ts, issue 12); null with --no-follow. */
   readonly follow?: FollowSettings | null;
+  /** The JetStream shipping cell (suite/jetstream-cell.ts); null with --no-jetstream. */
+  readonly jetstream?: ShipSettings | null;
 }
 
 export const usage = `usage: pnpm bench [-- options]     (node benchmarks/dist/main.js suite [options])
@@ -45,6 +49,7 @@ export const usage = `usage: pnpm bench [-- options]     (node benchmarks/dist/m
   --no-trace              skip the strace pass (no syscall columns)
   --no-get                skip the random-get and reader-memory cell (a 1 GiB log; --quick: 128 MiB)
   --no-follow             skip the follow-latency cell (a follower in another process at 1,000 and 100,000 appends/s)
+  --no-jetstream          skip the JetStream shipping cell (3 nats-server nodes; skipped anyway without nats-server)
   --out DIR               output folder (default bench-results/suite-<time>/)
   --docs                  also write charts and tables into docs/benchmarks/
   --report FILE           run nothing: render tables, targets and charts again from a results.json
@@ -65,6 +70,7 @@ export function parseSuiteOptions(argv: readonly string[]): SuiteOptions {
       'no-trace': { type: 'boolean', default: false },
       'no-get': { type: 'boolean', default: false },
       'no-follow': { type: 'boolean', default: false },
+      'no-jetstream': { type: 'boolean', default: false },
       out: { type: 'string' },
       docs: { type: 'boolean', default: false },
       report: { type: 'string' },
@@ -88,6 +94,7 @@ export function parseSuiteOptions(argv: readonly string[]): SuiteOptions {
     reportFrom: values.report === undefined ? null : resolve(values.report),
     randomGet: values['no-get'] === true ? null : randomGetShape(quick),
     follow: values['no-follow'] === true ? null : followShape(quick),
+    jetstream: values['no-jetstream'] === true ? null : jetstreamCellSettings(quick),
   };
 }
 
