@@ -2,7 +2,14 @@ import test from 'ava';
 import { isSeglogError } from '@seglog/types';
 import { decodeTransactions, encodeTransactions } from '../src/queue/commands.js';
 import type { Command } from '../src/queue/commands.js';
+import type { QueueMessage } from '../src/index.js';
 import { bytes, simQueue, text } from './helpers/queue.js';
+
+async function take(iterator: AsyncIterator<QueueMessage>): Promise<QueueMessage> {
+  const next = await iterator.next();
+  if (next.done === true) throw new Error('consumer ended');
+  return next.value;
+}
 
 test('proposals made in one turn share one record, each applied on its own, and replay the same', async (t) => {
   const { queue, reopen } = await simQueue(11);
@@ -11,8 +18,8 @@ test('proposals made in one turn share one record, each applied on its own, and 
   t.deepEqual(receipts.map((receipt) => receipt.offset), [0, 1, 2, 3], 'offsets follow proposal order');
   t.is(queue.machine.log.nextOffset, before + 1, 'four enqueues of one turn are one log record');
   const consumer = queue.consumer('work', { concurrency: 4 })[Symbol.asyncIterator]();
-  const messages = [];
-  for (let i = 0; i < 4; i++) messages.push((await consumer.next()).value!);
+  const messages: QueueMessage[] = [];
+  for (let i = 0; i < 4; i++) messages.push(await take(consumer));
   t.deepEqual(messages.map((message) => text(message.payload)), ['a', 'b', 'c', 'd'], 'payloads are found at their index in the shared record');
   await Promise.all(messages.map((message) => message.ack()));
   await queue.close();
@@ -25,8 +32,8 @@ test('a stale settle in a shared record is refused alone: the other transactions
   const { queue } = await simQueue(12);
   await queue.enqueueMany([{ payload: bytes('x') }, { payload: bytes('y') }]);
   const consumer = queue.consumer('work', { concurrency: 2 })[Symbol.asyncIterator]();
-  const first = (await consumer.next()).value!;
-  const second = (await consumer.next()).value!;
+  const first = await take(consumer);
+  const second = await take(consumer);
   // One turn, one record, three transactions: the ack of `first` applies, which makes the nak of
   // `first` behind it stale at apply time (both passed the hand-out check); the ack of `second` is live.
   const before = queue.machine.log.nextOffset;

@@ -20,6 +20,7 @@ import type { Log } from '@seglog/store';
 import { ErrorCodes, SeglogError, assert, limits } from '@seglog/types';
 import type { ErrorCode, FileIO, LogOptions } from '@seglog/types';
 import { ensureDurableDir } from './durable-dir.js';
+import { LogHold, MACHINE_HOLD_NAME_DEFAULT } from './log-hold.js';
 import { SnapshotStore } from './snapshot-store.js';
 
 /** What the machine drives: the state, its transitions, and its two encodings. */
@@ -44,6 +45,11 @@ export interface StateMachine<C, R> {
   snapshot(): Uint8Array;
   /** Replaces the state with a snapshot's. */
   restore(body: Uint8Array): void;
+  /**
+   * Optional: the lowest log offset the state points into (a record it reads back later), or
+   * undefined when none. The machine's retention hold never rises above it (log-hold.ts).
+   */
+  lowestReferencedOffset?(): number | undefined;
 }
 
 export interface MachineOptions<C, R> {
@@ -59,6 +65,11 @@ export interface MachineOptions<C, R> {
   readonly snapshotOnClose?: boolean;
   /** Passed to openLog (everything but dir and io). */
   readonly log?: Omit<LogOptions, 'dir' | 'io'>;
+  /**
+   * The name of the retention hold the machine keeps on its log at the lowest record it may still
+   * need (log-hold.ts). Default `seglog-machine`.
+   */
+  readonly holdName?: string;
 }
 
 export interface MachineStats {
@@ -93,12 +104,14 @@ export async function openMachine<C, R>(options: MachineOptions<C, R>): Promise<
   await ensureDurableDir(io, options.dir);
   const snapshots = new SnapshotStore(io, `${options.dir}/snapshots`);
   await snapshots.ensureDir();
+  const hold = new LogHold(io, `${options.dir}/log`, options.holdName ?? MACHINE_HOLD_NAME_DEFAULT);
+  await hold.ensure();
   const log = await openLog({ ...options.log, dir: `${options.dir}/log`, io });
   const recordBytesMax = options.log?.maxRecordBytes ?? limits.recordBytesMaxDefault;
   let reader: Reader | undefined;
   try {
     reader = await openReader({ dir: `${options.dir}/log`, io, durable: log });
-    const machine = new Machine<C, R>(options, log, reader, snapshots, recordBytesMax);
+    const machine = new Machine<C, R>(options, log, reader, snapshots, recordBytesMax, hold);
     await machine.recover();
     return machine;
   } catch (error) {
@@ -138,8 +151,18 @@ export class Machine<C, R> {
     snapshotFailures: 0,
   };
 
-  constructor(options: MachineOptions<C, R>, log: Log, reader: Reader, snapshots: SnapshotStore, recordBytesMax = limits.recordBytesMaxDefault) {
+  readonly #hold: LogHold;
+
+  constructor(
+    options: MachineOptions<C, R>,
+    log: Log,
+    reader: Reader,
+    snapshots: SnapshotStore,
+    recordBytesMax: number,
+    hold: LogHold,
+  ) {
     this.#machine = options.machine;
+    this.#hold = hold;
     this.#recordBytesMax = recordBytesMax;
     this.#shares = options.machine.encodeTransactions !== undefined && options.machine.decodeTransactions !== undefined;
     this.log = log;
@@ -153,6 +176,11 @@ export class Machine<C, R> {
   /** One past the last applied record: the state reflects exactly the records below it. */
   get appliedOffset(): number {
     return this.#applied;
+  }
+
+  /** The machine's retention hold on its log: records at or above `offset` are kept. */
+  get hold(): { readonly name: string; readonly offset: number } {
+    return { name: this.#hold.name, offset: this.#hold.offset };
   }
 
   get stats(): MachineStats {
@@ -171,10 +199,12 @@ export class Machine<C, R> {
       this.#applied = loaded.offset;
       this.#stats.snapshotOffsetAtOpen = loaded.offset;
     }
+    this.#hold.start(this.#neededFrom(this.#applied));
     if (this.#applied < end) {
       for await (const record of this.reader.read({ from: this.#applied, to: end })) {
         // Replay has nobody to tell: the results are dropped.
-        Array.from(this.#applyRecord(this.#decode(record.payload, record.offset), record.offset, record.payload.byteLength));
+        const transactions = this.#decode(record.payload, record.offset);
+        Array.from(this.#applyRecord(transactions, record.offset, record.payload.byteLength));
         this.#stats.replayedRecords++;
       }
     }
@@ -313,13 +343,22 @@ export class Machine<C, R> {
     this.#startSnapshot().catch(() => undefined);
   }
 
+  /** The lowest record a reopen from a snapshot at `offset` of the current state needs. */
+  #neededFrom(offset: number): number {
+    return Math.min(offset, this.#machine.lowestReferencedOffset?.() ?? offset);
+  }
+
   #startSnapshot(): Promise<void> {
     const offset = this.#applied;
     const body = this.#machine.snapshot();
+    const needed = this.#neededFrom(offset);
     this.#recordsSinceSnapshot = 0;
     this.#bytesSinceSnapshot = 0;
     const writing = this.#snapshots.write(offset, body).then(
-      () => void this.#stats.snapshotsWritten++,
+      async () => {
+        this.#stats.snapshotsWritten++;
+        await this.#hold.snapshotWritten(needed);
+      },
       (error: unknown) => {
         // A failed snapshot loses nothing (the log still holds every record); the next threshold retries.
         this.#stats.snapshotFailures++;

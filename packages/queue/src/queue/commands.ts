@@ -6,7 +6,8 @@
  * it is a pure function of the state (machine.ts). Bytes: u32 LE length of a JSON header, the
  * header `{ v: 1, c: [commands, each enqueue's payload replaced by its byte length] }`, then the
  * enqueue payloads back to back. A v2 header adds `n`: the record then holds several independent
- * transactions (the proposals of one event-loop turn, machine.ts), `n[i]` commands each. JSON keeps the format readable while it settles; the next round
+ * transactions (the proposals of one event-loop turn, machine.ts), `n[i]` commands each. JSON
+ * keeps the format readable while it settles; the next round
  * may swap it for a binary layout behind the same functions.
  */
 import { SeglogError } from '@seglog/types';
@@ -102,7 +103,8 @@ export function encodeTransactions(transactions: readonly (readonly Command[])[]
     }
   }
   const shared = transactions.length > 1;
-  const body = shared ? { v: VERSION_SHARED, c: header, n: transactions.map((commands) => commands.length) } : { v: VERSION_ONE, c: header };
+  const counts = transactions.map((commands) => commands.length);
+  const body = shared ? { v: VERSION_SHARED, c: header, n: counts } : { v: VERSION_ONE, c: header };
   const json = encoder.encode(JSON.stringify(body));
   const bytes = new Uint8Array(4 + json.byteLength + payloadBytes);
   new DataView(bytes.buffer).setUint32(0, json.byteLength, true);
@@ -132,14 +134,20 @@ export function decodeTransactions(bytes: Uint8Array, offset: number): Command[]
   return transactions;
 }
 
+interface RecordHeader {
+  readonly v?: unknown;
+  readonly c?: unknown;
+  readonly n?: unknown;
+}
+
 function decodeRecord(bytes: Uint8Array, offset: number): { commands: Command[]; counts: number[] | undefined } {
   const bad = (why: string): SeglogError => SeglogError.corrupt(`queue record ${offset} ${why}`, { offset });
   if (bytes.byteLength < 4) throw bad('is shorter than its header length');
   const headerBytes = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true);
   if (4 + headerBytes > bytes.byteLength) throw bad('has a header longer than the record');
-  let header: { v?: unknown; c?: unknown; n?: unknown };
+  let header: RecordHeader;
   try {
-    header = JSON.parse(decoder.decode(bytes.subarray(4, 4 + headerBytes))) as { v?: unknown; c?: unknown; n?: unknown };
+    header = JSON.parse(decoder.decode(bytes.subarray(4, 4 + headerBytes))) as RecordHeader;
   } catch (error) {
     throw SeglogError.corrupt(`queue record ${offset} has a header that is not JSON`, { offset, cause: error });
   }

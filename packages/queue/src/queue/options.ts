@@ -61,6 +61,12 @@ export interface QueueOptions {
   readonly statsIntervalMs?: number;
   /** Options of the underlying log (segment size, commit window, ...). */
   readonly log?: Omit<LogOptions, 'dir' | 'io'>;
+  /**
+   * Drop old log segments in the background (the log's `retention` option, docs/retention.md).
+   * The queue's retention hold keeps every record it still needs: unsettled messages' payloads
+   * and the records after its snapshots. Same as `log.retention`; this one wins.
+   */
+  readonly retention?: LogOptions['retention'];
 }
 
 export interface EnqueueOptions {

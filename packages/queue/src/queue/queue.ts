@@ -55,17 +55,22 @@ export interface Transaction {
   enqueue(payload: Uint8Array, options?: EnqueueOptions): void;
 }
 
+/** The retention hold a queue keeps on its log (`<dir>/log/holds/seglog-queue.hold`). */
+export const QUEUE_HOLD_NAME = 'seglog-queue';
+
 export async function openQueue(options: QueueOptions): Promise<Queue> {
   if (typeof options !== 'object' || options === null) throw SeglogError.invalidOption('options', 'must be an object');
   const dedupWindowMs = integer('dedupWindowMs', options.dedupWindowMs, queueLimits.dedupWindowMsDefault, 0);
   const state = new QueueState();
+  const logOptions = options.retention === undefined ? options.log : { ...options.log, retention: options.retention };
   const machine = await openMachine({
     dir: options.dir,
     machine: state,
     ...(options.io === undefined ? {} : { io: options.io }),
     ...(options.snapshotEveryRecords === undefined ? {} : { snapshotEveryRecords: options.snapshotEveryRecords }),
     ...(options.snapshotEveryBytes === undefined ? {} : { snapshotEveryBytes: options.snapshotEveryBytes }),
-    ...(options.log === undefined ? {} : { log: options.log }),
+    ...(logOptions === undefined ? {} : { log: logOptions }),
+    holdName: QUEUE_HOLD_NAME,
   });
   const recordBytesMax = options.log?.maxRecordBytes ?? limits.recordBytesMaxDefault;
   const statsIntervalMs = integer('statsIntervalMs', options.statsIntervalMs, queueLimits.statsIntervalMsDefault, 1);

@@ -350,6 +350,19 @@ export class QueueState implements StateMachine<Command, ApplyResult> {
     }
   }
 
+  /**
+   * The lowest log offset a held message's payload lives at (the machine's retention hold stays at
+   * or below it). A scan of the held messages, made once per snapshot, which serializes them all anyway.
+   */
+  lowestReferencedOffset(): number | undefined {
+    let lowest: number | undefined;
+    for (const message of this.messages.values()) {
+      const offset = message.loc[0];
+      if (lowest === undefined || offset < lowest) lowest = offset;
+    }
+    return lowest;
+  }
+
   snapshot(): Uint8Array {
     return new TextEncoder().encode(JSON.stringify({
       v: 1,
