@@ -2,7 +2,7 @@ import test from 'ava';
 import { listRetentionHolds } from '@seglog/store';
 import type { QueueMessage, Queue } from '../src/index.js';
 import { QUEUE_HOLD_NAME } from '../src/index.js';
-import { QUEUE_DIR, bytes, simQueue, text } from './helpers/queue.js';
+import { QUEUE_DIR, bytes, simQueue, take, text } from './helpers/queue.js';
 
 /** Small segments and frequent snapshots, so a few hundred messages span many segments. */
 const small = {
@@ -11,12 +11,6 @@ const small = {
   retention: { maxBytes: 16 * 1024, intervalMs: 86_400_000 },
 };
 const consumerOptions = { concurrency: 16, ackDeadlineMs: 3_600_000, backoff: { type: 'fixed', delayMs: 0 } } as const;
-
-async function take(iterator: AsyncIterator<QueueMessage>): Promise<QueueMessage> {
-  const next = await iterator.next();
-  if (next.done === true) throw new Error('consumer ended');
-  return next.value;
-}
 
 /** Enqueues `count` 300-byte messages ten at a time, and acks each as the consumer gets it. */
 async function churn(queue: Queue, consumer: AsyncIterator<QueueMessage>, count: number, tag: string): Promise<void> {

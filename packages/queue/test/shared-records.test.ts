@@ -3,13 +3,7 @@ import { isSeglogError } from '@seglog/types';
 import { decodeTransactions, encodeTransactions } from '../src/queue/commands.js';
 import type { Command } from '../src/queue/commands.js';
 import type { QueueMessage } from '../src/index.js';
-import { bytes, simQueue, text } from './helpers/queue.js';
-
-async function take(iterator: AsyncIterator<QueueMessage>): Promise<QueueMessage> {
-  const next = await iterator.next();
-  if (next.done === true) throw new Error('consumer ended');
-  return next.value;
-}
+import { bytes, simQueue, take, text } from './helpers/queue.js';
 
 test('proposals made in one turn share one record, each applied on its own, and replay the same', async (t) => {
   const { queue, reopen } = await simQueue(11);

@@ -9,3 +9,4 @@ export type * from './file-io.js';
 export type * from './metrics.js';
 export { BATCH_CHANNEL, ERROR_CHANNEL } from './metrics.js';
 export type * from './options.js';
+export type * from './queue-stats.js';

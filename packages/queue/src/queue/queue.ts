@@ -7,7 +7,7 @@
  */
 import { nodeFileIO } from '@seglog/io';
 import { SeglogError, limits } from '@seglog/types';
-import type { FileIO } from '@seglog/types';
+import type { FileIO, QueueGroupStats } from '@seglog/types';
 import { openMachine, TimingWheel } from '../machine/index.js';
 import type { Machine, WheelTimer } from '../machine/index.js';
 import type { Command, EnqueueCommand, GroupFrom, PayloadLocation } from './commands.js';
@@ -31,22 +31,8 @@ export interface Receipt {
   readonly duplicate: boolean;
 }
 
-export interface GroupStats {
-  /** Messages of the group waiting for a delivery (delayed and key-blocked ones included). */
-  readonly backlog: number;
-  /** Messages leased (delivered, not settled). */
-  readonly inFlight: number;
-  /** Deliveries after the first, ever. */
-  readonly redelivered: number;
-  /** Age of the oldest unsettled message, ms (0 when none). */
-  readonly oldestUnackedAgeMs: number;
-  /** Messages waiting in this group's dead-letter group. */
-  readonly deadLetters: number;
-  /** Messages this group moved to its dead-letter group, ever. */
-  readonly deadLettered: number;
-  readonly acked: number;
-  readonly paused: boolean;
-}
+/** Counters of one group (declared once, in @seglog/types, for the channel and Prometheus too). */
+export type GroupStats = QueueGroupStats;
 
 export interface Transaction {
   ack(message: QueueMessage): void;
