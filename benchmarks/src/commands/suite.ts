@@ -34,6 +34,7 @@ import { checkDurability, checkTargets } from '../suite/targets.js';
 import { straceUnavailableReason, traceCell, type TraceFigures } from '../suite/trace.js';
 import { runRandomGet, type RandomGetFigures } from '../lib/random-get.js';
 import { withTempDir } from '../lib/tmpdir.js';
+import { queueCellCostSeconds, runQueueCell, type QueueCellFigures } from '../queue/suite-cell.js';
 
 interface Skipped {
   readonly engine: EngineName;
@@ -95,6 +96,7 @@ async function runSuite(options: SuiteOptions): Promise<void> {
   progress.plan(cells.length * options.repetitions, cellCostSeconds(options.timing));
   if (options.trace !== null) progress.plan(traced.length, cellCostSeconds(options.trace) + 1);
   if (options.randomGet !== null) progress.plan(1, 30);
+  if (options.queue) progress.plan(1, queueCellCostSeconds(options.queue));
   console.log(`seglog benchmark suite${options.quick ? ' (--quick)' : ''}`);
   console.log(describeHost(machine, sameFileSystemAsTmp(tempRoot)));
   for (const s of skipped) console.log(`skipped: ${s.engine}: ${s.reason}`);
@@ -104,6 +106,7 @@ async function runSuite(options: SuiteOptions): Promise<void> {
   const { runs, ceilings } = await runTimingPass(cells, options.repetitions, options.timing, ['--seconds', String(options.ceilingSeconds), '--sequential-mib', String(options.sequentialMiB)], progress);
   const traces = await runTracePass(traced, options, progress);
   const randomGet = await runRandomGetCell(options, progress);
+  const queue = await runQueueCellStep(options, progress);
 
   const ceiling = summarizeCeilings(ceilings);
   const summaries: CellSummary[] = cells.map((cell) => {
@@ -122,7 +125,7 @@ async function runSuite(options: SuiteOptions): Promise<void> {
   };
   const infos = options.engines.map((engine) => engines[engine].info);
   const outDir = options.outDir ?? join(resultsDir, `suite-${fileTimestamp(startedAt)}`);
-  const raw: RawResults = { kind: 'suite', startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), options, environment, engines: infos, skipped, straceMissing, ceilings, ceiling, runs, traces: Object.fromEntries(traces), summaries, randomGet };
+  const raw: RawResults = { kind: 'suite', startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), options, environment, engines: infos, skipped, straceMissing, ceilings, ceiling, runs, traces: Object.fromEntries(traces), summaries, randomGet, queue };
   await mkdir(outDir, { recursive: true });
   progress.note(`\nfinished in ${formatDuration((finishedAt.getTime() - startedAt.getTime()) / 1000)}`);
   await writeOutputs(raw, outDir, options.docs);
@@ -145,6 +148,25 @@ interface RawResults {
   readonly summaries: readonly CellSummary[];
   /** The random-get cell's figures, or why it did not run (absent in results from before it). */
   readonly randomGet?: RandomGetFigures | string | null;
+  /** The queue end-to-end cell's figures and target, or why it did not run (absent in older results). */
+  readonly queue?: QueueCellFigures | string | null;
+}
+
+/** The queue end-to-end cell (issue 13), last: it starts its own Redis and PostgreSQL. */
+async function runQueueCellStep(options: SuiteOptions, progress: Progress): Promise<QueueCellFigures | string | null> {
+  const settings = options.queue;
+  if (!settings) return null;
+  progress.start('queue end to end: seglog vs BullMQ vs pg-boss', queueCellCostSeconds(settings));
+  try {
+    const figures = await runQueueCell(settings);
+    const { target } = figures;
+    progress.done(target.met === null ? 'no peer ran' : `${target.ratio!.toFixed(1)}x ${target.fastestPeer}: ${target.met ? 'met' : 'NOT met'}`);
+    return figures;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    progress.done(`FAILED: ${message}`);
+    return message;
+  }
 }
 
 /** The random-get and reader-memory cell (issue 11), after the engine cells; a failure is reported, not fatal. */
@@ -182,6 +204,7 @@ async function writeOutputs(raw: RawResults, outDir: string, docs: boolean): Pro
     durability,
     charts,
     randomGet: raw.randomGet ?? null,
+    queue: raw.queue ?? null,
   });
   await writeFile(join(outDir, 'results.json'), `${JSON.stringify({ ...raw, targets, durability }, null, 2)}\n`);
   await writeFile(join(outDir, 'results.md'), `${markdown}\n`);

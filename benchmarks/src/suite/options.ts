@@ -8,6 +8,7 @@ import { engineNames, type EngineName } from '../lib/cell.js';
 import { defaultEngines, quickDefaultEngines, quickShape, scenarioNames, standardShape, type PlanShape, type ScenarioName } from './plan.js';
 import type { RunSettings } from './run-cells.js';
 import type { RandomGetSettings } from '../lib/random-get.js';
+import { queueCellSettings, type QueueCellSettings } from '../queue/suite-cell.js';
 
 export interface SuiteOptions {
   readonly quick: boolean;
@@ -28,6 +29,8 @@ export interface SuiteOptions {
   readonly reportFrom: string | null;
   /** The random-get and reader-memory cell (lib/random-get.ts); null with --no-get. */
   readonly randomGet: RandomGetSettings | null;
+  /** The queue end-to-end cell (queue/suite-cell.ts); null with --no-queue. */
+  readonly queue?: QueueCellSettings | null;
 }
 
 export const usage = `usage: pnpm bench [-- options]     (node benchmarks/dist/main.js suite [options])
@@ -41,6 +44,7 @@ export const usage = `usage: pnpm bench [-- options]     (node benchmarks/dist/m
   --trace-seconds S       window of the strace pass (default 0.8, --quick 0.5)
   --no-trace              skip the strace pass (no syscall columns)
   --no-get                skip the random-get and reader-memory cell (a 1 GiB log; --quick: 128 MiB)
+  --no-queue              skip the queue end-to-end cell (seglog vs BullMQ vs pg-boss, issue 13)
   --out DIR               output folder (default bench-results/suite-<time>/)
   --docs                  also write charts and tables into docs/benchmarks/
   --report FILE           run nothing: render tables, targets and charts again from a results.json
@@ -60,6 +64,7 @@ export function parseSuiteOptions(argv: readonly string[]): SuiteOptions {
       'trace-seconds': { type: 'string' },
       'no-trace': { type: 'boolean', default: false },
       'no-get': { type: 'boolean', default: false },
+      'no-queue': { type: 'boolean', default: false },
       out: { type: 'string' },
       docs: { type: 'boolean', default: false },
       report: { type: 'string' },
@@ -82,6 +87,7 @@ export function parseSuiteOptions(argv: readonly string[]): SuiteOptions {
     docs: values.docs === true,
     reportFrom: values.report === undefined ? null : resolve(values.report),
     randomGet: values['no-get'] === true ? null : randomGetShape(quick),
+    queue: values['no-queue'] === true ? null : queueCellSettings(quick),
   };
 }
 
