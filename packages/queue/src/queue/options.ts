@@ -22,6 +22,8 @@ export const queueLimits = {
   enqueueManyRecordBytes: 512 * 1024,
   /** Deliveries in one record (about 70 bytes each): keeps a record far below maxRecordBytes. */
   deliveriesPerRecordMax: 1024,
+  /** Delivery records one pump proposes at most (they share the turn's group commit). */
+  deliveryRecordsPerPumpMax: 8,
   /** The timing wheel's resolution: deadlines fire at most this late. */
   wheelTickMs: 10,
   /** How often `seglog:queue:stats` is published while someone subscribes. */
