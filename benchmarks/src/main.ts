@@ -22,6 +22,7 @@ import { preallocateCommand } from './commands/preallocate.js';
 import { probeCommand } from './commands/probe.js';
 import { quickstartCommand } from './commands/quickstart.js';
 import { queueE2eCommand, queueE2eRunCommand } from './commands/queue-e2e.js';
+import { queueScaleCommand, queueScaleFillCommand, queueScaleMemoryCommand } from './commands/queue-scale.js';
 import { randomGetCommand, randomGetReaderCommand } from './commands/random-get.js';
 import { straceCommand } from './commands/strace.js';
 import { tailsCommand } from './commands/tails.js';
@@ -47,7 +48,7 @@ const commands: readonly Command[] = [
   openTimeFillCommand,
   openTimeOpenCommand,
   jetstreamShipCommand,
-  queueE2eCommand, queueE2eRunCommand,
+  queueE2eCommand, queueE2eRunCommand, queueScaleCommand, queueScaleMemoryCommand, queueScaleFillCommand,
   randomGetCommand,
   randomGetReaderCommand,
   deviceCommand,

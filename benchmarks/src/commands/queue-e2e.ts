@@ -84,6 +84,26 @@ export async function runQueueE2e(shape: E2eShape, runs: number, names: readonly
   });
 }
 
+export interface QueueTarget {
+  /** The faster durable peer that ran, or null when none did (then nothing is judged). */
+  readonly fastestPeer: string | null;
+  /** seglog's messages/s divided by that peer's. */
+  readonly ratio: number | null;
+  readonly lowerP99: boolean | null;
+  readonly met: boolean | null;
+}
+
+/** Issue 13's target: >= 10x the faster peer's messages/s, with a p99 below every peer's. */
+export function judgeQueueTarget(summaries: readonly PeerSummary[]): QueueTarget {
+  const seglog = summaries.find((s) => s.peer === 'seglog' && s.skipped === null);
+  const peers = summaries.filter((s) => s.peer !== 'seglog' && s.skipped === null);
+  if (seglog === undefined || peers.length === 0) return { fastestPeer: null, ratio: null, lowerP99: null, met: null };
+  const fastest = peers.reduce((a, b) => (b.medianMessagesPerSecond > a.medianMessagesPerSecond ? b : a));
+  const ratio = seglog.medianMessagesPerSecond / fastest.medianMessagesPerSecond;
+  const lowerP99 = peers.every((p) => seglog.medianP99Ms < p.medianP99Ms);
+  return { fastestPeer: fastest.peer, ratio, lowerP99, met: ratio >= 10 && lowerP99 };
+}
+
 /** The Markdown table and the target line. */
 export function renderQueueE2e(summaries: readonly PeerSummary[], shape: E2eShape, runs: number): string {
   const lines = [
@@ -106,15 +126,10 @@ export function renderQueueE2e(summaries: readonly PeerSummary[], shape: E2eShap
     ];
     lines.push(`| ${s.peer} | ${cells.join(' | ')} | ${s.durability} |`);
   }
-  const seglog = summaries.find((s) => s.peer === 'seglog' && s.skipped === null);
-  const peers = summaries.filter((s) => s.peer !== 'seglog' && s.skipped === null);
-  if (seglog !== undefined && peers.length > 0) {
-    const fastest = peers.reduce((a, b) => (b.medianMessagesPerSecond > a.medianMessagesPerSecond ? b : a));
-    const ratio = seglog.medianMessagesPerSecond / fastest.medianMessagesPerSecond;
-    const lowerP99 = peers.every((p) => seglog.medianP99Ms < p.medianP99Ms);
-    const met = ratio >= 10 && lowerP99;
-    lines.push('', `target (>= 10x the faster peer, ${fastest.peer}, with a lower p99): ${ratio.toFixed(1)}x, ` +
-      `p99 ${lowerP99 ? 'lower' : 'NOT lower'}: ${met ? 'met' : 'NOT met'}`);
+  const target = judgeQueueTarget(summaries);
+  if (target.met !== null) {
+    lines.push('', `target (>= 10x the faster peer, ${target.fastestPeer}, with a lower p99): ${target.ratio!.toFixed(1)}x, ` +
+      `p99 ${target.lowerP99 ? 'lower' : 'NOT lower'}: ${target.met ? 'met' : 'NOT met'}`);
   }
   return lines.join('\n');
 }

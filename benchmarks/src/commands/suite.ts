@@ -37,6 +37,7 @@ import { withTempDir } from '../lib/tmpdir.js';
 import { runFollowLatency, type FollowFigures } from '../lib/follow-latency.js';
 import type { ShipFigures } from '../lib/jetstream-ship.js';
 import { jetstreamCellCostSeconds, runJetstreamCell } from '../suite/jetstream-cell.js';
+import { queueCellCostSeconds, runQueueCell, type QueueCellFigures } from '../queue/suite-cell.js';
 
 interface Skipped {
   readonly engine: EngineName;
@@ -100,6 +101,7 @@ async function runSuite(options: SuiteOptions): Promise<void> {
   if (options.randomGet !== null) progress.plan(1, 30);
   if (options.follow != null) progress.plan(1, followCostSeconds(options));
   if (options.jetstream != null) progress.plan(1, jetstreamCellCostSeconds(options.jetstream));
+  if (options.queue) progress.plan(1, queueCellCostSeconds(options.queue));
   console.log(`seglog benchmark suite${options.quick ? ' (--quick)' : ''}`);
   console.log(describeHost(machine, sameFileSystemAsTmp(tempRoot)));
   for (const s of skipped) console.log(`skipped: ${s.engine}: ${s.reason}`);
@@ -111,6 +113,7 @@ async function runSuite(options: SuiteOptions): Promise<void> {
   const randomGet = await runRandomGetCell(options, progress);
   const follow = await runFollowCell(options, progress);
   const jetstream = options.jetstream == null ? null : await runJetstreamCell(options.jetstream, progress);
+  const queue = await runQueueCellStep(options, progress);
 
   const ceiling = summarizeCeilings(ceilings);
   const summaries: CellSummary[] = cells.map((cell) => {
@@ -129,7 +132,7 @@ async function runSuite(options: SuiteOptions): Promise<void> {
   };
   const infos = options.engines.map((engine) => engines[engine].info);
   const outDir = options.outDir ?? join(resultsDir, `suite-${fileTimestamp(startedAt)}`);
-  const raw: RawResults = { kind: 'suite', startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), options, environment, engines: infos, skipped, straceMissing, ceilings, ceiling, runs, traces: Object.fromEntries(traces), summaries, randomGet, follow, jetstream };
+  const raw: RawResults = { kind: 'suite', startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), options, environment, engines: infos, skipped, straceMissing, ceilings, ceiling, runs, traces: Object.fromEntries(traces), summaries, randomGet, follow, jetstream, queue };
   await mkdir(outDir, { recursive: true });
   progress.note(`\nfinished in ${formatDuration((finishedAt.getTime() - startedAt.getTime()) / 1000)}`);
   await writeOutputs(raw, outDir, options.docs);
@@ -156,6 +159,8 @@ interface RawResults {
   readonly follow?: FollowFigures | string | null;
   /** The JetStream shipping cell's figures, or why it did not run (absent in results from before it). */
   readonly jetstream?: ShipFigures | string | null;
+  /** The queue end-to-end cell's figures and target, or why it did not run (absent in older results). */
+  readonly queue?: QueueCellFigures | string | null;
 }
 
 function followCostSeconds(options: SuiteOptions): number {
@@ -173,6 +178,23 @@ async function runFollowCell(options: SuiteOptions, progress: Progress): Promise
   try {
     const figures = await runFollowLatency(settings);
     progress.done(figures.rows.map((row) => `${row.ratePerSecond}/s p99 ${row.p99Millis.toFixed(2)} ms`).join(', '));
+    return figures;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    progress.done(`FAILED: ${message}`);
+    return message;
+  }
+}
+
+/** The queue end-to-end cell (issue 13), last: it starts its own Redis and PostgreSQL. */
+async function runQueueCellStep(options: SuiteOptions, progress: Progress): Promise<QueueCellFigures | string | null> {
+  const settings = options.queue;
+  if (!settings) return null;
+  progress.start('queue end to end: seglog vs BullMQ vs pg-boss', queueCellCostSeconds(settings));
+  try {
+    const figures = await runQueueCell(settings);
+    const { target } = figures;
+    progress.done(target.met === null ? 'no peer ran' : `${target.ratio!.toFixed(1)}x ${target.fastestPeer}: ${target.met ? 'met' : 'NOT met'}`);
     return figures;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
@@ -218,6 +240,7 @@ async function writeOutputs(raw: RawResults, outDir: string, docs: boolean): Pro
     randomGet: raw.randomGet ?? null,
     follow: raw.follow ?? null,
     jetstream: raw.jetstream ?? null,
+    queue: raw.queue ?? null,
   });
   await writeFile(join(outDir, 'results.json'), `${JSON.stringify({ ...raw, targets, durability }, null, 2)}\n`);
   await writeFile(join(outDir, 'results.md'), `${markdown}\n`);

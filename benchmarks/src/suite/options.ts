@@ -11,6 +11,7 @@ import type { RandomGetSettings } from '../lib/random-get.js';
 import type { FollowSettings } from '../lib/follow-latency.js';
 import type { ShipSettings } from '../lib/jetstream-ship.js';
 import { jetstreamCellSettings } from './jetstream-cell.js';
+import { queueCellSettings, type QueueCellSettings } from '../queue/suite-cell.js';
 
 export interface SuiteOptions {
   readonly quick: boolean;
@@ -35,6 +36,8 @@ export interface SuiteOptions {
   readonly follow?: FollowSettings | null;
   /** The JetStream shipping cell (suite/jetstream-cell.ts); null with --no-jetstream. */
   readonly jetstream?: ShipSettings | null;
+  /** The queue end-to-end cell (queue/suite-cell.ts); null with --no-queue. */
+  readonly queue?: QueueCellSettings | null;
 }
 
 export const usage = `usage: pnpm bench [-- options]     (node benchmarks/dist/main.js suite [options])
@@ -50,6 +53,7 @@ export const usage = `usage: pnpm bench [-- options]     (node benchmarks/dist/m
   --no-get                skip the random-get and reader-memory cell (a 1 GiB log; --quick: 128 MiB)
   --no-follow             skip the follow-latency cell (a follower in another process at 1,000 and 100,000 appends/s)
   --no-jetstream          skip the JetStream shipping cell (3 nats-server nodes; skipped anyway without nats-server)
+  --no-queue              skip the queue end-to-end cell (seglog vs BullMQ vs pg-boss, issue 13)
   --out DIR               output folder (default bench-results/suite-<time>/)
   --docs                  also write charts and tables into docs/benchmarks/
   --report FILE           run nothing: render tables, targets and charts again from a results.json
@@ -71,6 +75,7 @@ export function parseSuiteOptions(argv: readonly string[]): SuiteOptions {
       'no-get': { type: 'boolean', default: false },
       'no-follow': { type: 'boolean', default: false },
       'no-jetstream': { type: 'boolean', default: false },
+      'no-queue': { type: 'boolean', default: false },
       out: { type: 'string' },
       docs: { type: 'boolean', default: false },
       report: { type: 'string' },
@@ -95,6 +100,7 @@ export function parseSuiteOptions(argv: readonly string[]): SuiteOptions {
     randomGet: values['no-get'] === true ? null : randomGetShape(quick),
     follow: values['no-follow'] === true ? null : followShape(quick),
     jetstream: values['no-jetstream'] === true ? null : jetstreamCellSettings(quick),
+    queue: values['no-queue'] === true ? null : queueCellSettings(quick),
   };
 }
 

@@ -11,20 +11,11 @@
  */
 import { Counter, Gauge } from 'prom-client';
 import { assert } from '@seglog/types';
+import type { QueueGroupStats } from '@seglog/types';
 import { resolveOptions, sameShape } from './options.js';
 import type { AnyRegistry, RegisterOptions, ResolvedOptions } from './options.js';
 
-/** What `queue.stats(group)` returns (the fields this file reads). */
-export interface QueueGroupStats {
-  readonly backlog: number;
-  readonly inFlight: number;
-  readonly redelivered: number;
-  readonly oldestUnackedAgeMs: number;
-  readonly deadLetters: number;
-  readonly deadLettered: number;
-  readonly acked: number;
-  readonly paused: boolean;
-}
+export type { QueueGroupStats };
 
 /** The shape of a `@seglog/queue` Queue that this file needs. */
 export interface MetricsQueue {

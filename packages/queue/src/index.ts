@@ -5,7 +5,7 @@
  * guarantees and every option; the foundation (state machine, snapshots, timing wheel, tokens) is
  * `@seglog/queue/machine`.
  */
-export { openQueue, Queue } from './queue/queue.js';
+export { openQueue, Queue, QUEUE_HOLD_NAME } from './queue/queue.js';
 export type { GroupStats, Receipt, Transaction } from './queue/queue.js';
 export { Consumer } from './queue/consumer.js';
 export { QUEUE_EVENT_CHANNEL, QUEUE_STATS_CHANNEL } from './queue/channels.js';

@@ -6,15 +6,9 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import test from 'ava';
 import { QUEUE_EVENT_CHANNEL, QUEUE_STATS_CHANNEL } from '../src/index.js';
-import type { QueueEvent, QueueMessage, QueueStatsEvent } from '../src/index.js';
-import { bytes, QUEUE_DIR, simQueue } from './helpers/queue.js';
+import type { QueueEvent, QueueStatsEvent } from '../src/index.js';
+import { QUEUE_DIR, bytes, simQueue, take } from './helpers/queue.js';
 import { VirtualClock } from './helpers/virtual-clock.js';
-
-async function take(iterator: AsyncIterator<QueueMessage>): Promise<QueueMessage> {
-  const next = await iterator.next();
-  if (next.done === true) throw new Error('consumer ended');
-  return next.value;
-}
 
 test.serial('events: deliver, nak, lapse, settle and dead-letter, in the order applied', async (t) => {
   const events: QueueEvent[] = [];

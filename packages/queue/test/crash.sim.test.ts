@@ -39,6 +39,7 @@ if (single) {
     t.true(sum.redeliveredAfterCrash > 0 && sum.redeliveredAfterLapse > 0 && sum.redeliveredAfterNak > 0, 'every redelivery cause happened');
     t.true(sum.deadLetters > 0 && sum.terms > 0, 'dead letters and terms happened');
     t.true(sum.snapshotOpens > 0, 'some opens started from a snapshot');
+    t.true(sum.segmentsDropped > 0, 'retention dropped segments behind the queue hold, between power cuts');
   });
 }
 

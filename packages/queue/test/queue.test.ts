@@ -1,14 +1,8 @@
 import test from 'ava';
 import { isSeglogError } from '@seglog/types';
 import type { QueueMessage } from '../src/index.js';
-import { bytes, simQueue, sleep, text } from './helpers/queue.js';
+import { bytes, simQueue, sleep, take, text } from './helpers/queue.js';
 import { VirtualClock } from './helpers/virtual-clock.js';
-
-async function take(iterator: AsyncIterator<QueueMessage>): Promise<QueueMessage> {
-  const next = await iterator.next();
-  if (next.done === true) throw new Error('consumer ended');
-  return next.value;
-}
 
 test('enqueue is durable, a consumer receives it, ack settles it for good across a reopen', async (t) => {
   const { queue, reopen } = await simQueue(1);

@@ -14,18 +14,12 @@ import type { ExecutionContext } from 'ava';
 import { connectQueue, openQueue, serveQueue, socketPathBytesMax } from '../src/index.js';
 import type { QueueMessage, RemoteMessage } from '../src/index.js';
 import { startHelper } from './helpers/processes.js';
-import { bytes, text } from './helpers/queue.js';
+import { bytes, take, text } from './helpers/queue.js';
 
 async function tempDir(t: ExecutionContext): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'seglog-remote-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   return dir;
-}
-
-async function take<T>(iterator: AsyncIterator<T>): Promise<T> {
-  const next = await iterator.next();
-  if (next.done === true) throw new Error('consumer ended');
-  return next.value;
 }
 
 test('a remote worker uses the consumer API; its settles are durable and fenced like local ones', async (t) => {

@@ -10,3 +10,4 @@ export type * from './metrics.js';
 export { BATCH_CHANNEL, ERROR_CHANNEL } from './metrics.js';
 export type * from './options.js';
 export type * from './shipper-metrics.js';
+export type * from './queue-stats.js';

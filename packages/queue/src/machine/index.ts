@@ -22,6 +22,7 @@
  *   the lease it names is the message's current one (see docs/queue.md).
  */
 export { Machine, openMachine, SNAPSHOT_EVERY_BYTES_DEFAULT, SNAPSHOT_EVERY_RECORDS_DEFAULT } from './machine.js';
+export { LogHold, MACHINE_HOLD_NAME_DEFAULT } from './log-hold.js';
 export type { MachineOptions, MachineStats, StateMachine } from './machine.js';
 export { SnapshotStore, SNAPSHOTS_KEPT_DEFAULT, decodeSnapshot, encodeSnapshot, snapshotFileName } from './snapshot-store.js';
 export type { LoadedSnapshot } from './snapshot-store.js';

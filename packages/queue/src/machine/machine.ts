@@ -17,21 +17,39 @@ import { openReader } from '@seglog/reader';
 import type { Reader } from '@seglog/reader';
 import { openLog } from '@seglog/store';
 import type { Log } from '@seglog/store';
-import { ErrorCodes, SeglogError, assert } from '@seglog/types';
+import { ErrorCodes, SeglogError, assert, limits } from '@seglog/types';
 import type { ErrorCode, FileIO, LogOptions } from '@seglog/types';
 import { ensureDurableDir } from './durable-dir.js';
+import { LogHold, MACHINE_HOLD_NAME_DEFAULT } from './log-hold.js';
 import { SnapshotStore } from './snapshot-store.js';
 
 /** What the machine drives: the state, its transitions, and its two encodings. */
 export interface StateMachine<C, R> {
-  /** Applies one durable record's commands. Pure in the state and its arguments; never throws for bad input. */
-  apply(commands: readonly C[], offset: number): R;
+  /**
+   * Applies one transaction: a durable record's commands, or one of the transactions a shared
+   * record holds, whose first command is the record's command number `firstIndex`. Pure in the
+   * state and its arguments; never throws for bad input.
+   */
+  apply(commands: readonly C[], offset: number, firstIndex: number): R;
   encodeCommands(commands: readonly C[]): Uint8Array;
+  /** Every command of the record, in order (all its transactions' commands, one after the other). */
   decodeCommands(bytes: Uint8Array, offset: number): C[];
+  /**
+   * Optional: several independent transactions as one record. A machine that has these lets
+   * `propose` share records: the proposals made in one turn of the event loop become one record
+   * (one encode, one append, one apply pass), each still applied (and fenced) on its own.
+   */
+  encodeTransactions?(transactions: readonly (readonly C[])[]): Uint8Array;
+  decodeTransactions?(bytes: Uint8Array, offset: number): C[][];
   /** The whole state as bytes (taken synchronously, so it is the state at `appliedOffset`). */
   snapshot(): Uint8Array;
   /** Replaces the state with a snapshot's. */
   restore(body: Uint8Array): void;
+  /**
+   * Optional: the lowest log offset the state points into (a record it reads back later), or
+   * undefined when none. The machine's retention hold never rises above it (log-hold.ts).
+   */
+  lowestReferencedOffset?(): number | undefined;
 }
 
 export interface MachineOptions<C, R> {
@@ -47,6 +65,11 @@ export interface MachineOptions<C, R> {
   readonly snapshotOnClose?: boolean;
   /** Passed to openLog (everything but dir and io). */
   readonly log?: Omit<LogOptions, 'dir' | 'io'>;
+  /**
+   * The name of the retention hold the machine keeps on its log at the lowest record it may still
+   * need (log-hold.ts). Default `seglog-machine`.
+   */
+  readonly holdName?: string;
 }
 
 export interface MachineStats {
@@ -63,10 +86,15 @@ export interface MachineStats {
 export const SNAPSHOT_EVERY_RECORDS_DEFAULT = 10_000;
 export const SNAPSHOT_EVERY_BYTES_DEFAULT = 64 * 1024 * 1024;
 
-interface Settled<R> {
+interface Proposal<C, R> {
   readonly resolve: (result: R) => void;
   readonly reject: (error: unknown) => void;
-  readonly commands: readonly unknown[];
+  readonly commands: readonly C[];
+}
+
+/** A durable record waiting for its turn to be applied: its proposals, in record order. */
+interface Settled<C, R> {
+  readonly proposals: readonly Proposal<C, R>[];
   readonly bytes: number;
 }
 
@@ -76,11 +104,14 @@ export async function openMachine<C, R>(options: MachineOptions<C, R>): Promise<
   await ensureDurableDir(io, options.dir);
   const snapshots = new SnapshotStore(io, `${options.dir}/snapshots`);
   await snapshots.ensureDir();
+  const hold = new LogHold(io, `${options.dir}/log`, options.holdName ?? MACHINE_HOLD_NAME_DEFAULT);
+  await hold.ensure();
   const log = await openLog({ ...options.log, dir: `${options.dir}/log`, io });
+  const recordBytesMax = options.log?.maxRecordBytes ?? limits.recordBytesMaxDefault;
   let reader: Reader | undefined;
   try {
     reader = await openReader({ dir: `${options.dir}/log`, io, durable: log });
-    const machine = new Machine<C, R>(options, log, reader, snapshots);
+    const machine = new Machine<C, R>(options, log, reader, snapshots, recordBytesMax, hold);
     await machine.recover();
     return machine;
   } catch (error) {
@@ -99,7 +130,11 @@ export class Machine<C, R> {
   readonly #everyBytes: number;
   readonly #snapshotOnClose: boolean;
   /** Records appended and durable but not yet applied (an earlier one is still resolving), by offset. */
-  readonly #durable = new Map<number, Settled<R>>();
+  readonly #durable = new Map<number, Settled<C, R>>();
+  /** Proposals of this turn, not yet encoded: they share one record (machines with encodeTransactions). */
+  #pending: Proposal<C, R>[] = [];
+  readonly #recordBytesMax: number;
+  readonly #shares: boolean;
   #applied = 0;
   #inFlight = 0;
   #idle: (() => void) | null = null;
@@ -116,8 +151,20 @@ export class Machine<C, R> {
     snapshotFailures: 0,
   };
 
-  constructor(options: MachineOptions<C, R>, log: Log, reader: Reader, snapshots: SnapshotStore) {
+  readonly #hold: LogHold;
+
+  constructor(
+    options: MachineOptions<C, R>,
+    log: Log,
+    reader: Reader,
+    snapshots: SnapshotStore,
+    recordBytesMax: number,
+    hold: LogHold,
+  ) {
     this.#machine = options.machine;
+    this.#hold = hold;
+    this.#recordBytesMax = recordBytesMax;
+    this.#shares = options.machine.encodeTransactions !== undefined && options.machine.decodeTransactions !== undefined;
     this.log = log;
     this.reader = reader;
     this.#snapshots = snapshots;
@@ -129,6 +176,11 @@ export class Machine<C, R> {
   /** One past the last applied record: the state reflects exactly the records below it. */
   get appliedOffset(): number {
     return this.#applied;
+  }
+
+  /** The machine's retention hold on its log: records at or above `offset` are kept. */
+  get hold(): { readonly name: string; readonly offset: number } {
+    return { name: this.#hold.name, offset: this.#hold.offset };
   }
 
   get stats(): MachineStats {
@@ -147,10 +199,12 @@ export class Machine<C, R> {
       this.#applied = loaded.offset;
       this.#stats.snapshotOffsetAtOpen = loaded.offset;
     }
+    this.#hold.start(this.#neededFrom(this.#applied));
     if (this.#applied < end) {
       for await (const record of this.reader.read({ from: this.#applied, to: end })) {
-        const commands = this.#machine.decodeCommands(record.payload, record.offset);
-        this.#applyOne(commands, record.offset, record.payload.byteLength);
+        // Replay has nobody to tell: the results are dropped.
+        const transactions = this.#decode(record.payload, record.offset);
+        Array.from(this.#applyRecord(transactions, record.offset, record.payload.byteLength));
         this.#stats.replayedRecords++;
       }
     }
@@ -165,22 +219,62 @@ export class Machine<C, R> {
   propose(commands: readonly C[]): Promise<R> {
     if (this.#closing !== null) return Promise.reject(SeglogError.closed('queue'));
     if (this.#failure !== null) return Promise.reject(this.#failure);
-    const bytes = this.#machine.encodeCommands(commands);
     this.#inFlight++;
     return new Promise<R>((resolve, reject) => {
-      this.log.append(bytes).then(
-        (offset) => {
-          this.#durable.set(offset, { resolve, reject, commands, bytes: bytes.byteLength });
-          this.#drain();
-          this.#settledOne();
-        },
-        (error: unknown) => {
-          if (this.#failure === null && !isRefusal(error)) this.#failure = asError(error, ErrorCodes.IO, 'append');
-          reject(error);
-          this.#settledOne();
-        },
-      );
+      const proposal: Proposal<C, R> = { resolve, reject, commands };
+      if (!this.#shares) {
+        this.#append([proposal], this.#machine.encodeCommands(commands));
+        return;
+      }
+      // Shared records: every proposal of this turn (the acks of a group commit's handlers, the
+      // enqueues of its producers) goes out as one record once the turn's promise callbacks have
+      // run. nextTick, not setImmediate: a tick scheduled from a promise callback runs once the
+      // microtask queue is empty, still in the turn, so the log sees the append as part of the
+      // acknowledgement turn (setImmediate would make it an independent arrival, which opens the
+      // adaptive commit window and leaves the disk idle).
+      if (this.#pending.length === 0) process.nextTick(() => this.#flush());
+      this.#pending.push(proposal);
     });
+  }
+
+  #flush(): void {
+    const proposals = this.#pending;
+    this.#pending = [];
+    if (this.#failure !== null) {
+      for (const proposal of proposals) this.#rejectOne(proposal, this.#failure);
+      return;
+    }
+    this.#appendShared(proposals);
+  }
+
+  /** One record for `proposals`, split in halves while it is over the log's record limit. */
+  #appendShared(proposals: readonly Proposal<C, R>[]): void {
+    const bytes = this.#machine.encodeTransactions!(proposals.map((proposal) => proposal.commands));
+    if (bytes.byteLength > this.#recordBytesMax && proposals.length > 1) {
+      const half = Math.ceil(proposals.length / 2);
+      this.#appendShared(proposals.slice(0, half));
+      this.#appendShared(proposals.slice(half));
+      return;
+    }
+    this.#append(proposals, bytes);
+  }
+
+  #append(proposals: readonly Proposal<C, R>[], bytes: Uint8Array): void {
+    this.log.append(bytes).then(
+      (offset) => {
+        this.#durable.set(offset, { proposals, bytes: bytes.byteLength });
+        this.#drain();
+      },
+      (error: unknown) => {
+        if (this.#failure === null && !isRefusal(error)) this.#failure = asError(error, ErrorCodes.IO, 'append');
+        for (const proposal of proposals) this.#rejectOne(proposal, error);
+      },
+    );
+  }
+
+  #rejectOne(proposal: Proposal<C, R>, error: unknown): void {
+    proposal.reject(error);
+    this.#settledOne();
   }
 
   /** Writes a snapshot of the current state now (waits for one already being written). */
@@ -205,29 +299,42 @@ export class Machine<C, R> {
 
   #drain(): void {
     for (let next = this.#durable.get(this.#applied); next !== undefined; next = this.#durable.get(this.#applied)) {
-      this.#durable.delete(this.#applied);
-      let result: R;
+      const offset = this.#applied;
+      this.#durable.delete(offset);
+      const { proposals } = next;
+      let index = 0;
       try {
-        result = this.#applyOne(next.commands as C[], this.#applied, next.bytes);
+        for (const result of this.#applyRecord(proposals.map((proposal) => proposal.commands), offset, next.bytes)) {
+          proposals[index]!.resolve(result);
+          this.#settledOne();
+          index++;
+        }
       } catch (error) {
         // apply is pure and must not throw; if it does, the state can no longer be trusted.
         this.#failure = asError(error, ErrorCodes.ASSERTION, 'apply');
-        next.reject(error);
-        continue;
+        for (const proposal of proposals.slice(index)) this.#rejectOne(proposal, error);
       }
-      next.resolve(result);
     }
     this.#maybeSnapshot();
   }
 
-  #applyOne(commands: readonly C[], offset: number, bytes: number): R {
+  #decode(bytes: Uint8Array, offset: number): C[][] {
+    if (this.#machine.decodeTransactions !== undefined) return this.#machine.decodeTransactions(bytes, offset);
+    return [this.#machine.decodeCommands(bytes, offset)];
+  }
+
+  /** Applies a record's transactions in order, yielding each one's result as it is applied. */
+  *#applyRecord(transactions: readonly (readonly C[])[], offset: number, bytes: number): Generator<R> {
     assert(offset === this.#applied, `record ${offset} applied out of order (expected ${this.#applied})`);
-    const result = this.#machine.apply(commands, offset);
+    let firstIndex = 0;
     this.#applied = offset + 1;
     this.#stats.appliedRecords++;
     this.#recordsSinceSnapshot++;
     this.#bytesSinceSnapshot += bytes;
-    return result;
+    for (const commands of transactions) {
+      yield this.#machine.apply(commands, offset, firstIndex);
+      firstIndex += commands.length;
+    }
   }
 
   #maybeSnapshot(): void {
@@ -236,13 +343,22 @@ export class Machine<C, R> {
     this.#startSnapshot().catch(() => undefined);
   }
 
+  /** The lowest record a reopen from a snapshot at `offset` of the current state needs. */
+  #neededFrom(offset: number): number {
+    return Math.min(offset, this.#machine.lowestReferencedOffset?.() ?? offset);
+  }
+
   #startSnapshot(): Promise<void> {
     const offset = this.#applied;
     const body = this.#machine.snapshot();
+    const needed = this.#neededFrom(offset);
     this.#recordsSinceSnapshot = 0;
     this.#bytesSinceSnapshot = 0;
     const writing = this.#snapshots.write(offset, body).then(
-      () => void this.#stats.snapshotsWritten++,
+      async () => {
+        this.#stats.snapshotsWritten++;
+        await this.#hold.snapshotWritten(needed);
+      },
       (error: unknown) => {
         // A failed snapshot loses nothing (the log still holds every record); the next threshold retries.
         this.#stats.snapshotFailures++;

@@ -13,21 +13,13 @@
  * the next tick), so subscribers should not throw; the queue's own state is never affected.
  */
 import { channel } from 'node:diagnostics_channel';
+import type { QueueGroupStats } from '@seglog/types';
 
 export const QUEUE_STATS_CHANNEL = 'seglog:queue:stats';
 export const QUEUE_EVENT_CHANNEL = 'seglog:queue:event';
 
-/** What `queue.stats(group)` returns, per group (mirrors GroupStats in queue.ts). */
-export interface QueueStatsEventGroup {
-  readonly backlog: number;
-  readonly inFlight: number;
-  readonly redelivered: number;
-  readonly oldestUnackedAgeMs: number;
-  readonly deadLetters: number;
-  readonly deadLettered: number;
-  readonly acked: number;
-  readonly paused: boolean;
-}
+/** What `queue.stats(group)` returns, per group. */
+export type QueueStatsEventGroup = QueueGroupStats;
 
 export interface QueueStatsEvent {
   /** The queue's directory (tells queues of one process apart). */

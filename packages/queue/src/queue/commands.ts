@@ -5,7 +5,9 @@
  * are applied one by one). Every time a command needs is in it, taken at propose time, so applying
  * it is a pure function of the state (machine.ts). Bytes: u32 LE length of a JSON header, the
  * header `{ v: 1, c: [commands, each enqueue's payload replaced by its byte length] }`, then the
- * enqueue payloads back to back. JSON keeps the format readable while it settles; the next round
+ * enqueue payloads back to back. A v2 header adds `n`: the record then holds several independent
+ * transactions (the proposals of one event-loop turn, machine.ts), `n[i]` commands each. JSON
+ * keeps the format readable while it settles; the next round
  * may swap it for a binary layout behind the same functions.
  */
 import { SeglogError } from '@seglog/types';
@@ -69,21 +71,42 @@ export function isSettle(command: Command): command is SettleCommand {
   return command.t === 'ack' || command.t === 'nak' || command.t === 'extend' || command.t === 'retire';
 }
 
-const VERSION = 1;
+/** One transaction per record. */
+const VERSION_ONE = 1;
+/** Several independent transactions per record: `n` holds how many commands each has. */
+const VERSION_SHARED = 2;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 export function encodeCommands(commands: readonly Command[]): Uint8Array {
+  return encodeTransactions([commands]);
+}
+
+/**
+ * Bytes of a record holding `transactions`, each applied (and fenced) on its own: the header is
+ * `{ v: 2, c: [every command], n: [commands per transaction] }`, or the v1 header for one.
+ */
+export function encodeTransactions(transactions: readonly (readonly Command[])[]): Uint8Array {
   const payloads: Uint8Array[] = [];
-  const header = commands.map((command) => {
-    if (command.t !== 'enq' || command.payload === undefined) return command;
-    payloads.push(command.payload);
-    const { payload, ...rest } = command;
-    return { ...rest, len: payload.byteLength };
-  });
-  const json = encoder.encode(JSON.stringify({ v: VERSION, c: header }));
-  const total = 4 + json.byteLength + payloads.reduce((sum, payload) => sum + payload.byteLength, 0);
-  const bytes = new Uint8Array(total);
+  let payloadBytes = 0;
+  const header: unknown[] = [];
+  for (const commands of transactions) {
+    for (const command of commands) {
+      if (command.t !== 'enq' || command.payload === undefined) {
+        header.push(command);
+        continue;
+      }
+      payloads.push(command.payload);
+      payloadBytes += command.payload.byteLength;
+      const { payload, ...rest } = command;
+      header.push({ ...rest, len: payload.byteLength });
+    }
+  }
+  const shared = transactions.length > 1;
+  const counts = transactions.map((commands) => commands.length);
+  const body = shared ? { v: VERSION_SHARED, c: header, n: counts } : { v: VERSION_ONE, c: header };
+  const json = encoder.encode(JSON.stringify(body));
+  const bytes = new Uint8Array(4 + json.byteLength + payloadBytes);
   new DataView(bytes.buffer).setUint32(0, json.byteLength, true);
   bytes.set(json, 4);
   let at = 4 + json.byteLength;
@@ -95,17 +118,44 @@ export function encodeCommands(commands: readonly Command[]): Uint8Array {
 }
 
 export function decodeCommands(bytes: Uint8Array, offset: number): Command[] {
+  return decodeRecord(bytes, offset).commands;
+}
+
+/** A record's transactions (one for a v1 record). */
+export function decodeTransactions(bytes: Uint8Array, offset: number): Command[][] {
+  const { commands, counts } = decodeRecord(bytes, offset);
+  if (counts === undefined) return [commands];
+  const transactions: Command[][] = [];
+  let at = 0;
+  for (const count of counts) {
+    transactions.push(commands.slice(at, at + count));
+    at += count;
+  }
+  return transactions;
+}
+
+interface RecordHeader {
+  readonly v?: unknown;
+  readonly c?: unknown;
+  readonly n?: unknown;
+}
+
+function decodeRecord(bytes: Uint8Array, offset: number): { commands: Command[]; counts: number[] | undefined } {
   const bad = (why: string): SeglogError => SeglogError.corrupt(`queue record ${offset} ${why}`, { offset });
   if (bytes.byteLength < 4) throw bad('is shorter than its header length');
   const headerBytes = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true);
   if (4 + headerBytes > bytes.byteLength) throw bad('has a header longer than the record');
-  let header: { v?: unknown; c?: unknown };
+  let header: RecordHeader;
   try {
-    header = JSON.parse(decoder.decode(bytes.subarray(4, 4 + headerBytes))) as { v?: unknown; c?: unknown };
+    header = JSON.parse(decoder.decode(bytes.subarray(4, 4 + headerBytes))) as RecordHeader;
   } catch (error) {
     throw SeglogError.corrupt(`queue record ${offset} has a header that is not JSON`, { offset, cause: error });
   }
-  if (header.v !== VERSION || !Array.isArray(header.c)) throw bad(`has an unknown version ${String(header.v)}`);
+  if ((header.v !== VERSION_ONE && header.v !== VERSION_SHARED) || !Array.isArray(header.c)) {
+    throw bad(`has an unknown version ${String(header.v)}`);
+  }
+  const counts = header.v === VERSION_SHARED ? transactionCounts(header.n, header.c.length) : undefined;
+  if (header.v === VERSION_SHARED && counts === undefined) throw bad('has transaction counts that do not add up');
   let at = 4 + headerBytes;
   const commands = (header.c as (Command & { len?: number })[]).map((command) => {
     if (command.t !== 'enq' || command.len === undefined) return command;
@@ -116,5 +166,15 @@ export function decodeCommands(bytes: Uint8Array, offset: number): Command[] {
     return { ...rest, payload };
   });
   if (at !== bytes.byteLength) throw bad('has bytes after its payloads');
-  return commands;
+  return { commands, counts };
+}
+
+function transactionCounts(value: unknown, total: number): number[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  let sum = 0;
+  for (const count of value) {
+    if (!Number.isSafeInteger(count) || (count as number) < 1) return undefined;
+    sum += count as number;
+  }
+  return sum === total ? (value as number[]) : undefined;
 }

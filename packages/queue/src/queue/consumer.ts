@@ -5,6 +5,7 @@
  * can take it.
  */
 import { isSeglogError } from '@seglog/types';
+import { Fifo } from './lanes.js';
 import type { QueueMessage } from './message.js';
 
 /** What a consumer needs from its group's runtime. */
@@ -24,7 +25,8 @@ export class Consumer implements AsyncIterable<QueueMessage> {
   /** Delivered and handed out, not yet settled (or lapsed). */
   readonly #held = new Map<number, QueueMessage>();
   readonly #buffer: QueueMessage[] = [];
-  readonly #waiters: ((result: IteratorResult<QueueMessage>) => void)[] = [];
+  /** A FIFO, not an array: with a million waiting slots, Array#shift per delivery is quadratic. */
+  readonly #waiters = new Fifo<(result: IteratorResult<QueueMessage>) => void>();
   #reserved = 0;
   /** Held messages whose handler (in `process`) finished: their settle is on its way. */
   readonly #settling = new Set<number>();
@@ -139,7 +141,9 @@ export class Consumer implements AsyncIterable<QueueMessage> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const waiter of this.#waiters.splice(0)) waiter({ value: undefined, done: true });
+    for (let waiter = this.#waiters.shift(); waiter !== undefined; waiter = this.#waiters.shift()) {
+      waiter({ value: undefined, done: true });
+    }
     for (const message of this.#buffer.splice(0)) this.#host.giveBack(message);
     this.#host.detach(this);
   }

@@ -24,9 +24,10 @@ export class QueueMessage {
   readonly enqueuedAtMs: number;
   /** When the message is a dead letter: where from, after how many deliveries, why. */
   readonly deadLetter: DeadLetterInfo | undefined;
-  /** Aborts when the lease lapses (or the queue closes with the handler still running). */
-  readonly signal: AbortSignal;
-  readonly #controller: AbortController;
+  /** Made on first use of `signal`: most handlers never look at it, and each costs an allocation. */
+  #controller: AbortController | null = null;
+  /** Why the delivery was aborted, when it was (before or after `signal` was first read). */
+  #abortReason: Error | null = null;
   readonly #target: SettleTarget;
   #deadlineMs: number;
 
@@ -52,8 +53,15 @@ export class QueueMessage {
     this.deadLetter = parts.deadLetter;
     this.#deadlineMs = parts.deadlineMs;
     this.#target = parts.target;
-    this.#controller = new AbortController();
-    this.signal = this.#controller.signal;
+  }
+
+  /** Aborts when the lease lapses (or the queue closes with the handler still running). */
+  get signal(): AbortSignal {
+    if (this.#controller === null) {
+      this.#controller = new AbortController();
+      if (this.#abortReason !== null) this.#controller.abort(this.#abortReason);
+    }
+    return this.#controller.signal;
   }
 
   /** The delivery token every settle carries. */
@@ -91,7 +99,9 @@ export class QueueMessage {
 
   /** @internal */
   abort(reason: string): void {
-    this.#controller.abort(new Error(reason));
+    if (this.#abortReason !== null) return;
+    this.#abortReason = new Error(reason);
+    this.#controller?.abort(this.#abortReason);
   }
 
   /** @internal */

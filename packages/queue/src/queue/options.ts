@@ -22,6 +22,8 @@ export const queueLimits = {
   enqueueManyRecordBytes: 512 * 1024,
   /** Deliveries in one record (about 70 bytes each): keeps a record far below maxRecordBytes. */
   deliveriesPerRecordMax: 1024,
+  /** Delivery records one pump proposes at most (they share the turn's group commit). */
+  deliveryRecordsPerPumpMax: 8,
   /** The timing wheel's resolution: deadlines fire at most this late. */
   wheelTickMs: 10,
   /** How often `seglog:queue:stats` is published while someone subscribes. */
@@ -61,6 +63,12 @@ export interface QueueOptions {
   readonly statsIntervalMs?: number;
   /** Options of the underlying log (segment size, commit window, ...). */
   readonly log?: Omit<LogOptions, 'dir' | 'io'>;
+  /**
+   * Drop old log segments in the background (the log's `retention` option, docs/retention.md).
+   * The queue's retention hold keeps every record it still needs: unsettled messages' payloads
+   * and the records after its snapshots. Same as `log.retention`; this one wins.
+   */
+  readonly retention?: LogOptions['retention'];
 }
 
 export interface EnqueueOptions {

@@ -7,7 +7,7 @@
  */
 import { nodeFileIO } from '@seglog/io';
 import { SeglogError, limits } from '@seglog/types';
-import type { FileIO } from '@seglog/types';
+import type { FileIO, QueueGroupStats } from '@seglog/types';
 import { openMachine, TimingWheel } from '../machine/index.js';
 import type { Machine, WheelTimer } from '../machine/index.js';
 import type { Command, EnqueueCommand, GroupFrom, PayloadLocation } from './commands.js';
@@ -31,22 +31,8 @@ export interface Receipt {
   readonly duplicate: boolean;
 }
 
-export interface GroupStats {
-  /** Messages of the group waiting for a delivery (delayed and key-blocked ones included). */
-  readonly backlog: number;
-  /** Messages leased (delivered, not settled). */
-  readonly inFlight: number;
-  /** Deliveries after the first, ever. */
-  readonly redelivered: number;
-  /** Age of the oldest unsettled message, ms (0 when none). */
-  readonly oldestUnackedAgeMs: number;
-  /** Messages waiting in this group's dead-letter group. */
-  readonly deadLetters: number;
-  /** Messages this group moved to its dead-letter group, ever. */
-  readonly deadLettered: number;
-  readonly acked: number;
-  readonly paused: boolean;
-}
+/** Counters of one group (declared once, in @seglog/types, for the channel and Prometheus too). */
+export type GroupStats = QueueGroupStats;
 
 export interface Transaction {
   ack(message: QueueMessage): void;
@@ -55,17 +41,22 @@ export interface Transaction {
   enqueue(payload: Uint8Array, options?: EnqueueOptions): void;
 }
 
+/** The retention hold a queue keeps on its log (`<dir>/log/holds/seglog-queue.hold`). */
+export const QUEUE_HOLD_NAME = 'seglog-queue';
+
 export async function openQueue(options: QueueOptions): Promise<Queue> {
   if (typeof options !== 'object' || options === null) throw SeglogError.invalidOption('options', 'must be an object');
   const dedupWindowMs = integer('dedupWindowMs', options.dedupWindowMs, queueLimits.dedupWindowMsDefault, 0);
   const state = new QueueState();
+  const logOptions = options.retention === undefined ? options.log : { ...options.log, retention: options.retention };
   const machine = await openMachine({
     dir: options.dir,
     machine: state,
     ...(options.io === undefined ? {} : { io: options.io }),
     ...(options.snapshotEveryRecords === undefined ? {} : { snapshotEveryRecords: options.snapshotEveryRecords }),
     ...(options.snapshotEveryBytes === undefined ? {} : { snapshotEveryBytes: options.snapshotEveryBytes }),
-    ...(options.log === undefined ? {} : { log: options.log }),
+    ...(logOptions === undefined ? {} : { log: logOptions }),
+    holdName: QUEUE_HOLD_NAME,
   });
   const recordBytesMax = options.log?.maxRecordBytes ?? limits.recordBytesMaxDefault;
   const statsIntervalMs = integer('statsIntervalMs', options.statsIntervalMs, queueLimits.statsIntervalMsDefault, 1);

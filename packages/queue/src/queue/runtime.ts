@@ -175,6 +175,15 @@ export class GroupRuntime implements ConsumerHost, SettleTarget {
   #pumpNow(): void {
     const group = this.#group;
     if (group === null || group.paused || this.#host.closing) return;
+    // Several records' worth of deliveries per turn: they go out in the same group commit (one
+    // shared record when they fit), instead of one record per commit round trip.
+    for (let round = 0; round < queueLimits.deliveryRecordsPerPumpMax; round++) {
+      if (!this.#deliverBatch(group)) return;
+    }
+  }
+
+  /** Proposes one record of deliveries to the consumers with free slots; false when there was nothing to deliver. */
+  #deliverBatch(group: GroupState): boolean {
     const batch: { consumer: Consumer; seq: number; attempt: number }[] = [];
     const byBytes = Math.floor(this.#host.recordBytesBudget / 128);
     const batchMax = Math.max(1, Math.min(queueLimits.deliveriesPerRecordMax, byBytes));
@@ -187,8 +196,8 @@ export class GroupRuntime implements ConsumerHost, SettleTarget {
         batch.push({ consumer, seq, attempt: (group.attempts.get(seq) ?? 0) + 1 });
       }
     }
-    if (batch.length === 0) return;
-    // More wanted than one record carries: the success path pumps again for the rest.
+    if (batch.length === 0) return false;
+    // More wanted than the records of this turn carry: the success path pumps again for the rest.
     const deadline = this.#host.nowMs() + this.policy.ackDeadlineMs;
     const commands: Command[] = batch.map(({ seq, attempt }) => ({ t: 'deliver', g: this.name, seq, attempt, deadline }));
     this.#host.propose(commands).then(
@@ -212,6 +221,7 @@ export class GroupRuntime implements ConsumerHost, SettleTarget {
         }
       },
     );
+    return true;
   }
 
   #nextReady(group: GroupState): number | undefined {

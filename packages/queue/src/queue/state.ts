@@ -12,7 +12,7 @@
  */
 import type { StateMachine } from '../machine/index.js';
 import { assert } from '@seglog/types';
-import { decodeCommands, encodeCommands, isSettle } from './commands.js';
+import { decodeCommands, decodeTransactions, encodeCommands, encodeTransactions, isSettle } from './commands.js';
 import type { Command, DeadLetterInfo, EnqueueCommand, GroupFrom, PayloadLocation } from './commands.js';
 
 export interface MessageState {
@@ -96,14 +96,22 @@ export class QueueState implements StateMachine<Command, ApplyResult> {
     return decodeCommands(bytes, offset);
   }
 
-  apply(commands: readonly Command[], offset: number): ApplyResult {
+  encodeTransactions(transactions: readonly (readonly Command[])[]): Uint8Array {
+    return encodeTransactions(transactions);
+  }
+
+  decodeTransactions(bytes: Uint8Array, offset: number): Command[][] {
+    return decodeTransactions(bytes, offset);
+  }
+
+  apply(commands: readonly Command[], offset: number, firstIndex = 0): ApplyResult {
     const ok = commands.every(
       (command) => !isSettle(command) || this.#leaseMatches(command.g, command.seq, command.attempt),
     );
     const results = commands.map((command, index): CommandResult => {
       if (command.t === 'deliver') return { ok: this.#deliver(command.g, command.seq, command.attempt, command.deadline) };
       if (!ok) return { ok: false };
-      return this.#applyOne(command, [offset, index]);
+      return this.#applyOne(command, [offset, firstIndex + index]);
     });
     return { ok, results };
   }
@@ -340,6 +348,19 @@ export class QueueState implements StateMachine<Command, ApplyResult> {
       this.#dedupOrder = this.#dedupOrder.slice(this.#dedupHead);
       this.#dedupHead = 0;
     }
+  }
+
+  /**
+   * The lowest log offset a held message's payload lives at (the machine's retention hold stays at
+   * or below it). A scan of the held messages, made once per snapshot, which serializes them all anyway.
+   */
+  lowestReferencedOffset(): number | undefined {
+    let lowest: number | undefined;
+    for (const message of this.messages.values()) {
+      const offset = message.loc[0];
+      if (lowest === undefined || offset < lowest) lowest = offset;
+    }
+    return lowest;
   }
 
   snapshot(): Uint8Array {

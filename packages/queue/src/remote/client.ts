@@ -17,7 +17,8 @@ import type { ErrorCode } from '@seglog/types';
 import type { Receipt } from '../queue/queue.js';
 import type { ConsumerOptions, EnqueueOptions } from '../queue/options.js';
 import type { DeadLetterInfo } from '../queue/commands.js';
-import { encodeFrame, FrameReader } from './frames.js';
+import { encodeFrame } from './frames.js';
+import { readFrames } from './frame-socket.js';
 import type { Frame } from './frames.js';
 
 export interface ConnectOptions {
@@ -47,19 +48,7 @@ export class RemoteQueue {
 
   constructor(socket: Socket) {
     this.#socket = socket;
-    const reader = new FrameReader();
-    socket.on('data', (chunk: Buffer) => {
-      let frames: Frame[];
-      try {
-        frames = reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-      } catch {
-        socket.destroy();
-        return;
-      }
-      for (const frame of frames) this.#handle(frame);
-    });
-    socket.on('error', () => undefined);
-    socket.once('close', () => this.#lost());
+    readFrames(socket, (frame) => this.#handle(frame), () => this.#lost());
   }
 
   get closed(): boolean {

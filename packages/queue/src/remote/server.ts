@@ -18,7 +18,8 @@ import type { Consumer } from '../queue/consumer.js';
 import type { QueueMessage } from '../queue/message.js';
 import type { ConsumerOptions } from '../queue/options.js';
 import type { Queue } from '../queue/queue.js';
-import { encodeFrame, errorToWire, FrameReader } from './frames.js';
+import { encodeFrame, errorToWire } from './frames.js';
+import { readFrames } from './frame-socket.js';
 import type { Frame } from './frames.js';
 
 /** Linux's limit on a unix socket path (sun_path is 108 bytes with the terminating zero). */
@@ -105,19 +106,7 @@ class Connection {
   constructor(queue: Queue, socket: Socket) {
     this.#queue = queue;
     this.#socket = socket;
-    const reader = new FrameReader();
-    socket.on('data', (chunk: Buffer) => {
-      let frames: Frame[];
-      try {
-        frames = reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-      } catch {
-        socket.destroy();
-        return;
-      }
-      for (const frame of frames) this.#handle(frame);
-    });
-    socket.on('error', () => undefined);
-    socket.once('close', () => {
+    readFrames(socket, (frame) => this.#handle(frame), () => {
       // The worker is gone: its consumers stop; what it held lapses at its deadline.
       for (const { consumer } of this.#consumers.values()) consumer.close();
       this.#consumers.clear();

@@ -1,7 +1,7 @@
 /** Test helpers for queue tests: a queue on a fresh simulated disk, and payload text. */
 import type { SimFileIO } from '@seglog/testkit';
 import { openQueue } from '../../src/index.js';
-import type { Queue, QueueOptions } from '../../src/index.js';
+import type { Queue, QueueMessage, QueueOptions } from '../../src/index.js';
 import { freshSim } from './sim.js';
 
 export const QUEUE_DIR = '/data/q';
@@ -23,3 +23,10 @@ export async function simQueue(seed: number, options: Partial<QueueOptions> = {}
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The consumer's next message; fails the test if the consumer ended instead. */
+export async function take<T = QueueMessage>(iterator: AsyncIterator<T>): Promise<T> {
+  const next = await iterator.next();
+  if (next.done === true) throw new Error('consumer ended');
+  return next.value;
+}
