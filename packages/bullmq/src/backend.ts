@@ -34,6 +34,7 @@ import type {
 } from 'bullmq';
 import { QueueKeys } from 'bullmq';
 import { finishedErrors } from './finished-errors.js';
+import { clientName, parseNodeKey } from './identity.js';
 import type { Hub } from './hub.js';
 import { closedError } from './hub.js';
 import { keepJobs } from './keep-jobs.js';
@@ -148,13 +149,11 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
   }
 
   parseNodeKey(key: string): { prefix: string; queueName: string; id: string } {
-    const last = key.lastIndexOf(':');
-    const first = key.indexOf(':');
-    return { prefix: key.slice(0, first), queueName: key.slice(first + 1, last), id: key.slice(last + 1) };
+    return parseNodeKey(key);
   }
 
   clientName(suffix = ''): string {
-    return `${this.#prefix}:${Buffer.from(this.#name).toString('base64')}${suffix}`;
+    return clientName(this.#prefix, this.#name, suffix);
   }
 
   // ---- adding jobs ----
