@@ -22,6 +22,7 @@ import { preallocateCommand } from './commands/preallocate.js';
 import { probeCommand } from './commands/probe.js';
 import { quickstartCommand } from './commands/quickstart.js';
 import { queueE2eCommand, queueE2eRunCommand } from './commands/queue-e2e.js';
+import { bullmqBenchCommand, bullmqRunCommand } from './commands/bullmq-bench.js';
 import { randomGetCommand, randomGetReaderCommand } from './commands/random-get.js';
 import { straceCommand } from './commands/strace.js';
 import { tailsCommand } from './commands/tails.js';
@@ -48,6 +49,7 @@ const commands: readonly Command[] = [
   openTimeOpenCommand,
   jetstreamShipCommand,
   queueE2eCommand, queueE2eRunCommand,
+  bullmqBenchCommand, bullmqRunCommand,
   randomGetCommand,
   randomGetReaderCommand,
   deviceCommand,
