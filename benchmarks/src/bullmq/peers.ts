@@ -14,6 +14,7 @@
  * Servers listen on 127.0.0.1, ports 14300-14349 for Redis (the BullMQ benchmark's range) and
  * 14350-14399 for PostgreSQL (the queue benchmarks' server helper, shared).
  */
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { BackendFactory } from 'bullmq';
 import { seglogBackend } from '@seglog/bullmq';
@@ -113,11 +114,31 @@ const postgresPeer: BullmqPeerDefinition = {
     const { createPostgresBackend } = await bullmq();
     if (createPostgresBackend === undefined) throw new Error('bullmq has no createPostgresBackend');
     const server = await startPostgres(dir);
+    await untilAcceptingQueries(server.port);
     const connection = { connectionString: `postgres://postgres@127.0.0.1:${server.port}/postgres`, migrate: true };
     const factory: BackendFactory = (name, opts, options) =>
       createPostgresBackend(name, { ...opts, connection }, options);
     return { factory, close: () => server.stop() };
   },
 };
+
+/**
+ * PostgreSQL accepts TCP connections before it accepts queries ("the database system is starting
+ * up"); BullMQ's backend would fail its bootstrap then. pg_isready says when it is ready.
+ */
+async function untilAcceptingQueries(port: number): Promise<void> {
+  const binary = findBinary('pg_isready') ?? '/usr/lib/postgresql/15/bin/pg_isready';
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const ready = await new Promise<boolean>((resolve) => {
+      const child = spawn(binary, ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres'], { stdio: 'ignore' });
+      child.once('error', () => resolve(false));
+      child.once('exit', (code) => resolve(code === 0));
+    });
+    if (ready) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`PostgreSQL on port ${port} not ready after 30 s`);
+}
 
 export const bullmqPeers: readonly BullmqPeerDefinition[] = [seglogPeer, redisPeer('always'), redisPeer('everysec'), postgresPeer];

@@ -38,7 +38,6 @@ import { clientName, parseNodeKey } from './identity.js';
 import type { Hub } from './hub.js';
 import { closedError } from './hub.js';
 import { keepJobs } from './keep-jobs.js';
-import { notYet } from './not-yet.js';
 import { dedupHolder } from './state/dedup.js';
 import { schedulerHash } from './state/schedulers.js';
 import * as dependencies from './dependencies.js';
@@ -815,10 +814,6 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
   #addCommand(job: JobJson, jobId: string, parentKeyOpts: ParentKeyOpts | undefined): AddCommand {
     const opts = job.opts ?? {};
     const parentKey = parentKeyOpts?.parentKey || job.parentKey || undefined;
-    const extra = opts as { deduplication?: { keepLastIfActive?: boolean }; debounce?: { keepLastIfActive?: boolean } };
-    if (extra.deduplication?.keepLastIfActive === true || extra.debounce?.keepLastIfActive === true) {
-      throw notYet('deduplication with keepLastIfActive');
-    }
     return {
       t: 'add',
       q: this.qualifiedName,

@@ -91,13 +91,40 @@ test('state survives a close and reopen of the directory (replay from the log an
   await second.idle();
 });
 
-test('what this backend does not implement yet fails with a coded error naming it, and adds nothing', async (t) => {
+test('keepLastIfActive: adds while the job is active keep only the last one, added when the active job completes', async (t) => {
   const backend = seglogBackend({ dir: await freshDir() });
-  const queue = new Queue('nope', { connection }, backend);
-  const error = await t.throwsAsync(queue.add('x', {}, { deduplication: { id: 'd', keepLastIfActive: true } }));
-  t.true(isSeglogError(error) && error.code === 'SEGLOG_NOT_IMPLEMENTED', String(error));
-  t.regex(String(error?.message), /keepLastIfActive/);
-  t.is(await queue.count(), 0, 'nothing was added');
+  const queue = new Queue('klia', { connection }, backend);
+  const dedup = { id: 'user-7', keepLastIfActive: true, ttl: 50 };
+  const first = await queue.add('sync', { v: 1 }, { deduplication: dedup });
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const seen: number[] = [];
+  let activeOnce: () => void = () => undefined;
+  const firstActive = new Promise<void>((resolve) => (activeOnce = resolve));
+  const worker = new Worker(
+    'klia',
+    async (job: Job) => {
+      seen.push((job.data as { v: number }).v);
+      activeOnce();
+      if (seen.length === 1) await gate;
+    },
+    { connection, concurrency: 4 },
+    backend,
+  );
+  await firstActive;
+  const second = await queue.add('sync', { v: 2 }, { deduplication: dedup });
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const third = await queue.add('sync', { v: 3 }, { deduplication: dedup });
+  t.is(second.id, first.id, 'an add while the holder is active returns the holder');
+  t.is(third.id, first.id, 'the key does not lapse while its job is active, although ttl was 50 ms');
+  t.is(await queue.getWaitingCount(), 0, 'nothing runs beside the active job');
+  const secondDone = new Promise<Job>((resolve) => worker.on('completed', (job) => job.id !== first.id && resolve(job)));
+  release();
+  const next = await secondDone;
+  t.deepEqual(seen, [1, 3], 'only the last add runs, after the first');
+  t.is(next.id, '3', 'the kept job has the id its add reserved');
+  t.is(await queue.getDeduplicationJobId('user-7'), null, 'the key is released when the last job finishes');
+  await worker.close();
   await queue.close();
   await backend.idle();
 });

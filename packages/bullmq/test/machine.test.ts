@@ -169,3 +169,25 @@ test('a prefetching fetch stops at the limiter and at the global concurrency', (
   };
   t.is(capped.reserved.length, 1, 'global concurrency 4: two were active, so two more');
 });
+
+test('keepLastIfActive: the kept job survives a snapshot and is added when the active holder finishes; a plain holder in wait is not replaced', (t) => {
+  const m = new BullMachine();
+  const dedup = { deduplication: { id: 'k', keepLastIfActive: true } } as never;
+  t.is(apply(m, add(1, { opts: dedup })), '1');
+  t.is(apply(m, add(2, { opts: dedup })), '1', 'holder waiting: plain deduplication');
+  t.is(m.queue(Q)?.dedupNext.size, 0);
+  apply(m, { t: 'fetch', q: Q, now: 10, ...fetchSpec });
+  t.is(apply(m, add(11, { opts: dedup, data: '{"v":3}' })), '1');
+  t.is(apply(m, add(12, { opts: dedup, data: '{"v":4}' })), '1', 'the last add while active wins');
+  const restored = new BullMachine();
+  restored.restore(m.snapshot());
+  t.deepEqual(restored.snapshot(), m.snapshot(), 'the kept job is part of the snapshot');
+  const finish: BullCommand = { t: 'finish', q: Q, now: 20, id: '1', token: fetchSpec.token, target: 'completed', value: '1', keep: {}, attempts: 1 };
+  restored.apply([finish]);
+  const queue = restored.queue(Q);
+  t.is(queue?.jobs.get('4')?.data, '{"v":4}', 'the kept job has the id its add reserved and the last data');
+  t.is(queue?.jobs.get('4')?.state, 'wait');
+  t.is(queue?.dedup.get('k')?.jobId, '4', 'it now holds the key, without expiry');
+  t.is(queue?.dedupNext.size, 0);
+  t.false(queue?.jobs.has('3'), 'the earlier kept add was replaced, never added');
+});
