@@ -9,6 +9,7 @@
  * of their directory, so many queues share one log and one group commit.
  */
 import { EventEmitter } from 'node:events';
+import { setTimeout as setRealTimeout } from 'node:timers';
 import type {
   IQueueBackend,
   JobJson,
@@ -33,16 +34,18 @@ import type {
 } from 'bullmq';
 import { QueueKeys } from 'bullmq';
 import { finishedErrors } from './finished-errors.js';
+import { clientName, parseNodeKey } from './identity.js';
 import type { Hub } from './hub.js';
 import { closedError } from './hub.js';
 import { keepJobs } from './keep-jobs.js';
-import { notYet } from './not-yet.js';
 import { dedupHolder } from './state/dedup.js';
 import { schedulerHash } from './state/schedulers.js';
 import * as dependencies from './dependencies.js';
 import * as queries from './queries.js';
 import type { ParentRef } from './state/job-record.js';
-import type { NextJobResult } from './state/apply-fetch.js';
+import type { FetchBatchResult, NextJobResult } from './state/apply-fetch.js';
+import { toJobJson } from './state/job-record.js';
+import { Prefetch, RESERVATION_IDLE_MS } from './prefetch.js';
 import { isRefused } from './state/commands.js';
 import type { AddCommand, BullCommand, FetchSpec, SchedulerOpts } from './state/commands.js';
 import type { QueueState } from './state/queue-state.js';
@@ -71,6 +74,11 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
   /** Cancels the blocked waitForJob / readEvents calls (close, disconnectBlocking). */
   readonly #cancels = new Set<() => void>();
   #blockingDisconnected = false;
+  /** A Worker's backend: the one that may prefetch. */
+  #worker = false;
+  readonly #prefetch = new Prefetch();
+  readonly #fetches = new Set<Promise<NextJobResult>>();
+  #idleTimer: NodeJS.Timeout | undefined;
   /** What '$' means for this backend: the stream's end when it became ready, then the last id it returned. */
   #eventCursor: string | undefined;
 
@@ -140,13 +148,11 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
   }
 
   parseNodeKey(key: string): { prefix: string; queueName: string; id: string } {
-    const last = key.lastIndexOf(':');
-    const first = key.indexOf(':');
-    return { prefix: key.slice(0, first), queueName: key.slice(first + 1, last), id: key.slice(last + 1) };
+    return parseNodeKey(key);
   }
 
   clientName(suffix = ''): string {
-    return `${this.#prefix}:${Buffer.from(this.#name).toString('base64')}${suffix}`;
+    return clientName(this.#prefix, this.#name, suffix);
   }
 
   // ---- adding jobs ----
@@ -211,10 +217,42 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
 
   // ---- moves ----
 
+  /**
+   * A worker's fetch. A job reserved for this token by an earlier fetch (prefetch.ts) is handed
+   * out without a record; otherwise one record takes this job and, for a worker with free slots,
+   * jobs for its next tokens too.
+   */
   async moveToActive(token: string, name?: string): Promise<NextJobResult> {
-    const [result] = await this.#propose([{ t: 'fetch', ...this.#fetchSpec(token, name), q: this.qualifiedName, now: Date.now() }]);
-    const next = result as NextJobResult;
-    if (next[0] !== null) await handOver();
+    const fetching = this.#fetch(token, name);
+    this.#fetches.add(fetching);
+    try {
+      return await fetching;
+    } finally {
+      this.#fetches.delete(fetching);
+    }
+  }
+
+  async #fetch(token: string, name: string | undefined): Promise<NextJobResult> {
+    if (this.#prefetch.mispredicted(token)) await this.#giveBack();
+    await this.#turn();
+    const claimed = this.#claim(token);
+    if (claimed !== undefined) return claimed;
+    const concurrency = this.#opts.concurrency ?? 1;
+    const more = this.#prefetching() ? this.#prefetch.plan(token, concurrency, this.#queue(), serverTime()) : [];
+    const command: BullCommand = {
+      t: 'fetch',
+      ...this.#fetchSpec(token, name),
+      q: this.qualifiedName,
+      now: Date.now(),
+      ...(more.length === 0 ? {} : { more }),
+    };
+    const [result] = await this.#propose([command]);
+    const next = more.length === 0 ? (result as NextJobResult) : this.#reserve(result as FetchBatchResult);
+    if (!this.#prefetching()) await this.#giveBack();
+    if (next[0] !== null) {
+      this.#prefetch.handed(token, next[1]);
+      await handOver();
+    }
     return next;
   }
 
@@ -258,6 +296,8 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
     };
     const [result] = await this.#propose([command]);
     this.#throwIfRefused(result, jobId, 'moveToDelayed', 'active');
+    const taken = Array.isArray(result) && result[0] !== null && result[0] !== undefined;
+    if (taken) this.#prefetch.handed(token, String(result[1]));
     return Array.isArray(result) ? (result as unknown[]) : [];
   }
 
@@ -669,9 +709,11 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
     return waitForJobAvailable(this.#hub, this.qualifiedName, blockTimeout * 1000, this.#cancels);
   }
 
+  /** The worker pauses or closes: it will fetch no more, so its reservations go back to the queue. */
   async disconnectBlocking(_wait?: boolean): Promise<void> {
     this.#blockingDisconnected = true;
     this.#cancelWaits();
+    await this.#giveBack();
   }
 
   async reconnectBlocking(): Promise<void> {
@@ -683,6 +725,7 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
   async #start(role: BackendRole): Promise<void> {
     await this.#hub.acquire();
     if (role.withBlockingConnection === true) {
+      this.#worker = true;
       const name = this.#opts.name;
       this.#hub.setClientName(this, this.clientName(name === undefined ? '' : `:w:${name}`));
     }
@@ -695,6 +738,8 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
     if (!this.#owns) return;
     this.#hub.removeClient(this);
     await this.#ready.catch(() => undefined);
+    await Promise.allSettled([...this.#fetches]);
+    await this.#giveBack();
     await this.#hub.release();
     this.emit('close');
   }
@@ -708,6 +753,47 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
   async #turn(): Promise<void> {
     await this.#ready;
     await handOver();
+  }
+
+  /** Prefetch only for a running worker (it has a blocking connection) that is not pausing or closing. */
+  #prefetching(): boolean {
+    return this.#worker && !this.#blockingDisconnected && this.#closing === undefined;
+  }
+
+  /** The job reserved for `token`, as moveToActive's tuple, if it is still active under it. */
+  #claim(token: string): NextJobResult | undefined {
+    const queue = this.#queue();
+    const id = this.#prefetch.claim(token, queue, serverTime());
+    const job = id === undefined ? undefined : queue?.jobs.get(id);
+    if (id === undefined || job === undefined) return undefined;
+    return [toJobJson(job), id, 0, 0];
+  }
+
+  #reserve(batch: FetchBatchResult): NextJobResult {
+    if (batch.reserved.length > 0) {
+      this.#prefetch.reserve(batch.reserved);
+      this.#armIdleGiveBack();
+    }
+    return batch.next;
+  }
+
+  /** Reservations left unclaimed hold locks nobody extends: give them back after a while. */
+  #armIdleGiveBack(): void {
+    if (this.#idleTimer !== undefined) return;
+    // node:timers, not the global: an application (or BullMQ's tests) faking timers must not keep them.
+    this.#idleTimer = setRealTimeout(() => {
+      this.#idleTimer = undefined;
+      this.#giveBack().catch((error: unknown) => this.emit('error', error));
+    }, RESERVATION_IDLE_MS);
+    this.#idleTimer.unref();
+  }
+
+  /** Gives every unclaimed reservation back to the queue (one record). */
+  async #giveBack(): Promise<void> {
+    const jobs = this.#prefetch.drain();
+    if (jobs.length === 0) return;
+    const command: BullCommand = { t: 'unreserve', q: this.qualifiedName, now: Date.now(), serverNow: serverTime(), jobs };
+    await this.#hub.propose([command]);
   }
 
   #cancelWaits(): void {
@@ -728,10 +814,6 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
   #addCommand(job: JobJson, jobId: string, parentKeyOpts: ParentKeyOpts | undefined): AddCommand {
     const opts = job.opts ?? {};
     const parentKey = parentKeyOpts?.parentKey || job.parentKey || undefined;
-    const extra = opts as { deduplication?: { keepLastIfActive?: boolean }; debounce?: { keepLastIfActive?: boolean } };
-    if (extra.deduplication?.keepLastIfActive === true || extra.debounce?.keepLastIfActive === true) {
-      throw notYet('deduplication with keepLastIfActive');
-    }
     return {
       t: 'add',
       q: this.qualifiedName,
@@ -793,7 +875,10 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
     };
     const [result] = await this.#propose([command]);
     this.#throwIfRefused(result, id, 'moveToFinished', 'active');
-    if (Array.isArray(result) && result[0] !== null) await handOver();
+    if (Array.isArray(result) && result[0] !== null) {
+      this.#prefetch.handed(token, String(result[1]));
+      await handOver();
+    }
     return { result: Array.isArray(result) ? result : undefined, finishedOn: now };
   }
 

@@ -14,3 +14,5 @@
  */
 export { seglogBackend } from './factory.js';
 export type { SeglogBackendFactory, SeglogBackendOptions } from './factory.js';
+export type { SeglogRemoteBackendFactory, SeglogRemoteBackendOptions } from './factory.js';
+export type { BackendServer } from './remote/server.js';

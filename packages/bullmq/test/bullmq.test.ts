@@ -91,13 +91,40 @@ test('state survives a close and reopen of the directory (replay from the log an
   await second.idle();
 });
 
-test('what this backend does not implement yet fails with a coded error naming it, and adds nothing', async (t) => {
+test('keepLastIfActive: adds while the job is active keep only the last one, added when the active job completes', async (t) => {
   const backend = seglogBackend({ dir: await freshDir() });
-  const queue = new Queue('nope', { connection }, backend);
-  const error = await t.throwsAsync(queue.add('x', {}, { deduplication: { id: 'd', keepLastIfActive: true } }));
-  t.true(isSeglogError(error) && error.code === 'SEGLOG_NOT_IMPLEMENTED', String(error));
-  t.regex(String(error?.message), /keepLastIfActive/);
-  t.is(await queue.count(), 0, 'nothing was added');
+  const queue = new Queue('klia', { connection }, backend);
+  const dedup = { id: 'user-7', keepLastIfActive: true, ttl: 50 };
+  const first = await queue.add('sync', { v: 1 }, { deduplication: dedup });
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const seen: number[] = [];
+  let activeOnce: () => void = () => undefined;
+  const firstActive = new Promise<void>((resolve) => (activeOnce = resolve));
+  const worker = new Worker(
+    'klia',
+    async (job: Job) => {
+      seen.push((job.data as { v: number }).v);
+      activeOnce();
+      if (seen.length === 1) await gate;
+    },
+    { connection, concurrency: 4 },
+    backend,
+  );
+  await firstActive;
+  const second = await queue.add('sync', { v: 2 }, { deduplication: dedup });
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const third = await queue.add('sync', { v: 3 }, { deduplication: dedup });
+  t.is(second.id, first.id, 'an add while the holder is active returns the holder');
+  t.is(third.id, first.id, 'the key does not lapse while its job is active, although ttl was 50 ms');
+  t.is(await queue.getWaitingCount(), 0, 'nothing runs beside the active job');
+  const secondDone = new Promise<Job>((resolve) => worker.on('completed', (job) => job.id !== first.id && resolve(job)));
+  release();
+  const next = await secondDone;
+  t.deepEqual(seen, [1, 3], 'only the last add runs, after the first');
+  t.is(next.id, '3', 'the kept job has the id its add reserved');
+  t.is(await queue.getDeduplicationJobId('user-7'), null, 'the key is released when the last job finishes');
+  await worker.close();
   await queue.close();
   await backend.idle();
 });
@@ -141,4 +168,75 @@ test('a job scheduler adds its first iteration, and a worker taking it adds the 
 test('bad options are refused with SEGLOG_INVALID_OPTION', (t) => {
   const error = t.throws(() => seglogBackend({ dir: '' }));
   t.true(isSeglogError(error) && error.code === 'SEGLOG_INVALID_OPTION');
+});
+
+test('a Worker of concurrency 4 takes 4 waiting jobs in one record (prefetch); pausing it gives back what it did not start', async (t) => {
+  const backend = seglogBackend({ dir: await freshDir() });
+  const queue = new Queue('pre', { connection }, backend);
+  await queue.addBulk([1, 2, 3, 4, 5, 6].map((n) => ({ name: 'n', data: { n } })));
+  const started: Job[] = [];
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let fourStarted: () => void = () => undefined;
+  const fourActive = new Promise<void>((resolve) => (fourStarted = resolve));
+  const worker = new Worker(
+    'pre',
+    async (job: Job) => {
+      started.push(job);
+      if (started.length === 4) fourStarted();
+      await gate;
+    },
+    { connection, concurrency: 4 },
+    backend,
+  );
+  await fourActive;
+  t.is(new Set(started.map((job) => job.processedOn)).size, 1, 'the 4 activations share one record (one processedOn)');
+  t.is(await queue.getActiveCount(), 4, 'never more active than the concurrency');
+  const paused = worker.pause();
+  release();
+  await paused;
+  t.is(await queue.getActiveCount(), 0, 'a paused worker holds nothing');
+  t.is(await queue.getCompletedCount() + (await queue.getWaitingCount()), 6);
+  const waiting = await queue.getWaiting();
+  for (const job of waiting) t.is(job.attemptsStarted, 0, `job ${job.id} was never started`);
+  await worker.close();
+  await queue.close();
+  await backend.idle();
+});
+
+test('prefetch at the backend: reserved jobs are claimed by the predicted tokens, given back on a miss and on disconnectBlocking', async (t) => {
+  const backend = seglogBackend({ dir: await freshDir() });
+  const queue = new Queue('book', { connection }, backend);
+  await queue.addBulk([1, 2, 3, 4, 5, 6, 7, 8].map((n) => ({ name: 'n', data: { n } })));
+  const worker = backend('book', { connection, concurrency: 4 } as never, { withBlockingConnection: true });
+  await worker.waitUntilReady();
+  const first = await worker.moveToActive('w:0');
+  t.is(first[1], '1');
+  t.is(await queue.getActiveCount(), 4, 'one record took the job and three for w:1..w:3');
+  const second = await worker.moveToActive('w:1');
+  t.is(second[1], '2', 'claimed without a record');
+  t.deepEqual(await worker.extendLocks(['2'], ['w:1'], 30_000), [], 'the claimed job is locked under the claiming token');
+  t.is((await worker.moveToActive('other:7'))[1], '3', 'a token that was not predicted gives back w:2 and w:3 first');
+  t.is(await queue.getActiveCount(), 4, 'other:7 took job 3 and reserved job 4 for other:8');
+  t.is(await queue.getWaitingCount(), 4);
+  const third = await worker.moveToActive('w:2');
+  t.is(third[1], '4', 'a miss again: job 4 comes back and is taken in queue order');
+  const second4 = backend('book', { connection, concurrency: 3 } as never, { withBlockingConnection: true });
+  await second4.waitUntilReady();
+  t.is((await second4.moveToActive('v:0'))[1], '5');
+  t.is(await queue.getActiveCount(), 7, 'v:0 took job 5 and reserved 6 and 7');
+  await second4.disconnectBlocking();
+  t.is(await queue.getActiveCount(), 5, 'after disconnectBlocking only the jobs handed out stay active');
+  t.is(await queue.getWaitingCount(), 3);
+  await second4.close();
+  const idle = backend('book', { connection, concurrency: 2 } as never, { withBlockingConnection: true });
+  await idle.waitUntilReady();
+  await idle.moveToActive('z:0');
+  t.is(await queue.getActiveCount(), 7, 'z:0 took one and reserved one');
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  t.is(await queue.getActiveCount(), 6, 'a reservation left unclaimed is given back after a while');
+  await idle.close();
+  await worker.close();
+  await queue.close();
+  await backend.idle();
 });

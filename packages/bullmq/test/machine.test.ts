@@ -131,3 +131,63 @@ test('obliterate needs a paused queue and, without force, no active job; then th
   t.is(apply(m, { t: 'obliterate', q: Q, now: 6, force: true, count: 1000 }), 0);
   t.is(m.queue(Q), undefined);
 });
+
+test('a prefetching fetch takes one job per extra token in one record; unreserve gives them back in order', (t) => {
+  const m = new BullMachine();
+  for (let i = 1; i <= 5; i++) apply(m, add(i));
+  apply(m, add(6, { opts: { priority: 3 } }));
+  const batch = apply(m, { t: 'fetch', q: Q, now: 10, ...fetchSpec, more: ['w1:1', 'w1:2', 'w1:3'] }) as {
+    next: [unknown, string];
+    reserved: [string, string][];
+  };
+  t.is(batch.next[1], '1');
+  t.deepEqual(batch.reserved, [['w1:1', '2'], ['w1:2', '3'], ['w1:3', '4']]);
+  const queue = m.queue(Q);
+  t.is(queue?.active.length, 4);
+  t.is(queue?.jobs.get('3')?.lock?.token, 'w1:2', 'each reserved job is locked under the token it is reserved for');
+  t.is(queue?.jobs.get('3')?.attemptsStarted, 1);
+  const given = apply(m, { t: 'unreserve', q: Q, now: 20, jobs: [['w1:2', '3'], ['w1:3', '4'], ['w1:9', '2']] });
+  t.deepEqual(given, ['3', '4'], 'a job locked under another token is not given back');
+  t.is(queue?.jobs.get('3')?.state, 'wait');
+  t.is(queue?.jobs.get('3')?.attemptsStarted, 0, 'a start nobody made is not counted');
+  t.is(queue?.jobs.get('2')?.state, 'active');
+  const order: string[] = [];
+  for (let i = 0; i < 4; i++) order.push((apply(m, { t: 'fetch', q: Q, now: 30, ...fetchSpec }) as [unknown, string])[1]);
+  t.deepEqual(order, ['3', '4', '5', '6'], 'the queue order is as before the reservation');
+});
+
+test('a prefetching fetch stops at the limiter and at the global concurrency', (t) => {
+  const m = new BullMachine();
+  for (let i = 1; i <= 6; i++) apply(m, add(i));
+  const limited = apply(m, {
+    t: 'fetch', q: Q, now: 10, serverNow: 10, ...fetchSpec, limiterMax: 2, limiterDuration: 1000, more: ['w1:1', 'w1:2'],
+  }) as { reserved: unknown[] };
+  t.is(limited.reserved.length, 1, 'two jobs per window: the first and one reserved');
+  apply(m, { t: 'setMeta', q: Q, now: 11, values: { concurrency: '4' } });
+  const capped = apply(m, { t: 'fetch', q: Q, now: 2000, serverNow: 2000, ...fetchSpec, token: 'w2:0', more: ['w2:1', 'w2:2'] }) as {
+    reserved: unknown[];
+  };
+  t.is(capped.reserved.length, 1, 'global concurrency 4: two were active, so two more');
+});
+
+test('keepLastIfActive: the kept job survives a snapshot and is added when the active holder finishes; a plain holder in wait is not replaced', (t) => {
+  const m = new BullMachine();
+  const dedup = { deduplication: { id: 'k', keepLastIfActive: true } } as never;
+  t.is(apply(m, add(1, { opts: dedup })), '1');
+  t.is(apply(m, add(2, { opts: dedup })), '1', 'holder waiting: plain deduplication');
+  t.is(m.queue(Q)?.dedupNext.size, 0);
+  apply(m, { t: 'fetch', q: Q, now: 10, ...fetchSpec });
+  t.is(apply(m, add(11, { opts: dedup, data: '{"v":3}' })), '1');
+  t.is(apply(m, add(12, { opts: dedup, data: '{"v":4}' })), '1', 'the last add while active wins');
+  const restored = new BullMachine();
+  restored.restore(m.snapshot());
+  t.deepEqual(restored.snapshot(), m.snapshot(), 'the kept job is part of the snapshot');
+  const finish: BullCommand = { t: 'finish', q: Q, now: 20, id: '1', token: fetchSpec.token, target: 'completed', value: '1', keep: {}, attempts: 1 };
+  restored.apply([finish]);
+  const queue = restored.queue(Q);
+  t.is(queue?.jobs.get('4')?.data, '{"v":4}', 'the kept job has the id its add reserved and the last data');
+  t.is(queue?.jobs.get('4')?.state, 'wait');
+  t.is(queue?.dedup.get('k')?.jobId, '4', 'it now holds the key, without expiry');
+  t.is(queue?.dedupNext.size, 0);
+  t.false(queue?.jobs.has('3'), 'the earlier kept add was replaced, never added');
+});

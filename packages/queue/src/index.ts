@@ -22,3 +22,5 @@ export { BACKOFF_DEFAULT, backoffDelayMs } from './queue/backoff.js';
 export type { BackoffPolicy } from './queue/backoff.js';
 export type { DeadLetterInfo } from './queue/commands.js';
 export type { DeliveryToken } from './machine/index.js';
+export { encodeFrame, FrameReader, frameBytesMax } from './remote/frames.js';
+export type { Frame } from './remote/frames.js';

@@ -4,7 +4,9 @@
  * lowest-scored prioritized job, lock it for the worker and return it. When no job is taken the
  * result says why: the limiter's remaining ms, or the next delayed job's due time.
  */
-import type { FetchSpec } from './commands.js';
+import { serverClock } from './commands.js';
+import type { FetchCommand, FetchSpec, UnreserveCommand } from './commands.js';
+import { lockHeld } from './locks.js';
 import type { JobRecord } from './job-record.js';
 import { toJobJson } from './job-record.js';
 import type { JobJson } from 'bullmq';
@@ -96,4 +98,55 @@ function countAgainstLimiter(queue: QueueState, duration: number, now: number): 
   if (queue.limiter.untilMs <= now) queue.limiter = { count: 0, untilMs: 0 };
   queue.limiter.count++;
   if (queue.limiter.count === 1) queue.limiter.untilMs = now + Math.floor(Math.abs(duration));
+}
+
+/** A prefetching moveToActive: the first result, and the jobs taken for the worker's next tokens. */
+export interface FetchBatchResult {
+  readonly next: NextJobResult;
+  readonly reserved: [token: string, id: string][];
+}
+
+/**
+ * The first fetch as usual; when it took a job, one more job per extra token while the queue has
+ * one to give (the limiter, pause and global concurrency are checked before each, so a batch takes
+ * exactly what that many sequential fetches would have).
+ */
+export function fetchBatch(queue: QueueState, command: FetchCommand, more: readonly string[]): FetchBatchResult {
+  const serverNow = serverClock(command);
+  const next = fetchNext(queue, command, command.now, serverNow);
+  const reserved: [string, string][] = [];
+  if (next[0] === null) return { next, reserved };
+  for (const token of more) {
+    const taken = fetchNextJob(queue, { ...command, token }, command.now, serverNow);
+    if (taken === undefined || taken[0] === null) break;
+    reserved.push([token, taken[1]]);
+  }
+  return { next, reserved };
+}
+
+/**
+ * Undoes prefetched activations nobody claimed (the worker paused, closed or asked with another
+ * token): each job still active under its reservation token goes back to the taking end of wait
+ * (or back into prioritized), in reverse, so the queue's order is as before; its start is not
+ * counted. Returns the ids given back.
+ */
+export function unreserve(queue: QueueState, command: UnreserveCommand): string[] {
+  const serverNow = serverClock(command);
+  const released: string[] = [];
+  for (const [token, id] of [...command.jobs].reverse()) {
+    const job = queue.jobs.get(id);
+    if (job === undefined || job.state !== 'active' || lockHeld(job, serverNow) !== token) continue;
+    if (!queue.active.remove(id)) continue;
+    delete job.lock;
+    queue.stalled.delete(id);
+    job.attemptsStarted = Math.max(0, job.attemptsStarted - 1);
+    if (job.priority > 0) queue.pushBackPrioritized(job);
+    else {
+      job.state = 'wait';
+      queue.wait.pushRight(id);
+    }
+    queue.event(command.now, 'waiting', 'jobId', id, 'prev', 'active');
+    released.push(id);
+  }
+  return released.reverse();
 }

@@ -9,7 +9,8 @@ import type { Refused } from './commands.js';
 import { fetchNextJob, promoteDueJobs } from './apply-fetch.js';
 import type { NextJobResult } from './apply-fetch.js';
 import type { JobRecord } from './job-record.js';
-import { releaseOnFinish } from './dedup.js';
+import { releaseOnFinish, takeDedupNext } from './dedup.js';
+import { applyAdd } from './apply-job.js';
 import { childCompleted, childFailed, detachFromParent, pendingCount } from './flows.js';
 import type { Universe } from './flows.js';
 import { FAILED_CHILDREN, MISSING_JOB, NOT_IN_STATE, PENDING_CHILDREN, releaseLock } from './locks.js';
@@ -33,6 +34,7 @@ export function applyFinish(universe: Universe, queue: QueueState, command: Fini
   if (taken !== undefined) return taken;
   queue.events.trim(queue.events.maxLength);
   releaseOnFinish(queue, job, serverClock(command));
+  addDedupNext(universe, queue, job, now);
   if (command.target === 'completed') childCompleted(universe, queue, job, command.value, now);
   else childFailed(universe, queue, job, command.value, now);
   job.attemptsMade++;
@@ -154,4 +156,13 @@ function trimFinished(queue: QueueState, target: QueueState['completed'], keep: 
 function dropJob(queue: QueueState, id: string): void {
   const job = queue.jobs.get(id);
   if (job !== undefined) queue.removeJob(job);
+}
+
+/** requeueDeduplicatedJob.lua: the job kept (keepLastIfActive) while this one was active is added now. */
+function addDedupNext(universe: Universe, queue: QueueState, job: JobRecord, now: number): void {
+  const dedupId = job.deduplicationId;
+  const next = dedupId === undefined ? undefined : takeDedupNext(queue, dedupId, now);
+  if (dedupId === undefined || next === undefined) return;
+  if (queue.dedup.get(dedupId)?.jobId === job.id) queue.dedup.delete(dedupId);
+  applyAdd(universe, queue, next);
 }

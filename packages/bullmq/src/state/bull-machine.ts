@@ -11,7 +11,7 @@ import { SeglogError } from '@seglog/types';
 import { applyChangeDelay, applyChangePriority, applyClean, applyDrain, applyObliterate, applyPause } from './apply-admin.js';
 import { applyPromote, applyPromoteAll, applyRemove, applyReprocess, applyRetryFinished, applyWaitChildren } from './apply-admin.js';
 import { applyRemoveChildren, applyRemoveDependency } from './apply-admin.js';
-import { fetchNext } from './apply-fetch.js';
+import { fetchBatch, fetchNext, unreserve } from './apply-fetch.js';
 import { applyActiveToWait, applyDelay, applyFinish, applyRetry } from './apply-finish.js';
 import { applyAdd, applyAddLog, applyClearLogs, applyProgress, applyPublish } from './apply-job.js';
 import { applyRateLimit, applyRemoveMeta, applySetMeta, applyTrimEvents, applyUpdateData } from './apply-job.js';
@@ -90,7 +90,10 @@ export class BullMachine implements StateMachine<BullCommand, unknown[]> {
       case 'add':
         return applyAdd(this, queue, command);
       case 'fetch':
+        if (command.more !== undefined) return fetchBatch(queue, command, command.more);
         return fetchNext(queue, command, command.now, serverClock(command));
+      case 'unreserve':
+        return unreserve(queue, command);
       case 'finish':
         return applyFinish(this, queue, command);
       case 'delay':

@@ -122,6 +122,19 @@ export interface WaitChildrenCommand extends Base {
 
 export interface FetchCommand extends Base, FetchSpec {
   readonly t: 'fetch';
+  /**
+   * Prefetch: the tokens of the worker's next fetches. After the first job, one more job is taken
+   * for each token while the queue has one to give, all in this record (one flush for several
+   * activations). The result then carries the reserved `[token, id]` pairs.
+   */
+  readonly more?: readonly string[];
+}
+
+/** Gives prefetched jobs nobody claimed back to the queue, as if they had not been taken. */
+export interface UnreserveCommand extends Base {
+  readonly t: 'unreserve';
+  /** `[token, id]` in the order they were reserved. */
+  readonly jobs: readonly (readonly [string, string])[];
 }
 
 export interface FinishCommand extends Base {
@@ -300,6 +313,7 @@ export interface RateLimitCommand extends Base {
 export type BullCommand =
   | AddCommand
   | FetchCommand
+  | UnreserveCommand
   | FinishCommand
   | DelayCommand
   | RetryCommand

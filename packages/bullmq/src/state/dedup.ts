@@ -5,14 +5,17 @@
  * finishes or is removed (no ttl), or is handed over: `extend` restarts the ttl, `replace` swaps a
  * still-delayed job for the new one (debounce).
  *
- * Key expiry runs on the backend's clock, like locks. `keepLastIfActive` (a proto-job stored until
- * the active one finishes) is not implemented and is refused before anything is written.
+ * `keepLastIfActive`: the key has no ttl, and an add while the key's job is active is stored as
+ * the key's next job (the last one wins), added when the active job completes or fails (see
+ * apply-finish.ts), so at most one job per id is active and one waits.
+ *
+ * Key expiry runs on the backend's clock, like locks.
  */
 import type { AddCommand, DropDedupKeyCommand } from './commands.js';
 import { serverClock } from './commands.js';
 import type { JobRecord } from './job-record.js';
 import type { QueueState } from './queue-state.js';
-import type { DedupKey } from './records.js';
+import type { DedupKey, DedupNext } from './records.js';
 
 
 export interface DedupOptions {
@@ -20,6 +23,7 @@ export interface DedupOptions {
   readonly ttl?: number;
   readonly extend?: boolean;
   readonly replace?: boolean;
+  readonly keepLastIfActive?: boolean;
 }
 
 /** The deduplication options of an add, from `deduplication` or the legacy `debounce`. */
@@ -40,7 +44,7 @@ function liveKey(queue: QueueState, id: string, serverNow: number): DedupKey | u
 }
 
 function setKey(queue: QueueState, options: DedupOptions, jobId: string, serverNow: number): void {
-  const ttl = options.ttl;
+  const ttl = options.keepLastIfActive === true ? undefined : options.ttl;
   queue.dedup.set(options.id, ttl !== undefined && ttl > 0 ? { jobId, untilMs: serverNow + ttl } : { jobId });
 }
 
@@ -63,11 +67,16 @@ export function deduplicate(
       return undefined;
     }
     const held = queue.jobs.get(current.jobId);
-    if (held === undefined || held.state !== 'delayed') return current.jobId;
+    if (held === undefined || held.state !== 'delayed') {
+      storeNextIfActive(queue, command, options, current, newId);
+      return current.jobId;
+    }
+    queue.dedupNext.delete(options.id);
     queue.removeJob(held);
     queue.event(now, 'removed', 'jobId', held.id, 'prev', 'delayed');
     queue.event(now, 'deduplicated', 'jobId', newId, 'deduplicationId', options.id, 'deduplicatedJobId', held.id);
-    if (options.extend !== true && options.ttl !== undefined && options.ttl > 0 && current.untilMs !== undefined) {
+    const keepTtl = options.keepLastIfActive !== true && options.extend !== true;
+    if (keepTtl && options.ttl !== undefined && options.ttl > 0 && current.untilMs !== undefined) {
       queue.dedup.set(options.id, { jobId: newId, untilMs: current.untilMs });
     } else setKey(queue, options, newId, serverNow);
     return undefined;
@@ -76,10 +85,55 @@ export function deduplicate(
     setKey(queue, options, newId, serverNow);
     return undefined;
   }
+  if (storeNextIfActive(queue, command, options, current, newId)) return current.jobId;
   const extend = options.extend === true && options.ttl !== undefined && options.ttl > 0;
   if (extend) setKey(queue, options, current.jobId, serverNow);
   queue.event(now, 'deduplicated', 'jobId', current.jobId, 'deduplicationId', options.id, 'deduplicatedJobId', newId);
   return current.jobId;
+}
+
+/**
+ * storeDeduplicatedNextJob.lua: with keepLastIfActive, an add while the key's job is active is kept
+ * (replacing any earlier one) to be added when that job finishes; the key stops expiring meanwhile.
+ */
+function storeNextIfActive(
+  queue: QueueState,
+  command: AddCommand,
+  options: DedupOptions,
+  current: DedupKey,
+  newId: string,
+): boolean {
+  if (options.keepLastIfActive !== true || queue.jobs.get(current.jobId)?.state !== 'active') return false;
+  const next: DedupNext = { id: newId, name: command.name, data: command.data, opts: command.opts };
+  if (command.parentKey !== undefined) next.parentKey = command.parentKey;
+  if (command.parent !== undefined) next.parent = command.parent;
+  if (command.asDependency !== undefined) next.asDependency = command.asDependency;
+  if (command.repeatJobKey !== undefined) next.repeatJobKey = command.repeatJobKey;
+  queue.dedupNext.set(options.id, next);
+  delete current.untilMs;
+  queue.event(command.now, 'deduplicated', 'jobId', current.jobId, 'deduplicationId', options.id, 'deduplicatedJobId', newId);
+  return true;
+}
+
+/** The stored next job of `dedupId` as an add, removed from the queue's keeping; undefined if none. */
+export function takeDedupNext(queue: QueueState, dedupId: string, now: number): AddCommand | undefined {
+  const next = queue.dedupNext.get(dedupId);
+  if (next === undefined) return undefined;
+  queue.dedupNext.delete(dedupId);
+  return {
+    t: 'add',
+    q: queue.name,
+    now,
+    id: next.id,
+    name: next.name,
+    data: next.data,
+    opts: next.opts,
+    timestamp: now,
+    ...(next.parentKey === undefined ? {} : { parentKey: next.parentKey }),
+    ...(next.parent === undefined ? {} : { parent: next.parent }),
+    ...(next.asDependency === undefined ? {} : { asDependency: next.asDependency }),
+    ...(next.repeatJobKey === undefined ? {} : { repeatJobKey: next.repeatJobKey }),
+  };
 }
 
 /** removeDeduplicationKey / deleteDeduplicationKey: 1 when a key was dropped. */

@@ -6,7 +6,7 @@
 import { EventStream } from './event-stream.js';
 import { JobList } from './job-list.js';
 import type { JobRecord, JobStateName } from './job-record.js';
-import type { DedupKey, SchedulerRecord } from './records.js';
+import type { DedupKey, DedupNext, SchedulerRecord } from './records.js';
 import { ScoredSet } from './scored-set.js';
 
 /** Redis's priority score: priority in the high bits, an insertion counter below (FIFO per priority). */
@@ -51,6 +51,8 @@ export class QueueState {
   readonly repeat = new ScoredSet();
   /** Deduplication keys by id. */
   readonly dedup = new Map<string, DedupKey>();
+  /** keepLastIfActive: the job to add when the active holder of a key finishes, by deduplication id. */
+  readonly dedupNext = new Map<string, DedupNext>();
 
   constructor(name: string) {
     this.name = name;

@@ -4,6 +4,7 @@
  * import each other.
  */
 import type { JobsOptions } from 'bullmq';
+import type { ParentRef } from './job-record.js';
 
 export interface SchedulerRecord {
   id: string;
@@ -18,6 +19,21 @@ export interface SchedulerRecord {
   data?: string;
   opts?: JobsOptions;
   ic: number;
+}
+
+/**
+ * keepLastIfActive: the last job added while the key's job was active, created when that job
+ * finishes (requeueDeduplicatedJob.lua). `id` is the id the add reserved for it.
+ */
+export interface DedupNext {
+  id: string;
+  name: string;
+  data: string;
+  opts: JobsOptions;
+  parentKey?: string;
+  parent?: ParentRef;
+  asDependency?: boolean;
+  repeatJobKey?: string;
 }
 
 export interface DedupKey {

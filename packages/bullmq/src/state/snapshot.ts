@@ -8,7 +8,7 @@ import type { JobRecord } from './job-record.js';
 import type { JobList } from './job-list.js';
 import { QueueState } from './queue-state.js';
 import type { MetricsState, RateLimiterState } from './queue-state.js';
-import type { DedupKey, SchedulerRecord } from './records.js';
+import type { DedupKey, DedupNext, SchedulerRecord } from './records.js';
 import type { ScoredSet } from './scored-set.js';
 
 type Scored = [string, number][];
@@ -33,6 +33,7 @@ export interface QueueSnapshot {
   limiter: RateLimiterState;
   schedulers?: SchedulerRecord[];
   dedup?: [string, DedupKey][];
+  dedupNext?: [string, DedupNext][];
   repeat?: Scored;
 }
 
@@ -58,6 +59,7 @@ export function snapshotQueue(queue: QueueState): QueueSnapshot {
     schedulers: [...queue.schedulers.values()],
     repeat: scored(queue.repeat),
     dedup: [...queue.dedup.entries()],
+    dedupNext: [...queue.dedupNext.entries()],
   };
 }
 
@@ -82,6 +84,7 @@ export function restoreQueue(snapshot: QueueSnapshot): QueueState {
   for (const scheduler of snapshot.schedulers ?? []) queue.schedulers.set(scheduler.id, scheduler);
   fillSet(queue.repeat, snapshot.repeat ?? []);
   for (const [id, key] of snapshot.dedup ?? []) queue.dedup.set(id, key);
+  for (const [id, next] of snapshot.dedupNext ?? []) queue.dedupNext.set(id, next);
   return queue;
 }
 

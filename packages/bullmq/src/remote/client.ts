@@ -1,0 +1,262 @@
+/**
+ * One job: a BullMQ backend in another process than the directory's owner. `seglogBackend({
+ * socket })` builds these: each Queue, Worker or QueueEvents opens a handle in the owner
+ * (server.ts) over one shared local-socket link per factory, and each method call is carried
+ * there and answered by the owner's real backend. Only the names (qualifiedName, keys, clientName,
+ * ...) are computed here, exactly as the owner computes them.
+ *
+ * A lost link (the owner exited or was killed) fails every pending call with BullMQ's
+ * `Connection is closed.`, except the blocking waits (waitForJob, readEvents), which return null
+ * as on close; later calls fail the same way. A remote backend does not reconnect: restart the
+ * worker process once the owner is back.
+ */
+import { EventEmitter } from 'node:events';
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
+import { encodeFrame, FrameReader } from '@seglog/queue';
+import type { Frame } from '@seglog/queue';
+import { SeglogError } from '@seglog/types';
+import { QueueKeys } from 'bullmq';
+import type { IQueueBackend, KeyPrefixOptions, KeysMap, QueueBaseOptions } from 'bullmq';
+import type { BackendRole } from '../backend.js';
+import { closedError } from '../hub.js';
+import { clientName, parseNodeKey } from '../identity.js';
+import { REMOTE_METHODS } from './server.js';
+import { argsToWire, errorFromWire, WIRE_VERSION } from './wire.js';
+import type { WireError } from './wire.js';
+
+type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void; nullOnLoss: boolean };
+
+/** Calls that block until something happens: on a lost link they answer null, as a close does. */
+const BLOCKING = new Set(['waitForJob', 'readEvents']);
+
+/** One socket to the owner, shared by every backend of a factory; opened on first use, ended with the last. */
+export class RemoteLink {
+  readonly #path: string;
+  #socket: Socket | undefined;
+  #connecting: Promise<Socket> | undefined;
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #refs = 0;
+
+  constructor(path: string) {
+    this.#path = path;
+  }
+
+  newHandle(): number {
+    return this.#nextId++;
+  }
+
+  async acquire(): Promise<void> {
+    this.#refs++;
+    this.#connecting ??= this.#connect();
+    try {
+      await this.#connecting;
+    } catch (error) {
+      this.#refs--;
+      this.#connecting = undefined;
+      throw error;
+    }
+  }
+
+  release(): void {
+    this.#refs--;
+    if (this.#refs > 0) return;
+    this.#socket?.end();
+    this.#socket = undefined;
+    this.#connecting = undefined;
+  }
+
+  /** Sends one request; resolves with the owner's reply. */
+  async request(header: Record<string, unknown>, nullOnLoss = false): Promise<unknown> {
+    const socket = this.#socket;
+    if (socket === undefined || socket.destroyed) {
+      if (nullOnLoss) return null;
+      throw closedError();
+    }
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject, nullOnLoss });
+      socket.write(encodeFrame({ ...header, id }));
+    });
+  }
+
+  async #connect(): Promise<Socket> {
+    const socket = connect(this.#path);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', (error) => reject(SeglogError.io('connect', this.#path, error)));
+    });
+    const reader = new FrameReader();
+    socket.on('data', (chunk: Buffer) => {
+      let frames: Frame[];
+      try {
+        frames = reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      } catch {
+        socket.destroy();
+        return;
+      }
+      for (const frame of frames) this.#reply(frame.header);
+    });
+    socket.on('error', () => undefined);
+    socket.once('close', () => this.#lost(socket));
+    this.#socket = socket;
+    return socket;
+  }
+
+  #reply(header: Readonly<Record<string, unknown>>): void {
+    const id = Number(header['id']);
+    const pending = this.#pending.get(id);
+    if (pending === undefined) return;
+    this.#pending.delete(id);
+    const error = header['e'] as WireError | undefined;
+    if (error === undefined) pending.resolve(header['r']);
+    else pending.reject(errorFromWire(error));
+  }
+
+  #lost(socket: Socket): void {
+    if (this.#socket === socket) this.#socket = undefined;
+    for (const pending of this.#pending.values()) {
+      if (pending.nullOnLoss) pending.resolve(null);
+      else pending.reject(closedError());
+    }
+    this.#pending.clear();
+  }
+}
+
+/** The methods carried to the owner; installed on the prototype below. */
+type Carried = Omit<IQueueBackend, 'waitUntilReady' | 'close' | 'closing' | 'forQueue' | 'qualifiedName' | 'keys' | 'toKey'
+  | 'parseNodeKey' | 'clientName' | 'minimumBlockTimeout' | 'maximumBlockTimeout' | keyof EventEmitter>;
+
+// The class below gets every carried method at run time (installCarriedMethods); this tells the compiler.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
+export interface RemoteQueueBackend extends Carried {}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export class RemoteQueueBackend extends EventEmitter {
+  readonly #link: RemoteLink;
+  readonly #handle: number;
+  readonly #name: string;
+  readonly #prefix: string;
+  readonly #opts: QueueBaseOptions;
+  readonly #owns: boolean;
+  readonly #keys: KeysMap;
+  readonly #ready: Promise<void>;
+  #closing: Promise<void> | undefined;
+
+  constructor(link: RemoteLink, name: string, opts: QueueBaseOptions, role: BackendRole, owns = true) {
+    super();
+    this.#link = link;
+    this.#handle = link.newHandle();
+    this.#name = name;
+    this.#prefix = (opts as KeyPrefixOptions).prefix ?? 'bull';
+    this.#opts = opts;
+    this.#owns = owns;
+    this.#keys = new QueueKeys(this.#prefix).getKeys(name);
+    this.#ready = this.#open(role);
+    this.#ready.catch((error: unknown) => this.emit('error', error));
+  }
+
+  waitUntilReady(): Promise<void> {
+    return this.#ready;
+  }
+
+  get closing(): Promise<void> | undefined {
+    return this.#closing;
+  }
+
+  close(force?: boolean): Promise<void> {
+    this.#closing ??= this.#shutdown('close', force);
+    return this.#closing;
+  }
+
+  disconnect(): Promise<void> {
+    this.#closing ??= this.#shutdown('disconnect');
+    return this.#closing;
+  }
+
+  get minimumBlockTimeout(): number {
+    return 0.001;
+  }
+
+  get maximumBlockTimeout(): number {
+    return 3600;
+  }
+
+  forQueue(queueName: string, prefix?: string): IQueueBackend {
+    const opts: QueueBaseOptions & KeyPrefixOptions = { ...this.#opts, prefix: prefix ?? this.#prefix };
+    return new RemoteQueueBackend(this.#link, queueName, opts, {}, false);
+  }
+
+  get qualifiedName(): string {
+    return `${this.#prefix}:${this.#name}`;
+  }
+
+  get keys(): KeysMap {
+    return this.#keys;
+  }
+
+  toKey(type: string): string {
+    return `${this.qualifiedName}:${type}`;
+  }
+
+  parseNodeKey(key: string): { prefix: string; queueName: string; id: string } {
+    return parseNodeKey(key);
+  }
+
+  clientName(suffix = ''): string {
+    return clientName(this.#prefix, this.#name, suffix);
+  }
+
+  /** @internal One call carried to the owner's backend for this handle. */
+  async carry(method: string, args: unknown[]): Promise<unknown> {
+    const blocking = BLOCKING.has(method);
+    if (this.#closing !== undefined && this.#owns) {
+      if (blocking) return null;
+      throw closedError();
+    }
+    await this.#ready;
+    return this.#link.request({ op: 'call', h: this.#handle, m: method, ...argsToWire(args) }, blocking);
+  }
+
+  async #open(role: BackendRole): Promise<void> {
+    // A forQueue backend rides on its parent's link reference (BullMQ never closes those).
+    if (this.#owns) await this.#link.acquire();
+    const opts: Record<string, unknown> = { ...this.#opts };
+    // The connection placeholder and telemetry are this process's objects; the owner ignores them anyway.
+    delete opts['connection'];
+    delete opts['telemetry'];
+    await this.#link.request({ op: 'open', v: WIRE_VERSION, h: this.#handle, name: this.#name, opts, role, owns: this.#owns });
+    setImmediate(() => this.emit('ready'));
+  }
+
+  async #shutdown(method: 'close' | 'disconnect', force?: boolean): Promise<void> {
+    try {
+      await this.#ready;
+      const args = method === 'close' ? [force === true] : [];
+      await this.#link.request({ op: 'call', h: this.#handle, m: method, a: args }, true);
+    } catch {
+      // A link already lost: the owner closed this backend when it saw the link end.
+    } finally {
+      if (this.#owns) {
+        this.#link.release();
+        this.emit('close');
+      }
+    }
+  }
+}
+
+function installCarriedMethods(): void {
+  for (const method of REMOTE_METHODS) {
+    if (method === 'close' || method === 'disconnect') continue;
+    Object.defineProperty(RemoteQueueBackend.prototype, method, {
+      configurable: true,
+      writable: true,
+      value(this: RemoteQueueBackend, ...args: unknown[]): Promise<unknown> {
+        return this.carry(method, args);
+      },
+    });
+  }
+}
+
+installCarriedMethods();

@@ -1,0 +1,185 @@
+/**
+ * One job: the owning process's side of remote workers. `factory.serve({ path })` listens on a
+ * local (unix) socket; each Queue, Worker or QueueEvents a remote process builds with
+ * `seglogBackend({ socket })` becomes a real backend here (a handle), on this process's hub, and
+ * every call it makes is that backend's own method. So locks, fencing, prefetch, stalled checks and
+ * durability are exactly the local ones: the remote side only carries calls and replies.
+ *
+ * When a connection ends (close, exit, kill -9) its backends close here: their prefetch
+ * reservations go back to the queue at once, blocked waits end, and the jobs their workers held
+ * keep their locks until those lapse; then any worker's stalled check moves them back to wait,
+ * counted, as when a local worker hangs.
+ */
+import { connect, createServer } from 'node:net';
+import type { Server, Socket } from 'node:net';
+import { encodeFrame, FrameReader } from '@seglog/queue';
+import type { Frame } from '@seglog/queue';
+import { nodeFileIO } from '@seglog/io';
+import { ErrorCodes, SeglogError } from '@seglog/types';
+import type { IQueueBackend, QueueBaseOptions } from 'bullmq';
+import type { BackendRole } from '../backend.js';
+import { SeglogQueueBackend } from '../backend.js';
+import type { Hub } from '../hub.js';
+import { argsFromWire, errorToWire, WIRE_VERSION } from './wire.js';
+
+/** Linux's limit on a unix socket path (sun_path is 108 bytes with the terminating zero). */
+export const socketPathBytesMax = 107;
+
+export interface BackendServer {
+  readonly path: string;
+  /** Stops accepting and ends every connection (their backends close). Idempotent. */
+  close(): Promise<void>;
+}
+
+/** The methods a remote backend may call: every method of the owning backend but its lifecycle and names. */
+export const REMOTE_METHODS: ReadonlySet<string> = remoteMethods();
+
+function remoteMethods(): Set<string> {
+  const local = new Set(['constructor', 'waitUntilReady', 'forQueue', 'toKey', 'parseNodeKey', 'clientName']);
+  const names = new Set<string>();
+  for (const [name, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(SeglogQueueBackend.prototype))) {
+    if (typeof descriptor.value === 'function' && !local.has(name)) names.add(name);
+  }
+  return names;
+}
+
+export async function serveBackends(hub: Hub, path: string): Promise<BackendServer> {
+  if (typeof path !== 'string' || path === '' || Buffer.byteLength(path) > socketPathBytesMax) {
+    throw SeglogError.invalidOption('path', `must be a socket path of 1 to ${socketPathBytesMax} bytes, got ${String(path)}`);
+  }
+  await hub.acquire();
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    new Connection(hub, socket);
+  });
+  try {
+    await listen(server, path);
+  } catch (error) {
+    await hub.release();
+    throw error;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    path,
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          for (const socket of sockets) socket.destroy();
+        });
+        await hub.release();
+      })();
+      return closing;
+    },
+  };
+}
+
+/**
+ * Listens on `path`. A socket file already there is a previous owner's: this process holds the
+ * directory's log (its lock), so no other owner of it can be alive; one that still answers belongs
+ * to someone else and is refused rather than stolen.
+ */
+async function listen(server: Server, path: string): Promise<void> {
+  const attempt = (): Promise<NodeJS.ErrnoException | null> =>
+    new Promise((resolve) => {
+      server.once('error', (error: NodeJS.ErrnoException) => resolve(error));
+      server.listen(path, () => resolve(null));
+    });
+  const first = await attempt();
+  if (first === null) return;
+  if (first.code !== 'EADDRINUSE' || (await answers(path))) throw SeglogError.io('listen', path, first);
+  await nodeFileIO.unlink(path);
+  const second = await attempt();
+  if (second !== null) throw SeglogError.io('listen', path, second);
+}
+
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = connect(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+}
+
+/** One remote process: the backends it opened, by handle. */
+class Connection {
+  readonly #hub: Hub;
+  readonly #socket: Socket;
+  readonly #handles = new Map<number, IQueueBackend>();
+
+  constructor(hub: Hub, socket: Socket) {
+    this.#hub = hub;
+    this.#socket = socket;
+    const reader = new FrameReader();
+    socket.on('data', (chunk: Buffer) => {
+      let frames: Frame[];
+      try {
+        frames = reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      } catch {
+        socket.destroy();
+        return;
+      }
+      for (const frame of frames) this.#handle(frame.header);
+    });
+    socket.on('error', () => undefined);
+    socket.once('close', () => this.#lost());
+  }
+
+  #handle(header: Readonly<Record<string, unknown>>): void {
+    const id = header['id'];
+    if (header['op'] === 'open') this.#reply(id, () => this.#open(header));
+    else if (header['op'] === 'call') this.#reply(id, () => this.#call(header));
+    else this.#reply(id, () => Promise.reject(badFrame(`unknown op ${String(header['op'])}`)));
+  }
+
+  async #open(header: Readonly<Record<string, unknown>>): Promise<null> {
+    if (header['v'] !== WIRE_VERSION) throw badFrame(`wire version ${String(header['v'])}, this owner speaks ${WIRE_VERSION}`);
+    const handle = Number(header['h']);
+    if (!Number.isSafeInteger(handle) || this.#handles.has(handle)) throw badFrame(`handle ${String(header['h'])}`);
+    const name = typeof header['name'] === 'string' ? header['name'] : '';
+    const opts = (header['opts'] ?? {}) as QueueBaseOptions;
+    const role = (header['role'] ?? {}) as BackendRole;
+    const backend = new SeglogQueueBackend(this.#hub, name, opts, role, header['owns'] !== false);
+    this.#handles.set(handle, backend);
+    await backend.waitUntilReady();
+    return null;
+  }
+
+  async #call(header: Readonly<Record<string, unknown>>): Promise<unknown> {
+    const method = String(header['m']);
+    const backend = this.#handles.get(Number(header['h']));
+    if (backend === undefined) throw badFrame(`no open backend ${String(header['h'])}`);
+    if (!REMOTE_METHODS.has(method)) throw badFrame(`no method ${method}`);
+    const args = argsFromWire(header['a'], header['u']);
+    const fn = (backend as unknown as Record<string, (...a: unknown[]) => unknown>)[method];
+    const result = await fn?.apply(backend, args);
+    if (method === 'close' || method === 'disconnect') this.#handles.delete(Number(header['h']));
+    return result;
+  }
+
+  #reply(id: unknown, work: () => Promise<unknown>): void {
+    work().then(
+      (result) => this.#send(result === undefined ? { op: 'reply', id } : { op: 'reply', id, r: result }),
+      (error: unknown) => this.#send({ op: 'reply', id, e: errorToWire(error) }),
+    );
+  }
+
+  #send(header: Record<string, unknown>): void {
+    if (!this.#socket.destroyed) this.#socket.write(encodeFrame(header));
+  }
+
+  /** The remote process is gone: its backends close (reservations back, waits ended); held jobs lapse. */
+  #lost(): void {
+    for (const backend of this.#handles.values()) backend.close().catch(() => undefined);
+    this.#handles.clear();
+  }
+}
+
+function badFrame(what: string): SeglogError {
+  return new SeglogError(ErrorCodes.INVALID_OPTION, `bad request from a remote BullMQ backend: ${what}`);
+}
