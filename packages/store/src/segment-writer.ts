@@ -229,7 +229,12 @@ export class SegmentWriter {
    * its acknowledgement (at one appender, part of every append's latency). `appendTimeMs` is the
    * batch header's, passed in so the header need not be decoded again; read from it when absent.
    */
-  #writeAt(active: ActiveSegment, bytes: Uint8Array, firstOffset: number, appendTimeMs: number | undefined): Promise<number> {
+  #writeAt(
+    active: ActiveSegment,
+    bytes: Uint8Array,
+    firstOffset: number,
+    appendTimeMs: number | undefined,
+  ): Promise<number> {
     const { clock, telemetry } = this.#config;
     const position = active.positionBytes;
     active.positionBytes += bytes.length;
