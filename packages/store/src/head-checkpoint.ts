@@ -233,10 +233,15 @@ export class HeadCheckpoint {
     if (this.#failure !== null) throw this.#failure;
   }
 
-  /** Flushes (when `flush`: not after a failed write), then closes the file. HEAD is not written after this. */
+  /**
+   * Flushes (when `flush`: not after a failed write), then closes the file. HEAD is not written after
+   * this. Without `flush` (the log failed) an end whose write was deferred is still written, unflushed:
+   * those records were acknowledged, and readers in other processes should see them before a reopen.
+   */
   async close(flush = true): Promise<void> {
     try {
       if (flush && this.#failure === null) await this.flush();
+      else await this.#enqueue(() => this.#writeDeferred());
     } finally {
       this.#closed = true;
       await this.#tail;
@@ -255,6 +260,11 @@ export class HeadCheckpoint {
       }
     });
     return this.#tail;
+  }
+
+  /** Writes the newest wanted value if a write of it was deferred; never flushes. */
+  async #writeDeferred(): Promise<void> {
+    if (this.#wantedDurableOffset > this.#state.durableOffset) await this.#writeSlot(this.#wantedDurableOffset);
   }
 
   /** Writes the newest wanted value; flushes when asked, or when the last flush is an interval old. */

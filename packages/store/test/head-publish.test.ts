@@ -158,3 +158,18 @@ test('truncateAfter and close record the newest acknowledged end even when its p
   t.is(state.durableOffset, 25);
   t.is(state.truncatedAt, 20);
 });
+
+test('a log that fails still leaves its last acknowledged end in HEAD at close, even one whose write was deferred', async (t) => {
+  const sim = new SimFileIO({ seed: 11 });
+  const clock = manualClock();
+  const log = await openLog({ dir: '/h5', io: sim, clock, blockBytes: 512 });
+  // The clock never moves and the appender is back in the same turn each time: each end waits for
+  // the next acknowledgement, and the last one never comes, since the write after it fails.
+  for (let i = 0; i < 20; i++) await log.append(Uint8Array.of(i));
+  sim.faults.failNext('writev', { code: 'EIO', path: /\.seg$/ });
+  await t.throwsAsync(log.append(Uint8Array.of(20)));
+  t.is(log.durableOffset, 20);
+  t.true((await headState(sim, '/h5')).durableOffset < 20, 'the last end was deferred');
+  await log.close().catch(() => undefined);
+  t.is((await headState(sim, '/h5')).durableOffset, 20);
+});
