@@ -18,6 +18,7 @@ import { followCommand, followReaderCommand } from './commands/follow.js';
 import { openTimeCommand, openTimeFillCommand, openTimeOpenCommand } from './commands/open-time.js';
 import { jetstreamShipCommand } from './commands/jetstream-ship.js';
 import { optionsAbCommand } from './commands/options-ab.js';
+import { oneAppenderCommand } from './commands/one-appender.js';
 import { preallocateCommand } from './commands/preallocate.js';
 import { probeCommand } from './commands/probe.js';
 import { quickstartCommand } from './commands/quickstart.js';
@@ -40,6 +41,7 @@ const commands: readonly Command[] = [
   preallocateCommand,
   optionsAbCommand,
   appendCpuCommand,
+  oneAppenderCommand,
   checksumCostCommand,
   followCommand,
   followReaderCommand,

@@ -89,13 +89,42 @@ export class NodeFileHandle implements FileHandle {
     this.#syncEachWrite = syncEachWrite;
   }
 
-  async writev(buffers: readonly Uint8Array[], positionBytes: number): Promise<void> {
+  /**
+   * Normally one pwritev writes everything: that case settles straight from the fs callback, with
+   * no async function around it (each batch of the store comes through here, and at one appender
+   * every promise hop is part of every append's latency). A short write (full disk, signal)
+   * continues in `#writeRest` where it stopped rather than rewriting, so no byte is written twice
+   * at a different place.
+   */
+  writev(buffers: readonly Uint8Array[], positionBytes: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const fd = this.#liveFd('writev');
+      const totalBytes = totalBytesOf(buffers);
+      if (totalBytes === 0) {
+        if (this.#syncEachWrite) this.datasync().then(resolve, reject);
+        else resolve();
+        return;
+      }
+      fs.writev(fd, buffers, positionBytes, (error, writtenBytes) => {
+        if (error) reject(error);
+        else if (writtenBytes >= totalBytes && !this.#syncEachWrite) resolve();
+        else this.#writeRest(buffers, positionBytes, totalBytes, writtenBytes).then(resolve, reject);
+      });
+    });
+  }
+
+  /** After a first pwritev that wrote `firstBytes` of `totalBytes`: the rest, then the fdatasync owed. */
+  async #writeRest(
+    buffers: readonly Uint8Array[],
+    positionBytes: number,
+    totalBytes: number,
+    firstBytes: number,
+  ): Promise<void> {
+    if (firstBytes <= 0) throw systemError('EIO', 'writev', this.path, `wrote 0 of ${totalBytes} bytes`);
     const fd = this.#liveFd('writev');
-    let remainingBytes = totalBytesOf(buffers);
-    let pending = buffers;
-    let atBytes = positionBytes;
-    // Normally one pwritev writes everything; a short write (full disk, signal) continues where
-    // it stopped rather than rewriting, so no byte is written twice at a different place.
+    let remainingBytes = totalBytes - firstBytes;
+    let pending = remainingBytes > 0 ? remainderAfter(buffers, firstBytes) : buffers;
+    let atBytes = positionBytes + firstBytes;
     while (remainingBytes > 0) {
       const writtenBytes = await writevOnce(fd, pending, atBytes);
       if (writtenBytes <= 0) throw systemError('EIO', 'writev', this.path, `wrote 0 of ${remainingBytes} bytes`);

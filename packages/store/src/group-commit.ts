@@ -363,9 +363,10 @@ export class GroupCommit {
       const { batch } = sealed;
       if (!this.#pipeline.canIssue(batchSpanBytes(batch.framedBytes - BATCH_HEADER_BYTES, blockBytes))) return;
       this.#sealed.shift();
-      const stamp = { ackedOffset: this.#durableOffset, appendTimeMs: this.#appendTimeMs() };
-      const bytes = batch.finish(logId, blockBytes, stamp);
-      this.#pipeline.issue({ ...sealed, bytes, writeMicros: 0, flushMicros: 0 });
+      const appendTimeMs = this.#appendTimeMs();
+      const bytes = batch.finish(logId, blockBytes, { ackedOffset: this.#durableOffset, appendTimeMs });
+      const { reason, windowMicros } = sealed;
+      this.#pipeline.issue({ batch, reason, windowMicros, bytes, appendTimeMs, writeMicros: 0, flushMicros: 0 });
     }
   }
 

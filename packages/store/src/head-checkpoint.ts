@@ -3,9 +3,14 @@
  * far the log has been acknowledged, so an open can tell a lost acknowledged tail from a torn
  * unacknowledged one (head-check.ts).
  *
- * After each acknowledged batch the newest durable end is written to a slot in place: one pwrite
- * on a plain descriptor (never O_DSYNC), at most one in flight, later values coalescing into the
- * next write.
+ * After acknowledged batches the newest durable end is written to a slot in place: one pwrite on
+ * a plain descriptor (never O_DSYNC), at most one in flight, later values coalescing into the next
+ * write. While appends keep coming, a write goes out at most once per `writeIntervalMicros`: the
+ * acknowledgement of the appends still pending will offer a newer value soon, and a write per batch
+ * cost a second system call and two thread wake-ups per batch (at one appender, half its CPU). The
+ * value of the last acknowledgement is always written: when nothing is pending a turn of the event
+ * loop after it (`writerBusy` says so), it goes out at once. So a reader in another process learns a
+ * new end at most about one interval (or one batch, if batches are slower) after it was reached.
  *
  * Which slot: never the one holding the last *flushed* state. An unflushed write can be lost
  * whole at a power cut while a later one tears, so if writes simply alternated, the flushed slot
@@ -64,6 +69,13 @@ export interface HeadCheckpointConfig {
   readonly syncIntervalMicros?: number;
   /** Told after each slot write completes (HEAD holds a new state): the push wake-up's poke. */
   readonly onWritten?: () => void;
+  /** Least time between two writes of the end while the writer is busy (`limits.headWriteIntervalMicros`). */
+  readonly writeIntervalMicros?: number;
+  /**
+   * True while appends are admitted and not yet acknowledged or failed: an acknowledgement will
+   * call `advance` again. Absent: every `advance` writes (as soon as the write before it is done).
+   */
+  readonly writerBusy?: () => boolean;
 }
 
 export class HeadCheckpoint {
@@ -78,7 +90,11 @@ export class HeadCheckpoint {
   /** Every write and flush runs on this chain, one at a time, in order. */
   #tail: Promise<void> = Promise.resolve();
   #catchUpQueued = false;
+  /** A look, one event-loop turn after an `advance` that did not write, at whether the writer went idle. */
+  #idleCheckQueued = false;
   #lastSyncMicros: number;
+  /** When the last write of a slot started (-Infinity before the first). */
+  #lastWriteMicros = -Infinity;
   #failure: Error | null = null;
   #closed = false;
 
@@ -138,10 +154,31 @@ export class HeadCheckpoint {
     return this.#state;
   }
 
-  /** The log is acknowledged up to `durableOffset`: record it soon. Never throws, never waits. */
+  /**
+   * The log is acknowledged up to `durableOffset`: record it soon. Never throws, never waits. Written
+   * now when the last write is an interval old, else once the writer is idle, else left to the
+   * `advance` of the next acknowledgement (which carries a newer value).
+   */
   advance(durableOffset: number): void {
     if (durableOffset <= this.#wantedDurableOffset || this.#failure !== null || this.#closed) return;
     this.#wantedDurableOffset = durableOffset;
+    const { writerBusy, clock } = this.#config;
+    const interval = this.#config.writeIntervalMicros ?? limits.headWriteIntervalMicros;
+    if (writerBusy === undefined || clock.nowMicros() - this.#lastWriteMicros >= interval) {
+      this.#queueCatchUp();
+      return;
+    }
+    if (this.#idleCheckQueued) return;
+    this.#idleCheckQueued = true;
+    // One turn later, so that appenders resumed by this acknowledgement have appended again if they
+    // are going to: then they are pending, and their acknowledgement brings the next `advance`.
+    setImmediate(() => {
+      this.#idleCheckQueued = false;
+      if (!writerBusy()) this.#queueCatchUp();
+    });
+  }
+
+  #queueCatchUp(): void {
     if (this.#catchUpQueued) return; // the queued pass will write the newest value
     this.#catchUpQueued = true;
     void this.#enqueue(() => {
@@ -198,10 +235,15 @@ export class HeadCheckpoint {
     if (this.#failure !== null) throw this.#failure;
   }
 
-  /** Flushes (when `flush`: not after a failed write), then closes the file. HEAD is not written after this. */
+  /**
+   * Flushes (when `flush`: not after a failed write), then closes the file. HEAD is not written after
+   * this. Without `flush` (the log failed) an end whose write was deferred is still written, unflushed:
+   * those records were acknowledged, and readers in other processes should see them before a reopen.
+   */
   async close(flush = true): Promise<void> {
     try {
       if (flush && this.#failure === null) await this.flush();
+      else await this.#enqueue(() => this.#writeDeferred());
     } finally {
       this.#closed = true;
       await this.#tail;
@@ -220,6 +262,11 @@ export class HeadCheckpoint {
       }
     });
     return this.#tail;
+  }
+
+  /** Writes the newest wanted value if a write of it was deferred; never flushes. */
+  async #writeDeferred(): Promise<void> {
+    if (this.#wantedDurableOffset > this.#state.durableOffset) await this.#writeSlot(this.#wantedDurableOffset);
   }
 
   /** Writes the newest wanted value; flushes when asked, or when the last flush is an interval old. */
@@ -243,6 +290,7 @@ export class HeadCheckpoint {
     const step = this.#state.seq === this.#flushedSeq ? 1 : 2;
     const seq = this.#state.seq + step;
     const writtenAtMs = Date.now();
+    this.#lastWriteMicros = this.#config.clock.nowMicros();
     const next: HeadState = { ...this.#state, seq, durableOffset, firstOffset, pendingTruncation, writtenAtMs };
     await wrapIo('writev', this.#path, () => this.#handle.writev([encodeHeadSlot(next)], headSlotPosition(next.seq)));
     this.#state = next;

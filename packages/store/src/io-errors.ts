@@ -24,9 +24,14 @@ export async function wrapIo<T>(operation: string, file: string, run: () => Prom
   try {
     return await run();
   } catch (error) {
-    if (error instanceof SeglogError) throw error;
-    throw plantedLink(operation, file, error) ?? SeglogError.io(operation, file, error);
+    throw ioFailure(operation, file, error);
   }
+}
+
+/** What `wrapIo` makes of a failure, for a caller that chains the promise itself (the batch write path). */
+export function ioFailure(operation: string, file: string, error: unknown): SeglogError {
+  if (error instanceof SeglogError) return error;
+  return plantedLink(operation, file, error) ?? SeglogError.io(operation, file, error);
 }
 
 /**

@@ -557,6 +557,8 @@ async function openParts(
       fileMode: effective.fileMode,
       onError: (error: unknown) => commit?.poison(error),
       onWritten: () => pushWakeUp.poke(),
+      // Appends admitted but not yet acknowledged will bring a newer durable end (head-checkpoint.ts).
+      writerBusy: () => (commit?.queueDepth ?? 0) > 0,
     };
     // A drop intent (kind 2) left by a crash is cleared, not carried out: the holds are read again
     // by the next pass or call (low-water.ts).

@@ -83,7 +83,8 @@ export class OpenBatch {
    */
   finish(logId: Uint8Array, blockBytes: number, stamp: BatchStamp): Uint8Array {
     assert(this.recordCount > 0, 'only non-empty batches are finished');
-    const endBytes = writeBatchHeader(this.buffer, logId, { firstOffset: this.firstOffset, ...stamp }, this.#chunks);
+    const fields = { firstOffset: this.firstOffset, ackedOffset: stamp.ackedOffset, appendTimeMs: stamp.appendTimeMs };
+    const endBytes = writeBatchHeader(this.buffer, logId, fields, this.#chunks);
     const spanBytes = batchSpanBytes(endBytes - BATCH_HEADER_BYTES, blockBytes);
     assert(spanBytes <= this.buffer.length, 'padded batch fits its buffer');
     // Pool buffers are reused, so stale bytes must not leak into the padding.

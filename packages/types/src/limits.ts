@@ -86,6 +86,14 @@ export const limits = {
    * roll and at close).
    */
   headSyncIntervalMicros: 1_000_000,
+  /**
+   * While appends keep coming, HEAD's durable end is written at most this often (and always once
+   * they stop: the write after the last acknowledgement is never skipped). A write per batch cost a
+   * second system call and two thread wake-ups per batch, half the CPU of one appender (docs/
+   * benchmarks.md, "What limits each missed target"); readers in other processes learn a new end
+   * at most this much later while the writer is busy.
+   */
+  headWriteIntervalMicros: 1_000,
 
   // ---- Sparse index ----
   /** Default `indexIntervalBytes`: one index entry per this many segment bytes, at most. */
