@@ -198,10 +198,15 @@ interface RunShape {
   readonly records: number;
 }
 
-async function runShipper({ cluster, root }: Bench, { stream: name, payloadBytes, records }: RunShape): Promise<Timed> {
+async function runShipper({ cluster, connection, root }: Bench, shape: RunShape): Promise<Timed> {
+  const { stream: name, payloadBytes, records } = shape;
   const dir = join(root, name);
   const log = await openLog({ dir });
   await fill(log, records, payloadOf(payloadBytes));
+  // The stream exists before the clock starts, as for the bare client: creating an R3 stream
+  // (an election) is not shipping. The shipper checks and uses it as its own (subject seglog.<name>).
+  const config = { name, subjects: [`seglog.${name}`], storage: StorageType.File, num_replicas: 3 };
+  await (await connection.jetstreamManager()).streams.add(config);
   const meter = new CpuMeter(cluster);
   const started = nowMs();
   const shipper = await ship({ dir, log, servers: cluster.servers, stream: name });

@@ -12,10 +12,16 @@ import { openReader } from '@seglog/reader';
 import { setRetentionHold } from '@seglog/store';
 import { makeLog, payloadOf, removeTempDirs, seglog, tempDir } from './helpers.js';
 
-const PORT = 14240;
+/**
+ * The first of 14240-14248 that nothing listens on (other worktrees on this shared machine run
+ * the same test); 14249 stays unused, the "unreachable cluster" below.
+ */
+let PORT = 14240;
 let server: ChildProcess | null = null;
 
 test.before(async () => {
+  while (PORT < 14248 && (await accepts(PORT))) PORT += 1;
+  servers = `127.0.0.1:${PORT}`;
   const store = await tempDir('nats');
   server = spawn('/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(PORT), '-js', '-sd', store], { stdio: 'ignore' });
   for (let i = 0; i < 200 && !(await accepts(PORT)); i++) await sleep(50);
@@ -40,7 +46,7 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-const servers = `127.0.0.1:${PORT}`;
+let servers = `127.0.0.1:${PORT}`;
 
 test('ship until caught up, stop with SIGINT, stat shows no lag, restore rebuilds the log', async (t) => {
   const dir = await makeLog(500);
