@@ -13,12 +13,16 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { positiveInteger } from '../lib/args.js';
 import { withTempDir } from '../lib/tmpdir.js';
-import { bullmqPeers } from '../bullmq/peers.js';
-import { measureBullmq } from '../bullmq/run.js';
+import type { BullmqPeerDefinition } from '../bullmq/peers.js';
 import type { BullmqResult, BullmqShape } from '../bullmq/run.js';
 import type { Command } from './command.js';
 
 const mainScript = fileURLToPath(new URL('../main.js', import.meta.url));
+
+/** Loaded on use: BullMQ and its drivers stay out of every other command's start-up. */
+async function peers(): Promise<readonly BullmqPeerDefinition[]> {
+  return (await import('../bullmq/peers.js')).bullmqPeers;
+}
 
 interface Cell {
   readonly peer: string;
@@ -55,6 +59,7 @@ async function runAll(
   jobs: number,
   runs: number,
 ): Promise<{ cells: Cell[]; skipped: Map<string, string> }> {
+  const bullmqPeers = await peers();
   const chosen = bullmqPeers.filter((peer) => names.includes(peer.name));
   const skipped = new Map<string, string>();
   for (const peer of chosen) {
@@ -86,7 +91,13 @@ async function runAll(
   return { cells, skipped };
 }
 
-function render(cells: readonly Cell[], skipped: ReadonlyMap<string, string>, jobs: number, runs: number): string {
+function render(
+  bullmqPeers: readonly BullmqPeerDefinition[],
+  cells: readonly Cell[],
+  skipped: ReadonlyMap<string, string>,
+  jobs: number,
+  runs: number,
+): string {
   const ran = bullmqPeers.filter((p) => cells.some((cell) => cell.peer === p.name));
   const lines = [
     `BullMQ 6.7.6 classes, add + process + complete, ${jobs} jobs of 128-byte data (addBulk of 64 while one Worker runs), ` +
@@ -129,9 +140,10 @@ export const bullmqBenchCommand: Command = {
     const jobs = positiveInteger(values.jobs ?? '2000', '--jobs');
     const runs = positiveInteger(values.runs ?? '3', '--runs');
     const concurrencies = (values.concurrency ?? '1,16,64').split(',').map((c) => positiveInteger(c, '--concurrency'));
+    const bullmqPeers = await peers();
     const names = (values.peers ?? bullmqPeers.map((p) => p.name).join(',')).split(',');
     const { cells, skipped } = await runAll(names, concurrencies, jobs, runs);
-    console.log(render(cells, skipped, jobs, runs));
+    console.log(render(bullmqPeers, cells, skipped, jobs, runs));
     if (values.json !== undefined) {
       const { writeFile } = await import('node:fs/promises');
       await writeFile(values.json, `${JSON.stringify({ jobs, runs, cells, skipped: Object.fromEntries(skipped) }, null, 2)}\n`);
@@ -146,9 +158,10 @@ export const bullmqRunCommand: Command = {
   usage: 'usage: main.js bullmq-run <peer> <shape JSON>',
   async run(argv) {
     const [name, shapeText] = argv;
-    const definition = bullmqPeers.find((peer) => peer.name === name);
+    const definition = (await peers()).find((peer) => peer.name === name);
     if (definition === undefined || shapeText === undefined) throw new TypeError(`unknown peer ${String(name)}`);
     const shape = JSON.parse(shapeText) as BullmqShape;
+    const { measureBullmq } = await import('../bullmq/run.js');
     const result = await withTempDir(async (dir) => {
       const peer = await definition.open(dir);
       try {
