@@ -23,4 +23,5 @@ export type { BackoffPolicy } from './queue/backoff.js';
 export type { DeadLetterInfo } from './queue/commands.js';
 export type { DeliveryToken } from './machine/index.js';
 export { encodeFrame, FrameReader, frameBytesMax } from './remote/frames.js';
+export { readFrames } from './remote/frame-socket.js';
 export type { Frame } from './remote/frames.js';

@@ -13,8 +13,7 @@
 import { EventEmitter } from 'node:events';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
-import { encodeFrame, FrameReader } from '@seglog/queue';
-import type { Frame } from '@seglog/queue';
+import { encodeFrame, readFrames } from '@seglog/queue';
 import { SeglogError } from '@seglog/types';
 import { QueueKeys } from 'bullmq';
 import type { IQueueBackend, KeyPrefixOptions, KeysMap, QueueBaseOptions } from 'bullmq';
@@ -87,19 +86,7 @@ export class RemoteLink {
       socket.once('connect', resolve);
       socket.once('error', (error) => reject(SeglogError.io('connect', this.#path, error)));
     });
-    const reader = new FrameReader();
-    socket.on('data', (chunk: Buffer) => {
-      let frames: Frame[];
-      try {
-        frames = reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-      } catch {
-        socket.destroy();
-        return;
-      }
-      for (const frame of frames) this.#reply(frame.header);
-    });
-    socket.on('error', () => undefined);
-    socket.once('close', () => this.#lost(socket));
+    readFrames(socket, (frame) => this.#reply(frame.header), () => this.#lost(socket));
     this.#socket = socket;
     return socket;
   }

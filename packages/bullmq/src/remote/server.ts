@@ -12,8 +12,7 @@
  */
 import { connect, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
-import { encodeFrame, FrameReader } from '@seglog/queue';
-import type { Frame } from '@seglog/queue';
+import { encodeFrame, readFrames } from '@seglog/queue';
 import { nodeFileIO } from '@seglog/io';
 import { ErrorCodes, SeglogError } from '@seglog/types';
 import type { IQueueBackend, QueueBaseOptions } from 'bullmq';
@@ -115,19 +114,7 @@ class Connection {
   constructor(hub: Hub, socket: Socket) {
     this.#hub = hub;
     this.#socket = socket;
-    const reader = new FrameReader();
-    socket.on('data', (chunk: Buffer) => {
-      let frames: Frame[];
-      try {
-        frames = reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-      } catch {
-        socket.destroy();
-        return;
-      }
-      for (const frame of frames) this.#handle(frame.header);
-    });
-    socket.on('error', () => undefined);
-    socket.once('close', () => this.#lost());
+    readFrames(socket, (frame) => this.#handle(frame.header), () => this.#lost());
   }
 
   #handle(header: Readonly<Record<string, unknown>>): void {
