@@ -15,12 +15,12 @@ import { SeglogError } from '@seglog/types';
 import { positiveInteger } from '../lib/args.js';
 import type { Command } from './command.js';
 
-interface ProfileNode {
+export interface ProfileNode {
   readonly id: number;
   readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number };
 }
 
-interface CpuProfile {
+export interface CpuProfile {
   readonly nodes: readonly ProfileNode[];
   readonly samples: readonly number[];
   readonly timeDeltas: readonly number[];
@@ -52,14 +52,14 @@ function areaOf(url: string): string {
   return '(native and V8)';
 }
 
-interface SelfTimes {
+export interface SelfTimes {
   readonly totalMicros: number;
   readonly idleMicros: number;
   readonly byFunction: Map<string, number>;
   readonly byArea: Map<string, number>;
 }
 
-function selfTimes(profile: CpuProfile): SelfTimes {
+export function selfTimes(profile: CpuProfile): SelfTimes {
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
   const byFunction = new Map<string, number>();
   const byArea = new Map<string, number>();
