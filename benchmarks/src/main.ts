@@ -20,6 +20,7 @@ import { jetstreamShipCommand } from './commands/jetstream-ship.js';
 import { optionsAbCommand } from './commands/options-ab.js';
 import { oneAppenderCommand } from './commands/one-appender.js';
 import { preallocateCommand } from './commands/preallocate.js';
+import { profileTopCommand } from './commands/profile-top.js';
 import { probeCommand } from './commands/probe.js';
 import { quickstartCommand } from './commands/quickstart.js';
 import { queueE2eCommand, queueE2eRunCommand } from './commands/queue-e2e.js';
@@ -41,6 +42,7 @@ const commands: readonly Command[] = [
   preallocateCommand,
   optionsAbCommand,
   appendCpuCommand,
+  profileTopCommand,
   oneAppenderCommand,
   checksumCostCommand,
   followCommand,

@@ -14,9 +14,10 @@
  */
 import { parseArgs } from 'node:util';
 import { nodeFileIO } from '@seglog/io';
+import { SeglogError } from '@seglog/types';
 import type { FileHandle, FileIO, OpenMode } from '@seglog/types';
 import { seglogEngineWith } from '../engines/seglog.js';
-import { positiveInteger, positiveNumber } from '../lib/args.js';
+import { listOf, positiveInteger, positiveNumber } from '../lib/args.js';
 import { compareVariants, figures, renderComparison, type Variant } from '../lib/compare.js';
 import type { Command } from './command.js';
 
@@ -56,16 +57,27 @@ function instantSegmentIO(): FileIO {
 export const appendCpuCommand: Command = {
   name: 'append-cpu',
   summary: "CPU per append on the real disk, and of the store's own code alone (segment writes that complete at once)",
-  usage: 'usage: main.js append-cpu [--appenders 256] [--seconds 3] [--rounds 3] [--record-bytes 128]',
+  usage:
+    'usage: main.js append-cpu [--appenders 256] [--seconds 3] [--rounds 3] [--record-bytes 128] [--modes disk,instant]\n' +
+    '  --modes: which of the two to run (one alone, e.g. under node --cpu-prof, profiles only that one)',
   async run(argv) {
     const { values } = parseArgs({
       args: [...argv],
-      options: { appenders: { type: 'string' }, seconds: { type: 'string' }, rounds: { type: 'string' }, 'record-bytes': { type: 'string' } },
+      options: {
+        appenders: { type: 'string' },
+        seconds: { type: 'string' },
+        rounds: { type: 'string' },
+        'record-bytes': { type: 'string' },
+        modes: { type: 'string' },
+      },
     });
-    const variants: Variant[] = [
+    const modes = listOf(values.modes, ['disk', 'instant'] as const, '--modes') ?? ['disk', 'instant'];
+    const all: Variant[] = [
       { label: 'disk', engine: seglogEngineWith({}, 'seglog on the disk') },
       { label: 'instant', engine: seglogEngineWith({ io: instantSegmentIO(), preallocate: false }, 'seglog, segment writes without syscalls') },
     ];
+    const variants = all.filter((variant) => (modes as readonly string[]).includes(variant.label));
+    if (variants.length === 0) throw SeglogError.invalidOption('--modes', 'names no mode (disk, instant)');
     const rows = await compareVariants(
       variants,
       {

@@ -13,6 +13,10 @@
  *   (fs.write, one at a time, through the libuv thread pool) into a preallocated file: the practical
  *   ceiling of one appender for a library that never blocks the event loop. seglog with one
  *   appender is measured against it (issue 11: >= 90%).
+ * - asyncDsyncWritesDepth2: the same with two writes in the kernel at once (two such loops on one
+ *   descriptor, each on its own blocks). Whether it beats the first by much says whether this disk
+ *   overlaps flushes, which is what `maxBatchesInFlight` above 1 needs to pay back its smaller
+ *   batches (docs/benchmarks.md, "Batches in flight").
  *
  * The first three are synchronous fs calls in a process of their own: no event loop, no thread
  * pool, nothing between the measurement and the kernel but the syscall.
@@ -45,6 +49,8 @@ export interface DeviceCeiling {
   readonly sequential: SequentialFigures;
   /** Absent from results written before it was measured. */
   readonly asyncDsyncWrites?: SyncedWriteFigures;
+  /** Two asynchronous O_DSYNC writes in flight at once; absent from results written before it was measured. */
+  readonly asyncDsyncWritesDepth2?: SyncedWriteFigures;
 }
 
 const blockBytes = 4096;
@@ -63,14 +69,15 @@ export async function measureDeviceCeiling(options: CeilingOptions): Promise<Dev
     appendingWrites: syncedWrites(join(options.dir, 'appending.bin'), Math.min(1, options.syncedSeconds), false),
     sequential: sequentialWrite(join(options.dir, 'sequential.bin'), options.sequentialBytes),
     asyncDsyncWrites: await measureAsyncDsyncWrites(options.dir, options.syncedSeconds),
+    asyncDsyncWritesDepth2: await measureAsyncDsyncWrites(options.dir, options.syncedSeconds, 2),
   };
 }
 
 /**
  * Preallocated 4 KiB pwrite on an O_DSYNC descriptor, asynchronous (fs.write with a callback: the
- * barest path through the thread pool), one at a time for `seconds`.
+ * barest path through the thread pool), `depth` at a time (1 unless given) for `seconds`.
  */
-export async function measureAsyncDsyncWrites(dir: string, seconds: number): Promise<SyncedWriteFigures> {
+export async function measureAsyncDsyncWrites(dir: string, seconds: number, depth = 1): Promise<SyncedWriteFigures> {
   const path = join(dir, 'async-dsync.bin');
   const fill = openSync(path, 'w+');
   try {
@@ -80,14 +87,18 @@ export async function measureAsyncDsyncWrites(dir: string, seconds: number): Pro
   }
   const fd = openSync(path, constants.O_WRONLY | constants.O_DSYNC);
   try {
-    return await asyncDsyncLoop(fd, seconds);
+    return await asyncDsyncLoops(fd, seconds, depth);
   } finally {
     closeSync(fd);
     unlinkSync(path);
   }
 }
 
-function asyncDsyncLoop(fd: number, seconds: number): Promise<SyncedWriteFigures> {
+/**
+ * `depth` chains of writes, each issuing its next write when its last returns; chain `c` writes the
+ * blocks `c`, `c + depth`, ... so no two writes in flight touch the same block. Latency is per write.
+ */
+function asyncDsyncLoops(fd: number, seconds: number, depth: number): Promise<SyncedWriteFigures> {
   const block = new Uint8Array(blockBytes).fill(0x5a);
   const latency = new LatencyRecorder();
   const slots = preallocatedBytes / blockBytes;
@@ -95,28 +106,39 @@ function asyncDsyncLoop(fd: number, seconds: number): Promise<SyncedWriteFigures
   const startNanos = process.hrtime.bigint();
   const endNanos = startNanos + BigInt(Math.round(seconds * 1e9));
   let writes = 0;
+  let chainsRunning = depth;
+  let failed = false;
   return new Promise((resolve, reject) => {
-    const next = (before: bigint): void => {
-      write(fd, block, 0, blockBytes, (writes % slots) * blockBytes, (error) => {
-        if (error !== null) return reject(error);
+    const finish = (): void => {
+      const cpu = process.cpuUsage(cpuStart);
+      const measured = Number(process.hrtime.bigint() - startNanos) / 1e9;
+      resolve({
+        blockBytes,
+        seconds: measured,
+        writes,
+        writesPerSecond: writes / measured,
+        latencyMicros: latency.summary(),
+        cpuMicrosPerWrite: (cpu.user + cpu.system) / writes,
+        systemMicrosPerWrite: cpu.system / writes,
+      });
+    };
+    const next = (chain: number, issued: number, before: bigint): void => {
+      const slot = (chain + issued * depth) % slots;
+      write(fd, block, 0, blockBytes, slot * blockBytes, (error) => {
+        if (failed) return;
+        if (error !== null) {
+          failed = true;
+          return reject(error);
+        }
         const now = process.hrtime.bigint();
         latency.record(elapsedMicros(before, now));
         writes += 1;
-        if (now < endNanos) return next(now);
-        const cpu = process.cpuUsage(cpuStart);
-        const measured = Number(now - startNanos) / 1e9;
-        resolve({
-          blockBytes,
-          seconds: measured,
-          writes,
-          writesPerSecond: writes / measured,
-          latencyMicros: latency.summary(),
-          cpuMicrosPerWrite: (cpu.user + cpu.system) / writes,
-          systemMicrosPerWrite: cpu.system / writes,
-        });
+        if (now < endNanos) return next(chain, issued + 1, now);
+        chainsRunning -= 1;
+        if (chainsRunning === 0) finish();
       });
     };
-    next(startNanos);
+    for (let chain = 0; chain < depth; chain++) next(chain, 0, startNanos);
   });
 }
 

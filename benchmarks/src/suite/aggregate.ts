@@ -41,6 +41,8 @@ export interface CeilingSummary {
   /** A bare async O_DSYNC 4 KiB write loop (one appender's practical ceiling); null in older results. */
   readonly asyncDsyncWritesPerSecond: Spread | null;
   readonly asyncDsyncP99Micros: Spread | null;
+  /** Two bare async O_DSYNC loops at once: whether this disk overlaps flushes (null in older results). */
+  readonly asyncDsyncDepth2WritesPerSecond: Spread | null;
 }
 
 export function summarizeCell(
@@ -101,5 +103,8 @@ export function summarizeCeilings(ceilings: readonly DeviceCeiling[]): CeilingSu
     sequentialMegabytesPerSecond: of((c) => c.sequential.megabytesPerSecond),
     asyncDsyncWritesPerSecond: spreadOf(asyncDsync.map((figures) => figures.writesPerSecond)),
     asyncDsyncP99Micros: spreadOf(asyncDsync.map((figures) => figures.latencyMicros.p99)),
+    asyncDsyncDepth2WritesPerSecond: spreadOf(
+      ceilings.flatMap((c) => (c.asyncDsyncWritesDepth2 === undefined ? [] : [c.asyncDsyncWritesDepth2.writesPerSecond])),
+    ),
   };
 }

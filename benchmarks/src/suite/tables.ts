@@ -158,6 +158,9 @@ export function renderCeiling(ceiling: CeilingSummary | null): string {
           ? []
           : [['bare async loop: 4 KiB pwrite on O_DSYNC, QD1 (writes/s)', ...triple(c.asyncDsyncWritesPerSecond, formatCount)]]),
         ...(c.asyncDsyncP99Micros === null ? [] : [['  latency p99 (µs)', ...triple(c.asyncDsyncP99Micros, formatMicros)]]),
+        ...(c.asyncDsyncDepth2WritesPerSecond === null
+          ? []
+          : [['  the same, 2 writes in flight (writes/s, both together)', ...triple(c.asyncDsyncDepth2WritesPerSecond, formatCount)]]),
       ],
     ),
   ].join('\n');
