@@ -450,7 +450,7 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
 
 /**
  * A truncation after an offset that HEAD records as pending (kind 1) is carried out on disk
- * before recovery looks at the segments; HEAD then continues in its other slot (so a torn write
+ * before recovery looks at the segments; HEAD then continues in another slot (so a torn write
  * leaves the pending one, and the truncation is simply finished again) with the end at the offset,
  * the epoch bumped and `truncatedAt` set.
  */
