@@ -2,9 +2,16 @@
  * One job: encode and decode the slots of the HEAD file, the log's durable checkpoint. See
  * docs/format.md ("HEAD").
  *
- * HEAD is 1024 bytes: two 512-byte slots, slot = seq % 2, each rewritten in place. A slot is one
- * sector, so a torn write can only damage the slot being written, never the other one; its CRC
- * tells a torn slot from a whole one, and a reader takes the valid slot with the higher seq.
+ * HEAD is 1536 bytes: three 512-byte slots, slot = seq % 3, each rewritten in place. A slot is one
+ * sector, so a torn write can only damage the slot being written, never another; its CRC tells a
+ * torn slot from a whole one, and a reader takes the valid slot with the highest seq. Three, not
+ * two: the writer never overwrites the last flushed slot nor the one being flushed, and with a
+ * third it can still publish a new end while a flush is running (head-checkpoint.ts).
+ *
+ * Version 1 (before the third slot) had two slots, 1024 bytes, slot = seq % 2. It is still read:
+ * a slot's version says which rule placed it, so a reader accepts an old HEAD as it is, and a
+ * writer that opens one rewrites it whole as version 2. A version-1 reader meets a valid slot of
+ * version 2 and refuses it (SEGLOG_UNSUPPORTED_FORMAT) rather than miss the third slot.
  * Every value ever written is a lower bound of what was acknowledged, so an open that recovers
  * less than `durableOffset` knows acknowledged records were lost.
  *
@@ -18,9 +25,11 @@ import { LOG_ID_BYTES } from './segment-header.js';
 
 export const HEAD_FILE_NAME = 'HEAD';
 export const HEAD_SLOT_BYTES = 512;
-export const HEAD_SLOT_COUNT = 2;
+export const HEAD_SLOT_COUNT = 3;
 export const HEAD_FILE_BYTES = HEAD_SLOT_BYTES * HEAD_SLOT_COUNT;
-export const HEAD_VERSION = 1;
+export const HEAD_VERSION = 2;
+/** The slots of a version-1 HEAD (1024 bytes, slot = seq % 2): still read, never written. */
+export const HEAD_V1_SLOT_COUNT = 2;
 const MAGIC = new TextEncoder().encode('SEGLHEAD');
 /** The CRC-32C covers the slot up to here and sits in its last 4 bytes. */
 const CRC_AT = HEAD_SLOT_BYTES - 4;
@@ -33,7 +42,7 @@ export interface PendingTruncation {
 }
 
 export interface HeadState {
-  /** Write sequence number; the slot written is seq % 2. */
+  /** Write sequence number; the slot written is seq % 3 (seq % 2 in a version-1 HEAD). */
   readonly seq: number;
   readonly logId: Uint8Array;
   /** One past the last acknowledged record (a lower bound: later acknowledgements may be missing). */
@@ -85,6 +94,16 @@ export function encodeHeadSlot(state: HeadState): Uint8Array {
  * A valid slot of a newer version is SEGLOG_UNSUPPORTED_FORMAT naming `file`.
  */
 export function decodeHeadSlot(slot: Uint8Array, file: string): HeadState | null {
+  return decodeVersionedSlot(slot, file)?.state ?? null;
+}
+
+/** A valid slot and the version that wrote it (which says how many slots its file has). */
+interface VersionedSlot {
+  readonly state: HeadState;
+  readonly version: number;
+}
+
+function decodeVersionedSlot(slot: Uint8Array, file: string): VersionedSlot | null {
   if (slot.length < HEAD_SLOT_BYTES) return null;
   for (let i = 0; i < MAGIC.length; i++) if (slot[i] !== MAGIC[i]) return null;
   const dv = view(slot);
@@ -100,23 +119,48 @@ export function decodeHeadSlot(slot: Uint8Array, file: string): HeadState | null
   if (version < 1 || fields.some((value) => value < 0) || kind > 2 || firstOffset > durableOffset) return null;
   const pendingTruncation = kind === 0 ? null : { kind: kind as 1 | 2, offset: pendingOffset };
   const logId = slot.slice(24, 40);
-  return { seq, logId, durableOffset, firstOffset, truncateEpoch, pendingTruncation, writtenAtMs, truncatedAt };
+  const state = { seq, logId, durableOffset, firstOffset, truncateEpoch, pendingTruncation, writtenAtMs, truncatedAt };
+  return { state, version };
 }
 
-/** The valid slot with the highest seq in a HEAD file's bytes, or null when neither is valid. */
-export function decodeHead(bytes: Uint8Array, file: string): HeadState | null {
-  let newest: HeadState | null = null;
+/** The newest valid slot of a HEAD file and the version of its layout (1: two slots, 2: three). */
+export interface DecodedHead {
+  readonly state: HeadState;
+  readonly version: number;
+}
+
+/**
+ * The valid slot with the highest seq in a HEAD file's bytes (either layout), with its version, or
+ * null when no slot is valid.
+ */
+export function decodeHeadFile(bytes: Uint8Array, file: string): DecodedHead | null {
+  let newest: DecodedHead | null = null;
   for (let slot = 0; slot < HEAD_SLOT_COUNT; slot++) {
     const start = slot * HEAD_SLOT_BYTES;
-    const state = decodeHeadSlot(bytes.subarray(start, start + HEAD_SLOT_BYTES), file);
-    // A slot found at the other slot's position was not written by us (slot = seq % 2).
-    if (state === null || state.seq % HEAD_SLOT_COUNT !== slot) continue;
-    if (newest === null || state.seq > newest.seq) newest = state;
+    const found = decodeVersionedSlot(bytes.subarray(start, start + HEAD_SLOT_BYTES), file);
+    // A slot found where its own version's rule would not put it was not written by us.
+    if (found === null || found.state.seq % slotCountOf(found.version) !== slot) continue;
+    if (newest === null || found.state.seq > newest.state.seq) newest = found;
   }
   return newest;
 }
 
+/** The valid slot with the highest seq in a HEAD file's bytes, or null when no slot is valid. */
+export function decodeHead(bytes: Uint8Array, file: string): HeadState | null {
+  return decodeHeadFile(bytes, file)?.state ?? null;
+}
+
+/** How many slots a HEAD of `version` has. */
+function slotCountOf(version: number): number {
+  return version === 1 ? HEAD_V1_SLOT_COUNT : HEAD_SLOT_COUNT;
+}
+
+/** The slot (0, 1 or 2) that `seq` is written to. */
+export function headSlotOf(seq: number): number {
+  return seq % HEAD_SLOT_COUNT;
+}
+
 /** Byte position of the slot that `seq` is written to. */
 export function headSlotPosition(seq: number): number {
-  return (seq % HEAD_SLOT_COUNT) * HEAD_SLOT_BYTES;
+  return headSlotOf(seq) * HEAD_SLOT_BYTES;
 }

@@ -12,7 +12,7 @@
  * learned, so a reader inside the known range does no extra I/O. It is opened anew each time
  * because a writer replaces it by rename (a new log, an accepted loss), and a held descriptor would
  * keep reading the old file. A read that meets a slot being rewritten fails that slot's CRC and
- * falls back to the other slot (an older, still valid lower bound); a read with no valid slot is
+ * falls back to the next newest valid slot (an older, still valid lower bound); a read with no valid slot is
  * tried again after a short, doubling wait (see `readLimits.headReadAttempts` for why it happens),
  * then SEGLOG_CORRUPT. A pending truncation after an offset (HEAD's pending kind 1) ends the
  * visible log at its offset at once and counts as a step of the truncation generation (`epoch`).

@@ -11,7 +11,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodeHead, HEAD_FILE_NAME } from '@seglog/format';
+import { decodeHead, decodeHeadFile, HEAD_FILE_NAME } from '@seglog/format';
+import { V1_LOG_FIXTURE, v1FixturePayload } from '@seglog/testkit';
 import { openReader } from '../src/index.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
@@ -87,4 +88,56 @@ test('a reader in another process never sees a record beyond HEAD durable end un
   t.is(await exited, 0, stderr);
   t.is(next, RECORDS, 'every record was read once the writer closed');
   t.log(`${polls} polls while ${RECORDS} records were appended`);
+});
+
+/** Opens the log of the golden v1 fixture in a child process, appends ADDED records, closes. */
+const ADDED = 200;
+const V1_WRITER = `
+import { openLog } from '@seglog/store';
+const log = await openLog({ dir: process.argv[1], blockBytes: 512, segmentBytes: 8192, maxBatchBytes: 2048 });
+process.stdout.write('open\\n');
+for (let i = 0; i < ${ADDED}; i++) await log.append(new TextEncoder().encode('new ' + log.nextOffset));
+await log.close();
+`;
+
+test('a two-slot HEAD (version 1) is read as it is; a writer in another process rewrites it with three slots and the follower goes on', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-xproc-v1-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.cpSync(V1_LOG_FIXTURE.dir, dir, { recursive: true });
+  const head = (): ReturnType<typeof decodeHeadFile> =>
+    decodeHeadFile(new Uint8Array(fs.readFileSync(path.join(dir, HEAD_FILE_NAME))), HEAD_FILE_NAME);
+  t.is(head()?.version, 1);
+  const reader = await openReader({ dir });
+  t.teardown(() => reader.close());
+  t.is(await reader.endOffset(), V1_LOG_FIXTURE.records, 'the end comes from the two-slot HEAD');
+  const controller = new AbortController();
+  const seen: number[] = [];
+  const following = (async () => {
+    for await (const record of reader.read({ from: 0, follow: true, signal: controller.signal })) {
+      const expected =
+        record.offset < V1_LOG_FIXTURE.records
+          ? v1FixturePayload(record.offset)
+          : new TextEncoder().encode(`new ${record.offset}`);
+      t.deepEqual(record.payload, expected, `record ${record.offset}`);
+      seen.push(record.offset);
+      if (seen.length === V1_LOG_FIXTURE.records + ADDED) controller.abort();
+    }
+  })().catch((error: unknown) => {
+    if (!controller.signal.aborted) throw error;
+  });
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@seglog/source', '--input-type=module', '-e', V1_WRITER, dir], {
+    cwd: packageDir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (exitCode) => resolve(exitCode)));
+  t.is(code, 0, stderr);
+  await following;
+  t.deepEqual(seen, Array.from({ length: V1_LOG_FIXTURE.records + ADDED }, (_, i) => i), 'every record once, in order');
+  t.is(head()?.version, 2, 'the writer rewrote HEAD with three slots');
+  t.is(await reader.endOffset(), V1_LOG_FIXTURE.records + ADDED);
 });

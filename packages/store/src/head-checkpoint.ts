@@ -12,18 +12,24 @@
  * loop after it (`writerBusy` says so), it goes out at once. So a reader in another process learns a
  * new end at most about one interval (or one batch, if batches are slower) after it was reached.
  *
- * Which slot: never the one holding the last *flushed* state. An unflushed write can be lost
- * whole at a power cut while a later one tears, so if writes simply alternated, the flushed slot
- * could be torn by an overwrite while the other slot's unflushed content vanished: no valid slot
- * (the crash simulator found exactly that). So between two flushes every write goes to the same
- * scratch slot, seq rising by 2 to keep slot = seq % 2; after a flush the scratch slot holds the
- * flushed state and the next write (seq + 1) goes to the other one. It is fdatasynced at most once
- * per `syncIntervalMicros` while the end moves, at every segment roll and at close. No timer: a
- * timer would make simulated runs depend on wall time, and the kernel writes the page back within
- * seconds anyway. The data
+ * Which slot: never the one holding the last *flushed* state, nor the one a running flush covers.
+ * An unflushed write can be lost whole at a power cut while a later one tears, so if writes simply
+ * alternated, the flushed slot could be torn by an overwrite while the other slot's unflushed
+ * content vanished: no valid slot (the crash simulator found exactly that). A slot being flushed is
+ * left alone too, so that when its flush returns it holds what the flush covered. HEAD has three
+ * slots (slot = seq % 3), so one is always free: each write goes to the next seq whose slot is
+ * neither, and a write never waits for a flush. With two slots it had to: the fdatasync (up to
+ * tens of ms on a loaded machine) held back the next publication, and every follower waited it
+ * out (the follow benchmark's p99). HEAD is fdatasynced at most once per `syncIntervalMicros`
+ * while the end moves, in the background, and at every segment roll, at close and before every
+ * truncation, awaited. No timer: a timer would make simulated runs depend on wall time, and the
+ * kernel writes the page back within seconds anyway. The data
  * was durable before its offset is written here, so whatever of HEAD reaches the disk, in
  * whatever order, is a lower bound of what was acknowledged: a crash can make HEAD stale (the
- * window since its last flush), never ahead.
+ * window since its last flush), never ahead. The flushed slot survives whole, so at least one
+ * slot is valid.
+ *
+ * A version-1 HEAD (two slots) is rewritten whole as version 2 at open (temp file and rename).
  *
  * A write or flush that fails poisons the log (`onError`), like a failed batch: after fsyncgate
  * nobody knows what the file holds.
@@ -31,15 +37,29 @@
 import { join } from 'node:path';
 import { SeglogError, limits } from '@seglog/types';
 import type { Clock, FileHandle, FileIO } from '@seglog/types';
-import { HEAD_FILE_BYTES, HEAD_FILE_NAME, decodeHead, encodeHeadSlot, headSlotPosition } from '@seglog/format';
+import {
+  HEAD_FILE_BYTES,
+  HEAD_FILE_NAME,
+  HEAD_VERSION,
+  decodeHeadFile,
+  encodeHeadSlot,
+  headSlotOf,
+  headSlotPosition,
+} from '@seglog/format';
 import type { HeadState } from '@seglog/format';
 import { readFully } from '@seglog/format';
 import { closeAbandoned, closeFlushed, wrapIo } from './io-errors.js';
 
 const HEAD_TMP_NAME = `${HEAD_FILE_NAME}.tmp`;
 
-/** What an open finds: no HEAD file (a new or v1 log), a HEAD with no valid slot, or its newest slot. */
-export type FoundHead = { readonly kind: 'missing' } | { readonly kind: 'invalid' } | { readonly kind: 'valid'; readonly state: HeadState };
+/**
+ * What an open finds: no HEAD file (a new or v1 log), a HEAD with no valid slot, or its newest slot
+ * (and the version of the file's layout: 1 is the two-slot HEAD, rewritten at open).
+ */
+export type FoundHead =
+  | { readonly kind: 'missing' }
+  | { readonly kind: 'invalid' }
+  | { readonly kind: 'valid'; readonly state: HeadState; readonly version?: number };
 
 /** Reads HEAD (and removes a HEAD.tmp left by a crash while creating it). */
 export async function readHead(io: FileIO, dir: string): Promise<FoundHead> {
@@ -52,8 +72,8 @@ export async function readHead(io: FileIO, dir: string): Promise<FoundHead> {
   try {
     const bytes = new Uint8Array(HEAD_FILE_BYTES);
     const read = await wrapIo('read', path, () => readFully(handle, bytes, 0));
-    const state = decodeHead(bytes.subarray(0, read), path);
-    return state === null ? { kind: 'invalid' } : { kind: 'valid', state };
+    const found = decodeHeadFile(bytes.subarray(0, read), path);
+    return found === null ? { kind: 'invalid' } : { kind: 'valid', state: found.state, version: found.version };
   } finally {
     await closeFlushed(handle); // read only: nothing to lose
   }
@@ -86,8 +106,12 @@ export class HeadCheckpoint {
   #state: HeadState;
   /** Seq of the last state known flushed: its slot is never overwritten until another is flushed. */
   #flushedSeq: number;
+  /** Seq of the state the running flush covers (null: none runs): its slot is not written meanwhile. */
+  #syncingSeq: number | null = null;
+  /** The running flush, settled (a failure is reported through `#failed`). */
+  #syncing: Promise<void> | null = null;
   #wantedDurableOffset: number;
-  /** Every write and flush runs on this chain, one at a time, in order. */
+  /** Every write, and every awaited flush, runs on this chain, one at a time, in order. */
   #tail: Promise<void> = Promise.resolve();
   #catchUpQueued = false;
   /** A look, one event-loop turn after an `advance` that did not write, at whether the writer went idle. */
@@ -110,7 +134,8 @@ export class HeadCheckpoint {
 
   /**
    * Writes a fresh HEAD holding `state` in its slot: temp file, fdatasync, rename, directory
-   * fsync, so HEAD never exists half-written. Used for a log without one, and after an accepted loss.
+   * fsync, so HEAD never exists half-written. Used for a log without one, after an accepted loss,
+   * and to rewrite a version-1 (two-slot) HEAD.
    */
   static async create(config: HeadCheckpointConfig, state: HeadState): Promise<HeadCheckpoint> {
     const { io, dir, fileMode } = config;
@@ -134,9 +159,12 @@ export class HeadCheckpoint {
   /**
    * Continues an existing HEAD whose newest valid slot is `state`. That slot is written again,
    * unchanged, and flushed: what an open reads may be an unflushed page (a reopen in the same
-   * boot), and only a flushed slot may be the one that later writes leave alone.
+   * boot), and only a flushed slot may be the one that later writes leave alone. A HEAD of an older
+   * layout (`version` 1: two slots) is rewritten whole instead (`create`): a crash midway leaves the
+   * old file, which the next open reads and rewrites again.
    */
-  static async open(config: HeadCheckpointConfig, state: HeadState): Promise<HeadCheckpoint> {
+  static async open(config: HeadCheckpointConfig, state: HeadState, version = HEAD_VERSION): Promise<HeadCheckpoint> {
+    if (version !== HEAD_VERSION) return HeadCheckpoint.create(config, state);
     const path = join(config.dir, HEAD_FILE_NAME);
     const handle = await wrapIo('open', path, () => config.io.open(path, 'write', { fileMode: config.fileMode }));
     try {
@@ -203,7 +231,7 @@ export class HeadCheckpoint {
       const pending = this.#state.pendingTruncation?.kind === 2 ? null : this.#state.pendingTruncation;
       if (firstOffset <= this.#state.firstOffset && pending === this.#state.pendingTruncation) return;
       await this.#writeSlot(durableOffset, Math.max(firstOffset, this.#state.firstOffset), pending);
-      await this.#sync();
+      await this.#syncNow();
     });
     await this.flush(); // rejects if HEAD failed; nothing left to write otherwise
   }
@@ -217,7 +245,7 @@ export class HeadCheckpoint {
     await this.#enqueue(async () => {
       const durableOffset = Math.max(this.#wantedDurableOffset, this.#state.durableOffset);
       await this.#writeSlot(durableOffset, this.#state.firstOffset, { kind: 2, offset });
-      await this.#sync();
+      await this.#syncNow();
     });
     if (this.#failure !== null) throw this.#failure;
   }
@@ -230,7 +258,7 @@ export class HeadCheckpoint {
     await this.#enqueue(async () => {
       const durableOffset = Math.max(this.#wantedDurableOffset, this.#state.durableOffset);
       await this.#writeSlot(durableOffset, Math.min(this.#state.firstOffset, offset), { kind: 1, offset });
-      await this.#sync();
+      await this.#syncNow();
     });
     if (this.#failure !== null) throw this.#failure;
   }
@@ -247,6 +275,7 @@ export class HeadCheckpoint {
     } finally {
       this.#closed = true;
       await this.#tail;
+      if (this.#syncing !== null) await this.#syncing; // a background flush still running (never rejects)
       await closeFlushed(this.#handle);
     }
   }
@@ -269,16 +298,33 @@ export class HeadCheckpoint {
     if (this.#wantedDurableOffset > this.#state.durableOffset) await this.#writeSlot(this.#wantedDurableOffset);
   }
 
-  /** Writes the newest wanted value; flushes when asked, or when the last flush is an interval old. */
+  /**
+   * Writes the newest wanted value. Flushes, awaited, when asked; else starts a background flush when
+   * the last one is an interval old and none is running (later writes go to the third slot meanwhile).
+   */
   async #catchUp(mustFlush: boolean): Promise<void> {
     if (this.#wantedDurableOffset > this.#state.durableOffset) await this.#writeSlot(this.#wantedDurableOffset);
-    const unflushed = this.#state.seq !== this.#flushedSeq;
-    const due = this.#config.clock.nowMicros() - this.#lastSyncMicros >= this.#interval;
-    if (unflushed && (mustFlush || due)) await this.#sync();
+    if (this.#state.seq === this.#flushedSeq) return;
+    if (mustFlush) await this.#syncNow();
+    else if (this.#syncing === null && this.#config.clock.nowMicros() - this.#lastSyncMicros >= this.#interval) {
+      void this.#startSync();
+    }
   }
 
   get #interval(): number {
     return this.#config.syncIntervalMicros ?? limits.headSyncIntervalMicros;
+  }
+
+  /**
+   * The next seq after the last one written whose slot is neither the flushed slot nor the one
+   * being flushed; with three slots one of the next three always qualifies.
+   */
+  #nextSeq(): number {
+    const flushed = headSlotOf(this.#flushedSeq);
+    const syncing = this.#syncingSeq === null ? flushed : headSlotOf(this.#syncingSeq);
+    let seq = this.#state.seq + 1;
+    while (headSlotOf(seq) === flushed || headSlotOf(seq) === syncing) seq++;
+    return seq;
   }
 
   async #writeSlot(
@@ -286,9 +332,7 @@ export class HeadCheckpoint {
     firstOffset = this.#state.firstOffset,
     pendingTruncation = this.#state.pendingTruncation,
   ): Promise<void> {
-    // Off the flushed slot: right after a flush the other slot (seq + 1), else the same scratch slot (seq + 2).
-    const step = this.#state.seq === this.#flushedSeq ? 1 : 2;
-    const seq = this.#state.seq + step;
+    const seq = this.#nextSeq();
     const writtenAtMs = Date.now();
     this.#lastWriteMicros = this.#config.clock.nowMicros();
     const next: HeadState = { ...this.#state, seq, durableOffset, firstOffset, pendingTruncation, writtenAtMs };
@@ -297,11 +341,33 @@ export class HeadCheckpoint {
     this.#config.onWritten?.();
   }
 
-  async #sync(): Promise<void> {
+  /** Flushes what is written, awaited: after a running flush, another if something newer is unflushed. */
+  async #syncNow(): Promise<void> {
+    if (this.#syncing !== null) await this.#syncing;
+    if (this.#failure !== null) throw this.#failure;
+    if (this.#state.seq !== this.#flushedSeq) await this.#startSync();
+    if (this.#failure !== null) throw this.#failure;
+  }
+
+  /**
+   * Starts an fdatasync covering the last completed write (none is in flight: writes and this run
+   * on the chain). Never rejects: a failure poisons the log through `#failed`.
+   */
+  #startSync(): Promise<void> {
     const seq = this.#state.seq;
-    await wrapIo('fdatasync', this.#path, () => this.#handle.datasync());
-    this.#flushedSeq = seq;
-    this.#lastSyncMicros = this.#config.clock.nowMicros();
+    this.#syncingSeq = seq;
+    const syncing = wrapIo('fdatasync', this.#path, () => this.#handle.datasync()).then(
+      () => {
+        this.#flushedSeq = Math.max(this.#flushedSeq, seq);
+        this.#lastSyncMicros = this.#config.clock.nowMicros();
+      },
+      (error: unknown) => this.#failed(error),
+    );
+    this.#syncing = syncing.finally(() => {
+      this.#syncingSeq = null;
+      this.#syncing = null;
+    });
+    return this.#syncing;
   }
 
   #failed(error: unknown): void {

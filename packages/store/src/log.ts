@@ -450,7 +450,7 @@ async function openLocked(options: ResolvedOptions, lock: DirLock): Promise<Log>
 
 /**
  * A truncation after an offset that HEAD records as pending (kind 1) is carried out on disk
- * before recovery looks at the segments; HEAD then continues in its other slot (so a torn write
+ * before recovery looks at the segments; HEAD then continues in another slot (so a torn write
  * leaves the pending one, and the truncation is simply finished again) with the end at the offset,
  * the epoch bumped and `truncatedAt` set.
  */
@@ -461,6 +461,7 @@ async function finishPendingTruncation(options: ResolvedOptions, found: FoundHea
   await truncateTailOnDisk({ io: options.io, dir: options.dir, offset, fileMode: options.fileMode });
   return {
     kind: 'valid',
+    version: found.version,
     state: {
       ...state,
       seq: state.seq + 1,
@@ -567,7 +568,7 @@ async function openParts(
     const resumed = clearIntent ? { ...continued, seq: continued.seq + 1, pendingTruncation: null } : continued;
     head =
       resumed !== null
-        ? await HeadCheckpoint.open(headConfig, resumed)
+        ? await HeadCheckpoint.open(headConfig, resumed, found.kind === 'valid' ? found.version : undefined)
         : await HeadCheckpoint.create(headConfig, {
             ...freshHead(found.kind === 'valid' ? found.state.seq + 1 : 0, logId, firstOffset, nextOffset, checked.truncateEpoch),
             // After an accepted loss the offsets from the recovered end on are handed out again.

@@ -10,6 +10,9 @@ import { cpSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import {
+  HEAD_FILE_BYTES,
+  HEAD_VERSION,
+  decodeHeadFile,
   decodeBatch,
   decodeSegmentHeader,
   encodeBatchV1,
@@ -124,4 +127,27 @@ test('a v1 last segment with a torn tail: the tail is dropped, appends roll to v
   const records = await readAll(dir);
   t.deepEqual(records.map((record) => record.offset), [0, 1, 2, 3, 4]);
   t.deepEqual(records[4]!.payload, payloadOfNew(4));
+});
+
+test('the golden log\'s two-slot HEAD (version 1) is read, then rewritten whole as three slots by the open', async (t) => {
+  const dir = fixtureCopy(t);
+  const before = decodeHeadFile(new Uint8Array(readFileSync(join(dir, 'HEAD'))), 'HEAD');
+  t.is(readFileSync(join(dir, 'HEAD')).length, 1024);
+  t.is(before?.version, 1);
+  t.is(before?.state.durableOffset, V1_LOG_FIXTURE.records);
+  const log = await openLog({ dir, ...shape });
+  const after = decodeHeadFile(new Uint8Array(readFileSync(join(dir, 'HEAD'))), 'HEAD');
+  t.is(readFileSync(join(dir, 'HEAD')).length, HEAD_FILE_BYTES);
+  t.is(after?.version, HEAD_VERSION);
+  t.true(after!.state.seq >= before!.state.seq, 'seq never goes back across the rewrite');
+  t.is(after?.state.durableOffset, V1_LOG_FIXTURE.records);
+  t.deepEqual(after?.state.logId, V1_LOG_FIXTURE.logId);
+  for (let i = 0; i < 30; i++) await log.append(payloadOfNew(V1_LOG_FIXTURE.records + i));
+  await log.close();
+  const closed = decodeHeadFile(new Uint8Array(readFileSync(join(dir, 'HEAD'))), 'HEAD');
+  t.is(closed?.state.durableOffset, V1_LOG_FIXTURE.records + 30);
+  t.false(readdirSync(dir).includes('HEAD.tmp'));
+  const reopened = await openLog({ dir, ...shape });
+  t.is(reopened.nextOffset, V1_LOG_FIXTURE.records + 30);
+  await reopened.close();
 });

@@ -78,14 +78,26 @@ async function openTarget(options: LogOptions): Promise<CrashTarget> {
   };
 }
 
-export const storeCrashSystem: CrashSystem = {
-  drawCase(prng: Prng, seed: number): CrashCase {
-    const shape = drawShape(prng);
-    const logId = new Prng(seed ^ LOG_ID_SALT).bytes(16);
-    return {
-      maxRecordBytes: shape.maxBatchBytes - BATCH_OVERHEAD_BYTES,
-      open: (io, openPrng) => openTarget(drawOpenOptions(openPrng, shape, io, logId)),
-      readAll: async (io) => (await readLog(io, CRASH_LOG_DIR)).payloads,
-    };
-  },
-};
+export const storeCrashSystem: CrashSystem = storeCrashSystemWith({});
+
+/** What a variant of the store system changes: each open's options, and the FileIO it gets. */
+export interface CrashSystemVariant {
+  readonly adjustOptions?: (options: LogOptions) => LogOptions;
+  readonly wrapIo?: (io: FileIO) => FileIO;
+}
+
+/** The store system with its opens adjusted; the PRNG draws stay those of `storeCrashSystem`. */
+export function storeCrashSystemWith(variant: CrashSystemVariant): CrashSystem {
+  const { adjustOptions = (options: LogOptions) => options, wrapIo = (io: FileIO) => io } = variant;
+  return {
+    drawCase(prng: Prng, seed: number): CrashCase {
+      const shape = drawShape(prng);
+      const logId = new Prng(seed ^ LOG_ID_SALT).bytes(16);
+      return {
+        maxRecordBytes: shape.maxBatchBytes - BATCH_OVERHEAD_BYTES,
+        open: (io, openPrng) => openTarget(adjustOptions(drawOpenOptions(openPrng, shape, wrapIo(io), logId))),
+        readAll: async (io) => (await readLog(io, CRASH_LOG_DIR)).payloads,
+      };
+    },
+  };
+}
