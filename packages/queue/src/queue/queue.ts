@@ -457,7 +457,7 @@ export class Queue implements RuntimeHost {
   }
 }
 
-/** A command's bytes in a record: its payload plus a generous bound on its JSON header entry. */
+/** A command's bytes in a record: its payload plus a generous bound on its entry (about 40 bytes plus its strings). */
 function estimatedBytes(command: EnqueueCommand): number {
   return (command.payload?.byteLength ?? 0) + 160 + 3 * ((command.key?.length ?? 0) + (command.dedup?.length ?? 0));
 }
