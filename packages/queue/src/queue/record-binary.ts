@@ -16,6 +16,7 @@
  *   the enqueue payloads, back to back
  */
 import { SeglogError } from '@seglog/types';
+import { ByteReader, ByteWriter } from './byte-io.js';
 import type { Command, DeadLetterInfo, EnqueueCommand } from './commands.js';
 
 export const BINARY_MARKER = 0xffffff03;
@@ -32,35 +33,9 @@ const ENQ_PAYLOAD = 32;
 const ENQ_DEDUP_UNTIL = 64;
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** The command section is written here first (its size is known only at the end), then copied once. */
-class Scratch {
-  bytes = new Uint8Array(64 * 1024);
-  view = new DataView(this.bytes.buffer);
-  at = 0;
-
-  reserve(more: number): void {
-    if (this.at + more <= this.bytes.byteLength) return;
-    const grown = new Uint8Array(Math.max(this.bytes.byteLength * 2, this.at + more));
-    grown.set(this.bytes.subarray(0, this.at));
-    this.bytes = grown;
-    this.view = new DataView(grown.buffer);
-  }
-  u8(value: number): void {
-    this.bytes[this.at++] = value;
-  }
-  u32(value: number): void {
-    this.view.setUint32(this.at, value, true);
-    this.at += 4;
-  }
-  f64(value: number): void {
-    this.view.setFloat64(this.at, value, true);
-    this.at += 8;
-  }
-}
-
-const scratch = new Scratch();
+const scratch = new ByteWriter(64 * 1024);
 
 /** The record's string table: each distinct string once, in first-use order. */
 class Strings {
@@ -225,29 +200,22 @@ export function decodeBinary(bytes: Uint8Array, offset: number): Command[][] {
 }
 
 class BinaryReader {
-  readonly #bytes: Uint8Array;
-  readonly #view: DataView;
+  readonly #in: ByteReader;
   readonly #offset: number;
-  #at = 4;
   #strings: string[] = [];
   #payloadAt = 0;
 
   constructor(bytes: Uint8Array, offset: number) {
-    this.#bytes = bytes;
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.#in = new ByteReader(bytes, 4);
     this.#offset = offset;
   }
 
   record(): Command[][] {
     const stringCount = this.#u32();
-    for (let i = 0; i < stringCount; i++) {
-      const length = this.#u32();
-      if (this.#at + length > this.#bytes.byteLength) throw this.#bad('has a string past its end');
-      this.#strings.push(decoder.decode(this.#bytes.subarray(this.#at, this.#at + length)));
-      this.#at += length;
-    }
+    if (stringCount * 4 > this.#in.remaining) throw this.#bad(`has a bad string count ${stringCount}`);
+    for (let i = 0; i < stringCount; i++) this.#strings.push(this.#in.string());
     const transactionCount = this.#u32();
-    if (transactionCount < 1 || this.#at + 4 * transactionCount > this.#bytes.byteLength) {
+    if (transactionCount < 1 || 4 * transactionCount > this.#in.remaining) {
       throw this.#bad(`has a bad transaction count ${transactionCount}`);
     }
     const counts: number[] = [];
@@ -259,15 +227,15 @@ class BinaryReader {
       for (let i = 0; i < count; i++) commands.push(this.#command(pending));
       return commands;
     });
-    this.#payloadAt = this.#at;
+    this.#payloadAt = this.#in.at;
     for (const entry of pending) this.#attachPayload(entry.command as { payload?: Uint8Array }, entry.length);
-    if (this.#payloadAt !== this.#bytes.byteLength) throw this.#bad('has bytes after its payloads');
+    if (this.#payloadAt !== this.#in.bytes.byteLength) throw this.#bad('has bytes after its payloads');
     return transactions;
   }
 
   #attachPayload(command: { payload?: Uint8Array }, length: number): void {
-    if (this.#payloadAt + length > this.#bytes.byteLength) throw this.#bad('has payloads past its end');
-    command.payload = this.#bytes.subarray(this.#payloadAt, this.#payloadAt + length);
+    if (this.#payloadAt + length > this.#in.bytes.byteLength) throw this.#bad('has payloads past its end');
+    command.payload = this.#in.bytes.subarray(this.#payloadAt, this.#payloadAt + length);
     this.#payloadAt += length;
   }
 
@@ -357,19 +325,15 @@ class BinaryReader {
   }
 
   #u8(): number {
-    return this.#view.getUint8(this.#at++);
+    return this.#in.u8();
   }
 
   #u32(): number {
-    const value = this.#view.getUint32(this.#at, true);
-    this.#at += 4;
-    return value;
+    return this.#in.u32();
   }
 
   #f64(): number {
-    const value = this.#view.getFloat64(this.#at, true);
-    this.#at += 8;
-    return value;
+    return this.#in.f64();
   }
 
   #bad(why: string): SeglogError {
