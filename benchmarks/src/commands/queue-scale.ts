@@ -45,6 +45,8 @@ interface MemoryFigures {
 interface OpenFigures {
   readonly messages: number;
   readonly openMs: number;
+  /** CPU of the open (user + system, this process): robust where the machine is shared. */
+  readonly openCpuMs: number;
   readonly firstDeliveryMs: number;
   readonly replayedRecords: number;
   readonly snapshotOffsetAtOpen: number | null;
@@ -101,8 +103,10 @@ async function measureOpen(dir: string, count: number): Promise<OpenFigures> {
   const filled = await runChild(['queue-scale-fill', dir, String(count)]);
   if (filled.signal !== 'SIGKILL') throw new Error(`queue-scale-fill ended with ${filled.code ?? filled.signal}, not SIGKILL`);
   const started = performance.now();
+  const cpuStart = process.cpuUsage();
   const queue = await openQueue({ dir });
   const openMs = performance.now() - started;
+  const openCpuMs = cpuMicros(cpuStart) / 1000;
   const consumer = queue.consumer('work', { concurrency: 1, ackDeadlineMs: 3_600_000 })[Symbol.asyncIterator]();
   const first = await consumer.next();
   const firstDeliveryMs = performance.now() - started;
@@ -114,7 +118,7 @@ async function measureOpen(dir: string, count: number): Promise<OpenFigures> {
   const unsettled = backlog.backlog + backlog.inFlight;
   if (unsettled !== count) throw new Error(`reopened with ${unsettled} unsettled, expected ${count}`);
   await queue.close({ drainMs: 0 });
-  const figures = { messages: count, openMs, firstDeliveryMs, replayedRecords, snapshotOffsetAtOpen, logBytes };
+  const figures = { messages: count, openMs, openCpuMs, firstDeliveryMs, replayedRecords, snapshotOffsetAtOpen, logBytes };
   return { ...figures, heapMiBAfterOpen };
 }
 
@@ -141,6 +145,7 @@ export function renderQueueScale(timers: TimerFigures, memory: MemoryFigures, op
     `| enqueue (enqueueMany of ${enqueueBatch}) | ${Math.round(memory.enqueuesPerSecond).toLocaleString('en-US')} messages/s |`,
     `| delivery into ${memory.messages.toLocaleString('en-US')} waiting slots | ${Math.round(memory.deliveriesPerSecond).toLocaleString('en-US')} messages/s |`,
     `| open after SIGKILL, ${open.messages.toLocaleString('en-US')} unsettled (snapshot at ${open.snapshotOffsetAtOpen ?? 'none'}, ${open.replayedRecords} records replayed, ${mib(open.logBytes)} MiB log) | ${Math.round(open.openMs).toLocaleString('en-US')} ms |`,
+    `| ... CPU of that open | ${Math.round(open.openCpuMs).toLocaleString('en-US')} ms |`,
     `| ... to the first delivery | ${Math.round(open.firstDeliveryMs).toLocaleString('en-US')} ms |`,
     `| heap after that open | ${open.heapMiBAfterOpen.toFixed(0)} MiB |`,
   ].join('\n');
@@ -150,10 +155,15 @@ export const queueScaleCommand: Command = {
   name: 'queue-scale',
   summary: 'queue at scale: 1 million messages in flight with deadlines (memory, CPU per timer operation), ' +
     'open time after SIGKILL with 1 million unsettled',
-  usage: 'usage: main.js queue-scale [--messages 1000000] [--json FILE]',
+  usage: 'usage: main.js queue-scale [--messages 1000000] [--json FILE] [--open-only]',
   async run(argv) {
-    const { values } = parseArgs({ args: [...argv], options: { messages: { type: 'string' }, json: { type: 'string' } } });
+    const options = { messages: { type: 'string' }, json: { type: 'string' }, 'open-only': { type: 'boolean' } } as const;
+    const { values } = parseArgs({ args: [...argv], options });
     const count = positiveInteger(values.messages ?? '1000000', '--messages');
+    if (values['open-only'] === true) {
+      console.log(JSON.stringify(await withTempDir((dir) => measureOpen(dir, count))));
+      return;
+    }
     const timers = measureTimers(count);
     console.error(`  timers: ${JSON.stringify(timers)}`);
     const child = await runChild(['queue-scale-memory', String(count)], ['--expose-gc']);

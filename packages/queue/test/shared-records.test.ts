@@ -49,15 +49,19 @@ test('shared-record bytes round-trip; bad transaction counts are SEGLOG_CORRUPT'
   t.is(decoded[0]!.length, 1);
   t.is(decoded[1]!.length, 2);
   t.is(text((decoded[1]![1] as { payload: Uint8Array }).payload), 'qq');
-  t.is(decodeTransactions(encodeTransactions([one]), 7).length, 1, 'one transaction keeps the v1 layout');
+  t.is(decodeTransactions(encodeTransactions([one]), 7).length, 1);
+  // The transaction counts sit after the string table (one string, "g"): u32 at 8 + 4 + 1.
   const record = encodeTransactions([one, two]);
-  const headerBytes = new DataView(record.buffer).getUint32(0, true);
-  const header = new TextDecoder().decode(record.subarray(4, 4 + headerBytes)).replace('"n":[1,2]', '"n":[1,1]');
-  const json = new TextEncoder().encode(header);
-  const bad = new Uint8Array(4 + json.byteLength + 3);
-  new DataView(bad.buffer).setUint32(0, json.byteLength, true);
-  bad.set(json, 4);
-  bad.set(record.subarray(4 + headerBytes), 4 + json.byteLength);
-  const error = t.throws(() => decodeTransactions(bad, 7));
+  const view = new DataView(record.buffer);
+  t.is(view.getUint32(13, true), 2, 'two transactions');
+  view.setUint32(21, 1, true);
+  const error = t.throws(() => decodeTransactions(record, 7));
   t.true(isSeglogError(error) && error.code === 'SEGLOG_CORRUPT');
+  // The same for a record of the JSON layout (written before the binary one).
+  const header = new TextEncoder().encode('{"v":2,"c":[{"t":"ack","g":"g","seq":0,"attempt":1},{"t":"ack","g":"g","seq":1,"attempt":1}],"n":[1,2]}');
+  const json = new Uint8Array(4 + header.byteLength);
+  new DataView(json.buffer).setUint32(0, header.byteLength, true);
+  json.set(header, 4);
+  const jsonError = t.throws(() => decodeTransactions(json, 7));
+  t.true(isSeglogError(jsonError) && jsonError.code === 'SEGLOG_CORRUPT');
 });

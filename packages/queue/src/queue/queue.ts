@@ -314,9 +314,11 @@ export class Queue implements RuntimeHost {
     this.#wheel.cancel(timer);
   }
 
+  cachedPayload(loc: PayloadLocation): Uint8Array | undefined {
+    return this.#payloads.recall(loc);
+  }
+
   async payload(loc: PayloadLocation): Promise<Uint8Array> {
-    const cached = this.#payloads.recall(loc);
-    if (cached !== undefined) return cached;
     const [offset, index] = loc;
     // The last record read, shared by concurrent hand-outs: deliveries come in offset order, and a
     // batch of them would otherwise read and decode the same enqueueMany record once each.
@@ -457,7 +459,7 @@ export class Queue implements RuntimeHost {
   }
 }
 
-/** A command's bytes in a record: its payload plus a generous bound on its JSON header entry. */
+/** A command's bytes in a record: its payload plus a generous bound on its entry (about 40 bytes plus its strings). */
 function estimatedBytes(command: EnqueueCommand): number {
   return (command.payload?.byteLength ?? 0) + 160 + 3 * ((command.key?.length ?? 0) + (command.dedup?.length ?? 0));
 }

@@ -39,6 +39,9 @@ export interface RuntimeHost {
   propose(commands: readonly Command[]): Promise<ApplyResult>;
   schedule(event: WheelEvent, dueMs: number): WheelTimer<WheelEvent>;
   cancel(timer: WheelTimer<WheelEvent>): void;
+  /** The payload from the in-memory cache (a copy the caller owns), or undefined on a miss. */
+  cachedPayload(loc: PayloadLocation): Uint8Array | undefined;
+  /** The payload read back from the log (a copy the caller owns). */
   payload(loc: PayloadLocation): Promise<Uint8Array>;
   /** A lease lapsed here (published on diagnostics_channel). */
   lapsed(group: string, seq: number, attempt: number): void;
@@ -205,7 +208,7 @@ export class GroupRuntime implements ConsumerHost, SettleTarget {
         batch.forEach((entry, index) => {
           this.#delivering.delete(entry.seq);
           const outcome = result.results[index];
-          if (outcome !== undefined && 'ok' in outcome && outcome.ok) void this.#handOut(entry.consumer, entry.seq, entry.attempt, deadline);
+          if (outcome !== undefined && 'ok' in outcome && outcome.ok) this.#handOut(entry.consumer, entry.seq, entry.attempt);
           else entry.consumer.unreserve();
         });
         this.pump();
@@ -233,25 +236,34 @@ export class GroupRuntime implements ConsumerHost, SettleTarget {
     return undefined;
   }
 
-  async #handOut(consumer: Consumer, seq: number, attempt: number, deadlineMs: number): Promise<void> {
+  /**
+   * Hands a recorded delivery to its consumer: at once when the payload is in the cache (no
+   * promise, no extra turn: the usual case for a message enqueued in this process), else after
+   * reading it from the log.
+   */
+  #handOut(consumer: Consumer, seq: number, attempt: number): void {
     const message = this.#host.state.messages.get(seq);
-    let payload: Uint8Array;
-    try {
-      if (message === undefined) throw new Error('settled before hand-out');
-      payload = await this.#host.payload(message.loc);
-    } catch {
-      consumer.unreserve();
-      this.pump();
-      return;
-    }
+    if (message === undefined) return this.#giveUp(consumer);
+    const cached = this.#host.cachedPayload(message.loc);
+    if (cached !== undefined) return this.#give(consumer, message, attempt, cached);
+    this.#host.payload(message.loc).then(
+      (payload) => this.#give(consumer, message, attempt, payload),
+      () => this.#giveUp(consumer),
+    );
+  }
+
+  #giveUp(consumer: Consumer): void {
+    consumer.unreserve();
+    this.pump();
+  }
+
+  #give(consumer: Consumer, message: MessageState, attempt: number, payload: Uint8Array): void {
+    const seq = message.seq;
     const group = this.#group!;
-    if (group.leases.get(seq)?.attempt !== attempt || this.#lapsed.has(seq)) {
-      // The lease lapsed (or was settled) while the payload was read: the slot it held is free
-      // again, and the lapse already queued the redelivery.
-      consumer.unreserve();
-      this.pump();
-      return;
-    }
+    const lease = group.leases.get(seq);
+    // The lease lapsed (or was settled) while the payload was read: the slot it held is free
+    // again, and the lapse already queued the redelivery.
+    if (lease?.attempt !== attempt || this.#lapsed.has(seq)) return this.#giveUp(consumer);
     const delivered = new QueueMessage({
       payload,
       offset: seq,
@@ -261,7 +273,7 @@ export class GroupRuntime implements ConsumerHost, SettleTarget {
       priority: message.prio,
       enqueuedAtMs: message.at,
       deadLetter: message.dead,
-      deadlineMs: group.leases.get(seq)?.deadline ?? deadlineMs,
+      deadlineMs: lease.deadline,
       target: this,
     });
     this.#handed.set(seq, { consumer, message: delivered });

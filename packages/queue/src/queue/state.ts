@@ -13,6 +13,7 @@
 import type { StateMachine } from '../machine/index.js';
 import { assert } from '@seglog/types';
 import { decodeCommands, decodeTransactions, encodeCommands, encodeTransactions, isSettle } from './commands.js';
+import { decodeSnapshotBody, encodeSnapshotBody } from './snapshot-binary.js';
 import type { Command, DeadLetterInfo, EnqueueCommand, GroupFrom, PayloadLocation } from './commands.js';
 
 export interface MessageState {
@@ -363,60 +364,34 @@ export class QueueState implements StateMachine<Command, ApplyResult> {
     return lowest;
   }
 
+  /** The whole state as a binary snapshot body (snapshot-binary.ts). */
   snapshot(): Uint8Array {
-    return new TextEncoder().encode(JSON.stringify({
-      v: 1,
+    return encodeSnapshotBody({
       nextSeq: this.nextSeq,
-      messages: [...this.messages.values()],
-      groups: [...this.groups.values()].map((group) => ({
-        ...group,
-        settled: [...group.settled],
-        leases: [...group.leases],
-        attempts: [...group.attempts],
-        notBefore: [...group.notBefore],
-      })),
+      messages: this.messages.values(),
+      messageCount: this.messages.size,
+      groups: [...this.groups.values()],
       dedup: this.#dedupOrder
         .slice(this.#dedupHead)
         .filter(({ id, until }) => this.dedup.get(id)?.until === until)
-        .map(({ id, until }) => [id, this.dedup.get(id)!.seq, until]),
-    }));
+        .map(({ id, until }) => [id, this.dedup.get(id)!.seq, until] as const),
+    });
   }
 
+  /** Replaces the state with a snapshot body's, binary or (written before it) JSON. */
   restore(body: Uint8Array): void {
-    const parsed = JSON.parse(new TextDecoder().decode(body)) as SnapshotShape;
-    assert(parsed.v === 1, `queue snapshot version ${parsed.v} is known`);
-    this.nextSeq = parsed.nextSeq;
+    const restored = decodeSnapshotBody(body);
+    this.nextSeq = restored.nextSeq;
     this.messages.clear();
-    for (const message of parsed.messages) this.messages.set(message.seq, message);
+    for (const message of restored.messages) this.messages.set(message.seq, message);
     this.groups.clear();
-    for (const group of parsed.groups) {
-      this.groups.set(group.name, {
-        ...group,
-        settled: new Set(group.settled),
-        leases: new Map(group.leases),
-        attempts: new Map(group.attempts),
-        notBefore: new Map(group.notBefore),
-      });
-    }
+    for (const group of restored.groups) this.groups.set(group.name, group);
     this.dedup.clear();
     this.#dedupOrder = [];
     this.#dedupHead = 0;
-    for (const [id, seq, until] of parsed.dedup) {
+    for (const [id, seq, until] of restored.dedup) {
       this.dedup.set(id, { seq, until });
       this.#dedupOrder.push({ id, until });
     }
   }
-}
-
-interface SnapshotShape {
-  readonly v: number;
-  readonly nextSeq: number;
-  readonly messages: MessageState[];
-  readonly groups: (Omit<GroupState, 'settled' | 'leases' | 'attempts' | 'notBefore'> & {
-    settled: number[];
-    leases: [number, Lease][];
-    attempts: [number, number][];
-    notBefore: [number, number][];
-  })[];
-  readonly dedup: [string, number, number][];
 }
