@@ -88,7 +88,8 @@ export default {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '(^|/)(dist|node_modules|\\.turbo)/' },
+    // conformance/vendor: BullMQ's vendored test suite (its own dependencies, installed by its harness).
+    exclude: { path: '(^|/)(dist|node_modules|\\.turbo|conformance/vendor)/' },
     // Type-only imports count: a type from a higher layer is a dependency on it all the same.
     tsPreCompilationDeps: true,
     enhancedResolveOptions: {

@@ -9,7 +9,7 @@
  * of their directory, so many queues share one log and one group commit.
  */
 import { EventEmitter } from 'node:events';
-import { setTimeout as setRealTimeout } from 'node:timers';
+import { clearTimeout as clearRealTimeout, setTimeout as setRealTimeout } from 'node:timers';
 import type {
   IQueueBackend,
   JobJson,
@@ -44,6 +44,7 @@ import * as dependencies from './dependencies.js';
 import * as queries from './queries.js';
 import type { ParentRef } from './state/job-record.js';
 import type { FetchBatchResult, NextJobResult } from './state/apply-fetch.js';
+import { idleFetch } from './state/apply-fetch.js';
 import { toJobJson } from './state/job-record.js';
 import { Prefetch, RESERVATION_IDLE_MS } from './prefetch.js';
 import { isRefused } from './state/commands.js';
@@ -237,15 +238,16 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
     await this.#turn();
     const claimed = this.#claim(token);
     if (claimed !== undefined) return claimed;
+    const spec = this.#fetchSpec(token, name);
+    const now = Date.now();
+    const idle = idleFetch(this.#queue(), spec, now, serverTime());
+    if (idle !== undefined) {
+      if (!this.#prefetching()) await this.#giveBack();
+      return idle;
+    }
     const concurrency = this.#opts.concurrency ?? 1;
     const more = this.#prefetching() ? this.#prefetch.plan(token, concurrency, this.#queue(), serverTime()) : [];
-    const command: BullCommand = {
-      t: 'fetch',
-      ...this.#fetchSpec(token, name),
-      q: this.qualifiedName,
-      now: Date.now(),
-      ...(more.length === 0 ? {} : { more }),
-    };
+    const command: BullCommand = { t: 'fetch', ...spec, q: this.qualifiedName, now, ...(more.length === 0 ? {} : { more }) };
     const [result] = await this.#propose([command]);
     const next = more.length === 0 ? (result as NextJobResult) : this.#reserve(result as FetchBatchResult);
     if (!this.#prefetching()) await this.#giveBack();
@@ -766,6 +768,9 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
     const id = this.#prefetch.claim(token, queue, serverTime());
     const job = id === undefined ? undefined : queue?.jobs.get(id);
     if (id === undefined || job === undefined) return undefined;
+    // The worker is still claiming: the rest of its reservations get a fresh idle period, so a
+    // slow event loop (a loaded machine) does not give back jobs it is about to ask for.
+    if (this.#prefetch.reservedCount > 0) this.#armIdleGiveBack(true);
     return [toJobJson(job), id, 0, 0];
   }
 
@@ -778,8 +783,9 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
   }
 
   /** Reservations left unclaimed hold locks nobody extends: give them back after a while. */
-  #armIdleGiveBack(): void {
-    if (this.#idleTimer !== undefined) return;
+  #armIdleGiveBack(restart = false): void {
+    if (this.#idleTimer !== undefined && !restart) return;
+    clearRealTimeout(this.#idleTimer);
     // node:timers, not the global: an application (or BullMQ's tests) faking timers must not keep them.
     this.#idleTimer = setRealTimeout(() => {
       this.#idleTimer = undefined;

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { BullMachine } from '../src/state/bull-machine.js';
 import type { BullCommand, FetchSpec } from '../src/state/commands.js';
+import { idleFetch } from '../src/state/apply-fetch.js';
 
 const Q = 'bull:test';
 const fetchSpec: FetchSpec = { token: 'w1:0', lockDuration: 1000 };
@@ -49,14 +50,14 @@ test('finish is fenced by the lock token: wrong token -6, lapsed lock -2, right 
     apply(m, { t: 'finish', q: Q, now, id: '1', token, target: 'completed', value: '"ok"', keep: {}, attempts: 1 });
   t.deepEqual(finish('other', 200), { code: -6 });
   t.deepEqual(apply(m, { t: 'extendLocks', q: Q, now: 1050, ids: ['1'], tokens: [fetchSpec.token], duration: 1000 }), []);
-  t.deepEqual(finish(fetchSpec.token, 2051), { code: -2 }, 'the extended lock lapsed at 2050');
+  t.deepEqual(finish(fetchSpec.token, 3051), { code: -2 }, 'the extended lock lapsed at 3050 (1050 + 1000 + the allowance)');
   t.deepEqual(
-    apply(m, { t: 'extendLocks', q: Q, now: 2051, ids: ['1'], tokens: [fetchSpec.token], duration: 1000 }),
+    apply(m, { t: 'extendLocks', q: Q, now: 3051, ids: ['1'], tokens: [fetchSpec.token], duration: 1000 }),
     ['1'],
     'a lapsed lock cannot be extended',
   );
   t.is(m.queue(Q)?.jobs.get('1')?.state, 'active');
-  t.is(finish('0', 2100), 0, "token '0' (a manual move) expects no lock");
+  t.is(finish('0', 3100), 0, "token '0' (a manual move) expects no lock");
   const job = m.queue(Q)?.jobs.get('1');
   t.is(job?.state, 'completed');
   t.is(job?.returnvalue, '"ok"');
@@ -72,7 +73,7 @@ test('stalled check is two-phase: a job is moved only if its lock is gone at the
   const stalled = (now: number): unknown => apply(m, { t: 'stalled', q: Q, now, maxStalledCount: 1, stalledInterval: 10 });
   t.deepEqual(stalled(0), [], 'the first check only marks');
   apply(m, { t: 'extendLocks', q: Q, now: 900, ids: ['2'], tokens: ['w2:0'], duration: 5000 });
-  t.deepEqual(stalled(2000), ['1'], 'job 1 lost its lock at 1000; job 2 extended');
+  t.deepEqual(stalled(2000), ['1'], 'job 1 lost its lock at 2000 (1000 + the allowance); job 2 extended');
   t.is(m.queue(Q)?.jobs.get('1')?.state, 'wait');
   t.is(m.queue(Q)?.jobs.get('1')?.stalledCounter, 1);
   t.is(m.queue(Q)?.jobs.get('2')?.state, 'active');
@@ -82,6 +83,18 @@ test('stalled check is two-phase: a job is moved only if its lock is gone at the
   const moved = stalled(9000) as string[];
   t.deepEqual([...moved].sort(), ['1', '2']);
   t.is(m.queue(Q)?.jobs.get('1')?.deferredFailure, 'job stalled more than allowable limit');
+});
+
+test('a lock lasts lockDuration plus the delivery allowance (lockDuration again, at most 1 s), from the proposing command', (t) => {
+  const m = new BullMachine();
+  apply(m, add(1));
+  apply(m, add(2));
+  apply(m, { t: 'fetch', q: Q, now: 0, serverNow: 0, token: 'short', lockDuration: 100 });
+  apply(m, { t: 'fetch', q: Q, now: 0, serverNow: 0, token: 'long', lockDuration: 30_000 });
+  t.is(m.queue(Q)?.jobs.get('1')?.lock?.untilMs, 200, 'a short lock is doubled: the record still has to reach its worker');
+  t.is(m.queue(Q)?.jobs.get('2')?.lock?.untilMs, 31_000, 'a long one gains at most limits.bullmqLockAllowanceMillisMax');
+  t.deepEqual(apply(m, { t: 'extendLocks', q: Q, now: 150, ids: ['1'], tokens: ['short'], duration: 100 }), [], 'still held at 150');
+  t.is(m.queue(Q)?.jobs.get('1')?.lock?.untilMs, 350, 'an extension gets the same allowance');
 });
 
 test('a delayed job is promoted once due; fetch before that reports its due time', (t) => {
@@ -190,4 +203,35 @@ test('keepLastIfActive: the kept job survives a snapshot and is added when the a
   t.is(queue?.dedup.get('k')?.jobId, '4', 'it now holds the key, without expiry');
   t.is(queue?.dedupNext.size, 0);
   t.false(queue?.jobs.has('3'), 'the earlier kept add was replaced, never added');
+});
+
+test('idleFetch answers without a record exactly when a fetch would change nothing, with the same answer', (t) => {
+  const m = new BullMachine();
+  const spec: FetchSpec = { ...fetchSpec, limiterMax: 2, limiterDuration: 100 };
+  const fetch = (now: number): BullCommand => ({ t: 'fetch', q: Q, now, serverNow: now, ...spec });
+  /** The read-only answer must equal the applied one and leave the state as it was; or be undefined. */
+  const check = (now: number, expectIdle: boolean, label: string): void => {
+    const idle = idleFetch(m.queue(Q), spec, now, now);
+    if (!expectIdle) {
+      t.is(idle, undefined, `${label}: must be proposed`);
+      return;
+    }
+    const before = new TextDecoder().decode(m.snapshot());
+    t.deepEqual(apply(m, fetch(now)), idle, `${label}: same answer as the record`);
+    t.is(new TextDecoder().decode(m.snapshot()), before, `${label}: the record would change nothing`);
+  };
+  t.deepEqual(idleFetch(undefined, fetchSpec, 0, 0), [null, '', 0, 0], 'a queue never used');
+  apply(m, add(1, { opts: { delay: 500 } }));
+  check(100, true, 'only a delayed job, not due: its due time');
+  check(501, false, 'the delayed job is due: the fetch promotes it');
+  t.is((apply(m, fetch(501)) as [unknown, string])[1], '1');
+  check(502, true, 'nothing waiting');
+  apply(m, add(503));
+  apply(m, { t: 'pause', q: Q, now: 600, paused: true });
+  check(600, true, 'paused');
+  apply(m, { t: 'pause', q: Q, now: 601, paused: false });
+  check(601, false, 'a waiting job');
+  apply(m, { t: 'rateLimit', q: Q, now: 602, serverNow: 602, expireMs: 250 });
+  check(610, true, 'rate limited: the limiter ttl');
+  check(900, false, 'the limiter reopened');
 });

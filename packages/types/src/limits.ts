@@ -182,6 +182,17 @@ export const limits = {
    * follower beyond it is closed at once and keeps its directory watch and poll.
    */
   notifySubscribersMax: 64,
+
+  // ---- BullMQ backend (issue 14) ----
+  /**
+   * Most a BullMQ job lock is lengthened past `lockDuration` (the allowance is `lockDuration`
+   * itself, up to this). A lock is granted when its command is proposed, but its worker only gets
+   * the job once the record is durable, applied and handed over (group commit, fsync, event loop);
+   * on Redis the lock starts as the reply leaves. Without the allowance a short lock (BullMQ's tests
+   * use 100 ms) lapses under load before the worker's first extension, and a live job is taken back
+   * as stalled. The cost: a dead worker's jobs are recovered up to this much later than on Redis.
+   */
+  bullmqLockAllowanceMillisMax: 1_000,
 } as const;
 
 assert(limits.blockBytesMin <= limits.blockBytesDefault && limits.blockBytesDefault <= limits.blockBytesMax, 'default block in range');

@@ -6,7 +6,7 @@
  */
 import { serverClock } from './commands.js';
 import type { FetchCommand, FetchSpec, UnreserveCommand } from './commands.js';
-import { lockHeld } from './locks.js';
+import { lockHeld, lockUntil } from './locks.js';
 import type { JobRecord } from './job-record.js';
 import { toJobJson } from './job-record.js';
 import type { JobJson } from 'bullmq';
@@ -53,8 +53,7 @@ export function fetchNextJob(
   serverNow: number,
 ): NextJobResult | undefined {
   promoteDueJobs(queue, now);
-  const metaMax = queue.meta.get('max');
-  const maxJobs = metaMax !== undefined ? Number(metaMax) : spec.limiterMax;
+  const maxJobs = limiterMax(queue, spec);
   const ttl = rateLimitTtl(queue, maxJobs, serverNow);
   if (ttl > 0) return [null, '', ttl, 0];
   if (queue.pausedOrMaxed) return [null, '', 0, 0];
@@ -64,6 +63,34 @@ export function fetchNextJob(
   if (job !== undefined) return [activate(queue, job, spec, { maxJobs, duration }, now, serverNow), job.id, 0, 0];
   const nextDelayed = queue.nextDelayedMs();
   return nextDelayed === undefined ? undefined : [null, '', 0, nextDelayed];
+}
+
+/** The limiter's max: the queue's global one (setGlobalRateLimit) before the worker's own. */
+function limiterMax(queue: QueueState, spec: FetchSpec): number | undefined {
+  const metaMax = queue.meta.get('max');
+  return metaMax !== undefined ? Number(metaMax) : spec.limiterMax;
+}
+
+/**
+ * What a fetch would answer when applying it would change nothing: no delayed job due, and the
+ * limiter closed, the queue paused or maxed, or nothing waiting. The backend then answers from the
+ * applied state without a record (a durable record that changes nothing is a flush wasted, and a
+ * rate-limited or idle worker asks often). Undefined when the fetch must be proposed. Answers
+ * exactly as fetchNext would on the same state and clocks.
+ */
+export function idleFetch(
+  queue: QueueState | undefined,
+  spec: FetchSpec,
+  now: number,
+  serverNow: number,
+): NextJobResult | undefined {
+  if (queue === undefined) return [null, '', 0, 0];
+  if (queue.delayed.upTo((now + 1) * 0x1000 - 1, 1).length > 0) return undefined;
+  const ttl = rateLimitTtl(queue, limiterMax(queue, spec), serverNow);
+  if (ttl > 0) return [null, '', ttl, 0];
+  if (queue.pausedOrMaxed) return [null, '', 0, 0];
+  if (queue.wait.length > 0 || queue.prioritized.size > 0) return undefined;
+  return [null, '', 0, queue.nextDelayedMs() ?? 0];
 }
 
 function takeNext(queue: QueueState): JobRecord | undefined {
@@ -86,7 +113,7 @@ function activate(
   if (limit.maxJobs !== undefined) countAgainstLimiter(queue, limit.duration ?? 0, serverNow);
   job.state = 'active';
   queue.active.pushLeft(job.id);
-  if (spec.token !== '0') job.lock = { token: spec.token, untilMs: serverNow + spec.lockDuration };
+  if (spec.token !== '0') job.lock = { token: spec.token, untilMs: lockUntil(serverNow, spec.lockDuration) };
   queue.event(now, 'active', 'jobId', job.id, 'prev', 'waiting');
   job.processedOn = now;
   if (spec.name !== undefined) job.processedBy = spec.name;

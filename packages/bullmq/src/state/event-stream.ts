@@ -18,8 +18,17 @@ export interface StreamEntry {
 
 export const EVENTS_MAX_LENGTH_DEFAULT = 10_000;
 
+/** What a trimmed slot holds until the next compaction, so its entry can be collected. */
+const DROPPED: StreamEntry = { id: '0-0', ms: 0, seq: 0, fields: [] };
+
 export class EventStream {
+  /**
+   * entries[head..] are the stream, oldest first. Trimming moves `head` (every finish trims, as
+   * moveToFinished.lua's XTRIM does; copying 10,000 entries each time was most of a finish's cost)
+   * and the array is compacted once the dead prefix is over half of it.
+   */
   #entries: StreamEntry[] = [];
+  #head = 0;
   #lastMs = 0;
   #lastSeq = 0;
   maxLength = EVENTS_MAX_LENGTH_DEFAULT;
@@ -30,7 +39,7 @@ export class EventStream {
   }
 
   get length(): number {
-    return this.#entries.length;
+    return this.#entries.length - this.#head;
   }
 
   append(nowMs: number, fields: string[]): string {
@@ -41,14 +50,14 @@ export class EventStream {
     this.#lastSeq = seq;
     const id = `${ms}-${seq}`;
     this.#entries.push({ id, ms, seq, fields });
-    if (this.#entries.length > this.maxLength + 64) this.trim(this.maxLength);
+    if (this.length > this.maxLength + 64) this.trim(this.maxLength);
     return id;
   }
 
   /** Entries with an id greater than `afterId`, oldest first, at most `limit`. */
   after(afterId: string, limit: number): StreamEntry[] {
     const [ms, seq] = parseId(afterId);
-    let low = 0;
+    let low = this.#head;
     let high = this.#entries.length;
     while (low < high) {
       const mid = (low + high) >>> 1;
@@ -61,18 +70,25 @@ export class EventStream {
 
   /** Keeps the newest `maxLength` entries; returns how many were dropped. */
   trim(maxLength: number): number {
-    const drop = Math.max(0, this.#entries.length - Math.max(0, maxLength));
-    if (drop > 0) this.#entries = this.#entries.slice(drop);
+    const drop = Math.max(0, this.length - Math.max(0, maxLength));
+    if (drop === 0) return 0;
+    this.#entries.fill(DROPPED, this.#head, this.#head + drop);
+    this.#head += drop;
+    if (this.#head > 1024 && this.#head * 2 > this.#entries.length) {
+      this.#entries = this.#entries.slice(this.#head);
+      this.#head = 0;
+    }
     return drop;
   }
 
   clear(): void {
     this.#entries = [];
+    this.#head = 0;
   }
 
   toJSON(): { entries: [string, string[]][]; lastMs: number; lastSeq: number; maxLength: number } {
     return {
-      entries: this.#entries.map((entry) => [entry.id, entry.fields]),
+      entries: this.#entries.slice(this.#head).map((entry) => [entry.id, entry.fields]),
       lastMs: this.#lastMs,
       lastSeq: this.#lastSeq,
       maxLength: this.maxLength,

@@ -4,6 +4,7 @@
  */
 import type { JobRecord } from './job-record.js';
 import type { QueueState } from './queue-state.js';
+import { limits } from '@seglog/types';
 
 export const MISSING_JOB = -1;
 export const MISSING_LOCK = -2;
@@ -12,6 +13,17 @@ export const PENDING_CHILDREN = -4;
 export const PARENT_MISSING = -5;
 export const LOCK_MISMATCH = -6;
 export const FAILED_CHILDREN = -9;
+
+/**
+ * When a lock granted or extended by a command proposed at `now` lapses: `duration` plus the
+ * delivery allowance (the same again, at most limits.bullmqLockAllowanceMillisMax), because the
+ * worker only holds the job once the record is durable and handed over. A pure function of the
+ * command, so a replay decides every lock exactly as the live run did.
+ */
+export function lockUntil(now: number, duration: number): number {
+  const allowance = Math.min(Math.max(duration, 0), limits.bullmqLockAllowanceMillisMax);
+  return now + duration + allowance;
+}
 
 export function lockHeld(job: JobRecord, now: number): string | undefined {
   return job.lock !== undefined && job.lock.untilMs > now ? job.lock.token : undefined;
@@ -38,7 +50,7 @@ export function extendLock(
   now: number,
 ): boolean {
   if (job === undefined || lockHeld(job, now) !== token) return false;
-  job.lock = { token, untilMs: now + duration };
+  job.lock = { token, untilMs: lockUntil(now, duration) };
   queue.stalled.delete(job.id);
   return true;
 }
