@@ -4,10 +4,13 @@
  * HEAD's low-water mark, and a chain that ends below HEAD's `durableOffset` (acknowledged records
  * lost). Then say what it all means as exit bits: warnings (2) or a data problem (4).
  */
-import type { SegmentExpectation } from '@seglog/format';
+import type { SegmentExpectation, SegmentHeader } from '@seglog/format';
+import { nodeFileIO } from '@seglog/io';
+import { isSeglogError } from '@seglog/types';
 import { Exit } from './exit-codes.js';
-import type { LogDir } from './log-dir.js';
-import { checkSegment, problem } from './segment-check.js';
+import type { LogDir, SegmentFile } from './log-dir.js';
+import { problem, readSegmentHeader } from './segment-check.js';
+import { checkSegmentsOnLanes } from './segment-lanes.js';
 import type { Problem, SegmentCheck } from './segment-check.js';
 
 export interface LogCheckOptions {
@@ -16,6 +19,8 @@ export interface LogCheckOptions {
   readonly signal: AbortSignal;
   readonly onBytes?: (bytes: number) => void;
   readonly onSegment?: (check: SegmentCheck) => void;
+  /** Segments checked at once (segment-lanes.ts); 1, the default, checks them one by one here. */
+  readonly jobs?: number;
 }
 
 export interface LogCheck {
@@ -32,29 +37,25 @@ export interface LogCheck {
 }
 
 export async function checkLog(logDir: LogDir, options: LogCheckOptions): Promise<LogCheck> {
-  const checks: SegmentCheck[] = [];
   const problems: Problem[] = [];
-  let log: SegmentExpectation['log'] = null;
-  for (const [i, segment] of logDir.segments.entries()) {
-    const previous = checks[checks.length - 1];
+  const log = await logExpectation(logDir.segments);
+  const tasks = logDir.segments.map((segment, i) => ({
+    segment,
+    options: { quick: options.quick, isLast: i === logDir.segments.length - 1, log: log.forSegment(i) },
+  }));
+  const onBytes = options.onBytes ?? ((): void => undefined);
+  const lanesOptions = { lanes: options.jobs ?? 1, signal: options.signal, onBytes };
+  const checks = await checkSegmentsOnLanes(tasks, lanesOptions);
+  for (const [i, check] of checks.entries()) {
+    const segment = check.segment;
+    const previous = checks[i - 1];
     if (previous !== undefined && previous.header !== null && segment.baseOffset !== previous.chainEndOffset) {
       problems.push(gapProblem(previous, segment.baseOffset));
-    }
-    const check = await checkSegment(segment, {
-      quick: options.quick,
-      isLast: i === logDir.segments.length - 1,
-      log,
-      signal: options.signal,
-      onBytes: options.onBytes ?? (() => undefined),
-    });
-    if (log === null && check.header !== null) {
-      log = { logId: check.header.logId, blockBytes: check.header.blockBytes, path: segment.path };
     }
     if (check.index.state === 'missing' && i < logDir.segments.length - 1 && check.header !== null) {
       problems.push(problem('SEGLOG_INDEX_MISSING', 'index', 'warning', segment, null, null, null, null, `${segment.indexPath} is missing; run seglog index rebuild`));
     }
     problems.push(...check.problems);
-    checks.push(check);
     options.onSegment?.(check);
   }
   const head = logDir.head;
@@ -84,6 +85,35 @@ export async function checkLog(logDir: LogDir, options: LogCheckOptions): Promis
     nextOffset,
     exitCode: exitBitsOf(problems),
   };
+}
+
+/**
+ * What every segment's header must agree with: the log id and block size of the first segment
+ * whose header decodes. Segments are checked in parallel, so it is read up front (one small read)
+ * instead of taken from the first check; a segment before that one is checked against nothing,
+ * as it was when segments were checked one by one (its header failed to decode alone).
+ */
+async function logExpectation(segments: readonly SegmentFile[]): Promise<{ forSegment(i: number): SegmentExpectation['log'] }> {
+  for (const [first, segment] of segments.entries()) {
+    const header = await headerAlone(segment);
+    if (header === null) continue;
+    const log = { logId: header.logId, blockBytes: header.blockBytes, path: segment.path };
+    return { forSegment: (i) => (i < first ? null : log) };
+  }
+  return { forSegment: () => null };
+}
+
+/** The segment's header checked alone, or null when it does not decode (its check reports why). */
+async function headerAlone(segment: SegmentFile): Promise<SegmentHeader | null> {
+  const handle = await nodeFileIO.open(segment.path, 'read');
+  try {
+    return await readSegmentHeader(handle, segment, null);
+  } catch (error) {
+    if (isSeglogError(error)) return null;
+    throw error;
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
 }
 
 function gapProblem(previous: SegmentCheck, nextBase: number): Problem {

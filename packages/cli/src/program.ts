@@ -132,13 +132,22 @@ function buildProgram(run: (flags: FormatFlags, action: Action, how?: RunHow) =>
     .option('--quick', 'read only what recovery reads: headers, indexes, each segment from its last index entry')
     .option('--max-errors <n>', 'stop listing after this many problems', '100')
     .addOption(new Option('--progress <when>', 'progress bar on stderr').choices(['auto', 'always', 'never']).default('auto'))
+    .option('--jobs <n>', 'segments checked at once, each on its own thread (default: one per CPU, up to 4, for a full verify of 64 MiB or more; else 1)')
     .addHelpText('after', examples(
       'seglog verify ./data/log',
       'seglog verify ./data/log --quick',
       'seglog verify ./data/log --json --max-errors 10',
+      'seglog verify ./data/log --jobs 1         # one thread, beside a busy service',
     ) + `\n${EXIT_HELP}`)
-    .action((dir: string, flags: FormatFlags & { quick?: boolean; maxErrors: string; progress: 'auto' | 'always' | 'never' }) =>
-      run(flags, async (ctx) => (await import('./commands/verify.js')).verify(ctx, dir, { quick: flags.quick === true, maxErrors: positive('--max-errors', flags.maxErrors), progress: flags.progress })),
+    .action((dir: string, flags: FormatFlags & { quick?: boolean; maxErrors: string; progress: 'auto' | 'always' | 'never'; jobs?: string }) =>
+      run(flags, async (ctx) =>
+        (await import('./commands/verify.js')).verify(ctx, dir, {
+          quick: flags.quick === true,
+          maxErrors: positive('--max-errors', flags.maxErrors),
+          progress: flags.progress,
+          jobs: flags.jobs === undefined ? undefined : jobsOf(flags.jobs),
+        }),
+      ),
     );
 
   withFormat(program.command('dump').argument('<target>', 'log directory, or one segment file (*.seg)'), true)
@@ -304,6 +313,15 @@ function decimal(flag: string, value: string | undefined, zeroOk: boolean): numb
     throw CliError.usage(`${flag} must be a ${zeroOk ? 'non-negative' : 'positive'} number, got '${value}'`);
   }
   return parsed;
+}
+
+/** More threads than this would only queue behind libuv's pool, which makes every lane's reads. */
+const JOBS_MAX = 64;
+
+function jobsOf(value: string): number {
+  const jobs = positive('--jobs', value);
+  if (jobs > JOBS_MAX) throw CliError.usage(`--jobs must be at most ${JOBS_MAX}`);
+  return jobs;
 }
 
 function positive(flag: string, value: string): number {

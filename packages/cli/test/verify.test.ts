@@ -135,6 +135,8 @@ test('a bad flag or value is a usage error: exit 16', async (t) => {
   const dir = await makeLog(10);
   t.is((await seglog(['verify', dir, '--bogus'])).code, 16);
   t.is((await seglog(['verify', dir, '--max-errors', 'many'])).code, 16);
+  t.is((await seglog(['verify', dir, '--jobs', '0'])).code, 16);
+  t.is((await seglog(['verify', dir, '--jobs', '65'])).code, 16);
   t.is((await seglog(['verify'])).code, 16);
   t.is((await seglog(['frobnicate'])).code, 16);
   const help = await seglog(['verify', '--help']);
@@ -155,7 +157,7 @@ test('read commands work beside a held writer lock and report the holder', async
   }
 });
 
-test('SIGINT during verify stops it cleanly: exit 32', async (t) => {
+test('SIGINT during verify stops it cleanly: exit 32, on one thread and on several', async (t) => {
   // Large enough that verify is still reading when the signal lands; payloads of 256 KiB.
   const dir = await tempDir('sigint');
   const { openLog } = await import('@seglog/store');
@@ -163,7 +165,39 @@ test('SIGINT during verify stops it cleanly: exit 32', async (t) => {
   const payload = new Uint8Array(256 * 1024).fill(7);
   for (let i = 0; i < 600; i++) await log.append(payload);
   await log.close();
-  const result = await seglog(['verify', dir, '--progress', 'always'], { onStderr: { waitFor: 'verify [', then: (child) => child.kill('SIGINT') } });
-  t.is(result.code, 32, result.stderr);
-  t.regex(result.stderr, /cancelled/);
+  for (const jobs of ['1', '2']) {
+    const args = ['verify', dir, '--progress', 'always', '--jobs', jobs];
+    const result = await seglog(args, { onStderr: { waitFor: 'verify [', then: (child) => child.kill('SIGINT') } });
+    t.is(result.code, 32, `--jobs ${jobs}: ${result.stderr}`);
+    t.regex(result.stderr, /cancelled/);
+  }
+});
+
+/** The report without what differs from run to run (times and speeds). */
+function stable(stdout: string): unknown {
+  const parsed = JSON.parse(stdout) as Record<string, unknown> & { summary: Record<string, unknown> };
+  const kept = Object.entries(parsed).filter(([key]) => key !== 'startedAt' && key !== 'durationMs');
+  return { ...Object.fromEntries(kept), summary: { ...parsed.summary, mbPerSec: null } };
+}
+
+test('--jobs: segments checked on several threads give the same report, damage in later segments included', async (t) => {
+  const dir = await makeLog(1500);
+  const names = await segmentNames(dir);
+  t.true(names.length >= 8);
+  // Damage in three segments (one of them the last checked), and a torn tail: exit 6.
+  for (const i of [2, 5, names.length - 2]) await flipByte(path.join(dir, names[i]!), 4096 + 56);
+  await tearTail(dir);
+  const one = await seglog(['verify', dir, '--json', '--jobs', '1']);
+  t.is(one.code, 6, one.stderr);
+  for (const jobs of ['2', '4']) {
+    const many = await seglog(['verify', dir, '--json', '--jobs', jobs]);
+    t.is(many.code, 6, many.stderr);
+    t.deepEqual(stable(many.stdout), stable(one.stdout), `--jobs ${jobs}`);
+  }
+  const damaged = report(one.stdout).errors.filter((error) => error.kind === 'damage').map((error) => error.segment);
+  t.deepEqual(damaged, [names[2], names[5], names[names.length - 2]], 'in segment order');
+  // --max-errors cuts the same first problems.
+  const cut = await seglog(['verify', dir, '--json', '--jobs', '3', '--max-errors', '1']);
+  t.is(report(cut.stdout).errors[0]!.segment, names[2]);
+  t.true(report(cut.stdout).errorsTruncated);
 });
