@@ -30,6 +30,9 @@ test('self time per function and per area, idle apart', (t) => {
   t.is(times.byArea.get('packages/store'), 30);
   t.is(times.byArea.get('benchmarks'), 20);
   t.false([...times.byFunction.keys()].some((name) => name.startsWith('(idle)')), 'idle is not a function');
+  const late = selfTimes(profile, 60);
+  t.is(late.totalMicros, 40, '--skip-ms leaves out the samples up to 60 µs');
+  t.is(late.byFunction.get('add packages/store/dist/open-batch.js:10'), 10);
 });
 
 test('profile-top prints shares of busy time, and refuses a file that is no profile', async (t) => {
