@@ -64,3 +64,12 @@ test('the bare async O_DSYNC loop runs at depth 1 and 2 and counts every write',
     t.is(figures.latencyMicros.count, figures.writes, 'one latency per write');
   }
 });
+
+test('append-cpu --modes names disk and/or instant; anything else is a coded error', (t) => {
+  const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+  const child = spawnSync(process.execPath, ['--import=tsx', '--conditions=@seglog/source', main, 'append-cpu', '--modes', 'disk,fast'], {
+    encoding: 'utf8',
+  });
+  t.is(child.status, 2);
+  t.regex(child.stderr, /SEGLOG_INVALID_OPTION: option --modes .*unknown "fast"/);
+});
