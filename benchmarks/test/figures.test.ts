@@ -98,6 +98,7 @@ const ceiling: CeilingSummary = {
   sequentialMegabytesPerSecond: spreadOf([400])!,
   asyncDsyncWritesPerSecond: spreadOf([4200])!,
   asyncDsyncP99Micros: spreadOf([520])!,
+  asyncDsyncDepth2WritesPerSecond: spreadOf([5000])!,
 };
 
 test('targets compare seglog with the best durable peer, leaving out engines that are not durable', (t) => {

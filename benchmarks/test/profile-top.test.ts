@@ -1,10 +1,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import { selfTimes, type CpuProfile } from '../src/commands/profile-top.js';
+import { isSeglogError } from '@seglog/types';
+import { appendCpuCommand } from '../src/commands/append-cpu.js';
+import { profileTopCommand, selfTimes, type CpuProfile } from '../src/commands/profile-top.js';
 import { measureAsyncDsyncWrites } from '../src/lib/device-ceiling.js';
 
 const frame = (functionName: string, url: string) => ({ functionName, url, lineNumber: 9 });
@@ -30,26 +30,33 @@ test('self time per function and per area, idle apart', (t) => {
   t.is(times.byArea.get('packages/store'), 30);
   t.is(times.byArea.get('benchmarks'), 20);
   t.false([...times.byFunction.keys()].some((name) => name.startsWith('(idle)')), 'idle is not a function');
+  const late = selfTimes(profile, 60);
+  t.is(late.totalMicros, 40, '--skip-ms leaves out the samples up to 60 µs');
+  t.is(late.byFunction.get('add packages/store/dist/open-batch.js:10'), 10);
 });
 
-test('profile-top prints shares of busy time, and refuses a file that is no profile', async (t) => {
+test.serial('profile-top prints shares of busy time, and refuses a file that is no profile', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'seglog-profile-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const good = join(dir, 'a.cpuprofile');
   const bad = join(dir, 'b.cpuprofile');
   await writeFile(good, JSON.stringify(profile));
   await writeFile(bad, JSON.stringify({ nodes: [] }));
-  const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-  const run = (...args: string[]) =>
-    spawnSync(process.execPath, ['--import=tsx', '--conditions=@seglog/source', main, 'profile-top', ...args], { encoding: 'utf8' });
-  const ok = run(good, '--top', '2');
-  t.is(ok.status, 0, ok.stderr);
-  t.regex(ok.stdout, /idle 40\.0%/);
-  t.regex(ok.stdout, /\| 50\.0% \| 30\.0% \| `add packages\/store\/dist\/open-batch\.js:10` \|/);
-  t.notRegex(ok.stdout, /compute/, '--top 2 leaves the third out');
-  const refused = run(bad);
-  t.is(refused.status, 2);
-  t.regex(refused.stderr, /SEGLOG_INVALID_OPTION: .*is not a V8 CPU profile/);
+  const printed: string[] = [];
+  const log = console.log;
+  console.log = (line: string) => printed.push(line);
+  try {
+    await profileTopCommand.run([good, '--top', '2']);
+  } finally {
+    console.log = log;
+  }
+  const out = printed.join('\n');
+  t.regex(out, /idle 40\.0%/);
+  t.regex(out, /\| 50\.0% \| 30\.0% \| `add packages\/store\/dist\/open-batch\.js:10` \|/);
+  t.notRegex(out, /compute/, '--top 2 leaves the third out');
+  const refused = await t.throwsAsync(profileTopCommand.run([bad]));
+  t.true(isSeglogError(refused, 'SEGLOG_INVALID_OPTION'));
+  t.regex(refused?.message ?? '', /is not a V8 CPU profile/);
 });
 
 test('the bare async O_DSYNC loop runs at depth 1 and 2 and counts every write', async (t) => {
@@ -60,4 +67,10 @@ test('the bare async O_DSYNC loop runs at depth 1 and 2 and counts every write',
     t.true(figures.writes >= depth, `depth ${depth}: every chain wrote`);
     t.is(figures.latencyMicros.count, figures.writes, 'one latency per write');
   }
+});
+
+test('append-cpu --modes names disk and/or instant; anything else is a coded error before anything runs', async (t) => {
+  const refused = await t.throwsAsync(appendCpuCommand.run(['--modes', 'disk,fast']));
+  t.true(isSeglogError(refused, 'SEGLOG_INVALID_OPTION'));
+  t.regex(refused?.message ?? '', /--modes .*unknown "fast"/);
 });

@@ -12,7 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { SeglogError } from '@seglog/types';
-import { positiveInteger } from '../lib/args.js';
+import { nonNegativeInteger, positiveInteger } from '../lib/args.js';
 import type { Command } from './command.js';
 
 export interface ProfileNode {
@@ -22,6 +22,8 @@ export interface ProfileNode {
 
 export interface CpuProfile {
   readonly nodes: readonly ProfileNode[];
+  /** Microseconds; each sample is `timeDeltas` after the one before it, the first after `startTime`. */
+  readonly startTime?: number;
   readonly samples: readonly number[];
   readonly timeDeltas: readonly number[];
 }
@@ -59,16 +61,19 @@ export interface SelfTimes {
   readonly byArea: Map<string, number>;
 }
 
-export function selfTimes(profile: CpuProfile): SelfTimes {
+/** `skipMicros`: leave out the samples of the profile's first microseconds (start-up and warm-up). */
+export function selfTimes(profile: CpuProfile, skipMicros = 0): SelfTimes {
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
   const byFunction = new Map<string, number>();
   const byArea = new Map<string, number>();
   let totalMicros = 0;
   let idleMicros = 0;
+  let elapsedMicros = 0;
   profile.samples.forEach((id, index) => {
     const micros = profile.timeDeltas[index] ?? 0;
+    elapsedMicros += micros;
     const frame = nodes.get(id)?.callFrame;
-    if (frame === undefined) return;
+    if (frame === undefined || elapsedMicros <= skipMicros) return;
     totalMicros += micros;
     if (frame.functionName === IDLE) {
       idleMicros += micros;
@@ -102,15 +107,22 @@ function render(file: string, times: SelfTimes, top: number): string {
 export const profileTopCommand: Command = {
   name: 'profile-top',
   summary: 'the functions with the most self time in V8 CPU profiles (node --cpu-prof), and per-package totals',
-  usage: 'usage: main.js profile-top <file.cpuprofile>... [--top 25]',
+  usage:
+    'usage: main.js profile-top <file.cpuprofile>... [--top 25] [--skip-ms 0]\n' +
+    '  --skip-ms: leave out the first milliseconds of each profile (module loading, the log opening, warm-up)',
   async run(argv) {
-    const { values, positionals } = parseArgs({ args: [...argv], options: { top: { type: 'string' } }, allowPositionals: true });
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      options: { top: { type: 'string' }, 'skip-ms': { type: 'string' } },
+      allowPositionals: true,
+    });
     if (positionals.length === 0) throw SeglogError.invalidOption('<file.cpuprofile>', 'name at least one profile');
     const top = positiveInteger(values.top, '--top', 25);
+    const skipMicros = nonNegativeInteger(values['skip-ms'], '--skip-ms', 0) * 1000;
     for (const file of positionals) {
       const parsed: unknown = JSON.parse(await readFile(file, 'utf8'));
       if (!isProfile(parsed)) throw SeglogError.invalidOption('<file.cpuprofile>', `${file} is not a V8 CPU profile`);
-      console.log(`${render(file, selfTimes(parsed), top)}\n`);
+      console.log(`${render(file, selfTimes(parsed, skipMicros), top)}\n`);
     }
   },
 };
