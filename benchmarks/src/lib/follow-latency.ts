@@ -18,8 +18,11 @@
  * (the poll alone, as on NFS). Running them in one invocation gives an A/B under the same load.
  */
 import { spawn } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { nodeFileIO } from '@seglog/io';
 import { openLog } from '@seglog/store';
+import { breakDown, tracingHeadIo, type FollowBreakdown } from './head-trace.js';
 import { withTempDir } from './tmpdir.js';
 
 export const wakeModes = ['push', 'watch', 'poll'] as const;
@@ -32,6 +35,8 @@ export interface FollowSettings {
   readonly warmupSeconds: number;
   readonly idleSeconds: number;
   readonly wakes: readonly WakeMode[];
+  /** Trace the writer's HEAD writes and flushes and split each latency (lib/head-trace.ts). */
+  readonly trace?: boolean;
 }
 
 export interface FollowRow {
@@ -46,6 +51,11 @@ export interface FollowRow {
   readonly idleCpuPercent: number;
   /** CPU of the follower while it received the records, in µs per record. */
   readonly followCpuMicrosPerRecord: number;
+  /** With `trace`: where the latency went, and the longest event-loop stalls of both processes (ms). */
+  readonly breakdown?: FollowBreakdown & {
+    readonly writerLoopMaxMillis: number;
+    readonly followerLoopMaxMillis: number;
+  };
 }
 
 export interface FollowFigures {
@@ -57,6 +67,8 @@ export interface FollowReaderReport {
   readonly arrivals: number[];
   readonly idleCpuPercent: number;
   readonly followCpuMicros: number;
+  /** The follower's longest event-loop delay while it received the records, ms. */
+  readonly loopDelayMaxMillis?: number;
 }
 
 const mainScript = fileURLToPath(new URL('../main.js', import.meta.url));
@@ -91,7 +103,8 @@ async function appendAtRate(log: Awaited<ReturnType<typeof openLog>>, rate: numb
 
 async function runOne(wake: WakeMode, rate: number, settings: FollowSettings): Promise<FollowRow> {
   return withTempDir(async (dir) => {
-    const log = await openLog({ dir });
+    const traced = settings.trace === true ? tracingHeadIo(nodeFileIO) : null;
+    const log = await openLog({ dir, ...(traced === null ? {} : { io: traced.io }) });
     const warmup = Math.round(rate * settings.warmupSeconds);
     const total = warmup + Math.round(rate * settings.seconds);
     const args = [mainScript, 'follow-reader', dir, String(total), String(settings.idleSeconds), wake];
@@ -101,12 +114,23 @@ async function runOne(wake: WakeMode, rate: number, settings: FollowSettings): P
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     try {
       await waitForReady(child, () => stdout);
+      const loop = monitorEventLoopDelay({ resolution: 1 });
+      loop.enable();
       const acks = await appendAtRate(log, rate, total);
+      loop.disable();
       const code = await exited;
       if (code !== 0) throw new Error(`follow-reader exited with ${code}`);
       const report = JSON.parse(stdout.slice(stdout.indexOf('\n') + 1)) as FollowReaderReport;
       const measured = report.arrivals.slice(warmup);
       const latencies = measured.map((arrival, index) => (arrival - acks[warmup + index]!) / 1e6).sort((a, b) => a - b);
+      const breakdown =
+        traced === null
+          ? undefined
+          : {
+              ...breakDown(traced.trace, warmup, acks.slice(warmup), measured),
+              writerLoopMaxMillis: loop.max / 1e6,
+              followerLoopMaxMillis: report.loopDelayMaxMillis ?? Number.NaN,
+            };
       return {
         wake,
         ratePerSecond: rate,
@@ -116,6 +140,7 @@ async function runOne(wake: WakeMode, rate: number, settings: FollowSettings): P
         maxMillis: latencies[latencies.length - 1] ?? Number.NaN,
         idleCpuPercent: report.idleCpuPercent,
         followCpuMicrosPerRecord: report.followCpuMicros / total, // warm-up included: a cost, not a latency
+        ...(breakdown === undefined ? {} : { breakdown }),
       };
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');

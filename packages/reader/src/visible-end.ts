@@ -12,7 +12,9 @@
  * learned, so a reader inside the known range does no extra I/O. It is opened anew each time
  * because a writer replaces it by rename (a new log, an accepted loss), and a held descriptor would
  * keep reading the old file. A read that meets a slot being rewritten fails that slot's CRC and
- * falls back to the next newest valid slot (an older, still valid lower bound); a read with no valid slot is
+ * falls back to the next newest valid slot (an older, still valid lower bound), unless a newer slot
+ * was learned already: then it is read again, since after a truncation announcement an older slot
+ * still claims the records being cut (taken only if it stays); a read with no valid slot is
  * tried again after a short, doubling wait (see `readLimits.headReadAttempts` for why it happens),
  * then SEGLOG_CORRUPT. A pending truncation after an offset (HEAD's pending kind 1) ends the
  * visible log at its offset at once and counts as a step of the truncation generation (`epoch`).
@@ -88,6 +90,8 @@ export class HeadVisibleEnd implements VisibleEnd {
   #epoch: number | undefined;
   #truncatedAt = 0;
   #retainedFrom = 0;
+  /** The newest slot learned (seq and log id): an older one read later is a stale view, not news. */
+  #newest: { readonly seq: number; readonly logId: Uint8Array } | null = null;
   #refreshing: Promise<number | undefined> | null = null;
 
   constructor(io: FileIO, dir: string) {
@@ -128,7 +132,13 @@ export class HeadVisibleEnd implements VisibleEnd {
       const bytes = await this.#read();
       if (bytes === null) return this.#known; // no HEAD (yet): keep what was learned, if anything
       const state = decodeHead(bytes, this.#path);
-      if (state !== null) {
+      // A copy that met the newest slot mid-write falls back to an older one: after a truncation
+      // announcement that older slot still claims the records being cut. So an older slot than
+      // one already learned is read again; only if it stays (a HEAD made anew after an accepted
+      // loss may start its seq again) is it taken.
+      const stale = state !== null && attempt < readLimits.headReadAttempts && this.#isOlder(state.seq, state.logId);
+      if (state !== null && !stale) {
+        this.#newest = { seq: state.seq, logId: state.logId };
         // A truncation after an offset in progress (pending kind 1): nothing from its offset on
         // is visible any more, even before it is finished.
         const pending = state.pendingTruncation;
@@ -150,6 +160,13 @@ export class HeadVisibleEnd implements VisibleEnd {
       const delayMs = readLimits.headReadRetryMs * 2 ** (attempt - 1);
       await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
+  }
+
+  #isOlder(seq: number, logId: Uint8Array): boolean {
+    const newest = this.#newest;
+    if (newest === null || seq >= newest.seq) return false;
+    // Another log's HEAD (the directory was emptied and a new log made): its seq starts anew.
+    return newest.logId.length === logId.length && newest.logId.every((byte, i) => byte === logId[i]);
   }
 
   /** HEAD's bytes, or null when there is no HEAD. */

@@ -8,7 +8,7 @@ import test from 'ava';
 import { openLog, type Log } from '@seglog/store';
 import { HEAD_FILE_BYTES, HEAD_FILE_NAME, decodeHead, encodeHeadSlot, headSlotPosition } from '@seglog/format';
 import { SimFileIO } from '@seglog/testkit';
-import { ErrorCodes, isSeglogError, type LogRecord } from '@seglog/types';
+import { ErrorCodes, isSeglogError, type FileIO, type LogRecord } from '@seglog/types';
 import { openReader } from '../src/index.js';
 
 function payload(offset: number, generation: number): Uint8Array {
@@ -55,6 +55,44 @@ for (const where of ['in the writer process (durable: log)', 'through HEAD']) {
     await log.close();
   });
 }
+
+test('a reader that learned an end past a cut, then opens the cut file, ends at the cut instead of SEGLOG_CORRUPT', async (t) => {
+  const io = new SimFileIO({ seed: 64 });
+  const log = await openLog({ dir: '/t', io, blockBytes: 512, segmentBytes: 1024 * 1024 });
+  await appendRange(log, 600, 0);
+  // The reader learns the end (600) from HEAD; once it reads the segment past block 200 (it reads
+  // 64 KiB at a time), the segment is cut in place at record 300 (one 512-byte batch per record).
+  let cut: Promise<unknown> | null = null;
+  const cutting: FileIO = {
+    open: async (path, mode) => {
+      const handle = await io.open(path, mode);
+      if (!path.endsWith('.seg')) return handle;
+      const read = async (buffer: Uint8Array, at: number): Promise<number> => {
+        if (at >= 200 * 512) await (cut ??= log.truncateAfter(300));
+        return handle.read(buffer, at);
+      };
+      return { ...handle, path: handle.path, read, close: () => handle.close(), sizeBytes: () => handle.sizeBytes() };
+    },
+    mkdirp: (dir) => io.mkdirp(dir),
+    readdir: (dir) => io.readdir(dir),
+    stat: (path) => io.stat(path),
+    rename: (source, target) => io.rename(source, target),
+    unlink: (path) => io.unlink(path),
+    syncDir: (dir) => io.syncDir(dir),
+    lock: (dir) => io.lock(dir),
+  };
+  const reader = await openReader({ dir: '/t', io: cutting });
+  const offsets: number[] = [];
+  for await (const record of reader.read({ from: 0 })) {
+    offsets.push(record.offset);
+    t.deepEqual(record.payload, payload(record.offset, 0));
+  }
+  t.not(cut, null, 'the cut happened while the reader read');
+  t.deepEqual(offsets, Array.from({ length: 300 }, (_, i) => i), 'every record below the cut, none past it');
+  t.is(await reader.endOffset(), 300);
+  await reader.close();
+  await log.close();
+});
 
 test('a bounded read and a new reader after a truncation see only the new records', async (t) => {
   const io = new SimFileIO({ seed: 62 });

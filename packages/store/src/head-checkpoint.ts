@@ -22,9 +22,9 @@
  * tens of ms on a loaded machine) held back the next publication, and every follower waited it
  * out (the follow benchmark's p99). HEAD is fdatasynced at most once per `syncIntervalMicros`
  * while the end moves, in the background, and at every segment roll, at close and before every
- * truncation, awaited. No timer: a timer would make simulated runs depend on wall time, and the
- * kernel writes the page back within seconds anyway. The data
- * was durable before its offset is written here, so whatever of HEAD reaches the disk, in
+ * truncation, awaited by the caller while writes go on beside it. No timer: a timer would make
+ * simulated runs depend on wall time, and the kernel writes the page back within seconds anyway.
+ * The data was durable before its offset is written here, so whatever of HEAD reaches the disk, in
  * whatever order, is a lower bound of what was acknowledged: a crash can make HEAD stale (the
  * window since its last flush), never ahead. The flushed slot survives whole, so at least one
  * slot is valid.
@@ -111,7 +111,7 @@ export class HeadCheckpoint {
   /** The running flush, settled (a failure is reported through `#failed`). */
   #syncing: Promise<void> | null = null;
   #wantedDurableOffset: number;
-  /** Every write, and every awaited flush, runs on this chain, one at a time, in order. */
+  /** Every write, and every start of a flush, runs on this chain, one at a time, in order. */
   #tail: Promise<void> = Promise.resolve();
   #catchUpQueued = false;
   /** A look, one event-loop turn after an `advance` that did not write, at whether the writer went idle. */
@@ -211,14 +211,13 @@ export class HeadCheckpoint {
     this.#catchUpQueued = true;
     void this.#enqueue(() => {
       this.#catchUpQueued = false;
-      return this.#catchUp(false);
+      return this.#catchUp();
     });
   }
 
   /** Writes the newest value and flushes HEAD (at a roll and at close). Rejects if HEAD failed. */
   async flush(): Promise<void> {
-    await this.#enqueue(() => this.#catchUp(true));
-    if (this.#failure !== null) throw this.#failure;
+    await this.#writeFlushed(() => this.#writeDeferred());
   }
 
   /**
@@ -226,14 +225,12 @@ export class HeadCheckpoint {
    * the segments below it may be unlinked: after a crash the next open finishes the drop.
    */
   async raiseFirstOffset(firstOffset: number): Promise<void> {
-    await this.#enqueue(async () => {
+    await this.#writeFlushed(async () => {
       const durableOffset = Math.max(this.#wantedDurableOffset, this.#state.durableOffset);
       const pending = this.#state.pendingTruncation?.kind === 2 ? null : this.#state.pendingTruncation;
       if (firstOffset <= this.#state.firstOffset && pending === this.#state.pendingTruncation) return;
       await this.#writeSlot(durableOffset, Math.max(firstOffset, this.#state.firstOffset), pending);
-      await this.#syncNow();
     });
-    await this.flush(); // rejects if HEAD failed; nothing left to write otherwise
   }
 
   /**
@@ -242,12 +239,10 @@ export class HeadCheckpoint {
    * `raiseFirstOffset` to commit it (retention-holds.ts says why this closes the race).
    */
   async markDropIntent(offset: number): Promise<void> {
-    await this.#enqueue(async () => {
+    await this.#writeFlushed(async () => {
       const durableOffset = Math.max(this.#wantedDurableOffset, this.#state.durableOffset);
       await this.#writeSlot(durableOffset, this.#state.firstOffset, { kind: 2, offset });
-      await this.#syncNow();
     });
-    if (this.#failure !== null) throw this.#failure;
   }
 
   /**
@@ -255,12 +250,10 @@ export class HeadCheckpoint {
    * `pendingTruncation` kind 1): from here on an open finishes the truncation.
    */
   async markTruncateAfter(offset: number): Promise<void> {
-    await this.#enqueue(async () => {
+    await this.#writeFlushed(async () => {
       const durableOffset = Math.max(this.#wantedDurableOffset, this.#state.durableOffset);
       await this.#writeSlot(durableOffset, Math.min(this.#state.firstOffset, offset), { kind: 1, offset });
-      await this.#syncNow();
     });
-    if (this.#failure !== null) throw this.#failure;
   }
 
   /**
@@ -299,16 +292,40 @@ export class HeadCheckpoint {
   }
 
   /**
-   * Writes the newest wanted value. Flushes, awaited, when asked; else starts a background flush when
-   * the last one is an interval old and none is running (later writes go to the third slot meanwhile).
+   * Writes the newest wanted value; starts a background flush when the last one is an interval old
+   * and none is running (later writes go to a third slot meanwhile).
    */
-  async #catchUp(mustFlush: boolean): Promise<void> {
+  async #catchUp(): Promise<void> {
     if (this.#wantedDurableOffset > this.#state.durableOffset) await this.#writeSlot(this.#wantedDurableOffset);
-    if (this.#state.seq === this.#flushedSeq) return;
-    if (mustFlush) await this.#syncNow();
-    else if (this.#syncing === null && this.#config.clock.nowMicros() - this.#lastSyncMicros >= this.#interval) {
-      void this.#startSync();
+    if (this.#state.seq === this.#flushedSeq || this.#syncing !== null) return;
+    if (this.#config.clock.nowMicros() - this.#lastSyncMicros >= this.#interval) void this.#startSync();
+  }
+
+  /**
+   * Runs `write` on the chain, then waits until a flush covers what HEAD holds after it. The chain
+   * is not held meanwhile: later writes go on beside the flush. Rejects if HEAD failed.
+   */
+  async #writeFlushed(write: () => Promise<void>): Promise<void> {
+    let target = -1;
+    await this.#enqueue(async () => {
+      await write();
+      target = this.#state.seq;
+    });
+    // A flush starts only on the chain, where no write is in flight: it then covers the last
+    // completed write, and no write can land in that slot while it runs (`#nextSeq`).
+    while (this.#failure === null && !this.#closed && this.#flushedSeq < target) {
+      if (this.#syncing !== null) await this.#syncing;
+      else {
+        await this.#enqueue(async () => {
+          if (this.#syncing === null && this.#flushedSeq < target) void this.#startSync();
+        });
+      }
     }
+    this.#throwIfFailed();
+  }
+
+  #throwIfFailed(): void {
+    if (this.#failure !== null) throw this.#failure;
   }
 
   get #interval(): number {
@@ -341,17 +358,9 @@ export class HeadCheckpoint {
     this.#config.onWritten?.();
   }
 
-  /** Flushes what is written, awaited: after a running flush, another if something newer is unflushed. */
-  async #syncNow(): Promise<void> {
-    if (this.#syncing !== null) await this.#syncing;
-    if (this.#failure !== null) throw this.#failure;
-    if (this.#state.seq !== this.#flushedSeq) await this.#startSync();
-    if (this.#failure !== null) throw this.#failure;
-  }
-
   /**
-   * Starts an fdatasync covering the last completed write (none is in flight: writes and this run
-   * on the chain). Never rejects: a failure poisons the log through `#failed`.
+   * Starts an fdatasync covering the last completed write; called on the chain only, so no write is
+   * in flight. Never rejects: a failure poisons the log through `#failed`.
    */
   #startSync(): Promise<void> {
     const seq = this.#state.seq;

@@ -95,7 +95,8 @@ test('an end acknowledged while HEAD is being flushed is published before that f
   const sim = await slowDisk();
   const watch = watchHeadSlots(sim.boot());
   const errors: unknown[] = [];
-  const config = { io: watch.io, clock: steppingClock(1), dir: DIR, fileMode: 0o600, onError: (error: unknown) => errors.push(error) };
+  const onError = (error: unknown): number => errors.push(error);
+  const config = { io: watch.io, clock: steppingClock(1), dir: DIR, fileMode: 0o600, onError };
   // syncIntervalMicros 0: every write starts a background flush when none is running.
   const head = await HeadCheckpoint.create({ ...config, syncIntervalMicros: 0 }, initial);
   const flushesBefore = sim.counters.datasyncs;
@@ -109,9 +110,19 @@ test('an end acknowledged while HEAD is being flushed is published before that f
   t.is(sim.counters.datasyncCalls, flushesBefore + 1, 'one flush at a time');
   await head.flush();
   t.is(headIn(sim)?.durableOffset, 40);
+  // An awaited flush (a roll's, a truncation's) does not hold the next publication back either.
+  let flushed = false;
+  const flushing = head.flush().then(() => (flushed = true));
+  head.advance(41);
+  await waitTurns(2);
+  head.advance(50);
+  t.true(await published(sim, 50), 'end 50 published');
+  t.false(flushed, 'while the awaited flush was still running');
+  await flushing;
+  await head.flush();
   await head.close();
   sim.crash({ unsynced: 'drop' });
-  t.is(headIn(sim)?.durableOffset, 40, 'flush() made the newest end durable');
+  t.is(headIn(sim)?.durableOffset, 50, 'flush() made the newest end durable');
   t.deepEqual(errors, []);
   t.deepEqual(watch.report().violations, []);
   t.true(watch.report().writesDuringFlush >= 3);
