@@ -86,6 +86,12 @@ export const queueMetricSpecs: readonly QueueMetricSpec[] = [
     help: 'Messages the group acked, ever.',
     read: (s) => s.acked,
   },
+  {
+    name: 'queue_expired_total',
+    kind: 'counter',
+    help: 'Messages lost before the group settled them because a forced truncation dropped their record, ever.',
+    read: (s) => s.expired,
+  },
 ];
 
 interface QueueSource {

@@ -63,7 +63,7 @@ test('every scrape reads each group once, for all metrics', async (t) => {
   let reads = 0;
   const stats = {
     backlog: 2, inFlight: 1, redelivered: 4, oldestUnackedAgeMs: 1500,
-    deadLetters: 0, deadLettered: 0, acked: 9, paused: false,
+    deadLetters: 0, deadLettered: 0, acked: 9, expired: 3, paused: false,
   };
   const queue: MetricsQueue = { dir: '/x', groupNames: () => ['a', 'b'], stats: () => (reads++, stats) };
   registerQueueMetrics(queue, { registry });
@@ -71,6 +71,7 @@ test('every scrape reads each group once, for all metrics', async (t) => {
   t.is(reads, 2);
   t.is(valueOf(samples, 'seglog_queue_oldest_unacked_age_seconds', { group: 'b' }), 1.5);
   t.is(samplesOf(samples, 'seglog_queue_acked_total').length, 2);
+  t.is(valueOf(samples, 'seglog_queue_expired_total', { group: 'a' }), 3);
   t.is(new Set(samples.map((sample) => sample.name)).size, queueMetricSpecs.length);
 });
 

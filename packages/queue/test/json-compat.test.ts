@@ -42,7 +42,8 @@ test('records and a snapshot written by the JSON encoding are read by the binary
   const queue = await openQueue({ dir: QUEUE_DIR, io, clock, payloadCacheBytes: 0, snapshotEveryRecords: 1_000_000 });
   t.is(queue.machine.stats.replayedRecords, fixture.records.length);
   t.is(queue.state.nextSeq, fixture.nextSeq);
-  for (const [name, stats] of Object.entries(fixture.groups)) t.deepEqual(queue.stats(name), stats, `group ${name}`);
+  // The JSON code had no `expired` count; a queue it wrote has expired nothing.
+  for (const [name, stats] of Object.entries(fixture.groups)) t.deepEqual(queue.stats(name), { ...stats, expired: 0 }, `group ${name}`);
 
   const restored = new QueueState();
   restored.restore(fromBase64(fixture.snapshot));

@@ -1,7 +1,8 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import test from 'ava';
 import { listRetentionHolds } from '@seglog/store';
-import type { QueueMessage, Queue } from '../src/index.js';
-import { QUEUE_HOLD_NAME } from '../src/index.js';
+import type { QueueEvent, QueueMessage, Queue } from '../src/index.js';
+import { QUEUE_EVENT_CHANNEL, QUEUE_HOLD_NAME } from '../src/index.js';
 import { QUEUE_DIR, bytes, simQueue, take, text } from './helpers/queue.js';
 
 /** Small segments and frequent snapshots, so a few hundred messages span many segments. */
@@ -43,12 +44,12 @@ test('retention drops settled history but never an unsettled payload; a reopen r
   t.true(log.firstOffset > 0, 'whole segments of settled history were dropped');
   t.true(log.firstOffset <= hold.offset, 'nothing at or above the hold was dropped');
   t.true(log.metrics().retention.segmentsDropped > 0);
-  const before = text(queue.state.snapshot());
+  const before = Buffer.from(queue.state.snapshot()).toString('hex');
   const statsBefore = queue.stats('work');
   await queue.close({ drainMs: 0 });
 
   const again = await reopen({ payloadCacheBytes: 0 });
-  t.is(text(again.state.snapshot()), before, 'the state rebuilt from the snapshot and the records after it is the same');
+  t.is(Buffer.from(again.state.snapshot()).toString('hex'), before, 'the state rebuilt from the snapshot and the records after it is the same');
   t.deepEqual(again.stats('work').acked, statsBefore.acked);
   t.true(again.machine.stats.snapshotOffsetAtOpen! >= again.machine.log.firstOffset);
   const redelivered = await take(again.consumer('work', consumerOptions)[Symbol.asyncIterator]());
@@ -92,5 +93,45 @@ test('a long run with retention stays bounded on disk', async (t) => {
   await queue.close();
   const again = await reopen();
   t.like(again.stats('work'), { acked: 720, backlog: 0, inFlight: 0 });
+  await again.close();
+});
+
+test('a forced truncation past the hold: the lost messages are retired as expired, counted and reported, never redelivered in a loop', async (t) => {
+  const { queue, reopen } = await simQueue(24, { ...small, payloadCacheBytes: 0 });
+  const lost = await queue.enqueueMany([{ payload: bytes('lost-1') }, { payload: bytes('lost-2') }]);
+  const work = queue.consumer('work', consumerOptions);
+  const fast = queue.consumer('fast', consumerOptions)[Symbol.asyncIterator]();
+  await take(fast).then((message) => message.ack());
+  await take(fast).then((message) => message.ack());
+  await churn(queue, fast, 150, 'more');
+  await queue.machine.snapshotNow();
+  const log = queue.machine.log;
+  const cut = queue.state.messages.get(lost[1]!.offset)!.loc[0] + 1;
+  const result = await log.truncateBefore(cut, { force: true });
+  t.deepEqual(result.overriddenHolds.map((hold) => hold.name), [QUEUE_HOLD_NAME], 'the forced drop says it went past the queue');
+  t.true(log.firstOffset >= cut);
+
+  const expiredEvents: number[] = [];
+  let bothExpired!: () => void;
+  const reported = new Promise<void>((resolve) => (bothExpired = resolve));
+  const onEvent = (event: unknown): void => {
+    const { kind, offset, group } = event as QueueEvent;
+    if (kind !== 'expire' || group !== 'work') return;
+    expiredEvents.push(offset);
+    if (expiredEvents.length === 2) bothExpired();
+  };
+  subscribe(QUEUE_EVENT_CHANNEL, onEvent);
+  t.teardown(() => unsubscribe(QUEUE_EVENT_CHANNEL, onEvent));
+  const iterator = work[Symbol.asyncIterator]();
+  const first = await take(iterator);
+  t.true(text(first.payload).startsWith('more-0-'), 'the first message delivered is the first one whose record is still there');
+  await reported;
+  t.deepEqual(expiredEvents.sort(), lost.map((receipt) => receipt.offset));
+  t.like(queue.stats('work'), { expired: 2, deadLettered: 0 });
+  t.false(queue.state.messages.has(lost[0]!.offset), 'no group holds the expired messages any more');
+  await first.ack();
+  await queue.close({ drainMs: 0 });
+  const again = await reopen({ payloadCacheBytes: 0 });
+  t.is(again.stats('work').expired, 2, 'the count is durable');
   await again.close();
 });

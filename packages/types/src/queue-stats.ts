@@ -18,6 +18,12 @@ export interface QueueGroupStats {
   readonly deadLettered: number;
   /** Messages this group acked, ever. */
   readonly acked: number;
+  /**
+   * Messages of this group that could not be delivered because a forced truncation (past the
+   * queue's retention hold) dropped their record before the group settled them, ever. Counted when
+   * a delivery finds the record gone; the message is then retired (docs/queue.md).
+   */
+  readonly expired: number;
   /** Whether deliveries of the group are paused (durable). */
   readonly paused: boolean;
 }

@@ -29,7 +29,7 @@ export interface QueueStatsEvent {
   readonly groups: Readonly<Record<string, QueueStatsEventGroup>>;
 }
 
-export type QueueEventKind = 'deliver' | 'nak' | 'settle' | 'lapse' | 'dead-letter';
+export type QueueEventKind = 'deliver' | 'nak' | 'settle' | 'lapse' | 'dead-letter' | 'expire';
 
 export interface QueueEvent {
   readonly dir: string;
@@ -38,7 +38,8 @@ export interface QueueEvent {
    * `deliver`: a delivery record was applied (attempt = the delivery count). `nak`: redelivery
    * after `notBeforeMs`. `settle`: the group is done with the message (ack, term, dead-letter,
    * redrive). `lapse`: the lease ran out here before a settle. `dead-letter`: the message arrived
-   * in this dead-letter group (`origin` names where from).
+   * in this dead-letter group (`origin` names where from). `expire`: a delivery found the message's
+   * record dropped by a forced truncation, and retired it (counted in stats' `expired`).
    */
   readonly kind: QueueEventKind;
   readonly offset: number;

@@ -279,6 +279,7 @@ export class Queue implements RuntimeHost {
       deadLetters: dead?.unsettled ?? 0,
       deadLettered: state.deadLettered,
       acked: state.acked,
+      expired: state.expired,
       paused: state.paused,
     };
   }
@@ -398,6 +399,11 @@ export class Queue implements RuntimeHost {
     };
   }
 
+  /** A delivery found the message's record gone and retired it (RuntimeHost). */
+  expired(group: string, seq: number, attempt: number): void {
+    publishQueueEvent(() => ({ dir: this.dir, group, kind: 'expire', offset: seq, attempt }));
+  }
+
   /** A lease lapsed in `group`'s runtime (RuntimeHost). */
   lapsed(group: string, seq: number, attempt: number): void {
     publishQueueEvent(() => ({ dir: this.dir, group, kind: 'lapse', offset: seq, attempt }));
@@ -472,6 +478,7 @@ const EMPTY_STATS: GroupStats = {
   deadLetters: 0,
   deadLettered: 0,
   acked: 0,
+  expired: 0,
   paused: false,
 };
 

@@ -10,7 +10,7 @@
  * number, so a message whose handler crashes the process is redelivered with a higher count after
  * the restart and still reaches maxDeliveries (a poison message cannot loop forever).
  */
-import { SeglogError, ErrorCodes } from '@seglog/types';
+import { SeglogError, ErrorCodes, isSeglogError } from '@seglog/types';
 import type { WheelTimer } from '../machine/index.js';
 import { backoffDelayMs } from './backoff.js';
 import type { Command, PayloadLocation } from './commands.js';
@@ -20,6 +20,7 @@ import { QueueMessage } from './message.js';
 import type { SettleTarget } from './message.js';
 import type { GroupPolicy } from './options.js';
 import { queueLimits } from './options.js';
+import { EXPIRED_REASON } from './state.js';
 import type { ApplyResult, GroupState, Lease, MessageState, QueueState } from './state.js';
 
 export interface WheelEvent {
@@ -43,6 +44,8 @@ export interface RuntimeHost {
   cachedPayload(loc: PayloadLocation): Uint8Array | undefined;
   /** The payload read back from the log (a copy the caller owns). */
   payload(loc: PayloadLocation): Promise<Uint8Array>;
+  /** A delivery found its record gone and retired the message (published on diagnostics_channel). */
+  expired(group: string, seq: number, attempt: number): void;
   /** A lease lapsed here (published on diagnostics_channel). */
   lapsed(group: string, seq: number, attempt: number): void;
 }
@@ -248,7 +251,25 @@ export class GroupRuntime implements ConsumerHost, SettleTarget {
     if (cached !== undefined) return this.#give(consumer, message, attempt, cached);
     this.#host.payload(message.loc).then(
       (payload) => this.#give(consumer, message, attempt, payload),
-      () => this.#giveUp(consumer),
+      (error: unknown) => {
+        if (isSeglogError(error) && error.code === ErrorCodes.BEHIND_RETENTION) this.#expire(seq, attempt);
+        this.#giveUp(consumer);
+      },
+    );
+  }
+
+  /**
+   * The message's record was dropped by a forced truncation (the only drop that goes past the
+   * queue's hold): its payload is gone for good, so instead of lapsing and failing on every
+   * redelivery it is retired at once, fenced by this delivery, counted in `expired` and reported.
+   */
+  #expire(seq: number, attempt: number): void {
+    const command: Command = { t: 'retire', g: this.name, seq, attempt, reason: EXPIRED_REASON, at: this.#host.nowMs() };
+    this.#host.propose([command]).then(
+      (result) => {
+        if (result.ok) this.#host.expired(this.name, seq, attempt);
+      },
+      () => undefined,
     );
   }
 

@@ -14,7 +14,7 @@
  *     f64 notBefore, u32 refs, u8 flags (1 key, 2 target, 4 dead letter), then key, target,
  *     dead letter (origin, f64 originOffset, u32 deliveries, reason) when flagged
  *   u32 groups, each: name, u8 kind (0 main, 1 dead), f64 startSeq, f64 floor, u8 paused,
- *     f64 unsettled, redelivered, acked, deadLettered, dropped, u8 has deadLetterTo (+ name),
+ *     f64 unsettled, redelivered, acked, deadLettered, dropped, expired, u8 has deadLetterTo (+ name),
  *     then u32 + f64 x settled, u32 + (f64 seq, u32 attempt, f64 deadline) x leases,
  *     u32 + (f64 seq, u32 attempt) x attempts, u32 + (f64 seq, f64 notBefore) x nak delays
  *   u32 dedup ids, each: id, f64 seq, f64 until
@@ -46,6 +46,8 @@ const MSG_KEY = 1;
 const MSG_TARGET = 2;
 const MSG_DEAD = 4;
 /** A message with no optional field: seq, offset, index, at, prio, notBefore, refs, flags. */
+/** A group's fields after its name: kind, startSeq, floor, paused, six counters, has deadLetterTo. */
+const GROUP_FIXED_BYTES = 1 + 8 + 8 + 1 + 6 * 8 + 1;
 const MESSAGE_BYTES_MIN = 8 + 8 + 4 + 8 + 1 + 8 + 4 + 1;
 
 export function encodeSnapshotBody(content: SnapshotContent): Uint8Array {
@@ -92,12 +94,12 @@ function writeMessage(out: ByteWriter, message: MessageState): void {
 
 function writeGroup(out: ByteWriter, group: GroupState): void {
   out.string(group.name);
-  out.reserve(64);
+  out.reserve(GROUP_FIXED_BYTES);
   out.u8(group.kind === 'main' ? 0 : 1);
   out.f64(group.startSeq);
   out.f64(group.floor);
   out.u8(group.paused ? 1 : 0);
-  for (const count of [group.unsettled, group.redelivered, group.acked, group.deadLettered, group.dropped]) out.f64(count);
+  for (const count of [group.unsettled, group.redelivered, group.acked, group.deadLettered, group.dropped, group.expired]) out.f64(count);
   out.u8(group.deadLetterTo === undefined ? 0 : 1);
   if (group.deadLetterTo !== undefined) out.string(group.deadLetterTo);
   out.reserve(4 + 8 * group.settled.size);
@@ -184,7 +186,7 @@ function readGroup(input: ByteReader): GroupState {
   const startSeq = input.f64();
   const floor = input.f64();
   const paused = input.u8() === 1;
-  const [unsettled, redelivered, acked, deadLettered, dropped] = [input.f64(), input.f64(), input.f64(), input.f64(), input.f64()];
+  const [unsettled, redelivered, acked, deadLettered, dropped, expired] = [input.f64(), input.f64(), input.f64(), input.f64(), input.f64(), input.f64()];
   const deadLetterTo = input.u8() === 1 ? input.string() : undefined;
   const settled = new Set<number>();
   for (let i = input.u32(); i > 0; i--) settled.add(input.f64());
@@ -200,7 +202,7 @@ function readGroup(input: ByteReader): GroupState {
   for (let i = input.u32(); i > 0; i--) notBefore.set(input.f64(), input.f64());
   const group: GroupState = {
     name, kind, startSeq, floor, settled, leases, attempts, notBefore, paused,
-    unsettled, redelivered, acked, deadLettered, dropped,
+    unsettled, redelivered, acked, deadLettered, dropped, expired,
   };
   if (deadLetterTo !== undefined) group.deadLetterTo = deadLetterTo;
   return group;
@@ -211,7 +213,8 @@ interface JsonSnapshot {
   readonly v: number;
   readonly nextSeq: number;
   readonly messages: MessageState[];
-  readonly groups: (Omit<GroupState, 'settled' | 'leases' | 'attempts' | 'notBefore'> & {
+  readonly groups: (Omit<GroupState, 'settled' | 'leases' | 'attempts' | 'notBefore' | 'expired'> & {
+    expired?: number;
     settled: number[];
     leases: [number, Lease][];
     attempts: [number, number][];
@@ -228,6 +231,7 @@ function readJson(body: Uint8Array): RestoredContent {
     messages: parsed.messages,
     groups: parsed.groups.map((group) => ({
       ...group,
+      expired: group.expired ?? 0,
       settled: new Set(group.settled),
       leases: new Map(group.leases),
       attempts: new Map(group.attempts),

@@ -16,6 +16,12 @@ import { decodeCommands, decodeTransactions, encodeCommands, encodeTransactions,
 import { decodeSnapshotBody, encodeSnapshotBody } from './snapshot-binary.js';
 import type { Command, DeadLetterInfo, EnqueueCommand, GroupFrom, PayloadLocation } from './commands.js';
 
+/**
+ * The reason of a retirement that a delivery makes when the message's record is gone (a forced
+ * truncation dropped it): the message is dropped, never dead-lettered, since its payload is lost.
+ */
+export const EXPIRED_REASON = 'expired: its record was dropped by a forced truncation';
+
 export interface MessageState {
   readonly seq: number;
   readonly loc: PayloadLocation;
@@ -52,6 +58,8 @@ export interface GroupState {
   acked: number;
   deadLettered: number;
   dropped: number;
+  /** Messages retired because their record was gone (EXPIRED_REASON). */
+  expired: number;
   /** The group its dead letters go to (the last one used). */
   deadLetterTo?: string;
 }
@@ -235,6 +243,7 @@ export class QueueState implements StateMachine<Command, ApplyResult> {
       acked: 0,
       deadLettered: 0,
       dropped: 0,
+      expired: 0,
     };
     this.groups.set(name, group);
     for (const message of this.messages.values()) {
@@ -278,7 +287,9 @@ export class QueueState implements StateMachine<Command, ApplyResult> {
     const group = this.groups.get(groupName)!;
     const message = this.messages.get(seq);
     assert(message !== undefined, `retired message ${seq} is held`);
-    if (deadLetter === undefined) {
+    if (reason === EXPIRED_REASON && deadLetter === undefined) {
+      group.expired++;
+    } else if (deadLetter === undefined) {
       group.dropped++;
     } else {
       group.deadLettered++;

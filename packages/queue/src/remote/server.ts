@@ -27,6 +27,11 @@ export const socketPathBytesMax = 107;
 
 export interface QueueServer {
   readonly path: string;
+  /**
+   * Worker connections open now. A connection leaves this count in the same event that closes
+   * its consumers, so 0 after a worker died means the owner has let go of its consumers.
+   */
+  readonly connections: number;
   /** Stops accepting, ends every connection (their consumers close). Idempotent. */
   close(): Promise<void>;
 }
@@ -51,6 +56,9 @@ export async function serveQueue(queue: Queue, options: ServeOptions = {}): Prom
   let closing: Promise<void> | null = null;
   return {
     path,
+    get connections() {
+      return sockets.size;
+    },
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
