@@ -8,16 +8,13 @@
  *
  * Run it alone: `flock /tmp/seglog-bench.lock node benchmarks/dist/main.js bullmq`.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { positiveInteger } from '../lib/args.js';
-import { withTempDir } from '../lib/tmpdir.js';
+import { measurePeerInChild, runPeerChild } from '../lib/peer-child.js';
 import type { BullmqPeerDefinition } from '../bullmq/peers.js';
 import type { BullmqResult, BullmqShape } from '../bullmq/run.js';
 import type { Command } from './command.js';
 
-const mainScript = fileURLToPath(new URL('../main.js', import.meta.url));
 
 /** Loaded on use: BullMQ and its drivers stay out of every other command's start-up. */
 async function peers(): Promise<readonly BullmqPeerDefinition[]> {
@@ -39,17 +36,7 @@ function median(values: readonly number[]): number {
 }
 
 function runChild(peer: string, shape: BullmqShape): Promise<BullmqResult> {
-  const args = [mainScript, 'bullmq-run', peer, JSON.stringify(shape)];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      if (code !== 0) return reject(new Error(`bullmq-run ${peer} exited with ${code}`));
-      resolve(JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as BullmqResult);
-    });
-  });
+  return runPeerChild<BullmqResult>('bullmq-run', peer, shape);
 }
 
 /** Every (peer, concurrency) cell `runs` times; each round starts at another peer (load drifts hit all alike). */
@@ -162,16 +149,6 @@ export const bullmqRunCommand: Command = {
     if (definition === undefined || shapeText === undefined) throw new TypeError(`unknown peer ${String(name)}`);
     const shape = JSON.parse(shapeText) as BullmqShape;
     const { measureBullmq } = await import('../bullmq/run.js');
-    const result = await withTempDir(async (dir) => {
-      const peer = await definition.open(dir);
-      try {
-        return await measureBullmq(peer, shape);
-      } finally {
-        await peer.close();
-      }
-    });
-    process.stdout.write(`${JSON.stringify(result)}\n`);
-    // Client libraries (ioredis, pg pools) may hold timers; the measurement is done.
-    process.exit(0);
+    await measurePeerInChild((dir) => definition.open(dir), (peer) => measureBullmq(peer, shape));
   },
 };

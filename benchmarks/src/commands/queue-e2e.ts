@@ -7,11 +7,9 @@
  *
  * Run it alone: `flock /tmp/seglog-bench.lock node benchmarks/dist/main.js queue-e2e`.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { positiveInteger, positiveNumber } from '../lib/args.js';
-import { withTempDir } from '../lib/tmpdir.js';
+import { measurePeerInChild, runPeerChild } from '../lib/peer-child.js';
 import { bullmqPeer } from '../queue/bullmq-peer.js';
 import { measureE2e } from '../queue/e2e-run.js';
 import type { E2eResult, E2eShape } from '../queue/e2e-run.js';
@@ -20,7 +18,6 @@ import type { PeerDefinition } from '../queue/queue-peer.js';
 import { seglogPeer } from '../queue/seglog-peer.js';
 import type { Command } from './command.js';
 
-const mainScript = fileURLToPath(new URL('../main.js', import.meta.url));
 export const queuePeers: readonly PeerDefinition[] = [seglogPeer, bullmqPeer, pgBossPeer];
 
 export interface PeerSummary {
@@ -42,17 +39,7 @@ function median(values: readonly number[]): number {
 }
 
 function runChild(peer: string, shape: E2eShape): Promise<E2eResult> {
-  const args = [mainScript, 'queue-e2e-run', peer, JSON.stringify(shape)];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      if (code !== 0) return reject(new Error(`queue-e2e-run ${peer} exited with ${code}`));
-      resolve(JSON.parse(stdout.trim().split('\n').at(-1)!) as E2eResult);
-    });
-  });
+  return runPeerChild<E2eResult>('queue-e2e-run', peer, shape);
 }
 
 /** Runs every available peer `runs` times, interleaved (so load drifts hit all alike). */
@@ -178,16 +165,6 @@ export const queueE2eRunCommand: Command = {
     const definition = queuePeers.find((peer) => peer.name === name);
     if (definition === undefined || shapeText === undefined) throw new TypeError(`unknown peer ${String(name)}`);
     const shape = JSON.parse(shapeText) as E2eShape;
-    const result = await withTempDir(async (dir) => {
-      const peer = await definition.open(dir);
-      try {
-        return await measureE2e(peer, shape);
-      } finally {
-        await peer.close();
-      }
-    });
-    process.stdout.write(`${JSON.stringify(result)}\n`);
-    // Client libraries (ioredis, pg pools) may hold timers; the measurement is done.
-    process.exit(0);
+    await measurePeerInChild((dir) => definition.open(dir), (peer) => measureE2e(peer, shape));
   },
 };

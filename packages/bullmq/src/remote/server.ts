@@ -10,9 +10,9 @@
  * keep their locks until those lapse; then any worker's stalled check moves them back to wait,
  * counted, as when a local worker hangs.
  */
-import { connect, createServer } from 'node:net';
-import type { Server, Socket } from 'node:net';
-import { encodeFrame, readFrames } from '@seglog/queue';
+import type { Socket } from 'node:net';
+import { checkSocketPath, encodeFrame, listenUnixSocket, readFrames } from '@seglog/queue';
+import type { SocketServer } from '@seglog/queue';
 import { nodeFileIO } from '@seglog/io';
 import { ErrorCodes, SeglogError } from '@seglog/types';
 import type { IQueueBackend, QueueBaseOptions } from 'bullmq';
@@ -20,9 +20,6 @@ import type { BackendRole } from '../backend.js';
 import { SeglogQueueBackend } from '../backend.js';
 import type { Hub } from '../hub.js';
 import { argsFromWire, errorToWire, WIRE_VERSION } from './wire.js';
-
-/** Linux's limit on a unix socket path (sun_path is 108 bytes with the terminating zero). */
-export const socketPathBytesMax = 107;
 
 export interface BackendServer {
   readonly path: string;
@@ -43,18 +40,11 @@ function remoteMethods(): Set<string> {
 }
 
 export async function serveBackends(hub: Hub, path: string): Promise<BackendServer> {
-  if (typeof path !== 'string' || path === '' || Buffer.byteLength(path) > socketPathBytesMax) {
-    throw SeglogError.invalidOption('path', `must be a socket path of 1 to ${socketPathBytesMax} bytes, got ${String(path)}`);
-  }
+  checkSocketPath(path);
   await hub.acquire();
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    new Connection(hub, socket);
-  });
+  let sockets: SocketServer;
   try {
-    await listen(server, path);
+    sockets = await listenUnixSocket(path, nodeFileIO, (socket) => new Connection(hub, socket));
   } catch (error) {
     await hub.release();
     throw error;
@@ -64,45 +54,12 @@ export async function serveBackends(hub: Hub, path: string): Promise<BackendServ
     path,
     close() {
       closing ??= (async () => {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          for (const socket of sockets) socket.destroy();
-        });
+        await sockets.close();
         await hub.release();
       })();
       return closing;
     },
   };
-}
-
-/**
- * Listens on `path`. A socket file already there is a previous owner's: this process holds the
- * directory's log (its lock), so no other owner of it can be alive; one that still answers belongs
- * to someone else and is refused rather than stolen.
- */
-async function listen(server: Server, path: string): Promise<void> {
-  const attempt = (): Promise<NodeJS.ErrnoException | null> =>
-    new Promise((resolve) => {
-      server.once('error', (error: NodeJS.ErrnoException) => resolve(error));
-      server.listen(path, () => resolve(null));
-    });
-  const first = await attempt();
-  if (first === null) return;
-  if (first.code !== 'EADDRINUSE' || (await answers(path))) throw SeglogError.io('listen', path, first);
-  await nodeFileIO.unlink(path);
-  const second = await attempt();
-  if (second !== null) throw SeglogError.io('listen', path, second);
-}
-
-function answers(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = connect(path);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
-  });
 }
 
 /** One remote process: the backends it opened, by handle. */

@@ -11,8 +11,7 @@
  * consumers close and the messages it held keep their leases until they lapse, then are
  * redelivered, counted: the same path as a local handler that hangs.
  */
-import { connect, createServer } from 'node:net';
-import type { Server, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { SeglogError, isSeglogError } from '@seglog/types';
 import type { Consumer } from '../queue/consumer.js';
 import type { QueueMessage } from '../queue/message.js';
@@ -21,9 +20,7 @@ import type { Queue } from '../queue/queue.js';
 import { encodeFrame, errorToWire } from './frames.js';
 import { readFrames } from './frame-socket.js';
 import type { Frame } from './frames.js';
-
-/** Linux's limit on a unix socket path (sun_path is 108 bytes with the terminating zero). */
-export const socketPathBytesMax = 107;
+import { checkSocketPath, listenUnixSocket } from './socket-server.js';
 
 export interface QueueServer {
   readonly path: string;
@@ -43,60 +40,8 @@ export interface ServeOptions {
 
 export async function serveQueue(queue: Queue, options: ServeOptions = {}): Promise<QueueServer> {
   const path = options.path ?? `${queue.dir}/queue.sock`;
-  if (typeof path !== 'string' || path === '' || Buffer.byteLength(path) > socketPathBytesMax) {
-    throw SeglogError.invalidOption('path', `must be a socket path of 1 to ${socketPathBytesMax} bytes, got ${String(path)}`);
-  }
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    new Connection(queue, socket);
-  });
-  await listen(server, path, queue);
-  let closing: Promise<void> | null = null;
-  return {
-    path,
-    get connections() {
-      return sockets.size;
-    },
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      });
-      return closing;
-    },
-  };
-}
-
-/**
- * Listens on `path`. A socket file already there is a previous owner's: this process holds the
- * queue's log (its directory lock), so no other owner can be alive; a leftover that still answers
- * is refused rather than stolen.
- */
-async function listen(server: Server, path: string, queue: Queue): Promise<void> {
-  const attempt = (): Promise<NodeJS.ErrnoException | null> =>
-    new Promise((resolve) => {
-      server.once('error', (error: NodeJS.ErrnoException) => resolve(error));
-      server.listen(path, () => resolve(null));
-    });
-  const first = await attempt();
-  if (first === null) return;
-  if (first.code !== 'EADDRINUSE' || (await answers(path))) throw SeglogError.io('listen', path, first);
-  await queue.io.unlink(path);
-  const second = await attempt();
-  if (second !== null) throw SeglogError.io('listen', path, second);
-}
-
-function answers(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = connect(path);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
-  });
+  checkSocketPath(path);
+  return listenUnixSocket(path, queue.io, (socket) => new Connection(queue, socket));
 }
 
 interface RemoteConsumerState {
