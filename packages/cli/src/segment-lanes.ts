@@ -10,7 +10,7 @@
  *
  * Invariants:
  * - Lanes claim the next unchecked segment when they are free, in segment order, so a worker that
- *   is still booting (about 50 ms of module loading) takes no segment that another lane could
+ *   is still booting (about 60 ms: an isolate and the modules) takes no segment that another lane could
  *   have checked meanwhile; a worker that cannot start leaves its share to the others.
  * - After a failure no lane claims a new segment; the lanes finish what they hold, and the error
  *   of the lowest segment is thrown, the one a single lane would have met first.
@@ -30,7 +30,7 @@ export interface SegmentTask {
 }
 
 export interface LanesOptions {
-  /** Segments checked at once: the main thread plus `lanes - 1` workers. */
+  /** Segments checked at once: the main thread and `lanes - 1` workers (`lanes` workers without `mainLane`). */
   readonly lanes: number;
   readonly signal: AbortSignal;
   readonly onBytes: (bytes: number) => void;
