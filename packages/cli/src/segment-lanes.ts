@@ -10,18 +10,19 @@
  *
  * Invariants:
  * - Lanes claim the next unchecked segment when they are free, in segment order, so a worker that
- *   is still booting (about 50 ms of module loading) takes no segment that another lane could
+ *   is still booting (about 60 ms: an isolate and the modules) takes no segment that another lane could
  *   have checked meanwhile; a worker that cannot start leaves its share to the others.
  * - After a failure no lane claims a new segment; the lanes finish what they hold, and the error
  *   of the lowest segment is thrown, the one a single lane would have met first.
  * - Cancelling (the signal) terminates every worker at once: no worker outlives the call.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { SegmentFile } from './log-dir.js';
 import { checkSegment } from './segment-check.js';
 import type { SegmentCheck } from './segment-check.js';
 import { errorFromMessage } from './segment-lane-messages.js';
 import type { LaneCheckOptions, LaneReply, LaneRequest } from './segment-lane-messages.js';
+import { takeWorker } from './segment-workers.js';
 
 export interface SegmentTask {
   readonly segment: SegmentFile;
@@ -29,7 +30,7 @@ export interface SegmentTask {
 }
 
 export interface LanesOptions {
-  /** Segments checked at once: the main thread plus `lanes - 1` workers. */
+  /** Segments checked at once: the main thread and `lanes - 1` workers (`lanes` workers without `mainLane`). */
   readonly lanes: number;
   readonly signal: AbortSignal;
   readonly onBytes: (bytes: number) => void;
@@ -97,17 +98,6 @@ export async function checkSegmentsOnLanes(
   return results;
 }
 
-/**
- * The worker's module next to this one. Run from source (the workspace's tests, under tsx), a
- * worker thread does not inherit tsx's hooks on Node 20, so it registers them first.
- */
-function startWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./segment-check-worker.js', import.meta.url));
-  const entry = JSON.stringify(new URL('./segment-check-worker.ts', import.meta.url).href);
-  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  return new Worker(`import(${tsx}).then((tsx) => { tsx.register(); return import(${entry}); });`, { eval: true });
-}
-
 interface PendingCheck {
   readonly id: number;
   readonly resolve: (check: SegmentCheck) => void;
@@ -123,10 +113,12 @@ class WorkerLane {
   #ended = false;
 
   constructor(onBytes: (bytes: number) => void) {
+    const { worker, ready } = takeWorker();
     let setReady: (ready: boolean) => void = () => undefined;
     this.ready = new Promise((resolve) => (setReady = resolve));
     this.#setReady = setReady;
-    this.#worker = startWorker();
+    void ready.then(setReady);
+    this.#worker = worker;
     this.#worker.on('message', (reply: LaneReply) => this.#onReply(reply, onBytes));
     this.#worker.on('error', (error) => this.end(error));
     this.#worker.on('exit', (code) => this.end(new Error(`a verify worker thread exited (code ${code})`)));
@@ -161,10 +153,7 @@ class WorkerLane {
   }
 
   #onReply(reply: LaneReply, onBytes: (bytes: number) => void): void {
-    if (reply.kind === 'ready') {
-      this.#setReady(true);
-      return;
-    }
+    if (reply.kind === 'ready') return;
     if (reply.kind === 'bytes') {
       onBytes(reply.bytes);
       return;

@@ -95,3 +95,27 @@ test('an error crosses from a worker with its class, code, message and details',
   t.is(ioBack.code, 'EACCES');
   t.is(ioBack.message, io.message);
 });
+
+test('workers started from the command line are the ones a lane takes; unused ones are dropped', async (t) => {
+  const { dropUnusedWorkers, prestartForArgv, takeWorker, unusedWorkers } = await import('../src/segment-workers.js');
+  for (const args of [['--quick'], ['--jobs=1'], ['--jobs', '1'], ['--help']]) {
+    prestartForArgv(['node', 'seglog', 'verify', '/some/log', ...args]);
+    t.is(unusedWorkers(), 0, args.join(' '));
+  }
+  prestartForArgv(['node', 'seglog', 'stat', '/some/log']);
+  t.is(unusedWorkers(), 0);
+  prestartForArgv(['node', 'seglog', 'verify', '/some/log', '--jobs', '3']);
+  t.is(unusedWorkers(), 2);
+  const [first, second] = [takeWorker(), takeWorker()];
+  t.is(unusedWorkers(), 0, 'the lanes took the started workers');
+  t.true(await first.ready);
+  t.true(await second.ready);
+  await Promise.all([first.worker.terminate(), second.worker.terminate()]);
+  prestartForArgv(['node', 'seglog', 'verify', '/some/log', '--jobs=64']);
+  t.is(unusedWorkers(), 3, 'at most 3 before the command line is parsed');
+  await dropUnusedWorkers();
+  t.is(unusedWorkers(), 0);
+  const fresh = takeWorker();
+  t.true(await fresh.ready, 'a take with none started starts one');
+  await fresh.worker.terminate();
+});

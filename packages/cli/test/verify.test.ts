@@ -198,6 +198,6 @@ test('--jobs: segments checked on several threads give the same report, damage i
   t.deepEqual(damaged, [names[2], names[5], names[names.length - 2]], 'in segment order');
   // --max-errors cuts the same first problems.
   const cut = await seglog(['verify', dir, '--json', '--jobs', '3', '--max-errors', '1']);
-  t.is(report(cut.stdout).errors[0]!.segment, names[2]);
+  t.is(report(cut.stdout).errors[0]!.segment, names[2]!);
   t.true(report(cut.stdout).errorsTruncated);
 });

@@ -4,13 +4,13 @@
  * lock, beside a live writer too: a writer's batch in flight looks like a torn tail (exit 2) until
  * it completes, which is the truth about the bytes at that moment.
  */
-import os from 'node:os';
 import { Exit, statusOf } from '../exit-codes.js';
 import { readLogDir } from '../log-dir.js';
 import { checkLog } from '../log-check.js';
 import type { LogCheck } from '../log-check.js';
 import type { Context } from '../context.js';
 import { startProgress } from '../progress.js';
+import { autoLanes } from '../segment-workers.js';
 
 export interface VerifyFlags {
   readonly quick: boolean;
@@ -26,14 +26,12 @@ export interface VerifyFlags {
  * which one thread checks in about 30 ms.
  */
 const PARALLEL_VERIFY_BYTES_MIN = 64 * 1024 * 1024;
-/** Lanes chosen without `--jobs`: past 4, lanes wait on libuv's pool of 4 threads for their reads. */
-const AUTO_LANES_MAX = 4;
 
 /** How many segments to check at once: `--jobs`, else one lane per CPU for a big full verify. */
 export function lanesFor(flags: VerifyFlags, totalBytes: number): number {
   if (flags.jobs !== undefined) return flags.jobs;
   if (flags.quick || totalBytes < PARALLEL_VERIFY_BYTES_MIN) return 1;
-  return Math.max(1, Math.min(os.availableParallelism(), AUTO_LANES_MAX));
+  return autoLanes();
 }
 
 export async function verify(ctx: Context, dir: string, flags: VerifyFlags): Promise<number> {
