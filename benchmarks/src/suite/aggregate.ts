@@ -88,6 +88,7 @@ export function summarizeCeilings(ceilings: readonly DeviceCeiling[]): CeilingSu
   const of = (figure: (c: DeviceCeiling) => number): Spread => spreadOf(ceilings.map(figure))!;
   // Absent from results written before it was measured (--report on an old file).
   const asyncDsync = ceilings.flatMap((c) => (c.asyncDsyncWrites === undefined ? [] : [c.asyncDsyncWrites]));
+  const asyncDsyncDepth2 = ceilings.flatMap((c) => c.asyncDsyncWritesDepth2 ?? []);
   return {
     syncedWritesPerSecond: of((c) => c.syncedWrites.writesPerSecond),
     syncedP50Micros: of((c) => c.syncedWrites.latencyMicros.p50),
@@ -103,8 +104,6 @@ export function summarizeCeilings(ceilings: readonly DeviceCeiling[]): CeilingSu
     sequentialMegabytesPerSecond: of((c) => c.sequential.megabytesPerSecond),
     asyncDsyncWritesPerSecond: spreadOf(asyncDsync.map((figures) => figures.writesPerSecond)),
     asyncDsyncP99Micros: spreadOf(asyncDsync.map((figures) => figures.latencyMicros.p99)),
-    asyncDsyncDepth2WritesPerSecond: spreadOf(
-      ceilings.flatMap((c) => (c.asyncDsyncWritesDepth2 === undefined ? [] : [c.asyncDsyncWritesDepth2.writesPerSecond])),
-    ),
+    asyncDsyncDepth2WritesPerSecond: spreadOf(asyncDsyncDepth2.map((figures) => figures.writesPerSecond)),
   };
 }
