@@ -12,57 +12,15 @@
  */
 import type { StateMachine } from '../machine/index.js';
 import { assert } from '@seglog/types';
-import { decodeCommands, decodeTransactions, encodeCommands, encodeTransactions, isSettle } from './commands.js';
+import { isSettle } from './commands.js';
+import { decodeCommands, decodeTransactions, encodeCommands, encodeTransactions } from './record-codec.js';
 import { decodeSnapshotBody, encodeSnapshotBody } from './snapshot-binary.js';
 import type { Command, DeadLetterInfo, EnqueueCommand, GroupFrom, PayloadLocation } from './commands.js';
 
-/**
- * The reason of a retirement that a delivery makes when the message's record is gone (a forced
- * truncation dropped it): the message is dropped, never dead-lettered, since its payload is lost.
- */
-export const EXPIRED_REASON = 'expired: its record was dropped by a forced truncation';
-
-export interface MessageState {
-  readonly seq: number;
-  readonly loc: PayloadLocation;
-  readonly at: number;
-  readonly prio: number;
-  readonly notBefore: number;
-  readonly key?: string;
-  readonly target?: string;
-  readonly dead?: DeadLetterInfo;
-  /** Groups that still have to settle it. */
-  refs: number;
-}
-
-export interface Lease {
-  readonly attempt: number;
-  deadline: number;
-}
-
-export interface GroupState {
-  readonly name: string;
-  /** 'main' groups see every untargeted message from `startSeq` on; 'dead' groups only their own. */
-  readonly kind: 'main' | 'dead';
-  readonly startSeq: number;
-  floor: number;
-  readonly settled: Set<number>;
-  readonly leases: Map<number, Lease>;
-  readonly attempts: Map<number, number>;
-  readonly notBefore: Map<number, number>;
-  paused: boolean;
-  /** Messages of the group not yet settled (leased ones included). */
-  unsettled: number;
-  /** Deliveries after the first one, ever. */
-  redelivered: number;
-  acked: number;
-  deadLettered: number;
-  dropped: number;
-  /** Messages retired because their record was gone (EXPIRED_REASON). */
-  expired: number;
-  /** The group its dead letters go to (the last one used). */
-  deadLetterTo?: string;
-}
+export { EXPIRED_REASON } from './state-types.js';
+export type { GroupState, Lease, MessageState } from './state-types.js';
+import { EXPIRED_REASON } from './state-types.js';
+import type { GroupState, Lease, MessageState } from './state-types.js';
 
 /** What one command did: an enqueue's offset, or whether a fenced command was accepted. */
 export type CommandResult = { readonly seq: number; readonly duplicate: boolean } | { readonly ok: boolean };
