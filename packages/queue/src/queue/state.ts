@@ -45,6 +45,9 @@ export interface StateObserver {
   paused(group: GroupState): void;
 }
 
+/** The result of a command of a transaction that a stale settle voided (shared: it is never changed). */
+const REFUSED: CommandResult = Object.freeze({ ok: false });
+
 export class QueueState implements StateMachine<Command, ApplyResult> {
   nextSeq = 0;
   readonly messages = new Map<number, MessageState>();
@@ -72,14 +75,21 @@ export class QueueState implements StateMachine<Command, ApplyResult> {
   }
 
   apply(commands: readonly Command[], offset: number, firstIndex = 0): ApplyResult {
-    const ok = commands.every(
-      (command) => !isSettle(command) || this.#leaseMatches(command.g, command.seq, command.attempt),
-    );
-    const results = commands.map((command, index): CommandResult => {
-      if (command.t === 'deliver') return { ok: this.#deliver(command.g, command.seq, command.attempt, command.deadline) };
-      if (!ok) return { ok: false };
-      return this.#applyOne(command, [offset, firstIndex + index]);
-    });
+    // Loops rather than every/map with closures: apply runs once per transaction on the hot path.
+    let ok = true;
+    for (const command of commands) {
+      if (isSettle(command) && !this.#leaseMatches(command.g, command.seq, command.attempt)) {
+        ok = false;
+        break;
+      }
+    }
+    const results: CommandResult[] = [];
+    for (let index = 0; index < commands.length; index++) {
+      const command = commands[index]!;
+      if (command.t === 'deliver') results.push({ ok: this.#deliver(command.g, command.seq, command.attempt, command.deadline) });
+      else if (!ok) results.push(REFUSED);
+      else results.push(this.#applyOne(command, [offset, firstIndex + index]));
+    }
     return { ok, results };
   }
 
