@@ -118,7 +118,9 @@ async function measureOpen(dir: string, count: number): Promise<OpenFigures> {
   const unsettled = backlog.backlog + backlog.inFlight;
   if (unsettled !== count) throw new Error(`reopened with ${unsettled} unsettled, expected ${count}`);
   await queue.close({ drainMs: 0 });
-  const figures = { messages: count, openMs, openCpuMs, firstDeliveryMs, replayedRecords, snapshotOffsetAtOpen, logBytes };
+  const figures = {
+    messages: count, openMs, openCpuMs, firstDeliveryMs, replayedRecords, snapshotOffsetAtOpen, logBytes,
+  };
   return { ...figures, heapMiBAfterOpen };
 }
 

@@ -49,7 +49,8 @@ test('records and a snapshot written by the JSON encoding are read by the binary
   restored.restore(fromBase64(fixture.snapshot));
   t.deepEqual(Buffer.from(restored.snapshot()), Buffer.from(queue.state.snapshot()), 'the old snapshot restores to the replayed state');
 
-  // Every deliverable message of `other` (all but the delayed one and the one acked before) is read from the JSON records.
+  // Every deliverable message of `other` (all but the delayed one and the one acked before) is read
+  // from the JSON records.
   const consumer = queue.consumer('other', { concurrency: 2 })[Symbol.asyncIterator]();
   const seen = new Set<string>();
   for (let i = 0; i < 6; i++) {

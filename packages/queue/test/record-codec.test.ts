@@ -6,7 +6,7 @@
 import test from 'ava';
 import { Prng, seedFromEnv } from '@seglog/testkit';
 import { isSeglogError } from '@seglog/types';
-import { decodeTransactions, encodeTransactions } from '../src/queue/commands.js';
+import { decodeTransactions, encodeTransactions } from '../src/queue/record-codec.js';
 import type { Command } from '../src/queue/commands.js';
 
 const names = ['g', 'work', 'work.dead', 'groupe-é', '群組', ''];
@@ -57,7 +57,8 @@ test('every command shape round-trips through the binary layout', (t) => {
   const base = seedFromEnv(0xb1a7);
   for (let seed = base; seed < base + 300; seed++) {
     const prng = new Prng(seed);
-    const transactions = Array.from({ length: prng.int(1, 6) }, () => Array.from({ length: prng.int(1, 12) }, () => randomCommand(prng)));
+    const transaction = (): Command[] => Array.from({ length: prng.int(1, 12) }, () => randomCommand(prng));
+    const transactions = Array.from({ length: prng.int(1, 6) }, transaction);
     const decoded = decodeTransactions(encodeTransactions(transactions), 9);
     t.deepEqual(plain(decoded), plain(transactions), `reproduce with SEGLOG_SEED=${seed}`);
   }

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { isSeglogError } from '@seglog/types';
-import { decodeTransactions, encodeTransactions } from '../src/queue/commands.js';
+import { decodeTransactions, encodeTransactions } from '../src/queue/record-codec.js';
 import type { Command } from '../src/queue/commands.js';
 import type { QueueMessage } from '../src/index.js';
 import { bytes, simQueue, take, text } from './helpers/queue.js';

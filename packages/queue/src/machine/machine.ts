@@ -204,7 +204,12 @@ export class Machine<C, R> {
       for await (const record of this.reader.read({ from: this.#applied, to: end })) {
         // Replay has nobody to tell: the results are dropped.
         const transactions = this.#decode(record.payload, record.offset);
-        Array.from(this.#applyRecord(transactions, record.offset, record.payload.byteLength));
+        this.#startRecord(record.offset, record.payload.byteLength);
+        let firstIndex = 0;
+        for (const commands of transactions) {
+          this.#machine.apply(commands, record.offset, firstIndex);
+          firstIndex += commands.length;
+        }
         this.#stats.replayedRecords++;
       }
     }
@@ -303,11 +308,17 @@ export class Machine<C, R> {
       this.#durable.delete(offset);
       const { proposals } = next;
       let index = 0;
+      // A plain loop, not a generator over the transactions: this runs once per record on the
+      // hot path, and each proposal resolves as soon as its own transaction is applied.
       try {
-        for (const result of this.#applyRecord(proposals.map((proposal) => proposal.commands), offset, next.bytes)) {
+        this.#startRecord(offset, next.bytes);
+        let firstIndex = 0;
+        for (; index < proposals.length; index++) {
+          const commands = proposals[index]!.commands;
+          const result = this.#machine.apply(commands, offset, firstIndex);
+          firstIndex += commands.length;
           proposals[index]!.resolve(result);
           this.#settledOne();
-          index++;
         }
       } catch (error) {
         // apply is pure and must not throw; if it does, the state can no longer be trusted.
@@ -323,18 +334,13 @@ export class Machine<C, R> {
     return [this.#machine.decodeCommands(bytes, offset)];
   }
 
-  /** Applies a record's transactions in order, yielding each one's result as it is applied. */
-  *#applyRecord(transactions: readonly (readonly C[])[], offset: number, bytes: number): Generator<R> {
+  /** Counts a record as applied; its transactions are applied next, in order, by the caller. */
+  #startRecord(offset: number, bytes: number): void {
     assert(offset === this.#applied, `record ${offset} applied out of order (expected ${this.#applied})`);
-    let firstIndex = 0;
     this.#applied = offset + 1;
     this.#stats.appliedRecords++;
     this.#recordsSinceSnapshot++;
     this.#bytesSinceSnapshot += bytes;
-    for (const commands of transactions) {
-      yield this.#machine.apply(commands, offset, firstIndex);
-      firstIndex += commands.length;
-    }
   }
 
   #maybeSnapshot(): void {

@@ -1,17 +1,11 @@
 /**
- * One job: the queue's commands (what one record of the queue log carries), and which encoding
- * reads a record's bytes.
+ * One job: the queue's commands (what one record of the queue log carries).
  *
  * A record is a transaction: several commands, applied all or nothing (deliveries excepted, which
  * are applied one by one). Every time a command needs is in it, taken at propose time, so applying
  * it is a pure function of the state (machine.ts). A shared record holds several independent
- * transactions (the proposals of one event-loop turn, machine.ts). Records are written in the
- * binary layout (record-binary.ts); records written before it (a JSON header, record-json.ts) are
- * still read, told apart by their first four bytes.
+ * transactions (the proposals of one event-loop turn, machine.ts). Their bytes: record-codec.ts.
  */
-import { SeglogError } from '@seglog/types';
-import { BINARY_MARKER, decodeBinary, encodeBinary } from './record-binary.js';
-import { decodeJson } from './record-json.js';
 
 /** Where an enqueued payload lives: the record's log offset and the command's index in it. */
 export type PayloadLocation = readonly [offset: number, index: number];
@@ -70,25 +64,4 @@ export type SettleCommand = Extract<Command, { t: 'ack' | 'nak' | 'extend' | 're
 
 export function isSettle(command: Command): command is SettleCommand {
   return command.t === 'ack' || command.t === 'nak' || command.t === 'extend' || command.t === 'retire';
-}
-
-export function encodeCommands(commands: readonly Command[]): Uint8Array {
-  return encodeBinary([commands]);
-}
-
-/** Bytes of a record holding `transactions`, each applied (and fenced) on its own. */
-export function encodeTransactions(transactions: readonly (readonly Command[])[]): Uint8Array {
-  return encodeBinary(transactions);
-}
-
-/** Every command of the record, its transactions one after the other. */
-export function decodeCommands(bytes: Uint8Array, offset: number): Command[] {
-  return decodeTransactions(bytes, offset).flat();
-}
-
-/** A record's transactions, in either encoding. */
-export function decodeTransactions(bytes: Uint8Array, offset: number): Command[][] {
-  if (bytes.byteLength < 4) throw SeglogError.corrupt(`queue record ${offset} is shorter than its header length`, { offset });
-  const first = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true);
-  return first === BINARY_MARKER ? decodeBinary(bytes, offset) : decodeJson(bytes, offset);
 }

@@ -11,7 +11,7 @@ import type { FileIO, QueueGroupStats } from '@seglog/types';
 import { openMachine, TimingWheel } from '../machine/index.js';
 import type { Machine, WheelTimer } from '../machine/index.js';
 import type { Command, EnqueueCommand, GroupFrom, PayloadLocation } from './commands.js';
-import { decodeCommands } from './commands.js';
+import { decodeCommands } from './record-codec.js';
 import { publishQueueEvent, StatsPublisher } from './channels.js';
 import type { QueueStatsEvent } from './channels.js';
 import { Consumer } from './consumer.js';

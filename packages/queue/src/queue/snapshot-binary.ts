@@ -22,7 +22,7 @@
 import { SeglogError } from '@seglog/types';
 import { ByteReader, ByteWriter } from './byte-io.js';
 import type { DeadLetterInfo, PayloadLocation } from './commands.js';
-import type { GroupState, Lease, MessageState } from './state.js';
+import type { GroupState, Lease, MessageState } from './state-types.js';
 
 export const SNAPSHOT_MARKER = 0xffffff02;
 
@@ -80,7 +80,8 @@ function writeMessage(out: ByteWriter, message: MessageState): void {
   out.u8(message.prio);
   out.f64(message.notBefore);
   out.u32(message.refs);
-  out.u8((message.key === undefined ? 0 : MSG_KEY) | (message.target === undefined ? 0 : MSG_TARGET) | (message.dead === undefined ? 0 : MSG_DEAD));
+  const flags = (message.key === undefined ? 0 : MSG_KEY) | (message.target === undefined ? 0 : MSG_TARGET);
+  out.u8(flags | (message.dead === undefined ? 0 : MSG_DEAD));
   if (message.key !== undefined) out.string(message.key);
   if (message.target !== undefined) out.string(message.target);
   if (message.dead !== undefined) {
@@ -99,7 +100,8 @@ function writeGroup(out: ByteWriter, group: GroupState): void {
   out.f64(group.startSeq);
   out.f64(group.floor);
   out.u8(group.paused ? 1 : 0);
-  for (const count of [group.unsettled, group.redelivered, group.acked, group.deadLettered, group.dropped, group.expired]) out.f64(count);
+  const counts = [group.unsettled, group.redelivered, group.acked, group.deadLettered, group.dropped, group.expired];
+  for (const count of counts) out.f64(count);
   out.u8(group.deadLetterTo === undefined ? 0 : 1);
   if (group.deadLetterTo !== undefined) out.string(group.deadLetterTo);
   out.reserve(4 + 8 * group.settled.size);
@@ -186,7 +188,12 @@ function readGroup(input: ByteReader): GroupState {
   const startSeq = input.f64();
   const floor = input.f64();
   const paused = input.u8() === 1;
-  const [unsettled, redelivered, acked, deadLettered, dropped, expired] = [input.f64(), input.f64(), input.f64(), input.f64(), input.f64(), input.f64()];
+  const unsettled = input.f64();
+  const redelivered = input.f64();
+  const acked = input.f64();
+  const deadLettered = input.f64();
+  const dropped = input.f64();
+  const expired = input.f64();
   const deadLetterTo = input.u8() === 1 ? input.string() : undefined;
   const settled = new Set<number>();
   for (let i = input.u32(); i > 0; i--) settled.add(input.f64());

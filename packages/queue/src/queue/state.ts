@@ -12,57 +12,15 @@
  */
 import type { StateMachine } from '../machine/index.js';
 import { assert } from '@seglog/types';
-import { decodeCommands, decodeTransactions, encodeCommands, encodeTransactions, isSettle } from './commands.js';
+import { isSettle } from './commands.js';
+import { decodeCommands, decodeTransactions, encodeCommands, encodeTransactions } from './record-codec.js';
 import { decodeSnapshotBody, encodeSnapshotBody } from './snapshot-binary.js';
 import type { Command, DeadLetterInfo, EnqueueCommand, GroupFrom, PayloadLocation } from './commands.js';
 
-/**
- * The reason of a retirement that a delivery makes when the message's record is gone (a forced
- * truncation dropped it): the message is dropped, never dead-lettered, since its payload is lost.
- */
-export const EXPIRED_REASON = 'expired: its record was dropped by a forced truncation';
-
-export interface MessageState {
-  readonly seq: number;
-  readonly loc: PayloadLocation;
-  readonly at: number;
-  readonly prio: number;
-  readonly notBefore: number;
-  readonly key?: string;
-  readonly target?: string;
-  readonly dead?: DeadLetterInfo;
-  /** Groups that still have to settle it. */
-  refs: number;
-}
-
-export interface Lease {
-  readonly attempt: number;
-  deadline: number;
-}
-
-export interface GroupState {
-  readonly name: string;
-  /** 'main' groups see every untargeted message from `startSeq` on; 'dead' groups only their own. */
-  readonly kind: 'main' | 'dead';
-  readonly startSeq: number;
-  floor: number;
-  readonly settled: Set<number>;
-  readonly leases: Map<number, Lease>;
-  readonly attempts: Map<number, number>;
-  readonly notBefore: Map<number, number>;
-  paused: boolean;
-  /** Messages of the group not yet settled (leased ones included). */
-  unsettled: number;
-  /** Deliveries after the first one, ever. */
-  redelivered: number;
-  acked: number;
-  deadLettered: number;
-  dropped: number;
-  /** Messages retired because their record was gone (EXPIRED_REASON). */
-  expired: number;
-  /** The group its dead letters go to (the last one used). */
-  deadLetterTo?: string;
-}
+export { EXPIRED_REASON } from './state-types.js';
+export type { GroupState, Lease, MessageState } from './state-types.js';
+import { EXPIRED_REASON } from './state-types.js';
+import type { GroupState, Lease, MessageState } from './state-types.js';
 
 /** What one command did: an enqueue's offset, or whether a fenced command was accepted. */
 export type CommandResult = { readonly seq: number; readonly duplicate: boolean } | { readonly ok: boolean };
@@ -86,6 +44,9 @@ export interface StateObserver {
   settled(group: GroupState, message: MessageState): void;
   paused(group: GroupState): void;
 }
+
+/** The result of a command of a transaction that a stale settle voided (shared: it is never changed). */
+const REFUSED: CommandResult = Object.freeze({ ok: false });
 
 export class QueueState implements StateMachine<Command, ApplyResult> {
   nextSeq = 0;
@@ -114,14 +75,21 @@ export class QueueState implements StateMachine<Command, ApplyResult> {
   }
 
   apply(commands: readonly Command[], offset: number, firstIndex = 0): ApplyResult {
-    const ok = commands.every(
-      (command) => !isSettle(command) || this.#leaseMatches(command.g, command.seq, command.attempt),
-    );
-    const results = commands.map((command, index): CommandResult => {
-      if (command.t === 'deliver') return { ok: this.#deliver(command.g, command.seq, command.attempt, command.deadline) };
-      if (!ok) return { ok: false };
-      return this.#applyOne(command, [offset, firstIndex + index]);
-    });
+    // Loops rather than every/map with closures: apply runs once per transaction on the hot path.
+    let ok = true;
+    for (const command of commands) {
+      if (isSettle(command) && !this.#leaseMatches(command.g, command.seq, command.attempt)) {
+        ok = false;
+        break;
+      }
+    }
+    const results: CommandResult[] = [];
+    for (let index = 0; index < commands.length; index++) {
+      const command = commands[index]!;
+      if (command.t === 'deliver') results.push({ ok: this.#deliver(command.g, command.seq, command.attempt, command.deadline) });
+      else if (!ok) results.push(REFUSED);
+      else results.push(this.#applyOne(command, [offset, firstIndex + index]));
+    }
     return { ok, results };
   }
 
