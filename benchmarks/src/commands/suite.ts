@@ -38,6 +38,8 @@ import { runFollowLatency, type FollowFigures } from '../lib/follow-latency.js';
 import type { ShipFigures } from '../lib/jetstream-ship.js';
 import { jetstreamCellCostSeconds, runJetstreamCell } from '../suite/jetstream-cell.js';
 import { queueCellCostSeconds, runQueueCell, type QueueCellFigures } from '../queue/suite-cell.js';
+import { bullmqCellCostSeconds, bullmqTargetChecks, runBullmqCell, summarizeBullmqCell } from '../bullmq/suite-cell.js';
+import type { BullmqFigures } from '../commands/bullmq-bench.js';
 
 interface Skipped {
   readonly engine: EngineName;
@@ -102,6 +104,7 @@ async function runSuite(options: SuiteOptions): Promise<void> {
   if (options.follow != null) progress.plan(1, followCostSeconds(options));
   if (options.jetstream != null) progress.plan(1, jetstreamCellCostSeconds(options.jetstream));
   if (options.queue) progress.plan(1, queueCellCostSeconds(options.queue));
+  if (options.bullmq) progress.plan(1, bullmqCellCostSeconds(options.bullmq));
   console.log(`seglog benchmark suite${options.quick ? ' (--quick)' : ''}`);
   console.log(describeHost(machine, sameFileSystemAsTmp(tempRoot)));
   for (const s of skipped) console.log(`skipped: ${s.engine}: ${s.reason}`);
@@ -114,6 +117,7 @@ async function runSuite(options: SuiteOptions): Promise<void> {
   const follow = await runFollowCell(options, progress);
   const jetstream = options.jetstream == null ? null : await runJetstreamCell(options.jetstream, progress);
   const queue = await runQueueCellStep(options, progress);
+  const bullmq = await runBullmqCellStep(options, progress);
 
   const ceiling = summarizeCeilings(ceilings);
   const summaries: CellSummary[] = cells.map((cell) => {
@@ -132,7 +136,7 @@ async function runSuite(options: SuiteOptions): Promise<void> {
   };
   const infos = options.engines.map((engine) => engines[engine].info);
   const outDir = options.outDir ?? join(resultsDir, `suite-${fileTimestamp(startedAt)}`);
-  const raw: RawResults = { kind: 'suite', startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), options, environment, engines: infos, skipped, straceMissing, ceilings, ceiling, runs, traces: Object.fromEntries(traces), summaries, randomGet, follow, jetstream, queue };
+  const raw: RawResults = { kind: 'suite', startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), options, environment, engines: infos, skipped, straceMissing, ceilings, ceiling, runs, traces: Object.fromEntries(traces), summaries, randomGet, follow, jetstream, queue, bullmq };
   await mkdir(outDir, { recursive: true });
   progress.note(`\nfinished in ${formatDuration((finishedAt.getTime() - startedAt.getTime()) / 1000)}`);
   await writeOutputs(raw, outDir, options.docs);
@@ -161,6 +165,8 @@ interface RawResults {
   readonly jetstream?: ShipFigures | string | null;
   /** The queue end-to-end cell's figures and target, or why it did not run (absent in older results). */
   readonly queue?: QueueCellFigures | string | null;
+  /** The BullMQ cell's figures, or why it did not run (absent in older results). */
+  readonly bullmq?: BullmqFigures | string | null;
 }
 
 function followCostSeconds(options: SuiteOptions): number {
@@ -203,6 +209,22 @@ async function runQueueCellStep(options: SuiteOptions, progress: Progress): Prom
   }
 }
 
+/** The BullMQ cell (issue 14), after the queue cell: it starts its own Redis and PostgreSQL too. */
+async function runBullmqCellStep(options: SuiteOptions, progress: Progress): Promise<BullmqFigures | string | null> {
+  const settings = options.bullmq;
+  if (!settings) return null;
+  progress.start('BullMQ: on seglog vs on Redis (always, everysec) vs on PostgreSQL', bullmqCellCostSeconds(settings));
+  try {
+    const figures = await runBullmqCell(settings);
+    progress.done(summarizeBullmqCell(figures));
+    return figures;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    progress.done(`FAILED: ${message}`);
+    return message;
+  }
+}
+
 /** The random-get and reader-memory cell (issue 11), after the engine cells; a failure is reported, not fatal. */
 async function runRandomGetCell(options: SuiteOptions, progress: Progress): Promise<RandomGetFigures | string | null> {
   const settings = options.randomGet;
@@ -221,7 +243,11 @@ async function runRandomGetCell(options: SuiteOptions, progress: Progress): Prom
 
 /** Targets, durability checks, charts, Markdown; writes them (and results.json) into `outDir`. */
 async function writeOutputs(raw: RawResults, outDir: string, docs: boolean): Promise<void> {
-  const targets = [...checkTargets(raw.summaries, raw.ceiling), ...checkFollowTargets(raw.follow ?? null)];
+  const targets = [
+    ...checkTargets(raw.summaries, raw.ceiling),
+    ...checkFollowTargets(raw.follow ?? null),
+    ...bullmqTargetChecks(raw.bullmq ?? null),
+  ];
   const durability = checkDurability(raw.summaries, raw.engines);
   const charts = await drawCharts(raw.summaries, raw.ceiling);
   const markdown = renderReport({
@@ -241,6 +267,7 @@ async function writeOutputs(raw: RawResults, outDir: string, docs: boolean): Pro
     follow: raw.follow ?? null,
     jetstream: raw.jetstream ?? null,
     queue: raw.queue ?? null,
+    bullmq: raw.bullmq ?? null,
   });
   await writeFile(join(outDir, 'results.json'), `${JSON.stringify({ ...raw, targets, durability }, null, 2)}\n`);
   await writeFile(join(outDir, 'results.md'), `${markdown}\n`);

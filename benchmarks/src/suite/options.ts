@@ -12,6 +12,8 @@ import type { FollowSettings } from '../lib/follow-latency.js';
 import type { ShipSettings } from '../lib/jetstream-ship.js';
 import { jetstreamCellSettings } from './jetstream-cell.js';
 import { queueCellSettings, type QueueCellSettings } from '../queue/suite-cell.js';
+import { bullmqCellSettings } from '../bullmq/suite-cell.js';
+import type { BullmqBenchSettings } from '../commands/bullmq-bench.js';
 
 export interface SuiteOptions {
   readonly quick: boolean;
@@ -38,6 +40,8 @@ export interface SuiteOptions {
   readonly jetstream?: ShipSettings | null;
   /** The queue end-to-end cell (queue/suite-cell.ts); null with --no-queue. */
   readonly queue?: QueueCellSettings | null;
+  /** The BullMQ cell (bullmq/suite-cell.ts, issue 14); null with --no-bullmq. */
+  readonly bullmq?: BullmqBenchSettings | null;
 }
 
 export const usage = `usage: pnpm bench [-- options]     (node benchmarks/dist/main.js suite [options])
@@ -54,6 +58,7 @@ export const usage = `usage: pnpm bench [-- options]     (node benchmarks/dist/m
   --no-follow             skip the follow-latency cell (a follower in another process at 1,000 and 100,000 appends/s)
   --no-jetstream          skip the JetStream shipping cell (3 nats-server nodes; skipped anyway without nats-server)
   --no-queue              skip the queue end-to-end cell (seglog vs BullMQ vs pg-boss, issue 13)
+  --no-bullmq             skip the BullMQ cell (BullMQ on seglog vs on Redis and PostgreSQL, issue 14)
   --out DIR               output folder (default bench-results/suite-<time>/)
   --docs                  also write charts and tables into docs/benchmarks/
   --report FILE           run nothing: render tables, targets and charts again from a results.json
@@ -76,6 +81,7 @@ export function parseSuiteOptions(argv: readonly string[]): SuiteOptions {
       'no-follow': { type: 'boolean', default: false },
       'no-jetstream': { type: 'boolean', default: false },
       'no-queue': { type: 'boolean', default: false },
+      'no-bullmq': { type: 'boolean', default: false },
       out: { type: 'string' },
       docs: { type: 'boolean', default: false },
       report: { type: 'string' },
@@ -101,6 +107,7 @@ export function parseSuiteOptions(argv: readonly string[]): SuiteOptions {
     follow: values['no-follow'] === true ? null : followShape(quick),
     jetstream: values['no-jetstream'] === true ? null : jetstreamCellSettings(quick),
     queue: values['no-queue'] === true ? null : queueCellSettings(quick),
+    bullmq: values['no-bullmq'] === true ? null : bullmqCellSettings(quick),
   };
 }
 

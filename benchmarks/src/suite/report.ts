@@ -15,6 +15,8 @@ import type { RandomGetFigures } from '../lib/random-get.js';
 import { renderRandomGet } from '../commands/random-get.js';
 import { renderFollowRows, type FollowFigures } from '../lib/follow-latency.js';
 import { renderQueueCell, type QueueCellFigures } from '../queue/suite-cell.js';
+import { renderBullmqCell } from '../bullmq/suite-cell.js';
+import type { BullmqFigures } from '../commands/bullmq-bench.js';
 import { scenarioNames } from './plan.js';
 import { renderCeiling, renderScenario } from './tables.js';
 import { checkExpectations, renderDurability, renderExpectations, renderTargets, type DurabilityCheck, type TargetCheck } from './targets.js';
@@ -44,6 +46,8 @@ export interface ReportInput {
   readonly jetstream?: ShipFigures | string | null;
   /** The queue end-to-end cell: figures, why it failed, or null when not run. */
   readonly queue?: QueueCellFigures | string | null;
+  /** The BullMQ cell: figures, why it failed, or null when not run. */
+  readonly bullmq?: BullmqFigures | string | null;
 }
 
 const columnNotes = `Columns: **appends/s** durable appends per second in the measured window (median of the repetitions; **spread** = (max - min) / median); **MB/s** payload megabytes per second; **p50 ... max** latency of one operation (one append, or one whole appendMany) from call to resolve, HDR histogram; **seglog ÷ this** seglog's appends/s in the same cell divided by this engine's; **× device sync rate** appends/s divided by the device's preallocated 4 KiB write + fdatasync rate at queue depth 1 (above 1x means more than one append per flush); **% seq. bandwidth** MB/s as a share of the device's sequential write bandwidth. Cost: **CPU µs/append** user + system CPU of the benchmark process and of the engine's server process over the window, per append; **appends/fsync** appends per flush, from the engine's own counter (seglog, plain), else (†) from the strace pass; **syscalls/append** write-family calls on files and sockets plus fsync-family calls, per append, strace pass, counting only calls inside the measured window (libuv's eventfd wake-ups excluded; the engine's server included); **fsyncs/append** flushes per append: fsync/fdatasync/msync/sync_file_range calls, plus writes to files opened with O_DSYNC or O_SYNC (each such write is also counted once in syscalls/append); **file bytes/byte** bytes written to files by write calls per payload byte (strace); **device bytes/byte** bytes the block device wrote during the window per payload byte (machine-wide counter: includes the file system journal and any other process on the machine, so an upper bound).`;
@@ -103,6 +107,7 @@ export function renderReport(input: ReportInput): string {
   }
   if (input.jetstream != null) sections.push('', '### JetStream shipping (issue 16)', '', ...renderJetstreamCell(input.jetstream));
   if (input.queue !== undefined && input.queue !== null) sections.push('', renderQueueCell(input.queue, input.options.queue ?? null));
+  if (input.bullmq !== undefined && input.bullmq !== null) sections.push('', renderBullmqCell(input.bullmq));
   sections.push('', '### Targets', '', 'Ratios from this run only: seglog against the best durable peer of the same cell and against the device ceiling measured in the same invocation.', '', renderTargets(input.targets));
   sections.push('', 'What the issue expected of this machine (informational):', '', renderExpectations(checkExpectations(input.summaries, input.ceiling)));
   sections.push('', '### Durability checks (strace pass)', '', 'With one appender every acknowledged append is its own commit, so a durable engine must issue at least one flush per append: an fsync-family call, or a write to a file opened with O_DSYNC or O_SYNC (the strace pass follows opens).', '', renderDurability(input.durability));

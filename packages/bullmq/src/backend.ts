@@ -240,7 +240,8 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
     if (claimed !== undefined) return claimed;
     const spec = this.#fetchSpec(token, name);
     const now = Date.now();
-    const idle = idleFetch(this.#queue(), spec, now, serverTime());
+    // Only when nothing is in flight: a change proposed before this fetch (an add) must be seen.
+    const idle = this.#hub.settled ? idleFetch(this.#queue(), spec, now, serverTime()) : undefined;
     if (idle !== undefined) {
       if (!this.#prefetching()) await this.#giveBack();
       return idle;

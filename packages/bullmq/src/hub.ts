@@ -40,6 +40,8 @@ export class Hub {
   #opening: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   #refs = 0;
+  /** Proposals made and not yet resolved or rejected. */
+  #inFlight = 0;
   readonly #waiters = new Map<string, Set<Waiter>>();
   readonly #clients = new Map<object, string>();
   #clientIds = 0;
@@ -81,12 +83,25 @@ export class Hub {
 
   /** Appends the commands as one record; resolves once durable and applied, with one result per command. */
   async propose(commands: BullCommand[]): Promise<unknown[]> {
-    const opening = this.#opening;
-    if (opening === undefined) throw closedError();
-    await opening;
-    const machine = this.#machine;
-    if (machine === undefined) throw closedError();
-    return machine.propose(commands);
+    this.#inFlight++;
+    try {
+      const opening = this.#opening;
+      if (opening === undefined) throw closedError();
+      await opening;
+      const machine = this.#machine;
+      if (machine === undefined) throw closedError();
+      return await machine.propose(commands);
+    } finally {
+      this.#inFlight--;
+    }
+  }
+
+  /**
+   * True when every proposal made so far is applied (or failed): the state then reflects every
+   * change anyone asked for before now, so an answer read from it is ordered after them all.
+   */
+  get settled(): boolean {
+    return this.#inFlight === 0;
   }
 
   /** Calls `waiter` after the next record that touches `queue`; returns the cancel function. */

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import type { Job } from 'bullmq';
 import { isSeglogError } from '@seglog/types';
+import type { FileHandle, FileIO } from '@seglog/types';
+import { nodeFileIO } from '@seglog/io';
 import { seglogBackend } from '../src/index.js';
 
 const connection = {};
@@ -236,6 +238,60 @@ test('prefetch at the backend: reserved jobs are claimed by the predicted tokens
   await new Promise((resolve) => setTimeout(resolve, 1500));
   t.is(await queue.getActiveCount(), 6, 'a reservation left unclaimed is given back after a while');
   await idle.close();
+  await worker.close();
+  await queue.close();
+  await backend.idle();
+});
+
+/** `target` with its methods bound to it (its #private fields stay reachable), some of them replaced. */
+function withMethods<T extends object>(target: T, replaced: Partial<T>): T {
+  return new Proxy(target, {
+    get(object, key) {
+      if (Object.hasOwn(replaced, key)) return replaced[key as keyof T];
+      const value: unknown = Reflect.get(object, key);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(object) : value;
+    },
+  });
+}
+
+/** The real file I/O, counting the batches written to the log's segment files (one per durable write). */
+function countingIO(): { io: FileIO; writes: () => number } {
+  let writes = 0;
+  const io = withMethods<FileIO>(nodeFileIO, {
+    open: async (...args: Parameters<FileIO['open']>): Promise<FileHandle> => {
+      const handle = await nodeFileIO.open(...args);
+      if (!args[0].endsWith('.seg')) return handle;
+      return withMethods<FileHandle>(handle, {
+        writev: (...call: Parameters<FileHandle['writev']>) => {
+          writes++;
+          return handle.writev(...call);
+        },
+      });
+    },
+  });
+  return { io, writes: () => writes };
+}
+
+test('an idle fetch is answered without a record, but never before a change proposed ahead of it', async (t) => {
+  const counting = countingIO();
+  // No zero-fill of segments in the background: every segment write counted is a record's batch.
+  const backend = seglogBackend({ dir: await freshDir(), io: counting.io, log: { preallocate: false } });
+  const queue = new Queue('idle', { connection }, backend);
+  await queue.waitUntilReady();
+  const worker = backend('idle', { connection }, { withBlockingConnection: true });
+  await worker.waitUntilReady();
+  // The Queue's own start-up record (its meta) may still be in flight: this fetch is a record
+  // after it (never an answer from a state that has not seen it).
+  t.deepEqual(await worker.moveToActive('w:0'), [null, '', 0, 0], 'nothing to take');
+  const before = counting.writes();
+  t.deepEqual(await worker.moveToActive('w:1'), [null, '', 0, 0], 'still nothing, now with nothing in flight');
+  t.deepEqual(await worker.moveToActive('w:2'), [null, '', 0, 0]);
+  t.is(counting.writes(), before, 'and nothing was written for them');
+  const adding = queue.add('n', { n: 1 });
+  const taken = await worker.moveToActive('w:3');
+  t.is(taken[1], '1', 'the add proposed before the fetch is seen: the fetch is a record after it');
+  await adding;
+  t.true(counting.writes() > before, 'the add and the fetch that took its job were written (the counter sees records)');
   await worker.close();
   await queue.close();
   await backend.idle();
