@@ -44,3 +44,35 @@ test('docs/limits.md has one row for every limit key, with the value the code us
   }
   t.deepEqual([...rows.keys()].filter((key) => !keys.has(key)), [], 'rows for keys the code does not have');
 });
+
+/** The property names of `interface <name>` in options.ts (one `readonly name?:` a line). */
+async function interfaceKeys(name: string): Promise<string[]> {
+  const source = await readFile(new URL('../src/options.ts', import.meta.url), 'utf8');
+  const body = new RegExp(`^export interface ${name} \\{\\n([\\s\\S]*?)^\\}`, 'm').exec(source)?.[1];
+  if (body === undefined) throw new Error(`interface ${name} not found in options.ts`);
+  return [...body.matchAll(/^ {2}readonly (\w+)\??:/gm)].map((match) => match[1]!);
+}
+
+/** The option rows of the table under the docs/tuning.md heading that starts with `heading`. */
+function optionRows(doc: string, heading: string): Set<string> {
+  const text = `\n${doc}`;
+  const start = text.indexOf(`\n${heading}`);
+  if (start < 0) throw new Error(`docs/tuning.md has no heading ${heading}`);
+  const next = text.indexOf('\n## ', start + 1);
+  return new Set(tableRows(text.slice(start, next < 0 ? undefined : next)).keys());
+}
+
+test('docs/tuning.md has a row for every option of openLog and of openReader, and none the types lack', async (t) => {
+  const tuning = await doc('tuning.md');
+  const tables = [
+    { options: 'LogOptions', heading: '# Options' },
+    { options: 'ReaderOptions', heading: '## Reader options' },
+  ];
+  for (const { options, heading } of tables) {
+    const keys = await interfaceKeys(options);
+    const rows = optionRows(tuning, heading);
+    t.true(keys.length > 3, `${options} read from options.ts`);
+    t.deepEqual(keys.filter((key) => !rows.has(key)), [], `${options} keys without a row under "${heading}"`);
+    t.deepEqual([...rows].filter((row) => !keys.includes(row)), [], `rows under "${heading}" that ${options} lacks`);
+  }
+});
