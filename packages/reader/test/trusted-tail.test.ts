@@ -5,37 +5,17 @@
  * succeeded.
  */
 import test from 'ava';
-import { decodeBatch, decodeSegmentHeader, segmentFileName } from '@seglog/format';
 import { openLog } from '@seglog/store';
-import { SimFileIO } from '@seglog/testkit';
+import {
+  TRUSTED_TAIL_DIR as DIR, TRUSTED_TAIL_SHAPE as shape, trustedTailPayload as payloadAt, writeTrustedTailLog,
+} from '@seglog/testkit';
 import { ErrorCodes, isSeglogError, readLimits } from '@seglog/types';
 import { openReader } from '../src/index.js';
 
-const DIR = '/trusted';
-const BLOCK = 4096;
-const shape = {
-  blockBytes: BLOCK,
-  segmentBytes: 8 * 1024 * 1024,
-  indexIntervalBytes: 256 * 1024,
-  commitWindow: { fixedMicros: 0 },
-  preallocate: false,
-} as const;
-
-function payloadAt(offset: number): Uint8Array {
-  return new Uint8Array(60 * 1024).fill(offset & 0xff);
-}
-
 test('a damaged record before the batch HEAD vouches for: the writer opens, the reader refuses it with SEGLOG_CORRUPT', async (t) => {
-  const sim = new SimFileIO({ seed: 5 });
-  const writer = await openLog({ dir: DIR, io: sim, ...shape });
-  for (let offset = 0; offset < 100; offset++) await writer.append(payloadAt(offset));
-  await writer.close();
-  const path = `${DIR}/${segmentFileName(0)}`;
-  const bytes = sim.readFileSync(path);
-  const { logId } = decodeSegmentHeader(bytes, path);
-  // The batch of offset 20 (one record per batch): walk the chain to it.
-  let at = BLOCK;
-  for (let offset = 0; offset < 20; offset++) at += decodeBatch(logId, bytes, at, BLOCK, offset)!.spanBytes;
+  // One record per batch: the batch of offset 20 is the 21st.
+  const { sim, path, segment } = await writeTrustedTailLog(openLog, 100, 5);
+  const at = segment.batches[20]!.positionBytes;
   sim.corrupt(path, at + 3000, Uint8Array.of(0x11, 0x22, 0x33));
 
   const reopened = await openLog({ dir: DIR, io: sim, ...shape });

@@ -4,31 +4,12 @@
  * reopens and crashes, and refused on an existing log that cannot have been created with it.
  */
 import test from 'ava';
-import { parseSegmentFileName } from '@seglog/format';
 import { Prng, readLog, SimFileIO } from '@seglog/testkit';
 import { ErrorCodes, isSeglogError } from '@seglog/types';
-import { openLog, type Log } from '../src/index.js';
+import { openLog } from '../src/index.js';
+import { appendRun, firstWrongOffset, payloadAt, segmentBases } from './helpers/offset-records.js';
 
 const START = 1_000_003;
-
-function payloadAt(offset: number): Uint8Array {
-  const bytes = new Uint8Array(40);
-  new DataView(bytes.buffer).setUint32(0, offset, true);
-  bytes.fill(offset % 251, 4);
-  return bytes;
-}
-
-async function appendRun(log: Log, count: number): Promise<number> {
-  const first = log.nextOffset;
-  return log.appendMany(Array.from({ length: count }, (_, i) => payloadAt(first + i)));
-}
-
-async function segmentBases(io: SimFileIO, dir: string): Promise<number[]> {
-  return (await io.readdir(dir))
-    .map((name) => parseSegmentFileName(name))
-    .filter((base): base is number => base !== null)
-    .sort((a, b) => a - b);
-}
 
 test('a new log opened with firstOffset starts there, empty, and keeps it across a reopen without the option', async (t) => {
   const io = new SimFileIO({ seed: 7 });
@@ -114,12 +95,6 @@ test('a crash at any point while a log that starts at firstOffset is created and
     t.true(again.nextOffset >= acknowledgedEnd, `seed ${seed}: every acknowledged record survived (${again.nextOffset} >= ${acknowledgedEnd})`);
     await again.close();
     const read = await readLog(sim.boot(), '/crash', { firstOffset: START });
-    for (let offset = START; offset < acknowledgedEnd; offset++) {
-      const got = read.payloads[offset - START];
-      if (got === undefined || !got.every((byte, i) => byte === payloadAt(offset)[i])) {
-        t.fail(`seed ${seed}: offset ${offset} is not what was appended`);
-        break;
-      }
-    }
+    t.is(firstWrongOffset(read.payloads, START, START, acknowledgedEnd), undefined, `seed ${seed}: every record reads back as appended`);
   }
 });

@@ -10,17 +10,7 @@ import { HEAD_FILE_BYTES, HEAD_FILE_NAME, decodeHead, encodeHoldRecord, decodeHo
 import { SimFileIO } from '@seglog/testkit';
 import { ErrorCodes, isSeglogError } from '@seglog/types';
 import { listRetentionHolds, openLog, releaseRetentionHold, setRetentionHold, type Log } from '../src/index.js';
-
-function payloadAt(offset: number): Uint8Array {
-  const bytes = new Uint8Array(40);
-  new DataView(bytes.buffer).setUint32(0, offset, true);
-  return bytes;
-}
-
-async function appendRun(log: Log, count: number): Promise<number> {
-  const first = log.nextOffset;
-  return log.appendMany(Array.from({ length: count }, (_, i) => payloadAt(first + i)));
-}
+import { appendRun } from './helpers/offset-records.js';
 
 async function filledLog(io: SimFileIO, dir: string): Promise<Log> {
   const log = await openLog({ dir, io, blockBytes: 512, segmentBytes: 4096 });

@@ -11,6 +11,7 @@ import { parseSegmentFileName } from '@seglog/format';
 import { SimFileIO, V1_LOG_FIXTURE } from '@seglog/testkit';
 import { ErrorCodes, isSeglogError } from '@seglog/types';
 import { openLog, planRetention, setRetentionHold, type Log, type SegmentFacts } from '../src/index.js';
+import { appendRun } from './helpers/offset-records.js';
 import { tempDir } from './helpers/temp-log.js';
 
 const policy = (maxBytes: number | null, maxAgeMs: number | null) => ({ maxBytes, maxAgeMs, intervalMs: 1000 });
@@ -31,17 +32,8 @@ test('planRetention drops oldest first while over maxBytes or too old, and never
   t.is(planRetention(facts([50, 1, 1], [now - 10, now - 10]), policy(10, 200), now), 100, 'either rule is enough');
 });
 
-function payloadAt(offset: number): Uint8Array {
-  const bytes = new Uint8Array(40);
-  new DataView(bytes.buffer).setUint32(0, offset, true);
-  return bytes;
-}
-
 async function fill(log: Log, runs: number): Promise<void> {
-  for (let i = 0; i < runs; i++) {
-    const first = log.nextOffset;
-    await log.appendMany(Array.from({ length: 5 }, (_, j) => payloadAt(first + j)));
-  }
+  for (let i = 0; i < runs; i++) await appendRun(log, 5);
 }
 
 async function bases(io: { readdir(dir: string): Promise<string[]> }, dir: string): Promise<number[]> {

@@ -7,28 +7,11 @@
  */
 import test from 'ava';
 import { join } from 'node:path';
-import { HEAD_FILE_BYTES, HEAD_FILE_NAME, decodeHead, parseSegmentFileName } from '@seglog/format';
+import { HEAD_FILE_BYTES, HEAD_FILE_NAME, decodeHead } from '@seglog/format';
 import { Prng, readLog, SimFileIO } from '@seglog/testkit';
 import { ErrorCodes, isSeglogError } from '@seglog/types';
-import { openLog, type Log } from '../src/index.js';
-
-function payloadAt(offset: number, generation = 0): Uint8Array {
-  const bytes = new Uint8Array(40);
-  const dv = new DataView(bytes.buffer);
-  dv.setUint32(0, offset, true);
-  dv.setUint32(4, generation, true);
-  return bytes;
-}
-
-async function appendRun(log: Log, count: number, generation = 0): Promise<number> {
-  const first = log.nextOffset;
-  return log.appendMany(Array.from({ length: count }, (_, i) => payloadAt(first + i, generation)));
-}
-
-async function bases(io: SimFileIO, dir: string): Promise<number[]> {
-  const names = await io.readdir(dir);
-  return names.map((name) => parseSegmentFileName(name)).filter((b): b is number => b !== null).sort((a, b) => a - b);
-}
+import { openLog } from '../src/index.js';
+import { appendRun, firstWrongOffset, payloadAt, segmentBases } from './helpers/offset-records.js';
 
 async function headOf(io: SimFileIO, dir: string) {
   const handle = await io.open(join(dir, HEAD_FILE_NAME), 'read');
@@ -49,7 +32,7 @@ test('truncateAfter inside a batch keeps the records before it, reuses the offse
   const io = new SimFileIO({ seed: 51 });
   const log = await openLog({ dir: '/ta', io, blockBytes: 512, segmentBytes: 4096 });
   for (let i = 0; i < 30; i++) await appendRun(log, 5);
-  const segmentsBefore = await bases(io, '/ta');
+  const segmentsBefore = await segmentBases(io, '/ta');
   const cutAt = 72; // inside the batch [70, 75)
   const epoch = log.truncateEpoch;
   const result = await log.truncateAfter(cutAt);
@@ -57,7 +40,7 @@ test('truncateAfter inside a batch keeps the records before it, reuses the offse
   t.is(log.nextOffset, cutAt);
   t.is(log.durableOffset, cutAt);
   t.is(log.truncatedAt, cutAt);
-  t.true((await bases(io, '/ta')).length < segmentsBefore.length, 'segments above the cut are gone');
+  t.true((await segmentBases(io, '/ta')).length < segmentsBefore.length, 'segments above the cut are gone');
   t.is(await appendRun(log, 3, 1), cutAt, 'the offsets are handed out again');
   const kept = Array.from({ length: cutAt }, (_, i) => payloadAt(i));
   const expected = [...kept, ...[0, 1, 2].map((i) => payloadAt(cutAt + i, 1))];
@@ -76,11 +59,11 @@ test('truncateAfter at a segment base, at a batch start, at the first offset (em
   const io = new SimFileIO({ seed: 52 });
   const log = await openLog({ dir: '/tb', io, blockBytes: 512, segmentBytes: 4096 });
   for (let i = 0; i < 30; i++) await appendRun(log, 5);
-  const segments = await bases(io, '/tb');
+  const segments = await segmentBases(io, '/tb');
   const atBase = segments[segments.length - 2]!;
   await log.truncateAfter(atBase);
   t.is(log.nextOffset, atBase);
-  t.is((await bases(io, '/tb')).at(-1)! < atBase, true, 'the segment starting at the cut is gone');
+  t.is((await segmentBases(io, '/tb')).at(-1)! < atBase, true, 'the segment starting at the cut is gone');
   await log.truncateAfter(50); // a batch start
   t.is(log.nextOffset, 50);
   t.deepEqual(await log.truncateAfter(50), { nextOffset: 50, recordsDropped: 0, truncateEpoch: log.truncateEpoch }, 'at the end: nothing');
@@ -146,13 +129,7 @@ test('a crash at any point of a truncateAfter keeps every record below the cut a
     t.true(reopenedEnd === cutAt || (!resolved && reopenedEnd === end), `seed ${seed}: ends at ${reopenedEnd}, cut ${cutAt}, was ${end}`);
     await again.close();
     const read = await readLog(sim.boot(), '/crash');
-    for (let offset = 0; offset < reopenedEnd; offset++) {
-      const got = read.payloads[offset];
-      if (got === undefined || !got.every((byte, i) => byte === payloadAt(offset)[i])) {
-        t.fail(`seed ${seed}: offset ${offset} is not what was appended`);
-        break;
-      }
-    }
+    t.is(firstWrongOffset(read.payloads, 0, 0, reopenedEnd), undefined, `seed ${seed}: every record reads back as appended`);
     t.is(read.payloads.length, reopenedEnd, `seed ${seed}: nothing past the end`);
   }
   t.log(`of 60: ${finished} resolved before the crash, ${finishedByOpen} finished by the open, ${undone} never durable`);

@@ -7,57 +7,13 @@
  * `readLimits.recoveryTrustedPrefixBytesMin`.
  */
 import test from 'ava';
-import { decodeBatch, decodeSegmentHeader, decodeSegmentTrailer, segmentFileName } from '@seglog/format';
-import { Prng, readLog, SimFileIO } from '@seglog/testkit';
+import { decodeSegmentTrailer, segmentFileName } from '@seglog/format';
+import {
+  appendTrustedTailRecords as appendRecords, layoutSegment, Prng, readLog, SimFileIO, TRUSTED_TAIL_DIR as DIR,
+  TRUSTED_TAIL_SHAPE as shape, trustedTailPayload as payloadAt, writeTrustedTailLog,
+} from '@seglog/testkit';
 import { readLimits, SeglogError } from '@seglog/types';
 import { openLog } from '../src/index.js';
-import type { Log } from '../src/index.js';
-
-const DIR = '/trusted';
-const BLOCK = 4096;
-const shape = {
-  blockBytes: BLOCK,
-  segmentBytes: 8 * 1024 * 1024,
-  indexIntervalBytes: 256 * 1024,
-  commitWindow: { fixedMicros: 0 },
-  preallocate: false,
-} as const;
-const RECORD_BYTES = 60 * 1024;
-
-function payloadAt(offset: number): Uint8Array {
-  const bytes = new Uint8Array(RECORD_BYTES);
-  for (let i = 0; i < bytes.length; i += 97) bytes[i] = (offset * 7 + i) & 0xff;
-  bytes[0] = offset & 0xff;
-  return bytes;
-}
-
-/** Appends one record per batch (each about 60 KiB) until `count` are durable. */
-async function appendRecords(log: Log, count: number): Promise<void> {
-  for (let i = 0; i < count; i++) {
-    const offset = log.nextOffset;
-    const got = await log.append(payloadAt(offset));
-    if (got !== offset) throw new Error(`append got ${got}, expected ${offset}`);
-  }
-}
-
-/** Every batch of a segment's chain from block 1: positions and first offsets. */
-interface Placed {
-  readonly positionBytes: number;
-  readonly firstOffset: number;
-}
-
-function chainOf(bytes: Uint8Array, logId: Uint8Array, baseOffset: number): Placed[] {
-  const found: Placed[] = [];
-  let at = BLOCK;
-  let expected = baseOffset;
-  for (let batch = decodeBatch(logId, bytes, at, BLOCK, expected); batch !== null; ) {
-    found.push({ positionBytes: at, firstOffset: expected });
-    at += batch.spanBytes;
-    expected += batch.header.recordCount;
-    batch = decodeBatch(logId, bytes, at, BLOCK, expected);
-  }
-  return found;
-}
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((byte, i) => byte === b[i]);
@@ -75,13 +31,8 @@ async function expectCorrupt(t: { fail: (m: string) => void }, run: () => Promis
 }
 
 /** A closed log of `records` records in one segment, big enough that open trusts its start. */
-async function bigTail(records: number): Promise<{ sim: SimFileIO; logId: Uint8Array }> {
-  const sim = new SimFileIO({ seed: 11 });
-  const log = await openLog({ dir: DIR, io: sim, ...shape });
-  await appendRecords(log, records);
-  await log.close();
-  const path = `${DIR}/${segmentFileName(0)}`;
-  return { sim, logId: decodeSegmentHeader(sim.readFileSync(path), path).logId };
+async function bigTail(records: number): ReturnType<typeof writeTrustedTailLog> {
+  return writeTrustedTailLog(openLog, records, 11);
 }
 
 test('open scans the last segment only from the last batch HEAD vouches for, and reads back whole', async (t) => {
@@ -106,28 +57,26 @@ test('a short last segment is still scanned whole', async (t) => {
 });
 
 test('the trailer of a segment opened this way counts the batches open did not scan', async (t) => {
-  const { sim, logId } = await bigTail(100);
+  const { sim, path, segment } = await bigTail(100);
   const log = await openLog({ dir: DIR, io: sim, ...shape });
   t.true(log.recovery.tailTrustedBytes > 0);
   // Past 8 MiB: the segment rolls and gets its trailer.
   await appendRecords(log, 60);
   t.true(log.metrics().segmentsCreated >= 1, 'rolled');
   await log.close();
-  const bytes = sim.readFileSync(`${DIR}/${segmentFileName(0)}`);
-  const decoded = decodeSegmentTrailer(bytes.subarray(bytes.length - BLOCK), logId);
+  const bytes = sim.readFileSync(path);
+  const decoded = decodeSegmentTrailer(bytes.subarray(bytes.length - shape.blockBytes), segment.logId);
   t.is(decoded.kind, 'trailer');
-  const chain = chainOf(bytes, logId, 0);
+  const { batches } = layoutSegment(segmentFileName(0), bytes, path);
   if (decoded.kind === 'trailer') {
-    t.is(decoded.trailer.batches, chain.length, 'every batch of the segment, scanned at open or not');
-    t.is(decoded.trailer.endOffset, chain.length);
+    t.is(decoded.trailer.batches, batches.length, 'every batch of the segment, scanned at open or not');
+    t.is(decoded.trailer.endOffset, batches.length);
   }
 });
 
 test('damage before the trusted batch: open succeeds, the background check refuses writes with SEGLOG_CORRUPT at the damaged byte', async (t) => {
-  const { sim, logId } = await bigTail(100);
-  const path = `${DIR}/${segmentFileName(0)}`;
-  const chain = chainOf(sim.readFileSync(path), logId, 0);
-  const damaged = chain[10]!;
+  const { sim, path, segment } = await bigTail(100);
+  const damaged = segment.batches[10]!;
   sim.corrupt(path, damaged.positionBytes + 5000, Uint8Array.of(0x5a, 0xa5));
   const log = await openLog({ dir: DIR, io: sim, ...shape });
   t.true(log.recovery.tailTrustedBytes > damaged.positionBytes, 'the damage lies in the part open trusted');

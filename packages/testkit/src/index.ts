@@ -3,9 +3,10 @@
  * power, tears writes and fails on demand; its fault model heads sim-file-io.ts), boot views that
  * fence a crashed program off the rebooted disk (SimBootIO), fileIoSuite (the conformance tests
  * every FileIO implementation must pass), readLog (a log read back through @seglog/format alone),
- * the corruption fuzzer's damage catalogue (damageLog) and the crash runner (runCrashCase: seeded
- * power cuts and faults against an injected system, see crash-target.ts). Never a runtime
- * dependency; never imports the store or the reader.
+ * the corruption fuzzer's damage catalogue (damageLog), the crash runner (runCrashCase: seeded
+ * power cuts and faults against an injected system, see crash-target.ts) and a log whose open
+ * trusts part of its tail (writeTrustedTailLog). Never a runtime dependency; never imports the
+ * store or the reader.
  */
 export { Prng, seedFromEnv } from './prng.js';
 export { SimFileIO } from './sim-file-io.js';
@@ -35,6 +36,10 @@ export type { BatchLayout, SegmentLayout } from './log-layout.js';
 export { copyFiles, damageLog, withFormatVersion } from './log-damage.js';
 export type { LogFiles, LogImage } from './log-damage.js';
 export { expectCode } from './expect-code.js';
+export {
+  appendTrustedTailRecords, TRUSTED_TAIL_DIR, TRUSTED_TAIL_SHAPE, trustedTailPayload, writeTrustedTailLog,
+} from './trusted-tail-log.js';
+export type { TrustedTailWriter } from './trusted-tail-log.js';
 export type { ExpectedErrorFields } from './expect-code.js';
 export { V1_LOG_FIXTURE, v1FixturePayload } from './v1-log-fixture.js';
 export { NatsCluster } from './nats-cluster.js';
