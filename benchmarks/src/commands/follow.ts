@@ -75,7 +75,8 @@ function renderBreakdown(breakdown: NonNullable<FollowRow['breakdown']>): string
       `${worst.publishedToArrivalMedian.toFixed(2)} ms to the follower; ${worst.duringFlush} acknowledged during a HEAD flush`,
     `    acknowledged during a HEAD flush: ${breakdown.ackedDuringFlush.records} records, ack -> published ` +
       `(p50 / p99 / max ms) ${ms(breakdown.ackedDuringFlush.ackToPublished)}`,
-    `    HEAD: ${breakdown.headWrites} writes, ${breakdown.headFlushes} flushes (slowest ${breakdown.slowestFlushMillis.toFixed(2)} ms); ` +
+    `    HEAD: ${breakdown.headWrites} writes (${breakdown.headWritesDuringFlush} started during a flush), ` +
+      `${breakdown.headFlushes} flushes (slowest ${breakdown.slowestFlushMillis.toFixed(2)} ms); ` +
       `longest event-loop stall: writer ${breakdown.writerLoopMaxMillis.toFixed(2)} ms, follower ${breakdown.followerLoopMaxMillis.toFixed(2)} ms`,
   ].join('\n');
 }

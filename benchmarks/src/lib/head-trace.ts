@@ -11,8 +11,8 @@ import type { FileHandle, FileIO } from '@seglog/types';
 const nowNanos = (): number => Number(process.hrtime.bigint());
 
 export interface HeadTrace {
-  /** Completion time (ns, hrtime) and `durableOffset` of each HEAD slot write, in completion order. */
-  readonly writes: Array<{ readonly atNanos: number; readonly durableOffset: number }>;
+  /** Start and completion time (ns, hrtime) and `durableOffset` of each HEAD slot write, in completion order. */
+  readonly writes: Array<{ readonly startNanos: number; readonly atNanos: number; readonly durableOffset: number }>;
   /** Each HEAD fdatasync: start and end (ns). */
   readonly flushes: Array<{ readonly startNanos: number; readonly endNanos: number }>;
 }
@@ -22,12 +22,13 @@ export function tracingHeadIo(inner: FileIO): { io: FileIO; trace: HeadTrace } {
   const wrap = (handle: FileHandle): FileHandle => ({
     path: handle.path,
     writev: async (buffers, position) => {
+      const startNanos = nowNanos();
       await handle.writev(buffers, position);
       const at = nowNanos();
       const first = buffers[0];
       if (buffers.length === 1 && first !== undefined && first.length === HEAD_SLOT_BYTES) {
         const state = decodeHeadSlot(first, handle.path);
-        if (state !== null) trace.writes.push({ atNanos: at, durableOffset: state.durableOffset });
+        if (state !== null) trace.writes.push({ startNanos, atNanos: at, durableOffset: state.durableOffset });
       }
     },
     read: (buffer, position) => handle.read(buffer, position),
@@ -80,6 +81,8 @@ export interface FollowBreakdown {
    */
   readonly ackedDuringFlush: { readonly records: number; readonly ackToPublished: readonly [number, number, number] };
   readonly headWrites: number;
+  /** HEAD writes started while a HEAD fdatasync ran (0 with two slots: they waited for it). */
+  readonly headWritesDuringFlush: number;
   readonly headFlushes: number;
   /** The slowest HEAD fdatasync, ms. */
   readonly slowestFlushMillis: number;
@@ -133,6 +136,7 @@ export function breakDown(
       ackToPublished: percentiles(duringFlush.map((i) => ackToPublished[i]!)),
     },
     headWrites: trace.writes.length,
+    headWritesDuringFlush: trace.writes.filter((write) => flushRunning(write.startNanos)).length,
     headFlushes: trace.flushes.length,
     slowestFlushMillis: Math.max(0, ...trace.flushes.map((flush) => toMillis(flush.endNanos - flush.startNanos))),
   };
