@@ -235,3 +235,15 @@ test('idleFetch answers without a record exactly when a fetch would change nothi
   check(610, true, 'rate limited: the limiter ttl');
   check(900, false, 'the limiter reopened');
 });
+
+test('periodic snapshots come in proportion to the state: due once the records since reach the last snapshot size', (t) => {
+  const m = new BullMachine();
+  t.true(m.snapshotDue(10_000, 0), 'before any snapshot: whenever the thresholds say so');
+  for (let i = 0; i < 50; i++) apply(m, add(i));
+  const size = m.snapshot().byteLength;
+  t.false(m.snapshotDue(10_000, size - 1), 'fewer record bytes than the state: not yet');
+  t.true(m.snapshotDue(10_000, size), 'as many record bytes as the state: due');
+  const reopened = new BullMachine();
+  reopened.restore(m.snapshot());
+  t.false(reopened.snapshotDue(10_000, size - 1), 'a loaded snapshot counts the same');
+});

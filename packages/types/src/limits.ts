@@ -193,6 +193,15 @@ export const limits = {
    * as stalled. The cost: a dead worker's jobs are recovered up to this much later than on Redis.
    */
   bullmqLockAllowanceMillisMax: 1_000,
+  /**
+   * A BullMQ directory's periodic snapshot (past snapshotEveryRecords / snapshotEveryBytes) waits
+   * until the record bytes since the last snapshot reach this multiple of that snapshot's size.
+   * Every job a queue keeps (BullMQ keeps completed jobs unless removeOnComplete says otherwise) is
+   * in every snapshot, so a fixed interval made the snapshot cost per job grow with the number
+   * kept; in proportion, each logged byte costs at most one snapshot byte, and a reopen replays
+   * at most about one snapshot's size of records after loading it.
+   */
+  bullmqSnapshotLogBytesRatio: 1,
 } as const;
 
 assert(limits.blockBytesMin <= limits.blockBytesDefault && limits.blockBytesDefault <= limits.blockBytesMax, 'default block in range');

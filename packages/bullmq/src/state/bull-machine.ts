@@ -7,7 +7,7 @@
  * state (and the event stream) the live process had.
  */
 import type { StateMachine } from '@seglog/queue/machine';
-import { SeglogError } from '@seglog/types';
+import { limits, SeglogError } from '@seglog/types';
 import { applyChangeDelay, applyChangePriority, applyClean, applyDrain, applyObliterate, applyPause } from './apply-admin.js';
 import { applyPromote, applyPromoteAll, applyRemove, applyReprocess, applyRetryFinished, applyWaitChildren } from './apply-admin.js';
 import { applyRemoveChildren, applyRemoveDependency } from './apply-admin.js';
@@ -32,6 +32,8 @@ export class BullMachine implements StateMachine<BullCommand, unknown[]> {
   readonly queues = new Map<string, QueueState>();
   /** Called after each applied record with the queues it touched (wakes blocked workers and event readers). */
   onApplied: ((queues: ReadonlySet<string>) => void) | undefined;
+  /** The size of the last snapshot taken or loaded (0 before any). */
+  #lastSnapshotBytes = 0;
 
   queue(name: string): QueueState | undefined {
     return this.queues.get(name);
@@ -63,10 +65,18 @@ export class BullMachine implements StateMachine<BullCommand, unknown[]> {
 
   snapshot(): Uint8Array {
     const queues = [...this.queues.values()].map(snapshotQueue);
-    return encoder.encode(JSON.stringify({ v: SNAPSHOT_VERSION, queues }));
+    const body = encoder.encode(JSON.stringify({ v: SNAPSHOT_VERSION, queues }));
+    this.#lastSnapshotBytes = body.byteLength;
+    return body;
+  }
+
+  /** Periodic snapshots in proportion to the state's size (limits.bullmqSnapshotLogBytesRatio). */
+  snapshotDue(_recordsSince: number, bytesSince: number): boolean {
+    return bytesSince >= this.#lastSnapshotBytes * limits.bullmqSnapshotLogBytesRatio;
   }
 
   restore(body: Uint8Array): void {
+    this.#lastSnapshotBytes = body.byteLength;
     const parsed = JSON.parse(decoder.decode(body)) as { v: number; queues: QueueSnapshot[] };
     if (parsed.v !== SNAPSHOT_VERSION) {
       throw SeglogError.corrupt(`BullMQ snapshot version ${parsed.v} is not ${SNAPSHOT_VERSION}`, {});

@@ -50,6 +50,13 @@ export interface StateMachine<C, R> {
    * undefined when none. The machine's retention hold never rises above it (log-hold.ts).
    */
   lowestReferencedOffset?(): number | undefined;
+  /**
+   * Optional: once the snapshotEvery* thresholds are reached, whether the periodic snapshot is
+   * worth taking now, given the records and record bytes applied since the last one. A machine
+   * whose snapshot grows with its state (every job a queue keeps) uses it to snapshot in proportion
+   * to its size, so the cost per record stays flat; the snapshot at close is always taken.
+   */
+  snapshotDue?(recordsSince: number, bytesSince: number): boolean;
 }
 
 export interface MachineOptions<C, R> {
@@ -346,6 +353,7 @@ export class Machine<C, R> {
   #maybeSnapshot(): void {
     if (this.#snapshotting !== null || this.#closing !== null) return;
     if (this.#recordsSinceSnapshot < this.#everyRecords && this.#bytesSinceSnapshot < this.#everyBytes) return;
+    if (this.#machine.snapshotDue?.(this.#recordsSinceSnapshot, this.#bytesSinceSnapshot) === false) return;
     this.#startSnapshot().catch(() => undefined);
   }
 
