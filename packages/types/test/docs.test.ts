@@ -45,11 +45,11 @@ test('docs/limits.md has one row for every limit key, with the value the code us
   t.deepEqual([...rows.keys()].filter((key) => !keys.has(key)), [], 'rows for keys the code does not have');
 });
 
-/** The property names of `interface <name>` in options.ts (one `readonly name?:` a line). */
-async function interfaceKeys(name: string): Promise<string[]> {
-  const source = await readFile(new URL('../src/options.ts', import.meta.url), 'utf8');
+/** The property names of `interface <name>` in src/<file> (one `readonly name?:` a line). */
+async function interfaceKeys(file: string, name: string): Promise<string[]> {
+  const source = await readFile(new URL(`../src/${file}`, import.meta.url), 'utf8');
   const body = new RegExp(`^export interface ${name} \\{\\n([\\s\\S]*?)^\\}`, 'm').exec(source)?.[1];
-  if (body === undefined) throw new Error(`interface ${name} not found in options.ts`);
+  if (body === undefined) throw new Error(`interface ${name} not found in ${file}`);
   return [...body.matchAll(/^ {2}readonly (\w+)\??:/gm)].map((match) => match[1]!);
 }
 
@@ -69,10 +69,19 @@ test('docs/tuning.md has a row for every option of openLog and of openReader, an
     { options: 'ReaderOptions', heading: '## Reader options' },
   ];
   for (const { options, heading } of tables) {
-    const keys = await interfaceKeys(options);
+    const keys = await interfaceKeys('options.ts', options);
     const rows = optionRows(tuning, heading);
     t.true(keys.length > 3, `${options} read from options.ts`);
     t.deepEqual(keys.filter((key) => !rows.has(key)), [], `${options} keys without a row under "${heading}"`);
     t.deepEqual([...rows].filter((row) => !keys.includes(row)), [], `rows under "${heading}" that ${options} lacks`);
   }
+});
+
+test('docs/observability.md has a row for every field of LogMetrics, and none LogMetrics lacks', async (t) => {
+  const text = await doc('observability.md');
+  const rows = new Set(tableRows(text.slice(0, text.indexOf('\n## '))).keys());
+  const keys = await interfaceKeys('metrics.ts', 'LogMetrics');
+  t.true(keys.length > 10, 'LogMetrics read from metrics.ts');
+  t.deepEqual(keys.filter((key) => !rows.has(key)), [], 'fields without a row');
+  t.deepEqual([...rows].filter((row) => !keys.includes(row)), [], 'rows for fields LogMetrics lacks');
 });
