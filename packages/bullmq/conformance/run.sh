@@ -9,4 +9,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 SUITE="${BULLMQ_CONFORMANCE_SUITE:-$HERE/vendor}"
 [[ -f "$SUITE/run.sh" ]] || { echo "conformance harness not found: $SUITE/run.sh" >&2; exit 2; }
 [[ -f "$HERE/../dist/index.js" ]] || { echo "conformance: @seglog/bullmq is not built; run 'pnpm build' first" >&2; exit 2; }
+# `pnpm ... conformance -- queue worker` hands the script a leading `--`: it is pnpm's, not the
+# harness's (whose own `--` starts vitest's arguments).
+if [[ "${1:-}" == "--" ]]; then shift; fi
 exec bash "$SUITE/run.sh" "$HERE/backend.mjs" "$@"
