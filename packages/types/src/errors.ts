@@ -42,7 +42,7 @@ export const ErrorCodes = {
    * truncation cut the log; resume from there (or from an earlier position you trust).
    */
   TRUNCATED: 'SEGLOG_TRUNCATED',
-  /** A segment was written by a newer format version than this code understands. */
+  /** A segment header, HEAD or a retention hold carries a newer version than this code reads. */
   UNSUPPORTED_FORMAT: 'SEGLOG_UNSUPPORTED_FORMAT',
   /** An internal invariant broke: a bug in seglog. */
   ASSERTION: 'SEGLOG_ASSERTION',
