@@ -27,3 +27,4 @@ export type { DeliveryToken } from './machine/index.js';
 export { encodeFrame, FrameReader, frameBytesMax } from './remote/frames.js';
 export { readFrames } from './remote/frame-socket.js';
 export type { Frame } from './remote/frames.js';
+export { workerConnections } from './remote/server.js';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
-import { connectQueue, openQueue, serveQueue, socketPathBytesMax } from '../src/index.js';
+import { connectQueue, openQueue, serveQueue, socketPathBytesMax, workerConnections } from '../src/index.js';
 import type { QueueMessage, RemoteMessage } from '../src/index.js';
 import { startHelper } from './helpers/processes.js';
 import { bytes, sleep, take, text } from './helpers/queue.js';
@@ -93,7 +93,7 @@ test('a remote worker killed with -9: its acks stay, what it held is redelivered
   await worker.waitFor(() => worker.lines.filter((line) => line.startsWith('got ')).length === count);
   t.true(worker.lines.filter((line) => line.startsWith('got ')).every((line) => line.endsWith(' 1')), 'no lease lapsed while the worker lived');
   await worker.kill9();
-  while (server.connections > 0) await sleep(5);
+  while (workerConnections(queue) > 0) await sleep(5);
   t.like(queue.stats('work'), { acked: count / 2, inFlight: count / 2, redelivered: 0 }, 'the odd ones are still leased');
   // The same group, now in the owner: only the odd messages come back, each once its lease lapsed.
   const local = queue.consumer('work', { concurrency: count, ackDeadlineMs: 1000, backoff: { type: 'fixed', delayMs: 0 } });

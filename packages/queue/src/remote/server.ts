@@ -24,11 +24,6 @@ import { checkSocketPath, listenUnixSocket } from './socket-server.js';
 
 export interface QueueServer {
   readonly path: string;
-  /**
-   * Worker connections open now. A connection leaves this count in the same event that closes
-   * its consumers, so 0 after a worker died means the owner has let go of its consumers.
-   */
-  readonly connections: number;
   /** Stops accepting, ends every connection (their consumers close). Idempotent. */
   close(): Promise<void>;
 }
@@ -50,6 +45,18 @@ interface RemoteConsumerState {
   readonly held: Map<number, QueueMessage>;
 }
 
+/** Worker connections open now, per queue (across its servers). */
+const openConnections = new WeakMap<Queue, number>();
+
+/**
+ * Worker connections open now on `queue`'s servers. A connection leaves this count after its
+ * consumers are closed, in the event that ends it: 0 after a worker died means the owner has let
+ * go of that worker's consumers (what they held keeps its lease until it lapses).
+ */
+export function workerConnections(queue: Queue): number {
+  return openConnections.get(queue) ?? 0;
+}
+
 /** One worker connection: its consumers and the messages they hold. */
 class Connection {
   readonly #queue: Queue;
@@ -59,10 +66,12 @@ class Connection {
   constructor(queue: Queue, socket: Socket) {
     this.#queue = queue;
     this.#socket = socket;
+    openConnections.set(queue, workerConnections(queue) + 1);
     readFrames(socket, (frame) => this.#handle(frame), () => {
       // The worker is gone: its consumers stop; what it held lapses at its deadline.
       for (const { consumer } of this.#consumers.values()) consumer.close();
       this.#consumers.clear();
+      openConnections.set(queue, workerConnections(queue) - 1);
     });
   }
 

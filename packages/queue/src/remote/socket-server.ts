@@ -14,8 +14,6 @@ export const socketPathBytesMax = 107;
 
 export interface SocketServer {
   readonly path: string;
-  /** Connections open now (a connection leaves the count in the event that closes it). */
-  readonly connections: number;
   /** Stops accepting and destroys every open connection. Idempotent. */
   close(): Promise<void>;
 }
@@ -49,9 +47,6 @@ export async function listenUnixSocket(
   let closing: Promise<void> | null = null;
   return {
     path,
-    get connections() {
-      return sockets.size;
-    },
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
