@@ -152,3 +152,53 @@ test('caches filled while a truncateAfter is announced but not carried out are d
   }
   await reopened.close();
 });
+
+// Regression: found by follow-process.test.ts under load ("no valid batch with first offset 228 ...
+// (end-of-bytes), but the writer reports offsets below 234 durable"). A truncateAfter whose cut falls
+// inside a batch copies that batch's kept records to truncate.seg.tmp, cuts the old segment at the
+// batch, then renames the copy (store tail-truncation.ts, step 2). Between the cut and the rename
+// (for as long as the next open takes, if the writer was killed there) the chain ends at the
+// batch's first offset, below the announced cut that HEAD's pending truncation makes the visible
+// end: a gap the writer made on purpose, not corruption.
+test('a reader between the cut and the rename of a split batch sees the end there, not corruption', async (t) => {
+  const sim = new SimFileIO({ seed: 64 });
+  const dir = '/split';
+  const log = await openLog({ dir, io: sim.boot(), blockBytes: 512, segmentBytes: 1 << 20 });
+  for (let batch = 0; batch < 10; batch++) {
+    await log.appendMany(Array.from({ length: 10 }, (_, i) => payload(batch * 10 + i, 0)));
+  }
+  // The writer dies at the rename: everything before it was made durable (flushed, directory synced).
+  const cut = 45; // inside the batch [40, 50)
+  const renameDies = new Proxy(sim.boot(), {
+    get(target, property, receiver) {
+      if (property === 'rename') return () => Promise.reject(new Error('killed before the rename'));
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  await log.close();
+  const dying = await openLog({ dir, io: renameDies, blockBytes: 512, segmentBytes: 1 << 20 });
+  await t.throwsAsync(dying.truncateAfter(cut));
+  t.true((await sim.readdir(dir)).includes('truncate.seg.tmp'), 'stopped between the cut and the rename');
+  sim.crash({});
+  const io = sim.boot();
+  const reader = await openReader({ dir, io });
+  t.teardown(() => reader.close());
+  t.is(await reader.endOffset(), 40, 'the chain ends at the split batch');
+  const before: number[] = [];
+  for await (const record of reader.read({ from: 0 })) before.push(record.offset);
+  t.deepEqual(before, Array.from({ length: 40 }, (_, i) => i));
+  const follower = reader.read({ from: 0, follow: true })[Symbol.asyncIterator]();
+  const early = await take(follower, 40);
+  t.is(early.at(-1)!.offset, 39);
+  // The next open finishes the truncation: the kept records [40, 45) are there again, then new ones.
+  const reopened = await openLog({ dir, io, blockBytes: 512, segmentBytes: 1 << 20 });
+  t.is(reopened.nextOffset, cut);
+  await appendRange(reopened, 5, 1);
+  const rest = await take(follower, 10);
+  t.deepEqual(rest.map((record) => record.offset), Array.from({ length: 10 }, (_, i) => 40 + i));
+  t.deepEqual(rest[2]!.payload, payload(42, 0), 'below the cut: the kept record');
+  t.deepEqual(rest[7]!.payload, payload(47, 1), 'from the cut on: the new record');
+  await follower.return?.();
+  await reopened.close();
+});
