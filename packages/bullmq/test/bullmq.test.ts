@@ -1,26 +1,22 @@
 import test from 'ava';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import type { Job } from 'bullmq';
 import { isSeglogError } from '@seglog/types';
 import type { FileHandle, FileIO } from '@seglog/types';
 import { nodeFileIO } from '@seglog/io';
 import { seglogBackend } from '../src/index.js';
+import { freshDir as makeDir, removeFreshDirs } from './helpers/fresh-dirs.js';
+
+test.after.always(removeFreshDirs);
 
 const connection = {};
-
-async function freshDir(): Promise<string> {
-  return mkdtemp(join(tmpdir(), 'seglog-bullmq-test-'));
-}
 
 function once<T>(register: (resolve: (value: T) => void) => void): Promise<T> {
   return new Promise<T>((resolve) => register(resolve));
 }
 
 test('a Worker processes what a Queue added; counts, return values and events follow', async (t) => {
-  const backend = seglogBackend({ dir: await freshDir() });
+  const backend = seglogBackend({ dir: await makeDir('test') });
   const queue = new Queue('mail', { connection }, backend);
   const events = new QueueEvents('mail', { connection }, backend);
   await events.waitUntilReady();
@@ -48,7 +44,7 @@ test('a Worker processes what a Queue added; counts, return values and events fo
 });
 
 test('a failing job is retried with backoff until its attempts are used, then failed', async (t) => {
-  const backend = seglogBackend({ dir: await freshDir() });
+  const backend = seglogBackend({ dir: await makeDir('test') });
   const queue = new Queue('flaky', { connection }, backend);
   let calls = 0;
   const worker = new Worker(
@@ -72,7 +68,7 @@ test('a failing job is retried with backoff until its attempts are used, then fa
 });
 
 test('state survives a close and reopen of the directory (replay from the log and snapshot)', async (t) => {
-  const dir = await freshDir();
+  const dir = await makeDir('test');
   const first = seglogBackend({ dir });
   const queue = new Queue('keep', { connection }, first);
   await queue.add('a', { v: 1 });
@@ -94,7 +90,7 @@ test('state survives a close and reopen of the directory (replay from the log an
 });
 
 test('keepLastIfActive: adds while the job is active keep only the last one, added when the active job completes', async (t) => {
-  const backend = seglogBackend({ dir: await freshDir() });
+  const backend = seglogBackend({ dir: await makeDir('test') });
   const queue = new Queue('klia', { connection }, backend);
   const dedup = { id: 'user-7', keepLastIfActive: true, ttl: 50 };
   const first = await queue.add('sync', { v: 1 }, { deduplication: dedup });
@@ -132,7 +128,7 @@ test('keepLastIfActive: adds while the job is active keep only the last one, add
 });
 
 test('deduplication: a second add with the same id adds nothing until the first job finishes', async (t) => {
-  const backend = seglogBackend({ dir: await freshDir() });
+  const backend = seglogBackend({ dir: await makeDir('test') });
   const queue = new Queue('dedup', { connection }, backend);
   const first = await queue.add('x', { n: 1 }, { deduplication: { id: 'same' } });
   const second = await queue.add('x', { n: 2 }, { deduplication: { id: 'same' } });
@@ -150,7 +146,7 @@ test('deduplication: a second add with the same id adds nothing until the first 
 });
 
 test('a job scheduler adds its first iteration, and a worker taking it adds the next', async (t) => {
-  const backend = seglogBackend({ dir: await freshDir() });
+  const backend = seglogBackend({ dir: await makeDir('test') });
   const queue = new Queue('tick', { connection }, backend);
   const first = await queue.upsertJobScheduler('every-hour', { every: 3_600_000 }, { name: 'tick', data: { n: 1 } });
   t.regex(String(first?.id), /^repeat:every-hour:\d+$/);
@@ -173,7 +169,7 @@ test('bad options are refused with SEGLOG_INVALID_OPTION', (t) => {
 });
 
 test('a Worker of concurrency 4 takes 4 waiting jobs in one record (prefetch); pausing it gives back what it did not start', async (t) => {
-  const backend = seglogBackend({ dir: await freshDir() });
+  const backend = seglogBackend({ dir: await makeDir('test') });
   const queue = new Queue('pre', { connection }, backend);
   await queue.addBulk([1, 2, 3, 4, 5, 6].map((n) => ({ name: 'n', data: { n } })));
   const started: Job[] = [];
@@ -207,7 +203,7 @@ test('a Worker of concurrency 4 takes 4 waiting jobs in one record (prefetch); p
 });
 
 test('prefetch at the backend: reserved jobs are claimed by the predicted tokens, given back on a miss and on disconnectBlocking', async (t) => {
-  const backend = seglogBackend({ dir: await freshDir() });
+  const backend = seglogBackend({ dir: await makeDir('test') });
   const queue = new Queue('book', { connection }, backend);
   await queue.addBulk([1, 2, 3, 4, 5, 6, 7, 8].map((n) => ({ name: 'n', data: { n } })));
   const worker = backend('book', { connection, concurrency: 4 } as never, { withBlockingConnection: true });
@@ -275,7 +271,7 @@ function countingIO(): { io: FileIO; writes: () => number } {
 test('an idle fetch is answered without a record, but never before a change proposed ahead of it', async (t) => {
   const counting = countingIO();
   // No zero-fill of segments in the background: every segment write counted is a record's batch.
-  const backend = seglogBackend({ dir: await freshDir(), io: counting.io, log: { preallocate: false } });
+  const backend = seglogBackend({ dir: await makeDir('test'), io: counting.io, log: { preallocate: false } });
   const queue = new Queue('idle', { connection }, backend);
   await queue.waitUntilReady();
   const worker = backend('idle', { connection }, { withBlockingConnection: true });

@@ -1,11 +1,12 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Queue, Worker } from 'bullmq';
 import { seglogBackend } from '../src/index.js';
+import { freshDir as makeDir, removeFreshDirs } from './helpers/fresh-dirs.js';
+
+test.after.always(removeFreshDirs);
 
 const connection = {};
 const here = new URL('.', import.meta.url).pathname;
@@ -33,7 +34,7 @@ async function runAndKill(dir: string, minimum: number): Promise<{ added: Set<st
 }
 
 test('kill -9 under load: every acknowledged add is found, no acknowledged completion is undone, stalled jobs are recovered', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'seglog-bullmq-crash-'));
+  const dir = await makeDir('crash');
   const { added, completed } = await runAndKill(dir, 300);
   t.true(added.size >= 300, `added ${added.size}`);
 

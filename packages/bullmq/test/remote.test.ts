@@ -1,7 +1,5 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Queue, QueueEvents, Worker } from 'bullmq';
@@ -10,16 +8,16 @@ import { ErrorCodes, isSeglogError, SeglogError } from '@seglog/types';
 import { seglogBackend } from '../src/index.js';
 import { BackendClosedError } from '../src/hub.js';
 import { argsFromWire, argsToWire, errorFromWire, errorToWire } from '../src/remote/wire.js';
+import { freshDir as makeDir, removeFreshDirs } from './helpers/fresh-dirs.js';
+
+test.after.always(removeFreshDirs);
 
 const connection = {};
 const here = new URL('.', import.meta.url).pathname;
 
-async function freshDir(): Promise<string> {
-  return mkdtemp(join(tmpdir(), 'seglog-bullmq-remote-'));
-}
 
 test('a remote Queue, Worker and QueueEvents work on the owner\'s directory: adds, completions, events, errors', async (t) => {
-  const dir = await freshDir();
+  const dir = await makeDir('remote');
   const owner = seglogBackend({ dir });
   const server = await owner.serve();
   t.is(server.path, `${dir}/bullmq.sock`);
@@ -62,7 +60,7 @@ test('a remote Queue, Worker and QueueEvents work on the owner\'s directory: add
 test('a remote factory refuses bad options, and a call to an owner that is gone fails as a closed connection', async (t) => {
   t.throws(() => seglogBackend({ socket: '' }), { code: 'SEGLOG_INVALID_OPTION' } as never);
   t.throws(() => seglogBackend({ socket: '/x', dir: '/y' } as never), { code: 'SEGLOG_INVALID_OPTION' } as never);
-  const dir = await freshDir();
+  const dir = await makeDir('remote');
   const remote = seglogBackend({ socket: join(dir, 'nobody.sock') });
   const queue = new Queue('none', { connection }, remote);
   queue.on('error', () => undefined);
@@ -70,7 +68,7 @@ test('a remote factory refuses bad options, and a call to an owner that is gone 
 });
 
 test('kill -9 of a remote worker holding jobs: its locks lapse and a worker of the owner recovers them as stalled', async (t) => {
-  const dir = await freshDir();
+  const dir = await makeDir('remote');
   const owner = seglogBackend({ dir });
   const server = await owner.serve();
   const queue = new Queue('remote', { connection }, owner);
