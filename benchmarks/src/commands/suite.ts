@@ -30,10 +30,11 @@ import { isTracedCell, planCells, type CellSpec } from '../suite/plan.js';
 import { formatDuration, Progress } from '../suite/progress.js';
 import { renderReport, type ReportInput } from '../suite/report.js';
 import { ceilingCostSeconds, cellCostSeconds, runTimingPass, type TimingRun } from '../suite/run-cells.js';
-import { checkDurability, checkFollowTargets, checkTargets } from '../suite/targets.js';
+import { checkDurability, checkFollowTargets, checkOpenTimeTargets, checkTargets } from '../suite/targets.js';
 import { straceUnavailableReason, traceCell, type TraceFigures } from '../suite/trace.js';
 import { runRandomGet, type RandomGetFigures } from '../lib/random-get.js';
 import { withTempDir } from '../lib/tmpdir.js';
+import { runOpenTime, slopeMicrosPerSegment, type OpenTimeFigures, type OpenTimeRow, type OpenTimeSettings } from '../lib/open-time.js';
 import { runFollowLatency, type FollowFigures } from '../lib/follow-latency.js';
 import type { ShipFigures } from '../lib/jetstream-ship.js';
 import { jetstreamCellCostSeconds, runJetstreamCell } from '../suite/jetstream-cell.js';
@@ -101,6 +102,7 @@ async function runSuite(options: SuiteOptions): Promise<void> {
   progress.plan(cells.length * options.repetitions, cellCostSeconds(options.timing));
   if (options.trace !== null) progress.plan(traced.length, cellCostSeconds(options.trace) + 1);
   if (options.randomGet !== null) progress.plan(1, 30);
+  if (options.openTime != null) progress.plan(1, openTimeCostSeconds(options.openTime));
   if (options.follow != null) progress.plan(1, followCostSeconds(options));
   if (options.jetstream != null) progress.plan(1, jetstreamCellCostSeconds(options.jetstream));
   if (options.queue) progress.plan(1, queueCellCostSeconds(options.queue));
@@ -114,6 +116,7 @@ async function runSuite(options: SuiteOptions): Promise<void> {
   const { runs, ceilings } = await runTimingPass(cells, options.repetitions, options.timing, ['--seconds', String(options.ceilingSeconds), '--sequential-mib', String(options.sequentialMiB)], progress);
   const traces = await runTracePass(traced, options, progress);
   const randomGet = await runRandomGetCell(options, progress);
+  const openTime = await runOpenTimeCell(options, progress);
   const follow = await runFollowCell(options, progress);
   const jetstream = options.jetstream == null ? null : await runJetstreamCell(options.jetstream, progress);
   const queue = await runQueueCellStep(options, progress);
@@ -136,7 +139,7 @@ async function runSuite(options: SuiteOptions): Promise<void> {
   };
   const infos = options.engines.map((engine) => engines[engine].info);
   const outDir = options.outDir ?? join(resultsDir, `suite-${fileTimestamp(startedAt)}`);
-  const raw: RawResults = { kind: 'suite', startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), options, environment, engines: infos, skipped, straceMissing, ceilings, ceiling, runs, traces: Object.fromEntries(traces), summaries, randomGet, follow, jetstream, queue, bullmq };
+  const raw: RawResults = { kind: 'suite', startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), options, environment, engines: infos, skipped, straceMissing, ceilings, ceiling, runs, traces: Object.fromEntries(traces), summaries, randomGet, openTime, follow, jetstream, queue, bullmq };
   await mkdir(outDir, { recursive: true });
   progress.note(`\nfinished in ${formatDuration((finishedAt.getTime() - startedAt.getTime()) / 1000)}`);
   await writeOutputs(raw, outDir, options.docs);
@@ -159,6 +162,8 @@ interface RawResults {
   readonly summaries: readonly CellSummary[];
   /** The random-get cell's figures, or why it did not run (absent in results from before it). */
   readonly randomGet?: RandomGetFigures | string | null;
+  /** The open-time cell's figures, or why it did not run (absent in results from before it). */
+  readonly openTime?: OpenTimeFigures | string | null;
   /** The follow-latency cell's figures, or why it did not run (absent in results from before it). */
   readonly follow?: FollowFigures | string | null;
   /** The JetStream shipping cell's figures, or why it did not run (absent in results from before it). */
@@ -174,6 +179,39 @@ function followCostSeconds(options: SuiteOptions): number {
   if (settings == null) return 0;
   const perRun = settings.warmupSeconds + settings.seconds + settings.idleSeconds + 1;
   return settings.rates.length * settings.wakes.length * perRun;
+}
+
+/** Fill at an assumed 100 MB/s on a loaded machine, plus about 2 s per timed open (warm, cache drop, cold). */
+function openTimeCostSeconds(settings: OpenTimeSettings): number {
+  const fillSeconds = (settings.gib * 1024) / 100;
+  return settings.segmentMiB.length * (fillSeconds + 2 * (settings.rounds + 1));
+}
+
+/** One line for the progress log: each size's segment count and cold (else warm) open, then the slope. */
+function summarizeOpenTime(figures: OpenTimeFigures): string {
+  const cold = figures.rows.every((row) => row.coldMs !== null);
+  const pick = (row: OpenTimeRow): number | null => (cold ? row.coldMs : row.warmMs);
+  const sizes = figures.rows.map((row) => `${row.segments} x ${row.segmentMiB} MiB ${pick(row)!.toFixed(1)} ms`);
+  const slope = slopeMicrosPerSegment(figures.rows, pick);
+  const slopeText = slope === null ? '' : `, ${slope.toFixed(1)} us per sealed segment`;
+  return `${cold ? 'cold' : 'warm'}: ${sizes.join(', ')}${slopeText}`;
+}
+
+/** The open-time cell (issue 11), after the random-get cell; a failure (no room for the log) is reported, not fatal. */
+async function runOpenTimeCell(options: SuiteOptions, progress: Progress): Promise<OpenTimeFigures | string | null> {
+  const settings = options.openTime;
+  if (settings == null) return null;
+  const sizes = settings.segmentMiB.join(' and ');
+  progress.start(`open time: ${settings.gib} GiB log, ${sizes} MiB segments`, openTimeCostSeconds(settings));
+  try {
+    const figures = await runOpenTime(settings);
+    progress.done(summarizeOpenTime(figures));
+    return figures;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    progress.done(`FAILED: ${message}`);
+    return message;
+  }
 }
 
 /** The follow-latency cell (issue 12), after the random-get cell; a failure is reported, not fatal. */
@@ -245,6 +283,7 @@ async function runRandomGetCell(options: SuiteOptions, progress: Progress): Prom
 async function writeOutputs(raw: RawResults, outDir: string, docs: boolean): Promise<void> {
   const targets = [
     ...checkTargets(raw.summaries, raw.ceiling),
+    ...checkOpenTimeTargets(raw.openTime ?? null, raw.options.openTime ?? null),
     ...checkFollowTargets(raw.follow ?? null),
     ...bullmqTargetChecks(raw.bullmq ?? null),
   ];
@@ -264,6 +303,7 @@ async function writeOutputs(raw: RawResults, outDir: string, docs: boolean): Pro
     durability,
     charts,
     randomGet: raw.randomGet ?? null,
+    openTime: raw.openTime ?? null,
     follow: raw.follow ?? null,
     jetstream: raw.jetstream ?? null,
     queue: raw.queue ?? null,

@@ -9,6 +9,7 @@ import { defaultEngines, quickDefaultEngines, quickShape, scenarioNames, standar
 import type { RunSettings } from './run-cells.js';
 import type { RandomGetSettings } from '../lib/random-get.js';
 import type { FollowSettings } from '../lib/follow-latency.js';
+import type { OpenTimeSettings } from '../lib/open-time.js';
 import type { ShipSettings } from '../lib/jetstream-ship.js';
 import { jetstreamCellSettings } from './jetstream-cell.js';
 import { queueCellSettings, type QueueCellSettings } from '../queue/suite-cell.js';
@@ -34,6 +35,8 @@ export interface SuiteOptions {
   readonly reportFrom: string | null;
   /** The random-get and reader-memory cell (lib/random-get.ts); null with --no-get. */
   readonly randomGet: RandomGetSettings | null;
+  /** The open-time cell (lib/open-time.ts, issue 11); null with --no-open-time (absent in older results). */
+  readonly openTime?: OpenTimeSettings | null;
   /** The follow-latency cell (lib/follow-latency.ts, issue 12); null with --no-follow. */
   readonly follow?: FollowSettings | null;
   /** The JetStream shipping cell (suite/jetstream-cell.ts); null with --no-jetstream. */
@@ -55,6 +58,9 @@ export const usage = `usage: pnpm bench [-- options]     (node benchmarks/dist/m
   --trace-seconds S       window of the strace pass (default 0.8, --quick 0.5)
   --no-trace              skip the strace pass (no syscall columns)
   --no-get                skip the random-get and reader-memory cell (a 1 GiB log; --quick: 128 MiB)
+  --no-open-time          skip the open-time cell (openLog after SIGKILL on a 10 GiB log at 64 and 16 MiB
+                          segments, 3 rounds; --quick: 1 GiB at 64 and 8 MiB, 1 round; needs that much free disk)
+  --open-time-gib N       the open-time cell's log size instead (the target is stated for 10 GiB)
   --no-follow             skip the follow-latency cell (a follower in another process at 1,000 and 100,000 appends/s)
   --no-jetstream          skip the JetStream shipping cell (3 nats-server nodes; skipped anyway without nats-server)
   --no-queue              skip the queue end-to-end cell (seglog vs BullMQ vs pg-boss, issue 13)
@@ -78,6 +84,8 @@ export function parseSuiteOptions(argv: readonly string[]): SuiteOptions {
       'trace-seconds': { type: 'string' },
       'no-trace': { type: 'boolean', default: false },
       'no-get': { type: 'boolean', default: false },
+      'no-open-time': { type: 'boolean', default: false },
+      'open-time-gib': { type: 'string' },
       'no-follow': { type: 'boolean', default: false },
       'no-jetstream': { type: 'boolean', default: false },
       'no-queue': { type: 'boolean', default: false },
@@ -104,6 +112,7 @@ export function parseSuiteOptions(argv: readonly string[]): SuiteOptions {
     docs: values.docs === true,
     reportFrom: values.report === undefined ? null : resolve(values.report),
     randomGet: values['no-get'] === true ? null : randomGetShape(quick),
+    openTime: values['no-open-time'] === true ? null : openTimeShape(quick, values['open-time-gib']),
     follow: values['no-follow'] === true ? null : followShape(quick),
     jetstream: values['no-jetstream'] === true ? null : jetstreamCellSettings(quick),
     queue: values['no-queue'] === true ? null : queueCellSettings(quick),
@@ -116,6 +125,15 @@ function randomGetShape(quick: boolean): RandomGetSettings {
   const shape = { recordBytes: 1000, batchMiB: 2, cacheMiB: 32 };
   if (quick) return { ...shape, logMiB: 128, gets: 2000, coldGets: 100 };
   return { ...shape, logMiB: 1024, gets: 20_000, coldGets: 500 };
+}
+
+/**
+ * issue 11's open-time cell: the target's 10 GiB log at 64 MiB (about 160 segments) and 16 MiB
+ * (about 680) segments, medians of 3; --quick: 1 GiB at 64 and 8 MiB (16 and 128 segments), 1 round.
+ */
+export function openTimeShape(quick: boolean, gibText?: string): OpenTimeSettings {
+  const shape = quick ? { gib: 1, segmentMiB: [64, 8], rounds: 1 } : { gib: 10, segmentMiB: [64, 16], rounds: 3 };
+  return { ...shape, gib: positiveNumber(gibText, '--open-time-gib', shape.gib) };
 }
 
 /** issue 12's cell: the push wake-up at 1,000 and 100,000 appends/s, then an idle follower. */

@@ -14,6 +14,7 @@ import type { SuiteOptions } from './options.js';
 import type { RandomGetFigures } from '../lib/random-get.js';
 import { renderRandomGet } from '../commands/random-get.js';
 import { renderFollowRows, type FollowFigures } from '../lib/follow-latency.js';
+import { renderOpenTime, type OpenTimeFigures } from '../lib/open-time.js';
 import { renderQueueCell, type QueueCellFigures } from '../queue/suite-cell.js';
 import { renderBullmqCell } from '../bullmq/suite-cell.js';
 import type { BullmqFigures } from '../commands/bullmq-bench.js';
@@ -40,6 +41,8 @@ export interface ReportInput {
   readonly charts: readonly ChartFile[];
   /** The random-get cell: figures, why it failed, or null when not run. */
   readonly randomGet: RandomGetFigures | string | null;
+  /** The open-time cell: figures, why it failed, or null when not run. */
+  readonly openTime?: OpenTimeFigures | string | null;
   /** The follow-latency cell: figures, why it failed, or null when not run. */
   readonly follow?: FollowFigures | string | null;
   /** The JetStream shipping cell: figures, why it did not run, or null when not asked for. */
@@ -101,6 +104,7 @@ export function renderReport(input: ReportInput): string {
       typeof figures === 'string' ? `not measured: ${figures}` : settings === null ? '' : renderRandomGet(figures, settings);
     sections.push('', '### Random get and reader memory (issue 11)', '', `\`main.js random-get\` in the suite (lib/random-get.ts): ${body}`);
   }
+  if (input.openTime != null) sections.push('', ...renderOpenTimeSection(input.openTime));
   if (input.follow != null) {
     const body = typeof input.follow === 'string' ? `not measured: ${input.follow}` : renderFollowRows(input.follow.rows);
     sections.push('', '### Follow latency (issue 12)', '', '`main.js follow` in the suite (lib/follow-latency.ts): a follower in another process, latency from the append\'s acknowledgement to the record\'s arrival.', '', body);
@@ -115,4 +119,14 @@ export function renderReport(input: ReportInput): string {
     sections.push('', '### Charts', '', ...input.charts.map((chart) => `![${chart.title}](${chart.name})`));
   }
   return sections.join('\n');
+}
+
+/** The open-time cell's section: the figures as `main.js open-time` prints them, or why it did not run. */
+export function renderOpenTimeSection(openTime: OpenTimeFigures | string): string[] {
+  const intro =
+    '`main.js open-time` in the suite (lib/open-time.ts): `openLog` timed in a child process after the writer was SIGKILLed ' +
+    'mid-append, warm and cold (page cache dropped), medians of the rounds; the slope is per sealed segment.';
+  if (typeof openTime === 'string') return ['### Open time (issue 11)', '', intro, '', `not measured: ${openTime}`];
+  const title = `### Open time (issue 11): ${openTime.gib} GiB log`;
+  return [title, '', intro, '', '```', renderOpenTime(openTime), '```'];
 }

@@ -11,6 +11,7 @@ import { ratio } from '../report/stats.js';
 import { renderMarkdownTable } from '../report/table.js';
 import type { CeilingSummary, CellSummary } from './aggregate.js';
 import type { FollowFigures } from '../lib/follow-latency.js';
+import { slopeMicrosPerSegment, type OpenTimeFigures } from '../lib/open-time.js';
 
 export type TargetStatus = 'PASS' | 'MISS' | 'n/a';
 
@@ -130,6 +131,45 @@ export function checkFollowTargets(follow: FollowFigures | string | null): Targe
   }
   const idle = rows.length === 0 ? undefined : Math.max(...rows.map((row) => row.idleCpuPercent));
   checks.push(check('idle follower: CPU (of one core)', '< 1%', idle, 1, false, (v) => `${v.toFixed(3)}%`));
+  return checks;
+}
+
+/** Issue 11's open-time bound: cold `openLog` after SIGKILL, at each segment size. */
+export const openTimeColdLimitMillis = 200;
+/**
+ * "Independent of segment count", as a number: open time may grow by at most this much per sealed
+ * segment. At 0.1 ms, the 683 segments of a 10 GiB log of 16 MiB segments add at most 68 ms, a third
+ * of the 200 ms budget; 1 ms per segment would let the segment count alone break the target.
+ */
+export const openTimeSlopeLimitMicros = 100;
+
+/**
+ * Issue 11's open-time targets, from the open-time cell: cold open <= 200 ms at each segment size,
+ * and a slope per sealed segment <= 0.1 ms, from the cold opens (warm ones when the page cache could
+ * not be dropped, said in the row's label).
+ */
+export function checkOpenTimeTargets(
+  openTime: OpenTimeFigures | string | null,
+  settings: { readonly gib: number; readonly segmentMiB: readonly number[] } | null,
+): TargetCheck[] {
+  if (openTime === null) return [];
+  const ms = (v: number): string => `${v.toFixed(1)} ms`;
+  const checks: TargetCheck[] = [];
+  const gib = typeof openTime === 'string' ? settings?.gib : openTime.gib;
+  const sizes = typeof openTime === 'string' ? (settings?.segmentMiB ?? []) : openTime.rows.map((row) => row.segmentMiB);
+  for (const segmentMiB of sizes) {
+    const row = typeof openTime === 'string' ? undefined : openTime.rows.find((r) => r.segmentMiB === segmentMiB);
+    const count = row === undefined ? '' : ` (${row.segments} segments)`;
+    const label = `openLog after SIGKILL, ${gib ?? '?'} GiB log, ${segmentMiB} MiB segments${count}: cold`;
+    checks.push(check(label, `<= ${openTimeColdLimitMillis} ms`, row?.coldMs, openTimeColdLimitMillis, false, ms));
+  }
+  const rows = typeof openTime === 'string' ? [] : openTime.rows;
+  const cold = slopeMicrosPerSegment(rows, (row) => row.coldMs);
+  const slope = cold ?? slopeMicrosPerSegment(rows, (row) => row.warmMs);
+  const which = cold === null && slope !== null ? 'warm (page cache not dropped)' : 'cold';
+  checks.push(
+    check(`openLog: time added per sealed segment, ${which}`, `<= ${openTimeSlopeLimitMicros / 1000} ms`, slope, openTimeSlopeLimitMicros, false, (v) => `${(v / 1000).toFixed(3)} ms`),
+  );
   return checks;
 }
 
