@@ -46,7 +46,12 @@ export interface VisibleEnd {
   refresh(): Promise<number | undefined>;
 }
 
-/** The writer's `Log` in this process: its acknowledged end, or with 'written' no limit beyond the chain. */
+/**
+ * The writer's `Log` in this process: its acknowledged end, or with 'written' no limit beyond the
+ * chain. While a `truncateAfter` runs (`pendingTruncation`), the end is its cut and the epoch is odd,
+ * as `HeadVisibleEnd` reads them from HEAD's pending truncation: the log keeps its old
+ * `durableOffset` until the cut log is reopened, yet the chain may end below the cut meanwhile.
+ */
 export class LogVisibleEnd implements VisibleEnd {
   readonly #log: DurableSource;
   readonly #written: boolean;
@@ -57,11 +62,14 @@ export class LogVisibleEnd implements VisibleEnd {
   }
 
   get known(): number | undefined {
-    return this.#written ? undefined : this.#log.durableOffset;
+    const pending = this.#log.pendingTruncation;
+    if (this.#written) return pending;
+    return pending === undefined ? this.#log.durableOffset : Math.min(pending, this.#log.durableOffset);
   }
 
   get proof(): number {
-    return this.#log.durableOffset;
+    const pending = this.#log.pendingTruncation;
+    return pending === undefined ? this.#log.durableOffset : Math.min(pending, this.#log.durableOffset);
   }
 
   get retainedFrom(): number {
@@ -70,11 +78,13 @@ export class LogVisibleEnd implements VisibleEnd {
 
   get epoch(): number | undefined {
     const epoch = this.#log.truncateEpoch;
-    return epoch === undefined ? undefined : 2 * epoch;
+    const pending = this.#log.pendingTruncation !== undefined;
+    if (epoch === undefined && !pending) return undefined;
+    return 2 * (epoch ?? 0) + (pending ? 1 : 0);
   }
 
   get truncatedAt(): number {
-    return this.#log.truncatedAt ?? 0;
+    return this.#log.pendingTruncation ?? this.#log.truncatedAt ?? 0;
   }
 
   refresh(): Promise<number | undefined> {

@@ -202,3 +202,66 @@ test('a reader between the cut and the rename of a split batch sees the end ther
   await follower.return?.();
   await reopened.close();
 });
+
+// The same window for a reader in the writer's process (`durable: log`): the log keeps its old
+// `durableOffset` until the cut log is reopened, so without its `pendingTruncation` the reader took
+// the chain's end at the split batch for corruption (SEGLOG_CORRUPT) while the rename was pending.
+test('an in-process reader between the cut and the rename of a split batch sees the end there, not corruption', async (t) => {
+  const sim = new SimFileIO({ seed: 65 });
+  const dir = '/split-in-process';
+  let reachRename = (): void => undefined;
+  const reached = new Promise<void>((resolve) => (reachRename = resolve));
+  let releaseRename = (): void => undefined;
+  const released = new Promise<void>((resolve) => (releaseRename = resolve));
+  // The rename of the split batch's copy waits until the reader has read.
+  const io = new Proxy(sim.boot(), {
+    get(target, property, receiver) {
+      if (property === 'rename') {
+        return async (source: string, destination: string): Promise<void> => {
+          if (source.endsWith('truncate.seg.tmp')) {
+            reachRename();
+            await released;
+          }
+          await target.rename(source, destination);
+        };
+      }
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  const log = await openLog({ dir, io, blockBytes: 512, segmentBytes: 1 << 20 });
+  t.teardown(() => log.close());
+  for (let batch = 0; batch < 10; batch++) {
+    await log.appendMany(Array.from({ length: 10 }, (_, i) => payload(batch * 10 + i, 0)));
+  }
+  const reader = await openReader({ dir, io, durable: log });
+  t.teardown(() => reader.close());
+  const cut = 45; // inside the batch [40, 50)
+  const truncating = log.truncateAfter(cut);
+  await reached;
+  const follower = reader.read({ from: 0, follow: true })[Symbol.asyncIterator]();
+  try {
+    t.true((await sim.readdir(dir)).includes('truncate.seg.tmp'), 'paused between the cut and the rename');
+    t.is(log.durableOffset, 100, 'the log still reports its old end');
+    t.is(log.pendingTruncation, cut);
+    const before: number[] = [];
+    for await (const record of reader.read({ from: 0 })) before.push(record.offset);
+    t.deepEqual(before, Array.from({ length: 40 }, (_, i) => i), 'the chain ends at the split batch');
+    t.is(await reader.endOffset(), 40);
+    const early = await take(follower, 40);
+    t.is(early.at(-1)!.offset, 39);
+  } finally {
+    releaseRename(); // also when the reader failed: the log's close waits for the truncation
+  }
+  t.is((await truncating).nextOffset, cut);
+  t.is(log.pendingTruncation, undefined);
+  await appendRange(log, 5, 1);
+  const rest = await take(follower, 10);
+  t.deepEqual(rest.map((record) => record.offset), Array.from({ length: 10 }, (_, i) => 40 + i));
+  t.deepEqual(rest[2]!.payload, payload(42, 0), 'below the cut: the kept record');
+  t.deepEqual(rest[7]!.payload, payload(47, 1), 'from the cut on: the new record');
+  await follower.return?.();
+  const after: number[] = [];
+  for await (const record of reader.read({ from: 0 })) after.push(record.offset);
+  t.deepEqual(after, Array.from({ length: 50 }, (_, i) => i));
+});

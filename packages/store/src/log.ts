@@ -97,6 +97,8 @@ export class Log {
   #gate: Promise<void> | null = null;
   /** Set when a truncateAfter failed after closing the writing side: the log must be reopened. */
   #broken: Error | null = null;
+  /** The offset of the truncateAfter in progress (see `pendingTruncation`). */
+  #pendingTruncation: number | undefined = undefined;
   readonly #telemetry: Telemetry;
   readonly #window: WindowPolicy;
   readonly #durableListeners: DurableListeners;
@@ -208,7 +210,14 @@ export class Log {
     const end = this.durableOffset;
     if (offset < this.#firstOffset || offset > end) throw SeglogError.outOfRange(offset, this.#firstOffset, end);
     if (offset === end) return { nextOffset: end, recordsDropped: 0, truncateEpoch: this.#head.state.truncateEpoch };
-    await this.#head.markTruncateAfter(offset);
+    // In-process readers stop at the cut from now on, as HEAD's pending truncation tells others.
+    this.#pendingTruncation = offset;
+    try {
+      await this.#head.markTruncateAfter(offset);
+    } catch (error) {
+      this.#pendingTruncation = undefined; // not announced: the log goes on with its old end
+      throw error;
+    }
     try {
       // Close the writing side (the lock stays), then open it again: the open finishes the
       // truncation HEAD records, exactly as after a crash.
@@ -226,6 +235,10 @@ export class Log {
       this.#commit = parts.commit;
       this.#head = parts.head;
       this.#firstOffset = parts.firstOffset;
+      // Cleared in the same step that swaps in the cut log (new epoch and end): a reader never sees
+      // the old end without the pending cut. A failure leaves it set: the cut stays announced (the
+      // log is broken until reopened, and the next open finishes the truncation).
+      this.#pendingTruncation = undefined;
     } catch (error) {
       this.#broken = error instanceof Error ? error : SeglogError.io('truncateAfter', this.dir, error);
       throw this.#broken;
@@ -244,6 +257,17 @@ export class Log {
   /** Where the newest reuse of offsets began (see `truncateEpoch`); 0 before any. */
   get truncatedAt(): number {
     return this.#head.state.truncatedAt;
+  }
+
+  /**
+   * The offset of a `truncateAfter` in progress, from just before HEAD announces it until the cut
+   * log is reopened (or for good, if it failed after the announcement); undefined otherwise. An
+   * in-process reader (`openReader({ dir, log })`) ends at it meanwhile, as HEAD's pending truncation
+   * makes readers in other processes do: the chain may end below it until the split batch's copy is
+   * renamed into place.
+   */
+  get pendingTruncation(): number | undefined {
+    return this.#pendingTruncation;
   }
 
   /** Runs one automatic retention pass now (it also runs every `retention.intervalMs`). */

@@ -160,6 +160,13 @@ export interface DurableSource {
   readonly truncateEpoch?: number;
   /** Optional: where the newest reuse of offsets began (a `Log`'s `truncatedAt`). */
   readonly truncatedAt?: number;
+  /**
+   * Optional: the offset of a `truncateAfter` in progress (a `Log`'s `pendingTruncation`), from
+   * just before it is announced in HEAD until the cut log is reopened; undefined otherwise. Nothing
+   * from it on is visible meanwhile, and the chain may end below it on purpose (a split batch's kept
+   * records wait in a temp file until a rename), as HEAD's pending truncation tells other processes.
+   */
+  readonly pendingTruncation?: number;
 }
 
 export interface LogRecord {
