@@ -15,7 +15,8 @@
 import { parseArgs } from 'node:util';
 import { nodeFileIO } from '@seglog/io';
 import { SeglogError } from '@seglog/types';
-import type { FileHandle, FileIO, OpenMode } from '@seglog/types';
+import { wrapFileHandle, wrapFileIO } from '@seglog/testkit';
+import type { FileIO } from '@seglog/types';
 import { seglogEngineWith } from '../engines/seglog.js';
 import { listOf, positiveInteger, positiveNumber } from '../lib/args.js';
 import { compareVariants, figures, renderComparison, type Variant } from '../lib/compare.js';
@@ -23,35 +24,14 @@ import type { Command } from './command.js';
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/** A segment file whose writes and syncs cost no system call; everything else is the real file. */
-function instantSegment(handle: FileHandle): FileHandle {
-  return {
-    path: handle.path,
-    writev: nextTurn,
-    datasync: nextTurn,
-    read: (buffer, position) => handle.read(buffer, position),
-    sync: () => handle.sync(),
-    truncate: (length) => handle.truncate(length),
-    sizeBytes: () => handle.sizeBytes(),
-    close: () => handle.close(),
-  };
-}
-
-/** The real file system, except that segment files (`*.seg`, `*.seg.tmp`) get instant writes. */
+/**
+ * The real file system, except that segment files (`*.seg`, `*.seg.tmp`) get writes and syncs that
+ * cost no system call; everything else (HEAD, indexes, the wake-up socket) is the real thing.
+ */
 function instantSegmentIO(): FileIO {
-  return {
-    open: async (path: string, mode: OpenMode) => {
-      const handle = await nodeFileIO.open(path, mode);
-      return path.includes('.seg') ? instantSegment(handle) : handle;
-    },
-    mkdirp: (dir) => nodeFileIO.mkdirp(dir),
-    readdir: (dir) => nodeFileIO.readdir(dir),
-    stat: (path) => nodeFileIO.stat(path),
-    rename: (source, target) => nodeFileIO.rename(source, target),
-    unlink: (path) => nodeFileIO.unlink(path),
-    syncDir: (dir) => nodeFileIO.syncDir(dir),
-    lock: (dir) => nodeFileIO.lock(dir),
-  };
+  return wrapFileIO(nodeFileIO, {
+    wrapHandle: (handle, path) => (path.includes('.seg') ? wrapFileHandle(handle, { writev: nextTurn, datasync: nextTurn }) : handle),
+  });
 }
 
 export const appendCpuCommand: Command = {

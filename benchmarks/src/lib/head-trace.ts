@@ -6,6 +6,7 @@
  * passes through, the notify socket included.
  */
 import { HEAD_FILE_NAME, HEAD_SLOT_BYTES, decodeHeadSlot } from '@seglog/format';
+import { wrapFileHandle, wrapFileIO } from '@seglog/testkit';
 import type { FileHandle, FileIO } from '@seglog/types';
 
 const nowNanos = (): number => Number(process.hrtime.bigint());
@@ -19,8 +20,7 @@ export interface HeadTrace {
 
 export function tracingHeadIo(inner: FileIO): { io: FileIO; trace: HeadTrace } {
   const trace: HeadTrace = { writes: [], flushes: [] };
-  const wrap = (handle: FileHandle): FileHandle => ({
-    path: handle.path,
+  const wrap = (handle: FileHandle): FileHandle => wrapFileHandle(handle, {
     writev: async (buffers, position) => {
       const startNanos = nowNanos();
       await handle.writev(buffers, position);
@@ -31,33 +31,15 @@ export function tracingHeadIo(inner: FileIO): { io: FileIO; trace: HeadTrace } {
         if (state !== null) trace.writes.push({ startNanos, atNanos: at, durableOffset: state.durableOffset });
       }
     },
-    read: (buffer, position) => handle.read(buffer, position),
     datasync: async () => {
       const startNanos = nowNanos();
       await handle.datasync();
       trace.flushes.push({ startNanos, endNanos: nowNanos() });
     },
-    sync: () => handle.sync(),
-    truncate: (length) => handle.truncate(length),
-    sizeBytes: () => handle.sizeBytes(),
-    close: () => handle.close(),
   });
-  const io: FileIO = {
-    open: async (path, mode, modes) => {
-      const handle = await inner.open(path, mode, modes);
-      return path.endsWith(`/${HEAD_FILE_NAME}`) && mode !== 'read' ? wrap(handle) : handle;
-    },
-    mkdirp: (dir, mode) => inner.mkdirp(dir, mode),
-    readdir: (dir) => inner.readdir(dir),
-    stat: (path) => inner.stat(path),
-    rename: (source, target) => inner.rename(source, target),
-    unlink: (path) => inner.unlink(path),
-    syncDir: (dir) => inner.syncDir(dir),
-    lock: (dir, modes) => inner.lock(dir, modes),
-  };
-  if (inner.watch !== undefined) io.watch = inner.watch.bind(inner);
-  if (inner.notifyListen !== undefined) io.notifyListen = inner.notifyListen.bind(inner);
-  if (inner.notifySubscribe !== undefined) io.notifySubscribe = inner.notifySubscribe.bind(inner);
+  const io = wrapFileIO(inner, {
+    wrapHandle: (handle, path, mode) => (path.endsWith(`/${HEAD_FILE_NAME}`) && mode !== 'read' ? wrap(handle) : handle),
+  });
   return { io, trace };
 }
 

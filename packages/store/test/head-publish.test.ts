@@ -5,7 +5,7 @@
  * bound of what was acknowledged.
  */
 import test from 'ava';
-import { SimFileIO } from '@seglog/testkit';
+import { SimFileIO, wrapFileHandle, wrapFileIO } from '@seglog/testkit';
 import { HEAD_FILE_BYTES, decodeHead, readFully } from '@seglog/format';
 import type { HeadState } from '@seglog/format';
 import { limits } from '@seglog/types';
@@ -23,38 +23,20 @@ interface CountingHeadIO {
 function countingHeadIO(inner: FileIO, acknowledged: () => number): CountingHeadIO {
   let writes = 0;
   let ahead = 0;
-  const wrap = (handle: FileHandle): FileHandle => ({
-    path: handle.path,
-    writev: (buffers, position) => {
-      writes++;
-      for (const buffer of buffers) {
-        const padded = new Uint8Array(HEAD_FILE_BYTES);
-        padded.set(buffer, position % HEAD_FILE_BYTES);
-        const state = decodeHead(padded, handle.path);
-        if (state !== null && state.durableOffset > acknowledged()) ahead++;
-      }
-      return handle.writev(buffers, position);
-    },
-    read: (buffer, position) => handle.read(buffer, position),
-    datasync: () => handle.datasync(),
-    sync: () => handle.sync(),
-    truncate: (length) => handle.truncate(length),
-    sizeBytes: () => handle.sizeBytes(),
-    close: () => handle.close(),
-  });
-  const io: FileIO = {
-    open: async (path, mode, modes) => {
-      const handle = await inner.open(path, mode, modes);
-      return path.endsWith('/HEAD') ? wrap(handle) : handle;
-    },
-    mkdirp: (dir) => inner.mkdirp(dir),
-    readdir: (dir) => inner.readdir(dir),
-    stat: (path) => inner.stat(path),
-    rename: (source, target) => inner.rename(source, target),
-    unlink: (path) => inner.unlink(path),
-    syncDir: (dir) => inner.syncDir(dir),
-    lock: (dir) => inner.lock(dir),
-  };
+  const wrap = (handle: FileHandle): FileHandle =>
+    wrapFileHandle(handle, {
+      writev: (buffers, position) => {
+        writes++;
+        for (const buffer of buffers) {
+          const padded = new Uint8Array(HEAD_FILE_BYTES);
+          padded.set(buffer, position % HEAD_FILE_BYTES);
+          const state = decodeHead(padded, handle.path);
+          if (state !== null && state.durableOffset > acknowledged()) ahead++;
+        }
+        return handle.writev(buffers, position);
+      },
+    });
+  const io = wrapFileIO(inner, { wrapHandle: (handle, path) => (path.endsWith('/HEAD') ? wrap(handle) : handle) });
   return { io, writes: () => writes, aheadOfAcks: () => ahead };
 }
 

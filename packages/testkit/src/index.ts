@@ -5,7 +5,8 @@
  * every FileIO implementation must pass), readLog (a log read back through @seglog/format alone),
  * the corruption fuzzer's damage catalogue (damageLog), the crash runner (runCrashCase: seeded
  * power cuts and faults against an injected system, see crash-target.ts) and a log whose open
- * trusts part of its tail (writeTrustedTailLog). Never a runtime dependency; never imports the
+ * trusts part of its tail (writeTrustedTailLog), and pass-through FileIO wrappers for tests that watch
+ * a few calls (wrapFileIO). Never a runtime dependency; never imports the
  * store or the reader.
  */
 export { Prng, seedFromEnv } from './prng.js';
@@ -42,5 +43,7 @@ export {
 export type { TrustedTailWriter } from './trusted-tail-log.js';
 export type { ExpectedErrorFields } from './expect-code.js';
 export { V1_LOG_FIXTURE, v1FixturePayload } from './v1-log-fixture.js';
+export { wrapFileHandle, wrapFileIO } from './wrap-file-io.js';
+export type { FileHandleOverrides, FileIOWrapping } from './wrap-file-io.js';
 export { NatsCluster } from './nats-cluster.js';
 export type { NatsClusterOptions, NatsNode } from './nats-cluster.js';

@@ -12,6 +12,7 @@
  * counts the writes issued while a flush of the same file was running: the third slot's point.
  */
 import { HEAD_FILE_NAME, HEAD_SLOT_BYTES, HEAD_SLOT_COUNT, decodeHeadFile } from '@seglog/format';
+import { wrapFileHandle, wrapFileIO } from '@seglog/testkit';
 import type { FileHandle, FileIO } from '@seglog/types';
 
 interface SlotWatch {
@@ -104,8 +105,7 @@ export function watchHeadSlots(inner: FileIO): HeadSlotWatch {
     if (!safe) violations.push(`write ${writes} to slots ${first}..${last} of ${path}: no other slot flushed and valid`);
   };
 
-  const wrap = (handle: FileHandle, watch: FileWatch): FileHandle => ({
-    path: handle.path,
+  const wrap = (handle: FileHandle, watch: FileWatch): FileHandle => wrapFileHandle(handle, {
     writev: async (buffers, position) => {
       const length = buffers.reduce((sum, buffer) => sum + buffer.length, 0);
       const first = Math.floor(position / HEAD_SLOT_BYTES);
@@ -127,7 +127,6 @@ export function watchHeadSlots(inner: FileIO): HeadSlotWatch {
         }
       }
     },
-    read: (buffer, position) => handle.read(buffer, position),
     datasync: async () => {
       // What this flush covers: the writes completed before it started.
       const covered = watch.slots.map((slot) => (slot.writing ? -1 : slot.writes));
@@ -142,33 +141,24 @@ export function watchHeadSlots(inner: FileIO): HeadSlotWatch {
         watch.syncsRunning--;
       }
     },
-    sync: () => handle.sync(),
-    truncate: (length) => handle.truncate(length),
-    sizeBytes: () => handle.sizeBytes(),
-    close: () => handle.close(),
   });
 
-  const io: FileIO = {
-    open: async (path, mode, modes) => {
-      const handle = await inner.open(path, mode, modes);
+  const io = wrapFileIO(inner, {
+    wrapHandle: async (handle, path, mode) => {
       if (!isHead(path) || mode === 'read') return handle;
       const watch = new FileWatch();
       if (mode !== 'truncate') await adoptContents(handle, watch);
       files.set(path, watch);
       return wrap(handle, watch);
     },
-    mkdirp: (dir, dirMode) => inner.mkdirp(dir, dirMode),
-    readdir: (dir) => inner.readdir(dir),
-    stat: (path) => inner.stat(path),
-    rename: async (source, target) => {
-      await inner.rename(source, target);
-      const moved = files.get(source);
-      if (moved !== undefined) files.set(target, moved);
-      files.delete(source);
+    overrides: {
+      rename: async (source, target) => {
+        await inner.rename(source, target);
+        const moved = files.get(source);
+        if (moved !== undefined) files.set(target, moved);
+        files.delete(source);
+      },
     },
-    unlink: (path) => inner.unlink(path),
-    syncDir: (dir) => inner.syncDir(dir),
-    lock: (dir, modes) => inner.lock(dir, modes),
-  };
+  });
   return { io, report: () => ({ violations, writesDuringFlush, writes, flushes }) };
 }

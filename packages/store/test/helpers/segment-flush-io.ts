@@ -7,6 +7,7 @@
  * handle keeps the name it was opened by (next.seg.tmp) after its rename.
  * Other files (HEAD, indexes) pass through uncounted, so a timed HEAD flush cannot blur a count.
  */
+import { wrapFileHandle, wrapFileIO } from '@seglog/testkit';
 import type { SimBootIO } from '@seglog/testkit';
 import type { FileHandle, FileIO } from '@seglog/types';
 
@@ -19,32 +20,17 @@ export class SegmentFlushIO {
 
   constructor(inner: SimBootIO) {
     // A write through an O_DSYNC handle is a flush too (open_datasync).
-    const wrap = (handle: FileHandle, dsync: boolean): FileHandle => ({
-      path: handle.path,
-      writev: (buffers, position) => {
-        const write = (): Promise<void> => handle.writev(buffers, position);
-        return dsync ? this.#flush(handle, write) : write();
-      },
-      read: (buffer, position) => handle.read(buffer, position),
-      sync: () => handle.sync(),
-      truncate: (length) => handle.truncate(length),
-      sizeBytes: () => handle.sizeBytes(),
-      close: () => handle.close(),
-      datasync: () => this.#flush(handle, () => handle.datasync()),
+    const wrap = (handle: FileHandle, dsync: boolean): FileHandle =>
+      wrapFileHandle(handle, {
+        writev: (buffers, position) => {
+          const write = (): Promise<void> => handle.writev(buffers, position);
+          return dsync ? this.#flush(handle, write) : write();
+        },
+        datasync: () => this.#flush(handle, () => handle.datasync()),
+      });
+    this.io = wrapFileIO(inner, {
+      wrapHandle: (handle, path, mode) => (path.includes('.seg') ? wrap(handle, mode === 'write-dsync') : handle),
     });
-    this.io = {
-      open: async (path, mode) => {
-        const handle = await inner.open(path, mode);
-        return path.includes('.seg') ? wrap(handle, mode === 'write-dsync') : handle;
-      },
-      mkdirp: (dir) => inner.mkdirp(dir),
-      readdir: (dir) => inner.readdir(dir),
-      stat: (path) => inner.stat(path),
-      rename: (source, target) => inner.rename(source, target),
-      unlink: (path) => inner.unlink(path),
-      syncDir: (dir) => inner.syncDir(dir),
-      lock: (dir) => inner.lock(dir),
-    };
   }
 
   async #flush(file: FileHandle, run: () => Promise<void>): Promise<void> {
