@@ -109,19 +109,8 @@ function asyncDsyncLoops(fd: number, seconds: number, depth: number): Promise<Sy
   let chainsRunning = depth;
   let failed = false;
   return new Promise((resolve, reject) => {
-    const finish = (): void => {
-      const cpu = process.cpuUsage(cpuStart);
-      const measured = Number(process.hrtime.bigint() - startNanos) / 1e9;
-      resolve({
-        blockBytes,
-        seconds: measured,
-        writes,
-        writesPerSecond: writes / measured,
-        latencyMicros: latency.summary(),
-        cpuMicrosPerWrite: (cpu.user + cpu.system) / writes,
-        systemMicrosPerWrite: cpu.system / writes,
-      });
-    };
+    const finish = (): void =>
+      resolve(syncedWriteFigures(writes, startNanos, process.hrtime.bigint(), cpuStart, latency));
     const next = (chain: number, issued: number, before: bigint): void => {
       const slot = (chain + issued * depth) % slots;
       write(fd, block, 0, blockBytes, slot * blockBytes, (error) => {
@@ -168,21 +157,32 @@ function syncedWrites(path: string, seconds: number, preallocate: boolean): Sync
       latency.record(elapsedMicros(before, now));
       writes += 1;
     }
-    const cpu = process.cpuUsage(cpuStart);
-    const measured = Number(now - startNanos) / 1e9;
-    return {
-      blockBytes,
-      seconds: measured,
-      writes,
-      writesPerSecond: writes / measured,
-      latencyMicros: latency.summary(),
-      cpuMicrosPerWrite: (cpu.user + cpu.system) / writes,
-      systemMicrosPerWrite: cpu.system / writes,
-    };
+    return syncedWriteFigures(writes, startNanos, now, cpuStart, latency);
   } finally {
     closeSync(fd);
     unlinkSync(path);
   }
+}
+
+/** The figures of `writes` synced writes made between two hrtime readings, CPU counted since `cpuStart`. */
+function syncedWriteFigures(
+  writes: number,
+  startNanos: bigint,
+  endNanos: bigint,
+  cpuStart: NodeJS.CpuUsage,
+  latency: LatencyRecorder,
+): SyncedWriteFigures {
+  const cpu = process.cpuUsage(cpuStart);
+  const measured = Number(endNanos - startNanos) / 1e9;
+  return {
+    blockBytes,
+    seconds: measured,
+    writes,
+    writesPerSecond: writes / measured,
+    latencyMicros: latency.summary(),
+    cpuMicrosPerWrite: (cpu.user + cpu.system) / writes,
+    systemMicrosPerWrite: cpu.system / writes,
+  };
 }
 
 function zeroFill(fd: number, bytes: number): void {

@@ -131,7 +131,8 @@ async function waitForPort(port: number, child: ChildProcess): Promise<void> {
   throw new Error(`port ${port} not accepting after ${readyTimeoutMillis} ms`);
 }
 
-function canConnect(port: number): Promise<boolean> {
+/** True when something on loopback accepts a connection on `port`. */
+export function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
     socket.once('connect', () => {

@@ -4,10 +4,9 @@
  * SIGINT, see no lag, restore an identical log.
  */
 import test from 'ava';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createConnection } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { canConnect, startServer, type RunningServer } from '@seglog/benchmarks';
 import { openReader } from '@seglog/reader';
 import { setRetentionHold } from '@seglog/store';
 import { makeLog, payloadOf, removeTempDirs, seglog, tempDir } from './helpers.js';
@@ -17,34 +16,18 @@ import { makeLog, payloadOf, removeTempDirs, seglog, tempDir } from './helpers.j
  * the same test); 14249 stays unused, the "unreachable cluster" below.
  */
 let PORT = 14240;
-let server: ChildProcess | null = null;
+let server: RunningServer | null = null;
 
 test.before(async () => {
-  while (PORT < 14248 && (await accepts(PORT))) PORT += 1;
+  while (PORT < 14248 && (await canConnect(PORT))) PORT += 1;
   servers = `127.0.0.1:${PORT}`;
   const store = await tempDir('nats');
-  server = spawn('/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(PORT), '-js', '-sd', store], { stdio: 'ignore' });
-  for (let i = 0; i < 200 && !(await accepts(PORT)); i++) await sleep(50);
+  server = await startServer('/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(PORT), '-js', '-sd', store], store, PORT);
 });
 test.after.always(async () => {
-  if (server !== null && server.exitCode === null) {
-    const exited = new Promise((resolve) => server!.once('exit', resolve));
-    server.kill('SIGTERM');
-    await exited;
-  }
+  await server?.stop();
   await removeTempDirs();
 });
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 let servers = `127.0.0.1:${PORT}`;
 
