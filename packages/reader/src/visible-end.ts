@@ -11,12 +11,12 @@
  * HEAD is re-read only when a caller needs more than the end already learned, so a reader inside
  * the known range does no extra I/O. A follower re-reads it at every wake-up, up to a thousand
  * times a second, so with an engine that offers `readSync` and `isLinkedSync` (node:fs does) the
- * descriptor is kept open and each re-read is one fstat and one pread of 1.5 KiB on the event-loop
- * thread: microseconds from the page cache, where an open, a read and a close through the thread
+ * descriptor is kept open and each re-read is one pread of 1.5 KiB on the event-loop thread
+ * (plus an fstat when it brings no news): microseconds from the page cache, where an open, a read and a close through the thread
  * pool cost three round trips, about half a millisecond of CPU per wake-up (docs/benchmarks.md,
  * "Follow latency"). A writer replaces HEAD by rename (a new log in the directory, an accepted
- * loss, the v1 -> v2 rewrite at open); the old file then has no link left, and the next re-read
- * opens the new one. (A read between the rename and that check reads the old file's last state:
+ * loss, the v1 -> v2 rewrite at open); the old file then has no link left and is written no more,
+ * so the first re-read that finds no news in it sees that and opens the new one. (A read between the rename and that check reads the old file's last state:
  * a lower bound, as a read just before the rename would have been.) Other engines open, read and
  * close HEAD at each re-read. A read that meets a slot being rewritten fails that slot's CRC and
  * falls back to the next newest valid slot (an older, still valid lower bound), unless a newer slot
@@ -163,7 +163,7 @@ export class HeadVisibleEnd implements VisibleEnd {
       const bytes = await this.#read();
       if (bytes === null) return this.#known; // no HEAD (yet): keep what was learned, if anything
       // The bytes of the state last taken, again: nothing to decode (an idle poll, a redundant wake-up).
-      if (bytes.length === this.#takenCount && this.#taken.equals(bytes)) return this.#known;
+      if (this.#isTaken(bytes)) return this.#known;
       const state = decodeHead(bytes, this.#path);
       // A copy that met the newest slot mid-write falls back to an older one: after a truncation
       // announcement that older slot still claims the records being cut. So an older slot than
@@ -219,7 +219,11 @@ export class HeadVisibleEnd implements VisibleEnd {
   async #read(): Promise<Buffer | null> {
     const held = this.#held;
     if (held !== null) {
-      if (held.isLinkedSync!()) return this.#bytes.subarray(0, this.#readSync(held));
+      const bytes = this.#bytes.subarray(0, this.#readSync(held));
+      // News is from a file that was written since the last read: the live HEAD, or, just
+      // replaced, its last state (a lower bound all the same). No news may be a replaced file that
+      // nobody writes any more: only then is it worth an fstat (which also allocates ~3 KB).
+      if (!this.#isTaken(bytes) || this.#isLinked(held)) return bytes;
       this.#held = null; // replaced by a rename (or removed): open what the name holds now
       await held.close().catch(() => undefined);
     }
@@ -241,6 +245,19 @@ export class HeadVisibleEnd implements VisibleEnd {
       return this.#bytes.subarray(0, read);
     } finally {
       await handle.close().catch(() => undefined); // read only: nothing to lose
+    }
+  }
+
+  /** True when `bytes` are those of the state last taken. */
+  #isTaken(bytes: Buffer): boolean {
+    return bytes.length === this.#takenCount && this.#taken.subarray(0, this.#takenCount).equals(bytes);
+  }
+
+  #isLinked(handle: FileHandle): boolean {
+    try {
+      return handle.isLinkedSync!();
+    } catch (error) {
+      throw SeglogError.io('fstat', this.#path, error);
     }
   }
 

@@ -157,3 +157,18 @@ test('a refresh after close does not keep a descriptor', async (t) => {
   t.is(await end.refresh(), 10, 'a read that was already under way still answers');
   t.is(closes(), opens(), 'and closes what it opened');
 });
+
+test('a HEAD shorter than three slots (a version-1 file) replaced by a rename is opened anew', async (t) => {
+  const dir = tempDir(t);
+  const short = new Uint8Array(1024);
+  short.set(encodeHeadSlot(slot(logIdA, 1, 10)), headSlotPosition(1));
+  fs.writeFileSync(path.join(dir, HEAD_FILE_NAME), short);
+  const { io, opens } = countingIo(true);
+  const end = new HeadVisibleEnd(io, dir);
+  t.is(await end.refresh(), 10);
+  t.is(await end.refresh(), 10, 'no news in the short file');
+  replaceHead(dir, slot(logIdA, 2, 30));
+  t.is(await end.refresh(), 30, 'the same short bytes again were no news, so the replacement was looked for');
+  t.is(opens(), 2);
+  await end.close();
+});
