@@ -134,15 +134,22 @@ export interface DecodedHead {
  * null when no slot is valid.
  */
 export function decodeHeadFile(bytes: Uint8Array, file: string): DecodedHead | null {
-  let newest: DecodedHead | null = null;
-  for (let slot = 0; slot < HEAD_SLOT_COUNT; slot++) {
+  // Slots are tried from the highest seq they claim down, and the first valid one is the answer:
+  // a valid slot's claim is its seq, so no valid slot below it can be newer. A follower decodes
+  // HEAD at every wake-up, and this verifies one slot instead of three when the newest is whole.
+  const dv = view(bytes);
+  const claims = Array.from({ length: HEAD_SLOT_COUNT }, (_, slot) => {
+    const at = slot * HEAD_SLOT_BYTES + 16;
+    return { slot, seq: at + 8 <= bytes.length ? readU64(dv, at) : -1 };
+  });
+  claims.sort((a, b) => b.seq - a.seq || a.slot - b.slot);
+  for (const { slot } of claims) {
     const start = slot * HEAD_SLOT_BYTES;
     const found = decodeVersionedSlot(bytes.subarray(start, start + HEAD_SLOT_BYTES), file);
     // A slot found where its own version's rule would not put it was not written by us.
-    if (found === null || found.state.seq % slotCountOf(found.version) !== slot) continue;
-    if (newest === null || found.state.seq > newest.state.seq) newest = found;
+    if (found !== null && found.state.seq % slotCountOf(found.version) === slot) return found;
   }
-  return newest;
+  return null;
 }
 
 /** The valid slot with the highest seq in a HEAD file's bytes, or null when no slot is valid. */

@@ -143,6 +143,16 @@ export class NodeFileHandle implements FileHandle {
     });
   }
 
+  /** One pread on this thread: for small reads from the page cache (see FileHandle.readSync). */
+  readSync(buffer: Uint8Array, positionBytes: number): number {
+    return fs.readSync(this.#liveFd('read'), buffer, 0, buffer.byteLength, positionBytes);
+  }
+
+  /** One fstat: a file replaced by a rename over it (or unlinked) has no link left. */
+  isLinkedSync(): boolean {
+    return fs.fstatSync(this.#liveFd('fstat')).nlink > 0;
+  }
+
   datasync(): Promise<void> {
     return new Promise((resolve, reject) => fs.fdatasync(this.#liveFd('fdatasync'), done(resolve, reject)));
   }

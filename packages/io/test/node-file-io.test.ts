@@ -131,6 +131,30 @@ test('open modes: create refuses an existing file, read/write need one, truncate
   await truncated.close();
 });
 
+test('readSync reads at a position like read; isLinkedSync turns false once a rename replaces the file', async (t) => {
+  const dir = tempDir(t);
+  const file = path.join(dir, 'HEAD');
+  const writer = await io.open(file, 'create');
+  await writer.writev([filled(1536, 9)], 0);
+  const reader = await io.open(file, 'read');
+  const back = new Uint8Array(600);
+  t.is(reader.readSync!(back, 512), 600);
+  t.deepEqual(Buffer.from(back), Buffer.from(filled(1536, 9).subarray(512, 1112)));
+  t.is(reader.readSync!(back, 1500), 36, 'a read across EOF returns the bytes that exist');
+  t.is(reader.readSync!(back, 4096), 0, 'a read past EOF returns 0');
+  await writer.writev([filled(512, 3)], 512);
+  t.is(reader.readSync!(back, 512), 600);
+  t.deepEqual(Buffer.from(back.subarray(0, 512)), Buffer.from(filled(512, 3)), 'an in-place write is seen through the held descriptor');
+  t.true(reader.isLinkedSync!());
+  fs.writeFileSync(path.join(dir, 'HEAD.tmp'), filled(1536, 4));
+  await io.rename(path.join(dir, 'HEAD.tmp'), file);
+  t.false(reader.isLinkedSync!(), 'the held file was replaced by the rename');
+  await reader.close();
+  await writer.close();
+  t.throws(() => reader.readSync!(back, 0), { code: 'EBADF' });
+  t.throws(() => reader.isLinkedSync!(), { code: 'EBADF' });
+});
+
 test('truncate sets the size both ways; datasync and sync succeed', async (t) => {
   const handle = await io.open(path.join(tempDir(t), 't.seg'), 'create');
   await handle.writev([filled(1000, 1)], 0);

@@ -24,6 +24,7 @@ import {
   chunkPayload,
   chunkTableRange,
   decodeBatch,
+  peekBatchHeader,
   readAt,
   readBatchBytes,
   readFully,
@@ -157,8 +158,13 @@ export class BatchReader {
    * The verified batch at `position`, or null when there is none: a torn or unwritten tail, damage,
    * or a batch that does not carry the expected offset. A null always comes from a fresh disk read,
    * never from `chunk` alone, so a batch written since the chunk was read is seen.
+   *
+   * `remember: false` (a walk stepping on, `LogWalker.next`) leaves a batch it decodes out of the
+   * cache: a walk hands each batch on once, and caching it would only keep it alive long enough to
+   * be promoted to the old generation. A follower at 1,000 records/s filled the cache with its
+   * whole recent past and paid for it in full collections every second (10-20 ms stalls).
    */
-  async read(segment: SegmentInfo, position: Position, chunk?: Chunk): Promise<BatchRead> {
+  async read(segment: SegmentInfo, position: Position, chunk?: Chunk, remember = true): Promise<BatchRead> {
     const key = keyOf(segment, position);
     const cached = this.#cache.get(key);
     if (cached?.kind === 'batch') {
@@ -166,17 +172,37 @@ export class BatchReader {
       return { batch: matches ? cached.batch : null, reason: matches ? null : 'offset-mismatch', chunk };
     }
     const atBytes = positionBytes(segment, position);
+    let readBytes = Math.max(readLimits.readerChunkBytes, segment.blockBytes);
     if (chunk !== undefined && chunk.segment.baseOffset === segment.baseOffset && atBytes >= chunk.startBytes) {
       const at = atBytes - chunk.startBytes;
       const batch = decodeBatch(segment.logId, chunk.bytes, at, segment.blockBytes, position.expectedOffset);
-      if (batch !== null) return { batch: this.#remember(key, batch), reason: null, chunk };
+      if (batch !== null) return { batch: this.#keep(key, batch, remember), reason: null, chunk };
+      // The walk reached the end of what its last read found (or of that read itself): read about
+      // as much as it found again, not a whole chunk.
+      if (at <= chunk.bytes.length) readBytes = this.#tailReadBytes(segment, at);
     }
-    const fresh: Chunk = { segment, startBytes: atBytes, bytes: await this.#readBatchBytes(segment, position) };
+    const tail = readBytes < Math.max(readLimits.readerChunkBytes, segment.blockBytes);
+    const bytes = (tail ? this.#readTailSync(segment, position, readBytes) : null) ?? (await this.#readBatchBytes(segment, position, readBytes));
+    const fresh: Chunk = { segment, startBytes: atBytes, bytes };
     const step = stepBatch(segment.logId, fresh.bytes, 0, segment.blockBytes, position.expectedOffset);
     if (step.kind === 'break') return { batch: null, reason: step.reason, chunk: fresh };
     const payloads = batchPayloads(fresh.bytes, 0, step.header);
     const batch: DecodedBatch = { header: step.header, payloads, spanBytes: step.spanBytes };
-    return { batch: this.#remember(key, batch), reason: null, chunk: fresh };
+    return { batch: this.#keep(key, batch, remember), reason: null, chunk: fresh };
+  }
+
+  /**
+   * How much to read at a position that the walk's last chunk reached without holding a batch
+   * there: the written end of a live segment, where a follower waits (or the chunk's own end, for
+   * a walk that used all of it). The chunk held `usedBytes` of batches before it, about what
+   * arrives between two wake-ups, so twice that (whole blocks,
+   * at least one, at most `readerChunkBytes`) is read, not a full chunk of which all but a block
+   * or two is unwritten space: at 1,000 wake-ups a second, 64 KiB reads cost ~64 MB/s of buffers to
+   * zero, fill and collect. A batch larger than the read is read whole (readBatchBytes).
+   */
+  #tailReadBytes(segment: SegmentInfo, usedBytes: number): number {
+    const wanted = Math.ceil((2 * usedBytes) / segment.blockBytes) * segment.blockBytes;
+    return Math.min(Math.max(wanted, segment.blockBytes), Math.max(readLimits.readerChunkBytes, segment.blockBytes));
   }
 
   /**
@@ -289,9 +315,32 @@ export class BatchReader {
     return { segment, startBytes: atBytes, bytes };
   }
 
-  /** Reads a chunk at `position`, or the whole batch there when it claims to be bigger than a chunk. */
-  async #readBatchBytes(segment: SegmentInfo, position: Position): Promise<Uint8Array> {
-    const chunkBytes = Math.max(readLimits.readerChunkBytes, segment.blockBytes);
+  /**
+   * A tail read (`#tailReadBytes`, less than a chunk) on this thread, when the segment's handle is
+   * open and its engine reads synchronously: the bytes at a live segment's written end were just
+   * written, so the page cache holds them and the read costs microseconds, where a thread-pool
+   * round trip costs two thread wake-ups, and on a busy machine a wait for each to be scheduled
+   * (the follower's tail latency). Null: go the asynchronous way (not open yet, no `readSync`, or
+   * a batch there that claims more than was read, which `readBatchBytes` reads whole).
+   */
+  #readTailSync(segment: SegmentInfo, position: Position, lengthBytes: number): Uint8Array | null {
+    const handle = this.#handles.openedSync(segment.path);
+    if (handle?.readSync === undefined) return null;
+    const buffer = new Uint8Array(lengthBytes);
+    let count: number;
+    try {
+      count = handle.readSync(buffer, positionBytes(segment, position));
+    } catch (error) {
+      throw SeglogError.io('read', segment.path, error);
+    }
+    const bytes = buffer.subarray(0, count);
+    const header = peekBatchHeader(bytes, 0);
+    const bigger = header !== null && header.firstOffset === position.expectedOffset && batchBytes(header) > count;
+    return bigger && count === lengthBytes ? null : bytes;
+  }
+
+  /** Reads `chunkBytes` at `position`, or the whole batch there when it claims to be bigger. */
+  async #readBatchBytes(segment: SegmentInfo, position: Position, chunkBytes: number): Promise<Uint8Array> {
     return this.#handles.use(segment.path, (handle) =>
       readBatchBytes(handle, positionBytes(segment, position), chunkBytes, position.expectedOffset, () =>
         handle.sizeBytes(),
@@ -299,8 +348,8 @@ export class BatchReader {
     );
   }
 
-  #remember(key: string, batch: DecodedBatch): DecodedBatch {
-    this.#cache.set(key, { kind: 'batch', batch });
+  #keep(key: string, batch: DecodedBatch, remember: boolean): DecodedBatch {
+    if (remember) this.#cache.set(key, { kind: 'batch', batch });
     return batch;
   }
 }

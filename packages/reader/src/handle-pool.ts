@@ -10,6 +10,8 @@ import { SeglogError, type FileHandle, type FileIO } from '@seglog/types';
 
 interface Lease {
   readonly opening: Promise<FileHandle>;
+  /** The handle once `opening` resolved (for `openedSync`). */
+  opened: FileHandle | null;
   users: number;
   evicted: boolean;
   closeStarted: boolean;
@@ -48,6 +50,17 @@ export class HandlePool {
     }
   }
 
+  /**
+   * The open handle of `path` for a synchronous read now (`FileHandle.readSync`), or null when it
+   * is not open yet or is being dropped: the caller then goes through `use`. A synchronous read
+   * needs no lease, since nothing can close the handle before it returns.
+   */
+  openedSync(path: string): FileHandle | null {
+    if (this.#closed) return null;
+    const lease = this.#leases.get(path);
+    return lease === undefined || lease.evicted ? null : lease.opened;
+  }
+
   /** Closes every idle handle now and every busy one when its read ends; later `use` calls reject. */
   async close(): Promise<void> {
     this.#closed = true;
@@ -58,11 +71,14 @@ export class HandlePool {
   #leaseFor(path: string): Lease {
     const cached = this.#leases.get(path);
     if (cached !== undefined) return cached;
-    const lease: Lease = { opening: this.#io.open(path, 'read'), users: 0, evicted: false, closeStarted: false };
+    const lease: Lease = { opening: this.#io.open(path, 'read'), opened: null, users: 0, evicted: false, closeStarted: false };
     // A failed open must not stay cached, or every later read of the segment would fail too.
-    lease.opening.catch(() => {
-      if (this.#leases.peek(path) === lease) this.#leases.delete(path);
-    });
+    lease.opening.then(
+      (handle) => void (lease.opened = handle),
+      () => {
+        if (this.#leases.peek(path) === lease) this.#leases.delete(path);
+      },
+    );
     this.#leases.set(path, lease);
     return lease;
   }

@@ -102,7 +102,8 @@ export class LogWalker {
         chunk = undefined;
       }
       const index = await this.#indexFor(segment);
-      const step = await index.step(position, chunk);
+      // Not cached: the walk hands the batch on once (BatchReader.read says why that matters).
+      const step = await index.step(position, chunk, false);
       if (step.kind === 'batch') {
         return { kind: 'batch', cursor: { segment, position, batch: step.batch, chunk: step.chunk } };
       }

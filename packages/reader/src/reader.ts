@@ -284,12 +284,12 @@ export class Reader {
     return clamp(await this.#walker.end(), visible);
   }
 
-  /** Closes every segment handle; later calls reject SEGLOG_CLOSED. Idempotent. */
+  /** Closes every segment handle (and HEAD's); later calls reject SEGLOG_CLOSED. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     for (const wakeUps of this.#followers) wakeUps.close();
-    await this.#handles.close();
+    await Promise.all([this.#handles.close(), this.#end.close()]);
   }
 
   /** `await using reader = await openReader(...)` closes the reader when the scope ends. */

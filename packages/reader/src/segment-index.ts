@@ -103,9 +103,12 @@ export class SegmentIndex {
     }
   }
 
-  /** Reads the one batch at `position`, which must be a trusted chain position. */
-  async step(position: Position, chunk?: Chunk): Promise<Step> {
-    const read = await this.#batches.read(this.segment, position, chunk);
+  /**
+   * Reads the one batch at `position`, which must be a trusted chain position; `remember`: whether
+   * the batch is cached (BatchReader.read).
+   */
+  async step(position: Position, chunk?: Chunk, remember = true): Promise<Step> {
+    const read = await this.#batches.read(this.segment, position, chunk, remember);
     if (read.batch === null) return { kind: 'break', position };
     this.#note(position, read.batch);
     return { kind: 'batch', position, batch: read.batch, chunk: read.chunk };

@@ -8,10 +8,17 @@
  * HEAD never claims a record that is not durable. Change events and checksums prove nothing about
  * durability, so nothing else may move the end.
  *
- * HEAD is re-read (open, one read, close) only when a caller needs more than the end already
- * learned, so a reader inside the known range does no extra I/O. It is opened anew each time
- * because a writer replaces it by rename (a new log, an accepted loss), and a held descriptor would
- * keep reading the old file. A read that meets a slot being rewritten fails that slot's CRC and
+ * HEAD is re-read only when a caller needs more than the end already learned, so a reader inside
+ * the known range does no extra I/O. A follower re-reads it at every wake-up, up to a thousand
+ * times a second, so with an engine that offers `readSync` and `isLinkedSync` (node:fs does) the
+ * descriptor is kept open and each re-read is one pread of 1.5 KiB on the event-loop thread
+ * (plus an fstat when it brings no news): microseconds from the page cache, where an open, a read and a close through the thread
+ * pool cost three round trips, about half a millisecond of CPU per wake-up (docs/benchmarks.md,
+ * "Follow latency"). A writer replaces HEAD by rename (a new log in the directory, an accepted
+ * loss, the v1 -> v2 rewrite at open); the old file then has no link left and is written no more,
+ * so the first re-read that finds no news in it sees that and opens the new one. (A read between the rename and that check reads the old file's last state:
+ * a lower bound, as a read just before the rename would have been.) Other engines open, read and
+ * close HEAD at each re-read. A read that meets a slot being rewritten fails that slot's CRC and
  * falls back to the next newest valid slot (an older, still valid lower bound), unless a newer slot
  * was learned already: then it is read again, since after a truncation announcement an older slot
  * still claims the records being cut (taken only if it stays); a read with no valid slot is
@@ -23,7 +30,7 @@
  */
 import { join } from 'node:path';
 import { decodeHead, HEAD_FILE_BYTES, HEAD_FILE_NAME, readFully } from '@seglog/format';
-import { readLimits, SeglogError, type DurableSource, type FileIO } from '@seglog/types';
+import { readLimits, SeglogError, type DurableSource, type FileHandle, type FileIO } from '@seglog/types';
 
 export interface VisibleEnd {
   /** One past the last visible record as last learned, without I/O; undefined: no limit (the chain's end). */
@@ -44,6 +51,8 @@ export interface VisibleEnd {
   readonly truncatedAt: number;
   /** Learns the end (and the low-water mark) anew (HEAD re-read) and returns the end. */
   refresh(): Promise<number | undefined>;
+  /** Frees what it holds (HEAD's descriptor); a later `refresh` keeps what was learned. */
+  close(): Promise<void>;
 }
 
 /**
@@ -90,6 +99,10 @@ export class LogVisibleEnd implements VisibleEnd {
   refresh(): Promise<number | undefined> {
     return Promise.resolve(this.known);
   }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 /** HEAD's `durableOffset`, for a reader in any process. */
@@ -103,6 +116,14 @@ export class HeadVisibleEnd implements VisibleEnd {
   /** The newest slot learned (seq and log id): an older one read later is a stale view, not news. */
   #newest: { readonly seq: number; readonly logId: Uint8Array } | null = null;
   #refreshing: Promise<number | undefined> | null = null;
+  /** HEAD kept open (an engine with `readSync` and `isLinkedSync`), or null. */
+  #held: FileHandle | null = null;
+  /** Where each read lands: allocated once, as a follower reads HEAD at every wake-up. */
+  readonly #bytes = Buffer.alloc(HEAD_FILE_BYTES);
+  /** The bytes of the last read whose state was taken, and their count: the same again is no news. */
+  readonly #taken = Buffer.alloc(HEAD_FILE_BYTES);
+  #takenCount = -1;
+  #closed = false;
 
   constructor(io: FileIO, dir: string) {
     this.#io = io;
@@ -141,6 +162,8 @@ export class HeadVisibleEnd implements VisibleEnd {
     for (let attempt = 1; ; attempt++) {
       const bytes = await this.#read();
       if (bytes === null) return this.#known; // no HEAD (yet): keep what was learned, if anything
+      // The bytes of the state last taken, again: nothing to decode (an idle poll, a redundant wake-up).
+      if (this.#isTaken(bytes)) return this.#known;
       const state = decodeHead(bytes, this.#path);
       // A copy that met the newest slot mid-write falls back to an older one: after a truncation
       // announcement that older slot still claims the records being cut. So an older slot than
@@ -161,6 +184,8 @@ export class HeadVisibleEnd implements VisibleEnd {
         this.#epoch = generation;
         this.#truncatedAt = pending?.kind === 1 ? pending.offset : state.truncatedAt;
         this.#retainedFrom = Math.max(this.#retainedFrom, state.firstOffset);
+        this.#taken.set(bytes);
+        this.#takenCount = bytes.length;
         return this.#known;
       }
       if (attempt >= readLimits.headReadAttempts) {
@@ -179,23 +204,75 @@ export class HeadVisibleEnd implements VisibleEnd {
     return newest.logId.length === logId.length && newest.logId.every((byte, i) => byte === logId[i]);
   }
 
-  /** HEAD's bytes, or null when there is no HEAD. */
-  async #read(): Promise<Uint8Array | null> {
-    let handle;
+  close(): Promise<void> {
+    this.#closed = true;
+    const held = this.#held;
+    this.#held = null;
+    return held === null ? Promise.resolve() : held.close().catch(() => undefined); // read only: nothing to lose
+  }
+
+  /**
+   * HEAD's bytes (a view of `#bytes`, valid until the next read), or null when there is no HEAD.
+   * From the held descriptor when there is one and HEAD was not replaced since; otherwise HEAD is
+   * opened, and kept open when the engine can read it synchronously and tell a replaced file.
+   */
+  async #read(): Promise<Buffer | null> {
+    const held = this.#held;
+    if (held !== null) {
+      const bytes = this.#bytes.subarray(0, this.#readSync(held));
+      // News is from a file that was written since the last read: the live HEAD, or, just
+      // replaced, its last state (a lower bound all the same). No news may be a replaced file that
+      // nobody writes any more: only then is it worth an fstat (which also allocates ~3 KB).
+      if (!this.#isTaken(bytes) || this.#isLinked(held)) return bytes;
+      this.#held = null; // replaced by a rename (or removed): open what the name holds now
+      await held.close().catch(() => undefined);
+    }
+    let handle: FileHandle;
     try {
       handle = await this.#io.open(this.#path, 'read');
     } catch (error) {
       if ((error as { code?: unknown } | null)?.code === 'ENOENT') return null;
       throw SeglogError.io('open', this.#path, error);
     }
+    if (!this.#closed && handle.readSync !== undefined && handle.isLinkedSync !== undefined) {
+      this.#held = handle;
+      return this.#bytes.subarray(0, this.#readSync(handle));
+    }
     try {
-      const bytes = new Uint8Array(HEAD_FILE_BYTES);
-      const read = await readFully(handle, bytes, 0).catch((error: unknown) => {
+      const read = await readFully(handle, this.#bytes, 0).catch((error: unknown) => {
         throw SeglogError.io('read', this.#path, error);
       });
-      return bytes.subarray(0, read);
+      return this.#bytes.subarray(0, read);
     } finally {
       await handle.close().catch(() => undefined); // read only: nothing to lose
     }
+  }
+
+  /** True when `bytes` are those of the state last taken. */
+  #isTaken(bytes: Buffer): boolean {
+    return bytes.length === this.#takenCount && this.#taken.subarray(0, this.#takenCount).equals(bytes);
+  }
+
+  #isLinked(handle: FileHandle): boolean {
+    try {
+      return handle.isLinkedSync!();
+    } catch (error) {
+      throw SeglogError.io('fstat', this.#path, error);
+    }
+  }
+
+  /** All of HEAD (or up to its end) into `#bytes` with `readSync`; the count read. */
+  #readSync(handle: FileHandle): number {
+    let done = 0;
+    try {
+      while (done < this.#bytes.length) {
+        const read = handle.readSync!(this.#bytes.subarray(done), done);
+        if (read === 0) break;
+        done += read;
+      }
+    } catch (error) {
+      throw SeglogError.io('read', this.#path, error);
+    }
+    return done;
   }
 }

@@ -38,6 +38,19 @@ export interface FileHandle {
   truncate(lengthBytes: number): Promise<void>;
   sizeBytes(): Promise<number>;
   close(): Promise<void>;
+  /**
+   * Optional: `read`, done on the calling thread. For small reads the page cache serves, where the
+   * thread-pool round trip of `read` costs far more than the read itself: a follower's HEAD read at
+   * every wake-up (reader visible-end.ts). It blocks the event loop while it runs, so never for
+   * large or cold reads. Throws what `read` rejects with.
+   */
+  readSync?(buffer: Uint8Array, positionBytes: number): number;
+  /**
+   * Optional, with `readSync`: false once the file has no name left (unlinked, or replaced by a
+   * rename over it): a descriptor kept open then reads a file nobody writes any more. Synchronous
+   * (one fstat).
+   */
+  isLinkedSync?(): boolean;
 }
 
 export interface FileStat {
