@@ -89,6 +89,19 @@ export class Consumer implements AsyncIterable<QueueMessage> {
     return this.#held.delete(seq) || index >= 0;
   }
 
+  /**
+   * @internal The settle of held message `offset` is on its way (a remote worker's handler is done
+   * with it): its slot may take the next delivery, which can then ride the same group commit.
+   */
+  settling(offset: number): void {
+    if (this.#held.has(offset)) this.#settling.add(offset);
+  }
+
+  /** @internal That settle ended (applied, refused or failed). */
+  settleEnded(offset: number): void {
+    this.#settling.delete(offset);
+  }
+
   /** @internal Held messages, for close to wait on and abort. */
   heldMessages(): QueueMessage[] {
     return [...this.#held.values()];
