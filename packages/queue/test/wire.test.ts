@@ -66,6 +66,13 @@ test('a worker\'s operations of one turn go out as one frame and come back with 
   t.deepEqual(frames[0]!.header, { op: 'b' });
   const { ops, seen } = ownerLog();
   readOwnerBatch(frames[0]!.body, ops);
+  const prototypes: unknown[] = [];
+  readOwnerBatch(frames[0]!.body, {
+    enqueue: (_id, _options, payload) => prototypes.push(Object.getPrototypeOf(payload)),
+    pull: () => undefined,
+    settle: () => undefined,
+  });
+  t.deepEqual(prototypes, [Uint8Array.prototype, Uint8Array.prototype], 'plain Uint8Arrays (Buffer#slice would not copy)');
   t.deepEqual(seen, [
     ['enqueue', 1, {}, 'hello'],
     ['enqueue', 2, { key: 'k', dedupId: 'd' }, ''],

@@ -266,11 +266,15 @@ class Cursor {
     return this.b.readDoubleLE(this.need(8));
   }
 
-  /** A view (not a copy): the batch body is the reader's own copy of the stream. */
+  /**
+   * A view (not a copy): the batch body is the reader's own copy of the stream. A plain
+   * Uint8Array, not a Buffer: Buffer#slice is a view, and the queue's payload cache (and any
+   * handler) relies on `slice()` making a copy.
+   */
   bytes(): Uint8Array {
     const n = this.u32();
     const at = this.need(n);
-    return this.b.subarray(at, at + n);
+    return new Uint8Array(this.b.buffer, this.b.byteOffset + at, n);
   }
 
   json(): Record<string, unknown> {
