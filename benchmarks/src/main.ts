@@ -24,6 +24,7 @@ import { profileTopCommand } from './commands/profile-top.js';
 import { probeCommand } from './commands/probe.js';
 import { quickstartCommand } from './commands/quickstart.js';
 import { queueE2eCommand, queueE2eRunCommand } from './commands/queue-e2e.js';
+import { queueOwnerCommand } from './queue/seglog-owner-peer.js';
 import { queueScaleCommand, queueScaleFillCommand, queueScaleMemoryCommand } from './commands/queue-scale.js';
 import { bullmqBenchCommand, bullmqRunCommand } from './commands/bullmq-bench.js';
 import { randomGetCommand, randomGetReaderCommand } from './commands/random-get.js';
@@ -53,7 +54,8 @@ const commands: readonly Command[] = [
   openTimeFillCommand,
   openTimeOpenCommand,
   jetstreamShipCommand,
-  queueE2eCommand, queueE2eRunCommand, queueScaleCommand, queueScaleMemoryCommand, queueScaleFillCommand,
+  queueE2eCommand, queueE2eRunCommand, queueOwnerCommand,
+  queueScaleCommand, queueScaleMemoryCommand, queueScaleFillCommand,
   bullmqBenchCommand, bullmqRunCommand,
   randomGetCommand,
   randomGetReaderCommand,

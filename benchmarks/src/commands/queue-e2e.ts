@@ -15,13 +15,19 @@ import { measureE2e } from '../queue/e2e-run.js';
 import type { E2eResult, E2eShape } from '../queue/e2e-run.js';
 import { pgBossPeer } from '../queue/pgboss-peer.js';
 import type { PeerDefinition } from '../queue/queue-peer.js';
+import { seglogOwnerPeer } from '../queue/seglog-owner-peer.js';
 import { seglogPeer } from '../queue/seglog-peer.js';
 import type { Command } from './command.js';
 
-export const queuePeers: readonly PeerDefinition[] = [seglogPeer, bullmqPeer, pgBossPeer];
+/** seglog's rows first: embedded, then the owner-process topology (a deployment choice, docs/queue.md). */
+export const queuePeers: readonly PeerDefinition[] = [seglogPeer, seglogOwnerPeer, bullmqPeer, pgBossPeer];
+
+/** seglog's own rows, judged together against the peers: the best of them counts. */
+const isSeglog = (name: string): boolean => name === 'seglog' || name === 'seglog-owner';
 
 export interface PeerSummary {
   readonly peer: string;
+  readonly label: string;
   readonly durability: string;
   readonly skipped: string | null;
   readonly runs: readonly E2eResult[];
@@ -29,6 +35,8 @@ export interface PeerSummary {
   readonly medianP50Ms: number;
   readonly medianP99Ms: number;
   readonly medianClientCpuMicrosPerMessage: number;
+  /** The server process's CPU per message (seglog-owner's owner), or null where not measured. */
+  readonly medianServerCpuMicrosPerMessage: number | null;
 }
 
 function median(values: readonly number[]): number {
@@ -58,8 +66,10 @@ export async function runQueueE2e(shape: E2eShape, runs: number, names: readonly
   }
   return chosen.map((peer) => {
     const list = results.get(peer.name)!;
+    const serverCpu = list.map((r) => r.serverCpuMicrosPerMessage).filter((v): v is number => typeof v === 'number');
     return {
       peer: peer.name,
+      label: peer.label,
       durability: peer.durability,
       skipped: skipped.get(peer.name) ?? null,
       runs: list,
@@ -67,11 +77,14 @@ export async function runQueueE2e(shape: E2eShape, runs: number, names: readonly
       medianP50Ms: median(list.map((r) => r.p50Ms)),
       medianP99Ms: median(list.map((r) => r.p99Ms)),
       medianClientCpuMicrosPerMessage: median(list.map((r) => r.clientCpuMicrosPerMessage)),
+      medianServerCpuMicrosPerMessage: serverCpu.length === 0 ? null : median(serverCpu),
     };
   });
 }
 
 export interface QueueTarget {
+  /** seglog's row with the most messages/s (embedded or owner process), or null when none ran. */
+  readonly seglogRow: string | null;
   /** The faster durable peer that ran, or null when none did (then nothing is judged). */
   readonly fastestPeer: string | null;
   /** seglog's messages/s divided by that peer's. */
@@ -80,15 +93,25 @@ export interface QueueTarget {
   readonly met: boolean | null;
 }
 
-/** Issue 13's target: >= 10x the faster peer's messages/s, with a p99 below every peer's. */
+const faster = (a: PeerSummary, b: PeerSummary): PeerSummary =>
+  b.medianMessagesPerSecond > a.medianMessagesPerSecond ? b : a;
+
+/**
+ * Issue 13's target: >= 10x the faster peer's messages/s, with a p99 below every peer's, judged on
+ * seglog's best row (the embedded queue or the owner-process topology, whichever ran faster).
+ */
 export function judgeQueueTarget(summaries: readonly PeerSummary[]): QueueTarget {
-  const seglog = summaries.find((s) => s.peer === 'seglog' && s.skipped === null);
-  const peers = summaries.filter((s) => s.peer !== 'seglog' && s.skipped === null);
-  if (seglog === undefined || peers.length === 0) return { fastestPeer: null, ratio: null, lowerP99: null, met: null };
-  const fastest = peers.reduce((a, b) => (b.medianMessagesPerSecond > a.medianMessagesPerSecond ? b : a));
+  const ran = summaries.filter((s) => s.skipped === null && s.runs.length > 0);
+  const ours = ran.filter((s) => isSeglog(s.peer));
+  const peers = ran.filter((s) => !isSeglog(s.peer));
+  if (ours.length === 0 || peers.length === 0) {
+    return { seglogRow: null, fastestPeer: null, ratio: null, lowerP99: null, met: null };
+  }
+  const seglog = ours.reduce(faster);
+  const fastest = peers.reduce(faster);
   const ratio = seglog.medianMessagesPerSecond / fastest.medianMessagesPerSecond;
   const lowerP99 = peers.every((p) => seglog.medianP99Ms < p.medianP99Ms);
-  return { fastestPeer: fastest.peer, ratio, lowerP99, met: ratio >= 10 && lowerP99 };
+  return { seglogRow: seglog.peer, fastestPeer: fastest.peer, ratio, lowerP99, met: ratio >= 10 && lowerP99 };
 }
 
 /** The Markdown table and the target line. */
@@ -97,12 +120,13 @@ export function renderQueueE2e(summaries: readonly PeerSummary[], shape: E2eShap
     `End to end (durable enqueue -> handler -> durable ack), 128-byte messages, ${shape.producers} producers, ` +
       `consumer concurrency ${shape.concurrency}, ${shape.seconds} s window after ${shape.warmupSeconds} s warm-up, medians of ${runs} runs:`,
     '',
-    '| system | messages/s | p50 ms | p99 ms | client CPU µs/msg | durability |',
-    '| --- | ---: | ---: | ---: | ---: | --- |',
+    '| system | messages/s | p50 ms | p99 ms | client CPU µs/msg | server CPU µs/msg ' +
+      '| durability |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
   for (const s of summaries) {
     if (s.skipped !== null) {
-      lines.push(`| ${s.peer} | skipped: ${s.skipped} | | | | |`);
+      lines.push(`| ${s.label} | skipped: ${s.skipped} | | | | | |`);
       continue;
     }
     const cells = [
@@ -110,13 +134,14 @@ export function renderQueueE2e(summaries: readonly PeerSummary[], shape: E2eShap
       s.medianP50Ms.toFixed(1),
       s.medianP99Ms.toFixed(1),
       Math.round(s.medianClientCpuMicrosPerMessage),
+      s.medianServerCpuMicrosPerMessage === null ? 'n/a' : Math.round(s.medianServerCpuMicrosPerMessage),
     ];
-    lines.push(`| ${s.peer} | ${cells.join(' | ')} | ${s.durability} |`);
+    lines.push(`| ${s.label} | ${cells.join(' | ')} | ${s.durability} |`);
   }
   const target = judgeQueueTarget(summaries);
   if (target.met !== null) {
-    lines.push('', `target (>= 10x the faster peer, ${target.fastestPeer}, with a lower p99): ${target.ratio!.toFixed(1)}x, ` +
-      `p99 ${target.lowerP99 ? 'lower' : 'NOT lower'}: ${target.met ? 'met' : 'NOT met'}`);
+    lines.push('', `target (best seglog row, ${target.seglogRow}, >= 10x the faster peer, ${target.fastestPeer}, with a lower p99): ` +
+      `${target.ratio!.toFixed(1)}x, p99 ${target.lowerP99 ? 'lower' : 'NOT lower'}: ${target.met ? 'met' : 'NOT met'}`);
   }
   return lines.join('\n');
 }
@@ -124,7 +149,7 @@ export function renderQueueE2e(summaries: readonly PeerSummary[], shape: E2eShap
 export const queueE2eCommand: Command = {
   name: 'queue-e2e',
   summary: 'queue end to end: @seglog/queue vs BullMQ (Redis, appendfsync always) vs pg-boss (PostgreSQL, synchronous_commit on)',
-  usage: 'usage: main.js queue-e2e [--runs 3] [--seconds 5] [--warmup-seconds 2] [--producers 64] [--concurrency 64] [--peers seglog,bullmq,pg-boss] [--json FILE]',
+  usage: 'usage: main.js queue-e2e [--runs 3] [--seconds 5] [--warmup-seconds 2] [--producers 64] [--concurrency 64] [--peers seglog,seglog-owner,bullmq,pg-boss] [--json FILE]',
   async run(argv) {
     const { values } = parseArgs({
       args: [...argv],

@@ -238,7 +238,7 @@ async function runQueueCellStep(options: SuiteOptions, progress: Progress): Prom
   try {
     const figures = await runQueueCell(settings);
     const { target } = figures;
-    progress.done(target.met === null ? 'no peer ran' : `${target.ratio!.toFixed(1)}x ${target.fastestPeer}: ${target.met ? 'met' : 'NOT met'}`);
+    progress.done(target.met === null ? 'no peer ran' : `${target.seglogRow}: ${target.ratio!.toFixed(1)}x ${target.fastestPeer}: ${target.met ? 'met' : 'NOT met'}`);
     return figures;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

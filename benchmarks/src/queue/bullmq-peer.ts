@@ -36,6 +36,7 @@ interface BullModule {
 
 export const bullmqPeer: PeerDefinition = {
   name: 'bullmq',
+  label: 'BullMQ (Redis, appendfsync always)',
   durability: 'redis-server --appendonly yes --appendfsync always (AOF fdatasync before each reply)',
   async unavailableReason() {
     return redisMissingReason() ?? (await reasonIfMissing('bullmq'));

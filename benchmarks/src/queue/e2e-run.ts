@@ -25,6 +25,8 @@ export interface E2eResult {
   readonly measuredMessages: number;
   /** CPU of this (client) process per acked message, µs: servers' CPU not included. */
   readonly clientCpuMicrosPerMessage: number;
+  /** CPU of the system's server process per acked message, µs, where the peer reports it (else null). */
+  readonly serverCpuMicrosPerMessage: number | null;
   /** Acks of messages never enqueued or acked twice: must be 0. */
   readonly unexpectedAcks: number;
 }
@@ -66,11 +68,15 @@ export async function measureE2e(peer: QueuePeer, shape: E2eShape): Promise<E2eR
   await sleep(shape.warmupSeconds * 1000);
   windowStart = nowMs();
   const cpuStart = process.cpuUsage();
+  const serverCpuStart = peer.serverCpuMicros?.();
   const ackedAtStart = acked;
   await sleep(shape.seconds * 1000);
   windowEnd = nowMs();
   const cpu = process.cpuUsage(cpuStart);
+  const serverCpuEnd = peer.serverCpuMicros?.();
   const ackedInCpuWindow = acked - ackedAtStart;
+  const serverCpuMicros =
+    serverCpuStart === undefined || serverCpuEnd === undefined ? null : (await serverCpuEnd) - (await serverCpuStart);
   stop = true;
   await Promise.all(loops);
   const drainBy = nowMs() + drainTimeoutMs;
@@ -84,6 +90,7 @@ export async function measureE2e(peer: QueuePeer, shape: E2eShape): Promise<E2eR
     maxMs: latencies.at(-1) ?? Number.NaN,
     measuredMessages: latencies.length,
     clientCpuMicrosPerMessage: (cpu.user + cpu.system) / Math.max(1, ackedInCpuWindow),
+    serverCpuMicrosPerMessage: serverCpuMicros === null ? null : serverCpuMicros / Math.max(1, ackedInCpuWindow),
     unexpectedAcks,
   };
 }

@@ -71,6 +71,7 @@ async function startWhenReady(make: () => Boss): Promise<Boss> {
 
 export const pgBossPeer: PeerDefinition = {
   name: 'pg-boss',
+  label: 'pg-boss (PostgreSQL, synchronous_commit on)',
   durability: 'PostgreSQL 15, synchronous_commit = on, fsync = on (WAL flushed before each commit returns)',
   async unavailableReason() {
     return postgresMissingReason() ?? (await reasonIfMissing('pg-boss'));

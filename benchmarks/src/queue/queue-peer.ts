@@ -16,11 +16,15 @@ export interface QueuePeer {
    * ack is durable, `onAcked(message)` is called.
    */
   consume(concurrency: number, onAcked: (message: string) => void): Promise<void>;
+  /** CPU time (µs, user + system) of the system's own server process so far, where it has one we start. */
+  serverCpuMicros?(): Promise<number>;
   close(): Promise<void>;
 }
 
 export interface PeerDefinition {
-  readonly name: 'seglog' | 'bullmq' | 'pg-boss';
+  readonly name: 'seglog' | 'seglog-owner' | 'bullmq' | 'pg-boss';
+  /** The row's name in the table. */
+  readonly label: string;
   /** How the system is set up to make enqueues and acks durable. */
   readonly durability: string;
   /** Null when it can run here, else why not (a missing server or npm package). */

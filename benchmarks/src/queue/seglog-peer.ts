@@ -18,6 +18,7 @@ const decoder = new TextDecoder();
 
 export const seglogPeer: PeerDefinition = {
   name: 'seglog',
+  label: 'seglog, embedded (one process)',
   durability: 'enqueue and ack resolve after fdatasync (group commit, default options)',
   unavailableReason: () => Promise.resolve(null),
   async open(dir: string): Promise<QueuePeer> {

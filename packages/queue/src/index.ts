@@ -26,5 +26,7 @@ export type { DeadLetterInfo } from './queue/commands.js';
 export type { DeliveryToken } from './machine/index.js';
 export { encodeFrame, FrameReader, frameBytesMax } from './remote/frames.js';
 export { readFrames } from './remote/frame-socket.js';
+export { BatchWriter, readOwnerBatch, readWorkerBatch } from './remote/wire.js';
+export type { FrameSink, OwnerOps, SettleKind, WireDelivery, WorkerOps } from './remote/wire.js';
 export type { Frame } from './remote/frames.js';
 export { workerConnections } from './remote/server.js';

@@ -356,6 +356,29 @@ test('deliveries of messages enqueued here come from the payload cache; without 
   }
 });
 
+test('one group: a delivery takes the cached bytes (no copy, out of the cache); a redelivery and other groups still get their own', async (t) => {
+  const { queue } = await simQueue(22, {});
+  await queue.enqueue(bytes('solo'));
+  const consumer = queue.consumer('work', { concurrency: 1, backoff: { type: 'fixed', delayMs: 0 } });
+  const first = (await consumer.next()).value as QueueMessage;
+  t.like(queue.payloadCache, { hits: 1, bytes: 0 }, 'the only holder took the bytes out of the cache');
+  first.payload.fill(0x21); // the handler owns them: nothing else sees this
+  await first.nak({ delayMs: 0 });
+  const again = (await consumer.next()).value as QueueMessage;
+  t.is(text(again.payload), 'solo', 'the redelivery reads the log');
+  t.is(again.deliveryCount, 2);
+  await again.ack();
+  // Two groups hold the next message: each delivery is a copy, and the cache keeps it for the other.
+  const other = queue.consumer('audit', { concurrency: 1 });
+  await queue.enqueue(bytes('both'));
+  const a = (await consumer.next()).value as QueueMessage;
+  a.payload.fill(0x21);
+  const b = (await other.next()).value as QueueMessage;
+  t.is(text(b.payload), 'both');
+  await Promise.all([a.ack(), b.ack()]);
+  await queue.close({ drainMs: 0 });
+});
+
 // Regression: under load a lease lapsed while its payload was being read; the hand-out was dropped
 // but freed its consumer slot without asking for another delivery, so the consumer hung.
 test('a lease that lapses before its hand-out is redelivered, and the consumer does not stall', async (t) => {

@@ -7,11 +7,12 @@
  *   delivered again until acked, redeliveries only for what was held at the kill.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
-import { connectQueue, openQueue, serveQueue, socketPathBytesMax, workerConnections } from '../src/index.js';
+import { connectQueue, encodeFrame, openQueue, serveQueue, socketPathBytesMax, workerConnections } from '../src/index.js';
 import type { QueueMessage, RemoteMessage } from '../src/index.js';
 import { startHelper } from './helpers/processes.js';
 import { bytes, sleep, take, text } from './helpers/queue.js';
@@ -172,5 +173,50 @@ test('bad socket paths are coded errors', async (t) => {
   const queue = await openQueue({ dir });
   await t.throwsAsync(serveQueue(queue, { path: `/tmp/${'x'.repeat(socketPathBytesMax)}` }), { message: /SEGLOG_INVALID_OPTION|socket path/ });
   await t.throwsAsync(connectQueue({ path: join(dir, 'nobody.sock') }), { message: /SEGLOG_IO|connect/ });
+  await queue.close();
+});
+
+test('over the socket: enqueue options, a duplicate\'s receipt, the key, dead-letter facts and a refused option arrive intact', async (t) => {
+  const dir = await tempDir(t);
+  const queue = await openQueue({ dir });
+  const server = await serveQueue(queue);
+  const remote = await connectQueue({ path: server.path });
+  // One turn: both enqueues ride one batch frame and one record.
+  const [first, second] = await Promise.all([
+    remote.enqueue(bytes('a'), { key: 'user-1', dedupId: 'once', priority: 3 }),
+    remote.enqueue(bytes('a again'), { dedupId: 'once' }),
+  ]);
+  t.deepEqual(first, { offset: 0, duplicate: false });
+  t.deepEqual(second, { offset: 0, duplicate: true });
+  await t.throwsAsync(remote.enqueue(bytes('x'), { priority: 99 }), { code: 'SEGLOG_INVALID_OPTION' });
+  const consumer = remote.consumer('work', { concurrency: 1, maxDeliveries: 1 });
+  const iterator = consumer[Symbol.asyncIterator]();
+  const message = await take(iterator);
+  t.like(message, { offset: 0, key: 'user-1', priority: 3, deliveryCount: 1, group: 'work', deadLetter: undefined });
+  t.is(text(message.payload), 'a');
+  await message.term({ reason: 'poison' });
+  const dead = await take(remote.consumer('work.dead', { concurrency: 1 })[Symbol.asyncIterator]());
+  t.like(dead, { key: 'user-1', group: 'work.dead' });
+  t.like(dead.deadLetter, { reason: 'poison' });
+  await dead.ack();
+  await remote.close();
+  await server.close();
+  await queue.close();
+});
+
+test('a connection that sends a malformed batch is dropped; other workers keep going', async (t) => {
+  const dir = await tempDir(t);
+  const queue = await openQueue({ dir });
+  const server = await serveQueue(queue);
+  const good = await connectQueue({ path: server.path });
+  const bad = createConnection(server.path);
+  await new Promise((resolve) => bad.once('connect', resolve));
+  const closed = new Promise((resolve) => bad.once('close', resolve));
+  bad.write(encodeFrame({ op: 'b' }, Uint8Array.of(1, 0, 0)));
+  await closed;
+  t.pass('the owner closed the bad connection');
+  t.deepEqual(await good.enqueue(bytes('still here')), { offset: 0, duplicate: false });
+  await good.close();
+  await server.close();
   await queue.close();
 });

@@ -18,6 +18,9 @@ export interface ConsumerHost {
 
 export type Handler = (message: QueueMessage) => unknown;
 
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
+
 export class Consumer implements AsyncIterable<QueueMessage> {
   readonly group: string;
   readonly concurrency: number;
@@ -89,6 +92,19 @@ export class Consumer implements AsyncIterable<QueueMessage> {
     return this.#held.delete(seq) || index >= 0;
   }
 
+  /**
+   * @internal The settle of held message `offset` is on its way (a remote worker's handler is done
+   * with it): its slot may take the next delivery, which can then ride the same group commit.
+   */
+  settling(offset: number): void {
+    if (this.#held.has(offset)) this.#settling.add(offset);
+  }
+
+  /** @internal That settle ended (applied, refused or failed). */
+  settleEnded(offset: number): void {
+    this.#settling.delete(offset);
+  }
+
   /** @internal Held messages, for close to wait on and abort. */
   heldMessages(): QueueMessage[] {
     return [...this.#held.values()];
@@ -125,16 +141,32 @@ export class Consumer implements AsyncIterable<QueueMessage> {
    * cost one durable delivery record, a whole group commit, per message).
    */
   async process(handler: Handler): Promise<void> {
-    const settles = new Set<Promise<void>>();
+    // A count and one waiter, not a Set of promises with a `finally` each: this runs per message.
+    const settles = { pending: 0, done: null as (() => void) | null };
+    const ended = (): void => {
+      if (--settles.pending === 0) settles.done?.();
+    };
     const slot = async (): Promise<void> => {
       for (let next = await this.next(); next.done !== true; next = await this.next()) {
-        const { settle } = await this.#run(handler, next.value);
-        settles.add(settle);
-        void settle.finally(() => settles.delete(settle));
+        let failed = false;
+        try {
+          // Awaited only when it is a promise: a synchronous handler costs no extra turn.
+          const returned = handler(next.value);
+          if (isThenable(returned)) await returned;
+        } catch {
+          failed = true;
+        }
+        const settle = this.#settleAfter(next.value, failed);
+        if (settle === null) continue;
+        settles.pending++;
+        settle.then(ended, (error: unknown) => {
+          ended();
+          throw error;
+        });
       }
     };
     await Promise.all(Array.from({ length: this.concurrency }, slot));
-    await Promise.all(settles);
+    if (settles.pending > 0) await new Promise<void>((resolve) => (settles.done = resolve));
   }
 
   /** Stops taking deliveries; pending `next()` calls end. Held messages stay settleable. */
@@ -149,19 +181,14 @@ export class Consumer implements AsyncIterable<QueueMessage> {
   }
 
   /**
-   * Runs the handler, then starts the message's settle (ack, or nak if it threw) and returns that
-   * settle without waiting for it: the slot is free for its next message meanwhile.
+   * After the handler: starts the message's settle (ack, or nak if the handler threw) and returns
+   * it without waiting for it (the slot is free for its next message meanwhile), or null when the
+   * message is no longer held (its lease lapsed, or the handler settled it).
    */
-  async #run(handler: Handler, message: QueueMessage): Promise<{ settle: Promise<void> }> {
-    let failed = false;
-    try {
-      await handler(message);
-    } catch {
-      failed = true;
-    }
-    if (this.#held.get(message.offset) !== message) return { settle: Promise.resolve() };
+  #settleAfter(message: QueueMessage, failed: boolean): Promise<void> | null {
+    if (this.#held.get(message.offset) !== message) return null;
     this.#settling.add(message.offset);
-    const settle = (failed ? message.nak() : message.ack()).then(
+    return (failed ? message.nak() : message.ack()).then(
       () => void this.#settling.delete(message.offset),
       (error: unknown) => {
         this.#settling.delete(message.offset);
@@ -169,6 +196,5 @@ export class Consumer implements AsyncIterable<QueueMessage> {
         this.handlerErrors++;
       },
     );
-    return { settle };
   }
 }

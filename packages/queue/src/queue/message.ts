@@ -30,6 +30,8 @@ export class QueueMessage {
   #abortReason: Error | null = null;
   readonly #target: SettleTarget;
   #deadlineMs: number;
+  /** The socket server's lapse hook (server.ts), called once with the abort. */
+  #onAbort: (() => void) | null = null;
 
   constructor(parts: {
     payload: Uint8Array;
@@ -102,6 +104,13 @@ export class QueueMessage {
     if (this.#abortReason !== null) return;
     this.#abortReason = new Error(reason);
     this.#controller?.abort(this.#abortReason);
+    this.#onAbort?.();
+  }
+
+  /** @internal Calls `listener` once when the delivery is aborted (at once if it already was). */
+  onAbort(listener: () => void): void {
+    if (this.#abortReason !== null) listener();
+    else this.#onAbort = listener;
   }
 
   /** @internal */

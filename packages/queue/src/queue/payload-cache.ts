@@ -62,6 +62,24 @@ export class PayloadCache {
     return found?.slice();
   }
 
+  /**
+   * The cached bytes themselves, leaving the cache: for the last delivery that will want them (one
+   * group holds the message), which then owns them without a copy. A later delivery of the same
+   * payload (a redelivery, a dead letter) misses and reads the log.
+   */
+  take(loc: PayloadLocation): Uint8Array | undefined {
+    const key = keyOf(loc);
+    const found = key === undefined ? undefined : this.#entries.get(key);
+    if (key === undefined || found === undefined) {
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
+    this.#entries.delete(key);
+    this.#bytes -= found.byteLength;
+    return found;
+  }
+
   forget(loc: PayloadLocation): void {
     const key = keyOf(loc);
     const found = key === undefined ? undefined : this.#entries.get(key);

@@ -315,8 +315,8 @@ export class Queue implements RuntimeHost {
     this.#wheel.cancel(timer);
   }
 
-  cachedPayload(loc: PayloadLocation): Uint8Array | undefined {
-    return this.#payloads.recall(loc);
+  cachedPayload(loc: PayloadLocation, onlyHolder: boolean): Uint8Array | undefined {
+    return onlyHolder ? this.#payloads.take(loc) : this.#payloads.recall(loc);
   }
 
   async payload(loc: PayloadLocation): Promise<Uint8Array> {

@@ -20,6 +20,8 @@ import type { DeadLetterInfo } from '../queue/commands.js';
 import { encodeFrame } from './frames.js';
 import { readFrames } from './frame-socket.js';
 import type { Frame } from './frames.js';
+import { BATCH_OP, BatchWriter, readWorkerBatch } from './wire.js';
+import type { SettleKind, WireDelivery, WorkerOps } from './wire.js';
 
 export interface ConnectOptions {
   /** The owner's socket: `<queue dir>/queue.sock` unless it chose another path. */
@@ -27,7 +29,6 @@ export interface ConnectOptions {
 }
 
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
-type SettleKind = 'ack' | 'nak' | 'term' | 'extend';
 
 export async function connectQueue(options: ConnectOptions): Promise<RemoteQueue> {
   if (typeof options?.path !== 'string' || options.path === '') throw SeglogError.invalidOption('path', 'must be a socket path');
@@ -41,13 +42,24 @@ export async function connectQueue(options: ConnectOptions): Promise<RemoteQueue
 
 export class RemoteQueue {
   readonly #socket: Socket;
+  readonly #writer: BatchWriter;
   readonly #pending = new Map<number, Pending>();
   readonly #consumers = new Map<number, RemoteConsumer>();
   #nextId = 1;
   #closed = false;
+  readonly #ops: WorkerOps = {
+    reply: (id, result, error) => this.#reply(id, result, error),
+    msg: (cid, delivery, payload) => {
+      const consumer = this.#consumers.get(cid);
+      consumer?.deliver(new RemoteMessage(this, cid, consumer.group, delivery, payload));
+    },
+    lapse: (cid, offset, attempt) => this.#consumers.get(cid)?.lapsed(offset, attempt),
+    end: (cid) => this.#consumers.get(cid)?.end(),
+  };
 
   constructor(socket: Socket) {
     this.#socket = socket;
+    this.#writer = new BatchWriter(socket);
     readFrames(socket, (frame) => this.#handle(frame), () => this.#lost());
   }
 
@@ -55,10 +67,17 @@ export class RemoteQueue {
     return this.#closed;
   }
 
-  /** Appends one message through the owner; resolves once it is durable. */
-  async enqueue(payload: Uint8Array, options: EnqueueOptions = {}): Promise<Receipt> {
-    if (!(payload instanceof Uint8Array)) throw new TypeError('payload must be a Uint8Array');
-    return (await this.request({ op: 'enqueue', options }, payload)) as Receipt;
+  /**
+   * Appends one message through the owner; resolves once it is durable. The payload is copied
+   * into this turn's batch at once, so the caller may reuse its buffer.
+   */
+  enqueue(payload: Uint8Array, options: EnqueueOptions = {}): Promise<Receipt> {
+    if (!(payload instanceof Uint8Array)) return Promise.reject(new TypeError('payload must be a Uint8Array'));
+    if (this.#closed) return Promise.reject(SeglogError.closed('queue connection'));
+    const id = this.#nextId++;
+    const promise = new Promise<unknown>((resolve, reject) => this.#pending.set(id, { resolve, reject }));
+    this.#writer.enqueue(id, optionsJson(options), payload);
+    return promise as Promise<Receipt>;
   }
 
   /** A consumer of `group` in the owner, driven from here. */
@@ -75,6 +94,7 @@ export class RemoteQueue {
   /** Ends the connection; the owner closes this worker's consumers, and what they held lapses. */
   async close(): Promise<void> {
     if (this.#closed) return;
+    this.#writer.flush();
     this.#socket.end();
     await new Promise<void>((resolve) => (this.#socket.destroyed ? resolve() : this.#socket.once('close', () => resolve())));
   }
@@ -83,12 +103,32 @@ export class RemoteQueue {
     await this.close();
   }
 
-  /** @internal */
+  /** @internal A JSON frame, after every batched operation before it. */
   send(header: Record<string, unknown>, body?: Uint8Array): void {
-    if (!this.#closed) this.#socket.write(encodeFrame(header, body));
+    if (!this.#closed) this.#writer.frame(encodeFrame(header, body));
   }
 
-  /** @internal A request with an id; resolves with the owner's reply. */
+  /** @internal One more delivery wanted by consumer `cid` (batched with the turn's other operations). */
+  pull(cid: number): void {
+    if (!this.#closed) this.#writer.pull(cid, 1);
+  }
+
+  /** @internal A settle with its delivery token; resolves once the owner's record is durable. */
+  settle(
+    cid: number,
+    offset: number,
+    attempt: number,
+    kind: SettleKind,
+    options: Record<string, unknown>,
+  ): Promise<unknown> {
+    if (this.#closed) return Promise.reject(SeglogError.closed('queue connection'));
+    const id = this.#nextId++;
+    const promise = new Promise<unknown>((resolve, reject) => this.#pending.set(id, { resolve, reject }));
+    this.#writer.settle(id, cid, offset, attempt, kind, optionsJson(options));
+    return promise;
+  }
+
+  /** @internal A request with an id, as a JSON frame; resolves with the owner's reply. */
   request(header: Record<string, unknown>, body?: Uint8Array): Promise<unknown> {
     if (this.#closed) return Promise.reject(SeglogError.closed('queue connection'));
     const id = this.#nextId++;
@@ -98,20 +138,26 @@ export class RemoteQueue {
     });
   }
 
+  #reply(id: number, result: unknown, error: { code: string; message: string } | undefined): void {
+    const pending = this.#pending.get(id);
+    this.#pending.delete(id);
+    if (error === undefined) pending?.resolve(result);
+    else pending?.reject(new SeglogError(error.code as ErrorCode, error.message, {}));
+  }
+
   #handle(frame: Frame): void {
     const h = frame.header;
-    if (h.op === 'reply') {
-      const pending = this.#pending.get(Number(h.id));
-      this.#pending.delete(Number(h.id));
-      const error = h.error as { code: string; message: string } | undefined;
-      if (error === undefined) pending?.resolve(h.result);
-      else pending?.reject(new SeglogError(error.code as ErrorCode, error.message, {}));
+    if (h.op === BATCH_OP) {
+      try {
+        readWorkerBatch(frame.body, this.#ops);
+      } catch {
+        // A batch that does not parse: the stream cannot be trusted past it.
+        this.#socket.destroy();
+      }
       return;
     }
-    const consumer = this.#consumers.get(Number(h.cid));
-    if (h.op === 'msg') consumer?.deliver(new RemoteMessage(this, Number(h.cid), h, frame.body));
-    else if (h.op === 'lapse') consumer?.lapsed(Number(h.offset), Number(h.attempt));
-    else if (h.op === 'end') consumer?.end();
+    if (h.op === 'reply') this.#reply(Number(h.id), h.result, h.error as { code: string; message: string } | undefined);
+    else this.#socket.destroy();
   }
 
   #lost(): void {
@@ -124,6 +170,12 @@ export class RemoteQueue {
   }
 }
 
+/** Options as JSON, or '' for none (the common case costs no JSON.stringify). */
+function optionsJson(options: object): string {
+  for (const _ in options) return JSON.stringify(options);
+  return '';
+}
+
 export class RemoteMessage {
   readonly payload: Uint8Array;
   readonly offset: number;
@@ -133,27 +185,36 @@ export class RemoteMessage {
   readonly priority: number;
   readonly enqueuedAtMs: number;
   readonly deadLetter: DeadLetterInfo | undefined;
-  readonly signal: AbortSignal;
-  readonly #controller = new AbortController();
+  /** Made on first use of `signal`, as for a local message. */
+  #controller: AbortController | null = null;
+  #abortReason: Error | null = null;
   readonly #queue: RemoteQueue;
   readonly #cid: number;
   #deadlineMs: number;
   /** @internal Set by the consumer: forget this message once it is settled. */
   released: () => void = () => undefined;
 
-  constructor(queue: RemoteQueue, cid: number, h: Readonly<Record<string, unknown>>, payload: Uint8Array) {
+  constructor(queue: RemoteQueue, cid: number, group: string, d: WireDelivery, payload: Uint8Array) {
     this.#queue = queue;
     this.#cid = cid;
     this.payload = payload;
-    this.offset = Number(h.offset);
-    this.deliveryCount = Number(h.attempt);
-    this.group = String(h.group);
-    this.key = typeof h.key === 'string' ? h.key : undefined;
-    this.priority = Number(h.priority);
-    this.enqueuedAtMs = Number(h.enqueuedAtMs);
-    this.deadLetter = (h.deadLetter ?? undefined) as DeadLetterInfo | undefined;
-    this.#deadlineMs = Number(h.deadlineMs);
-    this.signal = this.#controller.signal;
+    this.offset = d.offset;
+    this.deliveryCount = d.attempt;
+    this.group = group;
+    this.key = d.key;
+    this.priority = d.priority;
+    this.enqueuedAtMs = d.enqueuedAtMs;
+    this.deadLetter = (d.deadLetter ?? undefined) as DeadLetterInfo | undefined;
+    this.#deadlineMs = d.deadlineMs;
+  }
+
+  /** Aborts when the owner reports the lease lapsed, or the connection is lost. */
+  get signal(): AbortSignal {
+    if (this.#controller === null) {
+      this.#controller = new AbortController();
+      if (this.#abortReason !== null) this.#controller.abort(this.#abortReason);
+    }
+    return this.#controller.signal;
   }
 
   get token(): { offset: number; attempt: number } {
@@ -181,17 +242,23 @@ export class RemoteMessage {
   }
 
   /** @internal */
+  get aborted(): boolean {
+    return this.#abortReason !== null;
+  }
+
+  /** @internal */
   abort(reason: string): void {
-    this.#controller.abort(new Error(reason));
+    if (this.#abortReason !== null) return;
+    this.#abortReason = new Error(reason);
+    this.#controller?.abort(this.#abortReason);
   }
 
   async #settle(kind: SettleKind, options: Record<string, unknown>): Promise<void> {
-    if (this.signal.aborted) {
+    if (this.#abortReason !== null) {
       throw new SeglogError(ErrorCodes.STALE_DELIVERY, `delivery ${this.deliveryCount} of message ${this.offset} lapsed`, { offset: this.offset });
     }
-    const header = { op: 'settle', cid: this.#cid, offset: this.offset, attempt: this.deliveryCount, kind, options };
     try {
-      await this.#queue.request(header);
+      await this.#queue.settle(this.#cid, this.offset, this.deliveryCount, kind, options);
     } catch (error) {
       if (error instanceof SeglogError && error.code === ErrorCodes.STALE_DELIVERY) this.released();
       throw error;
@@ -231,7 +298,7 @@ export class RemoteConsumer implements AsyncIterable<RemoteMessage> {
     return new Promise((resolve) => {
       this.#waiters.push(resolve);
       // One pull per waiter: the owner delivers only what someone here can take.
-      this.#queue.send({ op: 'pull', cid: this.#cid, n: 1 });
+      this.#queue.pull(this.#cid);
     });
   }
 
@@ -245,9 +312,14 @@ export class RemoteConsumer implements AsyncIterable<RemoteMessage> {
     };
   }
 
-  /** As Consumer.process: up to `concurrency` handlers; return acks, throw naks. */
+  /**
+   * As Consumer.process: up to `concurrency` handlers; return acks, throw naks. A slot takes its
+   * next message while the settle of the last one is on its way (the owner then delivers in the
+   * same record as that settle); `process` resolves once every settle it started has ended.
+   */
   async process(handler: (message: RemoteMessage) => unknown): Promise<void> {
     await this.ready;
+    const settles = new Set<Promise<void>>();
     const slot = async (): Promise<void> => {
       for (let next = await this.next(); next.done !== true; next = await this.next()) {
         const message = next.value;
@@ -257,14 +329,17 @@ export class RemoteConsumer implements AsyncIterable<RemoteMessage> {
         } catch {
           failed = true;
         }
-        if (message.signal.aborted) continue;
-        await (failed ? message.nak() : message.ack()).catch((error: unknown) => {
+        if (message.aborted) continue;
+        const settle = (failed ? message.nak() : message.ack()).catch((error: unknown) => {
           if (!(error instanceof SeglogError)) throw error;
           this.handlerErrors++;
         });
+        settles.add(settle);
+        void settle.finally(() => settles.delete(settle));
       }
     };
     await Promise.all(Array.from({ length: this.concurrency }, slot));
+    await Promise.all(settles);
   }
 
   close(): void {

@@ -15,9 +15,11 @@ import type { Socket } from 'node:net';
 import { SeglogError, isSeglogError } from '@seglog/types';
 import type { Consumer } from '../queue/consumer.js';
 import type { QueueMessage } from '../queue/message.js';
-import type { ConsumerOptions } from '../queue/options.js';
-import type { Queue } from '../queue/queue.js';
+import type { ConsumerOptions, EnqueueOptions } from '../queue/options.js';
+import type { Queue, Receipt } from '../queue/queue.js';
 import { encodeFrame, errorToWire } from './frames.js';
+import { BATCH_OP, BatchWriter, readOwnerBatch } from './wire.js';
+import type { OwnerOps, SettleKind } from './wire.js';
 import { readFrames } from './frame-socket.js';
 import type { Frame } from './frames.js';
 import { checkSocketPath, listenUnixSocket } from './socket-server.js';
@@ -61,11 +63,18 @@ export function workerConnections(queue: Queue): number {
 class Connection {
   readonly #queue: Queue;
   readonly #socket: Socket;
+  readonly #writer: BatchWriter;
   readonly #consumers = new Map<number, RemoteConsumerState>();
+  readonly #ops: OwnerOps = {
+    enqueue: (id, options, payload) => this.#enqueue(id, options, payload),
+    pull: (cid, n) => this.#pull(cid, n),
+    settle: (id, cid, offset, attempt, kind, options) => this.#settle(id, cid, offset, attempt, kind, options),
+  };
 
   constructor(queue: Queue, socket: Socket) {
     this.#queue = queue;
     this.#socket = socket;
+    this.#writer = new BatchWriter(socket);
     openConnections.set(queue, workerConnections(queue) + 1);
     readFrames(socket, (frame) => this.#handle(frame), () => {
       // The worker is gone: its consumers stop; what it held lapses at its deadline.
@@ -75,24 +84,20 @@ class Connection {
     });
   }
 
-  #send(header: Record<string, unknown>, body?: Uint8Array): void {
-    if (!this.#socket.destroyed) this.#socket.write(encodeFrame(header, body));
-  }
-
-  #reply(id: unknown, work: () => unknown): void {
-    Promise.resolve()
-      .then(work)
-      .then(
-        (result) => this.#send({ op: 'reply', id, result: result ?? null }),
-        (error: unknown) => this.#send({ op: 'reply', id, error: errorToWire(error) }),
-      );
+  #send(header: Record<string, unknown>): void {
+    this.#writer.frame(encodeFrame(header));
   }
 
   #handle(frame: Frame): void {
     const h = frame.header;
     switch (h.op) {
-      case 'enqueue':
-        this.#reply(h.id, () => this.#queue.enqueue(frame.body, (h.options ?? {})));
+      case BATCH_OP:
+        try {
+          readOwnerBatch(frame.body, this.#ops);
+        } catch {
+          // A batch that does not parse: the stream cannot be trusted past it.
+          this.#socket.destroy();
+        }
         return;
       case 'consume':
         // At once, not in a later turn: the worker's pulls for this consumer follow in this chunk.
@@ -103,18 +108,26 @@ class Connection {
           this.#send({ op: 'reply', id: h.id, error: errorToWire(error) });
         }
         return;
-      case 'pull':
-        this.#pull(Number(h.cid), Number(h.n));
-        return;
-      case 'settle':
-        this.#reply(h.id, () => this.#settle(h));
-        return;
       case 'close-consumer':
         this.#consumers.get(Number(h.cid))?.consumer.close();
         return;
       default:
         this.#socket.destroy();
     }
+  }
+
+  #enqueue(id: number, options: EnqueueOptions, payload: Uint8Array): void {
+    let enqueued: Promise<Receipt>;
+    try {
+      enqueued = this.#queue.enqueue(payload, options);
+    } catch (error) {
+      this.#writer.replyError(id, errorToWire(error));
+      return;
+    }
+    enqueued.then(
+      (receipt) => this.#writer.replyReceipt(id, receipt.offset, receipt.duplicate),
+      (error: unknown) => this.#writer.replyError(id, errorToWire(error)),
+    );
   }
 
   #consume(cid: number, group: string, options: ConsumerOptions): void {
@@ -125,14 +138,14 @@ class Connection {
   /** The worker has `n` more waiters: take that many deliveries and forward each. */
   #pull(cid: number, n: number): void {
     const state = this.#consumers.get(cid);
-    if (state === undefined || !Number.isSafeInteger(n) || n < 1) return;
+    if (state === undefined || n < 1) return;
     for (let i = 0; i < n; i++) {
       state.consumer.next().then(
         (next) => {
-          if (next.done === true) return this.#send({ op: 'end', cid });
+          if (next.done === true) return this.#writer.end(cid);
           this.#forward(cid, state, next.value);
         },
-        () => this.#send({ op: 'end', cid }),
+        () => this.#writer.end(cid),
       );
     }
   }
@@ -140,44 +153,54 @@ class Connection {
   #forward(cid: number, state: RemoteConsumerState, message: QueueMessage): void {
     state.held.set(message.offset, message);
     const { offset, deliveryCount: attempt } = message;
-    message.signal.addEventListener('abort', () => {
+    // A hook, not `message.signal`: the signal's AbortController would cost an allocation per message.
+    message.onAbort(() => {
       state.held.delete(offset);
-      this.#send({ op: 'lapse', cid, offset, attempt });
-    }, { once: true });
-    this.#send({
-      op: 'msg',
-      cid,
+      this.#writer.lapse(cid, offset, attempt);
+    });
+    this.#writer.msg(cid, {
       offset,
       attempt,
-      group: message.group,
-      key: message.key ?? null,
       priority: message.priority,
       enqueuedAtMs: message.enqueuedAtMs,
       deadlineMs: message.deadlineMs,
-      deadLetter: message.deadLetter ?? null,
+      key: message.key,
+      deadLetter: message.deadLetter,
     }, message.payload);
   }
 
-  async #settle(h: Readonly<Record<string, unknown>>): Promise<null> {
-    const state = this.#consumers.get(Number(h.cid));
-    const message = state?.held.get(Number(h.offset));
+  #settle(id: number, cid: number, offset: number, attempt: number, kind: SettleKind, options: SettleOptions): void {
+    const state = this.#consumers.get(cid);
+    const message = state?.held.get(offset);
     // The token the worker holds must be the delivery held here; anything else is stale.
-    if (state === undefined || message === undefined || message.deliveryCount !== Number(h.attempt)) {
-      throw new SeglogError('SEGLOG_STALE_DELIVERY', `delivery ${String(h.attempt)} of message ${String(h.offset)} is not held by this worker`, {});
+    if (state === undefined || message === undefined || message.deliveryCount !== attempt) {
+      const error = new SeglogError('SEGLOG_STALE_DELIVERY', `delivery ${attempt} of message ${offset} is not held by this worker`, {});
+      this.#writer.replyError(id, errorToWire(error));
+      return;
     }
-    const options = (h.options ?? {}) as { delayMs?: number; reason?: string; extendMs?: number };
-    const settled = h.kind !== 'extend';
-    try {
-      if (h.kind === 'ack') await message.ack();
-      else if (h.kind === 'nak') await message.nak(options);
-      else if (h.kind === 'term') await message.term(options);
-      else if (h.kind === 'extend') await message.inProgress(options);
-      else throw new TypeError(`unknown settle ${String(h.kind)}`);
-    } catch (error) {
-      if (isSeglogError(error, 'SEGLOG_STALE_DELIVERY')) state.held.delete(message.offset);
-      throw error;
-    }
-    if (settled) state.held.delete(message.offset);
-    return null;
+    // As a local `process` slot does: the worker is done with it, so the owner may deliver its
+    // next message in the same record as this settle instead of one group commit later.
+    if (kind !== 'extend') state.consumer.settling(offset);
+    settleHeld(message, kind, options).then(
+      () => {
+        state.consumer.settleEnded(offset);
+        if (kind !== 'extend') state.held.delete(offset);
+        this.#writer.replyOk(id);
+      },
+      (error: unknown) => {
+        state.consumer.settleEnded(offset);
+        if (isSeglogError(error, 'SEGLOG_STALE_DELIVERY')) state.held.delete(offset);
+        this.#writer.replyError(id, errorToWire(error));
+      },
+    );
   }
+}
+
+type SettleOptions = { delayMs?: number; reason?: string; extendMs?: number };
+
+function settleHeld(message: QueueMessage, kind: SettleKind, options: SettleOptions): Promise<void> {
+  if (kind === 'ack') return message.ack();
+  if (kind === 'nak') return message.nak(options);
+  if (kind === 'term') return message.term(options);
+  return message.inProgress(options);
 }

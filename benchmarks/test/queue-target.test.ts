@@ -1,0 +1,34 @@
+import test from 'ava';
+import { judgeQueueTarget, renderQueueE2e } from '../src/commands/queue-e2e.js';
+import type { PeerSummary } from '../src/commands/queue-e2e.js';
+import type { E2eResult } from '../src/queue/e2e-run.js';
+
+const run: E2eResult = {
+  messagesPerSecond: 1, p50Ms: 1, p99Ms: 1, maxMs: 1, measuredMessages: 1,
+  clientCpuMicrosPerMessage: 1, serverCpuMicrosPerMessage: null, unexpectedAcks: 0,
+};
+
+function row(peer: string, rate: number, p99: number, serverCpu: number | null = null): PeerSummary {
+  return {
+    peer, label: `label of ${peer}`, durability: 'd', skipped: null, runs: [run],
+    medianMessagesPerSecond: rate, medianP50Ms: 1, medianP99Ms: p99,
+    medianClientCpuMicrosPerMessage: 10, medianServerCpuMicrosPerMessage: serverCpu,
+  };
+}
+
+test('the target judges seglog\'s best row (embedded or owner process) against the faster peer', (t) => {
+  const summaries = [row('seglog', 40_000, 14), row('seglog-owner', 75_000, 9, 12), row('bullmq', 7_000, 2_500), row('pg-boss', 500, 4_000)];
+  const target = judgeQueueTarget(summaries);
+  t.like(target, { seglogRow: 'seglog-owner', fastestPeer: 'bullmq', lowerP99: true, met: true });
+  t.is(Math.round(target.ratio! * 100), 1071);
+  const table = renderQueueE2e(summaries, { producers: 64, concurrency: 64, warmupSeconds: 2, seconds: 5 }, 3);
+  t.regex(table, /\| label of seglog-owner \| 75000 \| 1\.0 \| 9\.0 \| 10 \| 12 \|/);
+  t.regex(table, /\| label of bullmq \| 7000 \| 1\.0 \| 2500\.0 \| 10 \| n\/a \|/);
+  t.regex(table, /best seglog row, seglog-owner.*10\.7x, p99 lower: met/);
+});
+
+test('a seglog row that did not run is not judged; with no peer nothing is', (t) => {
+  const skipped = { ...row('seglog-owner', 0, 0), skipped: 'no socket', runs: [] };
+  t.like(judgeQueueTarget([row('seglog', 40_000, 14), skipped, row('bullmq', 7_000, 2_500)]), { seglogRow: 'seglog', met: false });
+  t.like(judgeQueueTarget([row('seglog', 40_000, 14)]), { seglogRow: null, met: null });
+});
