@@ -21,7 +21,7 @@ import type { BackendRole } from '../backend.js';
 import { closedError } from '../hub.js';
 import { clientName, parseNodeKey } from '../identity.js';
 import { REMOTE_METHODS } from './server.js';
-import { argsToWire, errorFromWire, WIRE_VERSION } from './wire.js';
+import { argsToWire, errorFromWire, WIRE_VERSION, writeCorked } from './wire.js';
 import type { WireError } from './wire.js';
 
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void; nullOnLoss: boolean };
@@ -76,7 +76,7 @@ export class RemoteLink {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject, nullOnLoss });
-      socket.write(encodeFrame({ ...header, id }));
+      writeCorked(socket, encodeFrame({ ...header, id }));
     });
   }
 

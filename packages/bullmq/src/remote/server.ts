@@ -19,7 +19,7 @@ import type { IQueueBackend, QueueBaseOptions } from 'bullmq';
 import type { BackendRole } from '../backend.js';
 import { SeglogQueueBackend } from '../backend.js';
 import type { Hub } from '../hub.js';
-import { argsFromWire, errorToWire, WIRE_VERSION } from './wire.js';
+import { argsFromWire, errorToWire, WIRE_VERSION, writeCorked } from './wire.js';
 
 export interface BackendServer {
   readonly path: string;
@@ -114,7 +114,7 @@ class Connection {
   }
 
   #send(header: Record<string, unknown>): void {
-    if (!this.#socket.destroyed) this.#socket.write(encodeFrame(header));
+    if (!this.#socket.destroyed) writeCorked(this.#socket, encodeFrame(header));
   }
 
   /** The remote process is gone: its backends close (reservations back, waits ended); held jobs lapse. */
