@@ -4,7 +4,7 @@
  * measured. Known figures in, verdicts out; no server and no timing.
  */
 import test from 'ava';
-import { bullmqBenchDefaults, renderBullmqBench } from '../src/commands/bullmq-bench.js';
+import { bullmqBenchDefaults, concurrencyOneCeiling, renderBullmqBench } from '../src/commands/bullmq-bench.js';
 import type { BullmqFigures } from '../src/commands/bullmq-bench.js';
 import { bullmqCellSettings, bullmqTargetChecks, renderBullmqCell } from '../src/bullmq/suite-cell.js';
 
@@ -45,4 +45,35 @@ test('a peer that did not run leaves its rows unjudged, a skipped peer is named,
 test('--quick runs one short round; the standard cell is the command defaults', (t) => {
   t.is(bullmqCellSettings(true).runs, 1);
   t.deepEqual(bullmqCellSettings(false), bullmqBenchDefaults);
+});
+
+test('the owner-process peer gets its own rows beside the embedded ones, with the owner CPU counted', (t) => {
+  const socketRun = { jobsPerSecond: 4000, seconds: 1, clientCpuMicrosPerJob: 60, serverCpuMicrosPerJob: 90 };
+  const withSocket: BullmqFigures = {
+    ...figures,
+    cells: [...figures.cells, { peer: 'seglog-socket', concurrency: 1, runs: [run(1500)] }, { peer: 'seglog-socket', concurrency: 64, runs: [socketRun] }],
+  };
+  const checks = bullmqTargetChecks(withSocket);
+  t.deepEqual(
+    checks.filter((check) => check.target.includes('over the socket')).map((check) => [check.measured, check.status]),
+    [['1.50x', 'MISS'], ['0.60x', 'MISS'], ['1.33x', 'MISS'], ['1.00x', 'MISS']],
+  );
+  const table = renderBullmqBench(withSocket);
+  t.true(table.includes('4000 (60 + 90 µs)'), 'client + owner CPU per job');
+  t.true(table.includes('seglog-socket / redis-always'));
+});
+
+test('the concurrency-1 ceiling: one flush plus the serial CPU of a job, printed beside the c=1 rows', (t) => {
+  const probe = { writesPerSecond: 2500, meanMicros: 400, p50Micros: 380, cpuMicros: 20 };
+  const measured: BullmqFigures = { ...figures, flushProbe: { before: probe, after: { ...probe, meanMicros: 600 } } };
+  const ceiling = concurrencyOneCeiling(measured);
+  t.is(ceiling?.flushMicros, 500, 'the mean of the probes before and after');
+  t.is(ceiling?.cpuMicros, 80, "seglog's CPU per job at c=1 (100) less the flush's own CPU (20)");
+  t.is(ceiling?.serialJobsPerSecond, 1e6 / 580);
+  t.is(ceiling?.boundJobsPerSecond, 1e6 / 500);
+  const lines = renderBullmqBench(measured).split('\n');
+  const at = lines.findIndex((line) => line.includes('concurrency 1 ceiling'));
+  t.true(at > 0 && lines[at]!.includes('1724 jobs/s = 1.72x redis-always') && lines[at]!.includes('NOT reachable'));
+  t.true(lines[at - 1]!.includes('concurrency 1:') && lines[at + 1]!.includes('concurrency 64:'), 'beside the c=1 rows');
+  t.is(concurrencyOneCeiling(figures), null, 'no probe, no ceiling');
 });

@@ -3,7 +3,10 @@
  * BullMQ 6.7.6 classes, opened in a fresh directory with its own server:
  *
  * - `seglog`: @seglog/bullmq on a log directory (every add and state change fdatasynced before it
- *   resolves, through the group commit);
+ *   resolves, through the group commit), embedded in the measuring process;
+ * - `seglog-socket`: the same backend in an owner process of its own (owner.ts), BullMQ's Queue and
+ *   Worker in the measuring process over the local socket (`seglogBackend({ socket })`): the shape
+ *   of the Redis deployment, one process per core;
  * - `redis-always`: BullMQ's Redis backend on Debian's redis-server with `appendfsync always` (the AOF
  *   is fdatasynced before each reply: durable);
  * - `redis-everysec`: the same with `appendfsync everysec`, Redis's recommended setting: up to a
@@ -14,8 +17,10 @@
  * Servers listen on 127.0.0.1, ports 14300-14349 for Redis (the BullMQ benchmark's range) and
  * 14350-14399 for PostgreSQL (the queue benchmarks' server helper, shared).
  */
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import type { BackendFactory } from 'bullmq';
 import { seglogBackend } from '@seglog/bullmq';
 import { findBinary, startServer } from '../lib/server.js';
@@ -27,6 +32,8 @@ export const bullmqPortLast = 14349;
 
 export interface BullmqPeer {
   readonly factory: BackendFactory;
+  /** The user + system CPU µs so far of the peer's own server process, where it has one we count. */
+  serverCpuMicros?(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -78,6 +85,53 @@ const seglogPeer: BullmqPeerDefinition = {
   open(dir) {
     const factory = seglogBackend({ dir });
     return Promise.resolve({ factory, close: () => factory.idle() });
+  },
+};
+
+/** dist/main.js (this file is dist/bullmq/peers.js). */
+const mainScript = fileURLToPath(new URL('../main.js', import.meta.url));
+
+/** The next IPC message of `child` that has `field`. */
+function nextMessage<T>(child: ChildProcess, field: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onMessage = (message: Record<string, unknown>): void => {
+      if (!(field in message)) return;
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      resolve(message[field] as T);
+    };
+    const onExit = (code: number | null): void => {
+      child.off('message', onMessage);
+      reject(new Error(`the bullmq owner process exited (${String(code)}) before sending ${field}`));
+    };
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}
+
+const seglogSocketPeer: BullmqPeerDefinition = {
+  name: 'seglog-socket',
+  durable: true,
+  durability: '@seglog/bullmq in an owner process of its own (the log, its group commit); Queue and Worker in the ' +
+    'measuring process over the unix socket (`seglogBackend({ socket })`); durable as seglog',
+  unavailableReason: () => Promise.resolve(null),
+  async open(dir) {
+    const owner = fork(mainScript, ['bullmq-owner', dir], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const socket = await nextMessage<string>(owner, 'ready');
+    const factory = seglogBackend({ socket });
+    return {
+      factory,
+      serverCpuMicros() {
+        const reply = nextMessage<number>(owner, 'cpuMicros');
+        owner.send({ cpu: true });
+        return reply;
+      },
+      async close() {
+        const exited = new Promise<void>((resolve) => owner.once('exit', () => resolve()));
+        owner.send({ stop: true });
+        await exited;
+      },
+    };
   },
 };
 
@@ -141,4 +195,6 @@ async function untilAcceptingQueries(port: number): Promise<void> {
   throw new Error(`PostgreSQL on port ${port} not ready after 30 s`);
 }
 
-export const bullmqPeers: readonly BullmqPeerDefinition[] = [seglogPeer, redisPeer('always'), redisPeer('everysec'), postgresPeer];
+export const bullmqPeers: readonly BullmqPeerDefinition[] = [
+  seglogPeer, seglogSocketPeer, redisPeer('always'), redisPeer('everysec'), postgresPeer,
+];

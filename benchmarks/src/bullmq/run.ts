@@ -23,6 +23,8 @@ export interface BullmqResult {
   readonly jobsPerSecond: number;
   readonly seconds: number;
   readonly clientCpuMicrosPerJob: number;
+  /** The peer's own server process's CPU per job, where it has one we count (seglog-socket's owner). */
+  readonly serverCpuMicrosPerJob?: number;
 }
 
 const data = { payload: 'x'.repeat(128 - 14) };
@@ -53,12 +55,18 @@ export async function measureBullmq(peer: BullmqPeer, shape: BullmqShape): Promi
     await done;
   };
   if ((shape.warmupJobs ?? 0) > 0) await pass(shape.warmupJobs ?? 0);
+  const serverBefore = await peer.serverCpuMicros?.();
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   await pass(shape.jobs);
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
+  const serverAfter = await peer.serverCpuMicros?.();
   await worker.close();
   await queue.close();
-  return { jobsPerSecond: shape.jobs / seconds, seconds, clientCpuMicrosPerJob: (cpu.user + cpu.system) / shape.jobs };
+  const server = serverBefore === undefined || serverAfter === undefined
+    ? {}
+    : { serverCpuMicrosPerJob: (serverAfter - serverBefore) / shape.jobs };
+  const clientCpuMicrosPerJob = (cpu.user + cpu.system) / shape.jobs;
+  return { jobsPerSecond: shape.jobs / seconds, seconds, clientCpuMicrosPerJob, ...server };
 }

@@ -30,7 +30,7 @@ export function runBullmqCell(settings: BullmqBenchSettings): Promise<BullmqFigu
 
 /** One line for the progress display. */
 export function summarizeBullmqCell(figures: BullmqFigures): string {
-  const rows = judgeBullmqTargets(figures).filter((row) => row.required === '>= 3x');
+  const rows = judgeBullmqTargets(figures).filter((row) => row.required === '>= 3x' && row.target.startsWith('BullMQ at'));
   if (rows.every((row) => row.ratio === null)) return 'Redis did not run';
   return rows.map((row) => (row.ratio === null ? 'n/a' : `${row.ratio.toFixed(2)}x`)).join(' / ') + ' Redis always';
 }

@@ -36,7 +36,7 @@ import { QueueKeys } from 'bullmq';
 import { finishedErrors } from './finished-errors.js';
 import { clientName, parseNodeKey } from './identity.js';
 import type { Hub } from './hub.js';
-import { closedError } from './hub.js';
+import { BackendClosedError, closedError } from './hub.js';
 import { keepJobs } from './keep-jobs.js';
 import { dedupHolder } from './state/dedup.js';
 import { schedulerHash } from './state/schedulers.js';
@@ -46,6 +46,7 @@ import type { ParentRef } from './state/job-record.js';
 import type { FetchBatchResult, NextJobResult } from './state/apply-fetch.js';
 import { idleFetch } from './state/apply-fetch.js';
 import { toJobJson } from './state/job-record.js';
+import { lockHeld } from './state/locks.js';
 import { Prefetch, RESERVATION_IDLE_MS } from './prefetch.js';
 import { isRefused } from './state/commands.js';
 import type { AddCommand, BullCommand, FetchSpec, SchedulerOpts } from './state/commands.js';
@@ -403,10 +404,28 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
     return failed.length === 0 ? 1 : 0;
   }
 
+  /**
+   * Answers once the extension is queued in the log, not once it is durable. Its place in the log
+   * is fixed when it is proposed, so every stalled check proposed after it (by any worker) is
+   * applied after it and sees the extended lock; waiting for the flush only delayed BullMQ's next
+   * renewal (its LockManager awaits each one) by a flush, and on a loaded machine a lock lapsed
+   * while its renewal was being written. The answer is the applied state's: the ids this token
+   * does not hold now. A record that still fails when applied (a stalled check already in flight
+   * took the job) only means the worker learns at completion (`Missing lock`), as on Redis when a
+   * lock lapses after a renewal. An extension lost in a crash only lets the job stall earlier,
+   * which recovering that crash does anyway.
+   */
   async extendLocks(jobIds: string[], tokens: string[], duration: number): Promise<string[]> {
     if (jobIds.length === 0) return [];
-    const [result] = await this.#propose([{ t: 'extendLocks', q: this.qualifiedName, now: Date.now(), ids: jobIds, tokens, duration }]);
-    return result as string[];
+    if (this.#closing !== undefined && this.#owns) throw closedError();
+    await this.#turn();
+    const serverNow = serverTime();
+    const command: BullCommand = { t: 'extendLocks', q: this.qualifiedName, now: Date.now(), serverNow, ids: jobIds, tokens, duration };
+    const written = this.#hub.propose([command]);
+    written.catch((error: unknown) => {
+      if (!(error instanceof BackendClosedError)) this.emit('error', error);
+    });
+    return this.#notHeld(jobIds, tokens, serverNow);
   }
 
   // ---- job mutations ----
@@ -801,6 +820,15 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
     if (jobs.length === 0) return;
     const command: BullCommand = { t: 'unreserve', q: this.qualifiedName, now: Date.now(), serverNow: serverTime(), jobs };
     await this.#hub.propose([command]);
+  }
+
+  /** The ids whose lock `tokens` do not hold in the applied state at `serverNow`. */
+  #notHeld(jobIds: readonly string[], tokens: readonly string[], serverNow: number): string[] {
+    const queue = this.#queue();
+    return jobIds.filter((id, index) => {
+      const job = queue?.jobs.get(id);
+      return job === undefined || job.state !== 'active' || lockHeld(job, serverNow) !== (tokens[index] ?? '');
+    });
   }
 
   #cancelWaits(): void {

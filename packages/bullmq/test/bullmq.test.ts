@@ -2,10 +2,10 @@ import test from 'ava';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import type { Job } from 'bullmq';
 import { isSeglogError } from '@seglog/types';
-import type { FileHandle, FileIO } from '@seglog/types';
-import { nodeFileIO } from '@seglog/io';
+import type { FileIO } from '@seglog/types';
 import { seglogBackend } from '../src/index.js';
 import { freshDir as makeDir, removeFreshDirs } from './helpers/fresh-dirs.js';
+import { segmentWriteIO } from './helpers/io-proxies.js';
 
 test.after.always(removeFreshDirs);
 
@@ -239,31 +239,11 @@ test('prefetch at the backend: reserved jobs are claimed by the predicted tokens
   await backend.idle();
 });
 
-/** `target` with its methods bound to it (its #private fields stay reachable), some of them replaced. */
-function withMethods<T extends object>(target: T, replaced: Partial<T>): T {
-  return new Proxy(target, {
-    get(object, key) {
-      if (Object.hasOwn(replaced, key)) return replaced[key as keyof T];
-      const value: unknown = Reflect.get(object, key);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(object) : value;
-    },
-  });
-}
-
 /** The real file I/O, counting the batches written to the log's segment files (one per durable write). */
 function countingIO(): { io: FileIO; writes: () => number } {
   let writes = 0;
-  const io = withMethods<FileIO>(nodeFileIO, {
-    open: async (...args: Parameters<FileIO['open']>): Promise<FileHandle> => {
-      const handle = await nodeFileIO.open(...args);
-      if (!args[0].endsWith('.seg')) return handle;
-      return withMethods<FileHandle>(handle, {
-        writev: (...call: Parameters<FileHandle['writev']>) => {
-          writes++;
-          return handle.writev(...call);
-        },
-      });
-    },
+  const io = segmentWriteIO(() => {
+    writes++;
   });
   return { io, writes: () => writes };
 }

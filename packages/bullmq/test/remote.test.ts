@@ -109,6 +109,47 @@ test('kill -9 of a remote worker holding jobs: its locks lapse and a worker of t
   await server.close();
 });
 
+test('remote backends reconnect when the owner is back: calls during the outage fail as a closed connection', async (t) => {
+  const dir = await makeDir('remote');
+  const first = seglogBackend({ dir });
+  const server = await first.serve();
+  const remote = seglogBackend({ socket: server.path });
+  const queue = new Queue('again', { connection }, remote);
+  const done: string[] = [];
+  const waiters: Array<() => void> = [];
+  const worker = new Worker('again', async (job: Job) => `ok ${String(job.id)}`, { connection, runRetryDelay: 50 }, remote);
+  worker.on('error', () => undefined);
+  worker.on('completed', (job) => {
+    done.push(String(job.id));
+    waiters.shift()?.();
+  });
+  const nextCompletion = (): Promise<void> => new Promise((resolve) => waiters.push(resolve));
+  const firstDone = nextCompletion();
+  t.is((await queue.add('before', {})).id, '1');
+  // The worker is idle (blocked in waitForJob) when the owner goes: no call of it is in flight with
+  // an unknown outcome (a fetch whose reply is lost leaves its job to the stalled check, as on Redis).
+  await firstDone;
+
+  await server.close();
+  await first.idle();
+  await t.throwsAsync(queue.add('during', {}), { message: 'Connection is closed.' }, 'nobody serves the directory');
+
+  const second = seglogBackend({ dir });
+  const again = await second.serve();
+  t.is(again.path, server.path);
+  const secondDone = nextCompletion();
+  t.is((await queue.add('after', {})).id, '2', 'the Queue connected again and its handle was opened anew; the state was replayed');
+  await secondDone;
+  t.deepEqual(done, ['1', '2'], 'the Worker carried on after the restart');
+  const local = new Queue('again', { connection }, second);
+  t.is(await local.getCompletedCount(), 2);
+  await worker.close();
+  await queue.close();
+  await local.close();
+  await again.close();
+  await second.idle();
+});
+
 test('the wire keeps coded errors, closed connections and undefined arguments as they were', (t) => {
   const seglog = errorFromWire(errorToWire(new SeglogError(ErrorCodes.NOT_IMPLEMENTED, 'not here')));
   t.true(isSeglogError(seglog));

@@ -5,10 +5,11 @@
  * there and answered by the owner's real backend. Only the names (qualifiedName, keys, clientName,
  * ...) are computed here, exactly as the owner computes them.
  *
- * A lost link (the owner exited or was killed) fails every pending call with BullMQ's
+ * A lost link (the owner exited, was killed or restarts) fails every pending call with BullMQ's
  * `Connection is closed.`, except the blocking waits (waitForJob, readEvents), which return null
- * as on close; later calls fail the same way. A remote backend does not reconnect: restart the
- * worker process once the owner is back.
+ * as on close. The next call connects again and opens every open backend anew on the owner, so
+ * Workers and QueueEvents carry on once the owner is back (BullMQ retries a call that failed as a
+ * closed connection after its `runRetryDelay`); while the owner is down, calls fail the same way.
  */
 import { EventEmitter } from 'node:events';
 import { connect } from 'node:net';
@@ -21,7 +22,7 @@ import type { BackendRole } from '../backend.js';
 import { closedError } from '../hub.js';
 import { clientName, parseNodeKey } from '../identity.js';
 import { REMOTE_METHODS } from './server.js';
-import { argsToWire, errorFromWire, WIRE_VERSION } from './wire.js';
+import { argsToWire, errorFromWire, WIRE_VERSION, writeCorked } from './wire.js';
 import type { WireError } from './wire.js';
 
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void; nullOnLoss: boolean };
@@ -29,12 +30,21 @@ type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => vo
 /** Calls that block until something happens: on a lost link they answer null, as a close does. */
 const BLOCKING = new Set(['waitForJob', 'readEvents']);
 
-/** One socket to the owner, shared by every backend of a factory; opened on first use, ended with the last. */
+/**
+ * One socket to the owner, shared by every backend of a factory; opened on first use, ended with the
+ * last. When the owner goes away (exit, kill, restart) the calls in flight fail (their outcome is
+ * unknown: an add may have been made durable), and the next call connects again: every backend
+ * still open is opened anew on the owner (same handle, name, options and role) before that call is
+ * sent, so a Worker or QueueEvents carries on once the owner is back. Close and disconnect never
+ * reconnect.
+ */
 export class RemoteLink {
   readonly #path: string;
   #socket: Socket | undefined;
   #connecting: Promise<Socket> | undefined;
   readonly #pending = new Map<number, Pending>();
+  /** The open frame of every backend still open, by handle: replayed on a new connection. */
+  readonly #opens = new Map<number, Record<string, unknown>>();
   #nextId = 1;
   #refs = 0;
 
@@ -48,12 +58,10 @@ export class RemoteLink {
 
   async acquire(): Promise<void> {
     this.#refs++;
-    this.#connecting ??= this.#connect();
     try {
-      await this.#connecting;
+      await this.#live();
     } catch (error) {
       this.#refs--;
-      this.#connecting = undefined;
       throw error;
     }
   }
@@ -66,18 +74,47 @@ export class RemoteLink {
     this.#connecting = undefined;
   }
 
-  /** Sends one request; resolves with the owner's reply. */
-  async request(header: Record<string, unknown>, nullOnLoss = false): Promise<unknown> {
-    const socket = this.#socket;
+  /** Opens a backend on the owner and remembers it, so a new connection opens it again. */
+  async open(handle: number, header: Record<string, unknown>): Promise<void> {
+    await this.request(header);
+    this.#opens.set(handle, header);
+  }
+
+  /** Forgets a backend (it was closed). */
+  forget(handle: number): void {
+    this.#opens.delete(handle);
+  }
+
+  /**
+   * Sends one request; resolves with the owner's reply. On a lost link it connects again first,
+   * unless `reconnect` is false (close and disconnect), when it answers as `nullOnLoss` says.
+   */
+  async request(header: Record<string, unknown>, nullOnLoss = false, reconnect = true): Promise<unknown> {
+    let socket = this.#socket;
     if (socket === undefined || socket.destroyed) {
-      if (nullOnLoss) return null;
-      throw closedError();
+      socket = reconnect && this.#refs > 0 ? await this.#live().catch(() => undefined) : undefined;
+      if (socket === undefined) {
+        if (nullOnLoss) return null;
+        throw closedError();
+      }
     }
+    return this.#send(socket, header, nullOnLoss);
+  }
+
+  #send(socket: Socket, header: Record<string, unknown>, nullOnLoss: boolean): Promise<unknown> {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject, nullOnLoss });
-      socket.write(encodeFrame({ ...header, id }));
+      writeCorked(socket, encodeFrame({ ...header, id }));
     });
+  }
+
+  /** The live socket, connecting (and opening every remembered backend again) if there is none. */
+  #live(): Promise<Socket> {
+    const socket = this.#socket;
+    if (socket !== undefined && !socket.destroyed) return Promise.resolve(socket);
+    this.#connecting ??= this.#connect().finally(() => (this.#connecting = undefined));
+    return this.#connecting;
   }
 
   async #connect(): Promise<Socket> {
@@ -87,6 +124,12 @@ export class RemoteLink {
       socket.once('error', (error) => reject(SeglogError.io('connect', this.#path, error)));
     });
     readFrames(socket, (frame) => this.#reply(frame.header), () => this.#lost(socket));
+    try {
+      for (const header of this.#opens.values()) await this.#send(socket, header, false);
+    } catch (error) {
+      socket.destroy();
+      throw error;
+    }
     this.#socket = socket;
     return socket;
   }
@@ -213,15 +256,16 @@ export class RemoteQueueBackend extends EventEmitter {
     // The connection placeholder and telemetry are this process's objects; the owner ignores them anyway.
     delete opts['connection'];
     delete opts['telemetry'];
-    await this.#link.request({ op: 'open', v: WIRE_VERSION, h: this.#handle, name: this.#name, opts, role, owns: this.#owns });
+    await this.#link.open(this.#handle, { op: 'open', v: WIRE_VERSION, h: this.#handle, name: this.#name, opts, role, owns: this.#owns });
     setImmediate(() => this.emit('ready'));
   }
 
   async #shutdown(method: 'close' | 'disconnect', force?: boolean): Promise<void> {
     try {
       await this.#ready;
+      this.#link.forget(this.#handle);
       const args = method === 'close' ? [force === true] : [];
-      await this.#link.request({ op: 'call', h: this.#handle, m: method, a: args }, true);
+      await this.#link.request({ op: 'call', h: this.#handle, m: method, a: args }, true, false);
     } catch {
       // A link already lost: the owner closed this backend when it saw the link end.
     } finally {

@@ -19,7 +19,7 @@ import type { IQueueBackend, QueueBaseOptions } from 'bullmq';
 import type { BackendRole } from '../backend.js';
 import { SeglogQueueBackend } from '../backend.js';
 import type { Hub } from '../hub.js';
-import { argsFromWire, errorToWire, WIRE_VERSION } from './wire.js';
+import { argsFromWire, errorToWire, WIRE_VERSION, writeCorked } from './wire.js';
 
 export interface BackendServer {
   readonly path: string;
@@ -42,9 +42,14 @@ function remoteMethods(): Set<string> {
 export async function serveBackends(hub: Hub, path: string): Promise<BackendServer> {
   checkSocketPath(path);
   await hub.acquire();
+  const connections = new Set<Connection>();
   let sockets: SocketServer;
   try {
-    sockets = await listenUnixSocket(path, nodeFileIO, (socket) => new Connection(hub, socket));
+    sockets = await listenUnixSocket(path, nodeFileIO, (socket) => {
+      const connection = new Connection(hub, socket);
+      connections.add(connection);
+      void connection.closed.then(() => connections.delete(connection));
+    });
   } catch (error) {
     await hub.release();
     throw error;
@@ -55,6 +60,9 @@ export async function serveBackends(hub: Hub, path: string): Promise<BackendServ
     close() {
       closing ??= (async () => {
         await sockets.close();
+        // The remote backends close once their connection ends: wait for them, so that once this
+        // resolves (and the factory is idle) the directory is free for the next owner.
+        await Promise.all([...connections].map((connection) => connection.closed));
         await hub.release();
       })();
       return closing;
@@ -67,6 +75,9 @@ class Connection {
   readonly #hub: Hub;
   readonly #socket: Socket;
   readonly #handles = new Map<number, IQueueBackend>();
+  #closed: () => void = () => undefined;
+  /** Resolves once the connection ended and every backend it opened is closed. */
+  readonly closed = new Promise<void>((resolve) => (this.#closed = resolve));
 
   constructor(hub: Hub, socket: Socket) {
     this.#hub = hub;
@@ -114,13 +125,14 @@ class Connection {
   }
 
   #send(header: Record<string, unknown>): void {
-    if (!this.#socket.destroyed) this.#socket.write(encodeFrame(header));
+    if (!this.#socket.destroyed) writeCorked(this.#socket, encodeFrame(header));
   }
 
   /** The remote process is gone: its backends close (reservations back, waits ended); held jobs lapse. */
   #lost(): void {
-    for (const backend of this.#handles.values()) backend.close().catch(() => undefined);
+    const closing = [...this.#handles.values()].map((backend) => backend.close().catch(() => undefined));
     this.#handles.clear();
+    void Promise.all(closing).then(() => this.#closed());
   }
 }
 
