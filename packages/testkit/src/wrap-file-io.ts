@@ -2,17 +2,21 @@
  * One job: pass-through wrappers of a FileIO and of its handles, for the tests and measuring devices
  * that watch or change a few calls (count HEAD writes, time flushes, make segment writes instant)
  * and must pass everything else through unchanged: every argument (the create modes included) and
- * the optional wake-up methods (watch, notifyListen, notifySubscribe) when the inner FileIO has them.
+ * the optional methods (watch, notifyListen, notifySubscribe; a handle's readSync, isLinkedSync) when
+ * the inner FileIO or handle has them.
  * Written once here so that a method added to FileIO or FileHandle is passed through everywhere.
  */
 import type { FileHandle, FileIO, OpenMode } from '@seglog/types';
 
-/** The calls of a handle a wrapper may replace (its path stays the inner handle's). */
+/**
+ * The calls of a handle a wrapper may replace (its path stays the inner handle's). A wrapper that
+ * watches `read` replaces `readSync` too, or the synchronous reads pass it by.
+ */
 export type FileHandleOverrides = Partial<Omit<FileHandle, 'path'>>;
 
 /** `inner`, with the calls in `overrides` replaced. */
 export function wrapFileHandle(inner: FileHandle, overrides: FileHandleOverrides): FileHandle {
-  return {
+  const handle: FileHandle = {
     path: inner.path,
     writev: (buffers, position) => inner.writev(buffers, position),
     read: (buffer, position) => inner.read(buffer, position),
@@ -21,8 +25,10 @@ export function wrapFileHandle(inner: FileHandle, overrides: FileHandleOverrides
     truncate: (length) => inner.truncate(length),
     sizeBytes: () => inner.sizeBytes(),
     close: () => inner.close(),
-    ...overrides,
   };
+  if (inner.readSync !== undefined) handle.readSync = inner.readSync.bind(inner);
+  if (inner.isLinkedSync !== undefined) handle.isLinkedSync = inner.isLinkedSync.bind(inner);
+  return Object.assign(handle, overrides);
 }
 
 export interface FileIOWrapping {

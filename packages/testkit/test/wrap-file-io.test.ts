@@ -59,3 +59,17 @@ test('wrapHandle sees each opened handle and its overrides replace only the call
   t.is(syncs, 1);
   t.is(file.path, '/d/a');
 });
+
+test('the optional synchronous calls of a handle are passed through when the inner handle has them', async (t) => {
+  const sim = new SimFileIO({ seed: 3 });
+  await sim.mkdirp('/d');
+  const file = await sim.open('/d/a', 'create');
+  const inner = wrapFileHandle(file, {});
+  t.false('readSync' in inner, 'the simulated handle has none, and the wrapper adds none');
+  inner.readSync = (buffer) => buffer.length;
+  inner.isLinkedSync = () => false;
+  const wrapped = wrapFileHandle(inner, {});
+  t.is(wrapped.readSync?.(new Uint8Array(5), 0), 5);
+  t.false(wrapped.isLinkedSync?.() ?? true);
+  await file.close();
+});
