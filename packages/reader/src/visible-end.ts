@@ -11,13 +11,14 @@
  * HEAD is re-read only when a caller needs more than the end already learned, so a reader inside
  * the known range does no extra I/O. A follower re-reads it at every wake-up, up to a thousand
  * times a second, so with an engine that offers `readSync` and `isLinkedSync` (node:fs does) the
- * descriptor is kept open and each re-read is one pread of 1.5 KiB on the event-loop thread
- * (plus an fstat when it brings no news): microseconds from the page cache, where an open, a read and a close through the thread
- * pool cost three round trips, about half a millisecond of CPU per wake-up (docs/benchmarks.md,
- * "Follow latency"). A writer replaces HEAD by rename (a new log in the directory, an accepted
- * loss, the v1 -> v2 rewrite at open); the old file then has no link left and is written no more,
- * so the first re-read that finds no news in it sees that and opens the new one. (A read between the rename and that check reads the old file's last state:
- * a lower bound, as a read just before the rename would have been.) Other engines open, read and
+ * descriptor is kept open and each re-read is one pread of 1.5 KiB on the event-loop thread (plus
+ * an fstat when it brings no news): microseconds from the page cache, where an open, a read and a
+ * close through the thread pool cost three round trips, about half a millisecond of CPU per
+ * wake-up (docs/benchmarks.md, "Follow latency"). A writer replaces HEAD by rename (a new log in
+ * the directory, an accepted loss, the v1 -> v2 rewrite at open); the old file then has no link
+ * left and is written no more, so the first re-read that finds no news in it sees that and opens
+ * the new one. (A read between the rename and that check reads the old file's last state: a
+ * lower bound, as a read just before the rename would have been.) Other engines open, read and
  * close HEAD at each re-read. A read that meets a slot being rewritten fails that slot's CRC and
  * falls back to the next newest valid slot (an older, still valid lower bound), unless a newer slot
  * was learned already: then it is read again, since after a truncation announcement an older slot
