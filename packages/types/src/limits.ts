@@ -284,7 +284,8 @@ export const readLimits = {
   /**
    * A follower's safety-net poll of the durable end when no wake-up came: starts at this delay,
    * doubles up to `followPollMaxMs`, and starts over whenever the end moved. Wake-ups (the log's
-   * hook, a directory watch) usually come first; the poll covers file systems that give none.
+   * hook, the writer's socket, a directory watch) usually come first; the poll covers file systems
+   * that give none. While one of them is known to work, the poll stays at `followPollMaxMs`.
    */
   followPollMinMs: 5,
   followPollMaxMs: 1000,
