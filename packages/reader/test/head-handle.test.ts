@@ -12,7 +12,7 @@ import test, { type ExecutionContext } from 'ava';
 import { HEAD_FILE_BYTES, HEAD_FILE_NAME, encodeHeadSlot, headSlotPosition } from '@seglog/format';
 import type { HeadState } from '@seglog/format';
 import { nodeFileIO } from '@seglog/io';
-import type { FileHandle, FileIO } from '@seglog/types';
+import { readLimits, type FileHandle, type FileIO } from '@seglog/types';
 import { HeadVisibleEnd } from '../src/visible-end.js';
 
 const logIdA = Uint8Array.from({ length: 16 }, (_, i) => 10 + i);
@@ -170,5 +170,25 @@ test('a HEAD shorter than three slots (a version-1 file) replaced by a rename is
   replaceHead(dir, slot(logIdA, 2, 30));
   t.is(await end.refresh(), 30, 'the same short bytes again were no news, so the replacement was looked for');
   t.is(opens(), 2);
+  await end.close();
+});
+
+test('a HEAD that brought no news for headReopenMs is opened anew (NFS revalidates its cache only at an open)', async (t) => {
+  const dir = tempDir(t);
+  replaceHead(dir, slot(logIdA, 1, 10));
+  const { io, opens, closes } = countingIo(true);
+  const end = new HeadVisibleEnd(io, dir);
+  t.is(await end.refresh(), 10);
+  t.is(await end.refresh(), 10);
+  t.is(opens(), 1, 'no news, held for less than headReopenMs: the same descriptor');
+  await new Promise((resolve) => setTimeout(resolve, readLimits.headReopenMs + 50));
+  writeSlot(dir, slot(logIdA, 2, 20));
+  t.is(await end.refresh(), 20, 'news through the held descriptor, however long it was held');
+  t.is(await end.refresh(), 20);
+  t.is(opens(), 1, 'no news, but news less than headReopenMs ago: the same descriptor');
+  await new Promise((resolve) => setTimeout(resolve, readLimits.headReopenMs + 50));
+  t.is(await end.refresh(), 20);
+  t.is(opens(), 2, 'no news for headReopenMs: opened anew');
+  t.is(closes(), 1);
   await end.close();
 });
