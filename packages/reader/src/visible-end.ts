@@ -227,16 +227,19 @@ export class HeadVisibleEnd implements VisibleEnd {
       const bytes = this.#bytes.subarray(0, this.#readSync(held));
       // News is from a file that was written since the last read: the live HEAD, or, just
       // replaced, its last state (a lower bound all the same). No news may be a replaced file that
-      // nobody writes any more: only then is it worth an fstat (which also allocates ~3 KB). And
-      // no news for `headReopenMs` (since the open or the last news) reopens it: on NFS only an
-      // open revalidates what the client cached (close-to-open consistency), so a descriptor held
-      // for ever could read an old HEAD long after a writer on another host moved on.
+      // nobody writes any more: that is worth an fstat (which also allocates ~3 KB) only when the
+      // last news is `headLinkCheckMs` old, not at the read a follower makes right after taking
+      // a batch's news. And no news for `headReopenMs` (since the open or the last news) reopens
+      // it: on NFS only an open revalidates what the client cached (close-to-open consistency),
+      // so a descriptor held for ever could read an old HEAD long after another host moved on.
       const nowMs = performance.now();
       if (!this.#isTaken(bytes)) {
         this.#newsAtMs = nowMs;
         return bytes;
       }
-      if (nowMs - this.#newsAtMs < readLimits.headReopenMs && this.#isLinked(held)) return bytes;
+      const quietMs = nowMs - this.#newsAtMs;
+      if (quietMs < readLimits.headLinkCheckMs) return bytes;
+      if (quietMs < readLimits.headReopenMs && this.#isLinked(held)) return bytes;
       this.#held = null; // replaced by a rename (or removed), or held long enough: open it anew
       await held.close().catch(() => undefined);
     }

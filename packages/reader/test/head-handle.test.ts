@@ -28,6 +28,9 @@ const slot = (logId: Uint8Array, seq: number, durableOffset: number): HeadState 
   writtenAtMs: 0,
 });
 
+/** Longer than `headLinkCheckMs`: a read with no news after it checks whether HEAD was replaced. */
+const quiet = (): Promise<unknown> => new Promise((resolve) => setTimeout(resolve, readLimits.headLinkCheckMs + 5));
+
 function tempDir(t: ExecutionContext): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-head-handle-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -102,6 +105,7 @@ test('HEAD is opened once and re-read in place; a HEAD replaced by a rename is o
   t.is(closes(), 0, 'the descriptor is held');
   // The writer rewrites HEAD whole (an accepted loss makes a new HEAD whose seq starts again).
   replaceHead(dir, slot(logIdA, 1, 55));
+  await quiet();
   t.is(await end.refresh(), 55, 'the replacement was seen, not the old file the descriptor still reads');
   t.is(opens(), 2);
   t.is(closes(), 1, 'the replaced file was closed');
@@ -109,6 +113,7 @@ test('HEAD is opened once and re-read in place; a HEAD replaced by a rename is o
   t.is(await end.refresh(), 60, 'the new file is the one held now');
   // A new log in the same directory: its HEAD has another log id.
   replaceHead(dir, slot(logIdB, 1, 70));
+  await quiet();
   t.is(await end.refresh(), 70, 'another log: its HEAD is the one read');
   await end.close();
   t.is(closes(), opens(), 'close freed the held descriptor');
@@ -123,6 +128,7 @@ test('a removed HEAD keeps what was learned, and a HEAD that comes back is opene
   const end = new HeadVisibleEnd(io, dir);
   t.is(await end.refresh(), 10);
   fs.rmSync(path.join(dir, HEAD_FILE_NAME));
+  await quiet();
   t.is(await end.refresh(), 10, 'no HEAD: the end learned stays');
   t.is(closes(), 1, 'the removed file was closed');
   replaceHead(dir, slot(logIdA, 2, 20));
@@ -168,6 +174,7 @@ test('a HEAD shorter than three slots (a version-1 file) replaced by a rename is
   t.is(await end.refresh(), 10);
   t.is(await end.refresh(), 10, 'no news in the short file');
   replaceHead(dir, slot(logIdA, 2, 30));
+  await quiet();
   t.is(await end.refresh(), 30, 'the same short bytes again were no news, so the replacement was looked for');
   t.is(opens(), 2);
   await end.close();

@@ -287,6 +287,11 @@ export const readLimits = {
    */
   headReopenMs: 1000,
   /**
+   * A reader that keeps HEAD open checks that it was not replaced (one fstat) when a read brings no
+   * news and the last news is this old: a follower's read right after taking news skips it.
+   */
+  headLinkCheckMs: 10,
+  /**
    * A follower's safety-net poll of the durable end when no wake-up came: starts at this delay,
    * doubles up to `followPollMaxMs`, and starts over whenever the end moved. Wake-ups (the log's
    * hook, the writer's socket, a directory watch) usually come first; the poll covers file systems
