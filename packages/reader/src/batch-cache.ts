@@ -182,7 +182,8 @@ export class BatchReader {
       if (at <= chunk.bytes.length) readBytes = this.#tailReadBytes(segment, at);
     }
     const tail = readBytes < Math.max(readLimits.readerChunkBytes, segment.blockBytes);
-    const bytes = (tail ? this.#readTailSync(segment, position, readBytes) : null) ?? (await this.#readBatchBytes(segment, position, readBytes));
+    const synchronous = tail ? this.#readTailSync(segment, position, readBytes) : null;
+    const bytes = synchronous ?? (await this.#readBatchBytes(segment, position, readBytes));
     const fresh: Chunk = { segment, startBytes: atBytes, bytes };
     const step = stepBatch(segment.logId, fresh.bytes, 0, segment.blockBytes, position.expectedOffset);
     if (step.kind === 'break') return { batch: null, reason: step.reason, chunk: fresh };

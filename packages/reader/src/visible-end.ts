@@ -11,13 +11,16 @@
  * HEAD is re-read only when a caller needs more than the end already learned, so a reader inside
  * the known range does no extra I/O. A follower re-reads it at every wake-up, up to a thousand
  * times a second, so with an engine that offers `readSync` and `isLinkedSync` (node:fs does) the
- * descriptor is kept open and each re-read is one pread of 1.5 KiB on the event-loop thread
- * (plus an fstat when it brings no news): microseconds from the page cache, where an open, a read and a close through the thread
- * pool cost three round trips, about half a millisecond of CPU per wake-up (docs/benchmarks.md,
- * "Follow latency"). A writer replaces HEAD by rename (a new log in the directory, an accepted
- * loss, the v1 -> v2 rewrite at open); the old file then has no link left and is written no more,
- * so the first re-read that finds no news in it sees that and opens the new one. (A read between the rename and that check reads the old file's last state:
- * a lower bound, as a read just before the rename would have been.) Other engines open, read and
+ * descriptor is kept open and each re-read is one pread of 1.5 KiB on the event-loop thread (plus
+ * an fstat when it brings no news): microseconds from the page cache, where an open, a read and a
+ * close through the thread pool cost three round trips, about half a millisecond of CPU per
+ * wake-up (docs/benchmarks.md, "Follow latency"). A writer replaces HEAD by rename (a new log in
+ * the directory, an accepted loss, the v1 -> v2 rewrite at open); the old file then has no link
+ * left and is written no more, so the first re-read that finds no news in it sees that and opens
+ * the new one. (A read between the rename and that check reads the old file's last state: a
+ * lower bound, as a read just before the rename would have been.) A HEAD that brought no news for
+ * `readLimits.headReopenMs` is opened anew too, as NFS revalidates its cache only at an open; an
+ * idle follower, polling once a second, thus opens it once a second. Other engines open, read and
  * close HEAD at each re-read. A read that meets a slot being rewritten fails that slot's CRC and
  * falls back to the next newest valid slot (an older, still valid lower bound), unless a newer slot
  * was learned already: then it is read again, since after a truncation announcement an older slot
@@ -118,6 +121,8 @@ export class HeadVisibleEnd implements VisibleEnd {
   #refreshing: Promise<number | undefined> | null = null;
   /** HEAD kept open (an engine with `readSync` and `isLinkedSync`), or null. */
   #held: FileHandle | null = null;
+  /** When `#held` was opened or last brought news (performance.now(), ms). */
+  #newsAtMs = 0;
   /** Where each read lands: allocated once, as a follower reads HEAD at every wake-up. */
   readonly #bytes = Buffer.alloc(HEAD_FILE_BYTES);
   /** The bytes of the last read whose state was taken, and their count: the same again is no news. */
@@ -222,9 +227,20 @@ export class HeadVisibleEnd implements VisibleEnd {
       const bytes = this.#bytes.subarray(0, this.#readSync(held));
       // News is from a file that was written since the last read: the live HEAD, or, just
       // replaced, its last state (a lower bound all the same). No news may be a replaced file that
-      // nobody writes any more: only then is it worth an fstat (which also allocates ~3 KB).
-      if (!this.#isTaken(bytes) || this.#isLinked(held)) return bytes;
-      this.#held = null; // replaced by a rename (or removed): open what the name holds now
+      // nobody writes any more: that is worth an fstat (which also allocates ~3 KB) only when the
+      // last news is `headLinkCheckMs` old, not at the read a follower makes right after taking
+      // a batch's news. And no news for `headReopenMs` (since the open or the last news) reopens
+      // it: on NFS only an open revalidates what the client cached (close-to-open consistency),
+      // so a descriptor held for ever could read an old HEAD long after another host moved on.
+      const nowMs = performance.now();
+      if (!this.#isTaken(bytes)) {
+        this.#newsAtMs = nowMs;
+        return bytes;
+      }
+      const quietMs = nowMs - this.#newsAtMs;
+      if (quietMs < readLimits.headLinkCheckMs) return bytes;
+      if (quietMs < readLimits.headReopenMs && this.#isLinked(held)) return bytes;
+      this.#held = null; // replaced by a rename (or removed), or held long enough: open it anew
       await held.close().catch(() => undefined);
     }
     let handle: FileHandle;
@@ -236,6 +252,7 @@ export class HeadVisibleEnd implements VisibleEnd {
     }
     if (!this.#closed && handle.readSync !== undefined && handle.isLinkedSync !== undefined) {
       this.#held = handle;
+      this.#newsAtMs = performance.now();
       return this.#bytes.subarray(0, this.#readSync(handle));
     }
     try {

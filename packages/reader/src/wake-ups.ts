@@ -9,7 +9,11 @@
  * fires on every write, before the flush, so it only says "look again"); and always a poll as the
  * safety net for file systems that give no events (NFS, some container mounts),
  * `readLimits.followPollMinMs` doubling to `followPollMaxMs` while nothing moves, back to the
- * minimum when the end moved. The watch is closed while the socket is connected: it would wake
+ * minimum when the end moved. While a source is known to work (the hook, a connected socket, or a
+ * watch that has fired), the poll only guards against a lost hint and stays at `followPollMaxMs`:
+ * each tick costs a HEAD read (a pread from the page cache, visible-end.ts), and polling every 5 ms
+ * after each record was most of what a follower of a slow stream did. The watch is closed while
+ * the socket is connected: it would wake
  * the follower at every segment write, before HEAD says anything new, for nothing.
  * Without a connection (no writer yet, one that crashed and restarts, a stale socket file), the
  * connect is tried again at a hint or poll tick at most every `readLimits.notifyReconnectMs`.
@@ -36,7 +40,10 @@ export class WakeUps {
   #pushConnected = false;
   #lastConnectMs = Number.NEGATIVE_INFINITY;
   #pending = false;
+  /** The poll's delay while no source is known to work. */
   #delayMs: number = readLimits.followPollMinMs;
+  /** The directory watch has reported a change: on this file system it works. */
+  #watchFired = false;
   #wake: (() => void) | null = null;
   #closed = false;
   readonly counts: WakeUpCounts = { pushes: 0, watches: 0, polls: 0 };
@@ -55,9 +62,15 @@ export class WakeUps {
     return this.#pushConnected;
   }
 
-  /** The end moved: poll quickly again, since more is likely coming. */
+  /** The end moved: poll quickly again (while no source is known to work), since more is likely coming. */
   progressed(): void {
     this.#delayMs = readLimits.followPollMinMs;
+  }
+
+  /** The delay of the next safety-net poll, ms: the longest while a wake-up source is known to work. */
+  get pollDelayMs(): number {
+    const live = this.#unsubscribe !== null || this.#pushConnected || this.#watchFired;
+    return live ? readLimits.followPollMaxMs : this.#delayMs;
   }
 
   /** Resolves at the next hint or poll tick, or at close; rejects with `signal.reason` on abort. */
@@ -73,7 +86,7 @@ export class WakeUps {
         this.counts.polls++;
         this.#connect(); // a writer that (re)started since: get its pokes again
         finish();
-      }, this.#delayMs);
+      }, this.pollDelayMs);
       this.#delayMs = Math.min(this.#delayMs * 2, readLimits.followPollMaxMs);
       // signal.reason: an Error or a DOMException, unless the caller aborted with something else.
       const onAbort = (): void => finish(signal!.reason as Error);
@@ -106,6 +119,7 @@ export class WakeUps {
     this.#watch =
       this.#io.watch?.(this.#dir, () => {
         this.counts.watches++;
+        this.#watchFired = true;
         if (!this.#pushConnected) this.#connect(); // e.g. the socket file was just created
         this.#hint();
       }) ?? null;

@@ -12,7 +12,7 @@ import test, { type ExecutionContext } from 'ava';
 import { HEAD_FILE_BYTES, HEAD_FILE_NAME, encodeHeadSlot, headSlotPosition } from '@seglog/format';
 import type { HeadState } from '@seglog/format';
 import { nodeFileIO } from '@seglog/io';
-import type { FileHandle, FileIO } from '@seglog/types';
+import { readLimits, type FileHandle, type FileIO } from '@seglog/types';
 import { HeadVisibleEnd } from '../src/visible-end.js';
 
 const logIdA = Uint8Array.from({ length: 16 }, (_, i) => 10 + i);
@@ -27,6 +27,9 @@ const slot = (logId: Uint8Array, seq: number, durableOffset: number): HeadState 
   pendingTruncation: null,
   writtenAtMs: 0,
 });
+
+/** Longer than `headLinkCheckMs`: a read with no news after it checks whether HEAD was replaced. */
+const quiet = (): Promise<unknown> => new Promise((resolve) => setTimeout(resolve, readLimits.headLinkCheckMs + 5));
 
 function tempDir(t: ExecutionContext): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-head-handle-'));
@@ -102,6 +105,7 @@ test('HEAD is opened once and re-read in place; a HEAD replaced by a rename is o
   t.is(closes(), 0, 'the descriptor is held');
   // The writer rewrites HEAD whole (an accepted loss makes a new HEAD whose seq starts again).
   replaceHead(dir, slot(logIdA, 1, 55));
+  await quiet();
   t.is(await end.refresh(), 55, 'the replacement was seen, not the old file the descriptor still reads');
   t.is(opens(), 2);
   t.is(closes(), 1, 'the replaced file was closed');
@@ -109,6 +113,7 @@ test('HEAD is opened once and re-read in place; a HEAD replaced by a rename is o
   t.is(await end.refresh(), 60, 'the new file is the one held now');
   // A new log in the same directory: its HEAD has another log id.
   replaceHead(dir, slot(logIdB, 1, 70));
+  await quiet();
   t.is(await end.refresh(), 70, 'another log: its HEAD is the one read');
   await end.close();
   t.is(closes(), opens(), 'close freed the held descriptor');
@@ -123,6 +128,7 @@ test('a removed HEAD keeps what was learned, and a HEAD that comes back is opene
   const end = new HeadVisibleEnd(io, dir);
   t.is(await end.refresh(), 10);
   fs.rmSync(path.join(dir, HEAD_FILE_NAME));
+  await quiet();
   t.is(await end.refresh(), 10, 'no HEAD: the end learned stays');
   t.is(closes(), 1, 'the removed file was closed');
   replaceHead(dir, slot(logIdA, 2, 20));
@@ -168,7 +174,28 @@ test('a HEAD shorter than three slots (a version-1 file) replaced by a rename is
   t.is(await end.refresh(), 10);
   t.is(await end.refresh(), 10, 'no news in the short file');
   replaceHead(dir, slot(logIdA, 2, 30));
+  await quiet();
   t.is(await end.refresh(), 30, 'the same short bytes again were no news, so the replacement was looked for');
   t.is(opens(), 2);
+  await end.close();
+});
+
+test('a HEAD that brought no news for headReopenMs is opened anew (NFS revalidates its cache only at an open)', async (t) => {
+  const dir = tempDir(t);
+  replaceHead(dir, slot(logIdA, 1, 10));
+  const { io, opens, closes } = countingIo(true);
+  const end = new HeadVisibleEnd(io, dir);
+  t.is(await end.refresh(), 10);
+  t.is(await end.refresh(), 10);
+  t.is(opens(), 1, 'no news, held for less than headReopenMs: the same descriptor');
+  await new Promise((resolve) => setTimeout(resolve, readLimits.headReopenMs + 50));
+  writeSlot(dir, slot(logIdA, 2, 20));
+  t.is(await end.refresh(), 20, 'news through the held descriptor, however long it was held');
+  t.is(await end.refresh(), 20);
+  t.is(opens(), 1, 'no news, but news less than headReopenMs ago: the same descriptor');
+  await new Promise((resolve) => setTimeout(resolve, readLimits.headReopenMs + 50));
+  t.is(await end.refresh(), 20);
+  t.is(opens(), 2, 'no news for headReopenMs: opened anew');
+  t.is(closes(), 1);
   await end.close();
 });

@@ -82,3 +82,47 @@ test('on an engine without notifyListen/notifySubscribe there is no socket, and 
   t.deepEqual(got, Array.from({ length: 50 }, (_, index) => index));
   await log.close();
 });
+
+test('the safety-net poll backs off to followPollMaxMs while a wake-up source works, and polls fast without one', async (t) => {
+  const dir = tempDir(t);
+  const bare: FileIO = {
+    open: (file, mode, modes) => nodeFileIO.open(file, mode, modes),
+    mkdirp: (folder, mode) => nodeFileIO.mkdirp(folder, mode),
+    readdir: (folder) => nodeFileIO.readdir(folder),
+    stat: (file) => nodeFileIO.stat(file),
+    rename: (source, target) => nodeFileIO.rename(source, target),
+    unlink: (file) => nodeFileIO.unlink(file),
+    syncDir: (folder) => nodeFileIO.syncDir(folder),
+    lock: (folder, modes) => nodeFileIO.lock(folder, modes),
+  };
+  // The poll alone (as on NFS): the shortest delay after progress, doubling while nothing moves.
+  const pollOnly = new WakeUps(bare, dir, undefined);
+  t.teardown(() => pollOnly.close());
+  pollOnly.progressed();
+  t.is(pollOnly.pollDelayMs, readLimits.followPollMinMs);
+  await pollOnly.wait(undefined);
+  t.is(pollOnly.pollDelayMs, readLimits.followPollMinMs * 2, 'nothing moved: the delay doubled');
+  // A watch that has not fired proves nothing; once it fires, the poll is only a safety net.
+  let change: (() => void) | undefined;
+  const watched: FileIO = { ...bare, watch: (_folder, onChange) => ((change = onChange), { close: () => undefined }) };
+  const watching = new WakeUps(watched, dir, undefined);
+  t.teardown(() => watching.close());
+  watching.progressed();
+  t.is(watching.pollDelayMs, readLimits.followPollMinMs, 'a watch that never fired');
+  change!();
+  watching.progressed();
+  t.is(watching.pollDelayMs, readLimits.followPollMaxMs, 'a watch that fired: the longest delay, even after progress');
+  // The writer's socket, connected.
+  const log = await openLog({ dir });
+  t.teardown(() => log.close());
+  const pushed = new WakeUps(nodeFileIO, dir, undefined);
+  t.teardown(() => pushed.close());
+  await until(() => pushed.pushConnected, 'the connection');
+  pushed.progressed();
+  t.is(pushed.pollDelayMs, readLimits.followPollMaxMs, 'connected to the writer: the longest delay');
+  // The log's own hook, in the writer's process.
+  const hooked = new WakeUps(bare, dir, log);
+  t.teardown(() => hooked.close());
+  hooked.progressed();
+  t.is(hooked.pollDelayMs, readLimits.followPollMaxMs, 'the in-process hook: the longest delay');
+});

@@ -282,9 +282,20 @@ export const readLimits = {
   /** The first wait before a HEAD read is retried; doubles each time (1, 2, 4, 8, 16 ms). */
   headReadRetryMs: 1,
   /**
+   * A reader that keeps HEAD open (reader visible-end.ts) opens it anew when a read brings no news
+   * and it has held it this long: on NFS only an open revalidates the client's cache of the file.
+   */
+  headReopenMs: 1000,
+  /**
+   * A reader that keeps HEAD open checks that it was not replaced (one fstat) when a read brings no
+   * news and the last news is this old: a follower's read right after taking news skips it.
+   */
+  headLinkCheckMs: 10,
+  /**
    * A follower's safety-net poll of the durable end when no wake-up came: starts at this delay,
    * doubles up to `followPollMaxMs`, and starts over whenever the end moved. Wake-ups (the log's
-   * hook, a directory watch) usually come first; the poll covers file systems that give none.
+   * hook, the writer's socket, a directory watch) usually come first; the poll covers file systems
+   * that give none. While one of them is known to work, the poll stays at `followPollMaxMs`.
    */
   followPollMinMs: 5,
   followPollMaxMs: 1000,
