@@ -65,8 +65,18 @@ class Connection {
   readonly #socket: Socket;
   readonly #writer: BatchWriter;
   readonly #consumers = new Map<number, RemoteConsumerState>();
+  /** Enqueues without options of the batch being read, in order: they go as one enqueueMany. */
+  #plain: { id: number; payload: Uint8Array }[] = [];
   readonly #ops: OwnerOps = {
-    enqueue: (id, options, payload) => this.#enqueue(id, options, payload),
+    enqueue: (id, options, payload) => {
+      if (options === null) this.#plain.push({ id, payload });
+      else {
+        // Options may be refused on their own: this one goes alone, after the plain ones before it.
+        this.#enqueuePlain();
+        this.#enqueue(id, options, payload);
+      }
+    },
+    batchEnd: () => this.#enqueuePlain(),
     pull: (cid, n) => this.#pull(cid, n),
     settle: (id, cid, offset, attempt, kind, options) => this.#settle(id, cid, offset, attempt, kind, options),
   };
@@ -127,6 +137,29 @@ class Connection {
     enqueued.then(
       (receipt) => this.#writer.replyReceipt(id, receipt.offset, receipt.duplicate),
       (error: unknown) => this.#writer.replyError(id, errorToWire(error)),
+    );
+  }
+
+  /**
+   * The batch's run of enqueues without options as one `enqueueMany`: one promise and one reply
+   * pass for the run instead of a promise, a proposal and two closures per message. They share the
+   * turn's record either way (shared records), so durability and order are those of one enqueue
+   * each; a failure (a closed queue, an I/O error) is every one's failure, as it would have been.
+   */
+  #enqueuePlain(): void {
+    const run = this.#plain;
+    if (run.length === 0) return;
+    this.#plain = [];
+    this.#queue.enqueueMany(run).then(
+      (receipts) => {
+        for (let i = 0; i < run.length; i++) {
+          this.#writer.replyReceipt(run[i]!.id, receipts[i]!.offset, receipts[i]!.duplicate);
+        }
+      },
+      (error: unknown) => {
+        const wire = errorToWire(error);
+        for (const { id } of run) this.#writer.replyError(id, wire);
+      },
     );
   }
 
