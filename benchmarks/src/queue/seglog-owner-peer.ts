@@ -17,7 +17,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { connectQueue, openQueue, serveQueue } from '@seglog/queue';
-import type { RemoteConsumer, RemoteQueue } from '@seglog/queue';
+import type { QueueOptions, RemoteConsumer, RemoteQueue } from '@seglog/queue';
 import type { Command } from '../commands/command.js';
 import type { PeerDefinition, QueuePeer } from './queue-peer.js';
 
@@ -30,7 +30,10 @@ type OwnerChild = ChildProcessByStdio<Writable, Readable, null>;
 
 /** Starts the owner process and waits for its "ready" line; later lines answer "cpu" requests. */
 async function startOwner(dir: string): Promise<{ child: OwnerChild; lines: AsyncIterator<string> }> {
-  const child = spawn(process.execPath, [...process.execArgv, mainScript, 'queue-owner', dir], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // SEGLOG_QUEUE_OWNER_OPTIONS: openQueue options for the owner (JSON), to compare settings.
+  const extra = process.env.SEGLOG_QUEUE_OWNER_OPTIONS === undefined ? [] : [process.env.SEGLOG_QUEUE_OWNER_OPTIONS];
+  const args = [...process.execArgv, mainScript, 'queue-owner', dir, ...extra];
+  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const timer = setTimeout(() => child.kill('SIGKILL'), ownerStartMillis);
   const first = await lines.next().finally(() => clearTimeout(timer));
@@ -86,11 +89,12 @@ export const seglogOwnerPeer: PeerDefinition = {
 export const queueOwnerCommand: Command = {
   name: 'queue-owner',
   summary: '(internal) the owner process of the seglog-owner peer of queue-e2e',
-  usage: 'usage: main.js queue-owner <dir>',
+  usage: 'usage: main.js queue-owner <dir> [openQueue options as JSON]',
   async run(argv) {
-    const [dir] = argv;
+    const [dir, optionsText] = argv;
     if (dir === undefined) throw new TypeError('queue-owner needs a directory');
-    const queue = await openQueue({ dir });
+    const options = optionsText === undefined ? {} : (JSON.parse(optionsText) as Omit<QueueOptions, 'dir'>);
+    const queue = await openQueue({ ...options, dir });
     const server = await serveQueue(queue);
     process.stdout.write('ready\n');
     for await (const line of createInterface({ input: process.stdin })) {

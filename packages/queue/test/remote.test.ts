@@ -220,3 +220,25 @@ test('a connection that sends a malformed batch is dropped; other workers keep g
   await server.close();
   await queue.close();
 });
+
+test('enqueues sent in one turn keep their order, with and without options, and each gets its own receipt', async (t) => {
+  const dir = await tempDir(t);
+  const queue = await openQueue({ dir });
+  const server = await serveQueue(queue);
+  const remote = await connectQueue({ path: server.path });
+  const sent = ['a', 'b', 'c', 'd', 'e'];
+  const enqueue = (name: string, index: number): Promise<{ offset: number }> =>
+    remote.enqueue(bytes(name), index % 2 === 1 ? { key: name } : {});
+  const receipts = await Promise.all(sent.map(enqueue));
+  t.deepEqual(receipts.map((receipt) => receipt.offset), [0, 1, 2, 3, 4]);
+  const iterator = remote.consumer('work', { concurrency: 5 })[Symbol.asyncIterator]();
+  const got = [];
+  for (let i = 0; i < sent.length; i++) got.push(await take(iterator));
+  t.deepEqual(got.map((message) => [message.offset, text(message.payload), message.key]), [
+    [0, 'a', undefined], [1, 'b', 'b'], [2, 'c', undefined], [3, 'd', 'd'], [4, 'e', undefined],
+  ]);
+  await Promise.all(got.map((message) => message.ack()));
+  await remote.close();
+  await server.close();
+  await queue.close();
+});

@@ -29,6 +29,7 @@ function ownerLog(): { ops: OwnerOps; seen: unknown[] } {
     ops: {
       enqueue: (id, options, payload) => seen.push(['enqueue', id, options, text(payload)]),
       pull: (cid, n) => seen.push(['pull', cid, n]),
+      batchEnd: () => seen.push(['end of batch']),
       settle: (id, cid, offset, attempt, kind, options) =>
         seen.push(['settle', id, cid, offset, attempt, kind, options]),
     },
@@ -71,14 +72,16 @@ test('a worker\'s operations of one turn go out as one frame and come back with 
     enqueue: (_id, _options, payload) => prototypes.push(Object.getPrototypeOf(payload)),
     pull: () => undefined,
     settle: () => undefined,
+    batchEnd: () => undefined,
   });
   t.deepEqual(prototypes, [Uint8Array.prototype, Uint8Array.prototype], 'plain Uint8Arrays (Buffer#slice would not copy)');
   t.deepEqual(seen, [
-    ['enqueue', 1, {}, 'hello'],
+    ['enqueue', 1, null, 'hello'],
     ['enqueue', 2, { key: 'k', dedupId: 'd' }, ''],
     ['pull', 7, 3],
     ['settle', 3, 7, 2 ** 40 + 5, 4, 'nak', { delayMs: 10 }],
     ['settle', 4, 7, 9, 1, 'ack', {}],
+    ['end of batch'],
   ]);
 });
 
@@ -121,7 +124,9 @@ test('a large turn is cut into frames of about 1 MiB; every operation arrives on
   t.true(sink.writes.length >= 3);
   const ids: number[] = [];
   for (const frame of sink.frames()) {
-    readOwnerBatch(frame.body, { enqueue: (id) => ids.push(id), pull: () => t.fail(), settle: () => t.fail() });
+    const fail = (): void => t.fail();
+    const ops: OwnerOps = { enqueue: (id) => ids.push(id), pull: fail, settle: fail, batchEnd: () => undefined };
+    readOwnerBatch(frame.body, ops);
   }
   t.deepEqual(ids, Array.from({ length: 30 }, (_, index) => index + 1));
 });

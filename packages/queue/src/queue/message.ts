@@ -31,7 +31,7 @@ export class QueueMessage {
   readonly #target: SettleTarget;
   #deadlineMs: number;
   /** The socket server's lapse hook (server.ts), called once with the abort. */
-  #onAbort: (() => void) | null = null;
+  #onAbort: ((message: QueueMessage) => void) | null = null;
 
   constructor(parts: {
     payload: Uint8Array;
@@ -104,12 +104,12 @@ export class QueueMessage {
     if (this.#abortReason !== null) return;
     this.#abortReason = new Error(reason);
     this.#controller?.abort(this.#abortReason);
-    this.#onAbort?.();
+    this.#onAbort?.(this);
   }
 
   /** @internal Calls `listener` once when the delivery is aborted (at once if it already was). */
-  onAbort(listener: () => void): void {
-    if (this.#abortReason !== null) listener();
+  onAbort(listener: (message: QueueMessage) => void): void {
+    if (this.#abortReason !== null) listener(this);
     else this.#onAbort = listener;
   }
 

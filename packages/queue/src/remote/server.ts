@@ -45,6 +45,13 @@ interface RemoteConsumerState {
   readonly consumer: Consumer;
   /** Messages handed to the worker, not yet settled, by offset. */
   readonly held: Map<number, QueueMessage>;
+  /**
+   * What to do with each `next()` of the consumer, and with a lapse of a message it held: made
+   * once per consumer, not as closures per delivery.
+   */
+  readonly onNext: (next: IteratorResult<QueueMessage>) => void;
+  readonly onEnd: () => void;
+  readonly onLapse: (message: QueueMessage) => void;
 }
 
 /** Worker connections open now, per queue (across its servers). */
@@ -65,8 +72,18 @@ class Connection {
   readonly #socket: Socket;
   readonly #writer: BatchWriter;
   readonly #consumers = new Map<number, RemoteConsumerState>();
+  /** Enqueues without options of the batch being read, in order: they go as one enqueueMany. */
+  #plain: { id: number; payload: Uint8Array }[] = [];
   readonly #ops: OwnerOps = {
-    enqueue: (id, options, payload) => this.#enqueue(id, options, payload),
+    enqueue: (id, options, payload) => {
+      if (options === null) this.#plain.push({ id, payload });
+      else {
+        // Options may be refused on their own: this one goes alone, after the plain ones before it.
+        this.#enqueuePlain();
+        this.#enqueue(id, options, payload);
+      }
+    },
+    batchEnd: () => this.#enqueuePlain(),
     pull: (cid, n) => this.#pull(cid, n),
     settle: (id, cid, offset, attempt, kind, options) => this.#settle(id, cid, offset, attempt, kind, options),
   };
@@ -130,37 +147,60 @@ class Connection {
     );
   }
 
+  /**
+   * The batch's run of enqueues without options as one `enqueueMany`: one promise and one reply
+   * pass for the run instead of a promise, a proposal and two closures per message. They share the
+   * turn's record either way (shared records), so durability and order are those of one enqueue
+   * each; a failure (a closed queue, an I/O error) is every one's failure, as it would have been.
+   */
+  #enqueuePlain(): void {
+    const run = this.#plain;
+    if (run.length === 0) return;
+    this.#plain = [];
+    this.#queue.enqueueMany(run).then(
+      (receipts) => {
+        for (let i = 0; i < run.length; i++) {
+          this.#writer.replyReceipt(run[i]!.id, receipts[i]!.offset, receipts[i]!.duplicate);
+        }
+      },
+      (error: unknown) => {
+        const wire = errorToWire(error);
+        for (const { id } of run) this.#writer.replyError(id, wire);
+      },
+    );
+  }
+
   #consume(cid: number, group: string, options: ConsumerOptions): void {
     const consumer = this.#queue.consumer(group, options);
-    this.#consumers.set(cid, { consumer, held: new Map() });
+    const held = new Map<number, QueueMessage>();
+    const onEnd = (): void => this.#writer.end(cid);
+    const state: RemoteConsumerState = {
+      consumer,
+      held,
+      onNext: (next) => (next.done === true ? onEnd() : this.#forward(cid, state, next.value)),
+      onEnd,
+      onLapse: (message) => {
+        if (held.get(message.offset) === message) held.delete(message.offset);
+        this.#writer.lapse(cid, message.offset, message.deliveryCount);
+      },
+    };
+    this.#consumers.set(cid, state);
   }
 
   /** The worker has `n` more waiters: take that many deliveries and forward each. */
   #pull(cid: number, n: number): void {
     const state = this.#consumers.get(cid);
     if (state === undefined || n < 1) return;
-    for (let i = 0; i < n; i++) {
-      state.consumer.next().then(
-        (next) => {
-          if (next.done === true) return this.#writer.end(cid);
-          this.#forward(cid, state, next.value);
-        },
-        () => this.#writer.end(cid),
-      );
-    }
+    for (let i = 0; i < n; i++) state.consumer.next().then(state.onNext, state.onEnd);
   }
 
   #forward(cid: number, state: RemoteConsumerState, message: QueueMessage): void {
     state.held.set(message.offset, message);
-    const { offset, deliveryCount: attempt } = message;
     // A hook, not `message.signal`: the signal's AbortController would cost an allocation per message.
-    message.onAbort(() => {
-      state.held.delete(offset);
-      this.#writer.lapse(cid, offset, attempt);
-    });
+    message.onAbort(state.onLapse);
     this.#writer.msg(cid, {
-      offset,
-      attempt,
+      offset: message.offset,
+      attempt: message.deliveryCount,
       priority: message.priority,
       enqueuedAtMs: message.enqueuedAtMs,
       deadlineMs: message.deadlineMs,

@@ -218,7 +218,10 @@ export interface WireDelivery {
 
 /** What the owner does with the operations a worker sent. */
 export interface OwnerOps {
-  enqueue(id: number, options: Record<string, unknown>, payload: Uint8Array): void;
+  /** `options` is null when the worker sent none (the common case). */
+  enqueue(id: number, options: Record<string, unknown> | null, payload: Uint8Array): void;
+  /** The batch's operations have all been dispatched. */
+  batchEnd(): void;
   pull(cid: number, n: number): void;
   settle(
     id: number,
@@ -278,8 +281,12 @@ class Cursor {
   }
 
   json(): Record<string, unknown> {
+    return this.jsonOrNull() ?? {};
+  }
+
+  jsonOrNull(): Record<string, unknown> | null {
     const n = this.u32();
-    if (n === 0) return {};
+    if (n === 0) return null;
     const at = this.need(n);
     return JSON.parse(decoder.decode(this.b.subarray(at, at + n))) as Record<string, unknown>;
   }
@@ -296,7 +303,7 @@ export function readOwnerBatch(body: Uint8Array, ops: OwnerOps): void {
     const op = c.u8();
     if (op === Op.enqueue) {
       const id = c.u32();
-      const options = c.json();
+      const options = c.jsonOrNull();
       ops.enqueue(id, options, c.bytes());
     } else if (op === Op.pull) {
       const cid = c.u32();
@@ -313,6 +320,7 @@ export function readOwnerBatch(body: Uint8Array, ops: OwnerOps): void {
       unknownOp(op);
     }
   }
+  ops.batchEnd();
 }
 
 /** Dispatches a batch from the owner. Throws SEGLOG_CORRUPT on a malformed batch. */
