@@ -25,7 +25,7 @@ import { probeCommand } from './commands/probe.js';
 import { quickstartCommand } from './commands/quickstart.js';
 import { queueE2eCommand, queueE2eRunCommand } from './commands/queue-e2e.js';
 import { queueScaleCommand, queueScaleFillCommand, queueScaleMemoryCommand } from './commands/queue-scale.js';
-import { bullmqBenchCommand, bullmqOwnerCommand, bullmqRunCommand } from './commands/bullmq-bench.js';
+import { bullmqAllocCommand, bullmqBenchCommand, bullmqOwnerCommand, bullmqRunCommand } from './commands/bullmq-bench.js';
 import { randomGetCommand, randomGetReaderCommand } from './commands/random-get.js';
 import { straceCommand } from './commands/strace.js';
 import { tailsCommand } from './commands/tails.js';
@@ -54,7 +54,7 @@ const commands: readonly Command[] = [
   openTimeOpenCommand,
   jetstreamShipCommand,
   queueE2eCommand, queueE2eRunCommand, queueScaleCommand, queueScaleMemoryCommand, queueScaleFillCommand,
-  bullmqBenchCommand, bullmqRunCommand, bullmqOwnerCommand,
+  bullmqBenchCommand, bullmqRunCommand, bullmqOwnerCommand, bullmqAllocCommand,
   randomGetCommand,
   randomGetReaderCommand,
   deviceCommand,
