@@ -26,7 +26,7 @@ import { quickstartCommand } from './commands/quickstart.js';
 import { queueE2eCommand, queueE2eRunCommand } from './commands/queue-e2e.js';
 import { queueOwnerCommand } from './queue/seglog-owner-peer.js';
 import { queueScaleCommand, queueScaleFillCommand, queueScaleMemoryCommand } from './commands/queue-scale.js';
-import { bullmqBenchCommand, bullmqOwnerCommand, bullmqRunCommand } from './commands/bullmq-bench.js';
+import { bullmqAllocCommand, bullmqBenchCommand, bullmqOwnerCommand, bullmqRunCommand } from './commands/bullmq-bench.js';
 import { randomGetCommand, randomGetReaderCommand } from './commands/random-get.js';
 import { straceCommand } from './commands/strace.js';
 import { tailsCommand } from './commands/tails.js';
@@ -56,7 +56,7 @@ const commands: readonly Command[] = [
   jetstreamShipCommand,
   queueE2eCommand, queueE2eRunCommand, queueOwnerCommand,
   queueScaleCommand, queueScaleMemoryCommand, queueScaleFillCommand,
-  bullmqBenchCommand, bullmqRunCommand, bullmqOwnerCommand,
+  bullmqBenchCommand, bullmqRunCommand, bullmqOwnerCommand, bullmqAllocCommand,
   randomGetCommand,
   randomGetReaderCommand,
   deviceCommand,

@@ -355,3 +355,37 @@ export const bullmqOwnerCommand: Command = {
     await runBullmqOwner(dir);
   },
 };
+
+/** Allocation sources per job (bullmq/alloc.ts): what the GC share of the profile is made of. */
+export const bullmqAllocCommand: Command = {
+  name: 'bullmq-alloc',
+  summary: 'bytes allocated per job by function (sampling heap profiler, collected objects included), one BullMQ peer',
+  usage: 'usage: main.js bullmq-alloc [--peer seglog] [--jobs 20000] [--concurrency 64] [--interval 8192] [--top 30]',
+  async run(argv) {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: {
+        peer: { type: 'string' },
+        jobs: { type: 'string' },
+        concurrency: { type: 'string' },
+        interval: { type: 'string' },
+        top: { type: 'string' },
+      },
+    });
+    const name = values.peer ?? 'seglog';
+    const definition = (await peers()).find((peer) => peer.name === name);
+    if (definition === undefined) throw new TypeError(`unknown peer ${name}`);
+    const jobs = positiveInteger(values.jobs, '--jobs', 20_000);
+    const concurrency = positiveInteger(values.concurrency, '--concurrency', 64);
+    const { profileAllocations } = await import('../bullmq/alloc.js');
+    const figures = await profileAllocations(definition, jobs, concurrency, positiveInteger(values.interval, '--interval', 8192));
+    const top = positiveInteger(values.top, '--top', 30);
+    console.log(`${name}, ${jobs} jobs at concurrency ${concurrency}: ${Math.round(figures.result.jobsPerSecond)} jobs/s, ` +
+      `${Math.round(figures.bytesPerJob)} bytes allocated per job`);
+    console.log(['', '| bytes/job | share | allocating function |', '| ---: | ---: | --- |'].join('\n'));
+    for (const site of figures.sites.slice(0, top)) {
+      console.log(`| ${Math.round(site.bytesPerJob)} | ${(site.share * 100).toFixed(1)}% | \`${site.site}\` |`);
+    }
+    process.exit(0);
+  },
+};

@@ -422,8 +422,10 @@ export class SeglogQueueBackend extends EventEmitter implements IQueueBackend {
     const serverNow = serverTime();
     const command: BullCommand = { t: 'extendLocks', q: this.qualifiedName, now: Date.now(), serverNow, ids: jobIds, tokens, duration };
     const written = this.#hub.propose([command]);
+    // Nobody awaits the record: its failure (a broken log) is reported as the backend's error, to
+    // whoever listens (BullMQ's classes do; an owner's handle for a remote backend does not).
     written.catch((error: unknown) => {
-      if (!(error instanceof BackendClosedError)) this.emit('error', error);
+      if (!(error instanceof BackendClosedError) && this.listenerCount('error') > 0) this.emit('error', error);
     });
     return this.#notHeld(jobIds, tokens, serverNow);
   }

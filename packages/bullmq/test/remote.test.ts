@@ -164,4 +164,12 @@ test('the wire keeps coded errors, closed connections and undefined arguments as
   const wire = argsToWire([new FakeJob('7', { attempts: 2 }), undefined, null, 3]);
   t.deepEqual(JSON.parse(JSON.stringify(wire.a)), [{ id: '7', opts: { attempts: 2 } }, null, null, 3], 'a Job crosses as its fields, not its Queue');
   t.deepEqual(argsFromWire(JSON.parse(JSON.stringify(wire.a)), wire.u), [{ id: '7', opts: { attempts: 2 } }, undefined, null, 3]);
+  class FullJob {
+    readonly name = 'n';
+    readonly data = { big: 'x'.repeat(100) };
+    constructor(readonly id: string, readonly opts: object) {}
+  }
+  const completion = argsToWire([new FullJob('8', { attempts: 1 }), 'ok'], 'moveToCompleted');
+  t.deepEqual(completion.a, [{ id: '8', opts: { attempts: 1 } }, 'ok'], 'a completion carries the id and opts only');
+  t.deepEqual(argsToWire([new FullJob('9', {})]).a, [{ id: '9', name: 'n', data: { big: 'x'.repeat(100) }, opts: {} }], 'other calls keep the fields');
 });

@@ -246,7 +246,7 @@ export class RemoteQueueBackend extends EventEmitter {
       throw closedError();
     }
     await this.#ready;
-    return this.#link.request({ op: 'call', h: this.#handle, m: method, ...argsToWire(args) }, blocking);
+    return this.#link.request({ op: 'call', h: this.#handle, m: method, ...argsToWire(args, method) }, blocking);
   }
 
   async #open(role: BackendRole): Promise<void> {

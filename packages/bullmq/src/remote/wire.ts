@@ -27,17 +27,30 @@ export interface WireError {
 }
 
 /**
+ * The methods whose first argument is a BullMQ Job of which the backend reads only `id` and `opts`
+ * (backend.ts: #finish, retryFinishedJob, updateData): a completion does not carry the job's data
+ * and name back to the owner, which already has them.
+ */
+const idAndOptsOnly: ReadonlySet<string> = new Set(['moveToCompleted', 'moveToFailed', 'retryFinishedJob', 'updateData']);
+
+/**
  * A call's arguments as JSON-ready values: a class instance (a BullMQ Job) becomes its plain fields.
  * JSON turns an `undefined` argument into null, which would defeat the owner's default parameters:
  * `u` lists those positions so argsFromWire restores them.
  */
-export function argsToWire(args: readonly unknown[]): { a: unknown[]; u: number[] } {
+export function argsToWire(args: readonly unknown[], method = ''): { a: unknown[]; u: number[] } {
   const undefinedAt: number[] = [];
+  const trimFirst = idAndOptsOnly.has(method);
   const a = args.map((arg, index) => {
     if (arg === undefined) undefinedAt.push(index);
+    if (index === 0 && trimFirst && typeof arg === 'object' && arg !== null) return idAndOpts(arg as Record<string, unknown>);
     return isInstance(arg) ? pickJob(arg as Record<string, unknown>) : arg;
   });
   return { a, u: undefinedAt };
+}
+
+function idAndOpts(job: Record<string, unknown>): Record<string, unknown> {
+  return job['opts'] === undefined ? { id: job['id'] } : { id: job['id'], opts: job['opts'] };
 }
 
 export function argsFromWire(a: unknown, u: unknown): unknown[] {
@@ -80,16 +93,18 @@ function stripCode(message: string, code: string): string {
 }
 
 /**
- * Writes `frame` with every other frame written before the event loop's next turn: the first write
- * corks the socket and an immediate uncorks it, so a worker's burst of calls (a completion, the
- * lock extensions, the next fetches) or the owner's replies after one durable batch (each answered
- * in its own macrotask, see backend.ts handOver) leave in one writev instead of one write syscall
- * per frame. The cost is at most one turn of the loop of latency per frame.
+ * Writes `frame` with every other frame written in the same tick (the synchronous work and the
+ * promise callbacks that follow it): the first write corks the socket and `process.nextTick`
+ * uncorks it, so a burst (a worker's completion and the calls it triggers, or the owner's replies
+ * settled by one durable batch) leaves in one writev, and no frame waits for a later turn of the
+ * event loop. Uncorking from an immediate batched more (less CPU per job) but made every frame
+ * wait for the rest of the loop's turn: at concurrency 64 on tmpfs it ran at 1,856-7,681 jobs/s
+ * where plain writes ran at 7,052-11,545 (3 rounds each, alternating, under load).
  */
 export function writeCorked(socket: Socket, frame: Uint8Array): void {
   if (socket.writableCorked === 0) {
     socket.cork();
-    setImmediate(uncork, socket);
+    process.nextTick(uncork, socket);
   }
   socket.write(frame);
 }
