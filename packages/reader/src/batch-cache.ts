@@ -196,10 +196,10 @@ export class BatchReader {
    * How much to read at a position that the walk's last chunk reached without holding a batch
    * there: the written end of a live segment, where a follower waits (or the chunk's own end, for
    * a walk that used all of it). The chunk held `usedBytes` of batches before it, about what
-   * arrives between two wake-ups, so twice that (whole blocks,
-   * at least one, at most `readerChunkBytes`) is read, not a full chunk of which all but a block
-   * or two is unwritten space: at 1,000 wake-ups a second, 64 KiB reads cost ~64 MB/s of buffers to
-   * zero, fill and collect. A batch larger than the read is read whole (readBatchBytes).
+   * arrives between two wake-ups, so twice that (whole blocks, at least one, at most
+   * `readerChunkBytes`) is read, not a full chunk of which all but a block or two is unwritten
+   * space: at 1,000 wake-ups a second, 64 KiB reads cost ~64 MB/s of buffers to zero, fill and
+   * collect. A batch larger than the read is read whole (readBatchBytes).
    */
   #tailReadBytes(segment: SegmentInfo, usedBytes: number): number {
     const wanted = Math.ceil((2 * usedBytes) / segment.blockBytes) * segment.blockBytes;
