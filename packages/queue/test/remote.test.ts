@@ -212,10 +212,11 @@ test('a connection that sends a malformed batch is dropped; other workers keep g
   const bad = createConnection(server.path);
   await new Promise((resolve) => bad.once('connect', resolve));
   const closed = new Promise((resolve) => bad.once('close', resolve));
-  bad.write(encodeFrame({ op: 'b' }, Uint8Array.of(1, 0, 0)));
+  // A whole enqueue, then an operation that does not exist: the batch is refused as a whole.
+  bad.write(encodeFrame({ op: 'b' }, Uint8Array.of(1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 120, 99)));
   await closed;
   t.pass('the owner closed the bad connection');
-  t.deepEqual(await good.enqueue(bytes('still here')), { offset: 0, duplicate: false });
+  t.deepEqual(await good.enqueue(bytes('still here')), { offset: 0, duplicate: false }, 'nothing of the bad batch was enqueued');
   await good.close();
   await server.close();
   await queue.close();

@@ -112,7 +112,9 @@ class Connection {
         try {
           readOwnerBatch(frame.body, this.#ops);
         } catch {
-          // A batch that does not parse: the stream cannot be trusted past it.
+          // A batch that does not parse: the stream cannot be trusted past it. Its enqueues not yet
+          // proposed are dropped with the connection (the worker sees SEGLOG_CLOSED for them).
+          this.#plain = [];
           this.#socket.destroy();
         }
         return;
