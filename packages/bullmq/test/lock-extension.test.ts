@@ -34,7 +34,9 @@ test('extendLocks answers before its record is durable, and the record still fen
   const backend = seglogBackend({ dir: await freshDir('locks'), io: segmentWriteIO(gate.onWrite), log: { preallocate: false } });
   const queue = new Queue('locks', { connection }, backend);
   await queue.add('job', {});
-  const workerOpts: WorkerOptions = { connection, lockDuration: 50, stalledInterval: 1 };
+  // The fetch's lock is long, so a slow machine cannot let it lapse before the extension below; the
+  // extension is short (50 ms plus its 50 ms allowance) and replaces it, so it has lapsed by the end.
+  const workerOpts: WorkerOptions = { connection, lockDuration: 30_000, stalledInterval: 1 };
   const worker = backend('locks', workerOpts, { withBlockingConnection: true });
   await worker.waitUntilReady();
   t.is((await worker.moveToActive('w:0'))[1], '1');
@@ -49,7 +51,7 @@ test('extendLocks answers before its record is durable, and the record still fen
   t.deepEqual(await worker.extendLocks(['1', '404'], ['other', 'w:0'], 50), ['1', '404'], 'a lock the token does not hold is refused at once');
   gate.release();
 
-  // The extension (50 ms plus its 50 ms allowance) has lapsed by now; the fetch's lock long before.
+  // The extension (50 ms plus its 50 ms allowance) has lapsed by now, and it replaced the fetch's lock.
   await sleep(150);
   t.deepEqual(await worker.moveStalledJobsToWait(), [], 'the applied extension unmarked the job: not taken back');
   t.deepEqual(await worker.moveStalledJobsToWait(), ['1'], 'marked again, and its lock is gone: taken back');
