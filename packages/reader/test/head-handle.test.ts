@@ -12,7 +12,8 @@ import test, { type ExecutionContext } from 'ava';
 import { HEAD_FILE_BYTES, HEAD_FILE_NAME, encodeHeadSlot, headSlotPosition } from '@seglog/format';
 import type { HeadState } from '@seglog/format';
 import { nodeFileIO } from '@seglog/io';
-import { readLimits, type FileHandle, type FileIO } from '@seglog/types';
+import { wrapFileHandle, wrapFileIO } from '@seglog/testkit';
+import { readLimits, type FileIO } from '@seglog/types';
 import { HeadVisibleEnd } from '../src/visible-end.js';
 
 const logIdA = Uint8Array.from({ length: 16 }, (_, i) => 10 + i);
@@ -56,37 +57,22 @@ function writeSlot(dir: string, state: HeadState): void {
 function countingIo(sync: boolean): { io: FileIO; opens: () => number; closes: () => number } {
   let opens = 0;
   let closes = 0;
-  const io: FileIO = {
-    mkdirp: (dir, mode) => nodeFileIO.mkdirp(dir, mode),
-    readdir: (dir) => nodeFileIO.readdir(dir),
-    stat: (file) => nodeFileIO.stat(file),
-    rename: (source, target) => nodeFileIO.rename(source, target),
-    unlink: (file) => nodeFileIO.unlink(file),
-    syncDir: (dir) => nodeFileIO.syncDir(dir),
-    lock: (dir, modes) => nodeFileIO.lock(dir, modes),
-    open: async (file, mode, modes) => {
-      const handle = await nodeFileIO.open(file, mode, modes);
+  const io = wrapFileIO(nodeFileIO, {
+    wrapHandle: (handle) => {
       opens++;
-      const counted: FileHandle = {
-        path: handle.path,
-        writev: (buffers, at) => handle.writev(buffers, at),
-        read: (buffer, at) => handle.read(buffer, at),
-        datasync: () => handle.datasync(),
-        sync: () => handle.sync(),
-        truncate: (length) => handle.truncate(length),
-        sizeBytes: () => handle.sizeBytes(),
+      const counted = wrapFileHandle(handle, {
         close: () => {
           closes++;
           return handle.close();
         },
-      };
-      if (sync) {
-        counted.readSync = (buffer, at) => handle.readSync!(buffer, at);
-        counted.isLinkedSync = () => handle.isLinkedSync!();
+      });
+      if (!sync) {
+        delete counted.readSync;
+        delete counted.isLinkedSync;
       }
       return counted;
     },
-  };
+  });
   return { io, opens: () => opens, closes: () => closes };
 }
 

@@ -13,8 +13,16 @@ import { openLog } from '@seglog/store';
 import { readLimits } from '@seglog/types';
 import type { FileIO } from '@seglog/types';
 import { nodeFileIO } from '@seglog/io';
+import { wrapFileIO } from '@seglog/testkit';
 import { openReader } from '../src/index.js';
 import { WakeUps } from '../src/wake-ups.js';
+
+/** The real file system without the optional wake-up methods named (as an engine that lacks them). */
+function nodeIoWithout(missing: ReadonlyArray<'notifyListen' | 'notifySubscribe' | 'watch'>): FileIO {
+  const io = wrapFileIO(nodeFileIO, {});
+  for (const name of missing) delete io[name];
+  return io;
+}
 
 function tempDir(t: ExecutionContext): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-push-'));
@@ -55,17 +63,7 @@ test('a follower connects to the writer socket, is poked after each HEAD write, 
 
 test('on an engine without notifyListen/notifySubscribe there is no socket, and a follower still follows (watch and poll)', async (t) => {
   const dir = tempDir(t);
-  const bound: FileIO = {
-    open: (file, mode, modes) => nodeFileIO.open(file, mode, modes),
-    mkdirp: (folder, mode) => nodeFileIO.mkdirp(folder, mode),
-    readdir: (folder) => nodeFileIO.readdir(folder),
-    stat: (file) => nodeFileIO.stat(file),
-    rename: (source, target) => nodeFileIO.rename(source, target),
-    unlink: (file) => nodeFileIO.unlink(file),
-    syncDir: (folder) => nodeFileIO.syncDir(folder),
-    lock: (folder, modes) => nodeFileIO.lock(folder, modes),
-    watch: (folder, onChange) => nodeFileIO.watch(folder, onChange),
-  };
+  const bound = nodeIoWithout(['notifyListen', 'notifySubscribe']);
   const log = await openLog({ dir, io: bound });
   t.false(fs.existsSync(path.join(dir, 'notify.sock')), 'no socket without notifyListen');
   const reader = await openReader({ dir, io: bound });
@@ -85,16 +83,7 @@ test('on an engine without notifyListen/notifySubscribe there is no socket, and 
 
 test('the safety-net poll backs off to followPollMaxMs while a wake-up source works, and polls fast without one', async (t) => {
   const dir = tempDir(t);
-  const bare: FileIO = {
-    open: (file, mode, modes) => nodeFileIO.open(file, mode, modes),
-    mkdirp: (folder, mode) => nodeFileIO.mkdirp(folder, mode),
-    readdir: (folder) => nodeFileIO.readdir(folder),
-    stat: (file) => nodeFileIO.stat(file),
-    rename: (source, target) => nodeFileIO.rename(source, target),
-    unlink: (file) => nodeFileIO.unlink(file),
-    syncDir: (folder) => nodeFileIO.syncDir(folder),
-    lock: (folder, modes) => nodeFileIO.lock(folder, modes),
-  };
+  const bare = nodeIoWithout(['notifyListen', 'notifySubscribe', 'watch']);
   // The poll alone (as on NFS): the shortest delay after progress, doubling while nothing moves.
   const pollOnly = new WakeUps(bare, dir, undefined);
   t.teardown(() => pollOnly.close());
