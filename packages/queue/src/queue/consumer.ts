@@ -86,7 +86,8 @@ export class Consumer implements AsyncIterable<QueueMessage> {
 
   /** @internal The message was settled, naked or its lease lapsed: its slot is free. */
   release(seq: number): boolean {
-    const index = this.#buffer.findIndex((message) => message.offset === seq);
+    // The buffer is nearly always empty: no search (and no closure) per released message then.
+    const index = this.#buffer.length === 0 ? -1 : this.#buffer.findIndex((message) => message.offset === seq);
     if (index >= 0) this.#buffer.splice(index, 1);
     this.#settling.delete(seq);
     return this.#held.delete(seq) || index >= 0;

@@ -22,6 +22,7 @@
 import { SeglogError } from '@seglog/types';
 import { ByteReader, ByteWriter } from './byte-io.js';
 import type { DeadLetterInfo, PayloadLocation } from './commands.js';
+import { newMessageState } from './state-types.js';
 import type { GroupState, Lease, MessageState } from './state-types.js';
 
 export const SNAPSHOT_MARKER = 0xffffff02;
@@ -167,12 +168,11 @@ function readMessage(input: ByteReader): MessageState {
   const notBefore = input.f64();
   const refs = input.u32();
   const flags = input.u8();
-  // The same property order as state.ts's #enqueue builds, so restored messages share its shape.
-  const message: { -readonly [K in keyof MessageState]: MessageState[K] } = { seq, loc, at, prio, notBefore, refs };
-  if ((flags & MSG_KEY) !== 0) message.key = input.string();
-  if ((flags & MSG_TARGET) !== 0) message.target = input.string();
-  if ((flags & MSG_DEAD) !== 0) message.dead = readDead(input);
-  return message;
+  const key = (flags & MSG_KEY) !== 0 ? input.string() : undefined;
+  const target = (flags & MSG_TARGET) !== 0 ? input.string() : undefined;
+  const dead = (flags & MSG_DEAD) !== 0 ? readDead(input) : undefined;
+  // Built as state.ts's #enqueue builds them, so restored messages share its shape.
+  return newMessageState(seq, loc, { at, prio, notBefore, key, target, dead }, refs);
 }
 
 function readDead(input: ByteReader): DeadLetterInfo {
@@ -235,7 +235,7 @@ function readJson(body: Uint8Array): RestoredContent {
   if (parsed.v !== 1) throw SeglogError.corrupt(`queue snapshot body has an unknown version ${String(parsed.v)}`, {});
   return {
     nextSeq: parsed.nextSeq,
-    messages: parsed.messages,
+    messages: parsed.messages.map((message) => newMessageState(message.seq, message.loc, message, message.refs)),
     groups: parsed.groups.map((group) => ({
       ...group,
       expired: group.expired ?? 0,

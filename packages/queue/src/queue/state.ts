@@ -19,7 +19,7 @@ import type { Command, DeadLetterInfo, EnqueueCommand, GroupFrom, PayloadLocatio
 
 export { EXPIRED_REASON } from './state-types.js';
 export type { GroupState, Lease, MessageState } from './state-types.js';
-import { EXPIRED_REASON } from './state-types.js';
+import { EXPIRED_REASON, newMessageState } from './state-types.js';
 import type { GroupState, Lease, MessageState } from './state-types.js';
 
 /** What one command did: an enqueue's offset, or whether a fenced command was accepted. */
@@ -45,7 +45,11 @@ export interface StateObserver {
   paused(group: GroupState): void;
 }
 
-/** The result of a command of a transaction that a stale settle voided (shared: it is never changed). */
+/**
+ * The results of fenced commands, shared (they are never changed): one object per ack, delivery
+ * or voided command was a measurable share of the young objects that survive a group commit.
+ */
+const ACCEPTED: CommandResult = Object.freeze({ ok: true });
 const REFUSED: CommandResult = Object.freeze({ ok: false });
 
 export class QueueState implements StateMachine<Command, ApplyResult> {
@@ -86,7 +90,7 @@ export class QueueState implements StateMachine<Command, ApplyResult> {
     const results: CommandResult[] = [];
     for (let index = 0; index < commands.length; index++) {
       const command = commands[index]!;
-      if (command.t === 'deliver') results.push({ ok: this.#deliver(command.g, command.seq, command.attempt, command.deadline) });
+      if (command.t === 'deliver') results.push(this.#deliver(command.g, command.seq, command.attempt, command.deadline) ? ACCEPTED : REFUSED);
       else if (!ok) results.push(REFUSED);
       else results.push(this.#applyOne(command, [offset, firstIndex + index]));
     }
@@ -117,12 +121,12 @@ export class QueueState implements StateMachine<Command, ApplyResult> {
         return this.#enqueue(command, loc);
       case 'group':
         this.#addGroup(command.g, 'main', command.from);
-        return { ok: true };
+        return ACCEPTED;
       case 'ack': {
         const group = this.groups.get(command.g)!;
         group.acked++;
         this.#settle(group, command.seq);
-        return { ok: true };
+        return ACCEPTED;
       }
       case 'nak':
         return this.#nak(command.g, command.seq, command.notBefore);
@@ -131,16 +135,16 @@ export class QueueState implements StateMachine<Command, ApplyResult> {
         const lease = group.leases.get(command.seq)!;
         lease.deadline = command.deadline;
         this.observer?.extended(group, command.seq, lease);
-        return { ok: true };
+        return ACCEPTED;
       }
       case 'retire':
         return this.#retire(command.g, command.seq, command.attempt, command.reason, command.deadLetter, command.at);
       case 'pause': {
         const group = this.groups.get(command.g);
-        if (group === undefined) return { ok: false };
+        if (group === undefined) return REFUSED;
         group.paused = command.paused;
         this.observer?.paused(group);
-        return { ok: true };
+        return ACCEPTED;
       }
       case 'redrive':
         return this.#redrive(command.g, command.seq, command.at);
@@ -160,17 +164,7 @@ export class QueueState implements StateMachine<Command, ApplyResult> {
     // A dead-letter group is made by its first letter, before the letter takes its offset.
     if (command.target !== undefined && !this.groups.has(command.target)) this.#addGroup(command.target, 'dead', 'latest');
     const seq = this.nextSeq++;
-    const message: MessageState = {
-      seq,
-      loc: command.ref ?? loc,
-      at: command.at,
-      prio: command.prio,
-      notBefore: command.notBefore,
-      refs: 0,
-      ...(command.key === undefined ? {} : { key: command.key }),
-      ...(command.target === undefined ? {} : { target: command.target }),
-      ...(command.dead === undefined ? {} : { dead: command.dead }),
-    };
+    const message = newMessageState(seq, command.ref ?? loc, command);
     for (const group of this.groups.values()) {
       if (!this.belongs(group, message)) continue;
       message.refs++;
@@ -241,7 +235,7 @@ export class QueueState implements StateMachine<Command, ApplyResult> {
     group.leases.delete(seq);
     group.notBefore.set(seq, notBefore);
     this.observer?.naked(group, seq, notBefore);
-    return { ok: true };
+    return ACCEPTED;
   }
 
   #retire(
@@ -266,14 +260,14 @@ export class QueueState implements StateMachine<Command, ApplyResult> {
       this.#enqueue({ t: 'enq', at, prio: message.prio, notBefore: 0, target: deadLetter, ref: message.loc, dead, ...(message.key === undefined ? {} : { key: message.key }) }, message.loc);
     }
     this.#settle(group, seq);
-    return { ok: true };
+    return ACCEPTED;
   }
 
   #redrive(groupName: string, seq: number, at: number): CommandResult {
     const group = this.groups.get(groupName);
     const message = this.messages.get(seq);
     if (group === undefined || message?.dead === undefined || this.isSettled(group, seq) || group.leases.has(seq)) {
-      return { ok: false };
+      return REFUSED;
     }
     const origin = message.dead.origin;
     const result = this.#enqueue({ t: 'enq', at, prio: message.prio, notBefore: 0, target: origin, ref: message.loc, ...(message.key === undefined ? {} : { key: message.key }) }, message.loc);
