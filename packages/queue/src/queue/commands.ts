@@ -34,7 +34,12 @@ export interface EnqueueCommand {
   /** A payload of an earlier message, not a new one (dead letters and redrives copy no bytes). */
   readonly ref?: PayloadLocation;
   readonly dead?: DeadLetterInfo;
-  readonly payload?: Uint8Array;
+  /**
+   * The enqueued bytes. Once the command is encoded, a view of the record's bytes where they were
+   * copied (record-binary.ts): the caller's buffer is no longer held, and the payload cache keeps
+   * the view as it is, with no copy and no buffer of its own per message.
+   */
+  payload?: Uint8Array;
 }
 
 export type GroupFrom = 'earliest' | 'latest';

@@ -89,13 +89,20 @@ export function encodeBinary(transactions: readonly (readonly Command[])[]): Uin
   return bytes;
 }
 
+/**
+ * Copies each enqueue's payload into the record and points the command at that copy: the record's
+ * bytes are never written again once encoded, so the view serves the payload cache (and a
+ * delivery that takes it) without a second copy, and the caller's buffer is released at once.
+ */
 function copyPayloads(transactions: readonly (readonly Command[])[], bytes: Uint8Array, start: number): void {
   let at = start;
   for (const commands of transactions) {
     for (const command of commands) {
       if (command.t !== 'enq' || command.payload === undefined) continue;
+      const length = command.payload.byteLength;
       bytes.set(command.payload, at);
-      at += command.payload.byteLength;
+      command.payload = bytes.subarray(at, at + length);
+      at += length;
     }
   }
 }
