@@ -14,7 +14,15 @@ export interface ConsumerHost {
   detach(consumer: Consumer): void;
   /** Hands a delivered message back (the consumer closed before anyone took it). */
   giveBack(message: QueueMessage): void;
+  /**
+   * Acks or naks `message` as its `ack()`/`nak()` would, reporting to `ended` instead of through a
+   * promise (`process` settles every message: a promise chain each was a measurable cost).
+   */
+  settleThen(message: QueueMessage, kind: 'ack' | 'nak', ended: SettleEnded): void;
 }
+
+/** How a settle started by `process` ended: `ok`, or the error its promise would have rejected with. */
+export type SettleEnded = (message: QueueMessage, ok: boolean, error: unknown) => void;
 
 export type Handler = (message: QueueMessage) => unknown;
 
@@ -34,6 +42,15 @@ export class Consumer implements AsyncIterable<QueueMessage> {
   /** Held messages whose handler (in `process`) finished: their settle is on its way. */
   readonly #settling = new Set<number>();
   #closed = false;
+  /** `process`: its handler, and its slots free to take a delivery (0 outside `process`). */
+  #handler: Handler | null = null;
+  #freeSlots = 0;
+  /** `process`: handlers running (or about to), settles it started and not yet ended. */
+  #running = 0;
+  #settlesPending = 0;
+  #processEnded: (() => void) | null = null;
+  /** `process`: delivered messages whose handler runs in the next microtask, in one pass. */
+  #toRun: QueueMessage[] = [];
   /** Settle errors swallowed by `process` (stale settles after a lapse, a closing queue). */
   handlerErrors = 0;
 
@@ -58,7 +75,8 @@ export class Consumer implements AsyncIterable<QueueMessage> {
     // A message whose handler finished no longer takes a handler slot while its settle is written,
     // so the next delivery can ride the same group commit as that settle.
     const capacity = this.concurrency - (this.#held.size - this.#settling.size) - this.#reserved - this.#buffer.length;
-    return Math.max(0, Math.min(capacity, this.#waiters.length - this.#reserved - this.#buffer.length));
+    const waiting = this.#waiters.length + this.#freeSlots;
+    return Math.max(0, Math.min(capacity, waiting - this.#reserved - this.#buffer.length));
   }
 
   /** @internal The runtime started a delivery for this consumer. */
@@ -74,6 +92,7 @@ export class Consumer implements AsyncIterable<QueueMessage> {
   /** @internal A delivery is durable: hand it to a waiter. */
   push(message: QueueMessage): void {
     this.#reserved--;
+    if (this.#freeSlots > 0 && !this.#closed) return this.#startHandler(message);
     const waiter = this.#waiters.shift();
     if (waiter === undefined || this.#closed) {
       if (this.#closed) this.#host.giveBack(message);
@@ -135,67 +154,99 @@ export class Consumer implements AsyncIterable<QueueMessage> {
   }
 
   /**
-   * Runs `handler` on up to `concurrency` messages at once until the consumer or queue closes. A
-   * handler that returns without settling acks; one that throws naks (with the backoff policy).
-   * Each of the `concurrency` slots waits in `next()` while it is free, so the runtime sees every
-   * free slot at once and delivers to all of them in one record (one slot asking at a time would
-   * cost one durable delivery record, a whole group commit, per message).
+   * Runs `handler` on up to `concurrency` messages at once until the consumer or queue closes, then
+   * resolves once the handlers running and the settles they started have ended. A handler that
+   * returns without settling acks; one that throws naks (with the backoff policy). Every free slot
+   * counts as a waiting `next()`, so the runtime delivers to all of them in one record (one slot
+   * asking at a time would cost one durable delivery record, a whole group commit, per message).
+   *
+   * No promise per message: a delivery goes straight to a free slot, the handlers of one batch of
+   * deliveries run in one microtask, and the settle reports back by callback. The promises,
+   * iterator results and closures per message of an async loop per slot were a large share of the
+   * young objects that live across a group commit (and so cost the GC a copy each).
    */
-  async process(handler: Handler): Promise<void> {
-    // A count and one waiter, not a Set of promises with a `finally` each: this runs per message.
-    const settles = { pending: 0, done: null as (() => void) | null };
-    const ended = (): void => {
-      if (--settles.pending === 0) settles.done?.();
-    };
-    const slot = async (): Promise<void> => {
-      for (let next = await this.next(); next.done !== true; next = await this.next()) {
-        let failed = false;
-        try {
-          // Awaited only when it is a promise: a synchronous handler costs no extra turn.
-          const returned = handler(next.value);
-          if (isThenable(returned)) await returned;
-        } catch {
-          failed = true;
-        }
-        const settle = this.#settleAfter(next.value, failed);
-        if (settle === null) continue;
-        settles.pending++;
-        settle.then(ended, (error: unknown) => {
-          ended();
-          throw error;
-        });
+  process(handler: Handler): Promise<void> {
+    if (typeof handler !== 'function') return Promise.reject(new TypeError('process needs a handler function'));
+    if (this.#handler !== null) return Promise.reject(new TypeError('process is already running on this consumer'));
+    this.#handler = handler;
+    if (this.#closed) return Promise.resolve();
+    this.#freeSlots = this.concurrency;
+    const ended = new Promise<void>((resolve) => (this.#processEnded = resolve));
+    this.#host.pump();
+    return ended;
+  }
+
+  /** `process`: a delivery for a free slot; its handler runs in the next microtask with its batch's. */
+  #startHandler(message: QueueMessage): void {
+    this.#freeSlots--;
+    this.#running++;
+    this.#held.set(message.offset, message);
+    this.#toRun.push(message);
+    if (this.#toRun.length === 1) queueMicrotask(this.#runHandlers);
+  }
+
+  readonly #runHandlers = (): void => {
+    const batch = this.#toRun;
+    this.#toRun = [];
+    const handler = this.#handler!;
+    for (const message of batch) {
+      let returned: unknown;
+      try {
+        returned = handler(message);
+      } catch {
+        this.#handlerEnded(message, true);
+        continue;
       }
-    };
-    await Promise.all(Array.from({ length: this.concurrency }, slot));
-    if (settles.pending > 0) await new Promise<void>((resolve) => (settles.done = resolve));
+      // Waited for only when it is a promise: a synchronous handler costs no extra turn.
+      if (!isThenable(returned)) this.#handlerEnded(message, false);
+      else returned.then(() => this.#handlerEnded(message, false), () => this.#handlerEnded(message, true));
+    }
+  };
+
+  /** `process`: the handler is done; its message is acked (naked if it threw) unless no longer held. */
+  #handlerEnded(message: QueueMessage, failed: boolean): void {
+    this.#running--;
+    if (this.#held.get(message.offset) === message) {
+      this.#settling.add(message.offset);
+      this.#settlesPending++;
+      this.#host.settleThen(message, failed ? 'nak' : 'ack', this.#settleEnded);
+    }
+    if (!this.#closed) {
+      this.#freeSlots++;
+      this.#host.pump();
+    }
+    this.#maybeEndProcess();
+  }
+
+  readonly #settleEnded: SettleEnded = (message, ok, error) => {
+    this.#settling.delete(message.offset);
+    this.#settlesPending--;
+    if (!ok) {
+      // A coded error is expected (a stale settle after a lapse, a closing queue): counted. Any
+      // other is a bug, left unhandled so that it surfaces, as the rejected settle did before.
+      if (isSeglogError(error)) this.handlerErrors++;
+      else void Promise.reject(error);
+    }
+    this.#maybeEndProcess();
+  };
+
+  #maybeEndProcess(): void {
+    if (!this.#closed || this.#running > 0 || this.#settlesPending > 0 || this.#processEnded === null) return;
+    const resolve = this.#processEnded;
+    this.#processEnded = null;
+    resolve();
   }
 
   /** Stops taking deliveries; pending `next()` calls end. Held messages stay settleable. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#freeSlots = 0;
     for (let waiter = this.#waiters.shift(); waiter !== undefined; waiter = this.#waiters.shift()) {
       waiter({ value: undefined, done: true });
     }
     for (const message of this.#buffer.splice(0)) this.#host.giveBack(message);
     this.#host.detach(this);
-  }
-
-  /**
-   * After the handler: starts the message's settle (ack, or nak if the handler threw) and returns
-   * it without waiting for it (the slot is free for its next message meanwhile), or null when the
-   * message is no longer held (its lease lapsed, or the handler settled it).
-   */
-  #settleAfter(message: QueueMessage, failed: boolean): Promise<void> | null {
-    if (this.#held.get(message.offset) !== message) return null;
-    this.#settling.add(message.offset);
-    return (failed ? message.nak() : message.ack()).then(
-      () => void this.#settling.delete(message.offset),
-      (error: unknown) => {
-        this.#settling.delete(message.offset);
-        if (!isSeglogError(error)) throw error;
-        this.handlerErrors++;
-      },
-    );
+    this.#maybeEndProcess();
   }
 }

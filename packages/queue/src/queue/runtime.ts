@@ -14,7 +14,7 @@ import { SeglogError, ErrorCodes, isSeglogError } from '@seglog/types';
 import type { WheelTimer } from '../machine/index.js';
 import { backoffDelayMs } from './backoff.js';
 import type { Command, PayloadLocation } from './commands.js';
-import type { Consumer, ConsumerHost } from './consumer.js';
+import type { Consumer, ConsumerHost, SettleEnded } from './consumer.js';
 import { Fifo, PriorityLanes } from './lanes.js';
 import { QueueMessage } from './message.js';
 import type { SettleTarget } from './message.js';
@@ -22,6 +22,9 @@ import type { GroupPolicy } from './options.js';
 import { queueLimits } from './options.js';
 import { EXPIRED_REASON } from './state.js';
 import type { ApplyResult, GroupState, Lease, MessageState, QueueState } from './state.js';
+
+/** The options of a settle that passes none (shared, never changed). */
+const NO_OPTIONS: { delayMs?: number; reason?: string; extendMs?: number } = Object.freeze({});
 
 export interface WheelEvent {
   readonly runtime: GroupRuntime;
@@ -345,6 +348,20 @@ export class GroupRuntime implements ConsumerHost, SettleTarget {
     return this.#host.propose([command]).then((result) => {
       if (!result.ok) throw this.stale(message);
     });
+  }
+
+  /** `settle` for `Consumer.process`, reporting to `ended`: one promise per settle instead of a chain. */
+  settleThen(message: QueueMessage, kind: 'ack' | 'nak', ended: SettleEnded): void {
+    let command: Command;
+    try {
+      command = this.settleCommand(message, kind, NO_OPTIONS);
+    } catch (error) {
+      return ended(message, false, error);
+    }
+    this.#host.propose([command]).then(
+      (result) => (result.ok ? ended(message, true, undefined) : ended(message, false, this.stale(message))),
+      (error: unknown) => ended(message, false, error),
+    );
   }
 
   stale(message: QueueMessage): SeglogError {

@@ -28,13 +28,19 @@ export interface MessageState {
  * the code that reads them stays monomorphic, and no spread of an optional field allocates a
  * temporary object per enqueue (both measurable on the hot path).
  */
-export function newMessageState(
-  seq: number,
-  loc: PayloadLocation,
-  fields: { readonly at: number; readonly prio: number; readonly notBefore: number; readonly key?: string | undefined; readonly target?: string | undefined; readonly dead?: DeadLetterInfo | undefined },
-  refs = 0,
-): MessageState {
-  return { seq, loc, at: fields.at, prio: fields.prio, notBefore: fields.notBefore, key: fields.key, target: fields.target, dead: fields.dead, refs };
+/** What a message is made from: an enqueue command, or a snapshot's fields. */
+export interface MessageFields {
+  readonly at: number;
+  readonly prio: number;
+  readonly notBefore: number;
+  readonly key?: string | undefined;
+  readonly target?: string | undefined;
+  readonly dead?: DeadLetterInfo | undefined;
+}
+
+export function newMessageState(seq: number, loc: PayloadLocation, fields: MessageFields, refs = 0): MessageState {
+  const { at, prio, notBefore, key, target, dead } = fields;
+  return { seq, loc, at, prio, notBefore, key, target, dead, refs };
 }
 
 export interface Lease {
