@@ -26,9 +26,9 @@ export interface EnqueueCommand {
   readonly at: number;
   readonly prio: number;
   readonly notBefore: number;
-  readonly key?: string;
-  readonly dedup?: string;
-  readonly dedupUntil?: number;
+  readonly key?: string | undefined;
+  readonly dedup?: string | undefined;
+  readonly dedupUntil?: number | undefined;
   /** Only this group sees the message (dead letters, redriven messages). */
   readonly target?: string;
   /** A payload of an earlier message, not a new one (dead letters and redrives copy no bytes). */
@@ -63,6 +63,8 @@ export type Command =
     }
   | { readonly t: 'pause'; readonly g: string; readonly paused: boolean }
   | { readonly t: 'redrive'; readonly g: string; readonly seq: number; readonly at: number };
+
+export type DeliverCommand = Extract<Command, { t: 'deliver' }>;
 
 /** Commands fenced by a delivery token: a stale one voids its whole record. */
 export type SettleCommand = Extract<Command, { t: 'ack' | 'nak' | 'extend' | 'retire' }>;

@@ -13,7 +13,7 @@
 import { SeglogError, ErrorCodes, isSeglogError } from '@seglog/types';
 import type { WheelTimer } from '../machine/index.js';
 import { backoffDelayMs } from './backoff.js';
-import type { Command, PayloadLocation } from './commands.js';
+import type { Command, DeliverCommand, PayloadLocation } from './commands.js';
 import type { Consumer, ConsumerHost, SettleEnded } from './consumer.js';
 import { Fifo, PriorityLanes } from './lanes.js';
 import { QueueMessage } from './message.js';
@@ -198,40 +198,45 @@ export class GroupRuntime implements ConsumerHost, SettleTarget {
 
   /** Proposes one record of deliveries to the consumers with free slots; false when there was nothing to deliver. */
   #deliverBatch(group: GroupState): boolean {
-    const batch: { consumer: Consumer; seq: number; attempt: number }[] = [];
+    // The commands and, at the same index, the consumer each is for: no entry object per delivery.
+    const commands: DeliverCommand[] = [];
+    const consumers: Consumer[] = [];
     const byBytes = Math.floor(this.#host.recordBytesBudget / 128);
     const batchMax = Math.max(1, Math.min(queueLimits.deliveriesPerRecordMax, byBytes));
+    let deadline = -1;
     for (const consumer of this.consumers) {
-      for (let wanted = consumer.wanted(); wanted > 0 && batch.length < batchMax; wanted--) {
+      for (let wanted = consumer.wanted(); wanted > 0 && commands.length < batchMax; wanted--) {
         const seq = this.#nextReady(group);
         if (seq === undefined) break;
+        if (deadline < 0) deadline = this.#host.nowMs() + this.policy.ackDeadlineMs;
         consumer.reserve();
         this.#delivering.add(seq);
-        batch.push({ consumer, seq, attempt: (group.attempts.get(seq) ?? 0) + 1 });
+        commands.push({ t: 'deliver', g: this.name, seq, attempt: (group.attempts.get(seq) ?? 0) + 1, deadline });
+        consumers.push(consumer);
       }
     }
-    if (batch.length === 0) return false;
+    if (commands.length === 0) return false;
     // More wanted than the records of this turn carry: the success path pumps again for the rest.
-    const deadline = this.#host.nowMs() + this.policy.ackDeadlineMs;
-    const commands: Command[] = batch.map(({ seq, attempt }) => ({ t: 'deliver', g: this.name, seq, attempt, deadline }));
     this.#host.propose(commands).then(
       (result) => {
-        batch.forEach((entry, index) => {
-          this.#delivering.delete(entry.seq);
+        for (let index = 0; index < commands.length; index++) {
+          const { seq, attempt } = commands[index]!;
+          this.#delivering.delete(seq);
           const outcome = result.results[index];
-          if (outcome !== undefined && 'ok' in outcome && outcome.ok) this.#handOut(entry.consumer, entry.seq, entry.attempt);
-          else entry.consumer.unreserve();
-        });
+          if (outcome !== undefined && 'ok' in outcome && outcome.ok) this.#handOut(consumers[index]!, seq, attempt);
+          else consumers[index]!.unreserve();
+        }
         this.pump();
       },
       () => {
         // The log failed (sticky) or the queue is closing: nothing was recorded, so the messages go
         // back to their lanes (a reopen rebuilds them from the state anyway).
-        for (const entry of batch) {
-          this.#delivering.delete(entry.seq);
-          entry.consumer.unreserve();
-          const message = this.#host.state.messages.get(entry.seq);
-          if (message !== undefined) this.#lanes.push(message.prio, entry.seq);
+        for (let index = 0; index < commands.length; index++) {
+          const seq = commands[index]!.seq;
+          this.#delivering.delete(seq);
+          consumers[index]!.unreserve();
+          const message = this.#host.state.messages.get(seq);
+          if (message !== undefined) this.#lanes.push(message.prio, seq);
         }
       },
     );
