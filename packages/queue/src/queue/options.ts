@@ -24,6 +24,8 @@ export const queueLimits = {
   deliveriesPerRecordMax: 1024,
   /** Delivery records one pump proposes at most (they share the turn's group commit). */
   deliveryRecordsPerPumpMax: 8,
+  /** Entries a group's lease line holds beyond twice its live leases before it drops stale ones. */
+  leaseLineSlack: 1024,
   /** The timing wheel's resolution: deadlines fire at most this late. */
   wheelTickMs: 10,
   /** How often `seglog:queue:stats` is published while someone subscribes. */

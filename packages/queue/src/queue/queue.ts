@@ -319,6 +319,10 @@ export class Queue implements RuntimeHost {
     return timer;
   }
 
+  armTimers(): void {
+    this.#armWheel();
+  }
+
   cancel(timer: WheelTimer<WheelEvent>): void {
     this.#wheel.cancel(timer);
   }
@@ -445,13 +449,21 @@ export class Queue implements RuntimeHost {
     await this.propose([{ t: 'pause', g: group, paused }]);
   }
 
+  /** Ticks while the wheel or a group's lease line (runtime.ts) holds something. */
   #armWheel(): void {
-    if (this.#timer !== null || this.#wheel.size === 0 || this.#closing !== null) return;
+    if (this.#timer !== null || this.#closing !== null || (this.#wheel.size === 0 && !this.#leasesPending())) return;
     this.#timer = this.#clock.setTimer(() => {
       this.#timer = null;
-      for (const event of this.#wheel.advance(this.nowMs())) event.runtime.fire(event);
+      const now = this.nowMs();
+      for (const event of this.#wheel.advance(now)) event.runtime.fire(event);
+      for (const runtime of this.#runtimes.values()) runtime.lapseDue(now);
       this.#armWheel();
     }, this.#wheel.tickMs);
+  }
+
+  #leasesPending(): boolean {
+    for (const runtime of this.#runtimes.values()) if (runtime.leasesPending) return true;
+    return false;
   }
 
   async #close(drainMs: number): Promise<void> {

@@ -16,6 +16,7 @@ import { backoffDelayMs } from './backoff.js';
 import type { Command, DeliverCommand, PayloadLocation } from './commands.js';
 import type { Consumer, ConsumerHost, SettleEnded } from './consumer.js';
 import { Fifo, PriorityLanes } from './lanes.js';
+import { LeaseLine } from './lease-line.js';
 import { QueueMessage } from './message.js';
 import type { SettleTarget } from './message.js';
 import type { GroupPolicy } from './options.js';
@@ -42,6 +43,8 @@ export interface RuntimeHost {
   nowMs(): number;
   propose(commands: readonly Command[]): Promise<ApplyResult>;
   schedule(event: WheelEvent, dueMs: number): WheelTimer<WheelEvent>;
+  /** Makes sure the timer ticks (a runtime's lease line has a deadline). */
+  armTimers(): void;
   cancel(timer: WheelTimer<WheelEvent>): void;
   /** The payload from the in-memory cache (a copy the caller owns), or undefined on a miss. */
   /** A copy of a cached payload, or (`onlyHolder`: one group holds the message) the cached bytes, uncached. */
@@ -70,6 +73,8 @@ export class GroupRuntime implements ConsumerHost, SettleTarget {
   readonly #keyActive = new Map<string, number>();
   readonly #keyWaiting = new Map<string, Fifo<number>>();
   readonly #delays = new Map<number, WheelTimer<WheelEvent>>();
+  /** Deliveries' deadlines in order (lease-line.ts); the wheel holds only extended (or out-of-order) ones. */
+  readonly #leaseLine = new LeaseLine();
   readonly #leaseTimers = new Map<number, WheelTimer<WheelEvent>>();
   /** Leased in the state, but the lease lapsed here: settles are refused, redelivery pending. */
   readonly #lapsed = new Set<number>();
@@ -117,13 +122,50 @@ export class GroupRuntime implements ConsumerHost, SettleTarget {
 
   delivered(seq: number, lease: Lease): void {
     this.#lapsed.delete(seq);
-    this.#leaseTimers.set(seq, this.#host.schedule({ runtime: this, kind: 'lease', seq, attempt: lease.attempt }, lease.deadline));
+    const group = this.#group;
+    const live = group?.leases.size ?? 0;
+    if (group !== null && this.#leaseLine.push(seq, lease.attempt, lease.deadline, this.#isCurrentLease, live)) {
+      this.#host.armTimers();
+      return;
+    }
+    this.#scheduleLease(seq, lease);
   }
 
   extended(seq: number, lease: Lease): void {
+    // Its entry in the lease line (if any) no longer matches the lease's deadline: skipped when due.
     this.#cancelLease(seq);
     this.#handed.get(seq)?.message.setDeadline(lease.deadline);
-    this.delivered(seq, lease);
+    this.#lapsed.delete(seq);
+    this.#scheduleLease(seq, lease);
+  }
+
+  #scheduleLease(seq: number, lease: Lease): void {
+    this.#leaseTimers.set(seq, this.#host.schedule({ runtime: this, kind: 'lease', seq, attempt: lease.attempt }, lease.deadline));
+  }
+
+  /** Whether the line's entry is the group's current lease, not yet lapsed here. */
+  readonly #isCurrentLease = (seq: number, attempt: number, deadline: number): boolean => {
+    const lease = this.#group?.leases.get(seq);
+    return lease !== undefined && lease.attempt === attempt && lease.deadline === deadline && !this.#lapsed.has(seq);
+  };
+
+  readonly #lineDue = (seq: number, attempt: number, deadline: number): void => {
+    if (this.#isCurrentLease(seq, attempt, deadline)) this.#leaseLapsed(seq, attempt);
+  };
+
+  /** Lapses the leases of the line due at `nowMs` (the queue's timer tick). */
+  lapseDue(nowMs: number): void {
+    this.#leaseLine.takeDue(nowMs, this.#lineDue);
+  }
+
+  /** Whether the line holds a deadline the timer must tick for; empties it once no lease is live. */
+  get leasesPending(): boolean {
+    if (this.#leaseLine.length === 0) return false;
+    if (this.#group === null || this.#group.leases.size === 0) {
+      this.#leaseLine.clear();
+      return false;
+    }
+    return true;
   }
 
   naked(seq: number, notBefore: number): void {
@@ -165,13 +207,20 @@ export class GroupRuntime implements ConsumerHost, SettleTarget {
       return;
     }
     this.#leaseTimers.delete(event.seq);
-    if (message === undefined || group.leases.get(event.seq)?.attempt !== event.attempt) return;
+    if (group.leases.get(event.seq)?.attempt !== event.attempt || this.#lapsed.has(event.seq)) return;
+    this.#leaseLapsed(event.seq, event.attempt);
+  }
+
+  /** The current lease `attempt` on `seq` ran out here: abort its handler, redeliver or dead-letter. */
+  #leaseLapsed(seq: number, attempt: number): void {
+    const message = this.#host.state.messages.get(seq);
+    if (message === undefined) return;
     this.lapses++;
-    this.#host.lapsed(this.name, event.seq, event.attempt);
-    const handed = this.#handed.get(event.seq);
-    handed?.message.abort(`lease of message ${event.seq} delivery ${event.attempt} lapsed`);
-    this.#unhand(event.seq);
-    this.#lapse(message, event.attempt);
+    this.#host.lapsed(this.name, seq, attempt);
+    const handed = this.#handed.get(seq);
+    handed?.message.abort(`lease of message ${seq} delivery ${attempt} lapsed`);
+    this.#unhand(seq);
+    this.#lapse(message, attempt);
   }
 
   // ---- delivery ----

@@ -279,7 +279,10 @@ export class QueueState implements StateMachine<Command, ApplyResult> {
   #settle(group: GroupState, seq: number): void {
     const message = this.messages.get(seq);
     assert(message !== undefined && !this.isSettled(group, seq), `settled message ${seq} is unsettled in ${group.name}`);
-    group.settled.add(seq);
+    // At the floor (the usual case: messages are settled about in order) the floor moves past it
+    // at once: no add to the settled set that the floor's advance would delete again.
+    if (seq === group.floor) group.floor++;
+    else group.settled.add(seq);
     group.leases.delete(seq);
     group.attempts.delete(seq);
     group.notBefore.delete(seq);

@@ -20,6 +20,11 @@ export class VirtualClock implements QueueClock {
     return id;
   }
 
+  /** Timers set and not yet run or cleared. */
+  get pendingTimers(): number {
+    return this.#timers.size;
+  }
+
   clearTimer(handle: unknown): void {
     this.#timers.delete(handle as number);
   }
