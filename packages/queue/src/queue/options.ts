@@ -32,6 +32,8 @@ export const queueLimits = {
   statsIntervalMsDefault: 1_000,
   /** Payloads enqueued in this process kept in memory for their delivery (0 turns the cache off). */
   payloadCacheBytesDefault: 32 * 1024 * 1024,
+  /** Entries the payload cache's eviction order holds beyond twice its cached messages before compaction. */
+  cacheOrderSlack: 1024,
 } as const;
 
 /** Wall-clock time and timers, injectable so a simulation replays exactly. */

@@ -10,28 +10,27 @@
  * keeps its record's bytes alive while it lives; records are at most 512 KiB and the views of one
  * record leave together (enqueue order), so the bytes held stay close to the budget.
  *
- * Entries go in enqueue order and leave in that order when the budget is passed, or when the
- * message is no longer held by any group (`forget`). A miss is not an error: the caller reads the
- * log, which holds every payload. Keys are payload locations (record offset, index in it), which
- * dead letters and redriven messages share with the original.
+ * An entry lives on its message (`MessageState.cached`), not in a map keyed by location: a map
+ * of every waiting message's payload was, with a backlog, a second table as large as the state's,
+ * rehashed as it grew and touched three times per message. The eviction order is a FIFO of the
+ * messages remembered; a message whose payload left (taken, forgotten) is skipped there, and the
+ * FIFO is compacted once it holds more than twice the cached messages plus `cacheOrderSlack`.
+ *
+ * Entries leave in enqueue order when the budget is passed, when their delivery takes them, or
+ * when the message is no longer held by any group (`forget`). A miss is not an error: the caller
+ * reads the log, which holds every payload (so does a dead letter or a redriven message, which
+ * points at the original's payload but is a message of its own).
  */
-import type { PayloadLocation } from './commands.js';
-
-/** Index bits of a numeric key: a record holds far fewer than 2^20 enqueues (512 KiB per enqueueMany record). */
-const INDEX_SPAN = 2 ** 20;
-const OFFSET_MAX = Number.MAX_SAFE_INTEGER / INDEX_SPAN;
-
-/**
- * A number, not a string: the key is made three times per message (remember, recall, forget), and
- * a template string per call was a measurable share of the queue's CPU. A location outside the
- * span (never seen in practice) is not cached: its delivery reads the log.
- */
-const keyOf = (loc: PayloadLocation): number | undefined =>
-  loc[1] < INDEX_SPAN && loc[0] < OFFSET_MAX ? loc[0] * INDEX_SPAN + loc[1] : undefined;
+import { Fifo } from './lanes.js';
+import { queueLimits } from './options.js';
+import type { MessageState } from './state-types.js';
 
 export class PayloadCache {
   readonly #budgetBytes: number;
-  readonly #entries = new Map<number, Uint8Array>();
+  /** Messages remembered, in enqueue order, some of them no longer cached (skipped). */
+  #order = new Fifo<MessageState>();
+  /** Messages whose payload is cached. */
+  #count = 0;
   #bytes = 0;
   hits = 0;
   misses = 0;
@@ -45,24 +44,19 @@ export class PayloadCache {
   }
 
   /** Keeps `payload`, the view of an encoded record's bytes (never written again) that it lives in. */
-  remember(loc: PayloadLocation, payload: Uint8Array): void {
-    if (payload.byteLength > this.#budgetBytes) return;
-    const key = keyOf(loc);
-    if (key === undefined || this.#entries.has(key)) return;
-    this.#entries.set(key, payload);
+  remember(message: MessageState, payload: Uint8Array): void {
+    if (payload.byteLength > this.#budgetBytes || message.cached !== undefined) return;
+    message.cached = payload;
     this.#bytes += payload.byteLength;
-    if (this.#bytes <= this.#budgetBytes) return;
-    for (const [oldest, bytes] of this.#entries) {
-      if (this.#bytes <= this.#budgetBytes) break;
-      this.#entries.delete(oldest);
-      this.#bytes -= bytes.byteLength;
-    }
+    this.#count++;
+    this.#order.push(message);
+    if (this.#bytes > this.#budgetBytes) this.#evict();
+    else if (this.#order.length > 2 * this.#count + queueLimits.cacheOrderSlack) this.#compact();
   }
 
   /** A copy the caller owns, or undefined on a miss. */
-  recall(loc: PayloadLocation): Uint8Array | undefined {
-    const key = keyOf(loc);
-    const found = key === undefined ? undefined : this.#entries.get(key);
+  recall(message: MessageState): Uint8Array | undefined {
+    const found = message.cached;
     if (found === undefined) this.misses++;
     else this.hits++;
     return found?.slice();
@@ -73,24 +67,43 @@ export class PayloadCache {
    * group holds the message), which then owns them without a copy. A later delivery of the same
    * payload (a redelivery, a dead letter) misses and reads the log.
    */
-  take(loc: PayloadLocation): Uint8Array | undefined {
-    const key = keyOf(loc);
-    const found = key === undefined ? undefined : this.#entries.get(key);
-    if (key === undefined || found === undefined) {
+  take(message: MessageState): Uint8Array | undefined {
+    const found = message.cached;
+    if (found === undefined) {
       this.misses++;
       return undefined;
     }
     this.hits++;
-    this.#entries.delete(key);
-    this.#bytes -= found.byteLength;
+    this.#uncache(message, found);
     return found;
   }
 
-  forget(loc: PayloadLocation): void {
-    const key = keyOf(loc);
-    const found = key === undefined ? undefined : this.#entries.get(key);
-    if (key === undefined || found === undefined) return;
-    this.#entries.delete(key);
+  forget(message: MessageState): void {
+    const found = message.cached;
+    if (found !== undefined) this.#uncache(message, found);
+  }
+
+  #uncache(message: MessageState, found: Uint8Array): void {
+    message.cached = undefined;
     this.#bytes -= found.byteLength;
+    this.#count--;
+  }
+
+  /** Drops the oldest cached payloads until the budget holds. */
+  #evict(): void {
+    while (this.#bytes > this.#budgetBytes) {
+      const oldest = this.#order.shift();
+      if (oldest === undefined) return;
+      if (oldest.cached !== undefined) this.#uncache(oldest, oldest.cached);
+    }
+  }
+
+  /** Keeps, in order, only the messages still cached. */
+  #compact(): void {
+    const kept = new Fifo<MessageState>();
+    for (let message = this.#order.shift(); message !== undefined; message = this.#order.shift()) {
+      if (message.cached !== undefined) kept.push(message);
+    }
+    this.#order = kept;
   }
 }

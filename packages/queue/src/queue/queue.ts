@@ -22,7 +22,7 @@ import type { ConsumerOptions, EnqueueOptions, QueueClock, QueueOptions } from '
 import { GroupRuntime } from './runtime.js';
 import type { RuntimeHost, WheelEvent } from './runtime.js';
 import { QueueState } from './state.js';
-import type { ApplyResult, GroupState, StateObserver } from './state.js';
+import type { ApplyResult, GroupState, MessageState, StateObserver } from './state.js';
 
 export interface Receipt {
   /** The message's offset in the queue (for a duplicate: the first message's). */
@@ -327,8 +327,8 @@ export class Queue implements RuntimeHost {
     this.#wheel.cancel(timer);
   }
 
-  cachedPayload(loc: PayloadLocation, onlyHolder: boolean): Uint8Array | undefined {
-    return onlyHolder ? this.#payloads.take(loc) : this.#payloads.recall(loc);
+  cachedPayload(message: MessageState, onlyHolder: boolean): Uint8Array | undefined {
+    return onlyHolder ? this.#payloads.take(message) : this.#payloads.recall(message);
   }
 
   async payload(loc: PayloadLocation): Promise<Uint8Array> {
@@ -385,7 +385,7 @@ export class Queue implements RuntimeHost {
     const dir = this.dir;
     return {
       messageAdded: (message, payload) => {
-        if (payload !== undefined) this.#payloads.remember(message.loc, payload);
+        if (payload !== undefined) this.#payloads.remember(message, payload);
         if (message.dead !== undefined && message.target !== undefined) {
           const { target: group, seq: offset, dead } = message;
           publishQueueEvent(() => ({ dir, group, kind: 'dead-letter', offset, origin: dead.origin }));
@@ -410,7 +410,7 @@ export class Queue implements RuntimeHost {
         runtime(group)?.settled(message);
       },
       paused: (group) => runtime(group)?.pausedChanged(),
-      dropped: (message) => this.#payloads.forget(message.loc),
+      dropped: (message) => this.#payloads.forget(message),
     };
   }
 

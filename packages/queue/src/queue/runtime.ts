@@ -48,7 +48,7 @@ export interface RuntimeHost {
   cancel(timer: WheelTimer<WheelEvent>): void;
   /** The payload from the in-memory cache (a copy the caller owns), or undefined on a miss. */
   /** A copy of a cached payload, or (`onlyHolder`: one group holds the message) the cached bytes, uncached. */
-  cachedPayload(loc: PayloadLocation, onlyHolder: boolean): Uint8Array | undefined;
+  cachedPayload(message: MessageState, onlyHolder: boolean): Uint8Array | undefined;
   /** The payload read back from the log (a copy the caller owns). */
   payload(loc: PayloadLocation): Promise<Uint8Array>;
   /** A delivery found its record gone and retired the message (published on diagnostics_channel). */
@@ -310,7 +310,7 @@ export class GroupRuntime implements ConsumerHost, SettleTarget {
     const message = this.#host.state.messages.get(seq);
     if (message === undefined) return this.#giveUp(consumer);
     // One group holds the message: this delivery takes the cached bytes without a copy.
-    const cached = this.#host.cachedPayload(message.loc, message.refs === 1);
+    const cached = this.#host.cachedPayload(message, message.refs === 1);
     if (cached !== undefined) return this.#give(consumer, message, attempt, cached);
     this.#host.payload(message.loc).then(
       (payload) => this.#give(consumer, message, attempt, payload),

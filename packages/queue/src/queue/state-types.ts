@@ -21,6 +21,11 @@ export interface MessageState {
   readonly dead: DeadLetterInfo | undefined;
   /** Groups that still have to settle it. */
   refs: number;
+  /**
+   * The payload cache's slot (payload-cache.ts): the enqueued bytes while they are cached, so a
+   * delivery needs no log read. Not state: never in a snapshot, undefined after a replay.
+   */
+  cached: Uint8Array | undefined;
 }
 
 /**
@@ -40,7 +45,7 @@ export interface MessageFields {
 
 export function newMessageState(seq: number, loc: PayloadLocation, fields: MessageFields, refs = 0): MessageState {
   const { at, prio, notBefore, key, target, dead } = fields;
-  return { seq, loc, at, prio, notBefore, key, target, dead, refs };
+  return { seq, loc, at, prio, notBefore, key, target, dead, refs, cached: undefined };
 }
 
 export interface Lease {
