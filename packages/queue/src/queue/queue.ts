@@ -255,7 +255,7 @@ export class Queue implements RuntimeHost {
     }
     if (commands.length === 0) return 0;
     const result = await this.propose(commands);
-    return result.results.filter((outcome) => 'seq' in outcome).length;
+    return result.results.filter((outcome) => 'offset' in outcome).length;
   }
 
   /** Deliveries served from the in-memory payload cache (`hits`) and read from the log (`misses`). */
@@ -514,6 +514,6 @@ function firstReceipt(result: ApplyResult): Receipt {
 
 function receiptOf(result: ApplyResult, index: number): Receipt {
   const outcome = result.results[index];
-  if (outcome === undefined || !('seq' in outcome)) throw SeglogError.closed('queue');
-  return { offset: outcome.seq, duplicate: outcome.duplicate };
+  if (outcome === undefined || !('offset' in outcome)) throw SeglogError.closed('queue');
+  return outcome;
 }

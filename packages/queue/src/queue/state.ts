@@ -23,7 +23,8 @@ import { EXPIRED_REASON, newMessageState } from './state-types.js';
 import type { GroupState, Lease, MessageState } from './state-types.js';
 
 /** What one command did: an enqueue's offset, or whether a fenced command was accepted. */
-export type CommandResult = { readonly seq: number; readonly duplicate: boolean } | { readonly ok: boolean };
+/** An enqueue's result is its receipt as the caller gets it (no second object per message). */
+export type CommandResult = { readonly offset: number; readonly duplicate: boolean } | { readonly ok: boolean };
 
 export interface ApplyResult {
   /** False when a settle in the record was stale: then nothing but deliveries was applied. */
@@ -159,7 +160,7 @@ export class QueueState implements StateMachine<Command, ApplyResult> {
     this.#pruneDedup(command.at);
     if (command.dedup !== undefined) {
       const seen = this.dedup.get(command.dedup);
-      if (seen !== undefined && seen.until > command.at) return { seq: seen.seq, duplicate: true };
+      if (seen !== undefined && seen.until > command.at) return { offset: seen.seq, duplicate: true };
     }
     // A dead-letter group is made by its first letter, before the letter takes its offset.
     if (command.target !== undefined && !this.groups.has(command.target)) this.#addGroup(command.target, 'dead', 'latest');
@@ -176,7 +177,7 @@ export class QueueState implements StateMachine<Command, ApplyResult> {
       this.#dedupOrder.push({ id: command.dedup, until: command.dedupUntil });
     }
     this.observer?.messageAdded(message, command.ref === undefined ? command.payload : undefined);
-    return { seq, duplicate: false };
+    return { offset: seq, duplicate: false };
   }
 
   #addGroup(name: string, kind: 'main' | 'dead', from: GroupFrom): void {
