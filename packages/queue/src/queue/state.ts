@@ -53,6 +53,11 @@ export interface StateObserver {
 const ACCEPTED: CommandResult = Object.freeze({ ok: true });
 const REFUSED: CommandResult = Object.freeze({ ok: false });
 
+/** The results of one-command transactions (an ack, a nak, ...), shared likewise: nearly every settle's. */
+const ALONE_ACCEPTED: ApplyResult = Object.freeze({ ok: true, results: Object.freeze([ACCEPTED]) });
+const ALONE_REFUSED: ApplyResult = Object.freeze({ ok: true, results: Object.freeze([REFUSED]) });
+const ALONE_STALE: ApplyResult = Object.freeze({ ok: false, results: Object.freeze([REFUSED]) });
+
 export class QueueState implements StateMachine<Command, ApplyResult> {
   nextSeq = 0;
   readonly messages = new Map<number, MessageState>();
@@ -80,6 +85,7 @@ export class QueueState implements StateMachine<Command, ApplyResult> {
   }
 
   apply(commands: readonly Command[], offset: number, firstIndex = 0): ApplyResult {
+    if (commands.length === 1) return this.#applyAlone(commands[0]!, offset, firstIndex);
     // Loops rather than every/map with closures: apply runs once per transaction on the hot path.
     let ok = true;
     for (const command of commands) {
@@ -96,6 +102,18 @@ export class QueueState implements StateMachine<Command, ApplyResult> {
       else results.push(this.#applyOne(command, [offset, firstIndex + index]));
     }
     return { ok, results };
+  }
+
+  /** A one-command transaction, as `apply` would: fenced outcomes come back as shared objects. */
+  #applyAlone(command: Command, offset: number, firstIndex: number): ApplyResult {
+    if (command.t === 'deliver') {
+      return this.#deliver(command.g, command.seq, command.attempt, command.deadline) ? ALONE_ACCEPTED : ALONE_REFUSED;
+    }
+    if (isSettle(command) && !this.#leaseMatches(command.g, command.seq, command.attempt)) return ALONE_STALE;
+    const result = this.#applyOne(command, [offset, firstIndex]);
+    if (result === ACCEPTED) return ALONE_ACCEPTED;
+    if (result === REFUSED) return ALONE_REFUSED;
+    return { ok: true, results: [result] };
   }
 
   /** True while `attempt` is the group's current, unsettled lease on `seq`. */
