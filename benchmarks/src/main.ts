@@ -14,6 +14,7 @@ import { cellCommand } from './commands/cell.js';
 import { checksumCostCommand } from './commands/checksum-cost.js';
 import type { Command } from './commands/command.js';
 import { deviceCommand } from './commands/device.js';
+import { embeddedCpuCommand } from './commands/embedded-cpu.js';
 import { followCommand, followReaderCommand } from './commands/follow.js';
 import { openTimeCommand, openTimeFillCommand, openTimeOpenCommand } from './commands/open-time.js';
 import { jetstreamShipCommand } from './commands/jetstream-ship.js';
@@ -43,6 +44,7 @@ const commands: readonly Command[] = [
   preallocateCommand,
   optionsAbCommand,
   appendCpuCommand,
+  embeddedCpuCommand,
   profileTopCommand,
   oneAppenderCommand,
   checksumCostCommand,
