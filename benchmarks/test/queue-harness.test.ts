@@ -79,16 +79,24 @@ test('the ledger grows past its first typed array without losing a send time', (
   t.like(ledger, { acked: count, outstanding: 0, unexpectedAcks: 0 });
 });
 
-test('a dense column reads unset indices as empty and refuses wild ones with a coded error', (t) => {
-  const column = new DenseColumn(-2, 16);
+test('a dense column reads unset indices as empty, across chunks, and refuses wild ones with a coded error', (t) => {
+  const column = new DenseColumn(-2);
   t.is(column.get(5), -2);
   t.is(column.get(-1), -2);
-  column.set(100_000, 3);
-  t.is(column.get(100_000), 3);
-  t.is(column.get(99_999), -2, 'growth fills with the empty value');
-  t.deepEqual([...column.view(2)], [-2, -2]);
-  for (const index of [-1, denseColumnMaxEntries, 0.5]) t.is(codeOf(t.throws(() => column.set(index, 1))), 'SEGLOG_OUT_OF_RANGE');
-  t.is(codeOf(t.throws(() => new DenseColumn(0, 0))), 'SEGLOG_INVALID_OPTION');
+  t.is(column.get(0.5), -2);
+  column.set(200_000, 3);
+  t.is(column.get(200_000), 3);
+  t.is(column.get(199_999), -2, 'a new chunk is filled with the empty value');
+  t.is(column.get(10), -2, 'chunks below the one set stay empty');
+  column.set(1, 7);
+  t.deepEqual([...column.toArray(3)], [-2, 7, -2]);
+  const far = column.toArray(200_001);
+  t.is(far.length, 200_001);
+  t.is(far[200_000], 3);
+  t.is(far[70_000], -2);
+  for (const index of [-1, denseColumnMaxEntries, 0.5, 2 ** 40]) {
+    t.is(codeOf(t.throws(() => column.set(index, 1))), 'SEGLOG_OUT_OF_RANGE');
+  }
 });
 
 test('a run shape with a missing or bad field is a coded error naming it', (t) => {

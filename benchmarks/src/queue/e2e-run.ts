@@ -112,7 +112,7 @@ export async function measureE2e(peer: QueuePeer, shape: E2eShape, options: E2eO
   stop = true;
   await Promise.all(loops);
   await drain(ledger, options.drainTimeoutMs ?? drainTimeoutMs);
-  const sorted = latencies.view(measured).sort();
+  const sorted = latencies.toArray(measured).sort();
   return {
     messagesPerSecond: ackedInWindow / ((windowEnd - windowStart) / 1000),
     p50Ms: percentile(sorted, 0.5),
