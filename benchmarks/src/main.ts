@@ -25,6 +25,7 @@ import { profileTopCommand } from './commands/profile-top.js';
 import { probeCommand } from './commands/probe.js';
 import { quickstartCommand } from './commands/quickstart.js';
 import { queueE2eCommand, queueE2eRunCommand } from './commands/queue-e2e.js';
+import { queueE2eAbCommand } from './commands/queue-e2e-ab.js';
 import { queueOwnerCommand } from './queue/seglog-owner-peer.js';
 import { queueScaleCommand, queueScaleFillCommand, queueScaleMemoryCommand } from './commands/queue-scale.js';
 import { bullmqAllocCommand, bullmqBenchCommand, bullmqOwnerCommand, bullmqRunCommand } from './commands/bullmq-bench.js';
@@ -56,7 +57,7 @@ const commands: readonly Command[] = [
   openTimeFillCommand,
   openTimeOpenCommand,
   jetstreamShipCommand,
-  queueE2eCommand, queueE2eRunCommand, queueOwnerCommand,
+  queueE2eCommand, queueE2eRunCommand, queueOwnerCommand, queueE2eAbCommand,
   queueScaleCommand, queueScaleMemoryCommand, queueScaleFillCommand,
   bullmqBenchCommand, bullmqRunCommand, bullmqOwnerCommand, bullmqAllocCommand,
   randomGetCommand,

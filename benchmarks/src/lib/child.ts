@@ -18,6 +18,8 @@ export interface ChildRun {
   readonly wrapper?: readonly string[];
   /** The subcommand of main.js, such as `cell`. */
   readonly command: string;
+  /** Another build's main.js to run (an A/B of two checkouts); this build's by default. */
+  readonly script?: string;
   readonly args: readonly string[];
   readonly timeoutMillis: number;
 }
@@ -25,7 +27,7 @@ export interface ChildRun {
 export class ChildFailure extends Error {}
 
 export async function runChildJson<T>(run: ChildRun): Promise<T> {
-  const command = [...(run.wrapper ?? []), process.execPath, mainScript, run.command, ...run.args];
+  const command = [...(run.wrapper ?? []), process.execPath, run.script ?? mainScript, run.command, ...run.args];
   const [program, ...args] = command as [string, ...string[]];
   const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';

@@ -5,10 +5,13 @@
  * fires after moveToCompleted was acknowledged, so the ack is durable then too.
  *
  * Jobs are added with `removeOnComplete: true` (as most deployments run, so Redis does not grow),
- * and the worker runs with `concurrency` (BullMQ's own setting for handlers at once).
+ * and the worker runs with `concurrency` (BullMQ's own setting for handlers at once). The job's
+ * data is `{ m: <the 128-character message> }` (message-codec.ts); the sequence number is read
+ * back from the completed job's data.
  */
 import { reasonIfMissing, requireOptional } from '../engines/optional.js';
 import type { RunningServer } from '../lib/server.js';
+import { messageText, seqOfText } from './message-codec.js';
 import { redisMissingReason, startRedis } from './peer-servers.js';
 import type { PeerDefinition, QueuePeer } from './queue-peer.js';
 
@@ -48,15 +51,15 @@ export const bullmqPeer: PeerDefinition = {
     const queue = new Queue('bench', { connection });
     let worker: BullWorker | null = null;
     return {
-      async enqueue(message) {
-        await queue.add('m', { m: message }, { removeOnComplete: true });
+      enqueue(seq) {
+        return queue.add('m', { m: messageText(seq) }, { removeOnComplete: true });
       },
       async consume(concurrency, onAcked) {
         worker = new Worker('bench', () => Promise.resolve(), {
           connection: { ...connection, maxRetriesPerRequest: null },
           concurrency,
         });
-        worker.on('completed', (job) => onAcked(job.data.m));
+        worker.on('completed', (job) => onAcked(seqOfText(job.data.m)));
         worker.on('error', () => undefined);
         await worker.waitUntilReady();
       },

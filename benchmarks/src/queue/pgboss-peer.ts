@@ -8,10 +8,12 @@
  * worker after each send, which pg-boss offers to skip the polling wait. Concurrency 64 is 8
  * workers each fetching batches of up to 8. Each handler completes its own job (`complete` is one
  * commit) and the latency is taken when that resolves; pg-boss's own completion of the batch
- * after the handler returns then finds nothing left to do.
+ * after the handler returns then finds nothing left to do. The job's data is `{ m: <the
+ * 128-character message> }` (message-codec.ts), read back from the fetched job.
  */
 import { reasonIfMissing, requireOptional } from '../engines/optional.js';
 import type { RunningServer } from '../lib/server.js';
+import { messageText, seqOfText } from './message-codec.js';
 import { postgresMissingReason, startPostgres } from './peer-servers.js';
 import type { PeerDefinition, QueuePeer } from './queue-peer.js';
 
@@ -98,15 +100,15 @@ export const pgBossPeer: PeerDefinition = {
     }
     const workerIds: string[] = [];
     return {
-      async enqueue(message) {
-        await boss.send(name, { m: message });
+      async enqueue(seq) {
+        await boss.send(name, { m: messageText(seq) });
         for (const id of workerIds) boss.notifyWorker(id);
       },
       async consume(concurrency, onAcked) {
         const batchSize = Math.max(1, Math.round(concurrency / workers));
         const handle = async (job: PgJob): Promise<void> => {
           await boss.complete(name, job.id);
-          onAcked(job.data.m);
+          onAcked(seqOfText(job.data.m));
         };
         for (let i = 0; i < workers; i += 1) {
           const options = { batchSize, pollingIntervalSeconds: 0.5 };

@@ -1,21 +1,22 @@
 /**
- * One job: what the end-to-end queue benchmark drives in each system, and the message it sends.
+ * One job: what the end-to-end queue benchmark drives in each system.
  *
- * A message is 128 ASCII characters: the producer's send time (process.hrtime in ms, fixed-point),
- * a sequence number, then padding. Every system carries the same 128 bytes (BullMQ and pg-boss as a JSON string
- * field, seglog as the payload bytes), and the consumer reads the send time back out of it, so
- * end-to-end latency needs no side table: (ack durable) - (enqueue called).
+ * The harness names each message by a sequence number (ack-ledger.ts); the peer turns it into the
+ * same 128-byte message (message-codec.ts: BullMQ and pg-boss carry it as a JSON string field,
+ * seglog as the payload bytes) and, when the message's ack is durable, reads the number back out of
+ * what the system delivered and reports it. So every system carries and returns the same bytes, and
+ * end-to-end latency is (ack durable) - (enqueue called) by the harness's clock, for all alike.
  */
-export const messageBytes = 128;
 
 export interface QueuePeer {
-  /** Resolves once the message is durable (the system's own acknowledgement). */
-  enqueue(message: string): Promise<void>;
+  /** Enqueues message `seq`; resolves once it is durable (the system's own acknowledgement). */
+  enqueue(seq: number): Promise<unknown>;
   /**
    * Starts consuming with `concurrency` handlers at once. Each handler acks its message; once the
-   * ack is durable, `onAcked(message)` is called.
+   * ack is durable, `onAcked(seq)` is called with the sequence number read from the delivered
+   * message (message-codec.ts `malformedSeq` when it is not a well-formed message).
    */
-  consume(concurrency: number, onAcked: (message: string) => void): Promise<void>;
+  consume(concurrency: number, onAcked: (seq: number) => void): Promise<void>;
   /** CPU time (µs, user + system) of the system's own server process so far, where it has one we start. */
   serverCpuMicros?(): Promise<number>;
   close(): Promise<void>;
@@ -31,18 +32,4 @@ export interface PeerDefinition {
   unavailableReason(): Promise<string | null>;
   /** Starts whatever it needs (servers) in `dir`. */
   open(dir: string): Promise<QueuePeer>;
-}
-
-export const nowMs = (): number => Number(process.hrtime.bigint()) / 1e6;
-
-let sequence = 0;
-
-/** A 128-character message carrying `sentMs` and a sequence number (so no two are equal). */
-export function encodeMessage(sentMs: number): string {
-  sequence += 1;
-  return `${sentMs.toFixed(3)}:${sequence}:`.padEnd(messageBytes, 'x');
-}
-
-export function sentAtMs(message: string): number {
-  return Number.parseFloat(message.slice(0, message.indexOf(':')));
 }

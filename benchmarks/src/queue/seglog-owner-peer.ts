@@ -8,8 +8,9 @@
  *
  * The client's handler slots hand each message to the ack and take the next at once, as the
  * embedded peer's `process` does; a message counts as acked when its ack resolves here (the
- * owner's reply after the record is durable). The owner reports its own CPU time on request, so
- * the table can show the CPU of both processes per message.
+ * owner's reply after the record is durable). Messages are encoded and identified as in the
+ * embedded peer (message-codec.ts: slab views out, the fixed header read back). The owner reports
+ * its own CPU time on request, so the table can show the CPU of both processes per message.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcessByStdio } from 'node:child_process';
@@ -19,10 +20,9 @@ import { fileURLToPath } from 'node:url';
 import { connectQueue, openQueue, serveQueue } from '@seglog/queue';
 import type { QueueOptions, RemoteConsumer, RemoteQueue } from '@seglog/queue';
 import type { Command } from '../commands/command.js';
+import { MessageSlabs, seqOfBytes } from './message-codec.js';
 import type { PeerDefinition, QueuePeer } from './queue-peer.js';
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 const mainScript = fileURLToPath(new URL('../main.js', import.meta.url));
 const ownerStartMillis = 30_000;
 
@@ -52,9 +52,10 @@ export const seglogOwnerPeer: PeerDefinition = {
     let consumer: RemoteConsumer | null = null;
     let slots: Promise<void>[] = [];
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const slabs = new MessageSlabs();
     return {
-      async enqueue(message) {
-        await remote.enqueue(encoder.encode(message));
+      enqueue(seq) {
+        return remote.enqueue(slabs.bytes(seq));
       },
       async consume(concurrency, onAcked) {
         const c = remote.consumer('bench', { concurrency, ackDeadlineMs: 60_000 });
@@ -62,8 +63,8 @@ export const seglogOwnerPeer: PeerDefinition = {
         await c.ready;
         const slot = async (): Promise<void> => {
           for (let next = await c.next(); next.done !== true; next = await c.next()) {
-            const text = decoder.decode(next.value.payload);
-            next.value.ack().then(() => onAcked(text), () => undefined);
+            const seq = seqOfBytes(next.value.payload);
+            next.value.ack().then(() => onAcked(seq), () => undefined);
           }
         };
         slots = Array.from({ length: concurrency }, slot);

@@ -6,15 +6,21 @@
  * The handler returns and `process` acks (so the slot takes its next message while the ack is
  * written, as BullMQ's moveToCompleted fetches the next job); the moment the ack is durable is
  * taken from the queue's `seglog:queue:event` channel, whose `settle` event is published when
- * the ack record is applied, which is after it is durable.
+ * the ack record is applied, which is after it is durable. The handler reads the message's
+ * sequence number from the payload's fixed header (message-codec.ts, no decode of the payload)
+ * and keeps it under the message's offset (dense from 0 in the fresh queue) in a typed array until
+ * that event. Messages are enqueued as 128-byte views of a template slab, not a fresh
+ * TextEncoder.encode each (message-codec.ts says why that is what applications hand it too).
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { openQueue, QUEUE_EVENT_CHANNEL } from '@seglog/queue';
 import type { QueueEvent } from '@seglog/queue';
+import { DenseColumn } from './dense-column.js';
+import { MessageSlabs, seqOfBytes } from './message-codec.js';
 import type { PeerDefinition, QueuePeer } from './queue-peer.js';
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+/** An offset with no handled message waiting for its settle. */
+const noSeq = -2;
 
 export const seglogPeer: PeerDefinition = {
   name: 'seglog',
@@ -23,25 +29,26 @@ export const seglogPeer: PeerDefinition = {
   unavailableReason: () => Promise.resolve(null),
   async open(dir: string): Promise<QueuePeer> {
     const queue = await openQueue({ dir });
+    const slabs = new MessageSlabs();
     let consuming: Promise<void> | null = null;
     let onSettle: ((message: unknown) => void) | null = null;
     return {
-      async enqueue(message) {
-        await queue.enqueue(encoder.encode(message));
+      enqueue(seq) {
+        return queue.enqueue(slabs.bytes(seq));
       },
       consume(concurrency, onAcked) {
-        const inHandler = new Map<number, string>();
+        const inHandler = new DenseColumn(noSeq);
         onSettle = (message: unknown): void => {
           const event = message as QueueEvent;
           if (event.kind !== 'settle' || event.dir !== dir) return;
-          const text = inHandler.get(event.offset);
-          if (text === undefined) return;
-          inHandler.delete(event.offset);
-          onAcked(text);
+          const seq = inHandler.get(event.offset);
+          if (seq === noSeq) return;
+          inHandler.set(event.offset, noSeq);
+          onAcked(seq);
         };
         subscribe(QUEUE_EVENT_CHANNEL, onSettle);
         const consumer = queue.consumer('bench', { concurrency, ackDeadlineMs: 60_000 });
-        consuming = consumer.process((msg) => void inHandler.set(msg.offset, decoder.decode(msg.payload)));
+        consuming = consumer.process((msg) => inHandler.set(msg.offset, seqOfBytes(msg.payload)));
         return Promise.resolve();
       },
       async close() {

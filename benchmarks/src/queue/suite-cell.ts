@@ -44,6 +44,7 @@ export function renderQueueCell(figures: QueueCellFigures | string, settings: Qu
   const { target } = figures;
   const judged = target.met === null
     ? 'target not judged: no peer ran (install redis-server and postgresql, see .ci/run)'
-    : `target ${target.met ? 'met' : 'NOT met'} (${target.seglogRow}: ${target.ratio!.toFixed(1)}x ${target.fastestPeer}, p99 ${target.lowerP99 ? 'lower' : 'not lower'})`;
+    : `target ${target.met ? 'met' : 'NOT met'} (${target.seglogRow}: ${target.ratio!.toFixed(1)}x ${target.fastestPeer}, ` +
+      `p99 ${target.lowerP99 ? 'lower' : 'not lower'}${target.exactlyOnce ? '' : ', unexpected acks'})`;
   return `${title}\n\n\`main.js queue-e2e\` in the suite (benchmarks/src/queue/suite-cell.ts): ${judged}.\n\n${table}`;
 }
