@@ -47,6 +47,28 @@ async function readAll(handle: FileHandle): Promise<Uint8Array> {
   return buffer.subarray(0, readBytes);
 }
 
+function throwsWith(t: ExecutionContextLike, run: () => unknown, code: string): void {
+  try {
+    run();
+  } catch (error) {
+    t.is(errorCode(error), code, `throws ${code}`);
+    return;
+  }
+  t.true(false, `expected a throw with ${code}, but the call returned`);
+}
+
+/** The handle's readSync: both engines the suite runs against have it. */
+type ReadSync = (buffer: Uint8Array, positionBytes: number) => number;
+
+function syncReader(t: ExecutionContextLike, handle: FileHandle): ReadSync {
+  const readSync = handle.readSync?.bind(handle);
+  if (readSync === undefined) {
+    t.true(false, 'the engine has readSync');
+    return () => 0;
+  }
+  return readSync;
+}
+
 async function writeFile(io: FileIO, path: string, text: string): Promise<void> {
   const handle = await io.open(path, 'truncate');
   await handle.writev([bytesOf(text)], 0);
@@ -136,6 +158,39 @@ const cases: Record<string, Case> = {
     await rejectsWith(t, handle.writev([bytesOf('x')], 0), 'EBADF');
     await handle.close();
     t.is(await readFile(io, `${dir}/a`), 'abc');
+  },
+  'readSync reads as read does, on the calling thread': async (t, io, dir) => {
+    await writeFile(io, `${dir}/a`, 'abcdef');
+    const handle = await io.open(`${dir}/a`, 'read');
+    const readSync = syncReader(t, handle);
+    const buffer = new Uint8Array(10);
+    t.is(readSync(buffer, 1), 5);
+    t.deepEqual(buffer.subarray(0, 5), bytesOf('bcdef'));
+    t.is(readSync(buffer, 6), 0, 'nothing at the end');
+    await handle.close();
+    throwsWith(t, () => readSync(buffer, 0), 'EBADF');
+  },
+  'isLinkedSync turns false when the file loses its last name, not when it moves': async (t, io, dir) => {
+    await writeFile(io, `${dir}/head`, 'one');
+    const replaced = await io.open(`${dir}/head`, 'read');
+    const moved = await io.open(`${dir}/head`, 'read');
+    const linked = (handle: FileHandle): boolean => {
+      if (handle.isLinkedSync === undefined) return t.true(false, 'the engine has isLinkedSync') as never;
+      return handle.isLinkedSync();
+    };
+    t.true(linked(replaced));
+    await io.rename(`${dir}/head`, `${dir}/elsewhere`);
+    t.true(linked(moved), 'a renamed file still has a name');
+    await writeFile(io, `${dir}/next`, 'two');
+    await io.rename(`${dir}/next`, `${dir}/elsewhere`);
+    t.true(!linked(replaced), 'replaced by a rename over it');
+    await writeFile(io, `${dir}/gone`, 'three');
+    const unlinked = await io.open(`${dir}/gone`, 'read');
+    await io.unlink(`${dir}/gone`);
+    t.true(!linked(unlinked), 'unlinked');
+    const buffer = new Uint8Array(8);
+    t.is(syncReader(t, unlinked)(buffer, 0), 5, 'an unlinked file open still reads');
+    for (const handle of [replaced, moved, unlinked]) await handle.close();
   },
   'a closed handle rejects with EBADF, and closing twice is harmless': async (t, io, dir) => {
     const handle = await io.open(`${dir}/a`, 'create');

@@ -69,6 +69,24 @@ export class SimFileHandle implements FileHandle {
     return this.file.volatile.read(buffer, positionBytes);
   }
 
+  /**
+   * `read` on the calling thread, as node:fs's readSync: no turn passes (nothing else runs while it
+   * does), an armed read fault throws at once, and a handle from before a crash throws EBADF.
+   */
+  readSync(buffer: Uint8Array, positionBytes: number): number {
+    assertPosition('positionBytes', positionBytes);
+    this.#assertLive('read');
+    const fault = this.#state.faults.consume('read', [this.path]);
+    if (fault !== undefined) throw systemError(fault, 'read');
+    return this.file.volatile.read(buffer, positionBytes);
+  }
+
+  /** Whether the file still has a name in the namespace (an fstat's link count above 0). */
+  isLinkedSync(): boolean {
+    this.#assertLive('fstat');
+    return this.#state.isLinked(this.file);
+  }
+
   datasync(): Promise<void> {
     return this.#flush('datasync', 'fdatasync');
   }

@@ -136,6 +136,15 @@ export class SimState {
     file.unsynced.push({ kind: 'truncate', seq: this.nextSeq(), lengthBytes });
   }
 
+  /** Whether `file` has a name in the volatile tree (what a link count above 0 says). */
+  isLinked(file: SimFile): boolean {
+    let found = false;
+    walkTree(this.root, 'volatile', (_path, node) => {
+      if (node === file) found = true;
+    });
+    return found;
+  }
+
   /** Total size of all files: those in the tree and those unlinked but still open. */
   usedBytes(): number {
     const counted = new Set<SimFile>();

@@ -64,12 +64,19 @@ test('the optional synchronous calls of a handle are passed through when the inn
   const sim = new SimFileIO({ seed: 3 });
   await sim.mkdirp('/d');
   const file = await sim.open('/d/a', 'create');
-  const inner = wrapFileHandle(file, {});
-  t.false('readSync' in inner, 'the simulated handle has none, and the wrapper adds none');
-  inner.readSync = (buffer) => buffer.length;
-  inner.isLinkedSync = () => false;
-  const wrapped = wrapFileHandle(inner, {});
-  t.is(wrapped.readSync?.(new Uint8Array(5), 0), 5);
-  t.false(wrapped.isLinkedSync?.() ?? true);
-  await file.close();
+  await file.writev([new Uint8Array([1, 2, 3])], 0);
+  const wrapped = wrapFileHandle(file, {});
+  const buffer = new Uint8Array(5);
+  t.is(wrapped.readSync?.(buffer, 1), 2, 'the simulated handle reads synchronously through the wrapper');
+  t.deepEqual(buffer.subarray(0, 2), new Uint8Array([2, 3]));
+  t.true(wrapped.isLinkedSync?.() ?? false);
+  await sim.unlink('/d/a');
+  t.false(wrapped.isLinkedSync?.() ?? true, 'the wrapper asks the inner handle each time');
+  // A handle of an engine without them: the wrapper adds none, so readers take the async way.
+  const bare = wrapFileHandle(file, {});
+  delete bare.readSync;
+  delete bare.isLinkedSync;
+  const plain = wrapFileHandle(bare, {});
+  t.false('readSync' in plain || 'isLinkedSync' in plain, 'no synchronous calls invented');
+  await plain.close();
 });
