@@ -2,7 +2,7 @@
  * One job: the shapes of the queue's state (messages, leases, groups), apart from state.ts so that
  * the snapshot codec (snapshot-binary.ts) and the state can both use them without a cycle.
  */
-import type { DeadLetterInfo, PayloadLocation } from './commands.js';
+import type { DeadLetterInfo, EnqueueCommand, PayloadLocation } from './commands.js';
 
 /**
  * The reason of a retirement that a delivery makes when the message's record is gone (a forced
@@ -28,21 +28,14 @@ export interface MessageState {
   cached: Uint8Array | undefined;
 }
 
+/** What a message is made from: an enqueue command, or a snapshot's fields. */
+export type MessageFields = Pick<EnqueueCommand, 'at' | 'prio' | 'notBefore' | 'key' | 'target' | 'dead'>;
+
 /**
  * A held message, every field present (absent ones undefined): all messages share one shape, so
  * the code that reads them stays monomorphic, and no spread of an optional field allocates a
  * temporary object per enqueue (both measurable on the hot path).
  */
-/** What a message is made from: an enqueue command, or a snapshot's fields. */
-export interface MessageFields {
-  readonly at: number;
-  readonly prio: number;
-  readonly notBefore: number;
-  readonly key?: string | undefined;
-  readonly target?: string | undefined;
-  readonly dead?: DeadLetterInfo | undefined;
-}
-
 export function newMessageState(seq: number, loc: PayloadLocation, fields: MessageFields, refs = 0): MessageState {
   const { at, prio, notBefore, key, target, dead } = fields;
   return { seq, loc, at, prio, notBefore, key, target, dead, refs, cached: undefined };
